@@ -1,1 +1,66 @@
+//! Persistence for Hongji: one query layer over SQLite (embedded default) and PostgreSQL, with scope,
+//! encryption and audit applied here so that no handler can forget them.
 
+pub mod accounts;
+pub mod audit;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod import;
+pub mod members;
+pub mod orgs;
+pub mod scope;
+
+use std::path::{Path, PathBuf};
+
+pub use crypto::Keys;
+pub use db::Db;
+pub use error::{Error, Result};
+pub use scope::{Caller, Perm, Role};
+
+/// The database and the keys that open its encrypted fields.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub db: Db,
+    pub keys: Keys,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed), applies migrations and loads the keys.
+    pub async fn open(database_url: &str, key_file: &Path) -> anyhow::Result<Store> {
+        let db = Db::connect(database_url).await?;
+        db::migrate(&db).await?;
+        let keys = Keys::load_or_create(key_file)?;
+        Ok(Store { db, keys })
+    }
+}
+
+/// The default SQLite URL and key file for a data directory.
+pub fn data_dir_defaults(data_dir: &Path) -> (String, PathBuf) {
+    (format!("sqlite://{}", data_dir.join("hongji.db").display()), data_dir.join("hongji.keys"))
+}
+
+/// Today in China Standard Time (UTC+8, no daylight saving): the rules speak of local dates.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Form fields arrive as empty strings when left blank: read those as absent.
+pub fn empty_as_none<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + serde::Deserialize<'de>,
+{
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Raw<T> {
+        Value(T),
+        Text(String),
+    }
+    match <Option<Raw<T>> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Value(v)) => Ok(Some(v)),
+        Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("invalid value: {s}"))),
+    }
+}

@@ -1,0 +1,577 @@
+//! Member records (党员管理). ID numbers, phones and addresses are stored SM4-encrypted with a
+//! blind index for exact search and a masked copy for display; the full values leave the store only
+//! through `reveal`, which is audited. Every change is recorded field by field in `member_history`,
+//! every organization a member belonged to in `member_orgs`.
+
+use chrono::NaiveDate;
+use domain::member::{Category, MemberInput, Status, ValidMember};
+use domain::org::subtree_end;
+use domain::{IdNumber, Invalid, Phone};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Event};
+use crate::crypto::Keys;
+use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::error::{Error, Result};
+use crate::orgs::{self, adjust_counts, Org};
+use crate::scope::{Caller, Own, Perm};
+use crate::{empty_as_none, today};
+
+/// A member as shown: sensitive fields masked.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Member {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub group_id: Option<i64>,
+    pub name: String,
+    pub gender: String,
+    pub ethnicity: String,
+    pub birth_date: NaiveDate,
+    pub education: Option<String>,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+    pub has_address: bool,
+    pub work_unit: Option<String>,
+    pub post: Option<String>,
+    pub joined_on: NaiveDate,
+    pub full_member_on: Option<NaiveDate>,
+    pub category: String,
+    pub status: String,
+    pub offline: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const MEMBER_COLUMNS: &str = "m.id, m.org_id, o.name AS org_name, m.org_path, m.group_id, m.name, m.gender, m.ethnicity,
+    m.birth_date, m.education, m.id_number_masked, m.phone_masked, m.address_enc IS NOT NULL AS has_address,
+    m.work_unit, m.post, m.joined_on, m.full_member_on, m.category, m.status, m.offline, m.created_at, m.updated_at";
+
+/// The full values behind the masks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revealed {
+    pub id: i64,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Secrets {
+    id_number_enc: Vec<u8>,
+    phone_enc: Option<Vec<u8>>,
+    address_enc: Option<Vec<u8>>,
+}
+
+fn ctx(field: &str, id: i64) -> String {
+    format!("members.{field}:{id}")
+}
+
+impl Secrets {
+    fn open(&self, keys: &Keys, id: i64) -> Result<Revealed> {
+        let broken = || Error::Refused("member.decrypt_failed");
+        Ok(Revealed {
+            id,
+            id_number: keys.decrypt(&ctx("id_number", id), &self.id_number_enc).ok_or_else(broken)?,
+            phone: self.phone_enc.as_ref().map(|c| keys.decrypt(&ctx("phone", id), c).ok_or_else(broken)).transpose()?,
+            address: self.address_enc.as_ref().map(|c| keys.decrypt(&ctx("address", id), c).ok_or_else(broken)).transpose()?,
+        })
+    }
+}
+
+/// Where a member is recorded: a branch, and optionally one of its party groups.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct Placement {
+    pub org_id: i64,
+    pub group_id: Option<i64>,
+}
+
+/// A validated member ready for insertion, placed in a checked organization.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_path: String,
+    pub group_id: Option<i64>,
+    pub member: ValidMember,
+}
+
+/// Whether a member counts in the maintained sizes, and as a full member.
+fn contribution(status: &str, category: &str) -> (i64, i64) {
+    if status == Status::Active.as_str() {
+        (1, i64::from(category == Category::Full.as_str()))
+    } else {
+        (0, 0)
+    }
+}
+
+/// Checks that the caller may record members in `placement` and that it can hold them.
+async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action: &'static str) -> Result<Org> {
+    let org = orgs::get(db, caller, placement.org_id).await.map_err(|_| Invalid::one("org_id", "not_found"))?;
+    if !caller.can_at(Perm::WriteMembers, &org.path) {
+        audit::append_alone(db, caller, Event::denied(action, "org", org.id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if !org.kind().holds_members() {
+        return Err(Invalid::one("org_id", "not_a_branch").into());
+    }
+    if org.dissolved_on.is_some() {
+        return Err(Invalid::one("org_id", "dissolved").into());
+    }
+    if let Some(g) = placement.group_id {
+        let group: Option<(Option<i64>, String)> =
+            db.opt(Q::new("SELECT parent_id, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL").bind(g)).await?;
+        if group != Some((Some(org.id), "party_group".to_string())) {
+            return Err(Invalid::one("group_id", "not_in_branch").into());
+        }
+    }
+    Ok(org)
+}
+
+pub async fn create(db: &Db, keys: &Keys, caller: &Caller, placement: Placement, input: &MemberInput) -> Result<Member> {
+    let valid = input.validate(today());
+    let org = check_placement(db, caller, placement, "member.create").await;
+    // Report field errors and placement errors together.
+    let (valid, org) = match (valid, org) {
+        (Ok(v), Ok(o)) => (v, o),
+        (Err(mut a), Err(Error::Invalid(b))) => {
+            a.0.extend(b.0);
+            return Err(a.into());
+        }
+        (Err(a), _) => return Err(a.into()),
+        (_, Err(e)) => return Err(e),
+    };
+    if is_recorded(db, keys, &valid.id_number, None).await? {
+        return Err(Invalid::one("id_number", "duplicate").into());
+    }
+    let row = NewRow { id: new_id(), org_id: org.id, org_path: org.path.clone(), group_id: placement.group_id, member: valid };
+    let mut tx = db.begin().await?;
+    insert_many(&mut tx, keys, std::slice::from_ref(&row)).await.map_err(duplicate_as_invalid)?;
+    let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
+    adjust_counts(&mut tx, org.id, &org.path, d, f).await?;
+    record_history(&mut tx, caller, row.id, &serde_json::json!({"created": true})).await?;
+    audit::append(&mut tx, caller, Event::ok("member.create", "member", row.id)).await?;
+    tx.commit().await?;
+    get(db, caller, row.id).await
+}
+
+fn duplicate_as_invalid(e: Error) -> Error {
+    match &e {
+        Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => Invalid::one("id_number", "duplicate").into(),
+        _ => e,
+    }
+}
+
+/// Whether an ID number is already recorded (other than for `except`).
+pub async fn is_recorded(db: &Db, keys: &Keys, id: &IdNumber, except: Option<i64>) -> Result<bool> {
+    let bi = keys.blind_index("id_number", id.as_str());
+    let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM members WHERE id_number_bi = $1").bind(bi)).await?;
+    Ok(matches!(found, Some((f,)) if Some(f) != except))
+}
+
+/// Inserts members in multi-row batches, each with its first organization membership. The caller
+/// adjusts counts and audits.
+pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()> {
+    let now = now_text();
+    let today = today();
+    for chunk in rows.chunks(400) {
+        let mut q = Q::new(
+            "INSERT INTO members (id, org_id, org_path, group_id, name, gender, ethnicity, birth_date, education,
+             id_number_enc, id_number_bi, id_number_masked, phone_enc, phone_bi, phone_masked, address_enc,
+             work_unit, post, joined_on, full_member_on, category, status, offline, created_at, updated_at) VALUES ",
+        );
+        let mut history = Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ");
+        for (i, r) in chunk.iter().enumerate() {
+            let m = &r.member;
+            q.push(if i == 0 { "(" } else { ", (" });
+            let args: Vec<crate::db::Arg> = vec![
+                r.id.into(),
+                r.org_id.into(),
+                r.org_path.clone().into(),
+                r.group_id.into(),
+                m.name.clone().into(),
+                m.gender.as_str().into(),
+                m.ethnicity.clone().into(),
+                m.birth_date.into(),
+                m.education.map(|e| e.as_str()).into(),
+                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str()).into(),
+                keys.blind_index("id_number", m.id_number.as_str()).into(),
+                m.id_number.masked().into(),
+                m.phone.as_ref().map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str())).into(),
+                m.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())).into(),
+                m.phone.as_ref().map(Phone::masked).into(),
+                m.address.as_ref().map(|a| keys.encrypt(&ctx("address", r.id), a)).into(),
+                m.work_unit.clone().into(),
+                m.post.clone().into(),
+                m.joined_on.into(),
+                m.full_member_on.into(),
+                m.category.as_str().into(),
+                m.status.as_str().into(),
+                m.offline.into(),
+                now.clone().into(),
+                now.clone().into(),
+            ];
+            for (j, a) in args.into_iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.push_bind(a);
+            }
+            q.push(")");
+            history.push(if i == 0 { "(" } else { ", (" });
+            history.push_bind(r.id).push(", ").push_bind(r.org_id).push(", ").push_bind(today).push(")");
+        }
+        tx.exec(q).await?;
+        tx.exec(history).await?;
+    }
+    Ok(())
+}
+
+async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &serde_json::Value) -> Result<()> {
+    tx.exec(
+        Q::new("INSERT INTO member_history (member_id, at, actor, changes) VALUES ($1, $2, $3, $4)")
+            .bind(member_id)
+            .bind(now_text())
+            .bind(caller.username.clone())
+            .bind(changes.to_string()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One member, if the caller may read it (their own record always).
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
+    let mut q = Q::new(&format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1 AND "))
+        .bind(id);
+    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+    db.opt(q).await?.ok_or(Error::NotFound)
+}
+
+/// The full ID number, phone and address: for the member themself and those allowed to reveal, audited.
+pub async fn reveal(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<Revealed> {
+    let member = get(db, caller, id).await?;
+    if !caller.can_at(Perm::RevealMembers, &member.org_path) && caller.member_id != Some(id) {
+        audit::append_alone(db, caller, Event::denied("member.reveal", "member", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    let secrets: Secrets =
+        db.one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id)).await?;
+    let revealed = secrets.open(keys, id)?;
+    audit::append_alone(db, caller, Event::ok("member.reveal", "member", id)).await?;
+    Ok(revealed)
+}
+
+/// A partial update: fields left out keep their values; `org_id` moves the member.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberPatch {
+    #[serde(flatten)]
+    pub fields: MemberInput,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub org_id: Option<i64>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub group_id: Option<i64>,
+}
+
+pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &MemberPatch) -> Result<Member> {
+    let current = get(db, caller, id).await?;
+    if !caller.can_at(Perm::WriteMembers, &current.org_path) {
+        audit::append_alone(db, caller, Event::denied("member.update", "member", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    let secrets: Secrets =
+        db.one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id)).await?;
+    let old = secrets.open(keys, id)?;
+    let p = &patch.fields;
+    let merged = MemberInput {
+        name: p.name.clone().or(Some(current.name.clone())),
+        gender: p.gender.clone().or(Some(current.gender.clone())),
+        ethnicity: p.ethnicity.clone().or(Some(current.ethnicity.clone())),
+        birth_date: p.birth_date.clone().or(Some(current.birth_date.to_string())),
+        id_number: p.id_number.clone().or(Some(old.id_number.clone())),
+        phone: p.phone.clone().or(old.phone.clone()),
+        address: p.address.clone().or(old.address.clone()),
+        education: p.education.clone().or(current.education.clone()),
+        work_unit: p.work_unit.clone().or(current.work_unit.clone()),
+        post: p.post.clone().or(current.post.clone()),
+        joined_on: p.joined_on.clone().or(Some(current.joined_on.to_string())),
+        full_member_on: p.full_member_on.clone().or(current.full_member_on.map(|d| d.to_string())),
+        category: p.category.clone().or(Some(current.category.clone())),
+        status: p.status.clone().or(Some(current.status.clone())),
+        offline: p.offline.or(Some(current.offline)),
+    };
+    let v = merged.validate(today())?;
+    let new_org = match patch.org_id.filter(|o| *o != current.org_id) {
+        Some(org_id) => Some(check_placement(db, caller, Placement { org_id, group_id: patch.group_id }, "member.move").await?),
+        None => {
+            if patch.group_id.is_some() && patch.group_id != current.group_id {
+                check_placement(db, caller, Placement { org_id: current.org_id, group_id: patch.group_id }, "member.update")
+                    .await?;
+            }
+            None
+        }
+    };
+    if v.id_number.as_str() != old.id_number && is_recorded(db, keys, &v.id_number, Some(id)).await? {
+        return Err(Invalid::one("id_number", "duplicate").into());
+    }
+
+    let mut changes = serde_json::Map::new();
+    let mut note = |field: &str, before: String, after: String, sensitive: bool| {
+        if before != after {
+            let value = if sensitive { serde_json::json!("changed") } else { serde_json::json!([before, after]) };
+            changes.insert(field.to_string(), value);
+        }
+    };
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    note("name", current.name.clone(), v.name.clone(), false);
+    note("gender", current.gender.clone(), v.gender.as_str().into(), false);
+    note("ethnicity", current.ethnicity.clone(), v.ethnicity.clone(), false);
+    note("birth_date", current.birth_date.to_string(), v.birth_date.to_string(), false);
+    note("education", opt(current.education.clone()), opt(v.education.map(|e| e.as_str().to_string())), false);
+    note("work_unit", opt(current.work_unit.clone()), opt(v.work_unit.clone()), false);
+    note("post", opt(current.post.clone()), opt(v.post.clone()), false);
+    note("joined_on", current.joined_on.to_string(), v.joined_on.to_string(), false);
+    note("full_member_on", opt(current.full_member_on.map(|d| d.to_string())), opt(v.full_member_on.map(|d| d.to_string())), false);
+    note("category", current.category.clone(), v.category.as_str().into(), false);
+    note("status", current.status.clone(), v.status.as_str().into(), false);
+    note("offline", current.offline.to_string(), v.offline.to_string(), false);
+    note("id_number", old.id_number.clone(), v.id_number.as_str().into(), true);
+    note("phone", opt(old.phone.clone()), opt(v.phone.as_ref().map(|p| p.as_str().to_string())), true);
+    note("address", opt(old.address.clone()), opt(v.address.clone()), true);
+    let (org_id, org_path) = match &new_org {
+        Some(o) => {
+            changes.insert("org_id".into(), serde_json::json!([current.org_id, o.id]));
+            (o.id, o.path.clone())
+        }
+        None => (current.org_id, current.org_path.clone()),
+    };
+    let group_id = if new_org.is_some() { patch.group_id } else { patch.group_id.or(current.group_id) };
+    if group_id != current.group_id {
+        changes.insert("group_id".into(), serde_json::json!([current.group_id, group_id]));
+    }
+    if changes.is_empty() {
+        return Ok(current);
+    }
+
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "UPDATE members SET org_id = $1, org_path = $2, group_id = $3, name = $4, gender = $5, ethnicity = $6,
+             birth_date = $7, education = $8, id_number_enc = $9, id_number_bi = $10, id_number_masked = $11,
+             phone_enc = $12, phone_bi = $13, phone_masked = $14, address_enc = $15, work_unit = $16, post = $17,
+             joined_on = $18, full_member_on = $19, category = $20, status = $21, offline = $22, updated_at = $23
+             WHERE id = $24",
+        )
+        .bind(org_id)
+        .bind(org_path.clone())
+        .bind(group_id)
+        .bind(v.name.clone())
+        .bind(v.gender.as_str())
+        .bind(v.ethnicity.clone())
+        .bind(v.birth_date)
+        .bind(v.education.map(|e| e.as_str()))
+        .bind(keys.encrypt(&ctx("id_number", id), v.id_number.as_str()))
+        .bind(keys.blind_index("id_number", v.id_number.as_str()))
+        .bind(v.id_number.masked())
+        .bind(v.phone.as_ref().map(|p| keys.encrypt(&ctx("phone", id), p.as_str())))
+        .bind(v.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())))
+        .bind(v.phone.as_ref().map(Phone::masked))
+        .bind(v.address.as_ref().map(|a| keys.encrypt(&ctx("address", id), a)))
+        .bind(v.work_unit.clone())
+        .bind(v.post.clone())
+        .bind(v.joined_on)
+        .bind(v.full_member_on)
+        .bind(v.category.as_str())
+        .bind(v.status.as_str())
+        .bind(v.offline)
+        .bind(now_text())
+        .bind(id),
+    )
+    .await
+    .map_err(|e| duplicate_as_invalid(e.into()))?;
+    let (d0, f0) = contribution(&current.status, &current.category);
+    let (d1, f1) = contribution(v.status.as_str(), v.category.as_str());
+    if new_org.is_some() {
+        adjust_counts(&mut tx, current.org_id, &current.org_path, -d0, -f0).await?;
+        adjust_counts(&mut tx, org_id, &org_path, d1, f1).await?;
+        tx.exec(Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL").bind(today()).bind(id))
+            .await?;
+        tx.exec(Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ($1, $2, $3)").bind(id).bind(org_id).bind(today()))
+            .await?;
+        // Posts belong to the organization left behind.
+        tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id)).await?;
+    } else {
+        adjust_counts(&mut tx, org_id, &org_path, d1 - d0, f1 - f0).await?;
+    }
+    let fields: Vec<String> = changes.keys().cloned().collect();
+    record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
+    audit::append(&mut tx, caller, Event::ok("member.update", "member", id).with_detail(fields.join(","))).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberFilter {
+    #[serde(deserialize_with = "empty_as_none")]
+    pub org_id: Option<i64>,
+    /// A name prefix, or an exact ID number or phone.
+    pub q: Option<String>,
+    pub gender: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub education: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub offline: Option<bool>,
+    /// `name`, `joined_on`, `birth_date`, `updated_at`; a leading `-` sorts descending.
+    pub sort: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub page: Option<i64>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub per_page: Option<i64>,
+}
+
+impl MemberFilter {
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).max(1)
+    }
+    pub fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(20).clamp(1, 200)
+    }
+}
+
+pub struct MemberPage {
+    pub items: Vec<Member>,
+    pub total: i64,
+}
+
+/// The WHERE clause shared by the list, its count and exports.
+async fn filtered(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, select: &str) -> Result<Q> {
+    let mut q = Q::new(select);
+    q.push(" WHERE ");
+    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+    if let Some(org_id) = f.org_id {
+        let org = orgs::get(db, caller, org_id).await?;
+        q.push(" AND m.org_path >= ").push_bind(org.path.clone()).push(" AND m.org_path < ").push_bind(subtree_end(&org.path));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Ok(id) = IdNumber::parse(text) {
+            q.push(" AND m.id_number_bi = ").push_bind(keys.blind_index("id_number", id.as_str()));
+        } else if let Some(phone) = Phone::parse(text) {
+            q.push(" AND m.phone_bi = ").push_bind(keys.blind_index("phone", phone.as_str()));
+        } else {
+            q.push(" AND m.name >= ").push_bind(text).push(" AND m.name < ").push_bind(format!("{text}\u{10ffff}"));
+        }
+    }
+    for (col, value) in [("gender", &f.gender), ("category", &f.category), ("status", &f.status), ("education", &f.education)] {
+        if let Some(v) = value.as_deref().filter(|s| !s.is_empty()) {
+            q.push(&format!(" AND m.{col} = ")).push_bind(v);
+        }
+    }
+    if let Some(o) = f.offline {
+        q.push(" AND m.offline = ").push_bind(o);
+    }
+    Ok(q)
+}
+
+fn order_by(sort: Option<&str>) -> &'static str {
+    match sort.unwrap_or("name") {
+        "-name" => " ORDER BY m.name DESC, m.id",
+        "joined_on" => " ORDER BY m.joined_on, m.id",
+        "-joined_on" => " ORDER BY m.joined_on DESC, m.id",
+        "birth_date" => " ORDER BY m.birth_date, m.id",
+        "-birth_date" => " ORDER BY m.birth_date DESC, m.id",
+        "updated_at" => " ORDER BY m.updated_at, m.id",
+        "-updated_at" => " ORDER BY m.updated_at DESC, m.id",
+        _ => " ORDER BY m.name, m.id",
+    }
+}
+
+pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Result<MemberPage> {
+    let select = format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id");
+    let mut q = filtered(db, keys, caller, f, &select).await?;
+    q.push(order_by(f.sort.as_deref()));
+    q.push(" LIMIT ").push_bind(f.per_page()).push(" OFFSET ").push_bind((f.page() - 1) * f.per_page());
+    let count = filtered(db, keys, caller, f, "SELECT COUNT(*) FROM members m").await?;
+    let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(count))?;
+    Ok(MemberPage { items, total })
+}
+
+/// Every member matching the filter with full values, for exports; audited as a sensitive read.
+pub async fn export(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, format: &str) -> Result<Vec<(Member, Revealed)>> {
+    if !caller.can(Perm::ReadMembers) {
+        return Err(Error::Forbidden);
+    }
+    let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM members m JOIN orgs o ON o.id = m.org_id");
+    let mut q = filtered(db, keys, caller, f, &select).await?;
+    q.push(" ORDER BY m.org_path, m.name, m.id");
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        member: Member,
+        #[sqlx(flatten)]
+        secrets: Secrets,
+    }
+    let rows: Vec<Row> = db.all(q).await?;
+    // Only those allowed to reveal get the full values; others export the masked roster.
+    let out = rows
+        .into_iter()
+        .map(|r| {
+            let full = caller.can_at(Perm::RevealMembers, &r.member.org_path);
+            let revealed = if full {
+                r.secrets.open(keys, r.member.id)?
+            } else {
+                Revealed {
+                    id: r.member.id,
+                    id_number: r.member.id_number_masked.clone(),
+                    phone: r.member.phone_masked.clone(),
+                    address: None,
+                }
+            };
+            Ok((r.member, revealed))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    audit::append_alone(
+        db,
+        caller,
+        Event::ok("member.export", "org", f.org_id.map(|i| i.to_string()).unwrap_or_default())
+            .with_detail(format!("format={format} rows={}", out.len())),
+    )
+    .await?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub changes: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Membership {
+    pub org_id: i64,
+    pub org_name: String,
+    pub from_on: NaiveDate,
+    pub to_on: Option<NaiveDate>,
+}
+
+/// Every recorded change and every organization the member belonged to, newest first.
+pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
+    get(db, caller, id).await?;
+    let changes = db
+        .all(Q::new("SELECT at, actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC").bind(id))
+        .await?;
+    let orgs = db
+        .all(
+            Q::new(
+                "SELECT h.org_id, o.name AS org_name, h.from_on, h.to_on FROM member_orgs h JOIN orgs o ON o.id = h.org_id
+                 WHERE h.member_id = $1 ORDER BY h.id DESC",
+            )
+            .bind(id),
+        )
+        .await?;
+    Ok((changes, orgs))
+}
