@@ -72,7 +72,7 @@ pub const ETHNICITIES: [&str; 56] = [
 ];
 
 /// A member record as typed or imported: every field text, every field optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MemberInput {
     pub name: Option<String>,

@@ -1,1 +1,108 @@
+//! Hongji's HTTP server: the HTML pages (server-rendered, working without JavaScript) and the JSON
+//! API under `/api/v1`. Handlers parse and authorize; the domain decides; the store persists and audits.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod imports;
+pub mod openapi;
+pub mod roster;
+pub mod web;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Demo mode prints the demo accounts on the login page.
+    pub demo: bool,
+    /// Set the `Secure` flag on the session cookie (behind HTTPS).
+    pub secure_cookies: bool,
+    pub imports: imports::Jobs,
+    pub login_limiter: Arc<auth::RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, demo: bool) -> AppState {
+        AppState {
+            store,
+            demo,
+            secure_cookies: false,
+            imports: imports::Jobs::default(),
+            login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
+        }
+    }
+}
+
+/// Uploads above this are refused before they are read (an import of 100,000 rows is ~15 MB).
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/static/app.css", get(static_css))
+        .route("/static/app.js", get(static_js))
+        .merge(api::routes())
+        .merge(web::routes())
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn static_css() -> impl axum::response::IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../static/app.css"))
+}
+
+async fn static_js() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.js"),
+    )
+}
+
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages and API answers hold personal data: never cache them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Serves until the process is stopped (Ctrl-C or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

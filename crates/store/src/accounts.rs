@@ -18,7 +18,7 @@ use crate::scope::{Caller, Grant, Perm, Role};
 /// API tokens carry this prefix so they are recognizable in configuration files and secret scanners.
 pub const API_TOKEN_PREFIX: &str = "hjt_";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -35,7 +35,7 @@ pub struct User {
 const USER_COLUMNS: &str = "id, username, display_name, phone_masked, member_id, failed_logins, locked_until,
     must_change_password, disabled, created_at";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct NewUser {
     pub username: String,
@@ -498,7 +498,7 @@ pub async fn set_account_state(db: &Db, caller: &Caller, user_id: i64, action: &
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,

@@ -35,7 +35,7 @@ impl Event {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Entry {
     pub seq: i64,
     pub at: String,
@@ -121,8 +121,9 @@ pub async fn append_alone(db: &Db, caller: &Caller, event: Event) -> Result<()> 
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,

@@ -18,7 +18,7 @@ use crate::scope::{Caller, Own, Perm};
 use crate::{empty_as_none, today};
 
 /// A member as shown: sensitive fields masked.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: i64,
     pub org_id: i64,
@@ -50,7 +50,7 @@ const MEMBER_COLUMNS: &str = "m.id, m.org_id, o.name AS org_name, m.org_path, m.
     m.work_unit, m.post, m.joined_on, m.full_member_on, m.category, m.status, m.offline, m.created_at, m.updated_at";
 
 /// The full values behind the masks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Revealed {
     pub id: i64,
     pub id_number: String,
@@ -264,7 +264,7 @@ pub async fn reveal(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<Re
 }
 
 /// A partial update: fields left out keep their values; `org_id` moves the member.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MemberPatch {
     #[serde(flatten)]
@@ -412,8 +412,9 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     get(db, caller, id).await
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct MemberFilter {
     #[serde(deserialize_with = "empty_as_none")]
     pub org_id: Option<i64>,
@@ -543,14 +544,14 @@ pub async fn export(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, for
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
     pub changes: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Membership {
     pub org_id: i64,
     pub org_name: String,

@@ -71,7 +71,7 @@ impl Org {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct OrgInput {
     pub parent_id: Option<i64>,
@@ -479,7 +479,7 @@ pub async fn recount_all(db: &Db) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Officer {
     pub member_id: i64,
     pub name: String,
@@ -543,7 +543,7 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrgEvent {
     pub at: String,
     pub actor: String,

@@ -1,0 +1,297 @@
+//! Roster files: reading member imports (XLSX, or CSV in UTF-8 or GB18030) and writing exports
+//! (XLSX with IDs and phones as text, CSV with a UTF-8 BOM), formula injection escaped in both.
+
+use calamine::{Data, Reader};
+use domain::member::{Category, Education, Gender, Status};
+use std::io::Cursor;
+use store::import::ImportRow;
+use store::members::{Member, Revealed};
+
+/// Columns in import and export order: (field, Chinese header, English header).
+pub const COLUMNS: [(&str, &str, &str); 16] = [
+    ("name", "姓名", "name"),
+    ("gender", "性别", "gender"),
+    ("ethnicity", "民族", "ethnicity"),
+    ("birth_date", "出生日期", "birth_date"),
+    ("id_number", "公民身份号码", "id_number"),
+    ("phone", "手机号码", "phone"),
+    ("address", "家庭住址", "address"),
+    ("education", "学历", "education"),
+    ("work_unit", "工作单位", "work_unit"),
+    ("post", "职务", "post"),
+    ("joined_on", "入党日期", "joined_on"),
+    ("full_member_on", "转正日期", "full_member_on"),
+    ("category", "人员类别", "category"),
+    ("status", "党籍状态", "status"),
+    ("offline", "无智能手机", "offline"),
+    ("org", "所在党支部", "org"),
+];
+
+/// Header spellings seen in spreadsheets from other systems, mapped to our fields.
+fn field_for_header(h: &str) -> Option<&'static str> {
+    let h = h.trim().trim_start_matches('\u{feff}');
+    COLUMNS
+        .iter()
+        .find(|(f, zh, en)| h == *zh || h.eq_ignore_ascii_case(en) || h == *f)
+        .map(|(f, _, _)| *f)
+        .or(match h {
+            "身份证号" | "身份证号码" => Some("id_number"),
+            "联系电话" | "手机" | "电话" => Some("phone"),
+            "党员类别" | "类别" => Some("category"),
+            "所在支部" | "支部" | "党组织" | "所在党组织" => Some("org"),
+            "性别 " | "性 别" => Some("gender"),
+            _ => None,
+        })
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FileError {
+    #[error("file.empty")]
+    Empty,
+    #[error("file.unreadable")]
+    Unreadable,
+    #[error("file.no_header")]
+    NoHeader,
+    #[error("file.too_many_rows")]
+    TooManyRows,
+}
+
+pub const MAX_ROWS: usize = 200_000;
+
+/// Reads an import file, telling XLSX from CSV by content, and CSV encodings apart.
+pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
+    if bytes.is_empty() {
+        return Err(FileError::Empty);
+    }
+    let table = if bytes.starts_with(b"PK\x03\x04") { xlsx_table(bytes)? } else { csv_table(&decode_text(bytes))? };
+    rows_from_table(table)
+}
+
+/// UTF-8 (with or without BOM) when it is valid UTF-8, otherwise GB18030 (a superset of GBK and
+/// GB2312), which is what Excel on Chinese Windows writes.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+/// Rows with the line number a person sees in their editor or spreadsheet (header = 1).
+type Table = Vec<(usize, Vec<String>)>;
+
+fn csv_table(text: &str) -> Result<Table, FileError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    // Line numbers counted from byte offsets: the csv crate's own count skips blank lines.
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    for rec in reader.records() {
+        let rec = rec.map_err(|_| FileError::Unreadable)?;
+        let start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        line += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count();
+        counted_to = start;
+        out.push((line, rec.iter().map(str::to_string).collect()));
+        if out.len() > MAX_ROWS + 1 {
+            return Err(FileError::TooManyRows);
+        }
+    }
+    Ok(out)
+}
+
+fn xlsx_table(bytes: &[u8]) -> Result<Table, FileError> {
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| FileError::Unreadable)?;
+    let range = book.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|_| FileError::Unreadable)?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    if range.height() > MAX_ROWS + 1 {
+        return Err(FileError::TooManyRows);
+    }
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| (first_row + i + 1, row.iter().map(cell_text).collect()))
+        .collect())
+}
+
+fn cell_text(c: &Data) -> String {
+    match c {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        // 18-digit ID numbers stored as numbers have already lost digits in Excel; print what is
+        // there and let validation name the problem.
+        Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => excel_date(d.as_f64()).map(|t| t.to_string()).unwrap_or_default(),
+        Data::DateTimeIso(s) => s.chars().take(10).collect(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(_) => String::new(),
+    }
+}
+
+/// Excel stores dates as days since 1899-12-30 (the 1900 leap-year bug folded in).
+fn excel_date(serial: f64) -> Option<chrono::NaiveDate> {
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+}
+
+fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
+    let mut rows = table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let (_, header) = rows.next().ok_or(FileError::Empty)?;
+    let fields: Vec<Option<&str>> = header.iter().map(|h| field_for_header(h)).collect();
+    if !fields.contains(&Some("name")) || !fields.contains(&Some("id_number")) {
+        return Err(FileError::NoHeader);
+    }
+    Ok(rows
+        .map(|(line, cells)| {
+            let mut row = ImportRow { line, ..Default::default() };
+            for (field, value) in fields.iter().zip(cells) {
+                let Some(field) = field else { continue };
+                let value = value.trim().to_string();
+                let v = (!value.is_empty()).then(|| value.clone());
+                let f = &mut row.fields;
+                match *field {
+                    "name" => f.name = v,
+                    "gender" => f.gender = v,
+                    "ethnicity" => f.ethnicity = v,
+                    "birth_date" => f.birth_date = v,
+                    "id_number" => f.id_number = v,
+                    "phone" => f.phone = v,
+                    "address" => f.address = v,
+                    "education" => f.education = v,
+                    "work_unit" => f.work_unit = v,
+                    "post" => f.post = v,
+                    "joined_on" => f.joined_on = v,
+                    "full_member_on" => f.full_member_on = v,
+                    "category" => f.category = v,
+                    "status" => f.status = v,
+                    "offline" => f.offline = Some(matches!(value.as_str(), "是" | "true" | "1" | "yes" | "Y" | "y")),
+                    "org" => row.org = value,
+                    _ => {}
+                }
+            }
+            row
+        })
+        .collect())
+}
+
+/// Spreadsheet programs run cells starting with these as formulas (CSV injection); a leading
+/// apostrophe makes them text.
+pub fn escape_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn label<T: Copy>(code: &str, parse: fn(&str) -> Option<T>, zh: fn(T) -> &'static str) -> String {
+    parse(code).map(zh).unwrap_or(code).to_string()
+}
+
+fn export_cells(m: &Member, r: &Revealed) -> Vec<String> {
+    vec![
+        m.name.clone(),
+        label(&m.gender, Gender::parse, Gender::zh),
+        m.ethnicity.clone(),
+        m.birth_date.to_string(),
+        r.id_number.clone(),
+        r.phone.clone().unwrap_or_default(),
+        r.address.clone().unwrap_or_default(),
+        m.education.as_deref().map(|e| label(e, Education::parse, Education::zh)).unwrap_or_default(),
+        m.work_unit.clone().unwrap_or_default(),
+        m.post.clone().unwrap_or_default(),
+        m.joined_on.to_string(),
+        m.full_member_on.map(|d| d.to_string()).unwrap_or_default(),
+        label(&m.category, Category::parse, Category::zh),
+        label(&m.status, Status::parse, Status::zh),
+        if m.offline { "是" } else { "否" }.to_string(),
+        m.org_name.clone(),
+    ]
+}
+
+/// CSV with a UTF-8 BOM so that Excel opens it in the right encoding.
+pub fn write_csv(rows: &[(Member, Revealed)]) -> Vec<u8> {
+    let mut out = b"\xef\xbb\xbf".to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let _ = w.write_record(COLUMNS.iter().map(|(_, zh, _)| *zh));
+        for (m, r) in rows {
+            let _ = w.write_record(export_cells(m, r).iter().map(|c| escape_cell(c)));
+        }
+        let _ = w.flush();
+    }
+    out
+}
+
+pub fn write_xlsx(rows: &[(Member, Revealed)]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("党员名册")?;
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (c, (_, zh, _)) in COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *zh, &bold)?;
+        // Whole columns as text, so that IDs and phones typed later stay text too.
+        sheet.set_column_format(c as u16, &text)?;
+    }
+    for (i, (m, r)) in rows.iter().enumerate() {
+        for (c, cell) in export_cells(m, r).iter().enumerate() {
+            sheet.write_string_with_format(i as u32 + 1, c as u16, escape_cell(cell), &text)?;
+        }
+    }
+    sheet.set_column_width(4, 22)?;
+    sheet.set_column_width(15, 24)?;
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
+
+/// A blank template with the headers, for users to fill in.
+pub fn template_csv() -> Vec<u8> {
+    write_csv(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gb18030_csv_with_chinese_headers() {
+        let text = "姓名,性别,公民身份号码,入党日期,转正日期,所在党支部\n王芳,女,11010519491231002X,1975-07-01,1976-07-01,第一党支部\n";
+        let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+        let rows = read(&gbk).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].fields.name.as_deref(), Some("王芳"));
+        assert_eq!(rows[0].org, "第一党支部");
+    }
+
+    #[test]
+    fn reads_utf8_bom_and_reports_physical_lines() {
+        let text = "\u{feff}name,id_number,org\n\n张三,110105194912310021,x\n李四,,y\n";
+        let rows = read(text.as_bytes()).unwrap();
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 4]);
+    }
+
+    #[test]
+    fn refuses_files_without_the_key_headers() {
+        assert_eq!(read(b"a,b\n1,2\n").unwrap_err(), FileError::NoHeader);
+        assert_eq!(read(b"").unwrap_err(), FileError::Empty);
+    }
+
+    #[test]
+    fn escapes_formulas() {
+        assert_eq!(escape_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(escape_cell("+86"), "'+86");
+        assert_eq!(escape_cell("王芳"), "王芳");
+    }
+
+    #[test]
+    fn xlsx_round_trip_keeps_ids_as_text() {
+        let bytes = write_xlsx(&[]).unwrap();
+        let mut book = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        assert_eq!(range.get((0, 4)), Some(&Data::String("公民身份号码".into())));
+    }
+}

@@ -1,0 +1,221 @@
+//! Accounts and grants (security administrator), the audit log (audit administrator), and each
+//! user's own account page (password, API tokens).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::accounts::{self, ApiToken, NewUser, User};
+use store::audit::{self, AuditFilter, Entry};
+use store::orgs::{self, Org};
+use store::scope::Grant;
+use store::Role;
+
+use super::{error_page, form_errors, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/accounts", get(accounts_page).post(create_user))
+        .route("/accounts/{id}/grants", post(add_grant))
+        .route("/accounts/{id}/state", post(set_state))
+        .route("/accounts/{id}/reset", post(reset))
+        .route("/grants/{id}/revoke", post(revoke_grant))
+        .route("/audit", get(audit_page))
+        .route("/account", get(own_page))
+        .route("/account/password", post(change_password))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    c: Chrome,
+    users: Vec<(User, Vec<Grant>)>,
+    orgs: Vec<Org>,
+    roles: Vec<&'static str>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn accounts_view(s: &AppState, w: &WebCaller, errors: Vec<(String, String)>, notice: Option<String>) -> Response {
+    let c = Chrome::for_caller(w, "/accounts", "accounts.title");
+    let users = match accounts::list_users(&s.store.db, &w.caller).await {
+        Ok(u) => u,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let orgs = orgs::list(&s.store.db, &w.caller, None).await.unwrap_or_default().into_iter().take(2000).collect();
+    let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
+    render(&AccountsPage { c, users, orgs, roles, errors, notice })
+}
+
+async fn accounts_page(State(s): State<AppState>, w: WebCaller) -> Response {
+    accounts_view(&s, &w, Vec::new(), None).await
+}
+
+/// After an action: back to the list, or the list with the error.
+async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>) -> Response {
+    match r {
+        Ok(()) => see_other("/accounts"),
+        Err(e) => {
+            let c = Chrome::for_caller(w, "/accounts", "accounts.title");
+            match form_errors(&c, &e) {
+                Some(errors) => accounts_view(s, w, errors, None).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+async fn create_user(State(s): State<AppState>, w: WebCaller, Form(u): Form<NewUser>) -> Response {
+    let r = accounts::create_user(&s.store.db, &s.store.keys, &w.caller, &u, true).await.map(|_| ());
+    after(&s, &w, r).await
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    role: String,
+    org_id: Option<String>,
+}
+
+async fn add_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<GrantForm>) -> Response {
+    let r = match Role::parse(&f.role) {
+        Some(role) => {
+            let org = f.org_id.and_then(|o| o.parse().ok());
+            accounts::grant(&s.store.db, &w.caller, id, role, org).await.map(|_| ())
+        }
+        None => Err(domain::Invalid::one("role", "invalid").into()),
+    };
+    after(&s, &w, r).await
+}
+
+async fn revoke_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    let r = accounts::revoke(&s.store.db, &w.caller, id).await;
+    after(&s, &w, r).await
+}
+
+#[derive(Deserialize)]
+struct StateForm {
+    action: String,
+}
+
+async fn set_state(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<StateForm>) -> Response {
+    let r = accounts::set_account_state(&s.store.db, &w.caller, id, &f.action).await;
+    after(&s, &w, r).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    password: String,
+}
+
+async fn reset(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Response {
+    let r = accounts::reset_password(&s.store.db, &w.caller, id, &f.password).await;
+    after(&s, &w, r).await
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    f: AuditFilter,
+    entries: Vec<Entry>,
+    older: Option<i64>,
+}
+
+async fn audit_page(State(s): State<AppState>, w: WebCaller, Query(f): Query<AuditFilter>) -> Response {
+    let c = Chrome::for_caller(&w, "/audit", "audit.title");
+    match audit::list(&s.store.db, &w.caller, &f).await {
+        Ok(entries) => {
+            let limit = f.limit.unwrap_or(100).clamp(1, 1000) as usize;
+            let older = if entries.len() == limit { entries.last().map(|e| e.seq) } else { None };
+            render(&AuditPage { c, f, entries, older })
+        }
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct OwnPage {
+    c: Chrome,
+    username: String,
+    must_change_password: bool,
+    tokens: Vec<ApiToken>,
+    new_token: Option<String>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn own_view(s: &AppState, w: &WebCaller, new_token: Option<String>, errors: Vec<(String, String)>, notice: Option<String>) -> Response {
+    let c = Chrome::for_caller(w, "/account", "account.title");
+    let tokens = accounts::list_tokens(&s.store.db, &w.caller).await.unwrap_or_default();
+    render(&OwnPage {
+        c,
+        username: w.caller.username.clone(),
+        must_change_password: w.caller.must_change_password,
+        tokens,
+        new_token,
+        errors,
+        notice,
+    })
+}
+
+async fn own_page(State(s): State<AppState>, w: WebCaller) -> Response {
+    own_view(&s, &w, None, Vec::new(), None).await
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn change_password(State(s): State<AppState>, w: WebCaller, Form(f): Form<PasswordForm>) -> Response {
+    let c = Chrome::for_caller(&w, "/account", "account.title");
+    if f.new_password != f.confirm_password {
+        let errors = vec![("confirm_password".into(), c.field_error("confirm_password", "mismatch"))];
+        return own_view(&s, &w, None, errors, None).await;
+    }
+    match accounts::change_password(&s.store.db, &w.caller, &f.current_password, &f.new_password, Some(&w.token)).await {
+        Ok(()) => {
+            let mut w = w;
+            w.caller.must_change_password = false;
+            own_view(&s, &w, None, Vec::new(), Some(c.t("account.password_changed"))).await
+        }
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => own_view(&s, &w, None, errors, None).await,
+            None => error_page(c, e.into()),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    name: String,
+}
+
+async fn create_token(State(s): State<AppState>, w: WebCaller, Form(f): Form<TokenForm>) -> Response {
+    match accounts::create_token(&s.store.db, &w.caller, &f.name).await {
+        Ok((_, secret)) => own_view(&s, &w, Some(secret), Vec::new(), None).await,
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/account", "account.title");
+            match form_errors(&c, &e) {
+                Some(errors) => own_view(&s, &w, None, errors, None).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+async fn revoke_token(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match accounts::revoke_token(&s.store.db, &w.caller, id).await {
+        Ok(()) => see_other("/account"),
+        Err(e) => error_page(Chrome::for_caller(&w, "/account", "account.title"), e.into()),
+    }
+}

@@ -1,0 +1,297 @@
+//! Member pages: the roster (search, filters, sort, pages), one member (masked, reveal, history),
+//! new and edit.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use domain::member::{Education, MemberInput, ETHNICITIES};
+use serde::Deserialize;
+use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
+use store::orgs::{self, Org};
+use store::Perm;
+
+use super::{error_page, form_errors, render, see_other, Chrome};
+use crate::auth::{urlencode, WebCaller};
+use crate::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/members", get(list).post(create))
+        .route("/members/new", get(new_form))
+        .route("/members/{id}", get(detail).post(update))
+        .route("/members/{id}/edit", get(edit_form))
+        .route("/members/{id}/reveal", post(reveal))
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct ListPage {
+    c: Chrome,
+    f: FilterValues,
+    orgs: Vec<Org>,
+    items: Vec<Member>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    /// The filter as a query string without page and sort, for links.
+    query: String,
+    can_write: bool,
+}
+
+/// The filter as typed, for re-drawing the form.
+#[derive(Default)]
+struct FilterValues {
+    org_id: String,
+    q: String,
+    gender: String,
+    category: String,
+    status: String,
+    offline: String,
+    sort: String,
+}
+
+async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<MemberFilter>) -> Response {
+    let c = Chrome::for_caller(&w, "/members", "members.title");
+    let page = match members::list(&s.store.db, &s.store.keys, &w.caller, &f).await {
+        Ok(p) => p,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let orgs = branch_choices(&s, &w, Perm::ReadMembers, true).await;
+    let values = FilterValues {
+        org_id: f.org_id.map(|i| i.to_string()).unwrap_or_default(),
+        q: f.q.clone().unwrap_or_default(),
+        gender: f.gender.clone().unwrap_or_default(),
+        category: f.category.clone().unwrap_or_default(),
+        status: f.status.clone().unwrap_or_default(),
+        offline: f.offline.map(|o| o.to_string()).unwrap_or_default(),
+        sort: f.sort.clone().unwrap_or_default(),
+    };
+    let query = [
+        ("org_id", &values.org_id),
+        ("q", &values.q),
+        ("gender", &values.gender),
+        ("category", &values.category),
+        ("status", &values.status),
+        ("offline", &values.offline),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={}", urlencode(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let pages = ((page.total + f.per_page() - 1) / f.per_page()).max(1);
+    render(&ListPage {
+        can_write: w.caller.can(Perm::WriteMembers),
+        c,
+        f: values,
+        orgs,
+        items: page.items,
+        total: page.total,
+        page: f.page(),
+        pages,
+        query,
+    })
+}
+
+/// Organizations to pick from: branches where `perm` holds (or, with `all_kinds`, any visible one).
+async fn branch_choices(s: &AppState, w: &WebCaller, perm: Perm, all_kinds: bool) -> Vec<Org> {
+    orgs::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.dissolved_on.is_none() && w.caller.can_at(perm, &o.path))
+        .filter(|o| all_kinds || o.kind().holds_members())
+        .take(2000)
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct DetailPage {
+    c: Chrome,
+    m: Member,
+    revealed: Option<Revealed>,
+    can_reveal: bool,
+    can_edit: bool,
+    changes: Vec<HistoryEntry>,
+    memberships: Vec<Membership>,
+}
+
+async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Revealed>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/members/{id}"), "member.title");
+    let m = match members::get(&s.store.db, &w.caller, id).await {
+        Ok(m) => m,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
+    let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
+    let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
+    render(&DetailPage { c, m, revealed, can_reveal, can_edit, changes, memberships })
+}
+
+async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    detail_page(&s, &w, id, None).await
+}
+
+async fn reveal(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match members::reveal(&s.store.db, &s.store.keys, &w.caller, id).await {
+        Ok(r) => detail_page(&s, &w, id, Some(r)).await,
+        Err(e) => error_page(Chrome::for_caller(&w, "/members", "member.title"), e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member_form.html")]
+struct FormPage {
+    c: Chrome,
+    /// None for a new member.
+    id: Option<i64>,
+    v: MemberValues,
+    orgs: Vec<Org>,
+    errors: Vec<(String, String)>,
+    educations: Vec<(&'static str, &'static str)>,
+    ethnicities: &'static [&'static str],
+}
+
+impl FormPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+}
+
+/// The form's values as text, for drawing it again after an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MemberValues {
+    org_id: String,
+    name: String,
+    gender: String,
+    ethnicity: String,
+    birth_date: String,
+    id_number: String,
+    phone: String,
+    address: String,
+    education: String,
+    work_unit: String,
+    post: String,
+    joined_on: String,
+    full_member_on: String,
+    category: String,
+    status: String,
+    offline: String,
+}
+
+impl MemberValues {
+    fn from_member(m: &Member) -> MemberValues {
+        MemberValues {
+            org_id: m.org_id.to_string(),
+            name: m.name.clone(),
+            gender: m.gender.clone(),
+            ethnicity: m.ethnicity.clone(),
+            birth_date: m.birth_date.to_string(),
+            education: m.education.clone().unwrap_or_default(),
+            work_unit: m.work_unit.clone().unwrap_or_default(),
+            post: m.post.clone().unwrap_or_default(),
+            joined_on: m.joined_on.to_string(),
+            full_member_on: m.full_member_on.map(|d| d.to_string()).unwrap_or_default(),
+            category: m.category.clone(),
+            status: m.status.clone(),
+            offline: if m.offline { "true".into() } else { String::new() },
+            ..Default::default()
+        }
+    }
+
+    /// For an edit, blank sensitive fields mean "unchanged" (their values are never put in the form).
+    fn to_patch(&self, editing: bool) -> MemberPatch {
+        let text = |s: &str| Some(s.trim().to_string());
+        let secret = |s: &str| if editing && s.trim().is_empty() { None } else { text(s) };
+        MemberPatch {
+            fields: MemberInput {
+                name: text(&self.name),
+                gender: text(&self.gender),
+                ethnicity: text(&self.ethnicity),
+                birth_date: text(&self.birth_date),
+                id_number: secret(&self.id_number),
+                phone: secret(&self.phone),
+                address: secret(&self.address),
+                education: text(&self.education),
+                work_unit: text(&self.work_unit),
+                post: text(&self.post),
+                joined_on: text(&self.joined_on),
+                full_member_on: text(&self.full_member_on),
+                category: text(&self.category),
+                status: text(&self.status),
+                offline: Some(self.offline == "true"),
+            },
+            org_id: self.org_id.trim().parse().ok(),
+            group_id: None,
+        }
+    }
+}
+
+async fn form_page(s: &AppState, w: &WebCaller, id: Option<i64>, v: MemberValues, errors: Vec<(String, String)>) -> Response {
+    let here = id.map(|i| format!("/members/{i}/edit")).unwrap_or_else(|| "/members/new".into());
+    let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
+    let orgs = branch_choices(s, w, Perm::WriteMembers, false).await;
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    let educations = Education::ALL.iter().map(|e| (e.as_str(), e.zh())).collect();
+    render(&FormPage { c, id, v, orgs, errors, educations, ethnicities: &ETHNICITIES })
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    org_id: Option<String>,
+}
+
+async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
+    let v = MemberValues {
+        org_id: q.org_id.unwrap_or_default(),
+        ethnicity: "汉族".into(),
+        category: "full".into(),
+        status: "active".into(),
+        ..Default::default()
+    };
+    form_page(&s, &w, None, v, Vec::new()).await
+}
+
+async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberValues>) -> Response {
+    let patch = v.to_patch(false);
+    let result = match patch.org_id {
+        Some(org_id) => members::create(&s.store.db, &s.store.keys, &w.caller, Placement { org_id, group_id: None }, &patch.fields).await,
+        None => Err(domain::Invalid::one("org_id", "required").into()),
+    };
+    match result {
+        Ok(m) => see_other(&format!("/members/{}", m.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/members/new", "member.new");
+            match form_errors(&c, &e) {
+                Some(errors) => form_page(&s, &w, None, v, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+async fn edit_form(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match members::get(&s.store.db, &w.caller, id).await {
+        Ok(m) => form_page(&s, &w, Some(id), MemberValues::from_member(&m), Vec::new()).await,
+        Err(e) => error_page(Chrome::for_caller(&w, "/members", "member.edit"), e.into()),
+    }
+}
+
+async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(v): Form<MemberValues>) -> Response {
+    match members::update(&s.store.db, &s.store.keys, &w.caller, id, &v.to_patch(true)).await {
+        Ok(_) => see_other(&format!("/members/{id}")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/members", "member.edit");
+            match form_errors(&c, &e) {
+                Some(errors) => form_page(&s, &w, Some(id), v, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The browser pages: server-rendered with askama, plain forms and redirect-after-post, so every
+//! page works without JavaScript. `Chrome` carries what every page needs (language, large font,
+//! the signed-in user's menu).
+
+mod admin;
+mod import;
+mod members;
+mod orgs;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::{Caller, Perm, Role};
+
+use crate::auth::{clear_session_cookie, client_ip, session_cookie, Prefs, WebCaller};
+use crate::error::Failure;
+use crate::i18n::{self, Lang};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/prefs", get(set_prefs))
+        .merge(orgs::routes())
+        .merge(members::routes())
+        .merge(import::routes())
+        .merge(admin::routes())
+}
+
+/// Menu entries the signed-in user may use.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub display_name: String,
+    pub orgs: bool,
+    pub members: bool,
+    pub import: bool,
+    pub accounts: bool,
+    pub audit: bool,
+    pub own_member: Option<i64>,
+}
+
+/// What every page is drawn with.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub lang: Lang,
+    pub large: bool,
+    pub nav: Option<Nav>,
+    /// The current path, for the language and font switches to come back to.
+    pub here: String,
+    pub title: String,
+}
+
+impl Chrome {
+    pub fn new(prefs: Prefs, caller: Option<&Caller>, here: &str, title_key: &str) -> Chrome {
+        let nav = caller.map(|c| Nav {
+            display_name: c.display_name.clone(),
+            orgs: c.can(Perm::ReadOrgs),
+            members: c.can(Perm::ReadMembers),
+            import: c.can(Perm::WriteMembers),
+            accounts: c.can(Perm::ManageAccounts),
+            audit: c.can(Perm::ReadAudit),
+            own_member: c.member_id,
+        });
+        Chrome { lang: prefs.lang, large: prefs.large, nav, here: here.to_string(), title: i18n::t(prefs.lang, title_key) }
+    }
+
+    pub fn for_caller(w: &WebCaller, here: &str, title_key: &str) -> Chrome {
+        Chrome::new(w.prefs, Some(&w.caller), here, title_key)
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+
+    /// A code translated under a prefix: `tc("kind.", "branch")` → 党支部.
+    pub fn tc(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}{code}");
+        if i18n::has(self.lang, &key) {
+            i18n::t(self.lang, &key)
+        } else {
+            code.to_string()
+        }
+    }
+
+    pub fn field_error(&self, field: &str, code: &str) -> String {
+        i18n::field_error(self.lang, field, code)
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        }
+    }
+
+    pub fn here_encoded(&self) -> String {
+        crate::auth::urlencode(&self.here)
+    }
+}
+
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    status: u16,
+    message: String,
+}
+
+/// An error as a page, in the user's language.
+pub fn error_page(c: Chrome, f: Failure) -> Response {
+    let message = f.message(c.lang);
+    let status = f.status;
+    let mut res = render(&ErrorPage { c, status: status.as_u16(), message });
+    *res.status_mut() = status;
+    res
+}
+
+/// Field errors for re-drawing a form, as (field, message).
+pub fn form_errors(c: &Chrome, e: &store::Error) -> Option<Vec<(String, String)>> {
+    match e {
+        store::Error::Invalid(inv) => Some(inv.0.iter().map(|f| (f.field.to_string(), c.field_error(f.field, f.code))).collect()),
+        _ => None,
+    }
+}
+
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Only local paths may be redirected to after login or a preference change.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    username: String,
+    error: Option<String>,
+    demo: bool,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(State(s): State<AppState>, prefs: Prefs, Query(q): Query<NextQuery>) -> Response {
+    let c = Chrome::new(prefs, None, "/login", "login.title");
+    render(&LoginPage { c, next: safe_next(q.next.as_deref()), username: String::new(), error: None, demo: s.demo })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_submit(State(s): State<AppState>, prefs: Prefs, parts: axum::http::request::Parts, Form(f): Form<LoginForm>) -> Response {
+    let ip = client_ip(&parts);
+    let c = Chrome::new(prefs, None, "/login", "login.title");
+    let next = safe_next(f.next.as_deref());
+    let error = if !s.login_limiter.allow(&ip) {
+        "err.auth.rate_limited".to_string()
+    } else {
+        match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip).await {
+            Ok((token, caller)) => {
+                let to = if caller.must_change_password { "/account".to_string() } else { next };
+                return ([(header::SET_COOKIE, session_cookie(&token, s.secure_cookies))], Redirect::to(&to)).into_response();
+            }
+            Err(e) => format!("err.{}", e.code()),
+        }
+    };
+    let mut res = render(&LoginPage { error: Some(c.t(&error)), c, next, username: f.username, demo: s.demo });
+    *res.status_mut() = StatusCode::UNAUTHORIZED;
+    res
+}
+
+async fn logout(State(s): State<AppState>, w: WebCaller) -> Response {
+    let _ = store::accounts::logout(&s.store.db, &w.caller, &w.token).await;
+    ([(header::SET_COOKIE, clear_session_cookie())], Redirect::to("/login")).into_response()
+}
+
+#[derive(Deserialize)]
+struct PrefsQuery {
+    lang: Option<String>,
+    font: Option<String>,
+    back: Option<String>,
+}
+
+async fn set_prefs(Query(q): Query<PrefsQuery>) -> Response {
+    let mut headers = HeaderMap::new();
+    let year = 60 * 60 * 24 * 365;
+    if let Some(l) = q.lang {
+        let lang = Lang::parse(&l).code();
+        headers.append(header::SET_COOKIE, format!("lang={lang}; Path=/; Max-Age={year}; SameSite=Lax").parse().unwrap());
+    }
+    if let Some(f) = q.font {
+        let font = if f == "large" { "large" } else { "normal" };
+        headers.append(header::SET_COOKIE, format!("font={font}; Path=/; Max-Age={year}; SameSite=Lax").parse().unwrap());
+    }
+    (headers, Redirect::to(&safe_next(q.back.as_deref()))).into_response()
+}
+
+/// One organization the user is responsible for, on their home page.
+struct HomeOrg {
+    id: i64,
+    name: String,
+    kind: String,
+    role: Role,
+    members: i64,
+    warnings: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    roles: Vec<String>,
+    orgs: Vec<HomeOrg>,
+    member: Option<store::members::Member>,
+    must_change_password: bool,
+}
+
+async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
+    let c = Chrome::for_caller(&w, "/", "home.title");
+    let mut orgs = Vec::new();
+    for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
+        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
+            let warnings = o.warnings();
+            orgs.push(HomeOrg { id: o.id, name: o.name, kind: o.kind, role: g.role, members: o.subtree_members, warnings });
+        }
+    }
+    let member = match w.caller.member_id {
+        Some(id) => store::members::get(&s.store.db, &w.caller, id).await.ok(),
+        None => None,
+    };
+    let mut roles: Vec<String> = w.caller.grants.iter().map(|g| c.tc("role.", g.role.as_str())).collect();
+    roles.dedup();
+    if member.is_some() {
+        roles.push(c.t("role.member"));
+    }
+    render(&HomePage { roles, orgs, member, must_change_password: w.caller.must_change_password, c })
+}

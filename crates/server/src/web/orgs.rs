@@ -1,0 +1,256 @@
+//! Organization pages: the tree, one organization (edit, move, officers, dissolve, history), new.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::members::{Member, MemberFilter};
+use store::orgs::{self, Officer, Org, OrgEvent, OrgInput};
+use store::Perm;
+
+use super::{error_page, form_errors, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::error::Failure;
+use crate::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/orgs", get(tree).post(create))
+        .route("/orgs/new", get(new_form))
+        .route("/orgs/{id}", get(detail).post(update))
+        .route("/orgs/{id}/dissolve", post(dissolve))
+        .route("/orgs/{id}/officers", post(officer))
+}
+
+/// Beyond this many organizations the tree shows the top levels and lets the user drill down.
+const FULL_TREE_LIMIT: usize = 400;
+
+#[derive(Template)]
+#[template(path = "orgs.html")]
+struct TreePage {
+    c: Chrome,
+    orgs: Vec<(Org, i64)>,
+    truncated: bool,
+    can_create: bool,
+}
+
+async fn tree(State(s): State<AppState>, w: WebCaller) -> Response {
+    let c = Chrome::for_caller(&w, "/orgs", "orgs.title");
+    let all = match orgs::list(&s.store.db, &w.caller, None).await {
+        Ok(o) => o,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let top = all.iter().map(|o| o.depth).min().unwrap_or(0);
+    let truncated = all.len() > FULL_TREE_LIMIT;
+    let orgs = all
+        .into_iter()
+        .filter(|o| !truncated || o.depth <= top + 1)
+        .map(|o| {
+            let indent = o.depth - top;
+            (o, indent)
+        })
+        .collect();
+    render(&TreePage { can_create: w.caller.can(Perm::ManageOrgs), c, orgs, truncated })
+}
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    c: Chrome,
+    org: Org,
+    warnings: Vec<&'static str>,
+    parent: Option<Org>,
+    children: Vec<Org>,
+    officers: Vec<Officer>,
+    candidates: Vec<Member>,
+    movable_to: Vec<Org>,
+    history: Vec<OrgEvent>,
+    can_manage: bool,
+    errors: Vec<(String, String)>,
+}
+
+async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/orgs/{id}"), "org.title");
+    let db = &s.store.db;
+    let org = match orgs::get(db, &w.caller, id).await {
+        Ok(o) => o,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let parent = match org.parent_id {
+        Some(p) => orgs::get(db, &w.caller, p).await.ok(),
+        None => None,
+    };
+    let children = orgs::list(db, &w.caller, Some(id)).await.unwrap_or_default();
+    let officers = orgs::officers(db, &w.caller, id).await.unwrap_or_default();
+    let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none();
+    let (candidates, movable_to) = if can_manage {
+        let f = MemberFilter { org_id: Some(id), category: Some("full".into()), status: Some("active".into()), per_page: Some(200), ..Default::default() };
+        let members = store::members::list(db, &s.store.keys, &w.caller, &f).await.map(|p| p.items).unwrap_or_default();
+        let targets = orgs::list(db, &w.caller, None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| {
+                p.dissolved_on.is_none()
+                    && !p.path.starts_with(&org.path)
+                    && Some(p.id) != org.parent_id
+                    && org.kind().may_sit_under(Some(p.kind()))
+                    && w.caller.can_at(Perm::ManageOrgs, &p.path)
+            })
+            .take(500)
+            .collect();
+        (members, targets)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let history = orgs::history(db, &w.caller, id).await.unwrap_or_default();
+    render(&OrgPage { c, warnings: org.warnings(), org, parent, children, officers, candidates, movable_to, history, can_manage, errors })
+}
+
+async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    org_page(&s, &w, id, Vec::new()).await
+}
+
+async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(input): Form<OrgForm>) -> Response {
+    match orgs::update(&s.store.db, &w.caller, id, &input.into_input()).await {
+        Ok(_) => see_other(&format!("/orgs/{id}")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/orgs", "org.title");
+            match form_errors(&c, &e) {
+                Some(errors) => org_page(&s, &w, id, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DissolveForm {
+    dissolved_on: Option<String>,
+}
+
+async fn dissolve(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<DissolveForm>) -> Response {
+    let on = f.dissolved_on.as_deref().and_then(domain::member::parse_date);
+    match orgs::dissolve(&s.store.db, &w.caller, id, on).await {
+        Ok(_) => see_other(&format!("/orgs/{id}")),
+        Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "org.title"), e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct OfficerForm {
+    member_id: i64,
+    post: String,
+}
+
+async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<OfficerForm>) -> Response {
+    let post = Some(f.post.as_str()).filter(|p| !p.is_empty());
+    match orgs::set_officer(&s.store.db, &w.caller, id, f.member_id, post).await {
+        Ok(()) => see_other(&format!("/orgs/{id}")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/orgs", "org.title");
+            match form_errors(&c, &e) {
+                Some(errors) => org_page(&s, &w, id, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+/// The organization form as posted: every field text, blanks meaning "unchanged" or "none".
+#[derive(Debug, Default, Deserialize)]
+struct OrgForm {
+    parent_id: Option<String>,
+    name: Option<String>,
+    kind: Option<String>,
+    branch_type: Option<String>,
+    sector: Option<String>,
+    established_on: Option<String>,
+    term_start: Option<String>,
+    term_end: Option<String>,
+}
+
+impl OrgForm {
+    fn into_input(self) -> OrgInput {
+        let keep = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        OrgInput {
+            parent_id: self.parent_id.and_then(|p| p.trim().parse().ok()),
+            name: self.name,
+            kind: keep(self.kind),
+            branch_type: keep(self.branch_type),
+            sector: keep(self.sector),
+            established_on: self.established_on,
+            term_start: keep(self.term_start),
+            term_end: keep(self.term_end),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org_new.html")]
+struct NewPage {
+    c: Chrome,
+    parents: Vec<Org>,
+    form: OrgFormValues,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct OrgFormValues {
+    parent_id: String,
+    name: String,
+    kind: String,
+    branch_type: String,
+    sector: String,
+    established_on: String,
+    term_start: String,
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    parent_id: Option<String>,
+}
+
+async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/orgs/new", "org.new");
+    if !w.caller.can(Perm::ManageOrgs) {
+        return error_page(c, Failure::from(store::Error::Forbidden));
+    }
+    let parents = orgs::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
+        .take(2000)
+        .collect();
+    render(&NewPage { c, parents, form, errors })
+}
+
+async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
+    let form = OrgFormValues { parent_id: q.parent_id.unwrap_or_default(), kind: "branch".into(), ..Default::default() };
+    new_page(&s, &w, form, Vec::new()).await
+}
+
+async fn create(State(s): State<AppState>, w: WebCaller, Form(f): Form<OrgForm>) -> Response {
+    let values = OrgFormValues {
+        parent_id: f.parent_id.clone().unwrap_or_default(),
+        name: f.name.clone().unwrap_or_default(),
+        kind: f.kind.clone().unwrap_or_default(),
+        branch_type: f.branch_type.clone().unwrap_or_default(),
+        sector: f.sector.clone().unwrap_or_default(),
+        established_on: f.established_on.clone().unwrap_or_default(),
+        term_start: f.term_start.clone().unwrap_or_default(),
+    };
+    match orgs::create(&s.store.db, &w.caller, &f.into_input()).await {
+        Ok(org) => see_other(&format!("/orgs/{}", org.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/orgs/new", "org.new");
+            match form_errors(&c, &e) {
+                Some(errors) => new_page(&s, &w, values, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
