@@ -1,1 +1,284 @@
-fn main(){}
+//! The `hongji` command: serve, demo, import, export, generate, audit verify, admin, bench.
+
+use hongji::{bench, demo, generate};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use store::{Caller, Role, Store};
+
+#[derive(Parser)]
+#[command(name = "hongji", version, about = "红基 Hongji — grassroots Party organization management")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; flags override `HONGJI_*` environment variables.
+#[derive(Args, Clone)]
+struct Data {
+    /// Database, keys and files.
+    #[arg(long, env = "HONGJI_DATA_DIR", default_value = "./hongji-data", global = true)]
+    data_dir: PathBuf,
+    /// `sqlite://FILE` or `postgres://…`; defaults to SQLite in the data directory.
+    #[arg(long, env = "HONGJI_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// The key file (default: DATA_DIR/hongji.keys). Keep it apart from database backups.
+    #[arg(long, env = "HONGJI_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
+}
+
+impl Data {
+    async fn open(&self) -> Result<Store> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let (default_url, default_keys) = store::data_dir_defaults(&self.data_dir);
+        let url = self.database_url.clone().unwrap_or(default_url);
+        let keys = self.key_file.clone().unwrap_or(default_keys);
+        Store::open(&url, &keys).await.context("opening the database")
+    }
+}
+
+#[derive(Args, Clone)]
+struct Listen {
+    /// Address to listen on.
+    #[arg(long, env = "HONGJI_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    #[arg(long, env = "HONGJI_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the real data.
+    Serve {
+        #[command(flatten)]
+        listen: Listen,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Create (if absent) and serve the demo: a university committee with ~1,500 members.
+    Demo {
+        #[command(flatten)]
+        listen: Listen,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export records to a file.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Fill the database with a national-shaped tree of generated members (for scale tests).
+    Generate {
+        #[arg(long)]
+        members: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+    /// Accounts for a real deployment.
+    Admin {
+        #[command(subcommand)]
+        what: AdminWhat,
+    },
+    /// Measure throughput and latency on generated data (see README).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Members from XLSX or CSV (UTF-8 or GB18030). Checks every row first; imports all rows only
+    /// if all are good, or with --good-only just the good ones.
+    Members {
+        file: PathBuf,
+        #[arg(long)]
+        good_only: bool,
+        /// Check only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The roster (all members, or a subtree) to XLSX or CSV, by the file's extension.
+    Members {
+        out: PathBuf,
+        #[arg(long)]
+        org_id: Option<i64>,
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Check the hash chain; exits non-zero and names the first bad entry.
+    Verify {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminWhat {
+    /// Create an account with one role. The password comes from HONGJI_NEW_PASSWORD or standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// system_admin, security_admin, audit_admin, org_admin, secretary or viewer.
+        #[arg(long)]
+        role: String,
+        /// The organization for org_admin, secretary and viewer.
+        #[arg(long)]
+        org_id: Option<i64>,
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+fn lang() -> server::i18n::Lang {
+    let l = std::env::var("HONGJI_LANG").or_else(|_| std::env::var("LANG")).unwrap_or_default();
+    if l.starts_with("en") { server::i18n::Lang::En } else { server::i18n::Lang::Zh }
+}
+
+fn bar(len: u64) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    b.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    b
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    match Cli::parse().command {
+        Command::Serve { listen, data } => serve(listen, data.open().await?, false).await,
+        Command::Demo { listen, data } => {
+            let store = data.open().await?;
+            if demo::ensure(&store).await? {
+                println!("Created the demo in {}.", data.data_dir.display());
+            }
+            println!("Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member", demo::DEMO_PASSWORD);
+            serve(listen, store, true).await
+        }
+        Command::Import { what: ImportWhat::Members { file, good_only, dry_run, data } } => import_members(file, good_only, dry_run, data).await,
+        Command::Export { what: ExportWhat::Members { out, org_id, data } } => export_members(out, org_id, data).await,
+        Command::Generate { members, seed, data } => {
+            let store = data.open().await?;
+            let b = bar(members as u64);
+            let start = std::time::Instant::now();
+            generate::run(&store, members, seed, |n| b.set_position(n as u64)).await?;
+            b.finish();
+            let secs = start.elapsed().as_secs_f64();
+            println!("Generated {members} members in {secs:.1} s ({:.0} members/s).", members as f64 / secs);
+            Ok(())
+        }
+        Command::Audit { what: AuditWhat::Verify { data } } => {
+            let store = data.open().await?;
+            match store::audit::verify(&store.db).await? {
+                Ok(n) => {
+                    println!("audit log intact: {n} entries");
+                    Ok(())
+                }
+                Err(broken) => {
+                    eprintln!("audit log BROKEN: {broken}");
+                    std::process::exit(2);
+                }
+            }
+        }
+        Command::Admin { what: AdminWhat::CreateUser { username, display_name, role, org_id, data } } => {
+            create_user(username, display_name, role, org_id, data).await
+        }
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+async fn serve(listen: Listen, store: Store, demo: bool) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(&listen.listen).await.with_context(|| format!("listening on {}", listen.listen))?;
+    let mut state = server::AppState::new(store, demo);
+    state.secure_cookies = listen.secure_cookies;
+    println!("Hongji is serving on http://{}", listener.local_addr()?);
+    server::serve(listener, state).await?;
+    Ok(())
+}
+
+async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Data) -> Result<()> {
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let lang = lang();
+    let rows = server::roster::read(&bytes).map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
+    let store = data.open().await?;
+    let caller = Caller::system("import");
+    let plan = store::import::plan(&store.db, &store.keys, &caller, rows).await?;
+    for p in &plan.problems {
+        eprintln!("{}:{}: {}", file.display(), p.line, server::i18n::field_error(lang, &p.field, &p.code));
+    }
+    println!("{} rows: {} good, {} with problems", plan.rows, plan.good.len(), plan.bad_lines());
+    if dry_run {
+        return Ok(());
+    }
+    if !plan.problems.is_empty() && !good_only {
+        bail!("nothing imported: fix the rows above, or pass --good-only to import only the good rows");
+    }
+    let b = bar(plan.good.len() as u64);
+    let n = store::import::commit(&store.db, &store.keys, &caller, &plan.good, &|done, _| b.set_position(done as u64)).await?;
+    b.finish();
+    println!("imported {n} members");
+    Ok(())
+}
+
+async fn export_members(out: PathBuf, org_id: Option<i64>, data: Data) -> Result<()> {
+    let store = data.open().await?;
+    let caller = Caller::system("export");
+    let filter = store::members::MemberFilter { org_id, ..Default::default() };
+    let xlsx = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let rows = store::members::export(&store.db, &store.keys, &caller, &filter, if xlsx { "xlsx" } else { "csv" }).await?;
+    let bytes = if xlsx { server::roster::write_xlsx(&rows)? } else { server::roster::write_csv(&rows) };
+    std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("exported {} members to {}", rows.len(), out.display());
+    Ok(())
+}
+
+async fn create_user(username: String, display_name: String, role: String, org_id: Option<i64>, data: Data) -> Result<()> {
+    let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+    let password = match std::env::var("HONGJI_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("Password for {username} (then Enter):");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let store = data.open().await?;
+    let caller = Caller::system("admin");
+    let new = store::accounts::NewUser { username: username.clone(), display_name, phone: None, password, member_id: None };
+    let user = store::accounts::create_user(&store.db, &store.keys, &caller, &new, false).await.map_err(|e| describe(e, lang()))?;
+    let mut grantor = caller.clone();
+    grantor.grants = vec![store::scope::Grant { id: 0, role: Role::SecurityAdmin, org_id: None, path: "/".into(), org_name: None }];
+    store::accounts::grant(&store.db, &grantor, user.id, role, org_id).await.map_err(|e| describe(e, lang()))?;
+    println!("created {username} ({})", role.as_str());
+    Ok(())
+}
+
+fn describe(e: store::Error, lang: server::i18n::Lang) -> anyhow::Error {
+    anyhow::anyhow!(server::error::Failure::from(e).message(lang))
+}

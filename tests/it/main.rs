@@ -1,1 +1,14 @@
+//! The one integration-test binary: the real server over SQLite (always) and PostgreSQL (when
+//! HONGJI_TEST_PG_URL is set), the command line, and a browser.
 
+mod support;
+
+mod accounts;
+mod audit;
+mod browser;
+mod cli;
+mod import_export;
+mod members;
+mod orgs;
+mod scope;
+mod schema;

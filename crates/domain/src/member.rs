@@ -191,6 +191,8 @@ impl MemberInput {
             Some(s) => date_field("birth_date", s, &mut e),
             None => match &id_number {
                 Some(id) => id.birth_date(),
+                // A bad ID number is reported once, not again as a missing birth date.
+                None if optional(&self.id_number).is_some() => None,
                 None => {
                     e.push(FieldError::new("birth_date", "required"));
                     None
@@ -336,7 +338,7 @@ mod tests {
     fn checksum_is_its_own_error() {
         let mut i = input();
         i.id_number = Some("110105194912310021".into());
-        assert_eq!(codes(i.validate(today())), vec![("id_number", "checksum"), ("birth_date", "required")]);
+        assert_eq!(codes(i.validate(today())), vec![("id_number", "checksum")]);
     }
 
     #[test]

@@ -51,7 +51,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/grants/{id}", delete(revoke_grant))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::document()) }))
-        .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found") })
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path().starts_with("/api/") {
+                Failure::new(StatusCode::NOT_FOUND, "not_found").into_response()
+            } else {
+                (StatusCode::NOT_FOUND, axum::response::Html("<!doctype html><title>404</title><p>404 · <a href=\"/\">红基 Hongji</a></p>")).into_response()
+            }
+        })
         .layer(axum::middleware::from_fn(render_api_failures))
 }
 

@@ -87,7 +87,11 @@ fn csv_table(text: &str) -> Result<Table, FileError> {
     let (mut counted_to, mut line) = (0usize, 1usize);
     for rec in reader.records() {
         let rec = rec.map_err(|_| FileError::Unreadable)?;
-        let start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        // A record's position may point at the blank lines before it.
+        while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
         line += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count();
         counted_to = start;
         out.push((line, rec.iter().map(str::to_string).collect()));

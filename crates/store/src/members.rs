@@ -491,6 +491,9 @@ fn order_by(sort: Option<&str>) -> &'static str {
 }
 
 pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Result<MemberPage> {
+    if !caller.can(Perm::ReadMembers) && caller.member_id.is_none() {
+        return Err(Error::Forbidden);
+    }
     let select = format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id");
     let mut q = filtered(db, keys, caller, f, &select).await?;
     q.push(order_by(f.sort.as_deref()));
@@ -503,6 +506,7 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
 /// Every member matching the filter with full values, for exports; audited as a sensitive read.
 pub async fn export(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, format: &str) -> Result<Vec<(Member, Revealed)>> {
     if !caller.can(Perm::ReadMembers) {
+        audit::append_alone(db, caller, Event::denied("member.export", "org", f.org_id.unwrap_or(0))).await?;
         return Err(Error::Forbidden);
     }
     let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM members m JOIN orgs o ON o.id = m.org_id");

@@ -182,7 +182,32 @@ pub async fn list(db: &Db, caller: &Caller, parent_id: Option<i64>) -> Result<Ve
         q.push(" AND o.parent_id = ").push_bind(p);
     }
     q.push(" ORDER BY o.path");
-    Ok(db.all(q).await?)
+    Ok(tree_order(db.all(q).await?))
+}
+
+/// Depth-first, siblings by name: the order people read a tree in. (Path order alone would put
+/// siblings in id order, which is random.)
+pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
+    use std::collections::HashMap;
+    let present: std::collections::HashSet<i64> = orgs.iter().map(|o| o.id).collect();
+    let mut children: HashMap<Option<i64>, Vec<Org>> = HashMap::new();
+    for o in orgs {
+        // Organizations whose parent is out of view start trees of their own.
+        let key = o.parent_id.filter(|p| present.contains(p));
+        children.entry(key).or_default().push(o);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    }
+    let mut out = Vec::with_capacity(present.len());
+    let mut stack: Vec<Org> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
+    while let Some(o) = stack.pop() {
+        if let Some(kids) = children.remove(&Some(o.id)) {
+            stack.extend(kids.into_iter().rev());
+        }
+        out.push(o);
+    }
+    out
 }
 
 /// One organization, if the caller may see it.
@@ -556,4 +581,94 @@ pub async fn history(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<OrgEve
     Ok(db
         .all(Q::new("SELECT at, actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200").bind(org_id))
         .await?)
+}
+
+/// An organization for bulk loading (the demo and the generator); the caller picks ids and paths.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub path: String,
+    pub name: String,
+    pub kind: OrgKind,
+    pub branch_type: BranchType,
+    pub sector: Sector,
+    pub established_on: NaiveDate,
+    pub term_start: Option<NaiveDate>,
+}
+
+impl NewOrg {
+    pub fn under(parent: Option<&NewOrg>, name: String, kind: OrgKind, established_on: NaiveDate) -> NewOrg {
+        let id = new_id();
+        NewOrg {
+            id,
+            parent_id: parent.map(|p| p.id),
+            path: child_path(parent.map(|p| p.path.as_str()), id),
+            name,
+            kind,
+            branch_type: BranchType::Regular,
+            sector: Sector::General,
+            established_on,
+            term_start: None,
+        }
+    }
+}
+
+/// Inserts organizations in multi-row batches, parents before children, with one audit entry.
+/// Counts start at zero: run `recount_all` after loading members.
+pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()> {
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    for chunk in orgs.chunks(500) {
+        let mut q = Q::new(
+            "INSERT INTO orgs (id, parent_id, path, depth, name, kind, branch_type, sector, established_on, term_start, term_end, created_at, updated_at) VALUES ",
+        );
+        for (i, o) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            let term_end = o.term_start.zip(term_years(o.kind, o.sector)).map(|(s, y)| s + chrono::Months::new(12 * y));
+            let args: [crate::db::Arg; 13] = [
+                o.id.into(),
+                o.parent_id.into(),
+                o.path.clone().into(),
+                (path_ids(&o.path).len() as i64 - 1).into(),
+                o.name.clone().into(),
+                o.kind.as_str().into(),
+                o.branch_type.as_str().into(),
+                o.sector.as_str().into(),
+                o.established_on.into(),
+                o.term_start.into(),
+                term_end.into(),
+                now.clone().into(),
+                now.clone().into(),
+            ];
+            for (j, a) in args.into_iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.push_bind(a);
+            }
+            q.push(")");
+        }
+        tx.exec(q).await?;
+    }
+    audit::append(&mut tx, caller, Event::ok("org.bulk_create", "org", "").with_detail(format!("rows={}", orgs.len()))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appoints officers without the per-call checks (bulk loading).
+pub async fn insert_officers(db: &Db, rows: &[(i64, i64, &str, NaiveDate)]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for (org_id, member_id, post, since) in rows {
+        tx.exec(
+            Q::new("INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)")
+                .bind(*org_id)
+                .bind(*member_id)
+                .bind(*post)
+                .bind(*since),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

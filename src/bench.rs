@@ -1,0 +1,271 @@
+//! `hongji bench`: the speed figures reported on issues, measured side by side in one run:
+//! generation throughput against a bare batched insert of the same rows, subtree count reads, and
+//! the member list API under load against a bare axum handler.
+
+use anyhow::Result;
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::{Duration, Instant};
+use store::db::Q;
+use store::{Caller, Role, Store};
+
+use crate::people::{People, Profile};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Members to generate (skipped when the database already has members).
+    #[arg(long, default_value_t = 100_000)]
+    members: usize,
+    /// An empty database to fill; default: a new SQLite file in a temporary directory.
+    #[arg(long, env = "HONGJI_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Seconds of load for each HTTP measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("hongji-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (sqlite_url, keys) = store::data_dir_defaults(&dir);
+    let url = args.database_url.clone().unwrap_or(sqlite_url);
+    let store = Store::open(&url, &keys).await?;
+    println!("database: {}", if store.db.is_postgres() { "PostgreSQL" } else { "SQLite" });
+
+    let (existing,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM members")).await?;
+    if existing == 0 {
+        let start = Instant::now();
+        crate::generate::run(&store, args.members, 1, |_| {}).await?;
+        let ours = start.elapsed();
+        let bare = bare_insert(&store, args.members).await?;
+        println!(
+            "generate: {} members in {:.1} s = {:.0} members/s; bare batched insert of the same rows {:.1} s = {:.0} rows/s; ratio {:.2}×",
+            args.members,
+            ours.as_secs_f64(),
+            args.members as f64 / ours.as_secs_f64(),
+            bare.as_secs_f64(),
+            args.members as f64 / bare.as_secs_f64(),
+            ours.as_secs_f64() / bare.as_secs_f64()
+        );
+    } else {
+        println!("using the {existing} members already in the database");
+    }
+
+    subtree_counts(&store).await?;
+    api_load(&store, &args).await?;
+    if args.database_url.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// The same number of rows with the same shape, inserted with the same batch size into a table
+/// without indexes, encryption or counts: the floor our path is compared with.
+async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
+    store.db.exec(Q::new("DROP TABLE IF EXISTS bench_bare")).await?;
+    store
+        .db
+        .exec(Q::new(
+            "CREATE TABLE bench_bare (id BIGINT, org_id BIGINT, org_path TEXT, name TEXT, gender TEXT, ethnicity TEXT, birth_date DATE,
+             education TEXT, id_number TEXT, phone TEXT, joined_on DATE, full_member_on DATE, category TEXT, status TEXT, offline BOOLEAN)",
+        ))
+        .await?;
+    let mut people = People::new(StdRng::seed_from_u64(7), store::today(), 0);
+    let rows: Vec<_> = (0..n).map(|_| people.member(Profile::National, "")).collect();
+    let start = Instant::now();
+    for batch in rows.chunks(crate::generate::BATCH) {
+        let mut tx = store.db.begin().await?;
+        for chunk in batch.chunks(400) {
+            let mut q = Q::new("INSERT INTO bench_bare VALUES ");
+            for (i, m) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                let args: [store::db::Arg; 15] = [
+                    store::db::new_id().into(),
+                    1i64.into(),
+                    "/1/2/3/4/5/".into(),
+                    m.name.clone().into(),
+                    m.gender.as_str().into(),
+                    m.ethnicity.clone().into(),
+                    m.birth_date.into(),
+                    m.education.map(|e| e.as_str()).into(),
+                    m.id_number.as_str().into(),
+                    m.phone.as_ref().map(|p| p.as_str().to_string()).into(),
+                    m.joined_on.into(),
+                    m.full_member_on.into(),
+                    m.category.as_str().into(),
+                    m.status.as_str().into(),
+                    m.offline.into(),
+                ];
+                for (j, a) in args.into_iter().enumerate() {
+                    if j > 0 {
+                        q.push(", ");
+                    }
+                    q.push_bind(a);
+                }
+                q.push(")");
+            }
+            tx.exec(q).await?;
+        }
+        tx.commit().await?;
+    }
+    let took = start.elapsed();
+    store.db.exec(Q::new("DROP TABLE bench_bare")).await?;
+    Ok(took)
+}
+
+async fn subtree_counts(store: &Store) -> Result<()> {
+    let ids: Vec<(i64, i64)> = store.db.all(Q::new("SELECT id, depth FROM orgs")).await?;
+    let caller = Caller::system("bench");
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut times = Vec::new();
+    let mut root_time = Duration::ZERO;
+    for i in 0..2000 {
+        let (id, depth) = if i == 0 { *ids.iter().min_by_key(|(_, d)| *d).unwrap() } else { ids[rng.gen_range(0..ids.len())] };
+        let start = Instant::now();
+        let org = store::orgs::get(&store.db, &caller, id).await?;
+        let t = start.elapsed();
+        if depth == 0 {
+            root_time = t;
+        }
+        std::hint::black_box(org.subtree_members);
+        times.push(t);
+    }
+    times.sort();
+    println!(
+        "subtree member count of an organization (2000 random, any depth): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; the root: {:.2} ms",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().unwrap_or(&Duration::ZERO)),
+        ms(root_time)
+    );
+    Ok(())
+}
+
+struct Load {
+    requests: usize,
+    errors: usize,
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+async fn load(url: String, token: Option<String>, seconds: u64, concurrency: usize) -> Load {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("http client");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                let mut errors = 0;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let mut req = client.get(&url);
+                    if let Some(tok) = &token {
+                        req = req.bearer_auth(tok);
+                    }
+                    match req.send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                            times.push(t.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (times, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((times, e)) = t.await {
+            all.extend(times);
+            errors += e;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    Load { requests: all.len(), errors, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99), per_second: all.len() as f64 / elapsed }
+}
+
+async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
+    // A committee staff account over the whole tree, and a county-level subtree to list.
+    let caller = Caller::system("bench");
+    let (root,): (i64,) = store.db.one(Q::new("SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1")).await?;
+    let (county, county_members): (i64, i64) =
+        store.db.one(Q::new("SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1")).await.or(
+            store.db.one(Q::new("SELECT id, subtree_members FROM orgs ORDER BY depth LIMIT 1")).await,
+        )?;
+    let username = format!("bench{}", rand::thread_rng().gen_range(0..1_000_000));
+    let password = "Bench-Pass-2026";
+    let user = store::accounts::create_user(
+        &store.db,
+        &store.keys,
+        &caller,
+        &store::accounts::NewUser { username: username.clone(), display_name: "bench".into(), phone: None, password: password.into(), member_id: None },
+        false,
+    )
+    .await?;
+    let mut grantor = caller.clone();
+    grantor.grants = vec![store::scope::Grant { id: 0, role: Role::SecurityAdmin, org_id: None, path: "/".into(), org_name: None }];
+    store::accounts::grant(&store.db, &grantor, user.id, Role::OrgAdmin, Some(root)).await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let mut state = server::AppState::new(store.clone(), false);
+    state.login_limiter = std::sync::Arc::new(server::auth::RateLimiter::new(u32::MAX, Duration::from_secs(60)));
+    tokio::spawn(server::serve(listener, state));
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().unwrap_or_default().to_string();
+    let list_url = format!("http://{addr}/api/v1/members?org_id={county}&page=3&per_page=20");
+    let sample = client.get(&list_url).bearer_auth(&token).send().await?.bytes().await?;
+
+    // The bare handler returns a body of the same size with no work behind it.
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_addr = bare_listener.local_addr()?;
+    let body = sample.clone();
+    let bare = axum::Router::new().route("/bare", axum::routing::get(move || {
+        let body = body.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+    }));
+    tokio::spawn(async move { axum::serve(bare_listener, bare).await });
+
+    let ours = load(list_url, Some(token), args.seconds, args.concurrency).await;
+    let floor = load(format!("http://{bare_addr}/bare"), None, args.seconds, args.concurrency).await;
+    println!(
+        "member list API (subtree of {county_members} members, page 3 of 20, {} clients, {} s): {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+        args.concurrency, args.seconds, ours.per_second, ms(ours.p50), ms(ours.p99), ours.errors
+    );
+    println!(
+        "bare axum handler, same body and load: {:.0} req/s, p99 {:.2} ms; ratio of throughput {:.2}×",
+        floor.per_second,
+        ms(floor.p99),
+        floor.per_second / ours.per_second.max(1e-9)
+    );
+    let _ = (ours.requests, floor.requests, floor.errors, floor.p50);
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The test harness: the real server on 127.0.0.1:0 over a fresh copy of the demo database, on
+//! SQLite always and on PostgreSQL when HONGJI_TEST_PG_URL is set. The demo is built once per
+//! backend and copied for each test (a file copy, or CREATE DATABASE … TEMPLATE).
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::path::PathBuf;
+use store::Store;
+use tokio::sync::OnceCell;
+
+pub const PASSWORD: &str = "Demo-Pass-2026";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct App {
+    pub base: String,
+    pub store: Store,
+    pub http: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub key_file: PathBuf,
+}
+
+fn unique() -> String {
+    store::crypto::new_token()[..12].to_string()
+}
+
+fn pg_url() -> Option<String> {
+    std::env::var("HONGJI_TEST_PG_URL").ok().filter(|u| !u.is_empty())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+    format!("{prefix}/{db}{query}")
+}
+
+async fn pg_admin(sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&pg_url().expect("pg url")).await.expect("connect to HONGJI_TEST_PG_URL");
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Databases left by earlier runs (a test that fails keeps its database for inspection until then).
+async fn drop_old_test_databases() {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&pg_url().unwrap()).await.expect("connect to HONGJI_TEST_PG_URL");
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'hongji\\_t%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for (name,) in names {
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    }
+}
+
+/// The demo template for a backend: (database url or file, key file).
+async fn template(backend: Backend) -> &'static (String, PathBuf) {
+    static SQLITE: OnceCell<(String, PathBuf)> = OnceCell::const_new();
+    static PG: OnceCell<(String, PathBuf)> = OnceCell::const_new();
+    let cell = if backend == Backend::Sqlite { &SQLITE } else { &PG };
+    cell.get_or_init(|| async move {
+        let dir = std::env::temp_dir().join(format!("hongji-test-template-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let keys = dir.join("hongji.keys");
+        let (url, name) = match backend {
+            Backend::Sqlite => {
+                let file = dir.join("hongji.db");
+                (format!("sqlite://{}", file.display()), file.display().to_string())
+            }
+            Backend::Postgres => {
+                drop_old_test_databases().await;
+                let name = format!("hongji_tpl_{}", unique());
+                pg_admin(&format!("CREATE DATABASE {name}")).await;
+                (with_database(&pg_url().unwrap(), &name), name)
+            }
+        };
+        // Built on its own runtime: this runtime (the first test's) may end before others copy it.
+        let (u, k) = (url.clone(), keys.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let store = Store::open(&u, &k).await.unwrap();
+                hongji::demo::ensure(&store).await.unwrap();
+                store.db.close().await;
+            })
+        })
+        .join()
+        .unwrap();
+        (name, keys)
+    })
+    .await
+}
+
+impl App {
+    /// A server over a fresh copy of the demo; None (with a message) when the backend is not configured.
+    pub async fn start(backend: Backend) -> Option<App> {
+        if backend == Backend::Postgres && pg_url().is_none() {
+            eprintln!("skipped on PostgreSQL: set HONGJI_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run it");
+            return None;
+        }
+        let (source, template_keys) = template(backend).await;
+        let dir = std::env::temp_dir().join(format!("hongji-test-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key_file = dir.join("hongji.keys");
+        std::fs::copy(template_keys, &key_file).unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => {
+                let file = dir.join("hongji.db");
+                std::fs::copy(source, &file).unwrap();
+                format!("sqlite://{}", file.display())
+            }
+            Backend::Postgres => {
+                let name = format!("hongji_t_{}", unique());
+                pg_admin(&format!("CREATE DATABASE {name} TEMPLATE {source}")).await;
+                with_database(&pg_url().unwrap(), &name)
+            }
+        };
+        let store = Store::open(&database_url, &key_file).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = server::AppState::new(store.clone(), true);
+        tokio::spawn(server::serve(listener, state));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Some(App { base, store, http, data_dir: dir, database_url, key_file })
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let (status, body) = self.call(Method::POST, "/api/v1/auth/login", None, Some(serde_json::json!({"username": username, "password": PASSWORD}))).await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    /// The demo organization with this name.
+    pub async fn org(&self, token: &str, name: &str) -> Value {
+        let (_, orgs) = self.get(token, "/api/v1/orgs").await;
+        orgs["items"].as_array().unwrap().iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("no org {name}")).clone()
+    }
+
+    pub async fn org_id(&self, token: &str, name: &str) -> i64 {
+        self.org(token, name).await["id"].as_i64().unwrap()
+    }
+
+    /// Some member of the organization (subtree).
+    pub async fn some_member(&self, token: &str, org_id: i64) -> Value {
+        let (status, list) = self.get(token, &format!("/api/v1/members?org_id={org_id}&per_page=1")).await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list["items"][0].clone()
+    }
+}
+
+/// A valid ID number for a person born on `birth` (YYYYMMDD), male when `male`.
+pub fn id_number(birth: &str, seq: u32, male: bool) -> String {
+    let d = chrono::NaiveDate::parse_from_str(birth, "%Y%m%d").unwrap();
+    domain::IdNumber::compose(110105, d, seq * 2 + u32::from(male)).as_str().to_string()
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::support::App::start($crate::support::Backend::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::support::App::start($crate::support::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
