@@ -45,7 +45,14 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let (sqlite_url, keys) = store::data_dir_defaults(&dir);
     let url = args.database_url.clone().unwrap_or(sqlite_url);
     let store = Store::open(&url, &keys).await?;
-    println!("database: {}", if store.db.is_postgres() { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "database: {}",
+        if store.db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
 
     let (existing,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM members")).await?;
     if existing == 0 {
@@ -77,7 +84,10 @@ pub async fn run(args: BenchArgs) -> Result<()> {
 /// The same number of rows with the same shape, inserted with the same batch size into a table
 /// without indexes, encryption or counts: the floor our path is compared with.
 async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
-    store.db.exec(Q::new("DROP TABLE IF EXISTS bench_bare")).await?;
+    store
+        .db
+        .exec(Q::new("DROP TABLE IF EXISTS bench_bare"))
+        .await?;
     store
         .db
         .exec(Q::new(
@@ -86,7 +96,9 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
         ))
         .await?;
     let mut people = People::new(StdRng::seed_from_u64(7), store::today(), 0);
-    let rows: Vec<_> = (0..n).map(|_| people.member(Profile::National, "")).collect();
+    let rows: Vec<_> = (0..n)
+        .map(|_| people.member(Profile::National, ""))
+        .collect();
     let start = Instant::now();
     for batch in rows.chunks(crate::generate::BATCH) {
         let mut tx = store.db.begin().await?;
@@ -135,7 +147,11 @@ async fn subtree_counts(store: &Store) -> Result<()> {
     let mut times = Vec::new();
     let mut root_time = Duration::ZERO;
     for i in 0..2000 {
-        let (id, depth) = if i == 0 { *ids.iter().min_by_key(|(_, d)| *d).unwrap() } else { ids[rng.gen_range(0..ids.len())] };
+        let (id, depth) = if i == 0 {
+            *ids.iter().min_by_key(|(_, d)| *d).unwrap()
+        } else {
+            ids[rng.gen_range(0..ids.len())]
+        };
         let start = Instant::now();
         let org = store::orgs::get(&store.db, &caller, id).await?;
         let t = start.elapsed();
@@ -165,7 +181,10 @@ struct Load {
 }
 
 async fn load(url: String, token: Option<String>, seconds: u64, concurrency: usize) -> Load {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("http client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("http client");
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
@@ -202,13 +221,24 @@ async fn load(url: String, token: Option<String>, seconds: u64, concurrency: usi
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort();
-    Load { requests: all.len(), errors, p50: percentile(&all, 0.5), p99: percentile(&all, 0.99), per_second: all.len() as f64 / elapsed }
+    Load {
+        requests: all.len(),
+        errors,
+        p50: percentile(&all, 0.5),
+        p99: percentile(&all, 0.99),
+        per_second: all.len() as f64 / elapsed,
+    }
 }
 
 async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
     // A committee staff account over the whole tree, and a county-level subtree to list.
     let caller = Caller::system("bench");
-    let (root,): (i64,) = store.db.one(Q::new("SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1")).await?;
+    let (root,): (i64,) = store
+        .db
+        .one(Q::new(
+            "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1",
+        ))
+        .await?;
     let (county, county_members): (i64, i64) =
         store.db.one(Q::new("SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1")).await.or(
             store.db.one(Q::new("SELECT id, subtree_members FROM orgs ORDER BY depth LIMIT 1")).await,
@@ -219,18 +249,33 @@ async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
         &store.db,
         &store.keys,
         &caller,
-        &store::accounts::NewUser { username: username.clone(), display_name: "bench".into(), phone: None, password: password.into(), member_id: None },
+        &store::accounts::NewUser {
+            username: username.clone(),
+            display_name: "bench".into(),
+            phone: None,
+            password: password.into(),
+            member_id: None,
+        },
         false,
     )
     .await?;
     let mut grantor = caller.clone();
-    grantor.grants = vec![store::scope::Grant { id: 0, role: Role::SecurityAdmin, org_id: None, path: "/".into(), org_name: None }];
+    grantor.grants = vec![store::scope::Grant {
+        id: 0,
+        role: Role::SecurityAdmin,
+        org_id: None,
+        path: "/".into(),
+        org_name: None,
+    }];
     store::accounts::grant(&store.db, &grantor, user.id, Role::OrgAdmin, Some(root)).await?;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut state = server::AppState::new(store.clone(), false);
-    state.login_limiter = std::sync::Arc::new(server::auth::RateLimiter::new(u32::MAX, Duration::from_secs(60)));
+    state.login_limiter = std::sync::Arc::new(server::auth::RateLimiter::new(
+        u32::MAX,
+        Duration::from_secs(60),
+    ));
     tokio::spawn(server::serve(listener, state));
     let client = reqwest::Client::new();
     let login: serde_json::Value = client
@@ -242,20 +287,40 @@ async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
         .await?;
     let token = login["token"].as_str().unwrap_or_default().to_string();
     let list_url = format!("http://{addr}/api/v1/members?org_id={county}&page=3&per_page=20");
-    let sample = client.get(&list_url).bearer_auth(&token).send().await?.bytes().await?;
+    let sample = client
+        .get(&list_url)
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .bytes()
+        .await?;
 
     // The bare handler returns a body of the same size with no work behind it.
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let bare_addr = bare_listener.local_addr()?;
     let body = sample.clone();
-    let bare = axum::Router::new().route("/bare", axum::routing::get(move || {
-        let body = body.clone();
-        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
-    }));
+    let bare = axum::Router::new().route(
+        "/bare",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+            }
+        }),
+    );
     tokio::spawn(async move { axum::serve(bare_listener, bare).await });
 
     let ours = load(list_url, Some(token), args.seconds, args.concurrency).await;
-    let floor = load(format!("http://{bare_addr}/bare"), None, args.seconds, args.concurrency).await;
+    let floor = load(
+        format!("http://{bare_addr}/bare"),
+        None,
+        args.seconds,
+        args.concurrency,
+    )
+    .await;
     println!(
         "member list API (subtree of {county_members} members, page 3 of 20, {} clients, {} s): {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
         args.concurrency, args.seconds, ours.per_second, ms(ours.p50), ms(ours.p99), ours.errors

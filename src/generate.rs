@@ -46,38 +46,90 @@ impl Shape {
 
 /// The tree, parents before children, and the branches members go into.
 pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) {
-    let est = |rng: &mut StdRng| NaiveDate::from_ymd_opt(rng.gen_range(1950..2024), rng.gen_range(1..=12), rng.gen_range(1..=28)).unwrap();
+    let est = |rng: &mut StdRng| {
+        NaiveDate::from_ymd_opt(
+            rng.gen_range(1950..2024),
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+        )
+        .unwrap()
+    };
     let mut all = Vec::with_capacity(shape.total_orgs());
     let root = NewOrg::under(None, "省委".into(), OrgKind::Committee, est(rng));
     all.push(root.clone());
-    let cities: Vec<NewOrg> =
-        (0..shape.cities).map(|i| NewOrg::under(Some(&root), format!("第{}市委", i + 1), OrgKind::Committee, est(rng))).collect();
+    let cities: Vec<NewOrg> = (0..shape.cities)
+        .map(|i| {
+            NewOrg::under(
+                Some(&root),
+                format!("第{}市委", i + 1),
+                OrgKind::Committee,
+                est(rng),
+            )
+        })
+        .collect();
     all.extend(cities.iter().cloned());
     let counties: Vec<NewOrg> = (0..shape.counties)
-        .map(|i| NewOrg::under(Some(&cities[i % cities.len()]), format!("第{}县（区）委", i + 1), OrgKind::Committee, est(rng)))
+        .map(|i| {
+            NewOrg::under(
+                Some(&cities[i % cities.len()]),
+                format!("第{}县（区）委", i + 1),
+                OrgKind::Committee,
+                est(rng),
+            )
+        })
         .collect();
     all.extend(counties.iter().cloned());
     let committees: Vec<NewOrg> = (0..shape.committees)
         .map(|i| {
-            let mut o = NewOrg::under(Some(&counties[i % counties.len()]), format!("第{}基层党委", i + 1), OrgKind::Committee, est(rng));
-            o.term_start = Some(NaiveDate::from_ymd_opt(rng.gen_range(2021..2026), rng.gen_range(1..=12), 1).unwrap());
+            let mut o = NewOrg::under(
+                Some(&counties[i % counties.len()]),
+                format!("第{}基层党委", i + 1),
+                OrgKind::Committee,
+                est(rng),
+            );
+            o.term_start = Some(
+                NaiveDate::from_ymd_opt(rng.gen_range(2021..2026), rng.gen_range(1..=12), 1)
+                    .unwrap(),
+            );
             o
         })
         .collect();
     all.extend(committees.iter().cloned());
     let generals: Vec<NewOrg> = (0..shape.general_branches)
-        .map(|i| NewOrg::under(Some(&committees[i % committees.len()]), format!("第{}党总支", i + 1), OrgKind::GeneralBranch, est(rng)))
+        .map(|i| {
+            NewOrg::under(
+                Some(&committees[i % committees.len()]),
+                format!("第{}党总支", i + 1),
+                OrgKind::GeneralBranch,
+                est(rng),
+            )
+        })
         .collect();
     all.extend(generals.iter().cloned());
     let mut branch_at = Vec::with_capacity(shape.branches);
     for i in 0..shape.branches {
         // About 45% of branches sit in a general branch, the rest directly under a committee.
-        let parent = if rng.gen_bool(0.45) { &generals[i % generals.len()] } else { &committees[i % committees.len()] };
-        let mut b = NewOrg::under(Some(parent), format!("第{}党支部", i + 1), OrgKind::Branch, est(rng));
+        let parent = if rng.gen_bool(0.45) {
+            &generals[i % generals.len()]
+        } else {
+            &committees[i % committees.len()]
+        };
+        let mut b = NewOrg::under(
+            Some(parent),
+            format!("第{}党支部", i + 1),
+            OrgKind::Branch,
+            est(rng),
+        );
         if rng.gen_bool(0.12) {
-            b.sector = if rng.gen_bool(0.6) { Sector::Village } else { Sector::Community };
+            b.sector = if rng.gen_bool(0.6) {
+                Sector::Village
+            } else {
+                Sector::Community
+            };
         }
-        b.term_start = Some(NaiveDate::from_ymd_opt(rng.gen_range(2022..2026), rng.gen_range(1..=12), 1).unwrap());
+        b.term_start = Some(
+            NaiveDate::from_ymd_opt(rng.gen_range(2022..2026), rng.gen_range(1..=12), 1).unwrap(),
+        );
         branch_at.push(all.len());
         all.push(b);
     }
@@ -94,7 +146,10 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
     store::orgs::insert_bulk(&store.db, &caller, &orgs).await?;
     let (existing,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM members")).await?;
 
-    let branches: Vec<(i64, String)> = branch_at.iter().map(|&i| (orgs[i].id, orgs[i].path.clone())).collect();
+    let branches: Vec<(i64, String)> = branch_at
+        .iter()
+        .map(|&i| (orgs[i].id, orgs[i].path.clone()))
+        .collect();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRow>>(2);
     let today = store::today();
     let producer = std::thread::spawn(move || {
@@ -105,9 +160,19 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
             let rows: Vec<NewRow> = (0..n)
                 .map(|k| {
                     // Most members fill the branches in turn; some go to a random one, so sizes vary.
-                    let b = if people.rng().gen_bool(0.3) { people.rng().gen_range(0..branches.len()) } else { (made + k) % branches.len() };
+                    let b = if people.rng().gen_bool(0.3) {
+                        people.rng().gen_range(0..branches.len())
+                    } else {
+                        (made + k) % branches.len()
+                    };
                     let (org_id, org_path) = branches[b].clone();
-                    NewRow { id: store::db::new_id(), org_id, org_path, group_id: None, member: people.member(Profile::National, "") }
+                    NewRow {
+                        id: store::db::new_id(),
+                        org_id,
+                        org_path,
+                        group_id: None,
+                        member: people.member(Profile::National, ""),
+                    }
                 })
                 .collect();
             made += n;
@@ -124,12 +189,15 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
         written += rows.len();
         progress(written);
     }
-    producer.join().map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
     store::orgs::recount_all(&store.db).await?;
     store::audit::append_alone(
         &store.db,
         &caller,
-        store::audit::Event::ok("member.generate", "members", "").with_detail(format!("rows={written} orgs={}", orgs.len())),
+        store::audit::Event::ok("member.generate", "members", "")
+            .with_detail(format!("rows={written} orgs={}", orgs.len())),
     )
     .await?;
     Ok(())
@@ -153,6 +221,8 @@ mod tests {
         let (orgs, branches) = build_tree(&small, &mut rng);
         assert_eq!(orgs.len(), small.total_orgs());
         assert_eq!(branches.len(), 46);
-        assert!(orgs.iter().all(|o| o.parent_id.is_none() || orgs.iter().any(|p| Some(p.id) == o.parent_id)));
+        assert!(orgs
+            .iter()
+            .all(|o| o.parent_id.is_none() || orgs.iter().any(|p| Some(p.id) == o.parent_id)));
     }
 }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use store::{Caller, Role, Store};
 
 #[derive(Parser)]
-#[command(name = "hongji", version, about = "红基 Hongji — grassroots Party organization management")]
+#[command(
+    name = "hongji",
+    version,
+    about = "红基 Hongji — grassroots Party organization management"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,10 +23,20 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Data {
     /// Database, keys and files.
-    #[arg(long, env = "HONGJI_DATA_DIR", default_value = "./hongji-data", global = true)]
+    #[arg(
+        long,
+        env = "HONGJI_DATA_DIR",
+        default_value = "./hongji-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// `sqlite://FILE` or `postgres://…`; defaults to SQLite in the data directory.
-    #[arg(long, env = "HONGJI_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HONGJI_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// The key file (default: DATA_DIR/hongji.keys). Keep it apart from database backups.
     #[arg(long, env = "HONGJI_KEY_FILE", global = true)]
@@ -31,11 +45,14 @@ struct Data {
 
 impl Data {
     async fn open(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
         let (default_url, default_keys) = store::data_dir_defaults(&self.data_dir);
         let url = self.database_url.clone().unwrap_or(default_url);
         let keys = self.key_file.clone().unwrap_or(default_keys);
-        Store::open(&url, &keys).await.context("opening the database")
+        Store::open(&url, &keys)
+            .await
+            .context("opening the database")
     }
 }
 
@@ -155,20 +172,32 @@ enum AdminWhat {
 }
 
 fn lang() -> server::i18n::Lang {
-    let l = std::env::var("HONGJI_LANG").or_else(|_| std::env::var("LANG")).unwrap_or_default();
-    if l.starts_with("en") { server::i18n::Lang::En } else { server::i18n::Lang::Zh }
+    let l = std::env::var("HONGJI_LANG")
+        .or_else(|_| std::env::var("LANG"))
+        .unwrap_or_default();
+    if l.starts_with("en") {
+        server::i18n::Lang::En
+    } else {
+        server::i18n::Lang::Zh
+    }
 }
 
 fn bar(len: u64) -> ProgressBar {
     let b = ProgressBar::new(len);
-    b.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    b.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     b
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .init();
     match Cli::parse().command {
         Command::Serve { listen, data } => serve(listen, data.open().await?, false).await,
@@ -180,19 +209,38 @@ async fn main() -> Result<()> {
             println!("Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member", demo::DEMO_PASSWORD);
             serve(listen, store, true).await
         }
-        Command::Import { what: ImportWhat::Members { file, good_only, dry_run, data } } => import_members(file, good_only, dry_run, data).await,
-        Command::Export { what: ExportWhat::Members { out, org_id, data } } => export_members(out, org_id, data).await,
-        Command::Generate { members, seed, data } => {
+        Command::Import {
+            what:
+                ImportWhat::Members {
+                    file,
+                    good_only,
+                    dry_run,
+                    data,
+                },
+        } => import_members(file, good_only, dry_run, data).await,
+        Command::Export {
+            what: ExportWhat::Members { out, org_id, data },
+        } => export_members(out, org_id, data).await,
+        Command::Generate {
+            members,
+            seed,
+            data,
+        } => {
             let store = data.open().await?;
             let b = bar(members as u64);
             let start = std::time::Instant::now();
             generate::run(&store, members, seed, |n| b.set_position(n as u64)).await?;
             b.finish();
             let secs = start.elapsed().as_secs_f64();
-            println!("Generated {members} members in {secs:.1} s ({:.0} members/s).", members as f64 / secs);
+            println!(
+                "Generated {members} members in {secs:.1} s ({:.0} members/s).",
+                members as f64 / secs
+            );
             Ok(())
         }
-        Command::Audit { what: AuditWhat::Verify { data } } => {
+        Command::Audit {
+            what: AuditWhat::Verify { data },
+        } => {
             let store = data.open().await?;
             match store::audit::verify(&store.db).await? {
                 Ok(n) => {
@@ -205,15 +253,24 @@ async fn main() -> Result<()> {
                 }
             }
         }
-        Command::Admin { what: AdminWhat::CreateUser { username, display_name, role, org_id, data } } => {
-            create_user(username, display_name, role, org_id, data).await
-        }
+        Command::Admin {
+            what:
+                AdminWhat::CreateUser {
+                    username,
+                    display_name,
+                    role,
+                    org_id,
+                    data,
+                },
+        } => create_user(username, display_name, role, org_id, data).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }
 
 async fn serve(listen: Listen, store: Store, demo: bool) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(&listen.listen).await.with_context(|| format!("listening on {}", listen.listen))?;
+    let listener = tokio::net::TcpListener::bind(&listen.listen)
+        .await
+        .with_context(|| format!("listening on {}", listen.listen))?;
     let mut state = server::AppState::new(store, demo);
     state.secure_cookies = listen.secure_cookies;
     println!("Hongji is serving on http://{}", listener.local_addr()?);
@@ -224,14 +281,25 @@ async fn serve(listen: Listen, store: Store, demo: bool) -> Result<()> {
 async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Data) -> Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let lang = lang();
-    let rows = server::roster::read(&bytes).map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
+    let rows = server::roster::read(&bytes)
+        .map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
     let store = data.open().await?;
     let caller = Caller::system("import");
     let plan = store::import::plan(&store.db, &store.keys, &caller, rows).await?;
     for p in &plan.problems {
-        eprintln!("{}:{}: {}", file.display(), p.line, server::i18n::field_error(lang, &p.field, &p.code));
+        eprintln!(
+            "{}:{}: {}",
+            file.display(),
+            p.line,
+            server::i18n::field_error(lang, &p.field, &p.code)
+        );
     }
-    println!("{} rows: {} good, {} with problems", plan.rows, plan.good.len(), plan.bad_lines());
+    println!(
+        "{} rows: {} good, {} with problems",
+        plan.rows,
+        plan.good.len(),
+        plan.bad_lines()
+    );
     if dry_run {
         return Ok(());
     }
@@ -239,7 +307,10 @@ async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Dat
         bail!("nothing imported: fix the rows above, or pass --good-only to import only the good rows");
     }
     let b = bar(plan.good.len() as u64);
-    let n = store::import::commit(&store.db, &store.keys, &caller, &plan.good, &|done, _| b.set_position(done as u64)).await?;
+    let n = store::import::commit(&store.db, &store.keys, &caller, &plan.good, &|done, _| {
+        b.set_position(done as u64)
+    })
+    .await?;
     b.finish();
     println!("imported {n} members");
     Ok(())
@@ -248,16 +319,38 @@ async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Dat
 async fn export_members(out: PathBuf, org_id: Option<i64>, data: Data) -> Result<()> {
     let store = data.open().await?;
     let caller = Caller::system("export");
-    let filter = store::members::MemberFilter { org_id, ..Default::default() };
-    let xlsx = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    let rows = store::members::export(&store.db, &store.keys, &caller, &filter, if xlsx { "xlsx" } else { "csv" }).await?;
-    let bytes = if xlsx { server::roster::write_xlsx(&rows)? } else { server::roster::write_csv(&rows) };
+    let filter = store::members::MemberFilter {
+        org_id,
+        ..Default::default()
+    };
+    let xlsx = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let rows = store::members::export(
+        &store.db,
+        &store.keys,
+        &caller,
+        &filter,
+        if xlsx { "xlsx" } else { "csv" },
+    )
+    .await?;
+    let bytes = if xlsx {
+        server::roster::write_xlsx(&rows)?
+    } else {
+        server::roster::write_csv(&rows)
+    };
     std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("exported {} members to {}", rows.len(), out.display());
     Ok(())
 }
 
-async fn create_user(username: String, display_name: String, role: String, org_id: Option<i64>, data: Data) -> Result<()> {
+async fn create_user(
+    username: String,
+    display_name: String,
+    role: String,
+    org_id: Option<i64>,
+    data: Data,
+) -> Result<()> {
     let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
     let password = match std::env::var("HONGJI_NEW_PASSWORD") {
         Ok(p) => p,
@@ -270,11 +363,27 @@ async fn create_user(username: String, display_name: String, role: String, org_i
     };
     let store = data.open().await?;
     let caller = Caller::system("admin");
-    let new = store::accounts::NewUser { username: username.clone(), display_name, phone: None, password, member_id: None };
-    let user = store::accounts::create_user(&store.db, &store.keys, &caller, &new, false).await.map_err(|e| describe(e, lang()))?;
+    let new = store::accounts::NewUser {
+        username: username.clone(),
+        display_name,
+        phone: None,
+        password,
+        member_id: None,
+    };
+    let user = store::accounts::create_user(&store.db, &store.keys, &caller, &new, false)
+        .await
+        .map_err(|e| describe(e, lang()))?;
     let mut grantor = caller.clone();
-    grantor.grants = vec![store::scope::Grant { id: 0, role: Role::SecurityAdmin, org_id: None, path: "/".into(), org_name: None }];
-    store::accounts::grant(&store.db, &grantor, user.id, role, org_id).await.map_err(|e| describe(e, lang()))?;
+    grantor.grants = vec![store::scope::Grant {
+        id: 0,
+        role: Role::SecurityAdmin,
+        org_id: None,
+        path: "/".into(),
+        org_name: None,
+    }];
+    store::accounts::grant(&store.db, &grantor, user.id, role, org_id)
+        .await
+        .map_err(|e| describe(e, lang()))?;
     println!("created {username} ({})", role.as_str());
     Ok(())
 }

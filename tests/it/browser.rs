@@ -18,16 +18,29 @@ struct Browser {
 
 impl Browser {
     async fn start(width: u32) -> Option<Browser> {
-        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
         let Some(chromedriver) = chromedriver else {
             if std::env::var_os("HONGJI_REQUIRE_BROWSER").is_some() {
                 panic!("chromedriver is not installed (apt-get install chromium chromium-driver)");
             }
-            eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
+            eprintln!(
+                "skipped: chromedriver not installed (apt-get install chromium chromium-driver)"
+            );
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new(chromedriver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
@@ -36,63 +49,135 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile = std::env::temp_dir().join(format!("hongji-chrome-{}", store::crypto::new_token()));
+        let profile =
+            std::env::temp_dir().join(format!("hongji-chrome-{}", store::crypto::new_token()));
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=zh-CN",
                      format!("--window-size={width},900"), format!("--user-data-dir={}", profile.display())]
         }}}});
-        let res: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {res}")).to_string();
-        Some(Browser { driver, http, session: format!("{base}/session/{session}") })
+        let res: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_string();
+        Some(Browser {
+            driver,
+            http,
+            session: format!("{base}/session/{session}"),
+        })
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let res = self.http.request(method, format!("{}{path}", self.session)).json(&body).send().await.unwrap();
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.session))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         res.json::<Value>().await.unwrap()["value"].clone()
     }
 
     async fn go(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({"url": url})).await;
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
     }
 
     async fn find(&self, css: &str) -> String {
-        let v = self.cmd(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css})).await;
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {v}")).to_string()
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/clear"), json!({})).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/value"), json!({"text": text})).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({"text": text}),
+        )
+        .await;
     }
 
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
     }
 
     async fn script(&self, js: &str) -> Value {
-        self.cmd(reqwest::Method::POST, "/execute/sync", json!({"script": js, "args": []})).await
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": js, "args": []}),
+        )
+        .await
     }
 
     async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), json!({})).await.as_str().unwrap_or_default().to_string()
+        self.cmd(
+            reqwest::Method::GET,
+            &format!("/element/{e}/text"),
+            json!({}),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
     }
 
     async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", json!({})).await.as_str().unwrap_or_default().to_string()
+        self.cmd(reqwest::Method::GET, "/url", json!({}))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Saves a screenshot under target/screenshots for a person to look at.
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
-        let png = self.cmd(reqwest::Method::GET, "/screenshot", json!({})).await;
+        let png = self
+            .cmd(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).unwrap_or_default()).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            base64::engine::general_purpose::STANDARD
+                .decode(png.as_str().unwrap_or_default())
+                .unwrap_or_default(),
+        )
+        .unwrap();
     }
 
     async fn quit(mut self) {
@@ -111,27 +196,51 @@ async fn login(b: &Browser, app: &App, user: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secretary_adds_a_member_in_the_browser() {
-    let Some(app) = App::start(Backend::Sqlite).await else { return };
+    let Some(app) = App::start(Backend::Sqlite).await else {
+        return;
+    };
     for (width, tag) in [(390, "phone"), (1280, "desktop")] {
-        let Some(b) = Browser::start(width).await else { return };
+        let Some(b) = Browser::start(width).await else {
+            return;
+        };
         login(&b, &app, "secretary").await;
         assert!(b.url().await.ends_with('/'), "signed in to my space");
         b.screenshot(&format!("home-{tag}")).await;
 
         b.go(&format!("{}/members/new", app.base)).await;
-        let name = if tag == "phone" { "郑小雨" } else { "郑大川" };
-        let good = id_number("19950618", if tag == "phone" { 41 } else { 42 }, tag != "phone");
+        let name = if tag == "phone" {
+            "郑小雨"
+        } else {
+            "郑大川"
+        };
+        let good = id_number(
+            "19950618",
+            if tag == "phone" { 41 } else { 42 },
+            tag != "phone",
+        );
         let mut bad = good.clone();
         let last = bad.pop().unwrap();
         bad.push(if last == '1' { '2' } else { '1' });
         b.type_into("#name", name).await;
         b.type_into("#id_number", &bad).await;
-        b.script(&format!("document.getElementById('gender').value = '{}'", if tag == "phone" { "female" } else { "male" })).await;
+        b.script(&format!(
+            "document.getElementById('gender').value = '{}'",
+            if tag == "phone" { "female" } else { "male" }
+        ))
+        .await;
         b.script("document.getElementById('joined_on').value = '2018-07-01'; document.getElementById('full_member_on').value = '2019-07-01';").await;
         b.click("form.grid button[type=submit]").await;
         let errors = b.text("#form-errors").await;
-        assert!(errors.contains("公民身份号码") && errors.contains("校验位"), "a clear error: {errors}");
-        assert_eq!(b.script("return document.getElementById('name').value").await, name, "what was typed is kept");
+        assert!(
+            errors.contains("公民身份号码") && errors.contains("校验位"),
+            "a clear error: {errors}"
+        );
+        assert_eq!(
+            b.script("return document.getElementById('name').value")
+                .await,
+            name,
+            "what was typed is kept"
+        );
         b.screenshot(&format!("member-error-{tag}")).await;
 
         b.type_into("#id_number", &good).await;
@@ -139,11 +248,18 @@ async fn a_secretary_adds_a_member_in_the_browser() {
         b.click("form.grid button[type=submit]").await;
         assert!(b.url().await.contains("/members/"), "saved and shown");
         let shown = b.text("#id-number").await;
-        assert_eq!(shown, format!("{}********{}", &good[..6], &good[14..]), "masked on the record");
+        assert_eq!(
+            shown,
+            format!("{}********{}", &good[..6], &good[14..]),
+            "masked on the record"
+        );
 
         b.go(&format!("{}/members?q={}", app.base, name)).await;
         let table = b.text("table.list").await;
-        assert!(table.contains(name) && table.contains(&shown) && !table.contains(&good), "listed masked: {table}");
+        assert!(
+            table.contains(name) && table.contains(&shown) && !table.contains(&good),
+            "listed masked: {table}"
+        );
         b.screenshot(&format!("members-{tag}")).await;
         b.quit().await;
     }
@@ -152,15 +268,44 @@ async fn a_secretary_adds_a_member_in_the_browser() {
 // Every page of every role renders (no JavaScript), in Chinese and in English.
 both!(pages_render_for_every_role, |app: App| async move {
     let pages: [(&str, &[&str]); 6] = [
-        ("committee", &["/", "/orgs", "/members", "/members?org_id=&q=王&sort=-joined_on&page=2", "/members/new", "/orgs/new", "/import", "/account"]),
-        ("secretary", &["/", "/orgs", "/members", "/members/new", "/import", "/account"]),
+        (
+            "committee",
+            &[
+                "/",
+                "/orgs",
+                "/members",
+                "/members?org_id=&q=王&sort=-joined_on&page=2",
+                "/members/new",
+                "/orgs/new",
+                "/import",
+                "/account",
+            ],
+        ),
+        (
+            "secretary",
+            &[
+                "/",
+                "/orgs",
+                "/members",
+                "/members/new",
+                "/import",
+                "/account",
+            ],
+        ),
         ("member", &["/", "/account"]),
         ("admin", &["/", "/orgs", "/orgs/new", "/account"]),
         ("secadmin", &["/", "/accounts", "/account"]),
-        ("auditor", &["/", "/audit", "/audit?action=auth.&result=ok", "/account"]),
+        (
+            "auditor",
+            &["/", "/audit", "/audit?action=auth.&result=ok", "/account"],
+        ),
     ];
     for (user, paths) in pages {
-        let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
         let res = client
             .post(format!("{}/login", app.base))
             .header("sec-fetch-site", "same-origin")
@@ -170,14 +315,28 @@ both!(pages_render_for_every_role, |app: App| async move {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{user} signs in");
         for lang in ["zh", "en"] {
-            client.get(format!("{}/prefs?lang={lang}&back=/", app.base)).send().await.unwrap();
+            client
+                .get(format!("{}/prefs?lang={lang}&back=/", app.base))
+                .send()
+                .await
+                .unwrap();
             for path in paths {
-                let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
+                let res = client
+                    .get(format!("{}{path}", app.base))
+                    .send()
+                    .await
+                    .unwrap();
                 let status = res.status();
                 let html = res.text().await.unwrap();
                 assert_eq!(status, StatusCode::OK, "{user} {lang} {path}: {html}");
-                assert!(html.contains(if lang == "zh" { "红基" } else { "Hongji" }), "{user} {lang} {path}");
-                assert!(!html.contains("err.") && !html.contains("field."), "untranslated key on {path}: {html}");
+                assert!(
+                    html.contains(if lang == "zh" { "红基" } else { "Hongji" }),
+                    "{user} {lang} {path}"
+                );
+                assert!(
+                    !html.contains("err.") && !html.contains("field."),
+                    "untranslated key on {path}: {html}"
+                );
             }
         }
     }
@@ -185,17 +344,44 @@ both!(pages_render_for_every_role, |app: App| async move {
     let c = app.login("committee").await;
     let org = app.org_id(&c, "信息学院教工党支部").await;
     let m = app.some_member(&c, org).await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    client.post(format!("{}/login", app.base)).header("sec-fetch-site", "same-origin").form(&[("username", "committee"), ("password", PASSWORD)]).send().await.unwrap();
-    for path in [format!("/orgs/{org}"), format!("/members/{}", m["id"]), format!("/members/{}/edit", m["id"])] {
-        let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    client
+        .post(format!("{}/login", app.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("username", "committee"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    for path in [
+        format!("/orgs/{org}"),
+        format!("/members/{}", m["id"]),
+        format!("/members/{}/edit", m["id"]),
+    ] {
+        let res = client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
-    let res = client.post(format!("{}/members/{}/reveal", app.base, m["id"])).header("sec-fetch-site", "same-origin").send().await.unwrap();
+    let res = client
+        .post(format!("{}/members/{}/reveal", app.base, m["id"]))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
     let html = res.text().await.unwrap();
     assert!(!html.contains("********"), "revealed in full");
     // Without a session, pages send you to sign in.
-    let res = app.http.get(format!("{}/members", app.base)).send().await.unwrap();
+    let res = app
+        .http
+        .get(format!("{}/members", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login?next=/members");
 });

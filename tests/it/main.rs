@@ -10,5 +10,5 @@ mod cli;
 mod import_export;
 mod members;
 mod orgs;
-mod scope;
 mod schema;
+mod scope;

@@ -5,7 +5,9 @@ use store::db::Q;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_and_postgres_schemas_match() {
-    let Some(pg) = App::start(Backend::Postgres).await else { return };
+    let Some(pg) = App::start(Backend::Postgres).await else {
+        return;
+    };
     let lite = App::start(Backend::Sqlite).await.unwrap();
     let pg_cols: Vec<(String, String)> = pg
         .store

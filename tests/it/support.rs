@@ -30,7 +30,9 @@ fn unique() -> String {
 }
 
 fn pg_url() -> Option<String> {
-    std::env::var("HONGJI_TEST_PG_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("HONGJI_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -44,20 +46,30 @@ fn with_database(url: &str, db: &str) -> String {
 
 async fn pg_admin(sql: &str) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&pg_url().expect("pg url")).await.expect("connect to HONGJI_TEST_PG_URL");
-    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut conn = sqlx::PgConnection::connect(&pg_url().expect("pg url"))
+        .await
+        .expect("connect to HONGJI_TEST_PG_URL");
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// Databases left by earlier runs (a test that fails keeps its database for inspection until then).
 async fn drop_old_test_databases() {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&pg_url().unwrap()).await.expect("connect to HONGJI_TEST_PG_URL");
-    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'hongji\\_t%'")
-        .fetch_all(&mut conn)
+    let mut conn = sqlx::PgConnection::connect(&pg_url().unwrap())
         .await
-        .unwrap();
+        .expect("connect to HONGJI_TEST_PG_URL");
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'hongji\\_t%'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
     for (name,) in names {
-        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
     }
 }
 
@@ -65,7 +77,11 @@ async fn drop_old_test_databases() {
 async fn template(backend: Backend) -> &'static (String, PathBuf) {
     static SQLITE: OnceCell<(String, PathBuf)> = OnceCell::const_new();
     static PG: OnceCell<(String, PathBuf)> = OnceCell::const_new();
-    let cell = if backend == Backend::Sqlite { &SQLITE } else { &PG };
+    let cell = if backend == Backend::Sqlite {
+        &SQLITE
+    } else {
+        &PG
+    };
     cell.get_or_init(|| async move {
         let dir = std::env::temp_dir().join(format!("hongji-test-template-{}", unique()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -73,7 +89,10 @@ async fn template(backend: Backend) -> &'static (String, PathBuf) {
         let (url, name) = match backend {
             Backend::Sqlite => {
                 let file = dir.join("hongji.db");
-                (format!("sqlite://{}", file.display()), file.display().to_string())
+                (
+                    format!("sqlite://{}", file.display()),
+                    file.display().to_string(),
+                )
             }
             Backend::Postgres => {
                 drop_old_test_databases().await;
@@ -127,17 +146,40 @@ impl App {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = server::AppState::new(store.clone(), true);
         tokio::spawn(server::serve(listener, state));
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Some(App { base, store, http, data_dir: dir, database_url, key_file })
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(App {
+            base,
+            store,
+            http,
+            data_dir: dir,
+            database_url,
+            key_file,
+        })
     }
 
     pub async fn login(&self, username: &str) -> String {
-        let (status, body) = self.call(Method::POST, "/api/v1/auth/login", None, Some(serde_json::json!({"username": username, "password": PASSWORD}))).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login {username}: {body}");
         body["token"].as_str().unwrap().to_string()
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -148,7 +190,10 @@ impl App {
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
@@ -160,13 +205,20 @@ impl App {
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     /// The demo organization with this name.
     pub async fn org(&self, token: &str, name: &str) -> Value {
         let (_, orgs) = self.get(token, "/api/v1/orgs").await;
-        orgs["items"].as_array().unwrap().iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("no org {name}")).clone()
+        orgs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap_or_else(|| panic!("no org {name}"))
+            .clone()
     }
 
     pub async fn org_id(&self, token: &str, name: &str) -> i64 {
@@ -175,7 +227,12 @@ impl App {
 
     /// Some member of the organization (subtree).
     pub async fn some_member(&self, token: &str, org_id: i64) -> Value {
-        let (status, list) = self.get(token, &format!("/api/v1/members?org_id={org_id}&per_page=1")).await;
+        let (status, list) = self
+            .get(
+                token,
+                &format!("/api/v1/members?org_id={org_id}&per_page=1"),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{list}");
         list["items"][0].clone()
     }
@@ -184,7 +241,9 @@ impl App {
 /// A valid ID number for a person born on `birth` (YYYYMMDD), male when `male`.
 pub fn id_number(birth: &str, seq: u32, male: bool) -> String {
     let d = chrono::NaiveDate::parse_from_str(birth, "%Y%m%d").unwrap();
-    domain::IdNumber::compose(110105, d, seq * 2 + u32::from(male)).as_str().to_string()
+    domain::IdNumber::compose(110105, d, seq * 2 + u32::from(male))
+        .as_str()
+        .to_string()
 }
 
 /// Runs a test body on SQLite and on PostgreSQL.
@@ -196,13 +255,17 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::support::App::start($crate::support::Backend::Sqlite).await {
+                if let Some(app) =
+                    $crate::support::App::start($crate::support::Backend::Sqlite).await
+                {
                     ($body)(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::support::App::start($crate::support::Backend::Postgres).await {
+                if let Some(app) =
+                    $crate::support::App::start($crate::support::Backend::Postgres).await
+                {
                     ($body)(app).await;
                 }
             }

@@ -55,7 +55,12 @@ impl IdNumber {
     /// Builds a valid number from a region code, birth date and sequence (used by the demo and
     /// generator). `sequence` is 0–999; its parity gives the sex.
     pub fn compose(region: u32, birth: NaiveDate, sequence: u32) -> Self {
-        let mut s = format!("{:06}{}{:03}", region % 1_000_000, birth.format("%Y%m%d"), sequence % 1000);
+        let mut s = format!(
+            "{:06}{}{:03}",
+            region % 1_000_000,
+            birth.format("%Y%m%d"),
+            sequence % 1000
+        );
         let c = check_char(s.as_bytes());
         s.push(c);
         IdNumber(s)
@@ -108,13 +113,28 @@ mod tests {
 
     #[test]
     fn refuses_wrong_checksum_format_and_date() {
-        assert_eq!(IdNumber::parse("110105194912310021"), Err(IdNumberError::Checksum));
-        assert_eq!(IdNumber::parse("11010519491231002"), Err(IdNumberError::Format));
-        assert_eq!(IdNumber::parse("1101051949123100ZX"), Err(IdNumberError::Format));
-        assert_eq!(IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ"), Err(IdNumberError::Format));
+        assert_eq!(
+            IdNumber::parse("110105194912310021"),
+            Err(IdNumberError::Checksum)
+        );
+        assert_eq!(
+            IdNumber::parse("11010519491231002"),
+            Err(IdNumberError::Format)
+        );
+        assert_eq!(
+            IdNumber::parse("1101051949123100ZX"),
+            Err(IdNumberError::Format)
+        );
+        assert_eq!(
+            IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ"),
+            Err(IdNumberError::Format)
+        );
         let mut bad_date = b"11010519490231002".to_vec();
         bad_date.push(check_char(&bad_date) as u8);
-        assert_eq!(IdNumber::parse(std::str::from_utf8(&bad_date).unwrap()), Err(IdNumberError::BirthDate));
+        assert_eq!(
+            IdNumber::parse(std::str::from_utf8(&bad_date).unwrap()),
+            Err(IdNumberError::BirthDate)
+        );
     }
 
     #[test]

@@ -63,12 +63,62 @@ code_enum!(Education {
 
 /// The 56 ethnic groups of China (GB 3304-1991 names).
 pub const ETHNICITIES: [&str; 56] = [
-    "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族", "满族", "侗族",
-    "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族", "佤族", "畲族", "高山族",
-    "拉祜族", "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族", "达斡尔族", "仫佬族", "羌族",
-    "布朗族", "撒拉族", "毛南族", "仡佬族", "锡伯族", "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族",
-    "俄罗斯族", "鄂温克族", "德昂族", "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族",
-    "门巴族", "珞巴族", "基诺族",
+    "汉族",
+    "蒙古族",
+    "回族",
+    "藏族",
+    "维吾尔族",
+    "苗族",
+    "彝族",
+    "壮族",
+    "布依族",
+    "朝鲜族",
+    "满族",
+    "侗族",
+    "瑶族",
+    "白族",
+    "土家族",
+    "哈尼族",
+    "哈萨克族",
+    "傣族",
+    "黎族",
+    "傈僳族",
+    "佤族",
+    "畲族",
+    "高山族",
+    "拉祜族",
+    "水族",
+    "东乡族",
+    "纳西族",
+    "景颇族",
+    "柯尔克孜族",
+    "土族",
+    "达斡尔族",
+    "仫佬族",
+    "羌族",
+    "布朗族",
+    "撒拉族",
+    "毛南族",
+    "仡佬族",
+    "锡伯族",
+    "阿昌族",
+    "普米族",
+    "塔吉克族",
+    "怒族",
+    "乌孜别克族",
+    "俄罗斯族",
+    "鄂温克族",
+    "德昂族",
+    "保安族",
+    "裕固族",
+    "京族",
+    "塔塔尔族",
+    "独龙族",
+    "鄂伦春族",
+    "赫哲族",
+    "门巴族",
+    "珞巴族",
+    "基诺族",
 ];
 
 /// A member record as typed or imported: every field text, every field optional.
@@ -119,7 +169,10 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if parts.len() != 3 || parts[0].len() != 4 {
         return None;
     }
-    let nums: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let nums: Vec<u32> = parts
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2])
 }
 
@@ -132,7 +185,11 @@ pub fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
     years
 }
 
-fn required<'a>(field: &'static str, v: &'a Option<String>, errors: &mut Vec<FieldError>) -> Option<&'a str> {
+fn required<'a>(
+    field: &'static str,
+    v: &'a Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a str> {
     match v.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => Some(s),
         _ => {
@@ -158,7 +215,8 @@ impl MemberInput {
     /// Checks every field and the rules between them; `today` is the local date (Asia/Shanghai).
     pub fn validate(&self, today: NaiveDate) -> Result<ValidMember, Invalid> {
         let mut e = Vec::new();
-        let name = required("name", &self.name, &mut e).and_then(|n| clean_text("name", n, 50, &mut e));
+        let name =
+            required("name", &self.name, &mut e).and_then(|n| clean_text("name", n, 50, &mut e));
         let gender = required("gender", &self.gender, &mut e).and_then(|g| {
             Gender::parse(g).or_else(|| {
                 e.push(FieldError::new("gender", "invalid"));
@@ -169,23 +227,26 @@ impl MemberInput {
             None => Some("汉族".to_string()),
             Some(s) if ETHNICITIES.contains(&s) => Some(s.to_string()),
             // "汉" for "汉族" is common in spreadsheets.
-            Some(s) if ETHNICITIES.iter().any(|n| n.strip_suffix('族') == Some(s)) => Some(format!("{s}族")),
+            Some(s) if ETHNICITIES.iter().any(|n| n.strip_suffix('族') == Some(s)) => {
+                Some(format!("{s}族"))
+            }
             Some(_) => {
                 e.push(FieldError::new("ethnicity", "invalid"));
                 None
             }
         };
-        let id_number = required("id_number", &self.id_number, &mut e).and_then(|s| match IdNumber::parse(s) {
-            Ok(id) => Some(id),
-            Err(crate::id_number::IdNumberError::Checksum) => {
-                e.push(FieldError::new("id_number", "checksum"));
-                None
-            }
-            Err(_) => {
-                e.push(FieldError::new("id_number", "invalid"));
-                None
-            }
-        });
+        let id_number =
+            required("id_number", &self.id_number, &mut e).and_then(|s| match IdNumber::parse(s) {
+                Ok(id) => Some(id),
+                Err(crate::id_number::IdNumberError::Checksum) => {
+                    e.push(FieldError::new("id_number", "checksum"));
+                    None
+                }
+                Err(_) => {
+                    e.push(FieldError::new("id_number", "invalid"));
+                    None
+                }
+            });
         // The birth date may be left out: the ID number carries it.
         let birth_date = match optional(&self.birth_date) {
             Some(s) => date_field("birth_date", s, &mut e),
@@ -222,12 +283,19 @@ impl MemberInput {
                 None
             })
         });
-        let work_unit = optional(&self.work_unit).and_then(|s| clean_text("work_unit", s, 100, &mut e));
+        let work_unit =
+            optional(&self.work_unit).and_then(|s| clean_text("work_unit", s, 100, &mut e));
         let post = optional(&self.post).and_then(|s| clean_text("post", s, 50, &mut e));
-        let joined_on = required("joined_on", &self.joined_on, &mut e).and_then(|s| date_field("joined_on", s, &mut e));
-        let full_member_on = optional(&self.full_member_on).and_then(|s| date_field("full_member_on", s, &mut e));
+        let joined_on = required("joined_on", &self.joined_on, &mut e)
+            .and_then(|s| date_field("joined_on", s, &mut e));
+        let full_member_on =
+            optional(&self.full_member_on).and_then(|s| date_field("full_member_on", s, &mut e));
         let category = match optional(&self.category) {
-            None => Some(if full_member_on.is_some() { Category::Full } else { Category::Probationary }),
+            None => Some(if full_member_on.is_some() {
+                Category::Full
+            } else {
+                Category::Probationary
+            }),
             Some(s) => Category::parse(s).or_else(|| {
                 e.push(FieldError::new("category", "invalid"));
                 None
@@ -258,8 +326,12 @@ impl MemberInput {
             }
         }
         match (category, full_member_on, joined_on) {
-            (Some(Category::Full), None, _) => e.push(FieldError::new("full_member_on", "required")),
-            (Some(Category::Probationary), Some(_), _) => e.push(FieldError::new("full_member_on", "not_probationary")),
+            (Some(Category::Full), None, _) => {
+                e.push(FieldError::new("full_member_on", "required"))
+            }
+            (Some(Category::Probationary), Some(_), _) => {
+                e.push(FieldError::new("full_member_on", "not_probationary"))
+            }
             // 发展党员工作细则 Art. 29: probation lasts one year from admission (it may be extended).
             (_, Some(f), Some(j)) if f < j + chrono::Months::new(12) => {
                 e.push(FieldError::new("full_member_on", "before_probation_ends"))
@@ -308,7 +380,9 @@ mod tests {
     }
 
     fn codes(r: Result<ValidMember, Invalid>) -> Vec<(&'static str, &'static str)> {
-        r.err().map(|e| e.0.iter().map(|f| (f.field, f.code)).collect()).unwrap_or_default()
+        r.err()
+            .map(|e| e.0.iter().map(|f| (f.field, f.code)).collect())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -345,7 +419,10 @@ mod tests {
     fn probation_and_age_rules() {
         let mut i = input();
         i.full_member_on = Some("1976-06-30".into());
-        assert_eq!(codes(i.validate(today())), vec![("full_member_on", "before_probation_ends")]);
+        assert_eq!(
+            codes(i.validate(today())),
+            vec![("full_member_on", "before_probation_ends")]
+        );
         let mut i = input();
         i.joined_on = Some("1967-12-30".into());
         i.full_member_on = Some("1969-01-01".into());
@@ -356,7 +433,10 @@ mod tests {
         assert!(i.validate(today()).is_ok());
         let mut i = input();
         i.category = Some("probationary".into());
-        assert_eq!(codes(i.validate(today())), vec![("full_member_on", "not_probationary")]);
+        assert_eq!(
+            codes(i.validate(today())),
+            vec![("full_member_on", "not_probationary")]
+        );
     }
 
     #[test]

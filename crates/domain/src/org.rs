@@ -17,7 +17,12 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] = [Self::Committee, Self::GeneralBranch, Self::Branch, Self::PartyGroup];
+    pub const ALL: [OrgKind; 4] = [
+        Self::Committee,
+        Self::GeneralBranch,
+        Self::Branch,
+        Self::PartyGroup,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,7 +74,9 @@ impl BranchType {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Regular, Self::Joint, Self::Temporary].into_iter().find(|k| k.as_str() == s)
+        [Self::Regular, Self::Joint, Self::Temporary]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -92,7 +99,9 @@ impl Sector {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::General, Self::Village, Self::Community].into_iter().find(|k| k.as_str() == s)
+        [Self::General, Self::Village, Self::Community]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -158,7 +167,12 @@ impl StructureWarning {
 
 /// The structure warnings that apply to one organization. `is_top` marks a committee with no
 /// committee above it in the tree (higher-level committees are not measured by the grassroots sizes).
-pub fn structure_warnings(kind: OrgKind, branch_type: BranchType, size: OrgSize, grassroots: bool) -> Vec<StructureWarning> {
+pub fn structure_warnings(
+    kind: OrgKind,
+    branch_type: BranchType,
+    size: OrgSize,
+    grassroots: bool,
+) -> Vec<StructureWarning> {
     use StructureWarning::*;
     let mut w = Vec::new();
     match kind {
@@ -221,8 +235,18 @@ mod tests {
     use super::*;
     use StructureWarning::*;
 
-    fn size(direct_full: i64, direct_members: i64, subtree_members: i64, committee_size: i64) -> OrgSize {
-        OrgSize { direct_full, direct_members, subtree_members, committee_size }
+    fn size(
+        direct_full: i64,
+        direct_members: i64,
+        subtree_members: i64,
+        committee_size: i64,
+    ) -> OrgSize {
+        OrgSize {
+            direct_full,
+            direct_members,
+            subtree_members,
+            committee_size,
+        }
     }
 
     #[test]
@@ -236,18 +260,37 @@ mod tests {
         assert_eq!(b(size(40, 50, 50, 5)), vec![]);
         assert_eq!(b(size(40, 51, 51, 5)), vec![BranchOver50]);
         assert_eq!(b(size(40, 50, 50, 8)), vec![CommitteeOver7]);
-        let temporary = structure_warnings(OrgKind::Branch, BranchType::Temporary, size(1, 2, 2, 1), true);
+        let temporary = structure_warnings(
+            OrgKind::Branch,
+            BranchType::Temporary,
+            size(1, 2, 2, 1),
+            true,
+        );
         assert_eq!(temporary, vec![]);
     }
 
     #[test]
     fn general_branch_and_committee_sizes() {
-        let g = |n| structure_warnings(OrgKind::GeneralBranch, BranchType::Regular, size(0, 0, n, 0), true);
+        let g = |n| {
+            structure_warnings(
+                OrgKind::GeneralBranch,
+                BranchType::Regular,
+                size(0, 0, n, 0),
+                true,
+            )
+        };
         assert_eq!(g(49), vec![GeneralBranchUnder50]);
         assert_eq!(g(50), vec![]);
         assert_eq!(g(100), vec![]);
         assert_eq!(g(101), vec![GeneralBranchOver100]);
-        let c = |n, grassroots| structure_warnings(OrgKind::Committee, BranchType::Regular, size(0, 0, n, 0), grassroots);
+        let c = |n, grassroots| {
+            structure_warnings(
+                OrgKind::Committee,
+                BranchType::Regular,
+                size(0, 0, n, 0),
+                grassroots,
+            )
+        };
         assert_eq!(c(99, true), vec![CommitteeUnder100]);
         assert_eq!(c(100, true), vec![]);
         assert_eq!(c(500, true), vec![CongressAdvised]);

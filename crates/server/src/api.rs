@@ -67,7 +67,10 @@ pub struct ApiJson<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Failure;
     async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
-        Json::<T>::from_request(req, state).await.map(|Json(v)| ApiJson(v)).map_err(|e| Failure::bad_request(&e.body_text()))
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(|e| Failure::bad_request(&e.body_text()))
     }
 }
 
@@ -77,7 +80,10 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
-        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| Failure::bad_request(&e.body_text()))
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| Failure::bad_request(&e.body_text()))
     }
 }
 
@@ -90,7 +96,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         let Path(params) = Path::<Vec<String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "not_found"))?;
-        params.first().and_then(|p| p.parse().ok()).map(Id).ok_or(Failure::new(StatusCode::NOT_FOUND, "not_found"))
+        params
+            .first()
+            .and_then(|p| p.parse().ok())
+            .map(Id)
+            .ok_or(Failure::new(StatusCode::NOT_FOUND, "not_found"))
     }
 }
 
@@ -135,13 +145,30 @@ pub struct LoginResponse {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password"), (status = 423, description = "locked for 15 minutes after 5 failures"), (status = 429)))]
-pub async fn login(State(s): State<AppState>, parts: Parts, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(s): State<AppState>,
+    parts: Parts,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let ip = client_ip(&parts);
     if !s.login_limiter.allow(&ip) {
-        return Err(Failure::new(StatusCode::TOO_MANY_REQUESTS, "auth.rate_limited"));
+        return Err(Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "auth.rate_limited",
+        ));
     }
-    let (token, caller) = accounts::login(&s.store.db, &s.store.keys, &req.username, &req.password, &ip).await?;
-    Ok(Json(LoginResponse { token, user: UserView::from(&caller) }))
+    let (token, caller) = accounts::login(
+        &s.store.db,
+        &s.store.keys,
+        &req.username,
+        &req.password,
+        &ip,
+    )
+    .await?;
+    Ok(Json(LoginResponse {
+        token,
+        user: UserView::from(&caller),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
@@ -162,8 +189,19 @@ pub struct PasswordChange {
 }
 
 #[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange, responses((status = 204), (status = 422)))]
-pub async fn change_password(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<PasswordChange>) -> ApiResult<StatusCode> {
-    accounts::change_password(&s.store.db, &a.caller, &b.current_password, &b.new_password, Some(&a.token)).await?;
+pub async fn change_password(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    accounts::change_password(
+        &s.store.db,
+        &a.caller,
+        &b.current_password,
+        &b.new_password,
+        Some(&a.token),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,19 +211,36 @@ pub struct TokenRequest {
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Vec<accounts::ApiToken>)))]
-pub async fn list_tokens(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": accounts::list_tokens(&s.store.db, &a.caller).await?})))
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    a: ApiCaller,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": accounts::list_tokens(&s.store.db, &a.caller).await?}),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
     responses((status = 201, description = "the secret `token` is shown this once")))]
-pub async fn create_token(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<TokenRequest>) -> ApiResult<Response> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<TokenRequest>,
+) -> ApiResult<Response> {
     let (token, secret) = accounts::create_token(&s.store.db, &a.caller, &b.name).await?;
-    Ok((StatusCode::CREATED, Json(json!({"token": secret, "item": token}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": secret, "item": token})),
+    )
+        .into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204)))]
-pub async fn revoke_token(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     accounts::revoke_token(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -250,26 +305,49 @@ pub struct OrgQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), responses((status = 200, description = "`{\"items\": [OrgView]}`, only what the caller may see", body = Vec<OrgView>)))]
-pub async fn list_orgs(State(s): State<AppState>, a: ApiCaller, ApiQuery(q): ApiQuery<OrgQuery>) -> ApiResult<Json<serde_json::Value>> {
-    let items: Vec<OrgView> = orgs::list(&s.store.db, &a.caller, q.parent_id).await?.into_iter().map(OrgView::from).collect();
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items: Vec<OrgView> = orgs::list(&s.store.db, &a.caller, q.parent_id)
+        .await?
+        .into_iter()
+        .map(OrgView::from)
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgInput, responses((status = 201, body = OrgView), (status = 422)))]
-pub async fn create_org(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<OrgInput>) -> ApiResult<Response> {
+pub async fn create_org(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<OrgInput>,
+) -> ApiResult<Response> {
     let org = orgs::create(&s.store.db, &a.caller, &b).await?;
     Ok((StatusCode::CREATED, Json(OrgView::from(org))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", responses((status = 200, body = OrgView), (status = 404)))]
-pub async fn get_org(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<OrgView>> {
+pub async fn get_org(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<OrgView>> {
     Ok(Json(orgs::get(&s.store.db, &a.caller, id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{id}", request_body = OrgInput,
     responses((status = 200, body = OrgView, description = "renamed, edited, or moved when `parent_id` changes")))]
-pub async fn update_org(State(s): State<AppState>, a: ApiCaller, Id(id): Id, ApiJson(b): ApiJson<OrgInput>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(orgs::update(&s.store.db, &a.caller, id, &b).await?.into()))
+pub async fn update_org(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<OrgInput>,
+) -> ApiResult<Json<OrgView>> {
+    Ok(Json(
+        orgs::update(&s.store.db, &a.caller, id, &b).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -280,19 +358,34 @@ pub struct DissolveRequest {
 
 #[utoipa::path(post, path = "/api/v1/orgs/{id}/dissolve", request_body = DissolveRequest,
     responses((status = 200, body = OrgView), (status = 409, description = "still has members or live sub-organizations")))]
-pub async fn dissolve_org(State(s): State<AppState>, a: ApiCaller, Id(id): Id, body: axum::body::Bytes) -> ApiResult<Json<OrgView>> {
+pub async fn dissolve_org(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<OrgView>> {
     // The body is optional: without one the organization is dissolved today.
     let on = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        serde_json::from_slice::<DissolveRequest>(&body).map_err(|e| Failure::bad_request(&e.to_string()))?.dissolved_on
+        serde_json::from_slice::<DissolveRequest>(&body)
+            .map_err(|e| Failure::bad_request(&e.to_string()))?
+            .dissolved_on
     };
-    Ok(Json(orgs::dissolve(&s.store.db, &a.caller, id, on).await?.into()))
+    Ok(Json(
+        orgs::dissolve(&s.store.db, &a.caller, id, on).await?.into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/officers", responses((status = 200, body = Vec<orgs::Officer>)))]
-pub async fn list_officers(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": orgs::officers(&s.store.db, &a.caller, id).await?})))
+pub async fn list_officers(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": orgs::officers(&s.store.db, &a.caller, id).await?}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -302,20 +395,35 @@ pub struct OfficerRequest {
 }
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/officers/{member_id}", request_body = OfficerRequest, responses((status = 204)))]
-pub async fn set_officer(State(s): State<AppState>, a: ApiCaller, Path((id, member_id)): Path<(i64, i64)>, ApiJson(b): ApiJson<OfficerRequest>) -> ApiResult<StatusCode> {
+pub async fn set_officer(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Path((id, member_id)): Path<(i64, i64)>,
+    ApiJson(b): ApiJson<OfficerRequest>,
+) -> ApiResult<StatusCode> {
     orgs::set_officer(&s.store.db, &a.caller, id, member_id, Some(&b.post)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}/officers/{member_id}", responses((status = 204)))]
-pub async fn remove_officer(State(s): State<AppState>, a: ApiCaller, Path((id, member_id)): Path<(i64, i64)>) -> ApiResult<StatusCode> {
+pub async fn remove_officer(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Path((id, member_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
     orgs::set_officer(&s.store.db, &a.caller, id, member_id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/history", responses((status = 200, body = Vec<orgs::OrgEvent>)))]
-pub async fn org_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": orgs::history(&s.store.db, &a.caller, id).await?})))
+pub async fn org_history(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": orgs::history(&s.store.db, &a.caller, id).await?}),
+    ))
 }
 
 // ---- members ----
@@ -329,40 +437,89 @@ pub struct MemberList {
 }
 
 #[utoipa::path(get, path = "/api/v1/members", params(MemberFilter), responses((status = 200, body = MemberList)))]
-pub async fn list_members(State(s): State<AppState>, a: ApiCaller, ApiQuery(f): ApiQuery<MemberFilter>) -> ApiResult<Json<MemberList>> {
+pub async fn list_members(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<MemberFilter>,
+) -> ApiResult<Json<MemberList>> {
     let page = members::list(&s.store.db, &s.store.keys, &a.caller, &f).await?;
-    Ok(Json(MemberList { items: page.items, total: page.total, page: f.page(), per_page: f.per_page() }))
+    Ok(Json(MemberList {
+        items: page.items,
+        total: page.total,
+        page: f.page(),
+        per_page: f.per_page(),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/members", request_body = MemberPatch,
     responses((status = 201, body = Member), (status = 422, description = "names every bad field")))]
-pub async fn create_member(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<MemberPatch>) -> ApiResult<Response> {
+pub async fn create_member(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<MemberPatch>,
+) -> ApiResult<Response> {
     let Some(org_id) = b.org_id else {
-        let mut errors = b.fields.validate(store::today()).err().map(|e| e.0).unwrap_or_default();
+        let mut errors = b
+            .fields
+            .validate(store::today())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         errors.push(domain::FieldError::new("org_id", "required"));
         return Err(store::Error::Invalid(domain::Invalid(errors)).into());
     };
-    let m = members::create(&s.store.db, &s.store.keys, &a.caller, Placement { org_id, group_id: b.group_id }, &b.fields).await?;
+    let m = members::create(
+        &s.store.db,
+        &s.store.keys,
+        &a.caller,
+        Placement {
+            org_id,
+            group_id: b.group_id,
+        },
+        &b.fields,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(m)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}", responses((status = 200, body = Member), (status = 404, description = "absent or outside the caller's scope")))]
-pub async fn get_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Member>> {
+pub async fn get_member(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<Member>> {
     Ok(Json(members::get(&s.store.db, &a.caller, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/members/{id}", request_body = MemberPatch, responses((status = 200, body = Member), (status = 422)))]
-pub async fn update_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id, ApiJson(b): ApiJson<MemberPatch>) -> ApiResult<Json<Member>> {
-    Ok(Json(members::update(&s.store.db, &s.store.keys, &a.caller, id, &b).await?))
+pub async fn update_member(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<MemberPatch>,
+) -> ApiResult<Json<Member>> {
+    Ok(Json(
+        members::update(&s.store.db, &s.store.keys, &a.caller, id, &b).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/members/{id}/reveal", responses((status = 200, body = members::Revealed, description = "full values; audited")))]
-pub async fn reveal_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<members::Revealed>> {
-    Ok(Json(members::reveal(&s.store.db, &s.store.keys, &a.caller, id).await?))
+pub async fn reveal_member(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<members::Revealed>> {
+    Ok(Json(
+        members::reveal(&s.store.db, &s.store.keys, &a.caller, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}/history", responses((status = 200, description = "`{\"changes\": [HistoryEntry], \"organizations\": [Membership]}`")))]
-pub async fn member_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+pub async fn member_history(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
     let (changes, orgs) = members::history(&s.store.db, &a.caller, id).await?;
     Ok(Json(json!({"changes": changes, "organizations": orgs})))
 }
@@ -371,7 +528,10 @@ fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         body,
     )
@@ -381,15 +541,28 @@ fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[utoipa::path(get, path = "/api/v1/members/export.csv", params(MemberFilter), responses((status = 200, description = "CSV with a UTF-8 BOM; audited")))]
-pub async fn export_csv(State(s): State<AppState>, a: ApiCaller, ApiQuery(f): ApiQuery<MemberFilter>) -> ApiResult<Response> {
+pub async fn export_csv(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<MemberFilter>,
+) -> ApiResult<Response> {
     let rows = members::export(&s.store.db, &s.store.keys, &a.caller, &f, "csv").await?;
-    Ok(attachment("text/csv; charset=utf-8", "members.csv", roster::write_csv(&rows)))
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        "members.csv",
+        roster::write_csv(&rows),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/export.xlsx", params(MemberFilter), responses((status = 200, description = "XLSX, IDs and phones as text; audited")))]
-pub async fn export_xlsx(State(s): State<AppState>, a: ApiCaller, ApiQuery(f): ApiQuery<MemberFilter>) -> ApiResult<Response> {
+pub async fn export_xlsx(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<MemberFilter>,
+) -> ApiResult<Response> {
     let rows = members::export(&s.store.db, &s.store.keys, &a.caller, &f, "xlsx").await?;
-    let bytes = roster::write_xlsx(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes = roster::write_xlsx(&rows)
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, "members.xlsx", bytes))
 }
 
@@ -427,10 +600,20 @@ async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if is_multipart {
-        let mut form = Multipart::from_request(req, &()).await.map_err(|e| Failure::bad_request(&e.body_text()))?;
-        while let Some(field) = form.next_field().await.map_err(|e| Failure::bad_request(&e.body_text()))? {
+        let mut form = Multipart::from_request(req, &())
+            .await
+            .map_err(|e| Failure::bad_request(&e.body_text()))?;
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| Failure::bad_request(&e.body_text()))?
+        {
             if field.name() == Some("file") {
-                return Ok(field.bytes().await.map_err(|e| Failure::bad_request(&e.body_text()))?.to_vec());
+                return Ok(field
+                    .bytes()
+                    .await
+                    .map_err(|e| Failure::bad_request(&e.body_text()))?
+                    .to_vec());
             }
         }
         Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty"))
@@ -449,8 +632,18 @@ pub fn file_failure(e: roster::FileError) -> Failure {
 #[utoipa::path(post, path = "/api/v1/members/import", params(ImportQuery),
     request_body(content = String, description = "an XLSX or CSV file (UTF-8 or GB18030), as the body or a multipart `file` field"),
     responses((status = 200, body = ImportReport), (status = 422, body = ImportReport, description = "mode=all and some rows are bad: nothing imported")))]
-pub async fn import_members(State(s): State<AppState>, a: ApiCaller, ApiQuery(q): ApiQuery<ImportQuery>, req: Request) -> ApiResult<Response> {
-    let lang = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::parse).unwrap_or(Lang::Zh);
+pub async fn import_members(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    req: Request,
+) -> ApiResult<Response> {
+    let lang = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::parse)
+        .unwrap_or(Lang::Zh);
     let mode = q.mode.as_deref().unwrap_or("preview");
     if !matches!(mode, "preview" | "all" | "good_only") {
         let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "validation");
@@ -466,16 +659,38 @@ pub async fn import_members(State(s): State<AppState>, a: ApiCaller, ApiQuery(q)
     let problems: Vec<ImportProblem> = plan
         .problems
         .iter()
-        .map(|p| ImportProblem { line: p.line, field: p.field.clone(), code: p.code.clone(), message: field_error(lang, &p.field, &p.code) })
+        .map(|p| ImportProblem {
+            line: p.line,
+            field: p.field.clone(),
+            code: p.code.clone(),
+            message: field_error(lang, &p.field, &p.code),
+        })
         .collect();
     let refused = mode == "all" && !problems.is_empty();
     let imported = if mode == "preview" || refused {
         0
     } else {
-        store::import::commit(&s.store.db, &s.store.keys, &a.caller, &plan.good, &|_, _| {}).await?
+        store::import::commit(
+            &s.store.db,
+            &s.store.keys,
+            &a.caller,
+            &plan.good,
+            &|_, _| {},
+        )
+        .await?
     };
-    let report = ImportReport { rows: plan.rows, good: plan.good.len(), bad_lines: plan.bad_lines(), problems, imported };
-    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let report = ImportReport {
+        rows: plan.rows,
+        good: plan.good.len(),
+        bad_lines: plan.bad_lines(),
+        problems,
+        imported,
+    };
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(report)).into_response())
 }
 
@@ -489,14 +704,24 @@ pub struct UserWithGrants {
 }
 
 #[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Vec<UserWithGrants>)))]
-pub async fn list_users(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    let items: Vec<UserWithGrants> =
-        accounts::list_users(&s.store.db, &a.caller).await?.into_iter().map(|(user, grants)| UserWithGrants { user, grants }).collect();
+pub async fn list_users(
+    State(s): State<AppState>,
+    a: ApiCaller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items: Vec<UserWithGrants> = accounts::list_users(&s.store.db, &a.caller)
+        .await?
+        .into_iter()
+        .map(|(user, grants)| UserWithGrants { user, grants })
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = accounts::NewUser, responses((status = 201, body = accounts::User)))]
-pub async fn create_user(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<accounts::NewUser>) -> ApiResult<Response> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<accounts::NewUser>,
+) -> ApiResult<Response> {
     let u = accounts::create_user(&s.store.db, &s.store.keys, &a.caller, &b, true).await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
@@ -509,13 +734,22 @@ pub struct GrantRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/grants", request_body = GrantRequest, responses((status = 201, body = store::scope::Grant), (status = 409, description = "separation of duties")))]
-pub async fn add_grant(State(s): State<AppState>, a: ApiCaller, Id(id): Id, ApiJson(b): ApiJson<GrantRequest>) -> ApiResult<Response> {
+pub async fn add_grant(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<GrantRequest>,
+) -> ApiResult<Response> {
     let g = accounts::grant(&s.store.db, &a.caller, id, b.role, b.org_id).await?;
     Ok((StatusCode::CREATED, Json(g)).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/grants/{id}", responses((status = 204)))]
-pub async fn revoke_grant(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn revoke_grant(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     accounts::revoke(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -527,25 +761,42 @@ pub struct ResetRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", request_body = ResetRequest, responses((status = 204)))]
-pub async fn reset_password(State(s): State<AppState>, a: ApiCaller, Id(id): Id, ApiJson(b): ApiJson<ResetRequest>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ResetRequest>,
+) -> ApiResult<StatusCode> {
     accounts::reset_password(&s.store.db, &a.caller, id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", responses((status = 204)))]
-pub async fn unlock_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn unlock_user(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "unlock").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", responses((status = 204)))]
-pub async fn disable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn disable_user(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "disable").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", responses((status = 204)))]
-pub async fn enable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+pub async fn enable_user(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "enable").await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -553,6 +804,12 @@ pub async fn enable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) ->
 // ---- audit ----
 
 #[utoipa::path(get, path = "/api/v1/audit", params(AuditFilter), responses((status = 200, body = Vec<Entry>, description = "newest first; audit administrator only")))]
-pub async fn audit_log(State(s): State<AppState>, a: ApiCaller, ApiQuery(f): ApiQuery<AuditFilter>) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": audit::list(&s.store.db, &a.caller, &f).await?})))
+pub async fn audit_log(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<AuditFilter>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": audit::list(&s.store.db, &a.caller, &f).await?}),
+    ))
 }

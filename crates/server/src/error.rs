@@ -20,19 +20,28 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(status: StatusCode, code: &str) -> Failure {
-        Failure { status, code: code.to_string(), fields: Vec::new() }
+        Failure {
+            status,
+            code: code.to_string(),
+            fields: Vec::new(),
+        }
     }
 
     /// Input that could not be read at all (malformed JSON, wrong types).
     pub fn bad_request(detail: &str) -> Failure {
         let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
-        f.fields.push(("body".into(), detail.chars().take(200).collect()));
+        f.fields
+            .push(("body".into(), detail.chars().take(200).collect()));
         f
     }
 
     pub fn message(&self, lang: Lang) -> String {
         if self.code == "validation" {
-            let parts: Vec<String> = self.fields.iter().map(|(f, c)| field_error(lang, f, c)).collect();
+            let parts: Vec<String> = self
+                .fields
+                .iter()
+                .map(|(f, c)| field_error(lang, f, c))
+                .collect();
             return parts.join(if lang == Lang::Zh { "；" } else { "; " });
         }
         let key = format!("err.{}", self.code);
@@ -49,8 +58,15 @@ impl Failure {
             .fields
             .iter()
             .map(|(f, c)| {
-                let message = if self.code == "validation" { field_error(lang, f, c) } else { c.clone() };
-                (f.clone(), json!({"code": format!("{f}.{c}"), "message": message}))
+                let message = if self.code == "validation" {
+                    field_error(lang, f, c)
+                } else {
+                    c.clone()
+                };
+                (
+                    f.clone(),
+                    json!({"code": format!("{f}.{c}"), "message": message}),
+                )
             })
             .collect();
         json!({"error": {"code": self.code, "message": self.message(lang), "fields": fields}})
@@ -74,7 +90,11 @@ impl From<Error> for Failure {
         };
         let mut f = Failure::new(status, e.code());
         if let Error::Invalid(inv) = &e {
-            f.fields = inv.0.iter().map(|fe| (fe.field.to_string(), fe.code.to_string())).collect();
+            f.fields = inv
+                .0
+                .iter()
+                .map(|fe| (fe.field.to_string(), fe.code.to_string()))
+                .collect();
         }
         f
     }
@@ -89,7 +109,10 @@ impl IntoResponse for Failure {
 }
 
 /// Renders API failures as `{"error":{"code","message","fields"}}` in the caller's language.
-pub async fn render_api_failures(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn render_api_failures(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let lang = req
         .headers()
         .get(axum::http::header::ACCEPT_LANGUAGE)

@@ -48,7 +48,10 @@ fn table(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
 
 /// The text for `key`, or the key itself when missing (a test keeps that from happening).
 pub fn t(lang: Lang, key: &str) -> String {
-    table(lang).get(key).map(|s| s.to_string()).unwrap_or_else(|| key.to_string())
+    table(lang)
+        .get(key)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| key.to_string())
 }
 
 pub fn has(lang: Lang, key: &str) -> bool {
@@ -58,7 +61,11 @@ pub fn has(lang: Lang, key: &str) -> bool {
 /// A field error in words: "身份证号码：校验位不正确".
 pub fn field_error(lang: Lang, field: &str, code: &str) -> String {
     let code_text = if code.starts_with("duplicate_of_line_") {
-        format!("{} {}", t(lang, "err.duplicate_of_line"), code.trim_start_matches("duplicate_of_line_"))
+        format!(
+            "{} {}",
+            t(lang, "err.duplicate_of_line"),
+            code.trim_start_matches("duplicate_of_line_")
+        )
     } else {
         t(lang, &format!("err.{code}"))
     };
@@ -75,8 +82,16 @@ mod tests {
     fn both_languages_have_the_same_keys() {
         let zh: BTreeSet<_> = parse(ZH).into_keys().collect();
         let en: BTreeSet<_> = parse(EN).into_keys().collect();
-        assert_eq!(zh.difference(&en).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing in en.txt");
-        assert_eq!(en.difference(&zh).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing in zh.txt");
+        assert_eq!(
+            zh.difference(&en).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "missing in en.txt"
+        );
+        assert_eq!(
+            en.difference(&zh).collect::<Vec<_>>(),
+            Vec::<&&str>::new(),
+            "missing in zh.txt"
+        );
     }
 
     #[test]
@@ -98,6 +113,9 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys used but not translated: {missing:?}"
+        );
     }
 }

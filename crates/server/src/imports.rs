@@ -94,28 +94,44 @@ impl Jobs {
 
     /// Starts committing a previewed job in the background. With `all_or_nothing`, a file with any
     /// bad row commits nothing. Returns false if there is no such job waiting for this user.
-    pub fn start_commit(&self, store: Store, caller: Caller, id: &str, all_or_nothing: bool) -> Result<(), &'static str> {
+    pub fn start_commit(
+        &self,
+        store: Store,
+        caller: Caller,
+        id: &str,
+        all_or_nothing: bool,
+    ) -> Result<(), &'static str> {
         let plan = {
             let mut jobs = self.lock();
-            let Some(j) = jobs.get_mut(id).filter(|j| j.owner == caller.user_id && j.stage == Stage::Previewed) else {
+            let Some(j) = jobs
+                .get_mut(id)
+                .filter(|j| j.owner == caller.user_id && j.stage == Stage::Previewed)
+            else {
                 return Err("import.not_found");
             };
             if all_or_nothing && !j.problems.is_empty() {
                 return Err("import.has_problems");
             }
-            j.stage = Stage::Running { done: 0, total: j.good };
+            j.stage = Stage::Running {
+                done: 0,
+                total: j.good,
+            };
             j.plan.take().unwrap_or_default()
         };
         let jobs = self.clone();
         let id = id.to_string();
         tokio::spawn(async move {
-            let progress = |done: usize, total: usize| jobs.set_stage(&id, Stage::Running { done, total });
-            let result = store::import::commit(&store.db, &store.keys, &caller, &plan.good, &progress).await;
+            let progress =
+                |done: usize, total: usize| jobs.set_stage(&id, Stage::Running { done, total });
+            let result =
+                store::import::commit(&store.db, &store.keys, &caller, &plan.good, &progress).await;
             jobs.set_stage(
                 &id,
                 match result {
                     Ok(imported) => Stage::Done { imported },
-                    Err(e) => Stage::Failed { code: e.code().to_string() },
+                    Err(e) => Stage::Failed {
+                        code: e.code().to_string(),
+                    },
                 },
             );
         });

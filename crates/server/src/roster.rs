@@ -63,7 +63,11 @@ pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
-    let table = if bytes.starts_with(b"PK\x03\x04") { xlsx_table(bytes)? } else { csv_table(&decode_text(bytes))? };
+    let table = if bytes.starts_with(b"PK\x03\x04") {
+        xlsx_table(bytes)?
+    } else {
+        csv_table(&decode_text(bytes))?
+    };
     rows_from_table(table)
 }
 
@@ -81,18 +85,28 @@ pub fn decode_text(bytes: &[u8]) -> String {
 type Table = Vec<(usize, Vec<String>)>;
 
 fn csv_table(text: &str) -> Result<Table, FileError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
     // Line numbers counted from byte offsets: the csv crate's own count skips blank lines.
     let (mut counted_to, mut line) = (0usize, 1usize);
     for rec in reader.records() {
         let rec = rec.map_err(|_| FileError::Unreadable)?;
-        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        let mut start = rec
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(counted_to)
+            .min(text.len());
         // A record's position may point at the blank lines before it.
         while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
             start += 1;
         }
-        line += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count();
+        line += text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         counted_to = start;
         out.push((line, rec.iter().map(str::to_string).collect()));
         if out.len() > MAX_ROWS + 1 {
@@ -104,7 +118,10 @@ fn csv_table(text: &str) -> Result<Table, FileError> {
 
 fn xlsx_table(bytes: &[u8]) -> Result<Table, FileError> {
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| FileError::Unreadable)?;
-    let range = book.worksheet_range_at(0).ok_or(FileError::Empty)?.map_err(|_| FileError::Unreadable)?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or(FileError::Empty)?
+        .map_err(|_| FileError::Unreadable)?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     if range.height() > MAX_ROWS + 1 {
         return Err(FileError::TooManyRows);
@@ -126,7 +143,9 @@ fn cell_text(c: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => excel_date(d.as_f64()).map(|t| t.to_string()).unwrap_or_default(),
+        Data::DateTime(d) => excel_date(d.as_f64())
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),
         Data::Error(_) => String::new(),
@@ -140,7 +159,9 @@ fn excel_date(serial: f64) -> Option<chrono::NaiveDate> {
 }
 
 fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
-    let mut rows = table.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let mut rows = table
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
     let (_, header) = rows.next().ok_or(FileError::Empty)?;
     let fields: Vec<Option<&str>> = header.iter().map(|h| field_for_header(h)).collect();
     if !fields.contains(&Some("name")) || !fields.contains(&Some("id_number")) {
@@ -148,7 +169,10 @@ fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
     }
     Ok(rows
         .map(|(line, cells)| {
-            let mut row = ImportRow { line, ..Default::default() };
+            let mut row = ImportRow {
+                line,
+                ..Default::default()
+            };
             for (field, value) in fields.iter().zip(cells) {
                 let Some(field) = field else { continue };
                 let value = value.trim().to_string();
@@ -169,7 +193,12 @@ fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
                     "full_member_on" => f.full_member_on = v,
                     "category" => f.category = v,
                     "status" => f.status = v,
-                    "offline" => f.offline = Some(matches!(value.as_str(), "是" | "true" | "1" | "yes" | "Y" | "y")),
+                    "offline" => {
+                        f.offline = Some(matches!(
+                            value.as_str(),
+                            "是" | "true" | "1" | "yes" | "Y" | "y"
+                        ))
+                    }
                     "org" => row.org = value,
                     _ => {}
                 }
@@ -202,7 +231,10 @@ fn export_cells(m: &Member, r: &Revealed) -> Vec<String> {
         r.id_number.clone(),
         r.phone.clone().unwrap_or_default(),
         r.address.clone().unwrap_or_default(),
-        m.education.as_deref().map(|e| label(e, Education::parse, Education::zh)).unwrap_or_default(),
+        m.education
+            .as_deref()
+            .map(|e| label(e, Education::parse, Education::zh))
+            .unwrap_or_default(),
         m.work_unit.clone().unwrap_or_default(),
         m.post.clone().unwrap_or_default(),
         m.joined_on.to_string(),
@@ -296,6 +328,9 @@ mod tests {
         let bytes = write_xlsx(&[]).unwrap();
         let mut book = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
         let range = book.worksheet_range_at(0).unwrap().unwrap();
-        assert_eq!(range.get((0, 4)), Some(&Data::String("公民身份号码".into())));
+        assert_eq!(
+            range.get((0, 4)),
+            Some(&Data::String("公民身份号码".into()))
+        );
     }
 }

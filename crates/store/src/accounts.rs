@@ -32,7 +32,8 @@ pub struct User {
     pub created_at: String,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, phone_masked, member_id, failed_logins, locked_until,
+const USER_COLUMNS: &str =
+    "id, username, display_name, phone_masked, member_id, failed_logins, locked_until,
     must_change_password, disabled, created_at";
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -48,30 +49,50 @@ pub struct NewUser {
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut rand::thread_rng());
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing")
+        .to_string()
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// Hashing is deliberately slow: keep it off the async workers.
 async fn verify_password_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 fn password_error(field: &'static str, password: &str) -> Option<FieldError> {
-    check_policy(password).err().map(|p| FieldError::new(field, p.code()))
+    check_policy(password)
+        .err()
+        .map(|p| FieldError::new(field, p.code()))
 }
 
 fn valid_username(u: &str) -> bool {
     (3..=32).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Creates an account. Through the API only the security administrator may; `hongji admin
 /// create-user` and the demo call it as the system caller to bootstrap.
-pub async fn create_user(db: &Db, keys: &Keys, caller: &Caller, u: &NewUser, must_change_password: bool) -> Result<User> {
+pub async fn create_user(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    u: &NewUser,
+    must_change_password: bool,
+) -> Result<User> {
     if !caller.can(Perm::ManageAccounts) && caller.user_id != 0 {
         audit::append_alone(db, caller, Event::denied("user.create", "user", "")).await?;
         return Err(Error::Forbidden);
@@ -81,7 +102,8 @@ pub async fn create_user(db: &Db, keys: &Keys, caller: &Caller, u: &NewUser, mus
     if !valid_username(&username) {
         e.push(FieldError::new("username", "invalid"));
     }
-    let display_name = domain::clean_text("display_name", &u.display_name, 50, &mut e).unwrap_or_else(|| username.clone());
+    let display_name = domain::clean_text("display_name", &u.display_name, 50, &mut e)
+        .unwrap_or_else(|| username.clone());
     let phone = match u.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(p) => Phone::parse(p).or_else(|| {
@@ -91,13 +113,17 @@ pub async fn create_user(db: &Db, keys: &Keys, caller: &Caller, u: &NewUser, mus
     };
     e.extend(password_error("password", &u.password));
     if let Some(mid) = u.member_id {
-        let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM members WHERE id = $1").bind(mid)).await?;
+        let found: Option<(i64,)> = db
+            .opt(Q::new("SELECT id FROM members WHERE id = $1").bind(mid))
+            .await?;
         if found.is_none() {
             e.push(FieldError::new("member_id", "not_found"));
         }
     }
     domain::error::check(e)?;
-    let taken: Option<(i64,)> = db.opt(Q::new("SELECT id FROM users WHERE username = $1").bind(username.clone())).await?;
+    let taken: Option<(i64,)> = db
+        .opt(Q::new("SELECT id FROM users WHERE username = $1").bind(username.clone()))
+        .await?;
     if taken.is_some() {
         return Err(Invalid::one("username", "taken").into());
     }
@@ -132,19 +158,29 @@ pub async fn create_user(db: &Db, keys: &Keys, caller: &Caller, u: &NewUser, mus
 }
 
 async fn get_user(db: &Db, id: i64) -> Result<User> {
-    db.opt(Q::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id)).await?.ok_or(Error::NotFound)
+    db.opt(Q::new(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id))
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 pub async fn list_users(db: &Db, caller: &Caller) -> Result<Vec<(User, Vec<Grant>)>> {
     if !caller.can(Perm::ManageAccounts) {
         return Err(Error::Forbidden);
     }
-    let users: Vec<User> = db.all(Q::new(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))).await?;
+    let users: Vec<User> = db
+        .all(Q::new(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        )))
+        .await?;
     let all_grants = grants_of(db, None).await?;
     Ok(users
         .into_iter()
         .map(|u| {
-            let g = all_grants.iter().filter(|(uid, _)| *uid == u.id).map(|(_, g)| g.clone()).collect();
+            let g = all_grants
+                .iter()
+                .filter(|(uid, _)| *uid == u.id)
+                .map(|(_, g)| g.clone())
+                .collect();
             (u, g)
         })
         .collect())
@@ -174,7 +210,16 @@ async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
         .filter_map(|r| {
             let role = Role::parse(&r.role)?;
             let path = r.path.unwrap_or_else(|| "/".into());
-            Some((r.user_id, Grant { id: r.id, role, org_id: r.org_id, path, org_name: r.org_name }))
+            Some((
+                r.user_id,
+                Grant {
+                    id: r.id,
+                    role,
+                    org_id: r.org_id,
+                    path,
+                    org_name: r.org_name,
+                },
+            ))
         })
         .collect())
 }
@@ -182,7 +227,13 @@ async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
 /// Grants a role: the three administrators' roles are whole-system and exclusive (三员分立: no one
 /// holds two of them, nor an administrator role together with an organization role); organization
 /// roles name a subtree. No one changes their own grants.
-pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: Option<i64>) -> Result<Grant> {
+pub async fn grant(
+    db: &Db,
+    caller: &Caller,
+    user_id: i64,
+    role: Role,
+    org_id: Option<i64>,
+) -> Result<Grant> {
     if !caller.can(Perm::ManageAccounts) {
         audit::append_alone(db, caller, Event::denied("grant.create", "user", user_id)).await?;
         return Err(Error::Forbidden);
@@ -195,7 +246,9 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
         None
     } else {
         let id = org_id.ok_or_else(|| Invalid::one("org_id", "required"))?;
-        let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM orgs WHERE id = $1").bind(id)).await?;
+        let found: Option<(i64,)> = db
+            .opt(Q::new("SELECT id FROM orgs WHERE id = $1").bind(id))
+            .await?;
         found.ok_or_else(|| Invalid::one("org_id", "not_found"))?;
         Some(id)
     };
@@ -222,11 +275,19 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
     audit::append(
         &mut tx,
         caller,
-        Event::ok("grant.create", "user", user_id).with_detail(format!("role={} org={}", role.as_str(), org_id.unwrap_or(0))),
+        Event::ok("grant.create", "user", user_id).with_detail(format!(
+            "role={} org={}",
+            role.as_str(),
+            org_id.unwrap_or(0)
+        )),
     )
     .await?;
     tx.commit().await?;
-    let granted = grants_of(db, Some(user_id)).await?.into_iter().map(|(_, g)| g).find(|g| g.id == id);
+    let granted = grants_of(db, Some(user_id))
+        .await?
+        .into_iter()
+        .map(|(_, g)| g)
+        .find(|g| g.id == id);
     granted.ok_or(Error::NotFound)
 }
 
@@ -235,14 +296,22 @@ pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {
         audit::append_alone(db, caller, Event::denied("grant.revoke", "grant", grant_id)).await?;
         return Err(Error::Forbidden);
     }
-    let row: Option<(i64,)> = db.opt(Q::new("SELECT user_id FROM grants WHERE id = $1").bind(grant_id)).await?;
+    let row: Option<(i64,)> = db
+        .opt(Q::new("SELECT user_id FROM grants WHERE id = $1").bind(grant_id))
+        .await?;
     let (user_id,) = row.ok_or(Error::NotFound)?;
     if user_id == caller.user_id {
         return Err(Error::Refused("grant.self"));
     }
     let mut tx = db.begin().await?;
-    tx.exec(Q::new("DELETE FROM grants WHERE id = $1").bind(grant_id)).await?;
-    audit::append(&mut tx, caller, Event::ok("grant.revoke", "user", user_id).with_detail(format!("grant={grant_id}"))).await?;
+    tx.exec(Q::new("DELETE FROM grants WHERE id = $1").bind(grant_id))
+        .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("grant.revoke", "user", user_id).with_detail(format!("grant={grant_id}")),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -266,7 +335,13 @@ struct LoginRow {
 }
 
 /// Signs in by username or phone. Returns a new session token (also usable as a Bearer token).
-pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) -> Result<(String, Caller)> {
+pub async fn login(
+    db: &Db,
+    keys: &Keys,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<(String, Caller)> {
     let login = login.trim();
     let mut anonymous = Caller::system("anonymous");
     anonymous.username = loggable_login(login);
@@ -282,14 +357,35 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
     let Some(row) = row else {
         // Spend the same time as a real check so that timing does not tell which names exist.
         verify_password_blocking(password.to_string(), dummy_hash().to_string()).await;
-        audit::append_alone(db, &anonymous, Event { result: "failed", ..Event::ok("auth.login", "user", "") }).await?;
+        audit::append_alone(
+            db,
+            &anonymous,
+            Event {
+                result: "failed",
+                ..Event::ok("auth.login", "user", "")
+            },
+        )
+        .await?;
         return Err(Error::BadCredentials);
     };
     anonymous.username = row.username.clone();
     anonymous.user_id = row.id;
     let now = Utc::now();
-    if row.locked_until.as_deref().and_then(parse_instant).is_some_and(|t| t > now) {
-        audit::append_alone(db, &anonymous, Event { result: "locked", ..Event::ok("auth.login", "user", row.id) }).await?;
+    if row
+        .locked_until
+        .as_deref()
+        .and_then(parse_instant)
+        .is_some_and(|t| t > now)
+    {
+        audit::append_alone(
+            db,
+            &anonymous,
+            Event {
+                result: "locked",
+                ..Event::ok("auth.login", "user", row.id)
+            },
+        )
+        .await?;
         return Err(Error::Locked);
     }
     let ok = verify_password_blocking(password.to_string(), row.password_hash.clone()).await;
@@ -304,17 +400,42 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
             )
             .await?;
         } else {
-            tx.exec(Q::new("UPDATE users SET failed_logins = $1 WHERE id = $2").bind(failed).bind(row.id)).await?;
-        }
-        let detail = if failed >= MAX_FAILED_LOGINS { "locked" } else { "" };
-        audit::append(&mut tx, &anonymous, Event { result: "failed", ..Event::ok("auth.login", "user", row.id) }.with_detail(detail))
+            tx.exec(
+                Q::new("UPDATE users SET failed_logins = $1 WHERE id = $2")
+                    .bind(failed)
+                    .bind(row.id),
+            )
             .await?;
+        }
+        let detail = if failed >= MAX_FAILED_LOGINS {
+            "locked"
+        } else {
+            ""
+        };
+        audit::append(
+            &mut tx,
+            &anonymous,
+            Event {
+                result: "failed",
+                ..Event::ok("auth.login", "user", row.id)
+            }
+            .with_detail(detail),
+        )
+        .await?;
         tx.commit().await?;
-        return Err(if failed >= MAX_FAILED_LOGINS { Error::Locked } else { Error::BadCredentials });
+        return Err(if failed >= MAX_FAILED_LOGINS {
+            Error::Locked
+        } else {
+            Error::BadCredentials
+        });
     }
     let token = new_token();
     let mut tx = db.begin().await?;
-    tx.exec(Q::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(row.id)).await?;
+    tx.exec(
+        Q::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(row.id),
+    )
+    .await?;
     tx.exec(
         Q::new("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4)")
             .bind(token_hash(&token))
@@ -360,7 +481,11 @@ async fn load_caller(db: &Db, user_id: i64, ip: &str) -> Result<Caller> {
     if row.disabled {
         return Err(Error::Unauthenticated);
     }
-    let grants = grants_of(db, Some(user_id)).await?.into_iter().map(|(_, g)| g).collect();
+    let grants = grants_of(db, Some(user_id))
+        .await?
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
     Ok(Caller {
         user_id: row.id,
         username: row.username,
@@ -381,41 +506,79 @@ pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
             db.opt(Q::new("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL").bind(hash)).await?;
         let (token_id, user_id, last_used) = row.ok_or(Error::Unauthenticated)?;
         if stale(last_used.as_deref(), 60) {
-            db.exec(Q::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now_text()).bind(token_id)).await?;
+            db.exec(
+                Q::new("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now_text())
+                    .bind(token_id),
+            )
+            .await?;
         }
         return load_caller(db, user_id, ip).await;
     }
-    let row: Option<(i64, String)> =
-        db.opt(Q::new("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1").bind(hash.clone())).await?;
+    let row: Option<(i64, String)> = db
+        .opt(
+            Q::new("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1")
+                .bind(hash.clone()),
+        )
+        .await?;
     let (user_id, last_seen) = row.ok_or(Error::Unauthenticated)?;
     if stale(Some(&last_seen), IDLE_MINUTES * 60) {
-        db.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(hash)).await?;
+        db.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(hash))
+            .await?;
         return Err(Error::Unauthenticated);
     }
     // Refresh at most once a minute: a write per request would serialize readers on SQLite.
     if stale(Some(&last_seen), 60) {
-        db.exec(Q::new("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(now_text()).bind(hash)).await?;
+        db.exec(
+            Q::new("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now_text())
+                .bind(hash),
+        )
+        .await?;
     }
     load_caller(db, user_id, ip).await
 }
 
 fn stale(at: Option<&str>, seconds: i64) -> bool {
-    at.and_then(parse_instant).is_none_or(|t| Utc::now() - t > Duration::seconds(seconds))
+    at.and_then(parse_instant)
+        .is_none_or(|t| Utc::now() - t > Duration::seconds(seconds))
 }
 
 pub async fn logout(db: &Db, caller: &Caller, token: &str) -> Result<()> {
     let mut tx = db.begin().await?;
-    tx.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token))).await?;
-    audit::append(&mut tx, caller, Event::ok("auth.logout", "user", caller.user_id)).await?;
+    tx.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)))
+        .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("auth.logout", "user", caller.user_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Changes the caller's own password; other sessions end.
-pub async fn change_password(db: &Db, caller: &Caller, current: &str, new: &str, keep_token: Option<&str>) -> Result<()> {
-    let (hash,): (String,) = db.one(Q::new("SELECT password_hash FROM users WHERE id = $1").bind(caller.user_id)).await?;
+pub async fn change_password(
+    db: &Db,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+    keep_token: Option<&str>,
+) -> Result<()> {
+    let (hash,): (String,) = db
+        .one(Q::new("SELECT password_hash FROM users WHERE id = $1").bind(caller.user_id))
+        .await?;
     if !verify_password_blocking(current.to_string(), hash).await {
-        audit::append_alone(db, caller, Event { result: "failed", ..Event::ok("user.password", "user", caller.user_id) }).await?;
+        audit::append_alone(
+            db,
+            caller,
+            Event {
+                result: "failed",
+                ..Event::ok("user.password", "user", caller.user_id)
+            },
+        )
+        .await?;
         return Err(Invalid::one("current_password", "wrong").into());
     }
     if let Some(e) = password_error("new_password", new) {
@@ -433,8 +596,18 @@ pub async fn change_password(db: &Db, caller: &Caller, current: &str, new: &str,
     )
     .await?;
     let keep = keep_token.map(token_hash).unwrap_or_default();
-    tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(caller.user_id).bind(keep)).await?;
-    audit::append(&mut tx, caller, Event::ok("user.password", "user", caller.user_id)).await?;
+    tx.exec(
+        Q::new("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(caller.user_id)
+            .bind(keep),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("user.password", "user", caller.user_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -443,7 +616,12 @@ pub async fn change_password(db: &Db, caller: &Caller, current: &str, new: &str,
 /// account is unlocked and its sessions end.
 pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &str) -> Result<()> {
     if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(db, caller, Event::denied("user.reset_password", "user", user_id)).await?;
+        audit::append_alone(
+            db,
+            caller,
+            Event::denied("user.reset_password", "user", user_id),
+        )
+        .await?;
         return Err(Error::Forbidden);
     }
     if let Some(e) = password_error("password", temporary) {
@@ -461,8 +639,14 @@ pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &
         .bind(user_id),
     )
     .await?;
-    tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
-    audit::append(&mut tx, caller, Event::ok("user.reset_password", "user", user_id)).await?;
+    tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id))
+        .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("user.reset_password", "user", user_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -491,7 +675,8 @@ pub async fn set_account_state(db: &Db, caller: &Caller, user_id: i64, action: &
     let mut tx = db.begin().await?;
     tx.exec(Q::new(sql).bind(user_id)).await?;
     if action == "disable" {
-        tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
+        tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id))
+            .await?;
     }
     audit::append(&mut tx, caller, Event::ok(event, "user", user_id)).await?;
     tx.commit().await?;
@@ -542,15 +727,26 @@ pub async fn list_tokens(db: &Db, caller: &Caller) -> Result<Vec<ApiToken>> {
 
 /// Revokes one of the caller's tokens (the security administrator may revoke anyone's).
 pub async fn revoke_token(db: &Db, caller: &Caller, token_id: i64) -> Result<()> {
-    let row: Option<(i64,)> = db.opt(Q::new("SELECT user_id FROM api_tokens WHERE id = $1").bind(token_id)).await?;
+    let row: Option<(i64,)> = db
+        .opt(Q::new("SELECT user_id FROM api_tokens WHERE id = $1").bind(token_id))
+        .await?;
     match row {
         Some((owner,)) if owner == caller.user_id || caller.can(Perm::ManageAccounts) => {}
         _ => return Err(Error::NotFound),
     }
     let mut tx = db.begin().await?;
-    tx.exec(Q::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now_text()).bind(token_id))
-        .await?;
-    audit::append(&mut tx, caller, Event::ok("token.revoke", "token", token_id)).await?;
+    tx.exec(
+        Q::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(token_id),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("token.revoke", "token", token_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

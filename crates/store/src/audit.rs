@@ -22,11 +22,24 @@ pub struct Event {
 
 impl Event {
     pub fn ok(action: &'static str, target_type: &'static str, target_id: impl ToString) -> Event {
-        Event { action, target_type, target_id: target_id.to_string(), result: "ok", detail: String::new() }
+        Event {
+            action,
+            target_type,
+            target_id: target_id.to_string(),
+            result: "ok",
+            detail: String::new(),
+        }
     }
 
-    pub fn denied(action: &'static str, target_type: &'static str, target_id: impl ToString) -> Event {
-        Event { result: "denied", ..Event::ok(action, target_type, target_id) }
+    pub fn denied(
+        action: &'static str,
+        target_type: &'static str,
+        target_id: impl ToString,
+    ) -> Event {
+        Event {
+            result: "denied",
+            ..Event::ok(action, target_type, target_id)
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Event {
@@ -73,8 +86,11 @@ impl Entry {
 /// Appends within the caller's transaction, so the record and its audit entry commit together.
 pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
     // Taking the head row's lock serializes appenders on PostgreSQL; SQLite has one writer anyway.
-    let (seq, prev_hash): (i64, String) =
-        tx.one(Q::new("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")).await?;
+    let (seq, prev_hash): (i64, String) = tx
+        .one(Q::new(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        ))
+        .await?;
     let mut entry = Entry {
         seq,
         at: now_text(),
@@ -109,7 +125,8 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
         .bind(entry.hash.clone()),
     )
     .await?;
-    tx.exec(Q::new("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(entry.hash)).await?;
+    tx.exec(Q::new("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(entry.hash))
+        .await?;
     Ok(())
 }
 
@@ -144,13 +161,21 @@ pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry
         return Err(Error::Forbidden);
     }
     let mut q = Q::new("SELECT * FROM audit_log WHERE 1=1");
-    let nonempty = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let nonempty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     if let Some(a) = nonempty(&f.actor) {
         q.push(" AND actor = ").push_bind(a);
     }
     if let Some(a) = nonempty(&f.action) {
         // Actions are dotted (`member.create`): a prefix selects a family.
-        q.push(" AND action >= ").push_bind(a.clone()).push(" AND action < ").push_bind(format!("{a}\u{10ffff}"));
+        q.push(" AND action >= ")
+            .push_bind(a.clone())
+            .push(" AND action < ")
+            .push_bind(format!("{a}\u{10ffff}"));
     }
     if let Some(t) = nonempty(&f.target_id) {
         q.push(" AND target_id = ").push_bind(t);
@@ -167,7 +192,8 @@ pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry
     if let Some(b) = f.before {
         q.push(" AND seq < ").push_bind(b);
     }
-    q.push(" ORDER BY seq DESC LIMIT ").push_bind(f.limit.unwrap_or(100).clamp(1, 1000));
+    q.push(" ORDER BY seq DESC LIMIT ")
+        .push_bind(f.limit.unwrap_or(100).clamp(1, 1000));
     let rows = db.all(q).await?;
     append_alone(db, caller, Event::ok("audit.read", "audit", "")).await?;
     Ok(rows)
@@ -207,14 +233,20 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
     let mut prev = String::new();
     loop {
         let page: Vec<Entry> = db
-            .all(Q::new("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000").bind(expected))
+            .all(
+                Q::new("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000")
+                    .bind(expected),
+            )
             .await?;
         if page.is_empty() {
             break;
         }
         for e in page {
             if e.seq != expected {
-                return Ok(Err(Broken::Gap { expected, found: e.seq }));
+                return Ok(Err(Broken::Gap {
+                    expected,
+                    found: e.seq,
+                }));
             }
             if e.compute_hash() != e.hash {
                 return Ok(Err(Broken::Edited(e.seq)));
@@ -227,10 +259,15 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
         }
     }
     // Entries below `expected` skipped by a lower first seq are caught as a gap at 1.
-    let (head_seq, head_hash): (i64, String) = db.one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1")).await?;
+    let (head_seq, head_hash): (i64, String) = db
+        .one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
+        .await?;
     let last = expected - 1;
     if head_seq != last || head_hash != prev {
-        return Ok(Err(Broken::Head { head_seq, last_seq: last }));
+        return Ok(Err(Broken::Head {
+            head_seq,
+            last_seq: last,
+        }));
     }
     Ok(Ok(last))
 }

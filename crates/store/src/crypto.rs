@@ -24,7 +24,11 @@ pub struct Keys {
 
 impl fmt::Debug for Keys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Keys(versions {:?}, redacted)", self.enc.keys().collect::<Vec<_>>())
+        write!(
+            f,
+            "Keys(versions {:?}, redacted)",
+            self.enc.keys().collect::<Vec<_>>()
+        )
     }
 }
 
@@ -60,20 +64,32 @@ impl Keys {
         let mut index = [0u8; 32];
         rng.fill_bytes(&mut enc);
         rng.fill_bytes(&mut index);
-        Keys { enc: BTreeMap::from([(1, enc)]), index }
+        Keys {
+            enc: BTreeMap::from([(1, enc)]),
+            index,
+        }
     }
 
     fn parse(text: &str) -> Result<Keys, &'static str> {
         let mut enc = BTreeMap::new();
         let mut index = None;
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let (k, v) = line.split_once('=').ok_or("a line without '='")?;
             let bytes = hex::decode(v.trim()).map_err(|_| "a value that is not hex")?;
             if k.trim() == "index" {
                 index = Some(bytes.try_into().map_err(|_| "index key must be 32 bytes")?);
             } else if let Some(ver) = k.trim().strip_prefix("enc.") {
                 let ver: u8 = ver.parse().map_err(|_| "bad key version")?;
-                enc.insert(ver, bytes.try_into().map_err(|_| "encryption keys must be 16 bytes")?);
+                enc.insert(
+                    ver,
+                    bytes
+                        .try_into()
+                        .map_err(|_| "encryption keys must be 16 bytes")?,
+                );
             } else {
                 return Err("unknown entry");
             }
@@ -106,7 +122,13 @@ impl Keys {
         rand::thread_rng().fill_bytes(&mut nonce);
         let cipher = Sm4Gcm::new(key.into());
         let sealed = cipher
-            .encrypt((&nonce).into(), Payload { msg: plain.as_bytes(), aad: context.as_bytes() })
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
             .expect("SM4-GCM encryption does not fail for short inputs");
         let mut out = Vec::with_capacity(13 + sealed.len());
         out.push(version);
@@ -122,7 +144,13 @@ impl Keys {
         let key = self.enc.get(&data[0])?;
         let cipher = Sm4Gcm::new(key.into());
         let plain = cipher
-            .decrypt(data[1..13].into(), Payload { msg: &data[13..], aad: context.as_bytes() })
+            .decrypt(
+                data[1..13].into(),
+                Payload {
+                    msg: &data[13..],
+                    aad: context.as_bytes(),
+                },
+            )
             .ok()?;
         String::from_utf8(plain).ok()
     }
@@ -173,12 +201,19 @@ mod tests {
     fn round_trip_and_context_binding() {
         let k = Keys::generate();
         let c = k.encrypt("members.phone:1", "13800138000");
-        assert_eq!(k.decrypt("members.phone:1", &c).as_deref(), Some("13800138000"));
+        assert_eq!(
+            k.decrypt("members.phone:1", &c).as_deref(),
+            Some("13800138000")
+        );
         assert_eq!(k.decrypt("members.phone:2", &c), None);
         let mut tampered = c.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert_eq!(k.decrypt("members.phone:1", &tampered), None);
-        assert_ne!(k.encrypt("x", "same"), k.encrypt("x", "same"), "fresh nonce each time");
+        assert_ne!(
+            k.encrypt("x", "same"),
+            k.encrypt("x", "same"),
+            "fresh nonce each time"
+        );
     }
 
     #[test]
@@ -186,7 +221,10 @@ mod tests {
         let k = Keys::generate();
         assert_eq!(k.blind_index("phone", "1"), k.blind_index("phone", "1"));
         assert_ne!(k.blind_index("phone", "1"), k.blind_index("id_number", "1"));
-        assert_ne!(k.blind_index("phone", "1"), Keys::generate().blind_index("phone", "1"));
+        assert_ne!(
+            k.blind_index("phone", "1"),
+            Keys::generate().blind_index("phone", "1")
+        );
     }
 
     #[test]

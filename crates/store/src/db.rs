@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::{FromRow, Postgres, Sqlite};
 use std::str::FromStr;
 use std::time::Duration;
@@ -49,7 +52,10 @@ pub struct Q {
 
 impl Q {
     pub fn new(sql: &str) -> Self {
-        Q { sql: sql.to_string(), args: Vec::new() }
+        Q {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
     }
 
     /// Binds the next `$n` written in the SQL.
@@ -93,13 +99,17 @@ macro_rules! bound {
 
 /// A row type both backends can decode.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 #[derive(Clone, Debug)]
 pub enum Db {
     /// SQLite allows one writer: writes go through a one-connection pool so that transactions
     /// queue instead of failing with SQLITE_BUSY; reads use their own pool (WAL).
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Pg(PgPool),
 }
 
@@ -110,13 +120,20 @@ pub enum Tx {
 
 macro_rules! run {
     (fetch_all, $exec:expr, $q:expr, $t:ty) => {
-        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args).fetch_all($exec).await
+        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args)
+            .fetch_all($exec)
+            .await
     };
     (fetch_optional, $exec:expr, $q:expr, $t:ty) => {
-        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args).fetch_optional($exec).await
+        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args)
+            .fetch_optional($exec)
+            .await
     };
     (execute, $exec:expr, $q:expr) => {
-        bound!(sqlx::query(&$q.sql), $q.args).execute($exec).await.map(|r| r.rows_affected())
+        bound!(sqlx::query(&$q.sql), $q.args)
+            .execute($exec)
+            .await
+            .map(|r| r.rows_affected())
     };
 }
 
@@ -137,8 +154,14 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536");
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-            let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts.read_only(true)).await?;
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
             Ok(Db::Sqlite { read, write })
         }
     }
@@ -244,7 +267,9 @@ pub fn instant_text(t: DateTime<Utc>) -> String {
 }
 
 pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Random positive ids below 2^53, so they survive JavaScript numbers and reveal no row order.
@@ -253,15 +278,22 @@ pub fn new_id() -> i64 {
     rand::thread_rng().gen_range(1..(1i64 << 53))
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
 const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_core.sql"))];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.
 pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
     db.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
         .await?;
-    let done: Vec<(i64,)> = db.all(Q::new("SELECT version FROM schema_migrations")).await?;
-    let list = if db.is_postgres() { PG_MIGRATIONS } else { SQLITE_MIGRATIONS };
+    let done: Vec<(i64,)> = db
+        .all(Q::new("SELECT version FROM schema_migrations"))
+        .await?;
+    let list = if db.is_postgres() {
+        PG_MIGRATIONS
+    } else {
+        SQLITE_MIGRATIONS
+    };
     for (version, sql) in list {
         if done.iter().any(|(v,)| v == version) {
             continue;

@@ -41,7 +41,11 @@ pub struct Plan {
 impl Plan {
     /// Lines with at least one problem.
     pub fn bad_lines(&self) -> usize {
-        self.problems.iter().map(|p| p.line).collect::<HashSet<_>>().len()
+        self.problems
+            .iter()
+            .map(|p| p.line)
+            .collect::<HashSet<_>>()
+            .len()
     }
 }
 
@@ -51,24 +55,39 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
     let branches: Vec<_> = orgs::list(db, caller, None)
         .await?
         .into_iter()
-        .filter(|o| o.kind().holds_members() && o.dissolved_on.is_none() && caller.can_at(Perm::WriteMembers, &o.path))
+        .filter(|o| {
+            o.kind().holds_members()
+                && o.dissolved_on.is_none()
+                && caller.can_at(Perm::WriteMembers, &o.path)
+        })
         .collect();
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, b) in branches.iter().enumerate() {
         by_name.entry(b.name.as_str()).or_default().push(i);
     }
     let today = today();
-    let mut plan = Plan { rows: rows.len(), ..Default::default() };
+    let mut plan = Plan {
+        rows: rows.len(),
+        ..Default::default()
+    };
     let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut candidates = Vec::new();
     for row in rows {
-        let problem = |field: &str, code: &str| RowProblem { line: row.line, field: field.into(), code: code.into() };
+        let problem = |field: &str, code: &str| RowProblem {
+            line: row.line,
+            field: field.into(),
+            code: code.into(),
+        };
         let mut problems = Vec::new();
         let org_key = row.org.trim();
         let branch = if org_key.is_empty() {
             problems.push(problem("org", "required"));
             None
-        } else if let Some(b) = org_key.parse::<i64>().ok().and_then(|id| branches.iter().find(|b| b.id == id)) {
+        } else if let Some(b) = org_key
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| branches.iter().find(|b| b.id == id))
+        {
             Some(b)
         } else {
             match by_name.get(org_key).map(Vec::as_slice) {
@@ -93,19 +112,26 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
         if let Some(v) = &valid {
             let bi = keys.blind_index("id_number", v.id_number.as_str());
             if let Some(first) = seen.get(&bi) {
-                problems.push(RowProblem { line: row.line, field: "id_number".into(), code: format!("duplicate_of_line_{first}") });
+                problems.push(RowProblem {
+                    line: row.line,
+                    field: "id_number".into(),
+                    code: format!("duplicate_of_line_{first}"),
+                });
             } else {
                 seen.insert(bi, row.line);
             }
         }
         match (branch, valid, problems.is_empty()) {
-            (Some(b), Some(v), true) => candidates.push((row.line, NewRow {
-                id: new_id(),
-                org_id: b.id,
-                org_path: b.path.clone(),
-                group_id: None,
-                member: v,
-            })),
+            (Some(b), Some(v), true) => candidates.push((
+                row.line,
+                NewRow {
+                    id: new_id(),
+                    org_id: b.id,
+                    org_path: b.path.clone(),
+                    group_id: None,
+                    member: v,
+                },
+            )),
             _ => plan.problems.extend(problems),
         }
     }
@@ -125,7 +151,11 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
     }
     for (line, row) in candidates {
         if recorded.contains(&keys.blind_index("id_number", row.member.id_number.as_str())) {
-            plan.problems.push(RowProblem { line, field: "id_number".into(), code: "duplicate".into() });
+            plan.problems.push(RowProblem {
+                line,
+                field: "id_number".into(),
+                code: "duplicate".into(),
+            });
         } else {
             plan.good.push(row);
         }
@@ -135,7 +165,13 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
 }
 
 /// Commits the good rows in one transaction, reporting progress as (done, total).
-pub async fn commit(db: &Db, keys: &Keys, caller: &Caller, rows: &[NewRow], progress: &(dyn Fn(usize, usize) + Sync)) -> Result<usize> {
+pub async fn commit(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    rows: &[NewRow],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<usize> {
     let mut tx = db.begin().await?;
     let mut counts: HashMap<(i64, String), (i64, i64)> = HashMap::new();
     for (i, chunk) in rows.chunks(1000).enumerate() {
@@ -152,7 +188,12 @@ pub async fn commit(db: &Db, keys: &Keys, caller: &Caller, rows: &[NewRow], prog
     for ((org_id, path), (members, full)) in counts {
         adjust_counts(&mut tx, org_id, &path, members, full).await?;
     }
-    audit::append(&mut tx, caller, Event::ok("member.import", "members", "").with_detail(format!("rows={}", rows.len()))).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("member.import", "members", "").with_detail(format!("rows={}", rows.len())),
+    )
+    .await?;
     tx.commit().await?;
     Ok(rows.len())
 }

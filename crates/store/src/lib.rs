@@ -37,7 +37,10 @@ impl Store {
 
 /// The default SQLite URL and key file for a data directory.
 pub fn data_dir_defaults(data_dir: &Path) -> (String, PathBuf) {
-    (format!("sqlite://{}", data_dir.join("hongji.db").display()), data_dir.join("hongji.keys"))
+    (
+        format!("sqlite://{}", data_dir.join("hongji.db").display()),
+        data_dir.join("hongji.keys"),
+    )
 }
 
 /// Today in China Standard Time (UTC+8, no daylight saving): the rules speak of local dates.
@@ -61,6 +64,10 @@ where
         None => Ok(None),
         Some(Raw::Value(v)) => Ok(Some(v)),
         Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
-        Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(|_| serde::de::Error::custom(format!("invalid value: {s}"))),
+        Some(Raw::Text(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("invalid value: {s}"))),
     }
 }

@@ -74,9 +74,19 @@ impl Secrets {
         let broken = || Error::Refused("member.decrypt_failed");
         Ok(Revealed {
             id,
-            id_number: keys.decrypt(&ctx("id_number", id), &self.id_number_enc).ok_or_else(broken)?,
-            phone: self.phone_enc.as_ref().map(|c| keys.decrypt(&ctx("phone", id), c).ok_or_else(broken)).transpose()?,
-            address: self.address_enc.as_ref().map(|c| keys.decrypt(&ctx("address", id), c).ok_or_else(broken)).transpose()?,
+            id_number: keys
+                .decrypt(&ctx("id_number", id), &self.id_number_enc)
+                .ok_or_else(broken)?,
+            phone: self
+                .phone_enc
+                .as_ref()
+                .map(|c| keys.decrypt(&ctx("phone", id), c).ok_or_else(broken))
+                .transpose()?,
+            address: self
+                .address_enc
+                .as_ref()
+                .map(|c| keys.decrypt(&ctx("address", id), c).ok_or_else(broken))
+                .transpose()?,
         })
     }
 }
@@ -108,8 +118,15 @@ fn contribution(status: &str, category: &str) -> (i64, i64) {
 }
 
 /// Checks that the caller may record members in `placement` and that it can hold them.
-async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action: &'static str) -> Result<Org> {
-    let org = orgs::get(db, caller, placement.org_id).await.map_err(|_| Invalid::one("org_id", "not_found"))?;
+async fn check_placement(
+    db: &Db,
+    caller: &Caller,
+    placement: Placement,
+    action: &'static str,
+) -> Result<Org> {
+    let org = orgs::get(db, caller, placement.org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
     if !caller.can_at(Perm::WriteMembers, &org.path) {
         audit::append_alone(db, caller, Event::denied(action, "org", org.id)).await?;
         return Err(Error::Forbidden);
@@ -121,8 +138,12 @@ async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action:
         return Err(Invalid::one("org_id", "dissolved").into());
     }
     if let Some(g) = placement.group_id {
-        let group: Option<(Option<i64>, String)> =
-            db.opt(Q::new("SELECT parent_id, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL").bind(g)).await?;
+        let group: Option<(Option<i64>, String)> = db
+            .opt(
+                Q::new("SELECT parent_id, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL")
+                    .bind(g),
+            )
+            .await?;
         if group != Some((Some(org.id), "party_group".to_string())) {
             return Err(Invalid::one("group_id", "not_in_branch").into());
         }
@@ -130,7 +151,13 @@ async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action:
     Ok(org)
 }
 
-pub async fn create(db: &Db, keys: &Keys, caller: &Caller, placement: Placement, input: &MemberInput) -> Result<Member> {
+pub async fn create(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    placement: Placement,
+    input: &MemberInput,
+) -> Result<Member> {
     let valid = input.validate(today());
     let org = check_placement(db, caller, placement, "member.create").await;
     // Report field errors and placement errors together.
@@ -146,20 +173,41 @@ pub async fn create(db: &Db, keys: &Keys, caller: &Caller, placement: Placement,
     if is_recorded(db, keys, &valid.id_number, None).await? {
         return Err(Invalid::one("id_number", "duplicate").into());
     }
-    let row = NewRow { id: new_id(), org_id: org.id, org_path: org.path.clone(), group_id: placement.group_id, member: valid };
+    let row = NewRow {
+        id: new_id(),
+        org_id: org.id,
+        org_path: org.path.clone(),
+        group_id: placement.group_id,
+        member: valid,
+    };
     let mut tx = db.begin().await?;
-    insert_many(&mut tx, keys, std::slice::from_ref(&row)).await.map_err(duplicate_as_invalid)?;
+    insert_many(&mut tx, keys, std::slice::from_ref(&row))
+        .await
+        .map_err(duplicate_as_invalid)?;
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
     adjust_counts(&mut tx, org.id, &org.path, d, f).await?;
-    record_history(&mut tx, caller, row.id, &serde_json::json!({"created": true})).await?;
-    audit::append(&mut tx, caller, Event::ok("member.create", "member", row.id)).await?;
+    record_history(
+        &mut tx,
+        caller,
+        row.id,
+        &serde_json::json!({"created": true}),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("member.create", "member", row.id),
+    )
+    .await?;
     tx.commit().await?;
     get(db, caller, row.id).await
 }
 
 fn duplicate_as_invalid(e: Error) -> Error {
     match &e {
-        Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => Invalid::one("id_number", "duplicate").into(),
+        Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            Invalid::one("id_number", "duplicate").into()
+        }
         _ => e,
     }
 }
@@ -167,7 +215,9 @@ fn duplicate_as_invalid(e: Error) -> Error {
 /// Whether an ID number is already recorded (other than for `except`).
 pub async fn is_recorded(db: &Db, keys: &Keys, id: &IdNumber, except: Option<i64>) -> Result<bool> {
     let bi = keys.blind_index("id_number", id.as_str());
-    let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM members WHERE id_number_bi = $1").bind(bi)).await?;
+    let found: Option<(i64,)> = db
+        .opt(Q::new("SELECT id FROM members WHERE id_number_bi = $1").bind(bi))
+        .await?;
     Ok(matches!(found, Some((f,)) if Some(f) != except))
 }
 
@@ -196,13 +246,23 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
                 m.ethnicity.clone().into(),
                 m.birth_date.into(),
                 m.education.map(|e| e.as_str()).into(),
-                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str()).into(),
+                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str())
+                    .into(),
                 keys.blind_index("id_number", m.id_number.as_str()).into(),
                 m.id_number.masked().into(),
-                m.phone.as_ref().map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str())).into(),
-                m.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())).into(),
+                m.phone
+                    .as_ref()
+                    .map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str()))
+                    .into(),
+                m.phone
+                    .as_ref()
+                    .map(|p| keys.blind_index("phone", p.as_str()))
+                    .into(),
                 m.phone.as_ref().map(Phone::masked).into(),
-                m.address.as_ref().map(|a| keys.encrypt(&ctx("address", r.id), a)).into(),
+                m.address
+                    .as_ref()
+                    .map(|a| keys.encrypt(&ctx("address", r.id), a))
+                    .into(),
                 m.work_unit.clone().into(),
                 m.post.clone().into(),
                 m.joined_on.into(),
@@ -221,7 +281,13 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
             }
             q.push(")");
             history.push(if i == 0 { "(" } else { ", (" });
-            history.push_bind(r.id).push(", ").push_bind(r.org_id).push(", ").push_bind(today).push(")");
+            history
+                .push_bind(r.id)
+                .push(", ")
+                .push_bind(r.org_id)
+                .push(", ")
+                .push_bind(today)
+                .push(")");
         }
         tx.exec(q).await?;
         tx.exec(history).await?;
@@ -229,13 +295,20 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
     Ok(())
 }
 
-async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &serde_json::Value) -> Result<()> {
+async fn record_history(
+    tx: &mut Tx,
+    caller: &Caller,
+    member_id: i64,
+    changes: &serde_json::Value,
+) -> Result<()> {
     tx.exec(
-        Q::new("INSERT INTO member_history (member_id, at, actor, changes) VALUES ($1, $2, $3, $4)")
-            .bind(member_id)
-            .bind(now_text())
-            .bind(caller.username.clone())
-            .bind(changes.to_string()),
+        Q::new(
+            "INSERT INTO member_history (member_id, at, actor, changes) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(member_id)
+        .bind(now_text())
+        .bind(caller.username.clone())
+        .bind(changes.to_string()),
     )
     .await?;
     Ok(())
@@ -245,7 +318,12 @@ async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     let mut q = Q::new(&format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1 AND "))
         .bind(id);
-    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+    caller.filter(
+        &mut q,
+        Perm::ReadMembers,
+        "m.org_path",
+        Own::MemberRow("m.id"),
+    );
     db.opt(q).await?.ok_or(Error::NotFound)
 }
 
@@ -256,8 +334,12 @@ pub async fn reveal(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<Re
         audit::append_alone(db, caller, Event::denied("member.reveal", "member", id)).await?;
         return Err(Error::Forbidden);
     }
-    let secrets: Secrets =
-        db.one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id)).await?;
+    let secrets: Secrets = db
+        .one(
+            Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1")
+                .bind(id),
+        )
+        .await?;
     let revealed = secrets.open(keys, id)?;
     audit::append_alone(db, caller, Event::ok("member.reveal", "member", id)).await?;
     Ok(revealed)
@@ -275,21 +357,34 @@ pub struct MemberPatch {
     pub group_id: Option<i64>,
 }
 
-pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &MemberPatch) -> Result<Member> {
+pub async fn update(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    id: i64,
+    patch: &MemberPatch,
+) -> Result<Member> {
     let current = get(db, caller, id).await?;
     if !caller.can_at(Perm::WriteMembers, &current.org_path) {
         audit::append_alone(db, caller, Event::denied("member.update", "member", id)).await?;
         return Err(Error::Forbidden);
     }
-    let secrets: Secrets =
-        db.one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id)).await?;
+    let secrets: Secrets = db
+        .one(
+            Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1")
+                .bind(id),
+        )
+        .await?;
     let old = secrets.open(keys, id)?;
     let p = &patch.fields;
     let merged = MemberInput {
         name: p.name.clone().or(Some(current.name.clone())),
         gender: p.gender.clone().or(Some(current.gender.clone())),
         ethnicity: p.ethnicity.clone().or(Some(current.ethnicity.clone())),
-        birth_date: p.birth_date.clone().or(Some(current.birth_date.to_string())),
+        birth_date: p
+            .birth_date
+            .clone()
+            .or(Some(current.birth_date.to_string())),
         id_number: p.id_number.clone().or(Some(old.id_number.clone())),
         phone: p.phone.clone().or(old.phone.clone()),
         address: p.address.clone().or(old.address.clone()),
@@ -297,49 +392,147 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
         work_unit: p.work_unit.clone().or(current.work_unit.clone()),
         post: p.post.clone().or(current.post.clone()),
         joined_on: p.joined_on.clone().or(Some(current.joined_on.to_string())),
-        full_member_on: p.full_member_on.clone().or(current.full_member_on.map(|d| d.to_string())),
+        full_member_on: p
+            .full_member_on
+            .clone()
+            .or(current.full_member_on.map(|d| d.to_string())),
         category: p.category.clone().or(Some(current.category.clone())),
         status: p.status.clone().or(Some(current.status.clone())),
         offline: p.offline.or(Some(current.offline)),
     };
     let v = merged.validate(today())?;
     let new_org = match patch.org_id.filter(|o| *o != current.org_id) {
-        Some(org_id) => Some(check_placement(db, caller, Placement { org_id, group_id: patch.group_id }, "member.move").await?),
+        Some(org_id) => Some(
+            check_placement(
+                db,
+                caller,
+                Placement {
+                    org_id,
+                    group_id: patch.group_id,
+                },
+                "member.move",
+            )
+            .await?,
+        ),
         None => {
             if patch.group_id.is_some() && patch.group_id != current.group_id {
-                check_placement(db, caller, Placement { org_id: current.org_id, group_id: patch.group_id }, "member.update")
-                    .await?;
+                check_placement(
+                    db,
+                    caller,
+                    Placement {
+                        org_id: current.org_id,
+                        group_id: patch.group_id,
+                    },
+                    "member.update",
+                )
+                .await?;
             }
             None
         }
     };
-    if v.id_number.as_str() != old.id_number && is_recorded(db, keys, &v.id_number, Some(id)).await? {
+    if v.id_number.as_str() != old.id_number
+        && is_recorded(db, keys, &v.id_number, Some(id)).await?
+    {
         return Err(Invalid::one("id_number", "duplicate").into());
     }
 
     let mut changes = serde_json::Map::new();
     let mut note = |field: &str, before: String, after: String, sensitive: bool| {
         if before != after {
-            let value = if sensitive { serde_json::json!("changed") } else { serde_json::json!([before, after]) };
+            let value = if sensitive {
+                serde_json::json!("changed")
+            } else {
+                serde_json::json!([before, after])
+            };
             changes.insert(field.to_string(), value);
         }
     };
     let opt = |o: Option<String>| o.unwrap_or_default();
     note("name", current.name.clone(), v.name.clone(), false);
-    note("gender", current.gender.clone(), v.gender.as_str().into(), false);
-    note("ethnicity", current.ethnicity.clone(), v.ethnicity.clone(), false);
-    note("birth_date", current.birth_date.to_string(), v.birth_date.to_string(), false);
-    note("education", opt(current.education.clone()), opt(v.education.map(|e| e.as_str().to_string())), false);
-    note("work_unit", opt(current.work_unit.clone()), opt(v.work_unit.clone()), false);
-    note("post", opt(current.post.clone()), opt(v.post.clone()), false);
-    note("joined_on", current.joined_on.to_string(), v.joined_on.to_string(), false);
-    note("full_member_on", opt(current.full_member_on.map(|d| d.to_string())), opt(v.full_member_on.map(|d| d.to_string())), false);
-    note("category", current.category.clone(), v.category.as_str().into(), false);
-    note("status", current.status.clone(), v.status.as_str().into(), false);
-    note("offline", current.offline.to_string(), v.offline.to_string(), false);
-    note("id_number", old.id_number.clone(), v.id_number.as_str().into(), true);
-    note("phone", opt(old.phone.clone()), opt(v.phone.as_ref().map(|p| p.as_str().to_string())), true);
-    note("address", opt(old.address.clone()), opt(v.address.clone()), true);
+    note(
+        "gender",
+        current.gender.clone(),
+        v.gender.as_str().into(),
+        false,
+    );
+    note(
+        "ethnicity",
+        current.ethnicity.clone(),
+        v.ethnicity.clone(),
+        false,
+    );
+    note(
+        "birth_date",
+        current.birth_date.to_string(),
+        v.birth_date.to_string(),
+        false,
+    );
+    note(
+        "education",
+        opt(current.education.clone()),
+        opt(v.education.map(|e| e.as_str().to_string())),
+        false,
+    );
+    note(
+        "work_unit",
+        opt(current.work_unit.clone()),
+        opt(v.work_unit.clone()),
+        false,
+    );
+    note(
+        "post",
+        opt(current.post.clone()),
+        opt(v.post.clone()),
+        false,
+    );
+    note(
+        "joined_on",
+        current.joined_on.to_string(),
+        v.joined_on.to_string(),
+        false,
+    );
+    note(
+        "full_member_on",
+        opt(current.full_member_on.map(|d| d.to_string())),
+        opt(v.full_member_on.map(|d| d.to_string())),
+        false,
+    );
+    note(
+        "category",
+        current.category.clone(),
+        v.category.as_str().into(),
+        false,
+    );
+    note(
+        "status",
+        current.status.clone(),
+        v.status.as_str().into(),
+        false,
+    );
+    note(
+        "offline",
+        current.offline.to_string(),
+        v.offline.to_string(),
+        false,
+    );
+    note(
+        "id_number",
+        old.id_number.clone(),
+        v.id_number.as_str().into(),
+        true,
+    );
+    note(
+        "phone",
+        opt(old.phone.clone()),
+        opt(v.phone.as_ref().map(|p| p.as_str().to_string())),
+        true,
+    );
+    note(
+        "address",
+        opt(old.address.clone()),
+        opt(v.address.clone()),
+        true,
+    );
     let (org_id, org_path) = match &new_org {
         Some(o) => {
             changes.insert("org_id".into(), serde_json::json!([current.org_id, o.id]));
@@ -347,9 +540,16 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
         }
         None => (current.org_id, current.org_path.clone()),
     };
-    let group_id = if new_org.is_some() { patch.group_id } else { patch.group_id.or(current.group_id) };
+    let group_id = if new_org.is_some() {
+        patch.group_id
+    } else {
+        patch.group_id.or(current.group_id)
+    };
     if group_id != current.group_id {
-        changes.insert("group_id".into(), serde_json::json!([current.group_id, group_id]));
+        changes.insert(
+            "group_id".into(),
+            serde_json::json!([current.group_id, group_id]),
+        );
     }
     if changes.is_empty() {
         return Ok(current);
@@ -396,18 +596,33 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     if new_org.is_some() {
         adjust_counts(&mut tx, current.org_id, &current.org_path, -d0, -f0).await?;
         adjust_counts(&mut tx, org_id, &org_path, d1, f1).await?;
-        tx.exec(Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL").bind(today()).bind(id))
-            .await?;
-        tx.exec(Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ($1, $2, $3)").bind(id).bind(org_id).bind(today()))
-            .await?;
+        tx.exec(
+            Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL")
+                .bind(today())
+                .bind(id),
+        )
+        .await?;
+        tx.exec(
+            Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(org_id)
+                .bind(today()),
+        )
+        .await?;
         // Posts belong to the organization left behind.
-        tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id)).await?;
+        tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
+            .await?;
     } else {
         adjust_counts(&mut tx, org_id, &org_path, d1 - d0, f1 - f0).await?;
     }
     let fields: Vec<String> = changes.keys().cloned().collect();
     record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
-    audit::append(&mut tx, caller, Event::ok("member.update", "member", id).with_detail(fields.join(","))).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("member.update", "member", id).with_detail(fields.join(",")),
+    )
+    .await?;
     tx.commit().await?;
     get(db, caller, id).await
 }
@@ -449,24 +664,48 @@ pub struct MemberPage {
 }
 
 /// The WHERE clause shared by the list, its count and exports.
-async fn filtered(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, select: &str) -> Result<Q> {
+async fn filtered(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    f: &MemberFilter,
+    select: &str,
+) -> Result<Q> {
     let mut q = Q::new(select);
     q.push(" WHERE ");
-    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+    caller.filter(
+        &mut q,
+        Perm::ReadMembers,
+        "m.org_path",
+        Own::MemberRow("m.id"),
+    );
     if let Some(org_id) = f.org_id {
         let org = orgs::get(db, caller, org_id).await?;
-        q.push(" AND m.org_path >= ").push_bind(org.path.clone()).push(" AND m.org_path < ").push_bind(subtree_end(&org.path));
+        q.push(" AND m.org_path >= ")
+            .push_bind(org.path.clone())
+            .push(" AND m.org_path < ")
+            .push_bind(subtree_end(&org.path));
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if let Ok(id) = IdNumber::parse(text) {
-            q.push(" AND m.id_number_bi = ").push_bind(keys.blind_index("id_number", id.as_str()));
+            q.push(" AND m.id_number_bi = ")
+                .push_bind(keys.blind_index("id_number", id.as_str()));
         } else if let Some(phone) = Phone::parse(text) {
-            q.push(" AND m.phone_bi = ").push_bind(keys.blind_index("phone", phone.as_str()));
+            q.push(" AND m.phone_bi = ")
+                .push_bind(keys.blind_index("phone", phone.as_str()));
         } else {
-            q.push(" AND m.name >= ").push_bind(text).push(" AND m.name < ").push_bind(format!("{text}\u{10ffff}"));
+            q.push(" AND m.name >= ")
+                .push_bind(text)
+                .push(" AND m.name < ")
+                .push_bind(format!("{text}\u{10ffff}"));
         }
     }
-    for (col, value) in [("gender", &f.gender), ("category", &f.category), ("status", &f.status), ("education", &f.education)] {
+    for (col, value) in [
+        ("gender", &f.gender),
+        ("category", &f.category),
+        ("status", &f.status),
+        ("education", &f.education),
+    ] {
         if let Some(v) = value.as_deref().filter(|s| !s.is_empty()) {
             q.push(&format!(" AND m.{col} = ")).push_bind(v);
         }
@@ -497,16 +736,30 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
     let select = format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id");
     let mut q = filtered(db, keys, caller, f, &select).await?;
     q.push(order_by(f.sort.as_deref()));
-    q.push(" LIMIT ").push_bind(f.per_page()).push(" OFFSET ").push_bind((f.page() - 1) * f.per_page());
+    q.push(" LIMIT ")
+        .push_bind(f.per_page())
+        .push(" OFFSET ")
+        .push_bind((f.page() - 1) * f.per_page());
     let count = filtered(db, keys, caller, f, "SELECT COUNT(*) FROM members m").await?;
     let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(count))?;
     Ok(MemberPage { items, total })
 }
 
 /// Every member matching the filter with full values, for exports; audited as a sensitive read.
-pub async fn export(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, format: &str) -> Result<Vec<(Member, Revealed)>> {
+pub async fn export(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    f: &MemberFilter,
+    format: &str,
+) -> Result<Vec<(Member, Revealed)>> {
     if !caller.can(Perm::ReadMembers) {
-        audit::append_alone(db, caller, Event::denied("member.export", "org", f.org_id.unwrap_or(0))).await?;
+        audit::append_alone(
+            db,
+            caller,
+            Event::denied("member.export", "org", f.org_id.unwrap_or(0)),
+        )
+        .await?;
         return Err(Error::Forbidden);
     }
     let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM members m JOIN orgs o ON o.id = m.org_id");
@@ -541,8 +794,12 @@ pub async fn export(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, for
     audit::append_alone(
         db,
         caller,
-        Event::ok("member.export", "org", f.org_id.map(|i| i.to_string()).unwrap_or_default())
-            .with_detail(format!("format={format} rows={}", out.len())),
+        Event::ok(
+            "member.export",
+            "org",
+            f.org_id.map(|i| i.to_string()).unwrap_or_default(),
+        )
+        .with_detail(format!("format={format} rows={}", out.len())),
     )
     .await?;
     Ok(out)
@@ -564,7 +821,11 @@ pub struct Membership {
 }
 
 /// Every recorded change and every organization the member belonged to, newest first.
-pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
+pub async fn history(
+    db: &Db,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
     get(db, caller, id).await?;
     let changes = db
         .all(Q::new("SELECT at, actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC").bind(id))

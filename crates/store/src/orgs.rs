@@ -3,7 +3,10 @@
 //! are read, never counted, per request.
 
 use chrono::NaiveDate;
-use domain::org::{child_path, path_ids, structure_warnings, subtree_end, term_years, BranchType, OrgKind, OrgSize, Sector};
+use domain::org::{
+    child_path, path_ids, structure_warnings, subtree_end, term_years, BranchType, OrgKind,
+    OrgSize, Sector,
+};
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +203,12 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     }
     let mut out = Vec::with_capacity(present.len());
-    let mut stack: Vec<Org> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
+    let mut stack: Vec<Org> = children
+        .remove(&None)
+        .unwrap_or_default()
+        .into_iter()
+        .rev()
+        .collect();
     while let Some(o) = stack.pop() {
         if let Some(kids) = children.remove(&Some(o.id)) {
             stack.extend(kids.into_iter().rev());
@@ -212,7 +220,10 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
 
 /// One organization, if the caller may see it.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
-    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
+    let mut q = Q::new(&format!(
+        "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND "
+    ))
+    .bind(id);
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
     db.opt(q).await?.ok_or(Error::NotFound)
 }
@@ -227,12 +238,21 @@ async fn get_in(tx: &mut Tx, id: i64) -> Result<Org> {
 pub async fn create(db: &Db, caller: &Caller, input: &OrgInput) -> Result<Org> {
     let v = validate(input)?;
     let parent = match input.parent_id {
-        Some(pid) => Some(get(db, caller, pid).await.map_err(|_| Invalid::one("parent_id", "not_found"))?),
+        Some(pid) => Some(
+            get(db, caller, pid)
+                .await
+                .map_err(|_| Invalid::one("parent_id", "not_found"))?,
+        ),
         None => None,
     };
     let parent_path = parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/");
     if !caller.can_at(Perm::ManageOrgs, parent_path) {
-        audit::append_alone(db, caller, Event::denied("org.create", "org", input.parent_id.unwrap_or(0))).await?;
+        audit::append_alone(
+            db,
+            caller,
+            Event::denied("org.create", "org", input.parent_id.unwrap_or(0)),
+        )
+        .await?;
         return Err(Error::Forbidden);
     }
     if let Some(p) = &parent {
@@ -266,22 +286,41 @@ pub async fn create(db: &Db, caller: &Caller, input: &OrgInput) -> Result<Org> {
         .bind(now),
     )
     .await?;
-    record_event(&mut tx, caller, id, "created", &serde_json::json!({"name": v.name, "kind": v.kind.as_str()})).await?;
-    audit::append(&mut tx, caller, Event::ok("org.create", "org", id).with_detail(format!("kind={}", v.kind.as_str())))
-        .await?;
+    record_event(
+        &mut tx,
+        caller,
+        id,
+        "created",
+        &serde_json::json!({"name": v.name, "kind": v.kind.as_str()}),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("org.create", "org", id).with_detail(format!("kind={}", v.kind.as_str())),
+    )
+    .await?;
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
     Ok(org)
 }
 
-async fn record_event(tx: &mut Tx, caller: &Caller, org_id: i64, event: &str, detail: &serde_json::Value) -> Result<()> {
+async fn record_event(
+    tx: &mut Tx,
+    caller: &Caller,
+    org_id: i64,
+    event: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
     tx.exec(
-        Q::new("INSERT INTO org_events (org_id, at, actor, event, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org_id)
-            .bind(now_text())
-            .bind(caller.username.clone())
-            .bind(event)
-            .bind(detail.to_string()),
+        Q::new(
+            "INSERT INTO org_events (org_id, at, actor, event, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org_id)
+        .bind(now_text())
+        .bind(caller.username.clone())
+        .bind(event)
+        .bind(detail.to_string()),
     )
     .await?;
     Ok(())
@@ -309,8 +348,14 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         kind: patch.kind.clone().or(Some(org.kind.clone())),
         branch_type: patch.branch_type.clone().or(Some(org.branch_type.clone())),
         sector: patch.sector.clone().or(Some(org.sector.clone())),
-        established_on: patch.established_on.clone().or(Some(org.established_on.to_string())),
-        term_start: patch.term_start.clone().or(org.term_start.map(|d| d.to_string())),
+        established_on: patch
+            .established_on
+            .clone()
+            .or(Some(org.established_on.to_string())),
+        term_start: patch
+            .term_start
+            .clone()
+            .or(org.term_start.map(|d| d.to_string())),
         term_end: match (&patch.term_end, &patch.term_start) {
             (Some(e), _) => Some(e.clone()),
             // A new term start recomputes the end unless one is given.
@@ -331,7 +376,11 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         changes.insert("name".into(), serde_json::json!([org.name, v.name]));
     }
     for (field, old, new) in [
-        ("branch_type", org.branch_type.as_str(), v.branch_type.as_str()),
+        (
+            "branch_type",
+            org.branch_type.as_str(),
+            v.branch_type.as_str(),
+        ),
         ("sector", org.sector.as_str(), v.sector.as_str()),
     ] {
         if old != new {
@@ -339,7 +388,11 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         }
     }
     for (field, old, new) in [
-        ("established_on", Some(org.established_on), Some(v.established_on)),
+        (
+            "established_on",
+            Some(org.established_on),
+            Some(v.established_on),
+        ),
         ("term_start", org.term_start, v.term_start),
         ("term_end", org.term_end, v.term_end),
     ] {
@@ -362,10 +415,26 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
             .bind(id),
         )
         .await?;
-        let event = if changes.contains_key("name") { "renamed" } else { "updated" };
-        record_event(&mut tx, caller, id, event, &serde_json::Value::Object(changes.clone())).await?;
+        let event = if changes.contains_key("name") {
+            "renamed"
+        } else {
+            "updated"
+        };
+        record_event(
+            &mut tx,
+            caller,
+            id,
+            event,
+            &serde_json::Value::Object(changes.clone()),
+        )
+        .await?;
         let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-        audit::append(&mut tx, caller, Event::ok("org.update", "org", id).with_detail(fields.join(","))).await?;
+        audit::append(
+            &mut tx,
+            caller,
+            Event::ok("org.update", "org", id).with_detail(fields.join(",")),
+        )
+        .await?;
     }
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
@@ -374,7 +443,9 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow.
 async fn move_under(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> Result<()> {
-    let parent = get(db, caller, new_parent_id).await.map_err(|_| Invalid::one("parent_id", "not_found"))?;
+    let parent = get(db, caller, new_parent_id)
+        .await
+        .map_err(|_| Invalid::one("parent_id", "not_found"))?;
     if !caller.can_at(Perm::ManageOrgs, &parent.path) {
         audit::append_alone(db, caller, Event::denied("org.move", "org", org.id)).await?;
         return Err(Error::Forbidden);
@@ -412,11 +483,28 @@ async fn move_under(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
             .bind(end),
     )
     .await?;
-    tx.exec(Q::new("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(parent.id).bind(now_text()).bind(org.id))
-        .await?;
+    tx.exec(
+        Q::new("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(parent.id)
+            .bind(now_text())
+            .bind(org.id),
+    )
+    .await?;
     adjust_ancestors(&mut tx, &new, org.subtree_members).await?;
-    record_event(&mut tx, caller, org.id, "moved", &serde_json::json!({"from": org.parent_id, "to": parent.id})).await?;
-    audit::append(&mut tx, caller, Event::ok("org.move", "org", org.id).with_detail(format!("to={}", parent.id))).await?;
+    record_event(
+        &mut tx,
+        caller,
+        org.id,
+        "moved",
+        &serde_json::json!({"from": org.parent_id, "to": parent.id}),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("org.move", "org", org.id).with_detail(format!("to={}", parent.id)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -442,14 +530,29 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
         return Err(Error::Refused("org.dissolve.has_members"));
     }
     let (children,): (i64,) = tx
-        .one(Q::new("SELECT COUNT(*) FROM orgs WHERE parent_id = $1 AND dissolved_on IS NULL").bind(id))
+        .one(
+            Q::new("SELECT COUNT(*) FROM orgs WHERE parent_id = $1 AND dissolved_on IS NULL")
+                .bind(id),
+        )
         .await?;
     if children > 0 {
         return Err(Error::Refused("org.dissolve.has_children"));
     }
-    tx.exec(Q::new("UPDATE orgs SET dissolved_on = $1, updated_at = $2 WHERE id = $3").bind(on).bind(now_text()).bind(id))
-        .await?;
-    record_event(&mut tx, caller, id, "dissolved", &serde_json::json!({"on": on})).await?;
+    tx.exec(
+        Q::new("UPDATE orgs SET dissolved_on = $1, updated_at = $2 WHERE id = $3")
+            .bind(on)
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    record_event(
+        &mut tx,
+        caller,
+        id,
+        "dissolved",
+        &serde_json::json!({"on": on}),
+    )
+    .await?;
     audit::append(&mut tx, caller, Event::ok("org.dissolve", "org", id)).await?;
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
@@ -475,7 +578,13 @@ pub(crate) async fn adjust_ancestors(tx: &mut Tx, path: &str, delta: i64) -> Res
 }
 
 /// Changes the maintained counts for members joining (`delta` > 0) or leaving an organization.
-pub(crate) async fn adjust_counts(tx: &mut Tx, org_id: i64, path: &str, delta: i64, full_delta: i64) -> Result<()> {
+pub(crate) async fn adjust_counts(
+    tx: &mut Tx,
+    org_id: i64,
+    path: &str,
+    delta: i64,
+    full_delta: i64,
+) -> Result<()> {
     if delta == 0 && full_delta == 0 {
         return Ok(());
     }
@@ -513,7 +622,14 @@ pub struct Officer {
 }
 
 /// Posts on a branch committee (支部工作条例 Art. 15).
-pub const POSTS: [&str; 6] = ["secretary", "deputy_secretary", "organization", "propaganda", "discipline", "committee_member"];
+pub const POSTS: [&str; 6] = [
+    "secretary",
+    "deputy_secretary",
+    "organization",
+    "propaganda",
+    "discipline",
+    "committee_member",
+];
 
 pub async fn officers(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Officer>> {
     get(db, caller, org_id).await?;
@@ -530,16 +646,30 @@ pub async fn officers(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Offic
 
 /// Appoints a member to a post on the organization's committee (replacing their previous post
 /// there), or with `post` = None removes them. Only full members may serve (选举工作条例 Art. 7).
-pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, post: Option<&str>) -> Result<()> {
+pub async fn set_officer(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    member_id: i64,
+    post: Option<&str>,
+) -> Result<()> {
     let org = managed(db, caller, org_id, "org.officer").await?;
     let mut tx = db.begin().await?;
-    tx.exec(Q::new("DELETE FROM org_officers WHERE org_id = $1 AND member_id = $2").bind(org_id).bind(member_id)).await?;
+    tx.exec(
+        Q::new("DELETE FROM org_officers WHERE org_id = $1 AND member_id = $2")
+            .bind(org_id)
+            .bind(member_id),
+    )
+    .await?;
     if let Some(post) = post {
         if !POSTS.contains(&post) {
             return Err(Invalid::one("post", "invalid").into());
         }
         let member: Option<(String, String, String)> = tx
-            .opt(Q::new("SELECT org_path, category, status FROM members WHERE id = $1").bind(member_id))
+            .opt(
+                Q::new("SELECT org_path, category, status FROM members WHERE id = $1")
+                    .bind(member_id),
+            )
             .await?;
         match member {
             Some((path, category, status)) if path.starts_with(&org.path) => {
@@ -550,20 +680,38 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
             _ => return Err(Invalid::one("member_id", "not_found").into()),
         }
         if post == "secretary" {
-            tx.exec(Q::new("DELETE FROM org_officers WHERE org_id = $1 AND post = 'secretary'").bind(org_id)).await?;
+            tx.exec(
+                Q::new("DELETE FROM org_officers WHERE org_id = $1 AND post = 'secretary'")
+                    .bind(org_id),
+            )
+            .await?;
         }
         tx.exec(
-            Q::new("INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)")
-                .bind(org_id)
-                .bind(member_id)
-                .bind(post)
-                .bind(today()),
+            Q::new(
+                "INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(org_id)
+            .bind(member_id)
+            .bind(post)
+            .bind(today()),
         )
         .await?;
     }
-    record_event(&mut tx, caller, org_id, "officer", &serde_json::json!({"member_id": member_id, "post": post})).await?;
-    audit::append(&mut tx, caller, Event::ok("org.officer", "org", org_id).with_detail(format!("member={member_id} post={}", post.unwrap_or("-"))))
-        .await?;
+    record_event(
+        &mut tx,
+        caller,
+        org_id,
+        "officer",
+        &serde_json::json!({"member_id": member_id, "post": post}),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("org.officer", "org", org_id)
+            .with_detail(format!("member={member_id} post={}", post.unwrap_or("-"))),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -598,7 +746,12 @@ pub struct NewOrg {
 }
 
 impl NewOrg {
-    pub fn under(parent: Option<&NewOrg>, name: String, kind: OrgKind, established_on: NaiveDate) -> NewOrg {
+    pub fn under(
+        parent: Option<&NewOrg>,
+        name: String,
+        kind: OrgKind,
+        established_on: NaiveDate,
+    ) -> NewOrg {
         let id = new_id();
         NewOrg {
             id,
@@ -625,7 +778,10 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
         );
         for (i, o) in chunk.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            let term_end = o.term_start.zip(term_years(o.kind, o.sector)).map(|(s, y)| s + chrono::Months::new(12 * y));
+            let term_end = o
+                .term_start
+                .zip(term_years(o.kind, o.sector))
+                .map(|(s, y)| s + chrono::Months::new(12 * y));
             let args: [crate::db::Arg; 13] = [
                 o.id.into(),
                 o.parent_id.into(),
@@ -651,7 +807,12 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
         }
         tx.exec(q).await?;
     }
-    audit::append(&mut tx, caller, Event::ok("org.bulk_create", "org", "").with_detail(format!("rows={}", orgs.len()))).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("org.bulk_create", "org", "").with_detail(format!("rows={}", orgs.len())),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -661,11 +822,13 @@ pub async fn insert_officers(db: &Db, rows: &[(i64, i64, &str, NaiveDate)]) -> R
     let mut tx = db.begin().await?;
     for (org_id, member_id, post, since) in rows {
         tx.exec(
-            Q::new("INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)")
-                .bind(*org_id)
-                .bind(*member_id)
-                .bind(*post)
-                .bind(*since),
+            Q::new(
+                "INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(*org_id)
+            .bind(*member_id)
+            .bind(*post)
+            .bind(*since),
         )
         .await?;
     }

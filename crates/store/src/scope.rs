@@ -22,8 +22,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::OrgAdmin, Role::Secretary, Role::Viewer];
+    pub const ALL: [Role; 6] = [
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+        Role::OrgAdmin,
+        Role::Secretary,
+        Role::Viewer,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +48,10 @@ impl Role {
 
     /// The three administrators (三员) hold the whole system, not a subtree.
     pub fn is_administrator(self) -> bool {
-        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
     }
 
     fn allows(self, perm: Perm) -> bool {
@@ -51,8 +60,13 @@ impl Role {
             Role::SystemAdmin => matches!(perm, ReadOrgs | ManageOrgs),
             Role::SecurityAdmin => matches!(perm, ReadOrgs | ManageAccounts),
             Role::AuditAdmin => matches!(perm, ReadAudit),
-            Role::OrgAdmin => matches!(perm, ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers),
-            Role::Secretary => matches!(perm, ReadOrgs | ReadMembers | WriteMembers | RevealMembers),
+            Role::OrgAdmin => matches!(
+                perm,
+                ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers
+            ),
+            Role::Secretary => {
+                matches!(perm, ReadOrgs | ReadMembers | WriteMembers | RevealMembers)
+            }
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
         }
     }
@@ -103,7 +117,13 @@ impl Caller {
             display_name: what.to_string(),
             member_id: None,
             member_org_path: None,
-            grants: vec![Grant { id: 0, role: Role::OrgAdmin, org_id: None, path: "/".into(), org_name: None }],
+            grants: vec![Grant {
+                id: 0,
+                role: Role::OrgAdmin,
+                org_id: None,
+                path: "/".into(),
+                org_name: None,
+            }],
             ip: "local".into(),
             must_change_password: false,
         }
@@ -115,8 +135,12 @@ impl Caller {
 
     /// Subtree roots where `perm` holds, without nested duplicates.
     pub fn roots(&self, perm: Perm) -> Vec<&str> {
-        let mut roots: Vec<&str> =
-            self.grants.iter().filter(|g| g.role.allows(perm)).map(|g| g.path.as_str()).collect();
+        let mut roots: Vec<&str> = self
+            .grants
+            .iter()
+            .filter(|g| g.role.allows(perm))
+            .map(|g| g.path.as_str())
+            .collect();
         roots.sort_unstable();
         roots.dedup();
         let all = roots.clone();
@@ -184,14 +208,24 @@ mod tests {
         let mut c = Caller::system("t");
         c.grants = grants
             .iter()
-            .map(|(role, path)| Grant { id: 0, role: *role, org_id: None, path: path.to_string(), org_name: None })
+            .map(|(role, path)| Grant {
+                id: 0,
+                role: *role,
+                org_id: None,
+                path: path.to_string(),
+                org_name: None,
+            })
             .collect();
         c
     }
 
     #[test]
     fn roots_merge_nested_grants_and_respect_roles() {
-        let c = caller(&[(Role::Secretary, "/1/2/"), (Role::OrgAdmin, "/1/"), (Role::Viewer, "/7/")]);
+        let c = caller(&[
+            (Role::Secretary, "/1/2/"),
+            (Role::OrgAdmin, "/1/"),
+            (Role::Viewer, "/7/"),
+        ]);
         assert_eq!(c.roots(Perm::ReadMembers), vec!["/1/", "/7/"]);
         assert_eq!(c.roots(Perm::WriteMembers), vec!["/1/"]);
         assert!(c.can_at(Perm::RevealMembers, "/1/2/3/"));
@@ -201,10 +235,18 @@ mod tests {
 
     #[test]
     fn administrators_do_not_reach_members() {
-        let c = caller(&[(Role::SystemAdmin, "/"), (Role::SecurityAdmin, "/"), (Role::AuditAdmin, "/")]);
+        let c = caller(&[
+            (Role::SystemAdmin, "/"),
+            (Role::SecurityAdmin, "/"),
+            (Role::AuditAdmin, "/"),
+        ]);
         assert!(!c.can(Perm::ReadMembers));
         let auditor = caller(&[(Role::AuditAdmin, "/")]);
-        assert!(auditor.can(Perm::ReadAudit) && !auditor.can(Perm::ManageAccounts) && !auditor.can(Perm::ManageOrgs));
+        assert!(
+            auditor.can(Perm::ReadAudit)
+                && !auditor.can(Perm::ManageAccounts)
+                && !auditor.can(Perm::ManageOrgs)
+        );
     }
 
     #[test]
@@ -212,6 +254,9 @@ mod tests {
         let c = caller(&[(Role::Secretary, "/1/2/")]);
         let mut q = Q::new("SELECT 1 FROM members WHERE ");
         c.filter(&mut q, Perm::ReadMembers, "org_path", Own::Nothing);
-        assert_eq!(q.sql(), "SELECT 1 FROM members WHERE (1=0 OR (org_path >= $1 AND org_path < $2))");
+        assert_eq!(
+            q.sql(),
+            "SELECT 1 FROM members WHERE (1=0 OR (org_path >= $1 AND org_path < $2))"
+        );
     }
 }

@@ -42,7 +42,12 @@ fn page(w: &WebCaller, here: &str, job: Option<JobView>, error: Option<String>) 
         Some(Stage::Done { .. }) => 100,
         _ => 0,
     };
-    render(&ImportPage { c, job, error, percent })
+    render(&ImportPage {
+        c,
+        job,
+        error,
+        percent,
+    })
 }
 
 async fn upload_form(w: WebCaller) -> Response {
@@ -51,7 +56,13 @@ async fn upload_form(w: WebCaller) -> Response {
 
 async fn template() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"members-template.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"members-template.csv\"",
+            ),
+        ],
         roster::template_csv(),
     )
         .into_response()
@@ -97,11 +108,15 @@ async fn job_page(State(s): State<AppState>, w: WebCaller, Path(job): Path<Strin
             let mut res = page(&w, &format!("/import/{job}"), Some(j), None);
             if running {
                 // The page refreshes itself while the import runs, without JavaScript.
-                res.headers_mut().insert(header::REFRESH, "1".parse().unwrap());
+                res.headers_mut()
+                    .insert(header::REFRESH, "1".parse().unwrap());
             }
             res
         }
-        None => error_page(Chrome::for_caller(&w, "/import", "import.title"), Failure::from(store::Error::NotFound)),
+        None => error_page(
+            Chrome::for_caller(&w, "/import", "import.title"),
+            Failure::from(store::Error::NotFound),
+        ),
     }
 }
 
@@ -111,14 +126,27 @@ struct CommitForm {
     mode: String,
 }
 
-async fn commit(State(s): State<AppState>, w: WebCaller, Path(job): Path<String>, Form(f): Form<CommitForm>) -> Response {
+async fn commit(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(job): Path<String>,
+    Form(f): Form<CommitForm>,
+) -> Response {
     let all_or_nothing = f.mode != "good_only";
-    match s.imports.start_commit(s.store.clone(), w.caller.clone(), &job, all_or_nothing) {
+    match s
+        .imports
+        .start_commit(s.store.clone(), w.caller.clone(), &job, all_or_nothing)
+    {
         Ok(()) => see_other(&format!("/import/{job}")),
         Err(code) => {
             let c = Chrome::for_caller(&w, "/import", "import.title");
             let view = s.imports.view(w.caller.user_id, &job);
-            page(&w, &format!("/import/{job}"), view, Some(c.t(&format!("err.{code}"))))
+            page(
+                &w,
+                &format!("/import/{job}"),
+                view,
+                Some(c.t(&format!("err.{code}"))),
+            )
         }
     }
 }

@@ -8,7 +8,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::member::{Education, MemberInput, ETHNICITIES};
 use serde::Deserialize;
-use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
+use store::members::{
+    self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed,
+};
 use store::orgs::{self, Org};
 use store::Perm;
 
@@ -125,10 +127,21 @@ async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Reve
         Ok(m) => m,
         Err(e) => return error_page(c, e.into()),
     };
-    let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
-    let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
+    let (changes, memberships) = members::history(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
+    let can_reveal =
+        w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
-    render(&DetailPage { c, m, revealed, can_reveal, can_edit, changes, memberships })
+    render(&DetailPage {
+        c,
+        m,
+        revealed,
+        can_reveal,
+        can_edit,
+        changes,
+        memberships,
+    })
 }
 
 async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
@@ -157,7 +170,10 @@ struct FormPage {
 
 impl FormPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
     }
 }
 
@@ -198,7 +214,11 @@ impl MemberValues {
             full_member_on: m.full_member_on.map(|d| d.to_string()).unwrap_or_default(),
             category: m.category.clone(),
             status: m.status.clone(),
-            offline: if m.offline { "true".into() } else { String::new() },
+            offline: if m.offline {
+                "true".into()
+            } else {
+                String::new()
+            },
             ..Default::default()
         }
     }
@@ -206,7 +226,13 @@ impl MemberValues {
     /// For an edit, blank sensitive fields mean "unchanged" (their values are never put in the form).
     fn to_patch(&self, editing: bool) -> MemberPatch {
         let text = |s: &str| Some(s.trim().to_string());
-        let secret = |s: &str| if editing && s.trim().is_empty() { None } else { text(s) };
+        let secret = |s: &str| {
+            if editing && s.trim().is_empty() {
+                None
+            } else {
+                text(s)
+            }
+        };
         MemberPatch {
             fields: MemberInput {
                 name: text(&self.name),
@@ -231,15 +257,42 @@ impl MemberValues {
     }
 }
 
-async fn form_page(s: &AppState, w: &WebCaller, id: Option<i64>, v: MemberValues, errors: Vec<(String, String)>) -> Response {
-    let here = id.map(|i| format!("/members/{i}/edit")).unwrap_or_else(|| "/members/new".into());
-    let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
+async fn form_page(
+    s: &AppState,
+    w: &WebCaller,
+    id: Option<i64>,
+    v: MemberValues,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let here = id
+        .map(|i| format!("/members/{i}/edit"))
+        .unwrap_or_else(|| "/members/new".into());
+    let c = Chrome::for_caller(
+        w,
+        &here,
+        if id.is_some() {
+            "member.edit"
+        } else {
+            "member.new"
+        },
+    );
     let orgs = branch_choices(s, w, Perm::WriteMembers, false).await;
     if orgs.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
     }
-    let educations = Education::ALL.iter().map(|e| (e.as_str(), e.zh())).collect();
-    render(&FormPage { c, id, v, orgs, errors, educations, ethnicities: &ETHNICITIES })
+    let educations = Education::ALL
+        .iter()
+        .map(|e| (e.as_str(), e.zh()))
+        .collect();
+    render(&FormPage {
+        c,
+        id,
+        v,
+        orgs,
+        errors,
+        educations,
+        ethnicities: &ETHNICITIES,
+    })
 }
 
 #[derive(Deserialize)]
@@ -261,7 +314,19 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
 async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberValues>) -> Response {
     let patch = v.to_patch(false);
     let result = match patch.org_id {
-        Some(org_id) => members::create(&s.store.db, &s.store.keys, &w.caller, Placement { org_id, group_id: None }, &patch.fields).await,
+        Some(org_id) => {
+            members::create(
+                &s.store.db,
+                &s.store.keys,
+                &w.caller,
+                Placement {
+                    org_id,
+                    group_id: None,
+                },
+                &patch.fields,
+            )
+            .await
+        }
         None => Err(domain::Invalid::one("org_id", "required").into()),
     };
     match result {
@@ -283,7 +348,12 @@ async fn edit_form(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>)
     }
 }
 
-async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(v): Form<MemberValues>) -> Response {
+async fn update(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(v): Form<MemberValues>,
+) -> Response {
     match members::update(&s.store.db, &s.store.keys, &w.caller, id, &v.to_patch(true)).await {
         Ok(_) => see_other(&format!("/members/{id}")),
         Err(e) => {

@@ -67,7 +67,13 @@ impl Chrome {
             audit: c.can(Perm::ReadAudit),
             own_member: c.member_id,
         });
-        Chrome { lang: prefs.lang, large: prefs.large, nav, here: here.to_string(), title: i18n::t(prefs.lang, title_key) }
+        Chrome {
+            lang: prefs.lang,
+            large: prefs.large,
+            nav,
+            here: here.to_string(),
+            title: i18n::t(prefs.lang, title_key),
+        }
     }
 
     pub fn for_caller(w: &WebCaller, here: &str, title_key: &str) -> Chrome {
@@ -126,7 +132,11 @@ struct ErrorPage {
 pub fn error_page(c: Chrome, f: Failure) -> Response {
     let message = f.message(c.lang);
     let status = f.status;
-    let mut res = render(&ErrorPage { c, status: status.as_u16(), message });
+    let mut res = render(&ErrorPage {
+        c,
+        status: status.as_u16(),
+        message,
+    });
     *res.status_mut() = status;
     res
 }
@@ -134,7 +144,12 @@ pub fn error_page(c: Chrome, f: Failure) -> Response {
 /// Field errors for re-drawing a form, as (field, message).
 pub fn form_errors(c: &Chrome, e: &store::Error) -> Option<Vec<(String, String)>> {
     match e {
-        store::Error::Invalid(inv) => Some(inv.0.iter().map(|f| (f.field.to_string(), c.field_error(f.field, f.code))).collect()),
+        store::Error::Invalid(inv) => Some(
+            inv.0
+                .iter()
+                .map(|f| (f.field.to_string(), c.field_error(f.field, f.code)))
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -166,9 +181,19 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(State(s): State<AppState>, prefs: Prefs, Query(q): Query<NextQuery>) -> Response {
+async fn login_page(
+    State(s): State<AppState>,
+    prefs: Prefs,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let c = Chrome::new(prefs, None, "/login", "login.title");
-    render(&LoginPage { c, next: safe_next(q.next.as_deref()), username: String::new(), error: None, demo: s.demo })
+    render(&LoginPage {
+        c,
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+        demo: s.demo,
+    })
 }
 
 #[derive(Deserialize)]
@@ -178,29 +203,54 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(s): State<AppState>, prefs: Prefs, parts: axum::http::request::Parts, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(s): State<AppState>,
+    prefs: Prefs,
+    parts: axum::http::request::Parts,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let ip = client_ip(&parts);
     let c = Chrome::new(prefs, None, "/login", "login.title");
     let next = safe_next(f.next.as_deref());
     let error = if !s.login_limiter.allow(&ip) {
         "err.auth.rate_limited".to_string()
     } else {
-        match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip).await {
+        match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip)
+            .await
+        {
             Ok((token, caller)) => {
-                let to = if caller.must_change_password { "/account".to_string() } else { next };
-                return ([(header::SET_COOKIE, session_cookie(&token, s.secure_cookies))], Redirect::to(&to)).into_response();
+                let to = if caller.must_change_password {
+                    "/account".to_string()
+                } else {
+                    next
+                };
+                return (
+                    [(header::SET_COOKIE, session_cookie(&token, s.secure_cookies))],
+                    Redirect::to(&to),
+                )
+                    .into_response();
             }
             Err(e) => format!("err.{}", e.code()),
         }
     };
-    let mut res = render(&LoginPage { error: Some(c.t(&error)), c, next, username: f.username, demo: s.demo });
+    let mut res = render(&LoginPage {
+        error: Some(c.t(&error)),
+        c,
+        next,
+        username: f.username,
+        demo: s.demo,
+    });
     *res.status_mut() = StatusCode::UNAUTHORIZED;
     res
 }
 
 async fn logout(State(s): State<AppState>, w: WebCaller) -> Response {
     let _ = store::accounts::logout(&s.store.db, &w.caller, &w.token).await;
-    ([(header::SET_COOKIE, clear_session_cookie())], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, clear_session_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -215,11 +265,21 @@ async fn set_prefs(Query(q): Query<PrefsQuery>) -> Response {
     let year = 60 * 60 * 24 * 365;
     if let Some(l) = q.lang {
         let lang = Lang::parse(&l).code();
-        headers.append(header::SET_COOKIE, format!("lang={lang}; Path=/; Max-Age={year}; SameSite=Lax").parse().unwrap());
+        headers.append(
+            header::SET_COOKIE,
+            format!("lang={lang}; Path=/; Max-Age={year}; SameSite=Lax")
+                .parse()
+                .unwrap(),
+        );
     }
     if let Some(f) = q.font {
         let font = if f == "large" { "large" } else { "normal" };
-        headers.append(header::SET_COOKIE, format!("font={font}; Path=/; Max-Age={year}; SameSite=Lax").parse().unwrap());
+        headers.append(
+            header::SET_COOKIE,
+            format!("font={font}; Path=/; Max-Age={year}; SameSite=Lax")
+                .parse()
+                .unwrap(),
+        );
     }
     (headers, Redirect::to(&safe_next(q.back.as_deref()))).into_response()
 }
@@ -248,19 +308,38 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/", "home.title");
     let mut orgs = Vec::new();
     for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
+        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
+        {
             let warnings = o.warnings();
-            orgs.push(HomeOrg { id: o.id, name: o.name, kind: o.kind, role: g.role, members: o.subtree_members, warnings });
+            orgs.push(HomeOrg {
+                id: o.id,
+                name: o.name,
+                kind: o.kind,
+                role: g.role,
+                members: o.subtree_members,
+                warnings,
+            });
         }
     }
     let member = match w.caller.member_id {
         Some(id) => store::members::get(&s.store.db, &w.caller, id).await.ok(),
         None => None,
     };
-    let mut roles: Vec<String> = w.caller.grants.iter().map(|g| c.tc("role.", g.role.as_str())).collect();
+    let mut roles: Vec<String> = w
+        .caller
+        .grants
+        .iter()
+        .map(|g| c.tc("role.", g.role.as_str()))
+        .collect();
     roles.dedup();
     if member.is_some() {
         roles.push(c.t("role.member"));
     }
-    render(&HomePage { roles, orgs, member, must_change_password: w.caller.must_change_password, c })
+    render(&HomePage {
+        roles,
+        orgs,
+        member,
+        must_change_password: w.caller.must_change_password,
+        c,
+    })
 }

@@ -52,7 +52,12 @@ async fn tree(State(s): State<AppState>, w: WebCaller) -> Response {
             (o, indent)
         })
         .collect();
-    render(&TreePage { can_create: w.caller.can(Perm::ManageOrgs), c, orgs, truncated })
+    render(&TreePage {
+        can_create: w.caller.can(Perm::ManageOrgs),
+        c,
+        orgs,
+        truncated,
+    })
 }
 
 #[derive(Template)]
@@ -82,12 +87,23 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
         Some(p) => orgs::get(db, &w.caller, p).await.ok(),
         None => None,
     };
-    let children = orgs::list(db, &w.caller, Some(id)).await.unwrap_or_default();
+    let children = orgs::list(db, &w.caller, Some(id))
+        .await
+        .unwrap_or_default();
     let officers = orgs::officers(db, &w.caller, id).await.unwrap_or_default();
     let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none();
     let (candidates, movable_to) = if can_manage {
-        let f = MemberFilter { org_id: Some(id), category: Some("full".into()), status: Some("active".into()), per_page: Some(200), ..Default::default() };
-        let members = store::members::list(db, &s.store.keys, &w.caller, &f).await.map(|p| p.items).unwrap_or_default();
+        let f = MemberFilter {
+            org_id: Some(id),
+            category: Some("full".into()),
+            status: Some("active".into()),
+            per_page: Some(200),
+            ..Default::default()
+        };
+        let members = store::members::list(db, &s.store.keys, &w.caller, &f)
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default();
         let targets = orgs::list(db, &w.caller, None)
             .await
             .unwrap_or_default()
@@ -106,14 +122,31 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
         (Vec::new(), Vec::new())
     };
     let history = orgs::history(db, &w.caller, id).await.unwrap_or_default();
-    render(&OrgPage { c, warnings: org.warnings(), org, parent, children, officers, candidates, movable_to, history, can_manage, errors })
+    render(&OrgPage {
+        c,
+        warnings: org.warnings(),
+        org,
+        parent,
+        children,
+        officers,
+        candidates,
+        movable_to,
+        history,
+        can_manage,
+        errors,
+    })
 }
 
 async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     org_page(&s, &w, id, Vec::new()).await
 }
 
-async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(input): Form<OrgForm>) -> Response {
+async fn update(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(input): Form<OrgForm>,
+) -> Response {
     match orgs::update(&s.store.db, &w.caller, id, &input.into_input()).await {
         Ok(_) => see_other(&format!("/orgs/{id}")),
         Err(e) => {
@@ -131,8 +164,16 @@ struct DissolveForm {
     dissolved_on: Option<String>,
 }
 
-async fn dissolve(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<DissolveForm>) -> Response {
-    let on = f.dissolved_on.as_deref().and_then(domain::member::parse_date);
+async fn dissolve(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<DissolveForm>,
+) -> Response {
+    let on = f
+        .dissolved_on
+        .as_deref()
+        .and_then(domain::member::parse_date);
     match orgs::dissolve(&s.store.db, &w.caller, id, on).await {
         Ok(_) => see_other(&format!("/orgs/{id}")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "org.title"), e.into()),
@@ -145,7 +186,12 @@ struct OfficerForm {
     post: String,
 }
 
-async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<OfficerForm>) -> Response {
+async fn officer(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<OfficerForm>,
+) -> Response {
     let post = Some(f.post.as_str()).filter(|p| !p.is_empty());
     match orgs::set_officer(&s.store.db, &w.caller, id, f.member_id, post).await {
         Ok(()) => see_other(&format!("/orgs/{id}")),
@@ -213,7 +259,12 @@ struct NewQuery {
     parent_id: Option<String>,
 }
 
-async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<(String, String)>) -> Response {
+async fn new_page(
+    s: &AppState,
+    w: &WebCaller,
+    form: OrgFormValues,
+    errors: Vec<(String, String)>,
+) -> Response {
     let c = Chrome::for_caller(w, "/orgs/new", "org.new");
     if !w.caller.can(Perm::ManageOrgs) {
         return error_page(c, Failure::from(store::Error::Forbidden));
@@ -222,14 +273,27 @@ async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
+        .filter(|o| {
+            o.dissolved_on.is_none()
+                && o.kind != "party_group"
+                && w.caller.can_at(Perm::ManageOrgs, &o.path)
+        })
         .take(2000)
         .collect();
-    render(&NewPage { c, parents, form, errors })
+    render(&NewPage {
+        c,
+        parents,
+        form,
+        errors,
+    })
 }
 
 async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
-    let form = OrgFormValues { parent_id: q.parent_id.unwrap_or_default(), kind: "branch".into(), ..Default::default() };
+    let form = OrgFormValues {
+        parent_id: q.parent_id.unwrap_or_default(),
+        kind: "branch".into(),
+        ..Default::default()
+    };
     new_page(&s, &w, form, Vec::new()).await
 }
 
