@@ -41,12 +41,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
 
     let root = NewOrg {
         term_start: Some(date(2022, 6, 20)),
-        ..NewOrg::under(
-            None,
-            "浙江开放大学委员会".into(),
-            OrgKind::Committee,
-            date(1979, 3, 1),
-        )
+        ..NewOrg::under(None, "浙江开放大学委员会".into(), OrgKind::Committee, date(1979, 3, 1))
     };
     let mut all = vec![root.clone()];
     let mut plans = Vec::new();
@@ -83,18 +78,8 @@ pub async fn ensure(store: &Store) -> Result<bool> {
             "信息与工程学院党总支",
             &[
                 ("信息学院教工党支部", Profile::Staff, 57, "信息与工程学院"),
-                (
-                    "信息学院学生第一党支部",
-                    Profile::Student,
-                    49,
-                    "信息与工程学院",
-                ),
-                (
-                    "信息学院学生第二党支部",
-                    Profile::Student,
-                    55,
-                    "信息与工程学院",
-                ),
+                ("信息学院学生第一党支部", Profile::Student, 49, "信息与工程学院"),
+                ("信息学院学生第二党支部", Profile::Student, 55, "信息与工程学院"),
             ],
         ),
         (
@@ -107,24 +92,9 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         (
             "离退休党总支",
             &[
-                (
-                    "离退休第一党支部",
-                    Profile::Retired,
-                    282,
-                    "浙江开放大学（退休）",
-                ),
-                (
-                    "离退休第二党支部",
-                    Profile::Retired,
-                    266,
-                    "浙江开放大学（退休）",
-                ),
-                (
-                    "离退休第三党支部",
-                    Profile::Retired,
-                    250,
-                    "浙江开放大学（退休）",
-                ),
+                ("离退休第一党支部", Profile::Retired, 282, "浙江开放大学（退休）"),
+                ("离退休第二党支部", Profile::Retired, 266, "浙江开放大学（退休）"),
+                ("离退休第三党支部", Profile::Retired, 250, "浙江开放大学（退休）"),
             ],
         ),
     ];
@@ -133,12 +103,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         for (bname, profile, size, unit) in branches {
             let b = NewOrg {
                 term_start: Some(date(2023, 10, 1 + (*size as u32 % 20))),
-                ..NewOrg::under(
-                    Some(&g),
-                    bname.to_string(),
-                    OrgKind::Branch,
-                    date(2001, 9, 1),
-                )
+                ..NewOrg::under(Some(&g), bname.to_string(), OrgKind::Branch, date(2001, 9, 1))
             };
             plans.push(Plan {
                 org: b,
@@ -151,13 +116,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     }
     // Branches directly under the committee, including a joint and a temporary branch.
     for (bname, profile, size, unit, kind) in [
-        (
-            "图书馆党支部",
-            Profile::Staff,
-            43,
-            "图书馆",
-            BranchType::Regular,
-        ),
+        ("图书馆党支部", Profile::Staff, 43, "图书馆", BranchType::Regular),
         (
             "继续教育学院党支部",
             Profile::Staff,
@@ -224,10 +183,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
                 m.full_member_on = None;
                 m.joined_on = today - chrono::Duration::days(200);
             }
-            let my_groups: Vec<&NewOrg> = groups
-                .iter()
-                .filter(|g| g.parent_id == Some(p.org.id))
-                .collect();
+            let my_groups: Vec<&NewOrg> = groups.iter().filter(|g| g.parent_id == Some(p.org.id)).collect();
             let group_id = (!my_groups.is_empty()).then(|| my_groups[i % my_groups.len()].id);
             rows.push(NewRow {
                 id: store::db::new_id(),
@@ -268,6 +224,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         }
     }
     store::orgs::insert_officers(&store.db, &officers).await?;
+    store.db.analyze().await?;
 
     // The demo accounts: the three administrators, committee staff, one branch's secretary, one member.
     let secretary_branch = plans
@@ -280,33 +237,14 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         .map(|o| o.1);
     let ordinary = rows
         .iter()
-        .filter(|r| {
-            r.org_id == secretary_branch.org.id
-                && Some(r.id) != secretary_member
-                && r.member.phone.is_some()
-        })
+        .filter(|r| r.org_id == secretary_branch.org.id && Some(r.id) != secretary_member && r.member.phone.is_some())
         .nth(3)
         .map(|r| r.id);
     let accounts: [(&str, &str, Option<(Role, Option<i64>)>, Option<i64>); 6] = [
         ("admin", "系统管理员", Some((Role::SystemAdmin, None)), None),
-        (
-            "secadmin",
-            "安全管理员",
-            Some((Role::SecurityAdmin, None)),
-            None,
-        ),
-        (
-            "auditor",
-            "审计管理员",
-            Some((Role::AuditAdmin, None)),
-            None,
-        ),
-        (
-            "committee",
-            "党委组织部",
-            Some((Role::OrgAdmin, Some(root.id))),
-            None,
-        ),
+        ("secadmin", "安全管理员", Some((Role::SecurityAdmin, None)), None),
+        ("auditor", "审计管理员", Some((Role::AuditAdmin, None)), None),
+        ("committee", "党委组织部", Some((Role::OrgAdmin, Some(root.id))), None),
         (
             "secretary",
             "信息学院教工支部书记",
@@ -315,14 +253,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         ),
         ("member", "普通党员", None, ordinary),
     ];
-    let mut grantor = Caller::system("demo");
-    grantor.grants = vec![store::scope::Grant {
-        id: 0,
-        role: Role::SecurityAdmin,
-        org_id: None,
-        path: "/".into(),
-        org_name: None,
-    }];
+    let grantor = Caller::system_as("demo", Role::SecurityAdmin);
     for (username, display, grant, member_id) in accounts {
         let display_name = match member_id.and_then(|id| rows.iter().find(|r| r.id == id)) {
             Some(r) => r.member.name.clone(),

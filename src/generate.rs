@@ -47,25 +47,13 @@ impl Shape {
 /// The tree, parents before children, and the branches members go into.
 pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) {
     let est = |rng: &mut StdRng| {
-        NaiveDate::from_ymd_opt(
-            rng.gen_range(1950..2024),
-            rng.gen_range(1..=12),
-            rng.gen_range(1..=28),
-        )
-        .unwrap()
+        NaiveDate::from_ymd_opt(rng.gen_range(1950..2024), rng.gen_range(1..=12), rng.gen_range(1..=28)).unwrap()
     };
     let mut all = Vec::with_capacity(shape.total_orgs());
     let root = NewOrg::under(None, "省委".into(), OrgKind::Committee, est(rng));
     all.push(root.clone());
     let cities: Vec<NewOrg> = (0..shape.cities)
-        .map(|i| {
-            NewOrg::under(
-                Some(&root),
-                format!("第{}市委", i + 1),
-                OrgKind::Committee,
-                est(rng),
-            )
-        })
+        .map(|i| NewOrg::under(Some(&root), format!("第{}市委", i + 1), OrgKind::Committee, est(rng)))
         .collect();
     all.extend(cities.iter().cloned());
     let counties: Vec<NewOrg> = (0..shape.counties)
@@ -87,10 +75,7 @@ pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) 
                 OrgKind::Committee,
                 est(rng),
             );
-            o.term_start = Some(
-                NaiveDate::from_ymd_opt(rng.gen_range(2021..2026), rng.gen_range(1..=12), 1)
-                    .unwrap(),
-            );
+            o.term_start = Some(NaiveDate::from_ymd_opt(rng.gen_range(2021..2026), rng.gen_range(1..=12), 1).unwrap());
             o
         })
         .collect();
@@ -114,12 +99,7 @@ pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) 
         } else {
             &committees[i % committees.len()]
         };
-        let mut b = NewOrg::under(
-            Some(parent),
-            format!("第{}党支部", i + 1),
-            OrgKind::Branch,
-            est(rng),
-        );
+        let mut b = NewOrg::under(Some(parent), format!("第{}党支部", i + 1), OrgKind::Branch, est(rng));
         if rng.gen_bool(0.12) {
             b.sector = if rng.gen_bool(0.6) {
                 Sector::Village
@@ -127,9 +107,7 @@ pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) 
                 Sector::Community
             };
         }
-        b.term_start = Some(
-            NaiveDate::from_ymd_opt(rng.gen_range(2022..2026), rng.gen_range(1..=12), 1).unwrap(),
-        );
+        b.term_start = Some(NaiveDate::from_ymd_opt(rng.gen_range(2022..2026), rng.gen_range(1..=12), 1).unwrap());
         branch_at.push(all.len());
         all.push(b);
     }
@@ -146,10 +124,7 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
     store::orgs::insert_bulk(&store.db, &caller, &orgs).await?;
     let (existing,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM members")).await?;
 
-    let branches: Vec<(i64, String)> = branch_at
-        .iter()
-        .map(|&i| (orgs[i].id, orgs[i].path.clone()))
-        .collect();
+    let branches: Vec<(i64, String)> = branch_at.iter().map(|&i| (orgs[i].id, orgs[i].path.clone())).collect();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRow>>(2);
     let today = store::today();
     let producer = std::thread::spawn(move || {
@@ -193,6 +168,7 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
         .join()
         .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
     store::orgs::recount_all(&store.db).await?;
+    store.db.analyze().await?;
     store::audit::append_alone(
         &store.db,
         &caller,

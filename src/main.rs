@@ -23,20 +23,10 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Data {
     /// Database, keys and files.
-    #[arg(
-        long,
-        env = "HONGJI_DATA_DIR",
-        default_value = "./hongji-data",
-        global = true
-    )]
+    #[arg(long, env = "HONGJI_DATA_DIR", default_value = "./hongji-data", global = true)]
     data_dir: PathBuf,
     /// `sqlite://FILE` or `postgres://…`; defaults to SQLite in the data directory.
-    #[arg(
-        long,
-        env = "HONGJI_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "HONGJI_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// The key file (default: DATA_DIR/hongji.keys). Keep it apart from database backups.
     #[arg(long, env = "HONGJI_KEY_FILE", global = true)]
@@ -45,14 +35,11 @@ struct Data {
 
 impl Data {
     async fn open(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
         let (default_url, default_keys) = store::data_dir_defaults(&self.data_dir);
         let url = self.database_url.clone().unwrap_or(default_url);
         let keys = self.key_file.clone().unwrap_or(default_keys);
-        Store::open(&url, &keys)
-            .await
-            .context("opening the database")
+        Store::open(&url, &keys).await.context("opening the database")
     }
 }
 
@@ -195,8 +182,7 @@ fn bar(len: u64) -> ProgressBar {
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     match Cli::parse().command {
@@ -206,7 +192,10 @@ async fn main() -> Result<()> {
             if demo::ensure(&store).await? {
                 println!("Created the demo in {}.", data.data_dir.display());
             }
-            println!("Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member", demo::DEMO_PASSWORD);
+            println!(
+                "Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member",
+                demo::DEMO_PASSWORD
+            );
             serve(listen, store, true).await
         }
         Command::Import {
@@ -221,11 +210,7 @@ async fn main() -> Result<()> {
         Command::Export {
             what: ExportWhat::Members { out, org_id, data },
         } => export_members(out, org_id, data).await,
-        Command::Generate {
-            members,
-            seed,
-            data,
-        } => {
+        Command::Generate { members, seed, data } => {
             let store = data.open().await?;
             let b = bar(members as u64);
             let start = std::time::Instant::now();
@@ -281,8 +266,7 @@ async fn serve(listen: Listen, store: Store, demo: bool) -> Result<()> {
 async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Data) -> Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let lang = lang();
-    let rows = server::roster::read(&bytes)
-        .map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
+    let rows = server::roster::read(&bytes).map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
     let store = data.open().await?;
     let caller = Caller::system("import");
     let plan = store::import::plan(&store.db, &store.keys, &caller, rows).await?;
@@ -323,9 +307,7 @@ async fn export_members(out: PathBuf, org_id: Option<i64>, data: Data) -> Result
         org_id,
         ..Default::default()
     };
-    let xlsx = out
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let xlsx = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
     let rows = store::members::export(
         &store.db,
         &store.keys,
@@ -373,14 +355,7 @@ async fn create_user(
     let user = store::accounts::create_user(&store.db, &store.keys, &caller, &new, false)
         .await
         .map_err(|e| describe(e, lang()))?;
-    let mut grantor = caller.clone();
-    grantor.grants = vec![store::scope::Grant {
-        id: 0,
-        role: Role::SecurityAdmin,
-        org_id: None,
-        path: "/".into(),
-        org_name: None,
-    }];
+    let grantor = Caller::system_as("admin", Role::SecurityAdmin);
     store::accounts::grant(&store.db, &grantor, user.id, role, org_id)
         .await
         .map_err(|e| describe(e, lang()))?;

@@ -156,29 +156,26 @@ impl People {
         let joined = (birth + Duration::days(365 * join_age as i64 + self.rng.gen_range(10..300)))
             .min(self.today - Duration::days(30));
         let probationary = match profile {
-            Profile::Student => {
-                self.today - joined < Duration::days(365) || self.rng.gen_bool(0.25)
-            }
+            Profile::Student => self.today - joined < Duration::days(365) || self.rng.gen_bool(0.25),
             _ => self.today - joined < Duration::days(366),
         };
-        let (category, full_member_on) =
-            if probationary && self.today - joined < Duration::days(365) {
+        let (category, full_member_on) = if probationary && self.today - joined < Duration::days(365) {
+            (Category::Probationary, None)
+        } else {
+            let full = joined + Duration::days(365 + self.rng.gen_range(0..40));
+            if full > self.today {
                 (Category::Probationary, None)
             } else {
-                let full = joined + Duration::days(365 + self.rng.gen_range(0..40));
-                if full > self.today {
-                    (Category::Probationary, None)
-                } else {
-                    (Category::Full, Some(full))
-                }
-            };
+                (Category::Full, Some(full))
+            }
+        };
         let old = age >= 75;
         let offline = profile == Profile::Retired && old && self.rng.gen_bool(0.45)
             || profile == Profile::National && old && self.rng.gen_bool(0.3);
         let phone = (!offline || self.rng.gen_bool(0.3)).then(|| {
             let prefix = [
-                "138", "139", "135", "137", "150", "152", "158", "159", "187", "188", "133", "153",
-                "180", "189", "130", "131", "132", "155", "156", "186",
+                "138", "139", "135", "137", "150", "152", "158", "159", "187", "188", "133", "153", "180", "189",
+                "130", "131", "132", "155", "156", "186",
             ];
             let p = format!(
                 "{}{:08}",
@@ -187,11 +184,7 @@ impl People {
             );
             Phone::parse(&p).expect("generated phones are valid")
         });
-        let minority = if profile == Profile::National {
-            0.077
-        } else {
-            0.05
-        };
+        let minority = if profile == Profile::National { 0.077 } else { 0.05 };
         let ethnicity = if self.rng.gen_bool(minority) {
             ETHNICITIES[self.rng.gen_range(1..ETHNICITIES.len())]
         } else {
@@ -205,28 +198,14 @@ impl People {
             Status::Active
         };
         let post = match profile {
-            Profile::Staff => [
-                "教师",
-                "副教授",
-                "教授",
-                "讲师",
-                "科员",
-                "副处长",
-                "辅导员",
-                "工程师",
-            ][self.rng.gen_range(0..8)],
+            Profile::Staff => {
+                ["教师", "副教授", "教授", "讲师", "科员", "副处长", "辅导员", "工程师"][self.rng.gen_range(0..8)]
+            }
             Profile::Student => ["本科生", "本科生", "研究生"][self.rng.gen_range(0..3)],
             Profile::Retired => "退休",
-            Profile::National => [
-                "职工",
-                "农民",
-                "教师",
-                "公务员",
-                "医生",
-                "工程师",
-                "个体经营",
-                "退休",
-            ][self.rng.gen_range(0..8)],
+            Profile::National => {
+                ["职工", "农民", "教师", "公务员", "医生", "工程师", "个体经营", "退休"][self.rng.gen_range(0..8)]
+            }
         };
         ValidMember {
             name: self.name(gender),

@@ -41,11 +41,7 @@ both!(login_lockout_and_unlock, |app: App| async move {
             Some(json!({"username": "member", "password": crate::support::PASSWORD})),
         )
         .await;
-    assert_eq!(
-        status,
-        StatusCode::LOCKED,
-        "even the right password waits 15 minutes"
-    );
+    assert_eq!(status, StatusCode::LOCKED, "even the right password waits 15 minutes");
     let sec = app.login("secadmin").await;
     let (_, users) = app.get(&sec, "/api/v1/users").await;
     let member = users["items"]
@@ -57,11 +53,7 @@ both!(login_lockout_and_unlock, |app: App| async move {
         .clone();
     assert!(member["locked_until"].is_string());
     let (status, _) = app
-        .post(
-            &sec,
-            &format!("/api/v1/users/{}/unlock", member["id"]),
-            json!({}),
-        )
+        .post(&sec, &format!("/api/v1/users/{}/unlock", member["id"]), json!({}))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     app.login("member").await;
@@ -77,10 +69,7 @@ both!(login_lockout_and_unlock, |app: App| async move {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let auditor = app.login("auditor").await;
     let (_, log) = app
-        .get(
-            &auditor,
-            "/api/v1/audit?action=auth.login&result=failed&limit=50",
-        )
+        .get(&auditor, "/api/v1/audit?action=auth.login&result=failed&limit=50")
         .await;
     let text = log.to_string();
     assert!(
@@ -89,175 +78,152 @@ both!(login_lockout_and_unlock, |app: App| async move {
     );
 });
 
-both!(
-    accounts_passwords_phones_and_tokens,
-    |app: App| async move {
-        let sec = app.login("secadmin").await;
-        let (status, err) = app
-            .post(
-                &sec,
-                "/api/v1/users",
-                json!({"username": "zhang", "password": "simplepass"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            err["error"]["fields"]["password"]["code"],
-            "password.too_simple"
-        );
-        let (status, user) = app.post(&sec, "/api/v1/users", json!({"username": "zhang", "display_name": "张老师", "phone": "13700001234", "password": "Temp-Pass-01"})).await;
-        assert_eq!(status, StatusCode::CREATED, "{user}");
-        assert_eq!(user["must_change_password"], true);
-        assert_eq!(user["phone_masked"], "137****1234");
-        let (status, _) = app
-            .post(
-                &sec,
-                "/api/v1/users",
-                json!({"username": "zhang", "password": "Temp-Pass-01"}),
-            )
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "usernames are unique"
-        );
-        let c = app.login("committee").await;
-        let branch = app.org_id(&c, "法学院教工党支部").await;
-        let (status, grant) = app
-            .post(
-                &sec,
-                &format!("/api/v1/users/{}/grants", user["id"]),
-                json!({"role": "viewer", "org_id": branch}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{grant}");
+both!(accounts_passwords_phones_and_tokens, |app: App| async move {
+    let sec = app.login("secadmin").await;
+    let (status, err) = app
+        .post(
+            &sec,
+            "/api/v1/users",
+            json!({"username": "zhang", "password": "simplepass"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["fields"]["password"]["code"], "password.too_simple");
+    let (status, user) = app
+        .post(
+            &sec,
+            "/api/v1/users",
+            json!({"username": "zhang", "display_name": "张老师", "phone": "13700001234", "password": "Temp-Pass-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    assert_eq!(user["must_change_password"], true);
+    assert_eq!(user["phone_masked"], "137****1234");
+    let (status, _) = app
+        .post(
+            &sec,
+            "/api/v1/users",
+            json!({"username": "zhang", "password": "Temp-Pass-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "usernames are unique");
+    let c = app.login("committee").await;
+    let branch = app.org_id(&c, "法学院教工党支部").await;
+    let (status, grant) = app
+        .post(
+            &sec,
+            &format!("/api/v1/users/{}/grants", user["id"]),
+            json!({"role": "viewer", "org_id": branch}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{grant}");
 
-        // Sign in by phone; change the password; old sessions end, this one stays.
-        let (status, login) = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": "137 0000 1234", "password": "Temp-Pass-01"})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{login}");
-        let other = login["token"].as_str().unwrap().to_string();
-        let (_, login2) = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": "zhang", "password": "Temp-Pass-01"})),
-            )
-            .await;
-        let t = login2["token"].as_str().unwrap().to_string();
-        let (status, err) = app
-            .post(
-                &t,
-                "/api/v1/me/password",
-                json!({"current_password": "Temp-Pass-01", "new_password": "short"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-        let (status, _) = app
-            .post(
-                &t,
-                "/api/v1/me/password",
-                json!({"current_password": "Temp-Pass-01", "new_password": "New-Pass-2026"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            app.get(&t, "/api/v1/me").await.1["must_change_password"],
-            false
-        );
-        assert_eq!(
-            app.get(&other, "/api/v1/me").await.0,
-            StatusCode::UNAUTHORIZED
-        );
-        // The viewer reads the branch, masked, and cannot reveal or write.
-        let m = app.some_member(&t, branch).await;
-        assert_eq!(
-            app.post(
-                &t,
-                &format!("/api/v1/members/{}/reveal", m["id"]),
-                json!({})
-            )
+    // Sign in by phone; change the password; old sessions end, this one stays.
+    let (status, login) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "137 0000 1234", "password": "Temp-Pass-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let other = login["token"].as_str().unwrap().to_string();
+    let (_, login2) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "zhang", "password": "Temp-Pass-01"})),
+        )
+        .await;
+    let t = login2["token"].as_str().unwrap().to_string();
+    let (status, err) = app
+        .post(
+            &t,
+            "/api/v1/me/password",
+            json!({"current_password": "Temp-Pass-01", "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (status, _) = app
+        .post(
+            &t,
+            "/api/v1/me/password",
+            json!({"current_password": "Temp-Pass-01", "new_password": "New-Pass-2026"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&t, "/api/v1/me").await.1["must_change_password"], false);
+    assert_eq!(app.get(&other, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    // The viewer reads the branch, masked, and cannot reveal or write.
+    let m = app.some_member(&t, branch).await;
+    assert_eq!(
+        app.post(&t, &format!("/api/v1/members/{}/reveal", m["id"]), json!({}))
             .await
             .0,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            app.patch(
-                &t,
-                &format!("/api/v1/members/{}", m["id"]),
-                json!({"post": "x"})
-            )
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.patch(&t, &format!("/api/v1/members/{}", m["id"]), json!({"post": "x"}))
             .await
             .0,
-            StatusCode::FORBIDDEN
-        );
+        StatusCode::FORBIDDEN
+    );
 
-        // API tokens: shown once, stored hashed, revocable.
-        let (status, created) = app
-            .post(&t, "/api/v1/tokens", json!({"name": "报表系统"}))
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-        let secret = created["token"].as_str().unwrap().to_string();
-        assert!(secret.starts_with("hjt_"));
-        assert_eq!(
-            app.get(&secret, &format!("/api/v1/orgs/{branch}")).await.0,
-            StatusCode::OK
-        );
-        let stored: Vec<(Vec<u8>,)> = app
-            .store
-            .db
-            .all(Q::new("SELECT token_hash FROM api_tokens"))
-            .await
-            .unwrap();
-        assert!(stored
-            .iter()
-            .all(|(h,)| !String::from_utf8_lossy(h).contains(&secret[4..])));
-        let (status, _) = app
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/tokens/{}", created["item"]["id"]),
-                Some(&t),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            app.get(&secret, "/api/v1/me").await.0,
-            StatusCode::UNAUTHORIZED
-        );
+    // API tokens: shown once, stored hashed, revocable.
+    let (status, created) = app.post(&t, "/api/v1/tokens", json!({"name": "报表系统"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("hjt_"));
+    assert_eq!(
+        app.get(&secret, &format!("/api/v1/orgs/{branch}")).await.0,
+        StatusCode::OK
+    );
+    let stored: Vec<(Vec<u8>,)> = app
+        .store
+        .db
+        .all(Q::new("SELECT token_hash FROM api_tokens"))
+        .await
+        .unwrap();
+    assert!(stored
+        .iter()
+        .all(|(h,)| !String::from_utf8_lossy(h).contains(&secret[4..])));
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{}", created["item"]["id"]),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&secret, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
 
-        // The security administrator resets a password: the user must change it again.
-        let (status, _) = app
-            .post(
-                &sec,
-                &format!("/api/v1/users/{}/reset-password", user["id"]),
-                json!({"password": "Reset-Pass-99"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            app.get(&t, "/api/v1/me").await.0,
-            StatusCode::UNAUTHORIZED,
-            "sessions end on reset"
-        );
-        let (_, again) = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": "zhang", "password": "Reset-Pass-99"})),
-            )
-            .await;
-        assert_eq!(again["user"]["must_change_password"], true);
-    }
-);
+    // The security administrator resets a password: the user must change it again.
+    let (status, _) = app
+        .post(
+            &sec,
+            &format!("/api/v1/users/{}/reset-password", user["id"]),
+            json!({"password": "Reset-Pass-99"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&t, "/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "sessions end on reset"
+    );
+    let (_, again) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "zhang", "password": "Reset-Pass-99"})),
+        )
+        .await;
+    assert_eq!(again["user"]["must_change_password"], true);
+});
 
 both!(
     idle_sessions_end_and_cross_site_posts_are_refused,
@@ -313,12 +279,7 @@ both!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
         // Security headers on every answer.
-        let res = app
-            .http
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = app.http.get(format!("{}/login", app.base)).send().await.unwrap();
         assert!(res.headers()["content-security-policy"]
             .to_str()
             .unwrap()
@@ -328,9 +289,7 @@ both!(
 );
 
 both!(openapi_document_is_served, |app: App| async move {
-    let (status, doc) = app
-        .call(Method::GET, "/api/v1/openapi.json", None, None)
-        .await;
+    let (status, doc) = app.call(Method::GET, "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     for path in [
         "/api/v1/auth/login",
@@ -341,13 +300,8 @@ both!(openapi_document_is_served, |app: App| async move {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
-    assert_eq!(
-        app.call(Method::GET, "/healthz", None, None).await.0,
-        StatusCode::OK
-    );
-    let (status, err) = app
-        .call(Method::GET, "/api/v1/nothing-here", None, None)
-        .await;
+    assert_eq!(app.call(Method::GET, "/healthz", None, None).await.0, StatusCode::OK);
+    let (status, err) = app.call(Method::GET, "/api/v1/nothing-here", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(err["error"]["code"], "not_found");
 });

@@ -17,12 +17,8 @@ both!(
             json!({"post": "审计测试职务"}),
         )
         .await;
-        app.post(
-            &t,
-            &format!("/api/v1/members/{}/reveal", m["id"]),
-            json!({}),
-        )
-        .await;
+        app.post(&t, &format!("/api/v1/members/{}/reveal", m["id"]), json!({}))
+            .await;
         app.get(&t, "/api/v1/members/export.csv").await;
         let auditor = app.login("auditor").await;
         let (status, log) = app.get(&auditor, "/api/v1/audit?actor=secretary").await;
@@ -35,12 +31,7 @@ both!(
             .collect();
         assert_eq!(
             &actions[..4],
-            [
-                "member.export",
-                "member.reveal",
-                "member.update",
-                "auth.login"
-            ],
+            ["member.export", "member.reveal", "member.update", "auth.login"],
             "{actions:?}"
         );
         let entry = &log["items"][0];
@@ -50,9 +41,7 @@ both!(
         // Refusals are recorded too.
         let (status, _) = app.get(&t, "/api/v1/audit").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (_, denied) = app
-            .get(&auditor, "/api/v1/audit?result=denied&actor=secretary")
-            .await;
+        let (_, denied) = app.get(&auditor, "/api/v1/audit?result=denied&actor=secretary").await;
         assert_eq!(denied["items"][0]["action"], "audit.read");
 
         assert!(store::audit::verify(&app.store.db).await.unwrap().is_ok());
@@ -60,9 +49,7 @@ both!(
         let (seq,): (i64,) = app
             .store
             .db
-            .one(Q::new(
-                "SELECT seq FROM audit_log WHERE action = 'member.reveal'",
-            ))
+            .one(Q::new("SELECT seq FROM audit_log WHERE action = 'member.reveal'"))
             .await
             .unwrap();
         app.store
@@ -92,10 +79,7 @@ both!(removal_and_truncation_are_detected, |app: App| async move {
         .unwrap();
     assert_eq!(
         store::audit::verify(&app.store.db).await.unwrap(),
-        Err(store::audit::Broken::Gap {
-            expected: 3,
-            found: 4
-        })
+        Err(store::audit::Broken::Gap { expected: 3, found: 4 })
     );
     let other = crate::support::App::start(if app.store.db.is_postgres() {
         crate::support::Backend::Postgres

@@ -25,9 +25,7 @@ impl Browser {
             if std::env::var_os("HONGJI_REQUIRE_BROWSER").is_some() {
                 panic!("chromedriver is not installed (apt-get install chromium chromium-driver)");
             }
-            eprintln!(
-                "skipped: chromedriver not installed (apt-get install chromium chromium-driver)"
-            );
+            eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,8 +47,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let profile =
-            std::env::temp_dir().join(format!("hongji-chrome-{}", store::crypto::new_token()));
+        let profile = std::env::temp_dir().join(format!("hongji-chrome-{}", store::crypto::new_token()));
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -89,8 +86,7 @@ impl Browser {
     }
 
     async fn go(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
-            .await;
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url})).await;
     }
 
     async fn find(&self, css: &str) -> String {
@@ -109,12 +105,8 @@ impl Browser {
 
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/clear"),
-            json!({}),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{e}/clear"), json!({}))
+            .await;
         self.cmd(
             reqwest::Method::POST,
             &format!("/element/{e}/value"),
@@ -125,12 +117,8 @@ impl Browser {
 
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            json!({}),
-        )
-        .await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), json!({}))
+            .await;
     }
 
     async fn script(&self, js: &str) -> Value {
@@ -144,15 +132,11 @@ impl Browser {
 
     async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        self.cmd(
-            reqwest::Method::GET,
-            &format!("/element/{e}/text"),
-            json!({}),
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+        self.cmd(reqwest::Method::GET, &format!("/element/{e}/text"), json!({}))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     async fn url(&self) -> String {
@@ -166,9 +150,7 @@ impl Browser {
     /// Saves a screenshot under target/screenshots for a person to look at.
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
-        let png = self
-            .cmd(reqwest::Method::GET, "/screenshot", json!({}))
-            .await;
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", json!({})).await;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
@@ -204,20 +186,15 @@ async fn a_secretary_adds_a_member_in_the_browser() {
             return;
         };
         login(&b, &app, "secretary").await;
-        assert!(b.url().await.ends_with('/'), "signed in to my space");
+        assert!(
+            b.wait_url(|u| u.ends_with('/')).await.ends_with('/'),
+            "signed in to my space"
+        );
         b.screenshot(&format!("home-{tag}")).await;
 
         b.go(&format!("{}/members/new", app.base)).await;
-        let name = if tag == "phone" {
-            "郑小雨"
-        } else {
-            "郑大川"
-        };
-        let good = id_number(
-            "19950618",
-            if tag == "phone" { 41 } else { 42 },
-            tag != "phone",
-        );
+        let name = if tag == "phone" { "郑小雨" } else { "郑大川" };
+        let good = id_number("19950618", if tag == "phone" { 41 } else { 42 }, tag != "phone");
         let mut bad = good.clone();
         let last = bad.pop().unwrap();
         bad.push(if last == '1' { '2' } else { '1' });
@@ -236,8 +213,7 @@ async fn a_secretary_adds_a_member_in_the_browser() {
             "a clear error: {errors}"
         );
         assert_eq!(
-            b.script("return document.getElementById('name').value")
-                .await,
+            b.script("return document.getElementById('name').value").await,
             name,
             "what was typed is kept"
         );
@@ -246,7 +222,11 @@ async fn a_secretary_adds_a_member_in_the_browser() {
         b.type_into("#id_number", &good).await;
         b.script("document.getElementById('joined_on').value = '2018-07-01'; document.getElementById('full_member_on').value = '2019-07-01';").await;
         b.click("form.grid button[type=submit]").await;
-        assert!(b.url().await.contains("/members/"), "saved and shown");
+        let saved = b.wait_url(|u| u.contains("/members/") && !u.ends_with("/new")).await;
+        assert!(
+            saved.contains("/members/") && !saved.ends_with("/new"),
+            "saved and shown: {saved}"
+        );
         let shown = b.text("#id-number").await;
         assert_eq!(
             shown,
@@ -283,37 +263,15 @@ both!(pages_render_for_every_role, |app: App| async move {
         ),
         (
             "secretary",
-            &[
-                "/",
-                "/orgs",
-                "/members",
-                "/members/new",
-                "/import",
-                "/account",
-            ],
+            &["/", "/orgs", "/members", "/members/new", "/import", "/account"],
         ),
         ("member", &["/", "/account"]),
         ("admin", &["/", "/orgs", "/orgs/new", "/account"]),
         ("secadmin", &["/", "/accounts", "/account"]),
-        (
-            "auditor",
-            &["/", "/audit", "/audit?action=auth.&result=ok", "/account"],
-        ),
+        ("auditor", &["/", "/audit", "/audit?action=auth.&result=ok", "/account"]),
     ];
     for (user, paths) in pages {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .unwrap();
-        let res = client
-            .post(format!("{}/login", app.base))
-            .header("sec-fetch-site", "same-origin")
-            .form(&[("username", user), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "{user} signs in");
+        let client = app.browser(user).await;
         for lang in ["zh", "en"] {
             client
                 .get(format!("{}/prefs?lang={lang}&back=/", app.base))
@@ -321,11 +279,7 @@ both!(pages_render_for_every_role, |app: App| async move {
                 .await
                 .unwrap();
             for path in paths {
-                let res = client
-                    .get(format!("{}{path}", app.base))
-                    .send()
-                    .await
-                    .unwrap();
+                let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
                 let status = res.status();
                 let html = res.text().await.unwrap();
                 assert_eq!(status, StatusCode::OK, "{user} {lang} {path}: {html}");
@@ -344,27 +298,13 @@ both!(pages_render_for_every_role, |app: App| async move {
     let c = app.login("committee").await;
     let org = app.org_id(&c, "信息学院教工党支部").await;
     let m = app.some_member(&c, org).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    client
-        .post(format!("{}/login", app.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("username", "committee"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let client = app.browser("committee").await;
     for path in [
         format!("/orgs/{org}"),
         format!("/members/{}", m["id"]),
         format!("/members/{}/edit", m["id"]),
     ] {
-        let res = client
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .unwrap();
+        let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
     let res = client
@@ -376,12 +316,7 @@ both!(pages_render_for_every_role, |app: App| async move {
     let html = res.text().await.unwrap();
     assert!(!html.contains("********"), "revealed in full");
     // Without a session, pages send you to sign in.
-    let res = app
-        .http
-        .get(format!("{}/members", app.base))
-        .send()
-        .await
-        .unwrap();
+    let res = app.http.get(format!("{}/members", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login?next=/members");
 });

@@ -20,26 +20,16 @@ async fn cli_round_trip(backend: Backend) {
         return;
     };
     let ok = hongji(&app, &["audit", "verify"]);
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
 
     let file = app.data_dir.join("new.csv");
     let good = id_number("19920303", 31, true);
     std::fs::write(&file, format!("姓名,性别,公民身份号码,入党日期,转正日期,所在党支部\n吴刚,男,{good},2015-01-01,2016-01-01,图书馆党支部\n坏行,男,123,2015-01-01,2016-01-01,图书馆党支部\n")).unwrap();
     let out = hongji(&app, &["import", "members", file.to_str().unwrap()]);
-    assert!(
-        !out.status.success(),
-        "a bad row stops an all-or-nothing import"
-    );
+    assert!(!out.status.success(), "a bad row stops an all-or-nothing import");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("new.csv:3") && err.contains("ID number"),
-        "{err}"
-    );
+    assert!(err.contains("new.csv:3") && err.contains("ID number"), "{err}");
     let (n,): (i64,) = app
         .store
         .db
@@ -47,15 +37,8 @@ async fn cli_round_trip(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(n, 0);
-    let out = hongji(
-        &app,
-        &["import", "members", file.to_str().unwrap(), "--good-only"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = hongji(&app, &["import", "members", file.to_str().unwrap(), "--good-only"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (n,): (i64,) = app
         .store
         .db
@@ -66,11 +49,7 @@ async fn cli_round_trip(backend: Backend) {
 
     let xlsx = app.data_dir.join("roster.xlsx");
     let out = hongji(&app, &["export", "members", xlsx.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 10_000);
 
     let out = Command::new(env!("CARGO_BIN_EXE_hongji"))
@@ -104,11 +83,7 @@ async fn cli_round_trip(backend: Backend) {
         .env("HONGJI_NEW_PASSWORD", "First-Admin-2026")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Tamper with the log: verify fails and names the entry.
     let (seq,): (i64,) = app
@@ -142,33 +117,29 @@ async fn generate_builds_a_national_tree() {
     let Some(app) = App::start(Backend::Sqlite).await else {
         return;
     };
-    let before: (i64,) = app
-        .store
-        .db
-        .one(Q::new("SELECT COUNT(*) FROM members"))
-        .await
-        .unwrap();
-    hongji::generate::run(&app.store, 3_000, 9, |_| {})
-        .await
-        .unwrap();
+    let before: (i64,) = app.store.db.one(Q::new("SELECT COUNT(*) FROM members")).await.unwrap();
+    hongji::generate::run(&app.store, 3_000, 9, |_| {}).await.unwrap();
     let (total,): (i64,) = app
         .store
         .db
+        .one(Q::new("SELECT COUNT(*) FROM members WHERE status = 'active'"))
+        .await
+        .unwrap();
+    let (root_count,): (i64,) = app
+        .store
+        .db
         .one(Q::new(
-            "SELECT COUNT(*) FROM members WHERE status = 'active'",
+            "SELECT subtree_members FROM orgs WHERE kind = 'committee' AND parent_id IS NULL AND name = '省委'",
         ))
         .await
         .unwrap();
-    let (root_count,): (i64,) = app.store.db.one(Q::new("SELECT subtree_members FROM orgs WHERE kind = 'committee' AND parent_id IS NULL AND name = '省委'")).await.unwrap();
     let (new_active,): (i64,) = app.store.db.one(Q::new("SELECT COUNT(*) FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.status = 'active' AND m.org_path LIKE (SELECT path FROM orgs WHERE name = '省委') || '%'")).await.unwrap();
     assert_eq!(root_count, new_active, "maintained count equals a recount");
     assert!(total > before.0);
     let (branches,): (i64,) = app
         .store
         .db
-        .one(Q::new(
-            "SELECT COUNT(*) FROM orgs WHERE name LIKE '第%党支部'",
-        ))
+        .one(Q::new("SELECT COUNT(*) FROM orgs WHERE name LIKE '第%党支部'"))
         .await
         .unwrap();
     assert_eq!(branches, 138, "≈ 21.7 members a branch");

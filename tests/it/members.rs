@@ -3,109 +3,89 @@ use crate::support::{id_number, App};
 use reqwest::StatusCode;
 use serde_json::json;
 
-both!(
-    create_list_masked_reveal_and_history,
-    |app: App| async move {
-        let t = app.login("secretary").await;
-        let branch = app.org_id(&t, "信息学院教工党支部").await;
-        let before = app.get(&t, &format!("/api/v1/orgs/{branch}")).await.1["member_count"]
+both!(create_list_masked_reveal_and_history, |app: App| async move {
+    let t = app.login("secretary").await;
+    let branch = app.org_id(&t, "信息学院教工党支部").await;
+    let before = app.get(&t, &format!("/api/v1/orgs/{branch}")).await.1["member_count"]
+        .as_i64()
+        .unwrap();
+    let id_no = id_number("19880317", 7, true);
+    let body = json!({
+        "org_id": branch, "name": "林志远", "gender": "male", "birth_date": "1988-03-17", "ethnicity": "汉族",
+        "education": "master", "id_number": id_no, "phone": "13912345678", "address": "杭州市西湖区文三路100号",
+        "work_unit": "信息与工程学院", "post": "讲师", "category": "full", "joined_on": "2010-05-04",
+        "full_member_on": "2011-05-04", "status": "active", "offline": false
+    });
+    let (status, m) = app.post(&t, "/api/v1/members", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    assert_eq!(
+        m["id_number_masked"],
+        format!("{}********{}", &id_no[..6], &id_no[14..])
+    );
+    assert_eq!(m["phone_masked"], "139****5678");
+    assert!(
+        m.get("id_number").is_none() && m.get("phone").is_none(),
+        "no clear values in the record: {m}"
+    );
+    let id = m["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/orgs/{branch}")).await.1["member_count"]
             .as_i64()
-            .unwrap();
-        let id_no = id_number("19880317", 7, true);
-        let body = json!({
-            "org_id": branch, "name": "林志远", "gender": "male", "birth_date": "1988-03-17", "ethnicity": "汉族",
-            "education": "master", "id_number": id_no, "phone": "13912345678", "address": "杭州市西湖区文三路100号",
-            "work_unit": "信息与工程学院", "post": "讲师", "category": "full", "joined_on": "2010-05-04",
-            "full_member_on": "2011-05-04", "status": "active", "offline": false
-        });
-        let (status, m) = app.post(&t, "/api/v1/members", body.clone()).await;
-        assert_eq!(status, StatusCode::CREATED, "{m}");
-        assert_eq!(
-            m["id_number_masked"],
-            format!("{}********{}", &id_no[..6], &id_no[14..])
-        );
-        assert_eq!(m["phone_masked"], "139****5678");
-        assert!(
-            m.get("id_number").is_none() && m.get("phone").is_none(),
-            "no clear values in the record: {m}"
-        );
-        let id = m["id"].as_i64().unwrap();
-        assert_eq!(
-            app.get(&t, &format!("/api/v1/orgs/{branch}")).await.1["member_count"]
-                .as_i64()
-                .unwrap(),
-            before + 1
-        );
+            .unwrap(),
+        before + 1
+    );
 
-        // The same ID number again is refused.
-        let (status, err) = app.post(&t, "/api/v1/members", body).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            err["error"]["fields"]["id_number"]["code"],
-            "id_number.duplicate"
-        );
+    // The same ID number again is refused.
+    let (status, err) = app.post(&t, "/api/v1/members", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["fields"]["id_number"]["code"], "id_number.duplicate");
 
-        // Search: name prefix, ID number and phone by exact match.
-        for q in ["林志", id_no.as_str(), "13912345678", "+86 139-1234-5678"] {
-            let (status, list) = app
-                .get(
-                    &t,
-                    &format!("/api/v1/members?org_id={branch}&q={}", urlencode(q)),
-                )
-                .await;
-            assert_eq!(status, StatusCode::OK);
-            assert!(
-                list["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|x| x["id"] == id),
-                "search {q}: {list}"
-            );
-        }
-        let (_, list) = app
-            .get(&t, &format!("/api/v1/members?q={}", &id_no[..17]))
-            .await;
-        assert_eq!(list["total"], 0, "a partial ID number matches nothing");
-
-        // Reveal is allowed to the secretary and audited.
-        let (status, r) = app
-            .post(&t, &format!("/api/v1/members/{id}/reveal"), json!({}))
+    // Search: name prefix, ID number and phone by exact match.
+    for q in ["林志", id_no.as_str(), "13912345678", "+86 139-1234-5678"] {
+        let (status, list) = app
+            .get(&t, &format!("/api/v1/members?org_id={branch}&q={}", urlencode(q)))
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(r["id_number"], id_no);
-        assert_eq!(r["phone"], "13912345678");
-        assert_eq!(r["address"], "杭州市西湖区文三路100号");
-        let auditor = app.login("auditor").await;
-        let (_, log) = app
-            .get(
-                &auditor,
-                &format!("/api/v1/audit?action=member.reveal&target_id={id}"),
-            )
-            .await;
-        assert_eq!(log["items"].as_array().unwrap().len(), 1);
-        assert_eq!(log["items"][0]["actor"], "secretary");
-
-        // Edit and history: sensitive values are never written into the history.
-        let (status, edited) = app
-            .patch(
-                &t,
-                &format!("/api/v1/members/{id}"),
-                json!({"phone": "13800001111", "post": "副教授"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{edited}");
-        assert_eq!(edited["phone_masked"], "138****1111");
-        assert_eq!(edited["post"], "副教授");
-        let (_, h) = app.get(&t, &format!("/api/v1/members/{id}/history")).await;
-        let latest = h["changes"][0]["changes"].as_str().unwrap();
         assert!(
-            latest.contains("post") && latest.contains("phone") && !latest.contains("13800001111"),
-            "{latest}"
+            list["items"].as_array().unwrap().iter().any(|x| x["id"] == id),
+            "search {q}: {list}"
         );
-        assert_eq!(h["organizations"][0]["org_id"], branch);
     }
-);
+    let (_, list) = app.get(&t, &format!("/api/v1/members?q={}", &id_no[..17])).await;
+    assert_eq!(list["total"], 0, "a partial ID number matches nothing");
+
+    // Reveal is allowed to the secretary and audited.
+    let (status, r) = app.post(&t, &format!("/api/v1/members/{id}/reveal"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(r["id_number"], id_no);
+    assert_eq!(r["phone"], "13912345678");
+    assert_eq!(r["address"], "杭州市西湖区文三路100号");
+    let auditor = app.login("auditor").await;
+    let (_, log) = app
+        .get(&auditor, &format!("/api/v1/audit?action=member.reveal&target_id={id}"))
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log["items"][0]["actor"], "secretary");
+
+    // Edit and history: sensitive values are never written into the history.
+    let (status, edited) = app
+        .patch(
+            &t,
+            &format!("/api/v1/members/{id}"),
+            json!({"phone": "13800001111", "post": "副教授"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["phone_masked"], "138****1111");
+    assert_eq!(edited["post"], "副教授");
+    let (_, h) = app.get(&t, &format!("/api/v1/members/{id}/history")).await;
+    let latest = h["changes"][0]["changes"].as_str().unwrap();
+    assert!(
+        latest.contains("post") && latest.contains("phone") && !latest.contains("13800001111"),
+        "{latest}"
+    );
+    assert_eq!(h["organizations"][0]["org_id"], branch);
+});
 
 both!(bad_input_names_every_field, |app: App| async move {
     let t = app.login("secretary").await;
@@ -125,10 +105,7 @@ both!(bad_input_names_every_field, |app: App| async move {
     assert_eq!(f["phone"]["code"], "phone.invalid");
     assert_eq!(f["joined_on"]["code"], "joined_on.in_future");
     assert!(
-        f["id_number"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("校验位"),
+        f["id_number"]["message"].as_str().unwrap().contains("校验位"),
         "Chinese message by default: {err}"
     );
 
@@ -142,10 +119,7 @@ both!(bad_input_names_every_field, |app: App| async move {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        err["error"]["fields"]["gender"]["code"],
-        "gender.mismatch_id_number"
-    );
+    assert_eq!(err["error"]["fields"]["gender"]["code"], "gender.mismatch_id_number");
     assert_eq!(
         err["error"]["fields"]["birth_date"]["code"],
         "birth_date.mismatch_id_number"
@@ -187,9 +161,7 @@ both!(bad_input_names_every_field, |app: App| async move {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "request.malformed");
-    let (status, _) = app
-        .post(&t, "/api/v1/members", json!({"org_id": "abc"}))
-        .await;
+    let (status, _) = app.post(&t, "/api/v1/members", json!({"org_id": "abc"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // Members go into branches, not committees.
     let c = app.login("committee").await;
@@ -198,20 +170,14 @@ both!(bad_input_names_every_field, |app: App| async move {
         .post(&c, "/api/v1/members", json!({"org_id": root, "name": "王五", "gender": "male", "id_number": id_number("19900101", 5, true), "joined_on": "2012-01-01", "full_member_on": "2013-01-01"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        err["error"]["fields"]["org_id"]["code"],
-        "org_id.not_a_branch"
-    );
+    assert_eq!(err["error"]["fields"]["org_id"]["code"], "org_id.not_a_branch");
 });
 
 both!(filter_sort_page, |app: App| async move {
     let t = app.login("committee").await;
     let retired = app.org_id(&t, "离退休党总支").await;
     let (_, all) = app
-        .get(
-            &t,
-            &format!("/api/v1/members?org_id={retired}&per_page=200"),
-        )
+        .get(&t, &format!("/api/v1/members?org_id={retired}&per_page=200"))
         .await;
     let total = all["total"].as_i64().unwrap();
     assert!(total > 700, "{total}");
@@ -221,10 +187,7 @@ both!(filter_sort_page, |app: App| async move {
             &format!("/api/v1/members?org_id={retired}&offline=true&per_page=200"),
         )
         .await;
-    assert!(
-        offline["total"].as_i64().unwrap() > 20,
-        "elderly offline members exist"
-    );
+    assert!(offline["total"].as_i64().unwrap() > 20, "elderly offline members exist");
     assert!(offline["items"]
         .as_array()
         .unwrap()
@@ -237,15 +200,9 @@ both!(filter_sort_page, |app: App| async move {
         )
         .await;
     let (_, men) = app
-        .get(
-            &t,
-            &format!("/api/v1/members?org_id={retired}&gender=male&per_page=1"),
-        )
+        .get(&t, &format!("/api/v1/members?org_id={retired}&gender=male&per_page=1"))
         .await;
-    assert_eq!(
-        women["total"].as_i64().unwrap() + men["total"].as_i64().unwrap(),
-        total
-    );
+    assert_eq!(women["total"].as_i64().unwrap() + men["total"].as_i64().unwrap(), total);
     // Pages do not overlap and cover the list.
     let mut seen = std::collections::HashSet::new();
     for page in 1..=3 {
@@ -257,14 +214,8 @@ both!(filter_sort_page, |app: App| async move {
             .await;
         let items = p["items"].as_array().unwrap();
         assert_eq!(items.len(), 50);
-        let dates: Vec<&str> = items
-            .iter()
-            .map(|m| m["joined_on"].as_str().unwrap())
-            .collect();
-        assert!(
-            dates.windows(2).all(|w| w[0] <= w[1]),
-            "sorted by joined_on"
-        );
+        let dates: Vec<&str> = items.iter().map(|m| m["joined_on"].as_str().unwrap()).collect();
+        assert!(dates.windows(2).all(|w| w[0] <= w[1]), "sorted by joined_on");
         for m in items {
             assert!(seen.insert(m["id"].as_i64().unwrap()));
         }

@@ -10,13 +10,8 @@ both!(demo_tree_counts_and_warnings, |app: App| async move {
     let items = orgs["items"].as_array().unwrap();
     assert_eq!(items.len(), 34, "the demo has 34 organizations");
     let root = items.iter().find(|o| o["parent_id"].is_null()).unwrap();
-    let (_, all) = app
-        .get(&t, "/api/v1/members?status=active&per_page=1")
-        .await;
-    assert_eq!(
-        root["member_count"], all["total"],
-        "root counts every active member"
-    );
+    let (_, all) = app.get(&t, "/api/v1/members?status=active&per_page=1").await;
+    assert_eq!(root["member_count"], all["total"], "root counts every active member");
     assert_eq!(root["kind"], "committee");
     // Subtree counts add up: a general branch counts its branches.
     let gb = app.org(&t, "信息与工程学院党总支").await;
@@ -29,10 +24,7 @@ both!(demo_tree_counts_and_warnings, |app: App| async move {
     let joint = app.org(&t, "后勤服务联合党支部").await;
     assert_eq!(joint["warnings"], json!(["branch_below_three_full"]));
     let big = app.org(&t, "离退休第一党支部").await;
-    assert!(big["warnings"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("branch_over_50")));
+    assert!(big["warnings"].as_array().unwrap().contains(&json!("branch_over_50")));
     let no_committee = app.org(&t, "组织人事党支部").await;
     assert!(
         no_committee["warnings"]
@@ -48,207 +40,183 @@ both!(demo_tree_counts_and_warnings, |app: App| async move {
         .contains(&json!("committee_required")));
 });
 
-both!(
-    create_rename_move_dissolve_with_history,
-    |app: App| async move {
-        let t = app.login("committee").await;
-        let root = app.org_id(&t, "浙江开放大学委员会").await;
-        let gb = app.org_id(&t, "人文学院党总支").await;
-        let (status, created) =
+both!(create_rename_move_dissolve_with_history, |app: App| async move {
+    let t = app.login("committee").await;
+    let root = app.org_id(&t, "浙江开放大学委员会").await;
+    let gb = app.org_id(&t, "人文学院党总支").await;
+    let (status, created) =
         app.post(&t, "/api/v1/orgs", json!({"parent_id": gb, "name": "人文学院研究生党支部", "kind": "branch", "established_on": "2015-09-01", "term_start": "2024-09-01"})).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        assert_eq!(
-            created["term_end"], "2027-09-01",
-            "branch terms are 3 years"
-        );
-        assert_eq!(created["member_count"], 0);
-        assert!(created["path"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/{}/", created["id"])));
-        let id = created["id"].as_i64().unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["term_end"], "2027-09-01", "branch terms are 3 years");
+    assert_eq!(created["member_count"], 0);
+    assert!(created["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/{}/", created["id"])));
+    let id = created["id"].as_i64().unwrap();
 
-        // Bad input names the fields.
-        let (status, err) = app.post(&t, "/api/v1/orgs", json!({"parent_id": gb, "name": "", "kind": "club", "established_on": "2099-01-01"})).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        let fields = err["error"]["fields"].as_object().unwrap();
-        assert!(
-            fields.contains_key("name")
-                && fields.contains_key("kind")
-                && fields.contains_key("established_on"),
-            "{err}"
-        );
-        let (status, err) = app.post(&t, "/api/v1/orgs", json!({"parent_id": id, "name": "x", "kind": "committee", "established_on": "2020-01-01"})).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            err["error"]["fields"]["kind"]["code"],
-            "kind.not_allowed_under_parent"
-        );
+    // Bad input names the fields.
+    let (status, err) = app
+        .post(
+            &t,
+            "/api/v1/orgs",
+            json!({"parent_id": gb, "name": "", "kind": "club", "established_on": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = err["error"]["fields"].as_object().unwrap();
+    assert!(
+        fields.contains_key("name") && fields.contains_key("kind") && fields.contains_key("established_on"),
+        "{err}"
+    );
+    let (status, err) = app
+        .post(
+            &t,
+            "/api/v1/orgs",
+            json!({"parent_id": id, "name": "x", "kind": "committee", "established_on": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["fields"]["kind"]["code"], "kind.not_allowed_under_parent");
 
-        // Rename, then add a member, then move the branch directly under the committee: counts follow.
-        let (status, renamed) = app
-            .patch(
-                &t,
-                &format!("/api/v1/orgs/{id}"),
-                json!({"name": "人文学院研究生第一党支部"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{renamed}");
-        let (status, m) = app
+    // Rename, then add a member, then move the branch directly under the committee: counts follow.
+    let (status, renamed) = app
+        .patch(
+            &t,
+            &format!("/api/v1/orgs/{id}"),
+            json!({"name": "人文学院研究生第一党支部"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    let (status, m) = app
         .post(&t, "/api/v1/members", json!({"org_id": id, "name": "周敏", "gender": "female", "id_number": crate::support::id_number("19990512", 1, false), "joined_on": "2020-06-01", "full_member_on": "2021-06-01"}))
         .await;
-        assert_eq!(status, StatusCode::CREATED, "{m}");
-        let before_gb = app.get(&t, &format!("/api/v1/orgs/{gb}")).await.1["member_count"]
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let before_gb = app.get(&t, &format!("/api/v1/orgs/{gb}")).await.1["member_count"]
+        .as_i64()
+        .unwrap();
+    let before_root = app.get(&t, &format!("/api/v1/orgs/{root}")).await.1["member_count"]
+        .as_i64()
+        .unwrap();
+    let (status, moved) = app
+        .patch(&t, &format!("/api/v1/orgs/{id}"), json!({"parent_id": root}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["parent_id"], root);
+    assert_eq!(
+        moved["path"].as_str().unwrap().matches('/').count(),
+        3,
+        "one level below the root"
+    );
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/orgs/{gb}")).await.1["member_count"]
             .as_i64()
-            .unwrap();
-        let before_root = app.get(&t, &format!("/api/v1/orgs/{root}")).await.1["member_count"]
+            .unwrap(),
+        before_gb - 1
+    );
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/orgs/{root}")).await.1["member_count"]
             .as_i64()
-            .unwrap();
-        let (status, moved) = app
-            .patch(
-                &t,
-                &format!("/api/v1/orgs/{id}"),
-                json!({"parent_id": root}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{moved}");
-        assert_eq!(moved["parent_id"], root);
-        assert_eq!(
-            moved["path"].as_str().unwrap().matches('/').count(),
-            3,
-            "one level below the root"
-        );
-        assert_eq!(
-            app.get(&t, &format!("/api/v1/orgs/{gb}")).await.1["member_count"]
-                .as_i64()
-                .unwrap(),
-            before_gb - 1
-        );
-        assert_eq!(
-            app.get(&t, &format!("/api/v1/orgs/{root}")).await.1["member_count"]
-                .as_i64()
-                .unwrap(),
-            before_root
-        );
-        let (_, list) = app
-            .get(&t, &format!("/api/v1/members?org_id={root}&q=周敏"))
-            .await;
-        assert!(
-            list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|x| x["id"] == m["id"]),
-            "member moved with the branch"
-        );
-        // Cannot move under itself.
-        let (status, _) = app
-            .patch(
-                &t,
-                &format!("/api/v1/orgs/{root}"),
-                json!({"parent_id": id}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            .unwrap(),
+        before_root
+    );
+    let (_, list) = app.get(&t, &format!("/api/v1/members?org_id={root}&q=周敏")).await;
+    assert!(
+        list["items"].as_array().unwrap().iter().any(|x| x["id"] == m["id"]),
+        "member moved with the branch"
+    );
+    // Cannot move under itself.
+    let (status, _) = app
+        .patch(&t, &format!("/api/v1/orgs/{root}"), json!({"parent_id": id}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-        // Dissolving is refused while members remain, then allowed; history is kept.
-        let (status, err) = app
-            .post(&t, &format!("/api/v1/orgs/{id}/dissolve"), json!({}))
-            .await;
-        assert_eq!(status, StatusCode::CONFLICT);
-        assert_eq!(err["error"]["code"], "org.dissolve.has_members");
-        let (status, _) = app
-            .patch(
-                &t,
-                &format!("/api/v1/members/{}", m["id"]),
-                json!({"status": "transferred_out"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let (status, dissolved) = app
-            .post(
-                &t,
-                &format!("/api/v1/orgs/{id}/dissolve"),
-                json!({"dissolved_on": "2026-01-31"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{dissolved}");
-        assert_eq!(dissolved["dissolved_on"], "2026-01-31");
-        let (_, history) = app.get(&t, &format!("/api/v1/orgs/{id}/history")).await;
-        let events: Vec<&str> = history["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap())
-            .collect();
-        assert_eq!(events, vec!["dissolved", "moved", "renamed", "created"]);
-        let (status, _) = app
-            .patch(&t, &format!("/api/v1/orgs/{id}"), json!({"name": "again"}))
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::CONFLICT,
-            "a dissolved organization is read-only"
-        );
-    }
-);
+    // Dissolving is refused while members remain, then allowed; history is kept.
+    let (status, err) = app.post(&t, &format!("/api/v1/orgs/{id}/dissolve"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "org.dissolve.has_members");
+    let (status, _) = app
+        .patch(
+            &t,
+            &format!("/api/v1/members/{}", m["id"]),
+            json!({"status": "transferred_out"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, dissolved) = app
+        .post(
+            &t,
+            &format!("/api/v1/orgs/{id}/dissolve"),
+            json!({"dissolved_on": "2026-01-31"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dissolved}");
+    assert_eq!(dissolved["dissolved_on"], "2026-01-31");
+    let (_, history) = app.get(&t, &format!("/api/v1/orgs/{id}/history")).await;
+    let events: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, vec!["dissolved", "moved", "renamed", "created"]);
+    let (status, _) = app
+        .patch(&t, &format!("/api/v1/orgs/{id}"), json!({"name": "again"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a dissolved organization is read-only");
+});
 
-both!(
-    officers_make_the_committee_warning_go,
-    |app: App| async move {
-        let t = app.login("committee").await;
-        let branch = app.org(&t, "组织人事党支部").await;
-        let id = branch["id"].as_i64().unwrap();
-        assert!(branch["warnings"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("committee_required")));
-        let (_, full) = app
-            .get(
-                &t,
-                &format!("/api/v1/members?org_id={id}&category=full&status=active&per_page=3"),
-            )
-            .await;
-        for (m, post) in full["items"].as_array().unwrap().iter().zip([
-            "secretary",
-            "organization",
-            "propaganda",
-        ]) {
-            let (status, body) = app
-                .call(
-                    reqwest::Method::PUT,
-                    &format!("/api/v1/orgs/{id}/officers/{}", m["id"]),
-                    Some(&t),
-                    Some(json!({"post": post})),
-                )
-                .await;
-            assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-        }
-        let after = app.get(&t, &format!("/api/v1/orgs/{id}")).await.1;
-        assert_eq!(after["committee_size"], 3);
-        assert!(
-            !after["warnings"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("committee_required")),
-            "{after}"
-        );
-        // A probationary member cannot serve.
-        let (_, prob) = app
-            .get(
-                &t,
-                &format!("/api/v1/members?category=probationary&per_page=1"),
-            )
-            .await;
-        let p = &prob["items"][0];
-        let (status, _) = app
+both!(officers_make_the_committee_warning_go, |app: App| async move {
+    let t = app.login("committee").await;
+    let branch = app.org(&t, "组织人事党支部").await;
+    let id = branch["id"].as_i64().unwrap();
+    assert!(branch["warnings"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("committee_required")));
+    let (_, full) = app
+        .get(
+            &t,
+            &format!("/api/v1/members?org_id={id}&category=full&status=active&per_page=3"),
+        )
+        .await;
+    for (m, post) in full["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["secretary", "organization", "propaganda"])
+    {
+        let (status, body) = app
             .call(
                 reqwest::Method::PUT,
-                &format!("/api/v1/orgs/{}/officers/{}", p["org_id"], p["id"]),
+                &format!("/api/v1/orgs/{id}/officers/{}", m["id"]),
                 Some(&t),
-                Some(json!({"post": "secretary"})),
+                Some(json!({"post": post})),
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
-);
+    let after = app.get(&t, &format!("/api/v1/orgs/{id}")).await.1;
+    assert_eq!(after["committee_size"], 3);
+    assert!(
+        !after["warnings"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("committee_required")),
+        "{after}"
+    );
+    // A probationary member cannot serve.
+    let (_, prob) = app
+        .get(&t, &format!("/api/v1/members?category=probationary&per_page=1"))
+        .await;
+    let p = &prob["items"][0];
+    let (status, _) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orgs/{}/officers/{}", p["org_id"], p["id"]),
+            Some(&t),
+            Some(json!({"post": "secretary"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+});

@@ -30,9 +30,7 @@ fn unique() -> String {
 }
 
 fn pg_url() -> Option<String> {
-    std::env::var("HONGJI_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    std::env::var("HONGJI_TEST_PG_URL").ok().filter(|u| !u.is_empty())
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -61,11 +59,10 @@ async fn drop_old_test_databases() {
     let mut conn = sqlx::PgConnection::connect(&pg_url().unwrap())
         .await
         .expect("connect to HONGJI_TEST_PG_URL");
-    let names: Vec<(String,)> =
-        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'hongji\\_t%'")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'hongji\\_t%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     for (name,) in names {
         let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .execute(&mut conn)
@@ -77,11 +74,7 @@ async fn drop_old_test_databases() {
 async fn template(backend: Backend) -> &'static (String, PathBuf) {
     static SQLITE: OnceCell<(String, PathBuf)> = OnceCell::const_new();
     static PG: OnceCell<(String, PathBuf)> = OnceCell::const_new();
-    let cell = if backend == Backend::Sqlite {
-        &SQLITE
-    } else {
-        &PG
-    };
+    let cell = if backend == Backend::Sqlite { &SQLITE } else { &PG };
     cell.get_or_init(|| async move {
         let dir = std::env::temp_dir().join(format!("hongji-test-template-{}", unique()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -89,10 +82,7 @@ async fn template(backend: Backend) -> &'static (String, PathBuf) {
         let (url, name) = match backend {
             Backend::Sqlite => {
                 let file = dir.join("hongji.db");
-                (
-                    format!("sqlite://{}", file.display()),
-                    file.display().to_string(),
-                )
+                (format!("sqlite://{}", file.display()), file.display().to_string())
             }
             Backend::Postgres => {
                 drop_old_test_databases().await;
@@ -173,6 +163,20 @@ impl App {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// A client with a cookie jar, signed in through the login form as a browser would.
+    pub async fn browser(&self, username: &str) -> reqwest::Client {
+        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let res = client
+            .post(format!("{}/login", self.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("username", username), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{username} signs in");
+        client
+    }
+
     pub async fn call(
         &self,
         method: Method,
@@ -190,10 +194,7 @@ impl App {
         let res = req.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
@@ -205,8 +206,7 @@ impl App {
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PATCH, path, Some(token), Some(body))
-            .await
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
     }
 
     /// The demo organization with this name.
@@ -228,10 +228,7 @@ impl App {
     /// Some member of the organization (subtree).
     pub async fn some_member(&self, token: &str, org_id: i64) -> Value {
         let (status, list) = self
-            .get(
-                token,
-                &format!("/api/v1/members?org_id={org_id}&per_page=1"),
-            )
+            .get(token, &format!("/api/v1/members?org_id={org_id}&per_page=1"))
             .await;
         assert_eq!(status, StatusCode::OK, "{list}");
         list["items"][0].clone()
@@ -255,17 +252,13 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) =
-                    $crate::support::App::start($crate::support::Backend::Sqlite).await
-                {
+                if let Some(app) = $crate::support::App::start($crate::support::Backend::Sqlite).await {
                     ($body)(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) =
-                    $crate::support::App::start($crate::support::Backend::Postgres).await
-                {
+                if let Some(app) = $crate::support::App::start($crate::support::Backend::Postgres).await {
                     ($body)(app).await;
                 }
             }

@@ -25,11 +25,7 @@ const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3
 
 /// The check character for the first 17 digits (ISO 7064 MOD 11-2).
 pub fn check_char(first17: &[u8]) -> char {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     CHECK_CHARS[(sum % 11) as usize]
 }
 
@@ -38,10 +34,7 @@ impl IdNumber {
     pub fn parse(input: &str) -> Result<Self, IdNumberError> {
         let s = input.trim().to_ascii_uppercase();
         let b = s.as_bytes();
-        if b.len() != 18
-            || !b[..17].iter().all(u8::is_ascii_digit)
-            || !(b[17].is_ascii_digit() || b[17] == b'X')
-        {
+        if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
             return Err(IdNumberError::Format);
         }
         if check_char(&b[..17]) != b[17] as char {
@@ -113,18 +106,9 @@ mod tests {
 
     #[test]
     fn refuses_wrong_checksum_format_and_date() {
-        assert_eq!(
-            IdNumber::parse("110105194912310021"),
-            Err(IdNumberError::Checksum)
-        );
-        assert_eq!(
-            IdNumber::parse("11010519491231002"),
-            Err(IdNumberError::Format)
-        );
-        assert_eq!(
-            IdNumber::parse("1101051949123100ZX"),
-            Err(IdNumberError::Format)
-        );
+        assert_eq!(IdNumber::parse("110105194912310021"), Err(IdNumberError::Checksum));
+        assert_eq!(IdNumber::parse("11010519491231002"), Err(IdNumberError::Format));
+        assert_eq!(IdNumber::parse("1101051949123100ZX"), Err(IdNumberError::Format));
         assert_eq!(
             IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ"),
             Err(IdNumberError::Format)

@@ -12,12 +12,7 @@ pub use id_number::IdNumber;
 pub use phone::Phone;
 
 /// Trims a free-text field and refuses control characters and over-long values.
-pub fn clean_text(
-    field: &'static str,
-    value: &str,
-    max_chars: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
+pub fn clean_text(field: &'static str, value: &str, max_chars: usize, errors: &mut Vec<FieldError>) -> Option<String> {
     let value = value.trim();
     if value.chars().count() > max_chars {
         errors.push(FieldError::new(field, "too_long"));

@@ -169,10 +169,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if parts.len() != 3 || parts[0].len() != 4 {
         return None;
     }
-    let nums: Vec<u32> = parts
-        .iter()
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
+    let nums: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
     NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2])
 }
 
@@ -185,11 +182,7 @@ pub fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
     years
 }
 
-fn required<'a>(
-    field: &'static str,
-    v: &'a Option<String>,
-    errors: &mut Vec<FieldError>,
-) -> Option<&'a str> {
+fn required<'a>(field: &'static str, v: &'a Option<String>, errors: &mut Vec<FieldError>) -> Option<&'a str> {
     match v.as_deref().map(str::trim) {
         Some(s) if !s.is_empty() => Some(s),
         _ => {
@@ -215,8 +208,7 @@ impl MemberInput {
     /// Checks every field and the rules between them; `today` is the local date (Asia/Shanghai).
     pub fn validate(&self, today: NaiveDate) -> Result<ValidMember, Invalid> {
         let mut e = Vec::new();
-        let name =
-            required("name", &self.name, &mut e).and_then(|n| clean_text("name", n, 50, &mut e));
+        let name = required("name", &self.name, &mut e).and_then(|n| clean_text("name", n, 50, &mut e));
         let gender = required("gender", &self.gender, &mut e).and_then(|g| {
             Gender::parse(g).or_else(|| {
                 e.push(FieldError::new("gender", "invalid"));
@@ -227,26 +219,23 @@ impl MemberInput {
             None => Some("汉族".to_string()),
             Some(s) if ETHNICITIES.contains(&s) => Some(s.to_string()),
             // "汉" for "汉族" is common in spreadsheets.
-            Some(s) if ETHNICITIES.iter().any(|n| n.strip_suffix('族') == Some(s)) => {
-                Some(format!("{s}族"))
-            }
+            Some(s) if ETHNICITIES.iter().any(|n| n.strip_suffix('族') == Some(s)) => Some(format!("{s}族")),
             Some(_) => {
                 e.push(FieldError::new("ethnicity", "invalid"));
                 None
             }
         };
-        let id_number =
-            required("id_number", &self.id_number, &mut e).and_then(|s| match IdNumber::parse(s) {
-                Ok(id) => Some(id),
-                Err(crate::id_number::IdNumberError::Checksum) => {
-                    e.push(FieldError::new("id_number", "checksum"));
-                    None
-                }
-                Err(_) => {
-                    e.push(FieldError::new("id_number", "invalid"));
-                    None
-                }
-            });
+        let id_number = required("id_number", &self.id_number, &mut e).and_then(|s| match IdNumber::parse(s) {
+            Ok(id) => Some(id),
+            Err(crate::id_number::IdNumberError::Checksum) => {
+                e.push(FieldError::new("id_number", "checksum"));
+                None
+            }
+            Err(_) => {
+                e.push(FieldError::new("id_number", "invalid"));
+                None
+            }
+        });
         // The birth date may be left out: the ID number carries it.
         let birth_date = match optional(&self.birth_date) {
             Some(s) => date_field("birth_date", s, &mut e),
@@ -283,13 +272,10 @@ impl MemberInput {
                 None
             })
         });
-        let work_unit =
-            optional(&self.work_unit).and_then(|s| clean_text("work_unit", s, 100, &mut e));
+        let work_unit = optional(&self.work_unit).and_then(|s| clean_text("work_unit", s, 100, &mut e));
         let post = optional(&self.post).and_then(|s| clean_text("post", s, 50, &mut e));
-        let joined_on = required("joined_on", &self.joined_on, &mut e)
-            .and_then(|s| date_field("joined_on", s, &mut e));
-        let full_member_on =
-            optional(&self.full_member_on).and_then(|s| date_field("full_member_on", s, &mut e));
+        let joined_on = required("joined_on", &self.joined_on, &mut e).and_then(|s| date_field("joined_on", s, &mut e));
+        let full_member_on = optional(&self.full_member_on).and_then(|s| date_field("full_member_on", s, &mut e));
         let category = match optional(&self.category) {
             None => Some(if full_member_on.is_some() {
                 Category::Full
@@ -326,12 +312,8 @@ impl MemberInput {
             }
         }
         match (category, full_member_on, joined_on) {
-            (Some(Category::Full), None, _) => {
-                e.push(FieldError::new("full_member_on", "required"))
-            }
-            (Some(Category::Probationary), Some(_), _) => {
-                e.push(FieldError::new("full_member_on", "not_probationary"))
-            }
+            (Some(Category::Full), None, _) => e.push(FieldError::new("full_member_on", "required")),
+            (Some(Category::Probationary), Some(_), _) => e.push(FieldError::new("full_member_on", "not_probationary")),
             // 发展党员工作细则 Art. 29: probation lasts one year from admission (it may be extended).
             (_, Some(f), Some(j)) if f < j + chrono::Months::new(12) => {
                 e.push(FieldError::new("full_member_on", "before_probation_ends"))
@@ -433,10 +415,7 @@ mod tests {
         assert!(i.validate(today()).is_ok());
         let mut i = input();
         i.category = Some("probationary".into());
-        assert_eq!(
-            codes(i.validate(today())),
-            vec![("full_member_on", "not_probationary")]
-        );
+        assert_eq!(codes(i.validate(today())), vec![("full_member_on", "not_probationary")]);
     }
 
     #[test]

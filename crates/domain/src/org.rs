@@ -17,12 +17,7 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] = [
-        Self::Committee,
-        Self::GeneralBranch,
-        Self::Branch,
-        Self::PartyGroup,
-    ];
+    pub const ALL: [OrgKind; 4] = [Self::Committee, Self::GeneralBranch, Self::Branch, Self::PartyGroup];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -235,12 +230,7 @@ mod tests {
     use super::*;
     use StructureWarning::*;
 
-    fn size(
-        direct_full: i64,
-        direct_members: i64,
-        subtree_members: i64,
-        committee_size: i64,
-    ) -> OrgSize {
+    fn size(direct_full: i64, direct_members: i64, subtree_members: i64, committee_size: i64) -> OrgSize {
         OrgSize {
             direct_full,
             direct_members,
@@ -260,37 +250,19 @@ mod tests {
         assert_eq!(b(size(40, 50, 50, 5)), vec![]);
         assert_eq!(b(size(40, 51, 51, 5)), vec![BranchOver50]);
         assert_eq!(b(size(40, 50, 50, 8)), vec![CommitteeOver7]);
-        let temporary = structure_warnings(
-            OrgKind::Branch,
-            BranchType::Temporary,
-            size(1, 2, 2, 1),
-            true,
-        );
+        let temporary = structure_warnings(OrgKind::Branch, BranchType::Temporary, size(1, 2, 2, 1), true);
         assert_eq!(temporary, vec![]);
     }
 
     #[test]
     fn general_branch_and_committee_sizes() {
-        let g = |n| {
-            structure_warnings(
-                OrgKind::GeneralBranch,
-                BranchType::Regular,
-                size(0, 0, n, 0),
-                true,
-            )
-        };
+        let g = |n| structure_warnings(OrgKind::GeneralBranch, BranchType::Regular, size(0, 0, n, 0), true);
         assert_eq!(g(49), vec![GeneralBranchUnder50]);
         assert_eq!(g(50), vec![]);
         assert_eq!(g(100), vec![]);
         assert_eq!(g(101), vec![GeneralBranchOver100]);
-        let c = |n, grassroots| {
-            structure_warnings(
-                OrgKind::Committee,
-                BranchType::Regular,
-                size(0, 0, n, 0),
-                grassroots,
-            )
-        };
+        let c =
+            |n, grassroots| structure_warnings(OrgKind::Committee, BranchType::Regular, size(0, 0, n, 0), grassroots);
         assert_eq!(c(99, true), vec![CommitteeUnder100]);
         assert_eq!(c(100, true), vec![]);
         assert_eq!(c(500, true), vec![CongressAdvised]);

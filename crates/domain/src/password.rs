@@ -53,16 +53,10 @@ mod tests {
     #[test]
     fn policy() {
         assert_eq!(check_policy("Ab1!"), Err(PasswordProblem::TooShort));
-        assert_eq!(
-            check_policy("abcdefgh1"),
-            Err(PasswordProblem::TooFewClasses)
-        );
+        assert_eq!(check_policy("abcdefgh1"), Err(PasswordProblem::TooFewClasses));
         assert_eq!(check_policy("abcdefgH1"), Ok(()));
         assert_eq!(check_policy("abcdefg-1"), Ok(()));
         assert_eq!(check_policy("Demo-Pass-2026"), Ok(()));
-        assert_eq!(
-            check_policy(&"Aa1-".repeat(40)),
-            Err(PasswordProblem::TooLong)
-        );
+        assert_eq!(check_policy(&"Aa1-".repeat(40)), Err(PasswordProblem::TooLong));
     }
 }

@@ -14,10 +14,7 @@ impl Phone {
             .filter(|c| *c != ' ' && *c != '-')
             .collect();
         let b = digits.as_bytes();
-        let ok = b.len() == 11
-            && b.iter().all(u8::is_ascii_digit)
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1]);
+        let ok = b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
         ok.then_some(Phone(digits))
     }
 

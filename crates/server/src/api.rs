@@ -33,7 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}", get(get_org).patch(update_org))
         .route("/api/v1/orgs/{id}/dissolve", post(dissolve_org))
         .route("/api/v1/orgs/{id}/officers", get(list_officers))
-        .route("/api/v1/orgs/{id}/officers/{member_id}", put(set_officer).delete(remove_officer))
+        .route(
+            "/api/v1/orgs/{id}/officers/{member_id}",
+            put(set_officer).delete(remove_officer),
+        )
         .route("/api/v1/orgs/{id}/history", get(org_history))
         .route("/api/v1/members", get(list_members).post(create_member))
         .route("/api/v1/members/export.csv", get(export_csv))
@@ -50,12 +53,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/enable", post(enable_user))
         .route("/api/v1/grants/{id}", delete(revoke_grant))
         .route("/api/v1/audit", get(audit_log))
-        .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(crate::openapi::document()) }),
+        )
         .fallback(|uri: axum::http::Uri| async move {
             if uri.path().starts_with("/api/") {
                 Failure::new(StatusCode::NOT_FOUND, "not_found").into_response()
             } else {
-                (StatusCode::NOT_FOUND, axum::response::Html("<!doctype html><title>404</title><p>404 · <a href=\"/\">红基 Hongji</a></p>")).into_response()
+                (
+                    StatusCode::NOT_FOUND,
+                    axum::response::Html("<!doctype html><title>404</title><p>404 · <a href=\"/\">红基 Hongji</a></p>"),
+                )
+                    .into_response()
             }
         })
         .layer(axum::middleware::from_fn(render_api_failures))
@@ -152,19 +162,9 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let ip = client_ip(&parts);
     if !s.login_limiter.allow(&ip) {
-        return Err(Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "auth.rate_limited",
-        ));
+        return Err(Failure::new(StatusCode::TOO_MANY_REQUESTS, "auth.rate_limited"));
     }
-    let (token, caller) = accounts::login(
-        &s.store.db,
-        &s.store.keys,
-        &req.username,
-        &req.password,
-        &ip,
-    )
-    .await?;
+    let (token, caller) = accounts::login(&s.store.db, &s.store.keys, &req.username, &req.password, &ip).await?;
     Ok(Json(LoginResponse {
         token,
         user: UserView::from(&caller),
@@ -211,10 +211,7 @@ pub struct TokenRequest {
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Vec<accounts::ApiToken>)))]
-pub async fn list_tokens(
-    State(s): State<AppState>,
-    a: ApiCaller,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn list_tokens(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"items": accounts::list_tokens(&s.store.db, &a.caller).await?}),
     ))
@@ -228,19 +225,11 @@ pub async fn create_token(
     ApiJson(b): ApiJson<TokenRequest>,
 ) -> ApiResult<Response> {
     let (token, secret) = accounts::create_token(&s.store.db, &a.caller, &b.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"token": secret, "item": token})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({"token": secret, "item": token}))).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204)))]
-pub async fn revoke_token(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn revoke_token(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::revoke_token(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -319,21 +308,13 @@ pub async fn list_orgs(
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgInput, responses((status = 201, body = OrgView), (status = 422)))]
-pub async fn create_org(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    ApiJson(b): ApiJson<OrgInput>,
-) -> ApiResult<Response> {
+pub async fn create_org(State(s): State<AppState>, a: ApiCaller, ApiJson(b): ApiJson<OrgInput>) -> ApiResult<Response> {
     let org = orgs::create(&s.store.db, &a.caller, &b).await?;
     Ok((StatusCode::CREATED, Json(OrgView::from(org))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", responses((status = 200, body = OrgView), (status = 404)))]
-pub async fn get_org(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<OrgView>> {
+pub async fn get_org(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<OrgView>> {
     Ok(Json(orgs::get(&s.store.db, &a.caller, id).await?.into()))
 }
 
@@ -345,9 +326,7 @@ pub async fn update_org(
     Id(id): Id,
     ApiJson(b): ApiJson<OrgInput>,
 ) -> ApiResult<Json<OrgView>> {
-    Ok(Json(
-        orgs::update(&s.store.db, &a.caller, id, &b).await?.into(),
-    ))
+    Ok(Json(orgs::update(&s.store.db, &a.caller, id, &b).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -372,17 +351,11 @@ pub async fn dissolve_org(
             .map_err(|e| Failure::bad_request(&e.to_string()))?
             .dissolved_on
     };
-    Ok(Json(
-        orgs::dissolve(&s.store.db, &a.caller, id, on).await?.into(),
-    ))
+    Ok(Json(orgs::dissolve(&s.store.db, &a.caller, id, on).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/officers", responses((status = 200, body = Vec<orgs::Officer>)))]
-pub async fn list_officers(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn list_officers(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"items": orgs::officers(&s.store.db, &a.caller, id).await?}),
     ))
@@ -416,14 +389,8 @@ pub async fn remove_officer(
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/history", responses((status = 200, body = Vec<orgs::OrgEvent>)))]
-pub async fn org_history(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": orgs::history(&s.store.db, &a.caller, id).await?}),
-    ))
+pub async fn org_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(json!({"items": orgs::history(&s.store.db, &a.caller, id).await?})))
 }
 
 // ---- members ----
@@ -459,12 +426,7 @@ pub async fn create_member(
     ApiJson(b): ApiJson<MemberPatch>,
 ) -> ApiResult<Response> {
     let Some(org_id) = b.org_id else {
-        let mut errors = b
-            .fields
-            .validate(store::today())
-            .err()
-            .map(|e| e.0)
-            .unwrap_or_default();
+        let mut errors = b.fields.validate(store::today()).err().map(|e| e.0).unwrap_or_default();
         errors.push(domain::FieldError::new("org_id", "required"));
         return Err(store::Error::Invalid(domain::Invalid(errors)).into());
     };
@@ -483,11 +445,7 @@ pub async fn create_member(
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}", responses((status = 200, body = Member), (status = 404, description = "absent or outside the caller's scope")))]
-pub async fn get_member(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<Member>> {
+pub async fn get_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Member>> {
     Ok(Json(members::get(&s.store.db, &a.caller, id).await?))
 }
 
@@ -504,22 +462,12 @@ pub async fn update_member(
 }
 
 #[utoipa::path(post, path = "/api/v1/members/{id}/reveal", responses((status = 200, body = members::Revealed, description = "full values; audited")))]
-pub async fn reveal_member(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<members::Revealed>> {
-    Ok(Json(
-        members::reveal(&s.store.db, &s.store.keys, &a.caller, id).await?,
-    ))
+pub async fn reveal_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<members::Revealed>> {
+    Ok(Json(members::reveal(&s.store.db, &s.store.keys, &a.caller, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}/history", responses((status = 200, description = "`{\"changes\": [HistoryEntry], \"organizations\": [Membership]}`")))]
-pub async fn member_history(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn member_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
     let (changes, orgs) = members::history(&s.store.db, &a.caller, id).await?;
     Ok(Json(json!({"changes": changes, "organizations": orgs})))
 }
@@ -528,10 +476,7 @@ fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         body,
     )
@@ -561,8 +506,7 @@ pub async fn export_xlsx(
     ApiQuery(f): ApiQuery<MemberFilter>,
 ) -> ApiResult<Response> {
     let rows = members::export(&s.store.db, &s.store.keys, &a.caller, &f, "xlsx").await?;
-    let bytes = roster::write_xlsx(&rows)
-        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes = roster::write_xlsx(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, "members.xlsx", bytes))
 }
 
@@ -670,14 +614,7 @@ pub async fn import_members(
     let imported = if mode == "preview" || refused {
         0
     } else {
-        store::import::commit(
-            &s.store.db,
-            &s.store.keys,
-            &a.caller,
-            &plan.good,
-            &|_, _| {},
-        )
-        .await?
+        store::import::commit(&s.store.db, &s.store.keys, &a.caller, &plan.good, &|_, _| {}).await?
     };
     let report = ImportReport {
         rows: plan.rows,
@@ -704,10 +641,7 @@ pub struct UserWithGrants {
 }
 
 #[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Vec<UserWithGrants>)))]
-pub async fn list_users(
-    State(s): State<AppState>,
-    a: ApiCaller,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn list_users(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
     let items: Vec<UserWithGrants> = accounts::list_users(&s.store.db, &a.caller)
         .await?
         .into_iter()
@@ -745,11 +679,7 @@ pub async fn add_grant(
 }
 
 #[utoipa::path(delete, path = "/api/v1/grants/{id}", responses((status = 204)))]
-pub async fn revoke_grant(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn revoke_grant(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::revoke(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -772,31 +702,19 @@ pub async fn reset_password(
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", responses((status = 204)))]
-pub async fn unlock_user(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn unlock_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "unlock").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", responses((status = 204)))]
-pub async fn disable_user(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn disable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "disable").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", responses((status = 204)))]
-pub async fn enable_user(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn enable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "enable").await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -809,7 +727,5 @@ pub async fn audit_log(
     a: ApiCaller,
     ApiQuery(f): ApiQuery<AuditFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": audit::list(&s.store.db, &a.caller, &f).await?}),
-    ))
+    Ok(Json(json!({"items": audit::list(&s.store.db, &a.caller, &f).await?})))
 }

@@ -43,24 +43,11 @@ fn same_origin(parts: &Parts) -> bool {
     if parts.method == Method::GET || parts.method == Method::HEAD {
         return true;
     }
-    if let Some(site) = parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return site == "same-origin" || site == "none";
     }
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    match (
-        parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        host,
-    ) {
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
         (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
         _ => false,
     }
@@ -90,8 +77,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         let token = match bearer(parts) {
             Some(t) => t.to_string(),
             None => {
-                let t = cookie(parts, SESSION_COOKIE)
-                    .ok_or(Failure::new(StatusCode::UNAUTHORIZED, "auth.required"))?;
+                let t = cookie(parts, SESSION_COOKIE).ok_or(Failure::new(StatusCode::UNAUTHORIZED, "auth.required"))?;
                 if !same_origin(parts) {
                     return Err(Failure::new(StatusCode::FORBIDDEN, "auth.cross_site"));
                 }
@@ -140,16 +126,8 @@ impl FromRequestParts<AppState> for WebCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let prefs = Prefs::from_parts(parts);
         let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
-            let next = if parts.method == Method::GET {
-                next
-            } else {
-                "/"
-            };
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next = if parts.method == Method::GET { next } else { "/" };
             Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
         };
         let Some(token) = cookie(parts, SESSION_COOKIE).map(str::to_string) else {
@@ -159,11 +137,7 @@ impl FromRequestParts<AppState> for WebCaller {
             return Err((StatusCode::FORBIDDEN, "cross-site request refused").into_response());
         }
         match store::accounts::authenticate(&state.store.db, &token, &client_ip(parts)).await {
-            Ok(caller) => Ok(WebCaller {
-                caller,
-                token,
-                prefs,
-            }),
+            Ok(caller) => Ok(WebCaller { caller, token, prefs }),
             Err(store::Error::Unauthenticated) => Err(to_login()),
             Err(e) => Err(Failure::from(e).into_response()),
         }
@@ -173,9 +147,7 @@ impl FromRequestParts<AppState> for WebCaller {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -30,18 +30,13 @@ impl Failure {
     /// Input that could not be read at all (malformed JSON, wrong types).
     pub fn bad_request(detail: &str) -> Failure {
         let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
-        f.fields
-            .push(("body".into(), detail.chars().take(200).collect()));
+        f.fields.push(("body".into(), detail.chars().take(200).collect()));
         f
     }
 
     pub fn message(&self, lang: Lang) -> String {
         if self.code == "validation" {
-            let parts: Vec<String> = self
-                .fields
-                .iter()
-                .map(|(f, c)| field_error(lang, f, c))
-                .collect();
+            let parts: Vec<String> = self.fields.iter().map(|(f, c)| field_error(lang, f, c)).collect();
             return parts.join(if lang == Lang::Zh { "；" } else { "; " });
         }
         let key = format!("err.{}", self.code);
@@ -63,10 +58,7 @@ impl Failure {
                 } else {
                     c.clone()
                 };
-                (
-                    f.clone(),
-                    json!({"code": format!("{f}.{c}"), "message": message}),
-                )
+                (f.clone(), json!({"code": format!("{f}.{c}"), "message": message}))
             })
             .collect();
         json!({"error": {"code": self.code, "message": self.message(lang), "fields": fields}})
@@ -109,10 +101,7 @@ impl IntoResponse for Failure {
 }
 
 /// Renders API failures as `{"error":{"code","message","fields"}}` in the caller's language.
-pub async fn render_api_failures(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub async fn render_api_failures(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let lang = req
         .headers()
         .get(axum::http::header::ACCEPT_LANGUAGE)

@@ -113,9 +113,6 @@ mod tests {
                 }
             }
         }
-        assert!(
-            missing.is_empty(),
-            "keys used but not translated: {missing:?}"
-        );
+        assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
     }
 }

@@ -112,19 +112,14 @@ impl Jobs {
             if all_or_nothing && !j.problems.is_empty() {
                 return Err("import.has_problems");
             }
-            j.stage = Stage::Running {
-                done: 0,
-                total: j.good,
-            };
+            j.stage = Stage::Running { done: 0, total: j.good };
             j.plan.take().unwrap_or_default()
         };
         let jobs = self.clone();
         let id = id.to_string();
         tokio::spawn(async move {
-            let progress =
-                |done: usize, total: usize| jobs.set_stage(&id, Stage::Running { done, total });
-            let result =
-                store::import::commit(&store.db, &store.keys, &caller, &plan.good, &progress).await;
+            let progress = |done: usize, total: usize| jobs.set_stage(&id, Stage::Running { done, total });
+            let result = store::import::commit(&store.db, &store.keys, &caller, &plan.good, &progress).await;
             jobs.set_stage(
                 &id,
                 match result {

@@ -36,10 +36,7 @@ impl AppState {
             demo,
             secure_cookies: false,
             imports: imports::Jobs::default(),
-            login_limiter: Arc::new(auth::RateLimiter::new(
-                20,
-                std::time::Duration::from_secs(60),
-            )),
+            login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
         }
     }
 }
@@ -79,10 +76,7 @@ async fn static_js() -> impl axum::response::IntoResponse {
     )
 }
 
-async fn security_headers(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -91,15 +85,9 @@ async fn security_headers(
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !h.contains_key(header::CACHE_CONTROL) {
         // Pages and API answers hold personal data: never cache them.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -121,8 +109,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -143,9 +143,7 @@ fn cell_text(c: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => excel_date(d.as_f64())
-            .map(|t| t.to_string())
-            .unwrap_or_default(),
+        Data::DateTime(d) => excel_date(d.as_f64()).map(|t| t.to_string()).unwrap_or_default(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),
         Data::Error(_) => String::new(),
@@ -193,12 +191,7 @@ fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
                     "full_member_on" => f.full_member_on = v,
                     "category" => f.category = v,
                     "status" => f.status = v,
-                    "offline" => {
-                        f.offline = Some(matches!(
-                            value.as_str(),
-                            "是" | "true" | "1" | "yes" | "Y" | "y"
-                        ))
-                    }
+                    "offline" => f.offline = Some(matches!(value.as_str(), "是" | "true" | "1" | "yes" | "Y" | "y")),
                     "org" => row.org = value,
                     _ => {}
                 }
@@ -328,9 +321,6 @@ mod tests {
         let bytes = write_xlsx(&[]).unwrap();
         let mut book = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
         let range = book.worksheet_range_at(0).unwrap().unwrap();
-        assert_eq!(
-            range.get((0, 4)),
-            Some(&Data::String("公民身份号码".into()))
-        );
+        assert_eq!(range.get((0, 4)), Some(&Data::String("公民身份号码".into())));
     }
 }

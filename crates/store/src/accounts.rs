@@ -32,8 +32,7 @@ pub struct User {
     pub created_at: String,
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, phone_masked, member_id, failed_logins, locked_until,
+const USER_COLUMNS: &str = "id, username, display_name, phone_masked, member_id, failed_logins, locked_until,
     must_change_password, disabled, created_at";
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -57,11 +56,7 @@ pub fn hash_password(password: &str) -> String {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 
@@ -73,9 +68,7 @@ async fn verify_password_blocking(password: String, hash: String) -> bool {
 }
 
 fn password_error(field: &'static str, password: &str) -> Option<FieldError> {
-    check_policy(password)
-        .err()
-        .map(|p| FieldError::new(field, p.code()))
+    check_policy(password).err().map(|p| FieldError::new(field, p.code()))
 }
 
 fn valid_username(u: &str) -> bool {
@@ -102,8 +95,8 @@ pub async fn create_user(
     if !valid_username(&username) {
         e.push(FieldError::new("username", "invalid"));
     }
-    let display_name = domain::clean_text("display_name", &u.display_name, 50, &mut e)
-        .unwrap_or_else(|| username.clone());
+    let display_name =
+        domain::clean_text("display_name", &u.display_name, 50, &mut e).unwrap_or_else(|| username.clone());
     let phone = match u.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(p) => Phone::parse(p).or_else(|| {
@@ -113,9 +106,7 @@ pub async fn create_user(
     };
     e.extend(password_error("password", &u.password));
     if let Some(mid) = u.member_id {
-        let found: Option<(i64,)> = db
-            .opt(Q::new("SELECT id FROM members WHERE id = $1").bind(mid))
-            .await?;
+        let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM members WHERE id = $1").bind(mid)).await?;
         if found.is_none() {
             e.push(FieldError::new("member_id", "not_found"));
         }
@@ -168,9 +159,7 @@ pub async fn list_users(db: &Db, caller: &Caller) -> Result<Vec<(User, Vec<Grant
         return Err(Error::Forbidden);
     }
     let users: Vec<User> = db
-        .all(Q::new(&format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-        )))
+        .all(Q::new(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")))
         .await?;
     let all_grants = grants_of(db, None).await?;
     Ok(users
@@ -227,13 +216,7 @@ async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
 /// Grants a role: the three administrators' roles are whole-system and exclusive (三员分立: no one
 /// holds two of them, nor an administrator role together with an organization role); organization
 /// roles name a subtree. No one changes their own grants.
-pub async fn grant(
-    db: &Db,
-    caller: &Caller,
-    user_id: i64,
-    role: Role,
-    org_id: Option<i64>,
-) -> Result<Grant> {
+pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: Option<i64>) -> Result<Grant> {
     if !caller.can(Perm::ManageAccounts) {
         audit::append_alone(db, caller, Event::denied("grant.create", "user", user_id)).await?;
         return Err(Error::Forbidden);
@@ -246,9 +229,7 @@ pub async fn grant(
         None
     } else {
         let id = org_id.ok_or_else(|| Invalid::one("org_id", "required"))?;
-        let found: Option<(i64,)> = db
-            .opt(Q::new("SELECT id FROM orgs WHERE id = $1").bind(id))
-            .await?;
+        let found: Option<(i64,)> = db.opt(Q::new("SELECT id FROM orgs WHERE id = $1").bind(id)).await?;
         found.ok_or_else(|| Invalid::one("org_id", "not_found"))?;
         Some(id)
     };
@@ -335,23 +316,21 @@ struct LoginRow {
 }
 
 /// Signs in by username or phone. Returns a new session token (also usable as a Bearer token).
-pub async fn login(
-    db: &Db,
-    keys: &Keys,
-    login: &str,
-    password: &str,
-    ip: &str,
-) -> Result<(String, Caller)> {
+pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) -> Result<(String, Caller)> {
     let login = login.trim();
     let mut anonymous = Caller::system("anonymous");
     anonymous.username = loggable_login(login);
     anonymous.ip = ip.to_string();
     anonymous.grants.clear();
     let q = match Phone::parse(login) {
-        Some(p) => Q::new("SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE phone_bi = $1")
-            .bind(keys.blind_index("user_phone", p.as_str())),
-        None => Q::new("SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE username = $1")
-            .bind(login.to_lowercase()),
+        Some(p) => Q::new(
+            "SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE phone_bi = $1",
+        )
+        .bind(keys.blind_index("user_phone", p.as_str())),
+        None => Q::new(
+            "SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE username = $1",
+        )
+        .bind(login.to_lowercase()),
     };
     let row: Option<LoginRow> = db.opt(q).await?;
     let Some(row) = row else {
@@ -407,11 +386,7 @@ pub async fn login(
             )
             .await?;
         }
-        let detail = if failed >= MAX_FAILED_LOGINS {
-            "locked"
-        } else {
-            ""
-        };
+        let detail = if failed >= MAX_FAILED_LOGINS { "locked" } else { "" };
         audit::append(
             &mut tx,
             &anonymous,
@@ -431,11 +406,8 @@ pub async fn login(
     }
     let token = new_token();
     let mut tx = db.begin().await?;
-    tx.exec(
-        Q::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(row.id),
-    )
-    .await?;
+    tx.exec(Q::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(row.id))
+        .await?;
     tx.exec(
         Q::new("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $3, $4)")
             .bind(token_hash(&token))
@@ -502,8 +474,12 @@ async fn load_caller(db: &Db, user_id: i64, ip: &str) -> Result<Caller> {
 pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
     let hash = token_hash(token);
     if token.starts_with(API_TOKEN_PREFIX) {
-        let row: Option<(i64, i64, Option<String>)> =
-            db.opt(Q::new("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL").bind(hash)).await?;
+        let row: Option<(i64, i64, Option<String>)> = db
+            .opt(
+                Q::new("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+                    .bind(hash),
+            )
+            .await?;
         let (token_id, user_id, last_used) = row.ok_or(Error::Unauthenticated)?;
         if stale(last_used.as_deref(), 60) {
             db.exec(
@@ -516,10 +492,7 @@ pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
         return load_caller(db, user_id, ip).await;
     }
     let row: Option<(i64, String)> = db
-        .opt(
-            Q::new("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1")
-                .bind(hash.clone()),
-        )
+        .opt(Q::new("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1").bind(hash.clone()))
         .await?;
     let (user_id, last_seen) = row.ok_or(Error::Unauthenticated)?;
     if stale(Some(&last_seen), IDLE_MINUTES * 60) {
@@ -548,12 +521,7 @@ pub async fn logout(db: &Db, caller: &Caller, token: &str) -> Result<()> {
     let mut tx = db.begin().await?;
     tx.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)))
         .await?;
-    audit::append(
-        &mut tx,
-        caller,
-        Event::ok("auth.logout", "user", caller.user_id),
-    )
-    .await?;
+    audit::append(&mut tx, caller, Event::ok("auth.logout", "user", caller.user_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -589,10 +557,12 @@ pub async fn change_password(
     }
     let mut tx = db.begin().await?;
     tx.exec(
-        Q::new("UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = FALSE WHERE id = $3")
-            .bind(hash_password(new))
-            .bind(now_text())
-            .bind(caller.user_id),
+        Q::new(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = FALSE WHERE id = $3",
+        )
+        .bind(hash_password(new))
+        .bind(now_text())
+        .bind(caller.user_id),
     )
     .await?;
     let keep = keep_token.map(token_hash).unwrap_or_default();
@@ -602,12 +572,7 @@ pub async fn change_password(
             .bind(keep),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        caller,
-        Event::ok("user.password", "user", caller.user_id),
-    )
-    .await?;
+    audit::append(&mut tx, caller, Event::ok("user.password", "user", caller.user_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -616,12 +581,7 @@ pub async fn change_password(
 /// account is unlocked and its sessions end.
 pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &str) -> Result<()> {
     if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(
-            db,
-            caller,
-            Event::denied("user.reset_password", "user", user_id),
-        )
-        .await?;
+        audit::append_alone(db, caller, Event::denied("user.reset_password", "user", user_id)).await?;
         return Err(Error::Forbidden);
     }
     if let Some(e) = password_error("password", temporary) {
@@ -641,12 +601,7 @@ pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &
     .await?;
     tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id))
         .await?;
-    audit::append(
-        &mut tx,
-        caller,
-        Event::ok("user.reset_password", "user", user_id),
-    )
-    .await?;
+    audit::append(&mut tx, caller, Event::ok("user.reset_password", "user", user_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -712,7 +667,9 @@ pub async fn create_token(db: &Db, caller: &Caller, name: &str) -> Result<(ApiTo
     .await?;
     audit::append(&mut tx, caller, Event::ok("token.create", "token", id)).await?;
     tx.commit().await?;
-    let token = db.one(Q::new("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1").bind(id)).await?;
+    let token = db
+        .one(Q::new("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1").bind(id))
+        .await?;
     Ok((token, secret))
 }
 
@@ -741,12 +698,7 @@ pub async fn revoke_token(db: &Db, caller: &Caller, token_id: i64) -> Result<()>
             .bind(token_id),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        caller,
-        Event::ok("token.revoke", "token", token_id),
-    )
-    .await?;
+    audit::append(&mut tx, caller, Event::ok("token.revoke", "token", token_id)).await?;
     tx.commit().await?;
     Ok(())
 }

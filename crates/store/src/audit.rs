@@ -31,11 +31,7 @@ impl Event {
         }
     }
 
-    pub fn denied(
-        action: &'static str,
-        target_type: &'static str,
-        target_id: impl ToString,
-    ) -> Event {
+    pub fn denied(action: &'static str, target_type: &'static str, target_id: impl ToString) -> Event {
         Event {
             result: "denied",
             ..Event::ok(action, target_type, target_id)
@@ -233,20 +229,14 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
     let mut prev = String::new();
     loop {
         let page: Vec<Entry> = db
-            .all(
-                Q::new("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000")
-                    .bind(expected),
-            )
+            .all(Q::new("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000").bind(expected))
             .await?;
         if page.is_empty() {
             break;
         }
         for e in page {
             if e.seq != expected {
-                return Ok(Err(Broken::Gap {
-                    expected,
-                    found: e.seq,
-                }));
+                return Ok(Err(Broken::Gap { expected, found: e.seq }));
             }
             if e.compute_hash() != e.hash {
                 return Ok(Err(Broken::Edited(e.seq)));
@@ -259,9 +249,7 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
         }
     }
     // Entries below `expected` skipped by a lower first seq are caught as a gap at 1.
-    let (head_seq, head_hash): (i64, String) = db
-        .one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1"))
-        .await?;
+    let (head_seq, head_hash): (i64, String) = db.one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1")).await?;
     let last = expected - 1;
     if head_seq != last || head_hash != prev {
         return Ok(Err(Broken::Head {

@@ -5,8 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{FromRow, Postgres, Sqlite};
 use std::str::FromStr;
@@ -76,6 +75,18 @@ impl Q {
         self
     }
 
+    /// Appends one row of a multi-row `VALUES` list: `(`$1, $2, …`)`, preceded by a comma unless first.
+    pub fn push_row(&mut self, first: bool, values: impl IntoIterator<Item = Arg>) -> &mut Self {
+        self.push(if first { "(" } else { ", (" });
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_bind(v);
+        }
+        self.push(")")
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }
@@ -99,8 +110,7 @@ macro_rules! bound {
 
 /// A row type both backends can decode.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -119,22 +129,71 @@ pub enum Tx {
 }
 
 macro_rules! run {
-    (fetch_all, $exec:expr, $q:expr, $t:ty) => {
-        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args)
-            .fetch_all($exec)
-            .await
-    };
-    (fetch_optional, $exec:expr, $q:expr, $t:ty) => {
-        bound!(sqlx::query_as::<_, $t>(&$q.sql), $q.args)
+    (fetch_all, $exec:expr, $sql:expr, $q:expr, $t:ty) => {{
+        let sql: String = $sql;
+        bound!(sqlx::query_as::<_, $t>(&sql), $q.args).fetch_all($exec).await
+    }};
+    (fetch_optional, $exec:expr, $sql:expr, $q:expr, $t:ty) => {{
+        let sql: String = $sql;
+        bound!(sqlx::query_as::<_, $t>(&sql), $q.args)
             .fetch_optional($exec)
             .await
-    };
-    (execute, $exec:expr, $q:expr) => {
-        bound!(sqlx::query(&$q.sql), $q.args)
+    }};
+    // sqlx leaves a SQLite statement that stopped at its first row un-reset, which keeps that
+    // connection's read snapshot open: later reads on it would not see newer commits. Reading to
+    // the end finishes the statement (the queries here return at most a row or a few).
+    (fetch_first, $exec:expr, $sql:expr, $q:expr, $t:ty) => {{
+        let sql: String = $sql;
+        bound!(sqlx::query_as::<_, $t>(&sql), $q.args)
+            .fetch_all($exec)
+            .await
+            .map(|rows| rows.into_iter().next())
+    }};
+    (execute, $exec:expr, $sql:expr, $q:expr) => {{
+        let sql: String = $sql;
+        bound!(sqlx::query(&sql), $q.args)
             .execute($exec)
             .await
             .map(|r| r.rows_affected())
-    };
+    }};
+}
+
+/// SQLite takes `$1` as a *named* parameter, and sqlx asks SQLite for every parameter's name,
+/// which SQLite finds by walking the list: statements with thousands of parameters (batched
+/// inserts) spent 90% of their time there. Anonymous `?` parameters have no name to look up, so
+/// placeholders that run `$1, $2, $3…` in order become `?`; any other order keeps its number (`?3`).
+/// The SQL text never holds a `$` of its own: values are always bound.
+fn sqlite_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut numbers = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut n = String::new();
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                n.push(d);
+            }
+            numbers.push(n.parse::<usize>().unwrap_or(0));
+            out.push('?');
+            out.push_str(&n);
+        } else {
+            out.push(c);
+        }
+    }
+    let in_order = numbers.iter().enumerate().all(|(i, n)| *n == i + 1);
+    if !in_order {
+        return out;
+    }
+    // Drop the numbers: `?12` → `?`.
+    let mut plain = String::with_capacity(out.len());
+    let mut chars = out.chars().peekable();
+    while let Some(c) = chars.next() {
+        plain.push(c);
+        if c == '?' {
+            while chars.next_if(char::is_ascii_digit).is_some() {}
+        }
+    }
+    plain
 }
 
 impl Db {
@@ -179,15 +238,15 @@ impl Db {
 
     pub async fn all<T: Row>(&self, q: Q) -> Result<Vec<T>, sqlx::Error> {
         match self {
-            Db::Sqlite { read, .. } => run!(fetch_all, read, q, T),
-            Db::Pg(p) => run!(fetch_all, p, q, T),
+            Db::Sqlite { read, .. } => run!(fetch_all, read, sqlite_sql(&q.sql), q, T),
+            Db::Pg(p) => run!(fetch_all, p, q.sql.clone(), q, T),
         }
     }
 
     pub async fn opt<T: Row>(&self, q: Q) -> Result<Option<T>, sqlx::Error> {
         match self {
-            Db::Sqlite { read, .. } => run!(fetch_optional, read, q, T),
-            Db::Pg(p) => run!(fetch_optional, p, q, T),
+            Db::Sqlite { read, .. } => run!(fetch_first, read, sqlite_sql(&q.sql), q, T),
+            Db::Pg(p) => run!(fetch_optional, p, q.sql.clone(), q, T),
         }
     }
 
@@ -198,8 +257,8 @@ impl Db {
     /// A single write outside an explicit transaction.
     pub async fn exec(&self, q: Q) -> Result<u64, sqlx::Error> {
         match self {
-            Db::Sqlite { write, .. } => run!(execute, write, q),
-            Db::Pg(p) => run!(execute, p, q),
+            Db::Sqlite { write, .. } => run!(execute, write, sqlite_sql(&q.sql), q),
+            Db::Pg(p) => run!(execute, p, q.sql.clone(), q),
         }
     }
 
@@ -209,6 +268,11 @@ impl Db {
             Db::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
             Db::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
         }
+    }
+
+    /// Refreshes the planner's statistics (after bulk loads).
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        self.script("ANALYZE").await
     }
 
     pub async fn close(&self) {
@@ -225,15 +289,15 @@ impl Db {
 impl Tx {
     pub async fn all<T: Row>(&mut self, q: Q) -> Result<Vec<T>, sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => run!(fetch_all, &mut **t, q, T),
-            Tx::Pg(t) => run!(fetch_all, &mut **t, q, T),
+            Tx::Sqlite(t) => run!(fetch_all, &mut **t, sqlite_sql(&q.sql), q, T),
+            Tx::Pg(t) => run!(fetch_all, &mut **t, q.sql.clone(), q, T),
         }
     }
 
     pub async fn opt<T: Row>(&mut self, q: Q) -> Result<Option<T>, sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => run!(fetch_optional, &mut **t, q, T),
-            Tx::Pg(t) => run!(fetch_optional, &mut **t, q, T),
+            Tx::Sqlite(t) => run!(fetch_first, &mut **t, sqlite_sql(&q.sql), q, T),
+            Tx::Pg(t) => run!(fetch_optional, &mut **t, q.sql.clone(), q, T),
         }
     }
 
@@ -243,8 +307,8 @@ impl Tx {
 
     pub async fn exec(&mut self, q: Q) -> Result<u64, sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => run!(execute, &mut **t, q),
-            Tx::Pg(t) => run!(execute, &mut **t, q),
+            Tx::Sqlite(t) => run!(execute, &mut **t, sqlite_sql(&q.sql), q),
+            Tx::Pg(t) => run!(execute, &mut **t, q.sql.clone(), q),
         }
     }
 
@@ -258,6 +322,25 @@ impl Tx {
 
 /// Instants are stored as fixed-width UTC text (`2026-11-24T01:02:03.123456Z`) on both backends:
 /// it sorts correctly, compares as text, and hashes identically when the audit chain is verified.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_placeholders_are_numbered() {
+        assert_eq!(
+            super::sqlite_sql("SELECT $1, $12 FROM t WHERE a = $2"),
+            "SELECT ?1, ?12 FROM t WHERE a = ?2"
+        );
+        assert_eq!(
+            super::sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            super::sqlite_sql("UPDATE t SET a = $1, b = $1"),
+            "UPDATE t SET a = ?1, b = ?1"
+        );
+    }
+}
+
 pub fn now_text() -> String {
     instant_text(Utc::now())
 }
@@ -267,9 +350,7 @@ pub fn instant_text(t: DateTime<Utc>) -> String {
 }
 
 pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// Random positive ids below 2^53, so they survive JavaScript numbers and reveal no row order.
@@ -278,17 +359,14 @@ pub fn new_id() -> i64 {
     rand::thread_rng().gen_range(1..(1i64 << 53))
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
 const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_core.sql"))];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.
 pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
     db.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
         .await?;
-    let done: Vec<(i64,)> = db
-        .all(Q::new("SELECT version FROM schema_migrations"))
-        .await?;
+    let done: Vec<(i64,)> = db.all(Q::new("SELECT version FROM schema_migrations")).await?;
     let list = if db.is_postgres() {
         PG_MIGRATIONS
     } else {

@@ -41,11 +41,7 @@ pub struct Plan {
 impl Plan {
     /// Lines with at least one problem.
     pub fn bad_lines(&self) -> usize {
-        self.problems
-            .iter()
-            .map(|p| p.line)
-            .collect::<HashSet<_>>()
-            .len()
+        self.problems.iter().map(|p| p.line).collect::<HashSet<_>>().len()
     }
 }
 
@@ -55,11 +51,7 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
     let branches: Vec<_> = orgs::list(db, caller, None)
         .await?
         .into_iter()
-        .filter(|o| {
-            o.kind().holds_members()
-                && o.dissolved_on.is_none()
-                && caller.can_at(Perm::WriteMembers, &o.path)
-        })
+        .filter(|o| o.kind().holds_members() && o.dissolved_on.is_none() && caller.can_at(Perm::WriteMembers, &o.path))
         .collect();
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, b) in branches.iter().enumerate() {

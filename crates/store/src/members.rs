@@ -26,6 +26,7 @@ pub struct Member {
     #[serde(skip)]
     pub org_path: String,
     pub group_id: Option<i64>,
+    pub group_name: Option<String>,
     pub name: String,
     pub gender: String,
     pub ethnicity: String,
@@ -45,9 +46,13 @@ pub struct Member {
     pub updated_at: String,
 }
 
-const MEMBER_COLUMNS: &str = "m.id, m.org_id, o.name AS org_name, m.org_path, m.group_id, m.name, m.gender, m.ethnicity,
+const MEMBER_COLUMNS: &str =
+    "m.id, m.org_id, o.name AS org_name, m.org_path, m.group_id, g.name AS group_name, m.name, m.gender, m.ethnicity,
     m.birth_date, m.education, m.id_number_masked, m.phone_masked, m.address_enc IS NOT NULL AS has_address,
     m.work_unit, m.post, m.joined_on, m.full_member_on, m.category, m.status, m.offline, m.created_at, m.updated_at";
+
+/// The tables behind `MEMBER_COLUMNS`: the member, their branch and their party group.
+const MEMBER_FROM: &str = "members m JOIN orgs o ON o.id = m.org_id LEFT JOIN orgs g ON g.id = m.group_id";
 
 /// The full values behind the masks.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -118,12 +123,7 @@ fn contribution(status: &str, category: &str) -> (i64, i64) {
 }
 
 /// Checks that the caller may record members in `placement` and that it can hold them.
-async fn check_placement(
-    db: &Db,
-    caller: &Caller,
-    placement: Placement,
-    action: &'static str,
-) -> Result<Org> {
+async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action: &'static str) -> Result<Org> {
     let org = orgs::get(db, caller, placement.org_id)
         .await
         .map_err(|_| Invalid::one("org_id", "not_found"))?;
@@ -139,10 +139,7 @@ async fn check_placement(
     }
     if let Some(g) = placement.group_id {
         let group: Option<(Option<i64>, String)> = db
-            .opt(
-                Q::new("SELECT parent_id, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL")
-                    .bind(g),
-            )
+            .opt(Q::new("SELECT parent_id, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL").bind(g))
             .await?;
         if group != Some((Some(org.id), "party_group".to_string())) {
             return Err(Invalid::one("group_id", "not_in_branch").into());
@@ -186,28 +183,15 @@ pub async fn create(
         .map_err(duplicate_as_invalid)?;
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
     adjust_counts(&mut tx, org.id, &org.path, d, f).await?;
-    record_history(
-        &mut tx,
-        caller,
-        row.id,
-        &serde_json::json!({"created": true}),
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        caller,
-        Event::ok("member.create", "member", row.id),
-    )
-    .await?;
+    record_history(&mut tx, caller, row.id, &serde_json::json!({"created": true})).await?;
+    audit::append(&mut tx, caller, Event::ok("member.create", "member", row.id)).await?;
     tx.commit().await?;
     get(db, caller, row.id).await
 }
 
 fn duplicate_as_invalid(e: Error) -> Error {
     match &e {
-        Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-            Invalid::one("id_number", "duplicate").into()
-        }
+        Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => Invalid::one("id_number", "duplicate").into(),
         _ => e,
     }
 }
@@ -235,7 +219,6 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
         let mut history = Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ");
         for (i, r) in chunk.iter().enumerate() {
             let m = &r.member;
-            q.push(if i == 0 { "(" } else { ", (" });
             let args: Vec<crate::db::Arg> = vec![
                 r.id.into(),
                 r.org_id.into(),
@@ -246,18 +229,14 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
                 m.ethnicity.clone().into(),
                 m.birth_date.into(),
                 m.education.map(|e| e.as_str()).into(),
-                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str())
-                    .into(),
+                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str()).into(),
                 keys.blind_index("id_number", m.id_number.as_str()).into(),
                 m.id_number.masked().into(),
                 m.phone
                     .as_ref()
                     .map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str()))
                     .into(),
-                m.phone
-                    .as_ref()
-                    .map(|p| keys.blind_index("phone", p.as_str()))
-                    .into(),
+                m.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())).into(),
                 m.phone.as_ref().map(Phone::masked).into(),
                 m.address
                     .as_ref()
@@ -273,21 +252,8 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
                 now.clone().into(),
                 now.clone().into(),
             ];
-            for (j, a) in args.into_iter().enumerate() {
-                if j > 0 {
-                    q.push(", ");
-                }
-                q.push_bind(a);
-            }
-            q.push(")");
-            history.push(if i == 0 { "(" } else { ", (" });
-            history
-                .push_bind(r.id)
-                .push(", ")
-                .push_bind(r.org_id)
-                .push(", ")
-                .push_bind(today)
-                .push(")");
+            q.push_row(i == 0, args);
+            history.push_row(i == 0, [r.id.into(), r.org_id.into(), today.into()]);
         }
         tx.exec(q).await?;
         tx.exec(history).await?;
@@ -295,20 +261,13 @@ pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()
     Ok(())
 }
 
-async fn record_history(
-    tx: &mut Tx,
-    caller: &Caller,
-    member_id: i64,
-    changes: &serde_json::Value,
-) -> Result<()> {
+async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &serde_json::Value) -> Result<()> {
     tx.exec(
-        Q::new(
-            "INSERT INTO member_history (member_id, at, actor, changes) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(member_id)
-        .bind(now_text())
-        .bind(caller.username.clone())
-        .bind(changes.to_string()),
+        Q::new("INSERT INTO member_history (member_id, at, actor, changes) VALUES ($1, $2, $3, $4)")
+            .bind(member_id)
+            .bind(now_text())
+            .bind(caller.username.clone())
+            .bind(changes.to_string()),
     )
     .await?;
     Ok(())
@@ -316,14 +275,11 @@ async fn record_history(
 
 /// One member, if the caller may read it (their own record always).
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
-    let mut q = Q::new(&format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id = $1 AND "))
-        .bind(id);
-    caller.filter(
-        &mut q,
-        Perm::ReadMembers,
-        "m.org_path",
-        Own::MemberRow("m.id"),
-    );
+    let mut q = Q::new(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.id = $1 AND "
+    ))
+    .bind(id);
+    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
     db.opt(q).await?.ok_or(Error::NotFound)
 }
 
@@ -335,10 +291,7 @@ pub async fn reveal(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<Re
         return Err(Error::Forbidden);
     }
     let secrets: Secrets = db
-        .one(
-            Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1")
-                .bind(id),
-        )
+        .one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id))
         .await?;
     let revealed = secrets.open(keys, id)?;
     audit::append_alone(db, caller, Event::ok("member.reveal", "member", id)).await?;
@@ -357,23 +310,14 @@ pub struct MemberPatch {
     pub group_id: Option<i64>,
 }
 
-pub async fn update(
-    db: &Db,
-    keys: &Keys,
-    caller: &Caller,
-    id: i64,
-    patch: &MemberPatch,
-) -> Result<Member> {
+pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &MemberPatch) -> Result<Member> {
     let current = get(db, caller, id).await?;
     if !caller.can_at(Perm::WriteMembers, &current.org_path) {
         audit::append_alone(db, caller, Event::denied("member.update", "member", id)).await?;
         return Err(Error::Forbidden);
     }
     let secrets: Secrets = db
-        .one(
-            Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1")
-                .bind(id),
-        )
+        .one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id))
         .await?;
     let old = secrets.open(keys, id)?;
     let p = &patch.fields;
@@ -381,10 +325,7 @@ pub async fn update(
         name: p.name.clone().or(Some(current.name.clone())),
         gender: p.gender.clone().or(Some(current.gender.clone())),
         ethnicity: p.ethnicity.clone().or(Some(current.ethnicity.clone())),
-        birth_date: p
-            .birth_date
-            .clone()
-            .or(Some(current.birth_date.to_string())),
+        birth_date: p.birth_date.clone().or(Some(current.birth_date.to_string())),
         id_number: p.id_number.clone().or(Some(old.id_number.clone())),
         phone: p.phone.clone().or(old.phone.clone()),
         address: p.address.clone().or(old.address.clone()),
@@ -430,9 +371,7 @@ pub async fn update(
             None
         }
     };
-    if v.id_number.as_str() != old.id_number
-        && is_recorded(db, keys, &v.id_number, Some(id)).await?
-    {
+    if v.id_number.as_str() != old.id_number && is_recorded(db, keys, &v.id_number, Some(id)).await? {
         return Err(Invalid::one("id_number", "duplicate").into());
     }
 
@@ -449,18 +388,8 @@ pub async fn update(
     };
     let opt = |o: Option<String>| o.unwrap_or_default();
     note("name", current.name.clone(), v.name.clone(), false);
-    note(
-        "gender",
-        current.gender.clone(),
-        v.gender.as_str().into(),
-        false,
-    );
-    note(
-        "ethnicity",
-        current.ethnicity.clone(),
-        v.ethnicity.clone(),
-        false,
-    );
+    note("gender", current.gender.clone(), v.gender.as_str().into(), false);
+    note("ethnicity", current.ethnicity.clone(), v.ethnicity.clone(), false);
     note(
         "birth_date",
         current.birth_date.to_string(),
@@ -479,12 +408,7 @@ pub async fn update(
         opt(v.work_unit.clone()),
         false,
     );
-    note(
-        "post",
-        opt(current.post.clone()),
-        opt(v.post.clone()),
-        false,
-    );
+    note("post", opt(current.post.clone()), opt(v.post.clone()), false);
     note(
         "joined_on",
         current.joined_on.to_string(),
@@ -497,42 +421,17 @@ pub async fn update(
         opt(v.full_member_on.map(|d| d.to_string())),
         false,
     );
-    note(
-        "category",
-        current.category.clone(),
-        v.category.as_str().into(),
-        false,
-    );
-    note(
-        "status",
-        current.status.clone(),
-        v.status.as_str().into(),
-        false,
-    );
-    note(
-        "offline",
-        current.offline.to_string(),
-        v.offline.to_string(),
-        false,
-    );
-    note(
-        "id_number",
-        old.id_number.clone(),
-        v.id_number.as_str().into(),
-        true,
-    );
+    note("category", current.category.clone(), v.category.as_str().into(), false);
+    note("status", current.status.clone(), v.status.as_str().into(), false);
+    note("offline", current.offline.to_string(), v.offline.to_string(), false);
+    note("id_number", old.id_number.clone(), v.id_number.as_str().into(), true);
     note(
         "phone",
         opt(old.phone.clone()),
         opt(v.phone.as_ref().map(|p| p.as_str().to_string())),
         true,
     );
-    note(
-        "address",
-        opt(old.address.clone()),
-        opt(v.address.clone()),
-        true,
-    );
+    note("address", opt(old.address.clone()), opt(v.address.clone()), true);
     let (org_id, org_path) = match &new_org {
         Some(o) => {
             changes.insert("org_id".into(), serde_json::json!([current.org_id, o.id]));
@@ -546,10 +445,7 @@ pub async fn update(
         patch.group_id.or(current.group_id)
     };
     if group_id != current.group_id {
-        changes.insert(
-            "group_id".into(),
-            serde_json::json!([current.group_id, group_id]),
-        );
+        changes.insert("group_id".into(), serde_json::json!([current.group_id, group_id]));
     }
     if changes.is_empty() {
         return Ok(current);
@@ -663,28 +559,30 @@ pub struct MemberPage {
     pub total: i64,
 }
 
-/// The WHERE clause shared by the list, its count and exports.
-async fn filtered(
+/// The WHERE clause shared by the list, its count and exports. With `walk_names`, the organization
+/// path is kept out of SQLite's index choice (`+col`), so that a page of a large subtree sorted by
+/// name walks the name index instead of sorting the whole subtree (PostgreSQL's statistics choose
+/// this by themselves).
+fn filtered(
     db: &Db,
     keys: &Keys,
     caller: &Caller,
     f: &MemberFilter,
+    org: Option<&Org>,
     select: &str,
-) -> Result<Q> {
+    walk_names: bool,
+) -> Q {
+    let path_col = if walk_names && !db.is_postgres() {
+        "+m.org_path"
+    } else {
+        "m.org_path"
+    };
     let mut q = Q::new(select);
     q.push(" WHERE ");
-    caller.filter(
-        &mut q,
-        Perm::ReadMembers,
-        "m.org_path",
-        Own::MemberRow("m.id"),
-    );
-    if let Some(org_id) = f.org_id {
-        let org = orgs::get(db, caller, org_id).await?;
-        q.push(" AND m.org_path >= ")
-            .push_bind(org.path.clone())
-            .push(" AND m.org_path < ")
-            .push_bind(subtree_end(&org.path));
+    caller.filter(&mut q, Perm::ReadMembers, path_col, Own::MemberRow("m.id"));
+    if let Some(org) = org {
+        q.push(&format!(" AND {path_col} >= ")).push_bind(org.path.clone());
+        q.push(&format!(" AND {path_col} < ")).push_bind(subtree_end(&org.path));
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if let Ok(id) = IdNumber::parse(text) {
@@ -713,7 +611,41 @@ async fn filtered(
     if let Some(o) = f.offline {
         q.push(" AND m.offline = ").push_bind(o);
     }
-    Ok(q)
+    q
+}
+
+/// The organization a list is filtered by, if the caller may see it.
+async fn filter_org(db: &Db, caller: &Caller, f: &MemberFilter) -> Result<Option<Org>> {
+    match f.org_id {
+        Some(id) => Ok(Some(orgs::get(db, caller, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Above this many members, a page sorted by name is cheaper by walking the name index.
+const WALK_NAMES_ABOVE: i64 = 5_000;
+
+/// Roughly how many members a list may hold, from the maintained counts.
+async fn list_size(db: &Db, caller: &Caller, org: Option<&Org>) -> Result<i64> {
+    if let Some(org) = org {
+        return Ok(org.subtree_members);
+    }
+    let roots = caller.roots(Perm::ReadMembers);
+    if roots.is_empty() {
+        return Ok(1);
+    }
+    let mut q = Q::new("SELECT subtree_members FROM orgs WHERE path IN (");
+    for (i, r) in roots.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(*r);
+    }
+    q.push(")");
+    let sizes: Vec<(i64,)> = db.all(q).await?;
+    // The whole-system root "/" is no organization's path: everything.
+    Ok(if roots.contains(&"/") {
+        i64::MAX
+    } else {
+        sizes.iter().map(|(n,)| n).sum()
+    })
 }
 
 fn order_by(sort: Option<&str>) -> &'static str {
@@ -733,14 +665,26 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
     if !caller.can(Perm::ReadMembers) && caller.member_id.is_none() {
         return Err(Error::Forbidden);
     }
-    let select = format!("SELECT {MEMBER_COLUMNS} FROM members m JOIN orgs o ON o.id = m.org_id");
-    let mut q = filtered(db, keys, caller, f, &select).await?;
+    let by_name = matches!(f.sort.as_deref(), None | Some("" | "name" | "-name"));
+    let no_prefix = f.q.as_deref().is_none_or(|q| q.trim().is_empty());
+    let org = filter_org(db, caller, f).await?;
+    let walk_names = by_name && no_prefix && list_size(db, caller, org.as_ref()).await? > WALK_NAMES_ABOVE;
+    let select = format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM}");
+    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, walk_names);
     q.push(order_by(f.sort.as_deref()));
     q.push(" LIMIT ")
         .push_bind(f.per_page())
         .push(" OFFSET ")
         .push_bind((f.page() - 1) * f.per_page());
-    let count = filtered(db, keys, caller, f, "SELECT COUNT(*) FROM members m").await?;
+    let count = filtered(
+        db,
+        keys,
+        caller,
+        f,
+        org.as_ref(),
+        "SELECT COUNT(*) FROM members m",
+        false,
+    );
     let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(count))?;
     Ok(MemberPage { items, total })
 }
@@ -754,16 +698,12 @@ pub async fn export(
     format: &str,
 ) -> Result<Vec<(Member, Revealed)>> {
     if !caller.can(Perm::ReadMembers) {
-        audit::append_alone(
-            db,
-            caller,
-            Event::denied("member.export", "org", f.org_id.unwrap_or(0)),
-        )
-        .await?;
+        audit::append_alone(db, caller, Event::denied("member.export", "org", f.org_id.unwrap_or(0))).await?;
         return Err(Error::Forbidden);
     }
-    let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM members m JOIN orgs o ON o.id = m.org_id");
-    let mut q = filtered(db, keys, caller, f, &select).await?;
+    let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}");
+    let org = filter_org(db, caller, f).await?;
+    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, false);
     q.push(" ORDER BY m.org_path, m.name, m.id");
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -821,11 +761,7 @@ pub struct Membership {
 }
 
 /// Every recorded change and every organization the member belonged to, newest first.
-pub async fn history(
-    db: &Db,
-    caller: &Caller,
-    id: i64,
-) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
+pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
     get(db, caller, id).await?;
     let changes = db
         .all(Q::new("SELECT at, actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC").bind(id))

@@ -4,8 +4,7 @@
 
 use chrono::NaiveDate;
 use domain::org::{
-    child_path, path_ids, structure_warnings, subtree_end, term_years, BranchType, OrgKind,
-    OrgSize, Sector,
+    child_path, path_ids, structure_warnings, subtree_end, term_years, BranchType, OrgKind, OrgSize, Sector,
 };
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
@@ -38,7 +37,8 @@ pub struct Org {
     pub has_child_committee: bool,
 }
 
-const ORG_COLUMNS: &str = "o.id, o.parent_id, o.path, o.depth, o.name, o.kind, o.branch_type, o.sector, o.established_on,
+const ORG_COLUMNS: &str =
+    "o.id, o.parent_id, o.path, o.depth, o.name, o.kind, o.branch_type, o.sector, o.established_on,
     o.dissolved_on, o.term_start, o.term_end, o.direct_members, o.direct_full, o.subtree_members,
     (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id) AS committee_size,
     EXISTS (SELECT 1 FROM orgs c WHERE c.parent_id = o.id AND c.kind = 'committee') AS has_child_committee";
@@ -203,12 +203,7 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     }
     let mut out = Vec::with_capacity(present.len());
-    let mut stack: Vec<Org> = children
-        .remove(&None)
-        .unwrap_or_default()
-        .into_iter()
-        .rev()
-        .collect();
+    let mut stack: Vec<Org> = children.remove(&None).unwrap_or_default().into_iter().rev().collect();
     while let Some(o) = stack.pop() {
         if let Some(kids) = children.remove(&Some(o.id)) {
             stack.extend(kids.into_iter().rev());
@@ -220,10 +215,7 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
 
 /// One organization, if the caller may see it.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
-    let mut q = Q::new(&format!(
-        "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND "
-    ))
-    .bind(id);
+    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
     db.opt(q).await?.ok_or(Error::NotFound)
 }
@@ -313,14 +305,12 @@ async fn record_event(
     detail: &serde_json::Value,
 ) -> Result<()> {
     tx.exec(
-        Q::new(
-            "INSERT INTO org_events (org_id, at, actor, event, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org_id)
-        .bind(now_text())
-        .bind(caller.username.clone())
-        .bind(event)
-        .bind(detail.to_string()),
+        Q::new("INSERT INTO org_events (org_id, at, actor, event, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(org_id)
+            .bind(now_text())
+            .bind(caller.username.clone())
+            .bind(event)
+            .bind(detail.to_string()),
     )
     .await?;
     Ok(())
@@ -348,14 +338,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         kind: patch.kind.clone().or(Some(org.kind.clone())),
         branch_type: patch.branch_type.clone().or(Some(org.branch_type.clone())),
         sector: patch.sector.clone().or(Some(org.sector.clone())),
-        established_on: patch
-            .established_on
-            .clone()
-            .or(Some(org.established_on.to_string())),
-        term_start: patch
-            .term_start
-            .clone()
-            .or(org.term_start.map(|d| d.to_string())),
+        established_on: patch.established_on.clone().or(Some(org.established_on.to_string())),
+        term_start: patch.term_start.clone().or(org.term_start.map(|d| d.to_string())),
         term_end: match (&patch.term_end, &patch.term_start) {
             (Some(e), _) => Some(e.clone()),
             // A new term start recomputes the end unless one is given.
@@ -376,11 +360,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         changes.insert("name".into(), serde_json::json!([org.name, v.name]));
     }
     for (field, old, new) in [
-        (
-            "branch_type",
-            org.branch_type.as_str(),
-            v.branch_type.as_str(),
-        ),
+        ("branch_type", org.branch_type.as_str(), v.branch_type.as_str()),
         ("sector", org.sector.as_str(), v.sector.as_str()),
     ] {
         if old != new {
@@ -388,11 +368,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         }
     }
     for (field, old, new) in [
-        (
-            "established_on",
-            Some(org.established_on),
-            Some(v.established_on),
-        ),
+        ("established_on", Some(org.established_on), Some(v.established_on)),
         ("term_start", org.term_start, v.term_start),
         ("term_end", org.term_end, v.term_end),
     ] {
@@ -420,14 +396,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         } else {
             "updated"
         };
-        record_event(
-            &mut tx,
-            caller,
-            id,
-            event,
-            &serde_json::Value::Object(changes.clone()),
-        )
-        .await?;
+        record_event(&mut tx, caller, id, event, &serde_json::Value::Object(changes.clone())).await?;
         let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
         audit::append(
             &mut tx,
@@ -522,18 +491,17 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
     }
     let mut tx = db.begin().await?;
     let (members,): (i64,) = tx
-        .one(Q::new("SELECT COUNT(*) FROM members WHERE org_path >= $1 AND org_path < $2 AND status = 'active'")
-            .bind(org.path.clone())
-            .bind(subtree_end(&org.path)))
+        .one(
+            Q::new("SELECT COUNT(*) FROM members WHERE org_path >= $1 AND org_path < $2 AND status = 'active'")
+                .bind(org.path.clone())
+                .bind(subtree_end(&org.path)),
+        )
         .await?;
     if members > 0 {
         return Err(Error::Refused("org.dissolve.has_members"));
     }
     let (children,): (i64,) = tx
-        .one(
-            Q::new("SELECT COUNT(*) FROM orgs WHERE parent_id = $1 AND dissolved_on IS NULL")
-                .bind(id),
-        )
+        .one(Q::new("SELECT COUNT(*) FROM orgs WHERE parent_id = $1 AND dissolved_on IS NULL").bind(id))
         .await?;
     if children > 0 {
         return Err(Error::Refused("org.dissolve.has_children"));
@@ -545,14 +513,7 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
             .bind(id),
     )
     .await?;
-    record_event(
-        &mut tx,
-        caller,
-        id,
-        "dissolved",
-        &serde_json::json!({"on": on}),
-    )
-    .await?;
+    record_event(&mut tx, caller, id, "dissolved", &serde_json::json!({"on": on})).await?;
     audit::append(&mut tx, caller, Event::ok("org.dissolve", "org", id)).await?;
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
@@ -578,13 +539,7 @@ pub(crate) async fn adjust_ancestors(tx: &mut Tx, path: &str, delta: i64) -> Res
 }
 
 /// Changes the maintained counts for members joining (`delta` > 0) or leaving an organization.
-pub(crate) async fn adjust_counts(
-    tx: &mut Tx,
-    org_id: i64,
-    path: &str,
-    delta: i64,
-    full_delta: i64,
-) -> Result<()> {
+pub(crate) async fn adjust_counts(tx: &mut Tx, org_id: i64, path: &str, delta: i64, full_delta: i64) -> Result<()> {
     if delta == 0 && full_delta == 0 {
         return Ok(());
     }
@@ -598,17 +553,42 @@ pub(crate) async fn adjust_counts(
     adjust_ancestors(tx, path, delta).await
 }
 
-/// Recomputes every maintained count from the members table (after bulk loads).
+/// Recomputes every maintained count from the members table (after bulk loads): one grouped pass
+/// over the members, the roll-up along the paths in memory, and batched updates.
 pub async fn recount_all(db: &Db) -> Result<()> {
+    use std::collections::HashMap;
+    let direct: Vec<(String, i64, i64)> = db
+        .all(Q::new(
+            "SELECT org_path, COUNT(*), SUM(CASE WHEN category = 'full' THEN 1 ELSE 0 END) FROM members
+             WHERE status = 'active' GROUP BY org_path",
+        ))
+        .await?;
+    let mut counts: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+    for (path, members, full) in direct {
+        let ids = path_ids(&path);
+        if let Some(own) = ids.last() {
+            let c = counts.entry(*own).or_default();
+            c.0 += members;
+            c.1 += full;
+        }
+        for id in ids {
+            counts.entry(id).or_default().2 += members;
+        }
+    }
     let mut tx = db.begin().await?;
     tx.exec(Q::new(
-        "UPDATE orgs SET
-           direct_members = (SELECT COUNT(*) FROM members m WHERE m.org_id = orgs.id AND m.status = 'active'),
-           direct_full = (SELECT COUNT(*) FROM members m WHERE m.org_id = orgs.id AND m.status = 'active' AND m.category = 'full'),
-           subtree_members = (SELECT COUNT(*) FROM members m WHERE m.status = 'active'
-               AND m.org_path >= orgs.path AND m.org_path < substr(orgs.path, 1, length(orgs.path) - 1) || '0')",
+        "UPDATE orgs SET direct_members = 0, direct_full = 0, subtree_members = 0",
     ))
     .await?;
+    let rows: Vec<(i64, (i64, i64, i64))> = counts.into_iter().collect();
+    for chunk in rows.chunks(500) {
+        let mut q = Q::new("UPDATE orgs SET direct_members = v.column2, direct_full = v.column3, subtree_members = v.column4 FROM (VALUES ");
+        for (i, (id, (d, f, s))) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [(*id).into(), (*d).into(), (*f).into(), (*s).into()]);
+        }
+        q.push(") AS v WHERE orgs.id = v.column1");
+        tx.exec(q).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -646,13 +626,7 @@ pub async fn officers(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Offic
 
 /// Appoints a member to a post on the organization's committee (replacing their previous post
 /// there), or with `post` = None removes them. Only full members may serve (选举工作条例 Art. 7).
-pub async fn set_officer(
-    db: &Db,
-    caller: &Caller,
-    org_id: i64,
-    member_id: i64,
-    post: Option<&str>,
-) -> Result<()> {
+pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, post: Option<&str>) -> Result<()> {
     let org = managed(db, caller, org_id, "org.officer").await?;
     let mut tx = db.begin().await?;
     tx.exec(
@@ -666,10 +640,7 @@ pub async fn set_officer(
             return Err(Invalid::one("post", "invalid").into());
         }
         let member: Option<(String, String, String)> = tx
-            .opt(
-                Q::new("SELECT org_path, category, status FROM members WHERE id = $1")
-                    .bind(member_id),
-            )
+            .opt(Q::new("SELECT org_path, category, status FROM members WHERE id = $1").bind(member_id))
             .await?;
         match member {
             Some((path, category, status)) if path.starts_with(&org.path) => {
@@ -680,20 +651,15 @@ pub async fn set_officer(
             _ => return Err(Invalid::one("member_id", "not_found").into()),
         }
         if post == "secretary" {
-            tx.exec(
-                Q::new("DELETE FROM org_officers WHERE org_id = $1 AND post = 'secretary'")
-                    .bind(org_id),
-            )
-            .await?;
+            tx.exec(Q::new("DELETE FROM org_officers WHERE org_id = $1 AND post = 'secretary'").bind(org_id))
+                .await?;
         }
         tx.exec(
-            Q::new(
-                "INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(org_id)
-            .bind(member_id)
-            .bind(post)
-            .bind(today()),
+            Q::new("INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)")
+                .bind(org_id)
+                .bind(member_id)
+                .bind(post)
+                .bind(today()),
         )
         .await?;
     }
@@ -708,8 +674,7 @@ pub async fn set_officer(
     audit::append(
         &mut tx,
         caller,
-        Event::ok("org.officer", "org", org_id)
-            .with_detail(format!("member={member_id} post={}", post.unwrap_or("-"))),
+        Event::ok("org.officer", "org", org_id).with_detail(format!("member={member_id} post={}", post.unwrap_or("-"))),
     )
     .await?;
     tx.commit().await?;
@@ -727,7 +692,10 @@ pub struct OrgEvent {
 pub async fn history(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<OrgEvent>> {
     get(db, caller, org_id).await?;
     Ok(db
-        .all(Q::new("SELECT at, actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200").bind(org_id))
+        .all(
+            Q::new("SELECT at, actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200")
+                .bind(org_id),
+        )
         .await?)
 }
 
@@ -746,12 +714,7 @@ pub struct NewOrg {
 }
 
 impl NewOrg {
-    pub fn under(
-        parent: Option<&NewOrg>,
-        name: String,
-        kind: OrgKind,
-        established_on: NaiveDate,
-    ) -> NewOrg {
+    pub fn under(parent: Option<&NewOrg>, name: String, kind: OrgKind, established_on: NaiveDate) -> NewOrg {
         let id = new_id();
         NewOrg {
             id,
@@ -777,7 +740,6 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
             "INSERT INTO orgs (id, parent_id, path, depth, name, kind, branch_type, sector, established_on, term_start, term_end, created_at, updated_at) VALUES ",
         );
         for (i, o) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" });
             let term_end = o
                 .term_start
                 .zip(term_years(o.kind, o.sector))
@@ -797,15 +759,22 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
                 now.clone().into(),
                 now.clone().into(),
             ];
-            for (j, a) in args.into_iter().enumerate() {
-                if j > 0 {
-                    q.push(", ");
-                }
-                q.push_bind(a);
-            }
-            q.push(")");
+            q.push_row(i == 0, args);
         }
         tx.exec(q).await?;
+        let mut events = Q::new("INSERT INTO org_events (org_id, at, actor, event, detail) VALUES ");
+        for (i, o) in chunk.iter().enumerate() {
+            let detail = serde_json::json!({"name": o.name, "kind": o.kind.as_str()}).to_string();
+            let values = [
+                o.id.into(),
+                now.clone().into(),
+                caller.username.clone().into(),
+                "created".into(),
+                detail.into(),
+            ];
+            events.push_row(i == 0, values);
+        }
+        tx.exec(events).await?;
     }
     audit::append(
         &mut tx,
@@ -822,13 +791,11 @@ pub async fn insert_officers(db: &Db, rows: &[(i64, i64, &str, NaiveDate)]) -> R
     let mut tx = db.begin().await?;
     for (org_id, member_id, post, since) in rows {
         tx.exec(
-            Q::new(
-                "INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(*org_id)
-            .bind(*member_id)
-            .bind(*post)
-            .bind(*since),
+            Q::new("INSERT INTO org_officers (org_id, member_id, post, since) VALUES ($1, $2, $3, $4)")
+                .bind(*org_id)
+                .bind(*member_id)
+                .bind(*post)
+                .bind(*since),
         )
         .await?;
     }

@@ -48,10 +48,7 @@ impl Role {
 
     /// The three administrators (三员) hold the whole system, not a subtree.
     pub fn is_administrator(self) -> bool {
-        matches!(
-            self,
-            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-        )
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 
     fn allows(self, perm: Perm) -> bool {
@@ -60,10 +57,7 @@ impl Role {
             Role::SystemAdmin => matches!(perm, ReadOrgs | ManageOrgs),
             Role::SecurityAdmin => matches!(perm, ReadOrgs | ManageAccounts),
             Role::AuditAdmin => matches!(perm, ReadAudit),
-            Role::OrgAdmin => matches!(
-                perm,
-                ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers
-            ),
+            Role::OrgAdmin => matches!(perm, ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers),
             Role::Secretary => {
                 matches!(perm, ReadOrgs | ReadMembers | WriteMembers | RevealMembers)
             }
@@ -127,6 +121,20 @@ impl Caller {
             ip: "local".into(),
             must_change_password: false,
         }
+    }
+
+    /// The command line acting in one whole-system role, e.g. the security administrator's to
+    /// grant the first roles of a deployment.
+    pub fn system_as(what: &str, role: Role) -> Caller {
+        let mut c = Caller::system(what);
+        c.grants = vec![Grant {
+            id: 0,
+            role,
+            org_id: None,
+            path: "/".into(),
+            org_name: None,
+        }];
+        c
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -242,11 +250,7 @@ mod tests {
         ]);
         assert!(!c.can(Perm::ReadMembers));
         let auditor = caller(&[(Role::AuditAdmin, "/")]);
-        assert!(
-            auditor.can(Perm::ReadAudit)
-                && !auditor.can(Perm::ManageAccounts)
-                && !auditor.can(Perm::ManageOrgs)
-        );
+        assert!(auditor.can(Perm::ReadAudit) && !auditor.can(Perm::ManageAccounts) && !auditor.can(Perm::ManageOrgs));
     }
 
     #[test]

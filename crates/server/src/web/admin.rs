@@ -42,12 +42,7 @@ struct AccountsPage {
     notice: Option<String>,
 }
 
-async fn accounts_view(
-    s: &AppState,
-    w: &WebCaller,
-    errors: Vec<(String, String)>,
-    notice: Option<String>,
-) -> Response {
+async fn accounts_view(s: &AppState, w: &WebCaller, errors: Vec<(String, String)>, notice: Option<String>) -> Response {
     let c = Chrome::for_caller(w, "/accounts", "accounts.title");
     let users = match accounts::list_users(&s.store.db, &w.caller).await {
         Ok(u) => u,
@@ -101,18 +96,11 @@ struct GrantForm {
     org_id: Option<String>,
 }
 
-async fn add_grant(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(f): Form<GrantForm>,
-) -> Response {
+async fn add_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<GrantForm>) -> Response {
     let r = match Role::parse(&f.role) {
         Some(role) => {
             let org = f.org_id.and_then(|o| o.parse().ok());
-            accounts::grant(&s.store.db, &w.caller, id, role, org)
-                .await
-                .map(|_| ())
+            accounts::grant(&s.store.db, &w.caller, id, role, org).await.map(|_| ())
         }
         None => Err(domain::Invalid::one("role", "invalid").into()),
     };
@@ -129,12 +117,7 @@ struct StateForm {
     action: String,
 }
 
-async fn set_state(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(f): Form<StateForm>,
-) -> Response {
+async fn set_state(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<StateForm>) -> Response {
     let r = accounts::set_account_state(&s.store.db, &w.caller, id, &f.action).await;
     after(&s, &w, r).await
 }
@@ -144,12 +127,7 @@ struct ResetForm {
     password: String,
 }
 
-async fn reset(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(f): Form<ResetForm>,
-) -> Response {
+async fn reset(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Response {
     let r = accounts::reset_password(&s.store.db, &w.caller, id, &f.password).await;
     after(&s, &w, r).await
 }
@@ -163,11 +141,7 @@ struct AuditPage {
     older: Option<i64>,
 }
 
-async fn audit_page(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Query(f): Query<AuditFilter>,
-) -> Response {
+async fn audit_page(State(s): State<AppState>, w: WebCaller, Query(f): Query<AuditFilter>) -> Response {
     let c = Chrome::for_caller(&w, "/audit", "audit.title");
     match audit::list(&s.store.db, &w.caller, &f).await {
         Ok(entries) => {
@@ -177,12 +151,7 @@ async fn audit_page(
             } else {
                 None
             };
-            render(&AuditPage {
-                c,
-                f,
-                entries,
-                older,
-            })
+            render(&AuditPage { c, f, entries, older })
         }
         Err(e) => error_page(c, e.into()),
     }
@@ -208,9 +177,7 @@ async fn own_view(
     notice: Option<String>,
 ) -> Response {
     let c = Chrome::for_caller(w, "/account", "account.title");
-    let tokens = accounts::list_tokens(&s.store.db, &w.caller)
-        .await
-        .unwrap_or_default();
+    let tokens = accounts::list_tokens(&s.store.db, &w.caller).await.unwrap_or_default();
     render(&OwnPage {
         c,
         username: w.caller.username.clone(),
@@ -233,17 +200,10 @@ struct PasswordForm {
     confirm_password: String,
 }
 
-async fn change_password(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Form(f): Form<PasswordForm>,
-) -> Response {
+async fn change_password(State(s): State<AppState>, w: WebCaller, Form(f): Form<PasswordForm>) -> Response {
     let c = Chrome::for_caller(&w, "/account", "account.title");
     if f.new_password != f.confirm_password {
-        let errors = vec![(
-            "confirm_password".into(),
-            c.field_error("confirm_password", "mismatch"),
-        )];
+        let errors = vec![("confirm_password".into(), c.field_error("confirm_password", "mismatch"))];
         return own_view(&s, &w, None, errors, None).await;
     }
     match accounts::change_password(
@@ -258,14 +218,7 @@ async fn change_password(
         Ok(()) => {
             let mut w = w;
             w.caller.must_change_password = false;
-            own_view(
-                &s,
-                &w,
-                None,
-                Vec::new(),
-                Some(c.t("account.password_changed")),
-            )
-            .await
+            own_view(&s, &w, None, Vec::new(), Some(c.t("account.password_changed"))).await
         }
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => own_view(&s, &w, None, errors, None).await,
@@ -279,11 +232,7 @@ struct TokenForm {
     name: String,
 }
 
-async fn create_token(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Form(f): Form<TokenForm>,
-) -> Response {
+async fn create_token(State(s): State<AppState>, w: WebCaller, Form(f): Form<TokenForm>) -> Response {
     match accounts::create_token(&s.store.db, &w.caller, &f.name).await {
         Ok((_, secret)) => own_view(&s, &w, Some(secret), Vec::new(), None).await,
         Err(e) => {
@@ -299,9 +248,6 @@ async fn create_token(
 async fn revoke_token(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match accounts::revoke_token(&s.store.db, &w.caller, id).await {
         Ok(()) => see_other("/account"),
-        Err(e) => error_page(
-            Chrome::for_caller(&w, "/account", "account.title"),
-            e.into(),
-        ),
+        Err(e) => error_page(Chrome::for_caller(&w, "/account", "account.title"), e.into()),
     }
 }

@@ -42,12 +42,7 @@ fn page(w: &WebCaller, here: &str, job: Option<JobView>, error: Option<String>) 
         Some(Stage::Done { .. }) => 100,
         _ => 0,
     };
-    render(&ImportPage {
-        c,
-        job,
-        error,
-        percent,
-    })
+    render(&ImportPage { c, job, error, percent })
 }
 
 async fn upload_form(w: WebCaller) -> Response {
@@ -108,8 +103,7 @@ async fn job_page(State(s): State<AppState>, w: WebCaller, Path(job): Path<Strin
             let mut res = page(&w, &format!("/import/{job}"), Some(j), None);
             if running {
                 // The page refreshes itself while the import runs, without JavaScript.
-                res.headers_mut()
-                    .insert(header::REFRESH, "1".parse().unwrap());
+                res.headers_mut().insert(header::REFRESH, "1".parse().unwrap());
             }
             res
         }
@@ -141,12 +135,7 @@ async fn commit(
         Err(code) => {
             let c = Chrome::for_caller(&w, "/import", "import.title");
             let view = s.imports.view(w.caller.user_id, &job);
-            page(
-                &w,
-                &format!("/import/{job}"),
-                view,
-                Some(c.t(&format!("err.{code}"))),
-            )
+            page(&w, &format!("/import/{job}"), view, Some(c.t(&format!("err.{code}"))))
         }
     }
 }

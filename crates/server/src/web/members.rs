@@ -8,9 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::member::{Education, MemberInput, ETHNICITIES};
 use serde::Deserialize;
-use store::members::{
-    self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed,
-};
+use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
 use store::orgs::{self, Org};
 use store::Perm;
 
@@ -127,11 +125,8 @@ async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Reve
         Ok(m) => m,
         Err(e) => return error_page(c, e.into()),
     };
-    let (changes, memberships) = members::history(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
-    let can_reveal =
-        w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
+    let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
+    let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
     render(&DetailPage {
         c,
@@ -170,10 +165,7 @@ struct FormPage {
 
 impl FormPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
 }
 
@@ -214,11 +206,7 @@ impl MemberValues {
             full_member_on: m.full_member_on.map(|d| d.to_string()).unwrap_or_default(),
             category: m.category.clone(),
             status: m.status.clone(),
-            offline: if m.offline {
-                "true".into()
-            } else {
-                String::new()
-            },
+            offline: if m.offline { "true".into() } else { String::new() },
             ..Default::default()
         }
     }
@@ -267,23 +255,12 @@ async fn form_page(
     let here = id
         .map(|i| format!("/members/{i}/edit"))
         .unwrap_or_else(|| "/members/new".into());
-    let c = Chrome::for_caller(
-        w,
-        &here,
-        if id.is_some() {
-            "member.edit"
-        } else {
-            "member.new"
-        },
-    );
+    let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
     let orgs = branch_choices(s, w, Perm::WriteMembers, false).await;
     if orgs.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
     }
-    let educations = Education::ALL
-        .iter()
-        .map(|e| (e.as_str(), e.zh()))
-        .collect();
+    let educations = Education::ALL.iter().map(|e| (e.as_str(), e.zh())).collect();
     render(&FormPage {
         c,
         id,
@@ -319,10 +296,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
                 &s.store.db,
                 &s.store.keys,
                 &w.caller,
-                Placement {
-                    org_id,
-                    group_id: None,
-                },
+                Placement { org_id, group_id: None },
                 &patch.fields,
             )
             .await
@@ -348,12 +322,7 @@ async fn edit_form(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>)
     }
 }
 
-async fn update(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(v): Form<MemberValues>,
-) -> Response {
+async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(v): Form<MemberValues>) -> Response {
     match members::update(&s.store.db, &s.store.keys, &w.caller, id, &v.to_patch(true)).await {
         Ok(_) => see_other(&format!("/members/{id}")),
         Err(e) => {

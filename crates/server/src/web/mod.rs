@@ -181,11 +181,7 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(
-    State(s): State<AppState>,
-    prefs: Prefs,
-    Query(q): Query<NextQuery>,
-) -> Response {
+async fn login_page(State(s): State<AppState>, prefs: Prefs, Query(q): Query<NextQuery>) -> Response {
     let c = Chrome::new(prefs, None, "/login", "login.title");
     render(&LoginPage {
         c,
@@ -215,9 +211,7 @@ async fn login_submit(
     let error = if !s.login_limiter.allow(&ip) {
         "err.auth.rate_limited".to_string()
     } else {
-        match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip)
-            .await
-        {
+        match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip).await {
             Ok((token, caller)) => {
                 let to = if caller.must_change_password {
                     "/account".to_string()
@@ -246,11 +240,7 @@ async fn login_submit(
 
 async fn logout(State(s): State<AppState>, w: WebCaller) -> Response {
     let _ = store::accounts::logout(&s.store.db, &w.caller, &w.token).await;
-    (
-        [(header::SET_COOKIE, clear_session_cookie())],
-        Redirect::to("/login"),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, clear_session_cookie())], Redirect::to("/login")).into_response()
 }
 
 #[derive(Deserialize)]
@@ -292,6 +282,8 @@ struct HomeOrg {
     role: Role,
     members: i64,
     warnings: Vec<&'static str>,
+    /// The organizations directly below, with their sizes and warnings.
+    children: Vec<store::orgs::Org>,
 }
 
 #[derive(Template)]
@@ -308,9 +300,14 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/", "home.title");
     let mut orgs = Vec::new();
     for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
-        {
+        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
             let warnings = o.warnings();
+            let children = store::orgs::list(&s.store.db, &w.caller, Some(o.id))
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| c.dissolved_on.is_none() && c.kind != "party_group")
+                .collect();
             orgs.push(HomeOrg {
                 id: o.id,
                 name: o.name,
@@ -318,6 +315,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
                 role: g.role,
                 members: o.subtree_members,
                 warnings,
+                children,
             });
         }
     }
@@ -325,12 +323,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         Some(id) => store::members::get(&s.store.db, &w.caller, id).await.ok(),
         None => None,
     };
-    let mut roles: Vec<String> = w
-        .caller
-        .grants
-        .iter()
-        .map(|g| c.tc("role.", g.role.as_str()))
-        .collect();
+    let mut roles: Vec<String> = w.caller.grants.iter().map(|g| c.tc("role.", g.role.as_str())).collect();
     roles.dedup();
     if member.is_some() {
         roles.push(c.t("role.member"));

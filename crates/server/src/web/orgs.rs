@@ -87,9 +87,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
         Some(p) => orgs::get(db, &w.caller, p).await.ok(),
         None => None,
     };
-    let children = orgs::list(db, &w.caller, Some(id))
-        .await
-        .unwrap_or_default();
+    let children = orgs::list(db, &w.caller, Some(id)).await.unwrap_or_default();
     let officers = orgs::officers(db, &w.caller, id).await.unwrap_or_default();
     let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none();
     let (candidates, movable_to) = if can_manage {
@@ -141,12 +139,7 @@ async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) ->
     org_page(&s, &w, id, Vec::new()).await
 }
 
-async fn update(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(input): Form<OrgForm>,
-) -> Response {
+async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(input): Form<OrgForm>) -> Response {
     match orgs::update(&s.store.db, &w.caller, id, &input.into_input()).await {
         Ok(_) => see_other(&format!("/orgs/{id}")),
         Err(e) => {
@@ -170,10 +163,7 @@ async fn dissolve(
     Path(id): Path<i64>,
     Form(f): Form<DissolveForm>,
 ) -> Response {
-    let on = f
-        .dissolved_on
-        .as_deref()
-        .and_then(domain::member::parse_date);
+    let on = f.dissolved_on.as_deref().and_then(domain::member::parse_date);
     match orgs::dissolve(&s.store.db, &w.caller, id, on).await {
         Ok(_) => see_other(&format!("/orgs/{id}")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "org.title"), e.into()),
@@ -186,12 +176,7 @@ struct OfficerForm {
     post: String,
 }
 
-async fn officer(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Form(f): Form<OfficerForm>,
-) -> Response {
+async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<OfficerForm>) -> Response {
     let post = Some(f.post.as_str()).filter(|p| !p.is_empty());
     match orgs::set_officer(&s.store.db, &w.caller, id, f.member_id, post).await {
         Ok(()) => see_other(&format!("/orgs/{id}")),
@@ -259,12 +244,7 @@ struct NewQuery {
     parent_id: Option<String>,
 }
 
-async fn new_page(
-    s: &AppState,
-    w: &WebCaller,
-    form: OrgFormValues,
-    errors: Vec<(String, String)>,
-) -> Response {
+async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/orgs/new", "org.new");
     if !w.caller.can(Perm::ManageOrgs) {
         return error_page(c, Failure::from(store::Error::Forbidden));
@@ -273,11 +253,7 @@ async fn new_page(
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|o| {
-            o.dissolved_on.is_none()
-                && o.kind != "party_group"
-                && w.caller.can_at(Perm::ManageOrgs, &o.path)
-        })
+        .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
         .take(2000)
         .collect();
     render(&NewPage {
