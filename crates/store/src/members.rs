@@ -580,7 +580,15 @@ fn filtered(
     };
     let mut q = Q::new(select);
     q.push(" WHERE ");
-    caller.filter(&mut q, Perm::ReadMembers, path_col, Own::MemberRow("m.id"));
+    match org {
+        // A subtree wholly in scope needs no scope condition of its own; a second range on the same
+        // column would also mislead PostgreSQL's row estimates.
+        Some(o) if caller.can_at(Perm::ReadMembers, &o.path) => q.push("1=1"),
+        _ => {
+            caller.filter(&mut q, Perm::ReadMembers, path_col, Own::MemberRow("m.id"));
+            &mut q
+        }
+    };
     if let Some(org) = org {
         q.push(&format!(" AND {path_col} >= ")).push_bind(org.path.clone());
         q.push(&format!(" AND {path_col} < ")).push_bind(subtree_end(&org.path));

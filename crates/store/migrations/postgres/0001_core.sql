@@ -70,7 +70,8 @@ CREATE TABLE members (
 );
 CREATE UNIQUE INDEX members_id_number_bi ON members(id_number_bi);
 CREATE INDEX members_phone_bi ON members(phone_bi);
-CREATE INDEX members_org_path ON members(org_path, name);
+-- (org_path, name, id): a subtree is a range, and the roster's order comes straight from it.
+CREATE INDEX members_org_path ON members(org_path, name, id);
 -- (name, org_path): a page sorted by name in a large subtree walks this index alone.
 CREATE INDEX members_name ON members(name, org_path);
 
