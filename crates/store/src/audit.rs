@@ -142,7 +142,7 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub target_id: Option<String>,
     pub result: Option<String>,
-    /// Inclusive, `YYYY-MM-DD` (UTC).
+    /// Inclusive, `YYYY-MM-DD` (Beijing dates).
     pub from: Option<String>,
     pub to: Option<String>,
     /// Entries before this sequence number (for paging backwards from the newest).
@@ -179,11 +179,24 @@ pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry
     if let Some(r) = nonempty(&f.result) {
         q.push(" AND result = ").push_bind(r);
     }
+    // The dates people type are Beijing dates; the log keeps UTC instants.
+    let day_start = |field: &'static str, d: &str, plus_days: i64| {
+        domain::member::parse_date(d)
+            .map(|d| {
+                (d + chrono::Duration::days(plus_days))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default()
+                    .and_utc()
+                    - chrono::Duration::hours(8)
+            })
+            .map(crate::db::instant_text)
+            .ok_or_else(|| Error::Invalid(domain::Invalid::one(field, "invalid")))
+    };
     if let Some(d) = nonempty(&f.from) {
-        q.push(" AND at >= ").push_bind(d);
+        q.push(" AND at >= ").push_bind(day_start("from", &d, 0)?);
     }
     if let Some(d) = nonempty(&f.to) {
-        q.push(" AND at < ").push_bind(format!("{d}\u{10ffff}"));
+        q.push(" AND at < ").push_bind(day_start("to", &d, 1)?);
     }
     if let Some(b) = f.before {
         q.push(" AND seq < ").push_bind(b);

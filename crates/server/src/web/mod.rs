@@ -98,6 +98,13 @@ impl Chrome {
         i18n::field_error(self.lang, field, code)
     }
 
+    /// A stored UTC instant as Beijing time (UTC+8, no daylight saving), to the second.
+    pub fn local(&self, instant: &str) -> String {
+        store::db::parse_instant(instant)
+            .map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| instant.to_string())
+    }
+
     pub fn other_lang(&self) -> &'static str {
         match self.lang {
             Lang::Zh => "en",
