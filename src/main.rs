@@ -178,8 +178,39 @@ fn bar(len: u64) -> ProgressBar {
     b
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Settings from a file, below environment variables and flags: `HONGJI_CONFIG` names it, else
+/// `./hongji.conf` is read if present. Lines are `HONGJI_NAME=value`; `#` starts a comment.
+fn load_config_file() -> Result<()> {
+    let (path, required) = match std::env::var_os("HONGJI_CONFIG") {
+        Some(p) => (PathBuf::from(p), true),
+        None => (PathBuf::from("hongji.conf"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) if !required => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|(k, _)| k.trim().starts_with("HONGJI_")) else {
+            bail!("{}:{n}: expected HONGJI_NAME=value", path.display());
+        };
+        if std::env::var_os(key.trim()).is_none() {
+            // Single-threaded here, before the runtime starts.
+            unsafe { std::env::set_var(key.trim(), value.trim()) };
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    load_config_file()?;
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HONGJI_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
