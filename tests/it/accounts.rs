@@ -73,7 +73,10 @@ both!(login_lockout_and_unlock, |app: App| async move {
         .await;
     let text = log.to_string();
     assert!(
-        text.contains("nobody") && !text.contains("Secret-123") && !text.contains("wrong"),
+        text.contains("unknown#")
+            && !text.contains("nobody")
+            && !text.contains("Secret-123")
+            && !text.contains("wrong"),
         "{text}"
     );
 });

@@ -224,6 +224,60 @@ both!(
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert!(done.contains("导入完成") && done.contains(" 1"), "{done}");
+        // A preview whose branch is no longer the user's to write to commits nothing.
+        let good2 = format!(
+            "蒋晴,女,{},,2016-09-01,2017-09-01,正式党员,信息学院教工党支部",
+            id_number("19930909", 52, false)
+        );
+        let file = reqwest::multipart::Part::bytes(csv(&[good2]).into_bytes()).file_name("later.csv");
+        let res = client
+            .post(format!("{}/import", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .multipart(reqwest::multipart::Form::new().part("file", file))
+            .send()
+            .await
+            .unwrap();
+        let later = res.url().to_string();
+        let sec = app.login("secadmin").await;
+        let (_, users) = app.get(&sec, "/api/v1/users").await;
+        let secretary = users["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "secretary")
+            .unwrap()
+            .clone();
+        let grant = secretary["grants"][0]["id"].as_i64().unwrap();
+        assert_eq!(
+            app.call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/grants/{grant}"),
+                Some(&sec),
+                None
+            )
+            .await
+            .0,
+            StatusCode::NO_CONTENT
+        );
+        client
+            .post(&later)
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("mode", "all")])
+            .send()
+            .await
+            .unwrap();
+        let mut page = String::new();
+        for _ in 0..50 {
+            page = client.get(&later).send().await.unwrap().text().await.unwrap();
+            if page.contains("导入失败") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(page.contains("导入失败") && page.contains("权限"), "{page}");
+        let c = app.login("committee").await;
+        assert_eq!(app.get(&c, "/api/v1/members?q=蒋晴").await.1["total"], 0);
+
         // The job belongs to its owner only.
         let other = app.browser("committee").await;
         assert_eq!(

@@ -20,7 +20,7 @@ both!(create_list_masked_reveal_and_history, |app: App| async move {
     assert_eq!(status, StatusCode::CREATED, "{m}");
     assert_eq!(
         m["id_number_masked"],
-        format!("{}********{}", &id_no[..6], &id_no[14..])
+        format!("{}************{}", &id_no[..4], &id_no[16..])
     );
     assert_eq!(m["phone_masked"], "139****5678");
     assert!(

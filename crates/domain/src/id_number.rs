@@ -75,10 +75,11 @@ impl IdNumber {
         }
     }
 
-    /// Region code and check character kept, birth date and sequence hidden: `330102********123X`
-    /// keeps the last four, the usual masking in Chinese government systems.
+    /// Province and city kept, the last two characters kept: `3301************3X`. The common
+    /// "first six, last four" mask hides exactly the birth date, which rosters show beside it, so
+    /// the whole number could be rebuilt from a masked list; this one leaves thousands of candidates.
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        format!("{}************{}", &self.0[..4], &self.0[16..])
     }
 }
 
@@ -100,7 +101,7 @@ mod tests {
         let id = IdNumber::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
         assert_eq!(id.gender(), Gender::Female);
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.masked(), "1101************2X");
         assert!(IdNumber::parse(" 11010519491231002x ").is_ok());
     }
 

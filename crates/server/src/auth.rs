@@ -39,7 +39,7 @@ pub fn client_ip(parts: &Parts) -> String {
 }
 
 /// Whether a state-changing request carried by a cookie comes from our own pages.
-fn same_origin(parts: &Parts) -> bool {
+pub fn same_origin(parts: &Parts) -> bool {
     if parts.method == Method::GET || parts.method == Method::HEAD {
         return true;
     }
@@ -85,6 +85,11 @@ impl FromRequestParts<AppState> for ApiCaller {
             }
         };
         let caller = store::accounts::authenticate(&state.store.db, &token, &ip).await?;
+        // A temporary password set by the security administrator opens nothing but its own change.
+        let allowed = ["/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"];
+        if caller.must_change_password && !allowed.contains(&parts.uri.path()) {
+            return Err(Failure::new(StatusCode::FORBIDDEN, "auth.password_change_required"));
+        }
         Ok(ApiCaller { caller, token })
     }
 }
@@ -137,6 +142,12 @@ impl FromRequestParts<AppState> for WebCaller {
             return Err((StatusCode::FORBIDDEN, "cross-site request refused").into_response());
         }
         match store::accounts::authenticate(&state.store.db, &token, &client_ip(parts)).await {
+            Ok(caller)
+                if caller.must_change_password
+                    && !["/account", "/account/password", "/logout"].contains(&parts.uri.path()) =>
+            {
+                Err(Redirect::to("/account").into_response())
+            }
             Ok(caller) => Ok(WebCaller { caller, token, prefs }),
             Err(store::Error::Unauthenticated) => Err(to_login()),
             Err(e) => Err(Failure::from(e).into_response()),

@@ -106,7 +106,7 @@ mod tests {
         }
         let mut missing = BTreeSet::new();
         for src in &sources {
-            for part in src.split("t(\"").skip(1) {
+            for part in src.split(".t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 if !key.is_empty() && !key.ends_with('.') && !has(Lang::Zh, key) {
                     missing.insert(key.to_string());

@@ -153,7 +153,8 @@ fn cell_text(c: &Data) -> String {
 /// Excel stores dates as days since 1899-12-30 (the 1900 leap-year bug folded in).
 fn excel_date(serial: f64) -> Option<chrono::NaiveDate> {
     let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
-    base.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+    let days = chrono::TimeDelta::try_days(serial.floor() as i64)?;
+    base.checked_add_signed(days)
 }
 
 fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {

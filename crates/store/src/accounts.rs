@@ -110,6 +110,12 @@ pub async fn create_user(
         if found.is_none() {
             e.push(FieldError::new("member_id", "not_found"));
         }
+        let linked: Option<(i64,)> = db
+            .opt(Q::new("SELECT id FROM users WHERE member_id = $1").bind(mid))
+            .await?;
+        if linked.is_some() {
+            e.push(FieldError::new("member_id", "taken"));
+        }
     }
     domain::error::check(e)?;
     let taken: Option<(i64,)> = db
@@ -143,7 +149,14 @@ pub async fn create_user(
         sqlx::Error::Database(d) if d.is_unique_violation() => Error::Invalid(Invalid::one("phone", "taken")),
         _ => e.into(),
     })?;
-    audit::append(&mut tx, caller, Event::ok("user.create", "user", id)).await?;
+    // Linking an account to a member record gives it that record: the auditor must see the link.
+    let detail = u.member_id.map(|m| format!("member={m}")).unwrap_or_default();
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("user.create", "user", id).with_detail(detail),
+    )
+    .await?;
     tx.commit().await?;
     get_user(db, id).await
 }
@@ -297,12 +310,11 @@ pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// What an audit entry may say about a login name: phone numbers are masked.
-fn loggable_login(login: &str) -> String {
-    match Phone::parse(login) {
-        Some(p) => p.masked(),
-        None => login.chars().take(40).collect(),
-    }
+/// What an audit entry may say about a login name that matches no account: never the text itself
+/// (people type passwords and ID numbers into that field), only a keyed digest, so that repeated
+/// attempts with the same name can still be told apart.
+fn unknown_login(keys: &Keys, login: &str) -> String {
+    format!("unknown#{}", &hex::encode(keys.blind_index("login", login))[..10])
 }
 
 #[derive(sqlx::FromRow)]
@@ -310,7 +322,6 @@ struct LoginRow {
     id: i64,
     username: String,
     password_hash: String,
-    failed_logins: i64,
     locked_until: Option<String>,
     disabled: bool,
 }
@@ -319,18 +330,14 @@ struct LoginRow {
 pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) -> Result<(String, Caller)> {
     let login = login.trim();
     let mut anonymous = Caller::system("anonymous");
-    anonymous.username = loggable_login(login);
+    anonymous.username = unknown_login(keys, login);
     anonymous.ip = ip.to_string();
     anonymous.grants.clear();
     let q = match Phone::parse(login) {
-        Some(p) => Q::new(
-            "SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE phone_bi = $1",
-        )
-        .bind(keys.blind_index("user_phone", p.as_str())),
-        None => Q::new(
-            "SELECT id, username, password_hash, failed_logins, locked_until, disabled FROM users WHERE username = $1",
-        )
-        .bind(login.to_lowercase()),
+        Some(p) => Q::new("SELECT id, username, password_hash, locked_until, disabled FROM users WHERE phone_bi = $1")
+            .bind(keys.blind_index("user_phone", p.as_str())),
+        None => Q::new("SELECT id, username, password_hash, locked_until, disabled FROM users WHERE username = $1")
+            .bind(login.to_lowercase()),
     };
     let row: Option<LoginRow> = db.opt(q).await?;
     let Some(row) = row else {
@@ -369,40 +376,35 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
     }
     let ok = verify_password_blocking(password.to_string(), row.password_hash.clone()).await;
     if !ok || row.disabled {
-        let failed = row.failed_logins + 1;
         let mut tx = db.begin().await?;
-        if failed >= MAX_FAILED_LOGINS {
+        // Counted in the database, so that parallel guesses cannot all read the same count.
+        let (failed,): (i64,) = tx
+            .one(
+                Q::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+                    .bind(row.id),
+            )
+            .await?;
+        let locked = failed >= MAX_FAILED_LOGINS;
+        if locked {
             tx.exec(
                 Q::new("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
                     .bind(instant_text(now + Duration::minutes(LOCK_MINUTES)))
                     .bind(row.id),
             )
             .await?;
-        } else {
-            tx.exec(
-                Q::new("UPDATE users SET failed_logins = $1 WHERE id = $2")
-                    .bind(failed)
-                    .bind(row.id),
-            )
-            .await?;
         }
-        let detail = if failed >= MAX_FAILED_LOGINS { "locked" } else { "" };
+        let event = Event {
+            result: "failed",
+            ..Event::ok("auth.login", "user", row.id)
+        };
         audit::append(
             &mut tx,
             &anonymous,
-            Event {
-                result: "failed",
-                ..Event::ok("auth.login", "user", row.id)
-            }
-            .with_detail(detail),
+            event.with_detail(if locked { "locked" } else { "" }),
         )
         .await?;
         tx.commit().await?;
-        return Err(if failed >= MAX_FAILED_LOGINS {
-            Error::Locked
-        } else {
-            Error::BadCredentials
-        });
+        return Err(if locked { Error::Locked } else { Error::BadCredentials });
     }
     let token = new_token();
     let mut tx = db.begin().await?;

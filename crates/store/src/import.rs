@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::audit::{self, Event};
 use crate::crypto::Keys;
 use crate::db::{new_id, Db, Q};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::members::{insert_many, NewRow};
 use crate::orgs::{self, adjust_counts};
 use crate::scope::{Caller, Perm};
@@ -156,7 +156,10 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
     Ok(plan)
 }
 
-/// Commits the good rows in one transaction, reporting progress as (done, total).
+/// Commits the good rows in one transaction, reporting progress as (done, total). A preview may
+/// be an hour old: each branch is checked again inside the transaction — still there, still the
+/// caller's to write to, at its current path — and a duplicate created meanwhile fails the whole
+/// import, leaving nothing half-written.
 pub async fn commit(
     db: &Db,
     keys: &Keys,
@@ -165,12 +168,40 @@ pub async fn commit(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<usize> {
     let mut tx = db.begin().await?;
+    let share = if db.is_postgres() { " FOR SHARE" } else { "" };
+    let mut paths: HashMap<i64, String> = HashMap::new();
+    for org_id in rows.iter().map(|r| r.org_id).collect::<HashSet<_>>() {
+        let found: Option<(String, String)> = tx
+            .opt(
+                Q::new(&format!(
+                    "SELECT path, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}"
+                ))
+                .bind(org_id),
+            )
+            .await?;
+        match found {
+            Some((path, kind)) if kind == "branch" && caller.can_at(Perm::WriteMembers, &path) => {
+                paths.insert(org_id, path);
+            }
+            _ => return Err(Error::Refused("import.stale")),
+        }
+    }
+    let rows: Vec<NewRow> = rows
+        .iter()
+        .map(|r| NewRow {
+            org_path: paths[&r.org_id].clone(),
+            ..r.clone()
+        })
+        .collect();
     let mut counts: HashMap<(i64, String), (i64, i64)> = HashMap::new();
     for (i, chunk) in rows.chunks(1000).enumerate() {
-        insert_many(&mut tx, keys, chunk).await?;
+        insert_many(&mut tx, keys, chunk).await.map_err(|e| match e {
+            Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => Error::Refused("import.duplicate"),
+            e => e,
+        })?;
         progress((i * 1000 + chunk.len()).min(rows.len()), rows.len());
     }
-    for r in rows {
+    for r in &rows {
         if r.member.status == domain::member::Status::Active {
             let c = counts.entry((r.org_id, r.org_path.clone())).or_default();
             c.0 += 1;

@@ -170,19 +170,30 @@ pub async fn create(
     if is_recorded(db, keys, &valid.id_number, None).await? {
         return Err(Invalid::one("id_number", "duplicate").into());
     }
+    let mut tx = db.begin().await?;
+    // The branch may have moved or been dissolved since the checks: take its path under the lock.
+    let share = if db.is_postgres() { " FOR SHARE" } else { "" };
+    let path: Option<(String,)> = tx
+        .opt(
+            Q::new(&format!(
+                "SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}"
+            ))
+            .bind(org.id),
+        )
+        .await?;
+    let org_path = path.ok_or_else(|| Invalid::one("org_id", "dissolved"))?.0;
     let row = NewRow {
         id: new_id(),
         org_id: org.id,
-        org_path: org.path.clone(),
+        org_path,
         group_id: placement.group_id,
         member: valid,
     };
-    let mut tx = db.begin().await?;
     insert_many(&mut tx, keys, std::slice::from_ref(&row))
         .await
         .map_err(duplicate_as_invalid)?;
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
-    adjust_counts(&mut tx, org.id, &org.path, d, f).await?;
+    adjust_counts(&mut tx, org.id, &row.org_path, d, f).await?;
     record_history(&mut tx, caller, row.id, &serde_json::json!({"created": true})).await?;
     audit::append(&mut tx, caller, Event::ok("member.create", "member", row.id)).await?;
     tx.commit().await?;
@@ -432,13 +443,9 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
         true,
     );
     note("address", opt(old.address.clone()), opt(v.address.clone()), true);
-    let (org_id, org_path) = match &new_org {
-        Some(o) => {
-            changes.insert("org_id".into(), serde_json::json!([current.org_id, o.id]));
-            (o.id, o.path.clone())
-        }
-        None => (current.org_id, current.org_path.clone()),
-    };
+    if let Some(o) = &new_org {
+        changes.insert("org_id".into(), serde_json::json!([current.org_id, o.id]));
+    }
     let group_id = if new_org.is_some() {
         patch.group_id
     } else {
@@ -452,6 +459,31 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     }
 
     let mut tx = db.begin().await?;
+    // What the counts and the path are adjusted from is read again under the write lock: an
+    // organization move or another edit may have committed since the checks above.
+    let lock = if db.is_postgres() { " FOR UPDATE" } else { "" };
+    let (was_org_id, was_path, was_status, was_category): (i64, String, String, String) = tx
+        .one(
+            Q::new(&format!(
+                "SELECT org_id, org_path, status, category FROM members WHERE id = $1{lock}"
+            ))
+            .bind(id),
+        )
+        .await?;
+    let (org_id, org_path) = match &new_org {
+        Some(o) => {
+            let found: Option<(String,)> = tx
+                .opt(
+                    Q::new(&format!(
+                        "SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{lock}"
+                    ))
+                    .bind(o.id),
+                )
+                .await?;
+            (o.id, found.ok_or_else(|| Invalid::one("org_id", "dissolved"))?.0)
+        }
+        None => (was_org_id, was_path.clone()),
+    };
     tx.exec(
         Q::new(
             "UPDATE members SET org_id = $1, org_path = $2, group_id = $3, name = $4, gender = $5, ethnicity = $6,
@@ -487,10 +519,10 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     )
     .await
     .map_err(|e| duplicate_as_invalid(e.into()))?;
-    let (d0, f0) = contribution(&current.status, &current.category);
+    let (d0, f0) = contribution(&was_status, &was_category);
     let (d1, f1) = contribution(v.status.as_str(), v.category.as_str());
     if new_org.is_some() {
-        adjust_counts(&mut tx, current.org_id, &current.org_path, -d0, -f0).await?;
+        adjust_counts(&mut tx, was_org_id, &was_path, -d0, -f0).await?;
         adjust_counts(&mut tx, org_id, &org_path, d1, f1).await?;
         tx.exec(
             Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL")
@@ -510,6 +542,11 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
             .await?;
     } else {
         adjust_counts(&mut tx, org_id, &org_path, d1 - d0, f1 - f0).await?;
+    }
+    // Only active full members hold posts (选举工作条例 Art. 7).
+    if v.status != Status::Active || v.category != Category::Full {
+        tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
+            .await?;
     }
     let fields: Vec<String> = changes.keys().cloned().collect();
     record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
@@ -547,8 +584,9 @@ pub struct MemberFilter {
 }
 
 impl MemberFilter {
+    /// Pages beyond this are not useful to anyone and would overflow the offset.
     pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).max(1)
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
     }
     pub fn per_page(&self) -> i64 {
         self.per_page.unwrap_or(20).clamp(1, 200)

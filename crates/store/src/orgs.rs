@@ -351,10 +351,15 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
     if v.kind != org.kind() {
         return Err(Invalid::one("kind", "immutable").into());
     }
-    if let Some(new_parent) = patch.parent_id.filter(|p| Some(*p) != org.parent_id) {
-        move_under(db, caller, &org, new_parent).await?;
-    }
+    let new_parent = match patch.parent_id.filter(|p| Some(*p) != org.parent_id) {
+        Some(p) => Some(check_move(db, caller, &org, p).await?),
+        None => None,
+    };
+    // The move and the edits commit together, or neither does.
     let mut tx = db.begin().await?;
+    if let Some(parent) = &new_parent {
+        apply_move(&mut tx, db.is_postgres(), caller, org.id, parent.id).await?;
+    }
     let mut changes = serde_json::Map::new();
     if v.name != org.name {
         changes.insert("name".into(), serde_json::json!([org.name, v.name]));
@@ -410,8 +415,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
     Ok(org)
 }
 
-/// Moves an organization and its whole subtree under a new parent; paths and counts follow.
-async fn move_under(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> Result<()> {
+/// Whether the caller may move `org` under `new_parent_id`, and the parent if so.
+async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> Result<Org> {
     let parent = get(db, caller, new_parent_id)
         .await
         .map_err(|_| Invalid::one("parent_id", "not_found"))?;
@@ -428,18 +433,37 @@ async fn move_under(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
     if !org.kind().may_sit_under(Some(parent.kind())) {
         return Err(Invalid::one("parent_id", "not_allowed_under_parent").into());
     }
-    let old = org.path.clone();
-    let new = child_path(Some(&parent.path), org.id);
-    let depth_delta = parent.depth + 1 - org.depth;
-    let mut tx = db.begin().await?;
-    adjust_ancestors(&mut tx, &old, -org.subtree_members).await?;
+    Ok(parent)
+}
+
+/// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,
+/// depths and counts are read again inside the transaction (locked on PostgreSQL), so a member
+/// added or an organization moved meanwhile is carried along correctly.
+async fn apply_move(tx: &mut Tx, postgres: bool, caller: &Caller, org_id: i64, parent_id: i64) -> Result<()> {
+    let lock = if postgres { " FOR UPDATE" } else { "" };
+    let (old, depth, members, old_parent): (String, i64, i64, Option<i64>) = tx
+        .one(
+            Q::new(&format!(
+                "SELECT path, depth, subtree_members, parent_id FROM orgs WHERE id = $1{lock}"
+            ))
+            .bind(org_id),
+        )
+        .await?;
+    let (parent_path, parent_depth): (String, i64) = tx
+        .one(Q::new(&format!("SELECT path, depth FROM orgs WHERE id = $1{lock}")).bind(parent_id))
+        .await?;
+    if parent_path.starts_with(&old) {
+        return Err(Invalid::one("parent_id", "inside_itself").into());
+    }
+    let new = child_path(Some(&parent_path), org_id);
+    adjust_ancestors(tx, &old, -members).await?;
     let end = subtree_end(&old);
     let keep_from = old.len() as i64 + 1;
     tx.exec(
         Q::new("UPDATE orgs SET path = $1 || substr(path, CAST($2 AS INTEGER)), depth = depth + $3 WHERE path >= $4 AND path < $5")
             .bind(new.clone())
             .bind(keep_from)
-            .bind(depth_delta)
+            .bind(parent_depth + 1 - depth)
             .bind(old.clone())
             .bind(end.clone()),
     )
@@ -454,27 +478,26 @@ async fn move_under(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
     .await?;
     tx.exec(
         Q::new("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(parent.id)
+            .bind(parent_id)
             .bind(now_text())
-            .bind(org.id),
+            .bind(org_id),
     )
     .await?;
-    adjust_ancestors(&mut tx, &new, org.subtree_members).await?;
+    adjust_ancestors(tx, &new, members).await?;
     record_event(
-        &mut tx,
+        tx,
         caller,
-        org.id,
+        org_id,
         "moved",
-        &serde_json::json!({"from": org.parent_id, "to": parent.id}),
+        &serde_json::json!({"from": old_parent, "to": parent_id}),
     )
     .await?;
     audit::append(
-        &mut tx,
+        tx,
         caller,
-        Event::ok("org.move", "org", org.id).with_detail(format!("to={}", parent.id)),
+        Event::ok("org.move", "org", org_id).with_detail(format!("to={parent_id}")),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -488,6 +511,9 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
     let on = on.unwrap_or_else(today);
     if on < org.established_on {
         return Err(Invalid::one("dissolved_on", "before_established").into());
+    }
+    if on > today() {
+        return Err(Invalid::one("dissolved_on", "in_future").into());
     }
     let mut tx = db.begin().await?;
     let (members,): (i64,) = tx

@@ -34,7 +34,8 @@ struct ImportPage {
 
 fn page(w: &WebCaller, here: &str, job: Option<JobView>, error: Option<String>) -> Response {
     let c = Chrome::for_caller(w, here, "import.title");
-    if !w.caller.can(Perm::WriteMembers) {
+    // Uploading needs the right to write members; a job stays visible to the user who started it.
+    if job.is_none() && !w.caller.can(Perm::WriteMembers) {
         return error_page(c, store::Error::Forbidden.into());
     }
     let percent = match job.as_ref().map(|j| &j.stage) {

@@ -167,8 +167,14 @@ pub fn see_other(to: &str) -> Response {
 
 /// Only local paths may be redirected to after login or a preference change.
 fn safe_next(next: Option<&str>) -> String {
+    // Browsers drop tabs and newlines from a Location, so `/\t/evil` would become `//evil`: allow
+    // only the characters our own paths and queries use.
+    let ours = |n: &str| {
+        n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&%+".contains(&b))
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && ours(n) => n.to_string(),
         _ => "/".into(),
     }
 }
@@ -212,6 +218,10 @@ async fn login_submit(
     parts: axum::http::request::Parts,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    // Another site must not sign a visitor into an account of its choosing.
+    if !crate::auth::same_origin(&parts) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+    }
     let ip = client_ip(&parts);
     let c = Chrome::new(prefs, None, "/login", "login.title");
     let next = safe_next(f.next.as_deref());

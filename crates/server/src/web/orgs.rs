@@ -163,8 +163,19 @@ async fn dissolve(
     Path(id): Path<i64>,
     Form(f): Form<DissolveForm>,
 ) -> Response {
-    let on = f.dissolved_on.as_deref().and_then(domain::member::parse_date);
-    match orgs::dissolve(&s.store.db, &w.caller, id, on).await {
+    let typed = f.dissolved_on.as_deref().map(str::trim).filter(|d| !d.is_empty());
+    let on = typed.map(domain::member::parse_date);
+    if on == Some(None) {
+        let c = Chrome::for_caller(&w, "/orgs", "org.title");
+        return org_page(
+            &s,
+            &w,
+            id,
+            vec![("dissolved_on".into(), c.field_error("dissolved_on", "invalid"))],
+        )
+        .await;
+    }
+    match orgs::dissolve(&s.store.db, &w.caller, id, on.flatten()).await {
         Ok(_) => see_other(&format!("/orgs/{id}")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "org.title"), e.into()),
     }

@@ -110,6 +110,7 @@ CREATE TABLE users (
     created_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX users_phone_bi ON users(phone_bi);
+CREATE UNIQUE INDEX users_member ON users(member_id);
 
 CREATE TABLE grants (
     id BIGINT PRIMARY KEY,
