@@ -67,11 +67,19 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {res}"))
             .to_string();
-        Some(Browser {
+        let b = Browser {
             driver,
             http,
             session: format!("{base}/session/{session}"),
-        })
+        };
+        // Element lookups wait for the page that a click started loading.
+        b.cmd(
+            reqwest::Method::POST,
+            "/timeouts",
+            json!({"implicit": 10000, "pageLoad": 20000}),
+        )
+        .await;
+        Some(b)
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
