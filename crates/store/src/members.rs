@@ -168,6 +168,13 @@ pub async fn create(
         (_, Err(e)) => return Err(e),
     };
     if is_recorded(db, keys, &valid.id_number, None).await? {
+        // The answer tells whether a person is recorded anywhere, also outside the caller's scope:
+        // such lookups are recorded so that probing shows in the audit log.
+        let event = Event {
+            result: "duplicate",
+            ..Event::ok("member.create", "org", org.id)
+        };
+        audit::append_alone(db, caller, event).await?;
         return Err(Invalid::one("id_number", "duplicate").into());
     }
     let mut tx = db.begin().await?;
@@ -717,6 +724,23 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
     let by_name = matches!(f.sort.as_deref(), Some("name" | "-name"));
     let no_prefix = f.q.as_deref().is_none_or(|q| q.trim().is_empty());
     let org = filter_org(db, caller, f).await?;
+    // Looking a person up by ID number or phone is a sensitive read (and repeated, a way to
+    // complete a masked value): it is audited, without the value.
+    if let Some(text) = f.q.as_deref().map(str::trim) {
+        let by = if IdNumber::parse(text).is_ok() {
+            Some("id_number")
+        } else {
+            Phone::parse(text).map(|_| "phone")
+        };
+        if let Some(by) = by {
+            audit::append_alone(
+                db,
+                caller,
+                Event::ok("member.search", "members", "").with_detail(format!("by={by}")),
+            )
+            .await?;
+        }
+    }
     let walk_names = by_name && no_prefix && list_size(db, caller, org.as_ref()).await? > WALK_NAMES_ABOVE;
     let select = format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM}");
     let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, walk_names);
