@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod cli;
 mod import_export;
+mod life;
 mod members;
 mod orgs;
 mod schema;

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod id_number;
+pub mod life;
 pub mod member;
 pub mod org;
 pub mod password;

@@ -13,7 +13,7 @@ use serde_json::json;
 use store::audit::{AuditFilter, Entry};
 use store::members::{Member, MemberFilter, MemberPatch, Placement};
 use store::orgs::{Org, OrgInput};
-use store::{accounts, audit, members, orgs, Caller, Role};
+use store::{accounts, audit, meetings, members, orgs, Caller, Role};
 use utoipa::ToSchema;
 
 use crate::auth::{client_ip, ApiCaller};
@@ -53,6 +53,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/enable", post(enable_user))
         .route("/api/v1/grants/{id}", delete(revoke_grant))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/meetings", get(list_meetings).post(create_meeting))
+        .route("/api/v1/meetings/{id}", get(get_meeting).patch(update_meeting))
+        .route(
+            "/api/v1/meetings/{id}/attendance",
+            get(get_attendance).put(put_attendance),
+        )
+        .route("/api/v1/meetings/{id}/check-in", post(check_in))
+        .route("/api/v1/orgs/{id}/compliance", get(org_compliance))
+        .route("/api/v1/orgs/{id}/overdue", get(org_overdue))
+        .route("/api/v1/orgs/{id}/absence-flags", get(org_absence_flags))
+        .route("/api/v1/orgs/{id}/life-settings", put(org_life_settings))
+        .route("/api/v1/orgs/{id}/meetings.xlsx", get(org_ledger))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
@@ -728,4 +740,165 @@ pub async fn audit_log(
     ApiQuery(f): ApiQuery<AuditFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(json!({"items": audit::list(&s.store.db, &a.caller, &f).await?})))
+}
+
+// ---- organizational life ----
+
+#[utoipa::path(post, path = "/api/v1/meetings", request_body = meetings::MeetingInput,
+    responses((status = 201, body = meetings::MeetingView), (status = 422)))]
+pub async fn create_meeting(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<meetings::MeetingInput>,
+) -> ApiResult<Response> {
+    let m = meetings::create(&s.store.db, &a.caller, &b).await?;
+    Ok((StatusCode::CREATED, Json(m)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings", params(meetings::MeetingFilter), responses((status = 200, description = "`{\"items\": [MeetingView]}`, newest first")))]
+pub async fn list_meetings(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<meetings::MeetingFilter>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::list(&s.store.db, &a.caller, &f).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", responses((status = 200, body = meetings::MeetingView), (status = 404)))]
+pub async fn get_meeting(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<meetings::MeetingView>> {
+    Ok(Json(meetings::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", request_body = meetings::MeetingInput, responses((status = 200, body = meetings::MeetingView)))]
+pub async fn update_meeting(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<meetings::MeetingInput>,
+) -> ApiResult<Json<meetings::MeetingView>> {
+    Ok(Json(meetings::update(&s.store.db, &a.caller, id, &b).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/attendance", responses((status = 200, body = meetings::AttendanceSheet)))]
+pub async fn get_attendance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<meetings::AttendanceSheet>> {
+    Ok(Json(meetings::attendance(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/meetings/{id}/attendance", request_body = Vec<meetings::AttendanceMark>,
+    responses((status = 200, body = meetings::AttendanceSheet, description = "with the quorum")))]
+pub async fn put_attendance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<Vec<meetings::AttendanceMark>>,
+) -> ApiResult<Json<meetings::AttendanceSheet>> {
+    Ok(Json(meetings::record_attendance(&s.store.db, &a.caller, id, &b).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckInRequest {
+    code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/check-in", request_body = CheckInRequest,
+    responses((status = 204), (status = 409, description = "check-in off, outside the window, or a wrong code")))]
+pub async fn check_in(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<CheckInRequest>,
+) -> ApiResult<StatusCode> {
+    meetings::check_in(&s.store.db, &a.caller, id, &b.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    year: Option<i32>,
+}
+
+impl YearQuery {
+    fn year(&self) -> ApiResult<i32> {
+        let year = self.year.unwrap_or_else(|| chrono::Datelike::year(&store::today()));
+        if (1921..=2200).contains(&year) {
+            Ok(year)
+        } else {
+            Err(store::Error::Invalid(domain::Invalid::one("year", "invalid")).into())
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/compliance", params(YearQuery),
+    responses((status = 200, description = "`{\"items\": [ComplianceItem]}` for every branch and group of the subtree, kind and period")))]
+pub async fn org_compliance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::compliance(&s.store.db, &a.caller, id, q.year()?).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/overdue", params(YearQuery),
+    responses((status = 200, description = "`{\"items\": [ComplianceItem]}`: overdue items below the organization, worst first")))]
+pub async fn org_overdue(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::overdue(&s.store.db, &a.caller, id, q.year()?).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/absence-flags",
+    responses((status = 200, description = "`{\"items\": [AbsenceFlag]}`: six consecutive months missed without reason (党章 Art. 9), a flag only")))]
+pub async fn org_absence_flags(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::absence_flags(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/life-settings", request_body = meetings::LifeSettings, responses((status = 204)))]
+pub async fn org_life_settings(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<meetings::LifeSettings>,
+) -> ApiResult<StatusCode> {
+    meetings::set_settings(&s.store.db, &a.caller, id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/meetings.xlsx", params(YearQuery), responses((status = 200, description = "the meeting ledger (会议台账) for the year")))]
+pub async fn org_ledger(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Response> {
+    let year = q.year()?;
+    let rows = meetings::ledger(&s.store.db, &a.caller, id, year).await?;
+    let bytes =
+        roster::write_meeting_ledger(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    Ok(attachment(XLSX_TYPE, &format!("meetings-{year}.xlsx"), bytes))
 }

@@ -16,6 +16,9 @@ use crate::api;
         api::member_history, api::export_csv, api::export_xlsx, api::import_members,
         api::list_users, api::create_user, api::add_grant, api::revoke_grant, api::reset_password,
         api::unlock_user, api::disable_user, api::enable_user, api::audit_log,
+        api::create_meeting, api::list_meetings, api::get_meeting, api::update_meeting, api::get_attendance,
+        api::put_attendance, api::check_in, api::org_compliance, api::org_overdue, api::org_absence_flags,
+        api::org_life_settings, api::org_ledger,
     ),
     modifiers(&BearerAuth)
 )]

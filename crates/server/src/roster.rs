@@ -277,6 +277,54 @@ pub fn write_xlsx(rows: &[(Member, Revealed)]) -> Result<Vec<u8>, rust_xlsxwrite
     book.save_to_buffer()
 }
 
+/// The meeting ledger (会议台账) as a workbook: one row a meeting.
+pub fn write_meeting_ledger(
+    rows: &[(store::meetings::MeetingView, i64, i64)],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("会议台账")?;
+    let bold = Format::new().set_bold();
+    let headers = ["日期", "组织", "类型", "名称", "地点", "状态", "应到", "实到", "决议"];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, (m, expected, present)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        let kinds: Vec<&str> = m
+            .kinds
+            .iter()
+            .filter_map(|k| domain::life::MeetingKind::parse(k))
+            .map(|k| k.zh())
+            .collect();
+        let status = match m.meeting.status.as_str() {
+            "planned" => "计划",
+            "held" => "已召开",
+            "archived" => "已归档",
+            _ => "已取消",
+        };
+        let texts = [
+            m.meeting.local_date.to_string(),
+            m.meeting.org_name.clone(),
+            kinds.join("、"),
+            m.meeting.title.clone(),
+            m.meeting.location.clone().unwrap_or_default(),
+            status.to_string(),
+        ];
+        for (c, t) in texts.iter().enumerate() {
+            sheet.write_string(r, c as u16, escape_cell(t))?;
+        }
+        sheet.write_number(r, 6, *expected as f64)?;
+        sheet.write_number(r, 7, *present as f64)?;
+        sheet.write_string(r, 8, escape_cell(m.meeting.resolutions.as_deref().unwrap_or_default()))?;
+    }
+    sheet.set_column_width(1, 24)?;
+    sheet.set_column_width(3, 30)?;
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
+
 /// A blank template with the headers, for users to fill in.
 pub fn template_csv() -> Vec<u8> {
     write_csv(&[])

@@ -359,8 +359,14 @@ pub fn new_id() -> i64 {
     rand::thread_rng().gen_range(1..(1i64 << 53))
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_core.sql"))];
-const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_core.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_core.sql")),
+    (2, include_str!("../migrations/sqlite/0002_meetings.sql")),
+];
+const PG_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_core.sql")),
+    (2, include_str!("../migrations/postgres/0002_meetings.sql")),
+];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.
 pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod import;
+pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod scope;

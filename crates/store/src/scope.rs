@@ -57,10 +57,16 @@ impl Role {
             Role::SystemAdmin => matches!(perm, ReadOrgs | ManageOrgs),
             Role::SecurityAdmin => matches!(perm, ReadOrgs | ManageAccounts),
             Role::AuditAdmin => matches!(perm, ReadAudit),
-            Role::OrgAdmin => matches!(perm, ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers),
-            Role::Secretary => {
-                matches!(perm, ReadOrgs | ReadMembers | WriteMembers | RevealMembers)
+            Role::OrgAdmin => {
+                matches!(
+                    perm,
+                    ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings
+                )
             }
+            Role::Secretary => matches!(
+                perm,
+                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings
+            ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
         }
     }
@@ -76,6 +82,8 @@ pub enum Perm {
     RevealMembers,
     ManageAccounts,
     ReadAudit,
+    /// Plan and record meetings, set an organization's meeting settings.
+    ManageMeetings,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -1,0 +1,998 @@
+//! Organizational life (组织生活): meetings planned and held, attendance, check-in, and compliance
+//! against the frequencies of the regulations (domain::life). A meeting may count for several kinds
+//! (a theme day that is also a party lecture).
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use domain::life::{self, ComplianceStatus, Frequency, MeetingKind, MonthAttendance};
+use domain::org::subtree_end;
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::audit::{self, Event};
+use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Q};
+use crate::error::{Error, Result};
+use crate::orgs::{self, Org};
+use crate::scope::{Caller, Own, Perm};
+use crate::today;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Meeting {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub title: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub local_date: NaiveDate,
+    pub location: Option<String>,
+    pub topic: Option<String>,
+    pub agenda: Option<String>,
+    /// `planned`, `held`, `archived` or `cancelled`.
+    pub status: String,
+    pub minutes: Option<String>,
+    pub resolutions: Option<String>,
+}
+
+/// A meeting as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MeetingView {
+    #[serde(flatten)]
+    pub meeting: Meeting,
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MeetingInput {
+    pub org_id: Option<i64>,
+    /// One kind, or `kinds` for a joint meeting.
+    pub kind: Option<String>,
+    pub kinds: Option<Vec<String>>,
+    pub title: Option<String>,
+    /// RFC 3339, or `YYYY-MM-DDTHH:MM` in Beijing time.
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub location: Option<String>,
+    pub topic: Option<String>,
+    pub agenda: Option<String>,
+    /// `planned`, `held`, `archived` or `cancelled`.
+    pub status: Option<String>,
+    pub minutes: Option<String>,
+    pub resolutions: Option<String>,
+}
+
+const STATUSES: [&str; 4] = ["planned", "held", "archived", "cancelled"];
+
+/// Beijing time (UTC+8).
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// Parses an instant typed with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]` taken as Beijing time.
+pub fn parse_local_instant(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+        .ok()?;
+    naive
+        .and_local_timezone(beijing())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+struct Valid {
+    kinds: Vec<MeetingKind>,
+    title: String,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+    location: Option<String>,
+    topic: Option<String>,
+    agenda: Option<String>,
+    status: String,
+    minutes: Option<String>,
+    resolutions: Option<String>,
+}
+
+fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
+    let mut e = Vec::new();
+    let mut codes: Vec<String> = i.kinds.clone().unwrap_or_default();
+    codes.extend(i.kind.clone());
+    let mut kinds = Vec::new();
+    for c in &codes {
+        match MeetingKind::parse(c) {
+            Some(k) if !kinds.contains(&k) => kinds.push(k),
+            Some(_) => {}
+            None => e.push(FieldError::new("kind", "invalid")),
+        }
+    }
+    if codes.is_empty() {
+        e.push(FieldError::new("kind", "required"));
+    }
+    let title = match i.title.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => clean_text("title", t, 100, &mut e),
+        _ => {
+            e.push(FieldError::new("title", "required"));
+            None
+        }
+    };
+    let mut instant =
+        |field: &'static str, v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push(FieldError::new(field, "required"));
+                None
+            }
+            Some(s) => parse_local_instant(s).or_else(|| {
+                e.push(FieldError::new(field, "invalid"));
+                None
+            }),
+        };
+    let starts = instant("starts_at", &i.starts_at);
+    let ends = instant("ends_at", &i.ends_at);
+    if let (Some(s), Some(en)) = (starts, ends) {
+        if en <= s {
+            e.push(FieldError::new("ends_at", "before_start"));
+        } else if en - s > Duration::days(3) {
+            e.push(FieldError::new("ends_at", "too_long"));
+        }
+    }
+    let text = |field: &'static str, v: &Option<String>, max: usize, e: &mut Vec<FieldError>| {
+        v.as_deref().and_then(|s| {
+            // Minutes and agendas have line breaks; other control characters are refused.
+            let cleaned: String = s.replace(['\r', '\n', '\t'], " ");
+            clean_text(field, &cleaned, max, e).map(|_| s.trim().to_string())
+        })
+    };
+    let location = text("location", &i.location, 200, &mut e);
+    let topic = text("topic", &i.topic, 200, &mut e);
+    let agenda = text("agenda", &i.agenda, 5000, &mut e);
+    let minutes = text("minutes", &i.minutes, 50_000, &mut e);
+    let resolutions = text("resolutions", &i.resolutions, 10_000, &mut e);
+    let status = match i.status.as_deref().map(str::trim) {
+        None | Some("") => "planned".to_string(),
+        Some(s) if STATUSES.contains(&s) => s.to_string(),
+        Some(_) => {
+            e.push(FieldError::new("status", "invalid"));
+            String::new()
+        }
+    };
+    domain::error::check(e)?;
+    Ok(Valid {
+        kinds,
+        title: title.unwrap_or_default(),
+        starts: starts.expect("checked"),
+        ends: ends.expect("checked"),
+        location,
+        topic,
+        agenda,
+        status,
+        minutes,
+        resolutions,
+    })
+}
+
+fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&beijing()).date_naive()
+}
+
+/// The organization the caller manages meetings for.
+async fn managed_org(db: &Db, caller: &Caller, org_id: i64, action: &'static str) -> Result<Org> {
+    let org = orgs::get(db, caller, org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    if !caller.can_at(Perm::ManageMeetings, &org.path) {
+        audit::append_alone(db, caller, Event::denied(action, "org", org_id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if org.dissolved_on.is_some() {
+        return Err(Invalid::one("org_id", "dissolved").into());
+    }
+    Ok(org)
+}
+
+/// Plans (or records) a meeting; the members expected at it are set from the organization: all
+/// its active members, the committee for a committee meeting, the group's members for a group.
+pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<MeetingView> {
+    let v = validate(input);
+    let org = match input.org_id {
+        Some(id) => managed_org(db, caller, id, "meeting.create").await.map(Some),
+        None => Err(Invalid::one("org_id", "required").into()),
+    };
+    let (v, org) = match (v, org) {
+        (Ok(v), Ok(Some(o))) => (v, o),
+        (Err(mut a), Err(Error::Invalid(b))) => {
+            a.0.extend(b.0);
+            return Err(a.into());
+        }
+        (Err(a), _) => return Err(a.into()),
+        (_, Err(e)) => return Err(e),
+        (_, Ok(None)) => unreachable!("org is Some when Ok"),
+    };
+    let checkin: (bool,) = db
+        .one(Q::new("SELECT checkin_enabled FROM orgs WHERE id = $1").bind(org.id))
+        .await?;
+    let code = checkin.0.then(|| {
+        use rand::Rng;
+        format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+    });
+    let id = new_id();
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO meetings (id, org_id, org_path, title, starts_at, ends_at, local_date, location, topic, agenda, status,
+             minutes, resolutions, checkin_code, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(v.title)
+        .bind(instant_text(v.starts))
+        .bind(instant_text(v.ends))
+        .bind(local_date(v.starts))
+        .bind(v.location)
+        .bind(v.topic)
+        .bind(v.agenda)
+        .bind(v.status)
+        .bind(v.minutes)
+        .bind(v.resolutions)
+        .bind(code)
+        .bind(now),
+    )
+    .await?;
+    for k in &v.kinds {
+        tx.exec(
+            Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ($1, $2)")
+                .bind(id)
+                .bind(k.as_str()),
+        )
+        .await?;
+    }
+    let expected = if v.kinds == [MeetingKind::BranchCommitteeMeeting] {
+        "SELECT f.member_id FROM org_officers f JOIN members m ON m.id = f.member_id WHERE f.org_id = $1 AND m.status = 'active'"
+    } else if org.kind == "party_group" {
+        "SELECT id FROM members WHERE group_id = $1 AND status = 'active'"
+    } else {
+        "SELECT id FROM members WHERE org_id = $1 AND status = 'active'"
+    };
+    let ids: Vec<(i64,)> = tx.all(Q::new(expected).bind(org.id)).await?;
+    for chunk in ids.chunks(300) {
+        let mut q = Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status) VALUES ");
+        for (i, (m,)) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [id.into(), (*m).into(), "expected".into()]);
+        }
+        tx.exec(q).await?;
+    }
+    let kinds: Vec<&str> = v.kinds.iter().map(|k| k.as_str()).collect();
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("meeting.create", "meeting", id).with_detail(format!("kinds={}", kinds.join(","))),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+const SELECT_MEETING: &str =
+    "SELECT m.id, m.org_id, o.name AS org_name, m.org_path, m.title, m.starts_at, m.ends_at, m.local_date,
+    m.location, m.topic, m.agenda, m.status, m.minutes, m.resolutions
+    FROM meetings m JOIN orgs o ON o.id = m.org_id";
+
+async fn with_kinds(db: &Db, meetings: Vec<Meeting>) -> Result<Vec<MeetingView>> {
+    if meetings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("SELECT meeting_id, kind FROM meeting_kinds WHERE meeting_id IN (");
+    for (i, m) in meetings.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(m.id);
+    }
+    q.push(") ORDER BY kind");
+    let rows: Vec<(i64, String)> = db.all(q).await?;
+    let mut by: HashMap<i64, Vec<String>> = HashMap::new();
+    for (m, k) in rows {
+        by.entry(m).or_default().push(k);
+    }
+    Ok(meetings
+        .into_iter()
+        .map(|m| MeetingView {
+            kinds: by.remove(&m.id).unwrap_or_default(),
+            meeting: m,
+        })
+        .collect())
+}
+
+/// One meeting, if the caller may see it (members see their own branch's meetings).
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<MeetingView> {
+    let mut q = Q::new(&format!("{SELECT_MEETING} WHERE m.id = $1 AND ")).bind(id);
+    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path"));
+    let m: Meeting = db.opt(q).await?.ok_or(Error::NotFound)?;
+    Ok(with_kinds(db, vec![m]).await?.remove(0))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct MeetingFilter {
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub org_id: Option<i64>,
+    /// Inclusive local dates, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub kind: Option<String>,
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub limit: Option<i64>,
+}
+
+/// Meetings of an organization's subtree (or all the caller sees), newest first.
+pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<MeetingView>> {
+    let mut q = Q::new(&format!("{SELECT_MEETING} WHERE "));
+    match f.org_id {
+        Some(id) => {
+            let org = orgs::get(db, caller, id).await?;
+            q.push("m.org_path >= ")
+                .push_bind(org.path.clone())
+                .push(" AND m.org_path < ")
+                .push_bind(subtree_end(&org.path));
+        }
+        None => caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path")),
+    }
+    let date = |field: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => domain::member::parse_date(s)
+                .map(Some)
+                .ok_or_else(|| Invalid::one(field, "invalid").into()),
+        }
+    };
+    if let Some(d) = date("from", &f.from)? {
+        q.push(" AND m.local_date >= ").push_bind(d);
+    }
+    if let Some(d) = date("to", &f.to)? {
+        q.push(" AND m.local_date <= ").push_bind(d);
+    }
+    if let Some(k) = f.kind.as_deref().filter(|k| !k.is_empty()) {
+        let kind = MeetingKind::parse(k).ok_or_else(|| Invalid::one("kind", "invalid"))?;
+        q.push(" AND EXISTS (SELECT 1 FROM meeting_kinds k WHERE k.meeting_id = m.id AND k.kind = ")
+            .push_bind(kind.as_str())
+            .push(")");
+    }
+    q.push(" ORDER BY m.starts_at DESC LIMIT ")
+        .push_bind(f.limit.unwrap_or(200).clamp(1, 2000));
+    let meetings = db.all(q).await?;
+    with_kinds(db, meetings).await
+}
+
+/// Edits a meeting; an archived meeting is read-only.
+pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> Result<MeetingView> {
+    let current = get(db, caller, id).await?;
+    managed_org(db, caller, current.meeting.org_id, "meeting.update").await?;
+    if current.meeting.status == "archived" {
+        return Err(Error::Refused("meeting.archived"));
+    }
+    let m = &current.meeting;
+    let merged = MeetingInput {
+        org_id: Some(m.org_id),
+        kind: None,
+        kinds: Some(
+            patch
+                .kinds
+                .clone()
+                .or(patch.kind.clone().map(|k| vec![k]))
+                .unwrap_or(current.kinds.clone()),
+        ),
+        title: patch.title.clone().or(Some(m.title.clone())),
+        starts_at: patch.starts_at.clone().or(Some(m.starts_at.clone())),
+        ends_at: patch.ends_at.clone().or(Some(m.ends_at.clone())),
+        location: patch.location.clone().or(m.location.clone()),
+        topic: patch.topic.clone().or(m.topic.clone()),
+        agenda: patch.agenda.clone().or(m.agenda.clone()),
+        status: patch.status.clone().or(Some(m.status.clone())),
+        minutes: patch.minutes.clone().or(m.minutes.clone()),
+        resolutions: patch.resolutions.clone().or(m.resolutions.clone()),
+    };
+    let v = validate(&merged)?;
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "UPDATE meetings SET title = $1, starts_at = $2, ends_at = $3, local_date = $4, location = $5, topic = $6, agenda = $7,
+             status = $8, minutes = $9, resolutions = $10, updated_at = $11 WHERE id = $12",
+        )
+        .bind(v.title)
+        .bind(instant_text(v.starts))
+        .bind(instant_text(v.ends))
+        .bind(local_date(v.starts))
+        .bind(v.location)
+        .bind(v.topic)
+        .bind(v.agenda)
+        .bind(v.status.clone())
+        .bind(v.minutes)
+        .bind(v.resolutions)
+        .bind(now_text())
+        .bind(id),
+    )
+    .await?;
+    tx.exec(Q::new("DELETE FROM meeting_kinds WHERE meeting_id = $1").bind(id))
+        .await?;
+    for k in &v.kinds {
+        tx.exec(
+            Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ($1, $2)")
+                .bind(id)
+                .bind(k.as_str()),
+        )
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("meeting.update", "meeting", id).with_detail(format!("status={}", v.status)),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Attendance {
+    pub member_id: i64,
+    pub name: String,
+    pub category: String,
+    /// `expected`, `present`, `absent` or `leave`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// Recorded by the secretary for the member (代签), not by the member's own check-in.
+    pub proxy: bool,
+    pub checked_in_at: Option<String>,
+    pub officer: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttendanceSheet {
+    pub items: Vec<Attendance>,
+    pub present: usize,
+    /// Who counts for the quorum: full members for a general meeting (probationary members do not
+    /// vote), committee members for a committee meeting; otherwise everyone expected.
+    pub entitled: usize,
+    pub present_entitled: usize,
+    pub quorum: bool,
+    pub checkin_code: Option<String>,
+}
+
+pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceSheet> {
+    let view = get(db, caller, id).await?;
+    let items: Vec<Attendance> = db
+        .all(
+            Q::new(
+                "SELECT a.member_id, m.name, m.category, a.status, a.reason, a.proxy, a.checked_in_at,
+                        EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = a.member_id AND f.org_id = $2) AS officer
+                 FROM meeting_attendance a JOIN members m ON m.id = a.member_id WHERE a.meeting_id = $1 ORDER BY m.name, m.id",
+            )
+            .bind(id)
+            .bind(view.meeting.org_id),
+        )
+        .await?;
+    let kinds: Vec<&str> = view.kinds.iter().map(String::as_str).collect();
+    let entitled_of = |a: &&Attendance| {
+        if kinds == ["branch_committee_meeting"] {
+            a.officer
+        } else if kinds.contains(&"branch_general_meeting") || kinds.contains(&"election") {
+            a.category == "full"
+        } else {
+            true
+        }
+    };
+    let entitled = items.iter().filter(entitled_of).count();
+    let present_entitled = items
+        .iter()
+        .filter(entitled_of)
+        .filter(|a| a.status == "present")
+        .count();
+    let present = items.iter().filter(|a| a.status == "present").count();
+    let manage = caller.can_at(Perm::ManageMeetings, &view.meeting.org_path);
+    let code: Option<(Option<String>,)> = if manage {
+        db.opt(Q::new("SELECT checkin_code FROM meetings WHERE id = $1").bind(id))
+            .await?
+    } else {
+        None
+    };
+    // A member sees only their own line; the secretary sees the sheet.
+    let items = if manage {
+        items
+    } else {
+        items
+            .into_iter()
+            .filter(|a| Some(a.member_id) == caller.member_id)
+            .collect()
+    };
+    Ok(AttendanceSheet {
+        items,
+        present,
+        entitled,
+        present_entitled,
+        quorum: life::quorum(entitled as u32, present_entitled as u32),
+        checkin_code: code.and_then(|c| c.0),
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AttendanceMark {
+    pub member_id: i64,
+    /// `present`, `absent` or `leave`.
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Records attendance for the listed members in one transaction. Members marked present by the
+/// secretary are marked as recorded for them (代签) unless they checked in themselves.
+pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[AttendanceMark]) -> Result<AttendanceSheet> {
+    let view = get(db, caller, id).await?;
+    let org = managed_org(db, caller, view.meeting.org_id, "meeting.attendance").await?;
+    if view.meeting.status == "archived" {
+        return Err(Error::Refused("meeting.archived"));
+    }
+    let mut e = Vec::new();
+    for m in marks {
+        if !["present", "absent", "leave"].contains(&m.status.as_str()) {
+            e.push(FieldError::new("status", "invalid"));
+        }
+        if m.reason.as_deref().is_some_and(|r| r.chars().count() > 200) {
+            e.push(FieldError::new("reason", "too_long"));
+        }
+    }
+    domain::error::check(e)?;
+    let mut tx = db.begin().await?;
+    for m in marks {
+        // Only members of this organization's subtree can be recorded.
+        let inside: Option<(String,)> = tx
+            .opt(Q::new("SELECT org_path FROM members WHERE id = $1").bind(m.member_id))
+            .await?;
+        if !inside.is_some_and(|(p,)| p.starts_with(&org.path)) {
+            return Err(Invalid::one("member_id", "not_found").into());
+        }
+        let reason = m
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        let changed = tx
+            .exec(
+                Q::new(
+                    "UPDATE meeting_attendance SET status = $1, reason = $2,
+                     proxy = CASE WHEN $1 = 'present' AND checked_in_at IS NULL THEN TRUE ELSE FALSE END
+                     WHERE meeting_id = $3 AND member_id = $4",
+                )
+                .bind(m.status.clone())
+                .bind(reason.clone())
+                .bind(id)
+                .bind(m.member_id),
+            )
+            .await?;
+        if changed == 0 {
+            tx.exec(
+                Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status, reason, proxy) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(id)
+                    .bind(m.member_id)
+                    .bind(m.status.clone())
+                    .bind(reason)
+                    .bind(m.status == "present"),
+            )
+            .await?;
+        }
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("meeting.attendance", "meeting", id).with_detail(format!("marks={}", marks.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    attendance(db, caller, id).await
+}
+
+/// A member checks in with the meeting's code, from thirty minutes before the start until the end,
+/// if the organization uses check-in.
+pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<()> {
+    let member_id = caller.member_id.ok_or(Error::Forbidden)?;
+    let view = get(db, caller, id).await?;
+    let row: (Option<String>, String, String) = db
+        .one(Q::new("SELECT checkin_code, starts_at, ends_at FROM meetings WHERE id = $1").bind(id))
+        .await?;
+    let refused = |code: &'static str| async move {
+        audit::append_alone(
+            db,
+            caller,
+            Event {
+                result: "refused",
+                ..Event::ok("meeting.check_in", "meeting", id)
+            }
+            .with_detail(code),
+        )
+        .await?;
+        Err::<(), Error>(Error::Refused(code))
+    };
+    let Some(expected) = row.0 else {
+        return refused("checkin.disabled").await;
+    };
+    let now = Utc::now();
+    let (starts, ends) = (parse_instant(&row.1), parse_instant(&row.2));
+    let open = starts
+        .zip(ends)
+        .is_some_and(|(s, e)| now >= s - Duration::minutes(30) && now <= e);
+    if !open {
+        return refused("checkin.closed").await;
+    }
+    if code.trim() != expected {
+        return refused("checkin.wrong_code").await;
+    }
+    let mine: Option<(String,)> = db
+        .opt(Q::new("SELECT org_path FROM members WHERE id = $1").bind(member_id))
+        .await?;
+    if !mine.is_some_and(|(p,)| p.starts_with(&view.meeting.org_path) || view.meeting.org_path.starts_with(&p)) {
+        return refused("checkin.not_expected").await;
+    }
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .exec(
+            Q::new("UPDATE meeting_attendance SET status = 'present', proxy = FALSE, checked_in_at = $1 WHERE meeting_id = $2 AND member_id = $3")
+                .bind(now_text())
+                .bind(id)
+                .bind(member_id),
+        )
+        .await?;
+    if changed == 0 {
+        tx.exec(
+            Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status, proxy, checked_in_at) VALUES ($1, $2, 'present', FALSE, $3)")
+                .bind(id)
+                .bind(member_id)
+                .bind(now_text()),
+        )
+        .await?;
+    }
+    audit::append(&mut tx, caller, Event::ok("meeting.check_in", "meeting", id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct LifeSettings {
+    /// Members may check in with a code; never required (formalism at the fingertips is discouraged).
+    pub checkin_enabled: Option<bool>,
+    /// Overrides of how often each kind is due, e.g. `{"party_lecture": "monthly"}`.
+    #[serde(default)]
+    pub frequencies: BTreeMap<String, String>,
+}
+
+pub async fn set_settings(db: &Db, caller: &Caller, org_id: i64, s: &LifeSettings) -> Result<()> {
+    managed_org(db, caller, org_id, "org.life_settings").await?;
+    let mut e = Vec::new();
+    for (k, f) in &s.frequencies {
+        if MeetingKind::parse(k).is_none() || (Frequency::parse(f).is_none() && f != "default") {
+            e.push(FieldError::new("frequencies", "invalid"));
+        }
+    }
+    domain::error::check(e)?;
+    let mut tx = db.begin().await?;
+    if let Some(on) = s.checkin_enabled {
+        tx.exec(
+            Q::new("UPDATE orgs SET checkin_enabled = $1 WHERE id = $2")
+                .bind(on)
+                .bind(org_id),
+        )
+        .await?;
+    }
+    for (k, f) in &s.frequencies {
+        tx.exec(
+            Q::new("DELETE FROM org_life_settings WHERE org_id = $1 AND kind = $2")
+                .bind(org_id)
+                .bind(k.clone()),
+        )
+        .await?;
+        if f != "default" {
+            tx.exec(
+                Q::new("INSERT INTO org_life_settings (org_id, kind, frequency) VALUES ($1, $2, $3)")
+                    .bind(org_id)
+                    .bind(k.clone())
+                    .bind(f.clone()),
+            )
+            .await?;
+        }
+    }
+    audit::append(&mut tx, caller, Event::ok("org.life_settings", "org", org_id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComplianceItem {
+    pub org_id: i64,
+    pub org_name: String,
+    pub kind: String,
+    pub period: String,
+    pub expected: u32,
+    pub held: u32,
+    /// `on_track`, `due_soon` or `overdue`.
+    pub status: String,
+}
+
+/// Expected versus held, per organization of the subtree, kind and period of `year`.
+pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<ComplianceItem>> {
+    let root = orgs::get(db, caller, org_id).await?;
+    if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
+        return Err(Error::Forbidden);
+    }
+    let orgs: Vec<(i64, String, String, i64, NaiveDate)> = db
+        .all(
+            Q::new(
+                "SELECT o.id, o.name, o.kind, (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id), o.established_on FROM orgs o
+                 WHERE o.path >= $1 AND o.path < $2 AND o.dissolved_on IS NULL AND o.kind IN ('branch', 'party_group') ORDER BY o.path",
+            )
+            .bind(root.path.clone())
+            .bind(subtree_end(&root.path)),
+        )
+        .await?;
+    let overrides: Vec<(i64, String, String)> = db
+        .all(
+            Q::new("SELECT s.org_id, s.kind, s.frequency FROM org_life_settings s JOIN orgs o ON o.id = s.org_id WHERE o.path >= $1 AND o.path < $2")
+                .bind(root.path.clone())
+                .bind(subtree_end(&root.path)),
+        )
+        .await?;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Invalid::one("year", "invalid"))?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Invalid::one("year", "invalid"))?;
+    let held: Vec<(i64, String, NaiveDate)> = db
+        .all(
+            Q::new(
+                "SELECT m.org_id, k.kind, m.local_date FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
+                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.local_date <= $4 AND m.status IN ('held', 'archived')",
+            )
+            .bind(root.path.clone())
+            .bind(subtree_end(&root.path))
+            .bind(first)
+            .bind(last),
+        )
+        .await?;
+    let today = today();
+    let mut out = Vec::new();
+    for (id, name, kind, committee, established) in orgs {
+        for k in life::expected_kinds(kind == "branch", kind == "party_group", committee >= 3) {
+            let freq = overrides
+                .iter()
+                .find(|(o, kk, _)| *o == id && kk == k.as_str())
+                .and_then(|(_, _, f)| Frequency::parse(f))
+                .or_else(|| life::default_frequency(k));
+            let Some(freq) = freq else { continue };
+            // Nothing is due for the time before an organization existed.
+            for p in life::periods(year, freq).into_iter().filter(|p| p.end > established) {
+                let count = held
+                    .iter()
+                    .filter(|(o, kk, d)| *o == id && kk == k.as_str() && *d >= p.start && *d < p.end)
+                    .count() as u32;
+                let status = life::status(count, 1, &p, freq, today);
+                out.push(ComplianceItem {
+                    org_id: id,
+                    org_name: name.clone(),
+                    kind: k.as_str().into(),
+                    period: p.label.clone(),
+                    expected: 1,
+                    held: count,
+                    status: status.as_str().into(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Overdue items below an organization, the organizations with the most first.
+pub async fn overdue(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<ComplianceItem>> {
+    let mut items: Vec<ComplianceItem> = compliance(db, caller, org_id, year)
+        .await?
+        .into_iter()
+        .filter(|i| i.status == ComplianceStatus::Overdue.as_str())
+        .collect();
+    let mut per_org: HashMap<i64, usize> = HashMap::new();
+    for i in &items {
+        *per_org.entry(i.org_id).or_default() += 1;
+    }
+    items.sort_by(|a, b| {
+        per_org[&b.org_id]
+            .cmp(&per_org[&a.org_id])
+            .then(a.org_name.cmp(&b.org_name))
+            .then(a.period.cmp(&b.period))
+    });
+    Ok(items)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AbsenceFlag {
+    pub member_id: i64,
+    pub name: String,
+    /// The months counted, oldest first (`YYYY-MM`).
+    pub months_missed: Vec<String>,
+}
+
+/// Members of the subtree who missed organizational life six consecutive months without reason
+/// (党章 Art. 9): a flag for the branch to look at, never an action.
+pub async fn absence_flags(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<AbsenceFlag>> {
+    let root = orgs::get(db, caller, org_id).await?;
+    if !caller.can_at(Perm::ManageMeetings, &root.path) {
+        return Err(Error::Forbidden);
+    }
+    let since = today() - Duration::days(400);
+    let rows: Vec<(i64, String, NaiveDate, String, Option<String>)> = db
+        .all(
+            Q::new(
+                "SELECT a.member_id, mb.name, m.local_date, a.status, a.reason FROM meeting_attendance a
+                 JOIN meetings m ON m.id = a.meeting_id JOIN members mb ON mb.id = a.member_id
+                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.status IN ('held', 'archived')
+                   AND mb.status = 'active'",
+            )
+            .bind(root.path.clone())
+            .bind(subtree_end(&root.path))
+            .bind(since),
+        )
+        .await?;
+    let mut by_member: BTreeMap<(i64, String), BTreeMap<String, MonthAttendance>> = BTreeMap::new();
+    for (member, name, date, status, reason) in rows {
+        let month = by_member
+            .entry((member, name))
+            .or_default()
+            .entry(life::month_label(date))
+            .or_insert(MonthAttendance::Missed);
+        let this = match (status.as_str(), reason.as_deref().is_some_and(|r| !r.trim().is_empty())) {
+            ("present", _) => MonthAttendance::Attended,
+            ("leave", _) | ("absent", true) => MonthAttendance::Excused,
+            _ => MonthAttendance::Missed,
+        };
+        // Attending any meeting of the month counts; an excuse counts unless attended.
+        *month = match (*month, this) {
+            (MonthAttendance::Attended, _) | (_, MonthAttendance::Attended) => MonthAttendance::Attended,
+            (MonthAttendance::Excused, _) | (_, MonthAttendance::Excused) => MonthAttendance::Excused,
+            _ => MonthAttendance::Missed,
+        };
+    }
+    Ok(by_member
+        .into_iter()
+        .filter_map(|((member_id, name), months)| {
+            let list: Vec<MonthAttendance> = months.values().copied().collect();
+            life::six_month_flag(&list).then(|| AbsenceFlag {
+                member_id,
+                name,
+                months_missed: months
+                    .into_iter()
+                    .filter(|(_, m)| *m == MonthAttendance::Missed)
+                    .map(|(k, _)| k)
+                    .collect(),
+            })
+        })
+        .collect())
+}
+
+/// The meeting ledger (会议台账) of an organization's subtree for a year: each meeting with how many
+/// were expected and present, oldest first.
+pub async fn ledger(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<(MeetingView, i64, i64)>> {
+    let f = MeetingFilter {
+        org_id: Some(org_id),
+        from: Some(format!("{year}-01-01")),
+        to: Some(format!("{year}-12-31")),
+        kind: None,
+        limit: Some(2000),
+    };
+    let mut meetings = list(db, caller, &f).await?;
+    meetings.reverse();
+    let counts: Vec<(i64, i64, i64)> = if meetings.is_empty() {
+        Vec::new()
+    } else {
+        let mut q = Q::new("SELECT meeting_id, COUNT(*), SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM meeting_attendance WHERE meeting_id IN (");
+        for (i, m) in meetings.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push_bind(m.meeting.id);
+        }
+        q.push(") GROUP BY meeting_id");
+        db.all(q).await?
+    };
+    audit::append_alone(
+        db,
+        caller,
+        Event::ok("meeting.export", "org", org_id).with_detail(format!("year={year}")),
+    )
+    .await?;
+    Ok(meetings
+        .into_iter()
+        .map(|m| {
+            let (e, p) = counts
+                .iter()
+                .find(|c| c.0 == m.meeting.id)
+                .map(|c| (c.1, c.2))
+                .unwrap_or((0, 0));
+            (m, e, p)
+        })
+        .collect())
+}
+
+/// A held meeting for bulk loading (the demo): who was expected and how each attended.
+pub struct PastMeeting {
+    pub org_id: i64,
+    pub org_path: String,
+    pub kinds: Vec<MeetingKind>,
+    pub title: String,
+    pub starts: DateTime<Utc>,
+    pub location: String,
+    /// (member, status, reason)
+    pub attendance: Vec<(i64, &'static str, Option<&'static str>)>,
+}
+
+/// Inserts held meetings in batches, with one audit entry.
+pub async fn insert_bulk(db: &Db, caller: &Caller, meetings: &[PastMeeting]) -> Result<()> {
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    for chunk in meetings.chunks(200) {
+        let ids: Vec<i64> = chunk.iter().map(|_| new_id()).collect();
+        let mut q = Q::new(
+            "INSERT INTO meetings (id, org_id, org_path, title, starts_at, ends_at, local_date, location, status, created_at, updated_at) VALUES ",
+        );
+        for (i, (m, id)) in chunk.iter().zip(&ids).enumerate() {
+            let values = [
+                (*id).into(),
+                m.org_id.into(),
+                m.org_path.clone().into(),
+                m.title.clone().into(),
+                instant_text(m.starts).into(),
+                instant_text(m.starts + Duration::hours(2)).into(),
+                local_date(m.starts).into(),
+                m.location.clone().into(),
+                "held".into(),
+                now.clone().into(),
+                now.clone().into(),
+            ];
+            q.push_row(i == 0, values);
+        }
+        tx.exec(q).await?;
+        let mut kinds = Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ");
+        let mut first = true;
+        for (m, id) in chunk.iter().zip(&ids) {
+            for k in &m.kinds {
+                kinds.push_row(first, [(*id).into(), k.as_str().into()]);
+                first = false;
+            }
+        }
+        tx.exec(kinds).await?;
+        let rows: Vec<[crate::db::Arg; 5]> = chunk
+            .iter()
+            .zip(&ids)
+            .flat_map(|(m, id)| {
+                m.attendance.iter().map(move |(member, status, reason)| {
+                    [
+                        (*id).into(),
+                        (*member).into(),
+                        (*status).into(),
+                        reason.map(str::to_string).into(),
+                        (*status == "present").into(),
+                    ]
+                })
+            })
+            .collect();
+        for part in rows.chunks(400) {
+            let mut q = Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status, reason, proxy) VALUES ");
+            for (i, r) in part.iter().enumerate() {
+                q.push_row(i == 0, r.iter().cloned());
+            }
+            tx.exec(q).await?;
+        }
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("meeting.bulk_create", "meeting", "").with_detail(format!("rows={}", meetings.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,347 @@
+//! Organizational life: meetings, attendance and quorum, check-in, compliance, the six-month flag.
+
+use crate::both;
+use crate::support::App;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+fn local(offset_minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(offset_minutes)).to_rfc3339()
+}
+
+both!(plan_hold_and_record_a_meeting_with_quorum, |app: App| async move {
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (status, m) = app
+        .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "branch_general_meeting", "title": "第四季度支部党员大会", "starts_at": "2026-11-24T14:30", "ends_at": "2026-11-24T16:30", "location": "信息楼 301"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    assert_eq!(
+        m["starts_at"], "2026-11-24T06:30:00.000000Z",
+        "local times are Beijing time"
+    );
+    assert_eq!(m["kinds"], json!(["branch_general_meeting"]));
+    let id = m["id"].as_i64().unwrap();
+    let (_, sheet) = app.get(&t, &format!("/api/v1/meetings/{id}/attendance")).await;
+    let items = sheet["items"].as_array().unwrap().clone();
+    let full: Vec<i64> = items
+        .iter()
+        .filter(|a| a["category"] == "full")
+        .map(|a| a["member_id"].as_i64().unwrap())
+        .collect();
+    let probationary: Vec<i64> = items
+        .iter()
+        .filter(|a| a["category"] == "probationary")
+        .map(|a| a["member_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        sheet["entitled"].as_u64().unwrap() as usize,
+        full.len(),
+        "probationary members are not entitled to vote"
+    );
+    // Exactly half of the full members present, plus every probationary member: no quorum.
+    let half = full.len() / 2;
+    let mut marks: Vec<_> = full
+        .iter()
+        .take(half)
+        .map(|m| json!({"member_id": m, "status": "present"}))
+        .collect();
+    marks.extend(
+        probationary
+            .iter()
+            .map(|m| json!({"member_id": m, "status": "present"})),
+    );
+    marks.extend(
+        full.iter()
+            .skip(half)
+            .map(|m| json!({"member_id": m, "status": "absent", "reason": "出差"})),
+    );
+    let (status, sheet) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/meetings/{id}/attendance"),
+            Some(&t),
+            Some(json!(marks)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    if full.len() % 2 == 0 {
+        assert_eq!(sheet["quorum"], false, "half is not more than half: {sheet}");
+    }
+    let one_more = json!([{"member_id": full[half], "status": "present"}]);
+    let (_, sheet) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/meetings/{id}/attendance"),
+            Some(&t),
+            Some(one_more),
+        )
+        .await;
+    assert_eq!(sheet["quorum"], true, "{sheet}");
+    assert_eq!(sheet["present_entitled"].as_u64().unwrap() as usize, half + 1);
+    assert!(
+        sheet["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == "present")
+            .all(|a| a["proxy"] == true),
+        "recorded by the secretary (代签)"
+    );
+    // Hold and archive: an archived meeting is read-only.
+    let (status, held) = app
+        .patch(
+            &t,
+            &format!("/api/v1/meetings/{id}"),
+            json!({"status": "archived", "minutes": "会议讨论了……\n一致通过。", "resolutions": "通过"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    let (status, err) = app
+        .patch(&t, &format!("/api/v1/meetings/{id}"), json!({"title": "改"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(err["error"]["code"], "meeting.archived");
+
+    // Bad input names the fields; another branch is out of reach.
+    let (status, err) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party", "title": "", "starts_at": "2026-11-24T16:00", "ends_at": "2026-11-24T15:00"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let f = &err["error"]["fields"];
+    assert!(
+        f.get("kind").is_some() && f.get("title").is_some() && f.get("ends_at").is_some(),
+        "{err}"
+    );
+    let c = app.login("committee").await;
+    let other = app.org_id(&c, "法学院学生党支部").await;
+    let (status, err) = app.post(&t, "/api/v1/meetings", json!({"org_id": other, "kind": "theme_day", "title": "x", "starts_at": "2026-11-24T14:30", "ends_at": "2026-11-24T16:30"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["fields"]["org_id"]["code"], "org_id.not_found");
+    let (_, theirs) = app.get(&c, &format!("/api/v1/meetings?org_id={other}&limit=1")).await;
+    let their_meeting = theirs["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/meetings/{their_meeting}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.patch(&t, &format!("/api/v1/meetings/{their_meeting}"), json!({"title": "x"}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The ledger of the year, as a workbook.
+    let res = app
+        .http
+        .get(format!("{}/api/v1/orgs/{branch}/meetings.xlsx?year=2026", app.base))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    assert!(range.height() > 10, "a year of meetings");
+});
+
+both!(compliance_changes_when_a_meeting_is_held, |app: App| async move {
+    let c = app.login("committee").await;
+    let lagging = app.org_id(&c, "组织人事党支部").await;
+    let year = chrono::Datelike::year(&store::today());
+    let month = format!("{year}-{:02}", chrono::Datelike::month(&store::today()));
+    let (_, before) = app
+        .get(&c, &format!("/api/v1/orgs/{lagging}/compliance?year={year}"))
+        .await;
+    let item = |v: &serde_json::Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "theme_day" && i["period"] == month.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item(&before)["held"], 0);
+    assert_ne!(
+        item(&before)["status"],
+        "on_track",
+        "the lagging branch has not held this month's theme day"
+    );
+    let root = app.org_id(&c, "浙江开放大学委员会").await;
+    let (_, overdue) = app.get(&c, &format!("/api/v1/orgs/{root}/overdue?year={year}")).await;
+    assert!(
+        overdue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["org_id"] == lagging),
+        "listed in the subtree's overdue items"
+    );
+    assert!(overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["status"] == "overdue"));
+
+    let today = store::today();
+    let (status, _) = app
+        .post(&c, "/api/v1/meetings", json!({"org_id": lagging, "kinds": ["theme_day", "party_lecture"], "title": "主题党日暨党课", "starts_at": format!("{today}T09:00"), "ends_at": format!("{today}T11:00"), "status": "held"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, after) = app
+        .get(&c, &format!("/api/v1/orgs/{lagging}/compliance?year={year}"))
+        .await;
+    assert_eq!(item(&after)["held"], 1);
+    assert_eq!(item(&after)["status"], "on_track");
+
+    // A local setting: party lectures every month.
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/orgs/{lagging}/life-settings"),
+            Some(&c),
+            Some(json!({"frequencies": {"party_lecture": "monthly"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, monthly) = app
+        .get(&c, &format!("/api/v1/orgs/{lagging}/compliance?year={year}"))
+        .await;
+    assert_eq!(
+        monthly["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "party_lecture")
+            .count(),
+        12
+    );
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/orgs/{lagging}/life-settings"),
+            Some(&c),
+            Some(json!({"frequencies": {"party_lecture": "weekly"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&c, &format!("/api/v1/orgs/{lagging}/compliance?year=99999"))
+            .await
+            .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Two retired members stopped coming without a reason: flagged, nothing else.
+    let retired = app.org_id(&c, "离退休第二党支部").await;
+    let (_, flags) = app.get(&c, &format!("/api/v1/orgs/{retired}/absence-flags")).await;
+    let flagged = flags["items"].as_array().unwrap();
+    assert_eq!(flagged.len(), 2, "{flags}");
+    assert!(flagged[0]["months_missed"].as_array().unwrap().len() >= 6);
+    let member = app
+        .get(&c, &format!("/api/v1/members/{}", flagged[0]["member_id"]))
+        .await
+        .1;
+    assert_eq!(member["status"], "active", "a flag, never an automatic action");
+});
+
+both!(check_in_is_optional_and_guarded, |app: App| async move {
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let member = app.login("member").await;
+    let now_meeting = json!({"org_id": branch, "kind": "theme_day", "title": "现场主题党日", "starts_at": local(-10), "ends_at": local(110)});
+    let (_, off) = app.post(&t, "/api/v1/meetings", now_meeting.clone()).await;
+    let (status, err) = app
+        .post(
+            &member,
+            &format!("/api/v1/meetings/{}/check-in", off["id"]),
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        err["error"]["code"], "checkin.disabled",
+        "never forced: off unless the organization turns it on"
+    );
+
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/orgs/{branch}/life-settings"),
+            Some(&t),
+            Some(json!({"checkin_enabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, m) = app.post(&t, "/api/v1/meetings", now_meeting).await;
+    let id = m["id"].as_i64().unwrap();
+    let (_, sheet) = app.get(&t, &format!("/api/v1/meetings/{id}/attendance")).await;
+    let code = sheet["checkin_code"].as_str().unwrap().to_string();
+    let wrong = if code == "123456" { "654321" } else { "123456" };
+    let (status, err) = app
+        .post(
+            &member,
+            &format!("/api/v1/meetings/{id}/check-in"),
+            json!({"code": wrong}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "checkin.wrong_code")
+    );
+    let (status, _) = app
+        .post(
+            &member,
+            &format!("/api/v1/meetings/{id}/check-in"),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, mine) = app.get(&member, &format!("/api/v1/meetings/{id}/attendance")).await;
+    assert_eq!(
+        mine["items"].as_array().unwrap().len(),
+        1,
+        "a member sees their own line only"
+    );
+    assert_eq!(mine["items"][0]["status"], "present");
+    assert_eq!(mine["items"][0]["proxy"], false);
+    assert!(mine["checkin_code"].is_null());
+
+    // Outside the window.
+    let (_, later) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "theme_day", "title": "明天", "starts_at": local(24 * 60), "ends_at": local(26 * 60)})).await;
+    let (_, sheet) = app
+        .get(&t, &format!("/api/v1/meetings/{}/attendance", later["id"]))
+        .await;
+    let (status, err) = app
+        .post(
+            &member,
+            &format!("/api/v1/meetings/{}/check-in", later["id"]),
+            json!({"code": sheet["checkin_code"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "checkin.closed")
+    );
+    // Another branch's meeting is not even visible.
+    let c = app.login("committee").await;
+    let other = app.org_id(&c, "法学院学生党支部").await;
+    let (_, theirs) = app.get(&c, &format!("/api/v1/meetings?org_id={other}&limit=1")).await;
+    let (status, _) = app
+        .post(
+            &member,
+            &format!("/api/v1/meetings/{}/check-in", theirs["items"][0]["id"]),
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A member sees their branch's meetings.
+    let (_, list) = app.get(&member, "/api/v1/meetings?limit=500").await;
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["org_id"] == branch || m["org_name"].as_str().unwrap().contains("党小组")));
+});
