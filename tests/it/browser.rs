@@ -273,6 +273,8 @@ both!(pages_render_for_every_role, |app: App| async move {
             "committee",
             &[
                 "/",
+                "/life",
+                "/meetings/new",
                 "/orgs",
                 "/members",
                 "/members?org_id=&q=王&sort=-joined_on&page=2",
@@ -284,9 +286,18 @@ both!(pages_render_for_every_role, |app: App| async move {
         ),
         (
             "secretary",
-            &["/", "/orgs", "/members", "/members/new", "/import", "/account"],
+            &[
+                "/",
+                "/life",
+                "/meetings/new",
+                "/orgs",
+                "/members",
+                "/members/new",
+                "/import",
+                "/account",
+            ],
         ),
-        ("member", &["/", "/account"]),
+        ("member", &["/", "/life", "/account"]),
         ("admin", &["/", "/orgs", "/orgs/new", "/account"]),
         ("secadmin", &["/", "/accounts", "/account"]),
         ("auditor", &["/", "/audit", "/audit?action=auth.&result=ok", "/account"]),
@@ -320,10 +331,15 @@ both!(pages_render_for_every_role, |app: App| async move {
     let org = app.org_id(&c, "信息学院教工党支部").await;
     let m = app.some_member(&c, org).await;
     let client = app.browser("committee").await;
+    let (_, meetings) = app.get(&c, &format!("/api/v1/meetings?org_id={org}&limit=1")).await;
+    let meeting = meetings["items"][0]["id"].clone();
     for path in [
         format!("/orgs/{org}"),
         format!("/members/{}", m["id"]),
         format!("/members/{}/edit", m["id"]),
+        format!("/orgs/{org}/meetings"),
+        format!("/orgs/{org}/compliance"),
+        format!("/meetings/{meeting}"),
     ] {
         let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
@@ -341,3 +357,48 @@ both!(pages_render_for_every_role, |app: App| async move {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login?next=/members");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_change() {
+    let Some(app) = App::start(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(b) = Browser::start(1280).await else { return };
+    let c = app.login("committee").await;
+    let lagging = app.org_id(&c, "组织人事党支部").await;
+    let month = format!(
+        "{}-{:02}",
+        chrono::Datelike::year(&store::today()),
+        chrono::Datelike::month(&store::today())
+    );
+    let theme_row = "return [...document.querySelectorAll('.grid-table tr')].find(r => r.textContent.includes('主题党日')).textContent";
+    login(&b, &app, "committee").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/orgs/{lagging}/meetings", app.base)).await;
+    let before = b.script(theme_row).await.as_str().unwrap_or_default().to_string();
+    assert!(
+        !before.contains(&format!("{month} ✓")),
+        "not yet held this month: {before}"
+    );
+
+    b.click(&format!("a[href='/meetings/new?org_id={lagging}']")).await;
+    b.type_into("#title", "主题党日：学习贯彻会议精神").await;
+    b.type_into("#location", "行政楼 204").await;
+    b.script("document.getElementById('status').value = 'held'").await;
+    b.click("form.grid button[type=submit]").await;
+    let url = b.wait_url(|u| u.contains("/meetings/") && !u.contains("/new")).await;
+    assert!(url.contains("/meetings/"), "{url}");
+    // Everyone present but the first, who is on leave.
+    b.script("const s = [...document.querySelectorAll('#attendance select')]; s.forEach(x => x.value = 'present'); s[0].value = 'leave';").await;
+    b.click("#attendance button[type=submit]").await;
+    b.wait_url(|u| u.contains("/meetings/")).await;
+    let quorum = b.text("#quorum").await;
+    assert!(quorum.contains("达到法定人数"), "{quorum}");
+    b.screenshot("meeting-desktop").await;
+
+    b.go(&format!("{}/orgs/{lagging}/meetings", app.base)).await;
+    let after = b.script(theme_row).await.as_str().unwrap_or_default().to_string();
+    assert!(after.contains(&format!("{month} ✓")), "held now: {after}");
+    b.screenshot("meetings-desktop").await;
+    b.quit().await;
+}

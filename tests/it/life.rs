@@ -80,14 +80,10 @@ both!(plan_hold_and_record_a_meeting_with_quorum, |app: App| async move {
         .await;
     assert_eq!(sheet["quorum"], true, "{sheet}");
     assert_eq!(sheet["present_entitled"].as_u64().unwrap() as usize, half + 1);
+    let all_plain = sheet["items"].as_array().unwrap().iter().all(|a| a["proxy"] == false);
     assert!(
-        sheet["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["status"] == "present")
-            .all(|a| a["proxy"] == true),
-        "recorded by the secretary (代签)"
+        all_plain,
+        "without check-in, recording attendance is not signing for someone"
     );
     // Hold and archive: an archived meeting is read-only.
     let (status, held) = app
@@ -308,6 +304,31 @@ both!(check_in_is_optional_and_guarded, |app: App| async move {
     assert_eq!(mine["items"][0]["status"], "present");
     assert_eq!(mine["items"][0]["proxy"], false);
     assert!(mine["checkin_code"].is_null());
+    // With check-in on, the secretary signing an offline member in is marked as such (代签).
+    let own = me_member(&app, &member).await;
+    let other_member = sheet["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["member_id"] != own)
+        .unwrap()["member_id"]
+        .clone();
+    let (_, after) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/meetings/{id}/attendance"),
+            Some(&t),
+            Some(json!([{"member_id": other_member, "status": "present"}])),
+        )
+        .await;
+    let line = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["member_id"] == other_member)
+        .unwrap()
+        .clone();
+    assert_eq!(line["proxy"], true, "{line}");
 
     // Outside the window.
     let (_, later) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "theme_day", "title": "明天", "starts_at": local(24 * 60), "ends_at": local(26 * 60)})).await;
@@ -345,3 +366,7 @@ both!(check_in_is_optional_and_guarded, |app: App| async move {
         .iter()
         .all(|m| m["org_id"] == branch || m["org_name"].as_str().unwrap().contains("党小组")));
 });
+
+async fn me_member(app: &App, token: &str) -> serde_json::Value {
+    app.get(token, "/api/v1/me").await.1["member_id"].clone()
+}

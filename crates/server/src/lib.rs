@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod imports;
 pub mod openapi;
+pub mod qr;
 pub mod roster;
 pub mod web;
 

@@ -547,6 +547,11 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
         }
     }
     domain::error::check(e)?;
+    // Where members check themselves in, a presence recorded by the secretary is signing for them
+    // (代签) and is marked so; elsewhere recording attendance is simply the record.
+    let (checkin,): (bool,) = db
+        .one(Q::new("SELECT checkin_enabled FROM orgs WHERE id = $1").bind(org.id))
+        .await?;
     let mut tx = db.begin().await?;
     for m in marks {
         // Only members of this organization's subtree can be recorded.
@@ -566,13 +571,14 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
             .exec(
                 Q::new(
                     "UPDATE meeting_attendance SET status = $1, reason = $2,
-                     proxy = CASE WHEN $1 = 'present' AND checked_in_at IS NULL THEN TRUE ELSE FALSE END
+                     proxy = CASE WHEN $1 = 'present' AND checked_in_at IS NULL THEN $5 ELSE FALSE END
                      WHERE meeting_id = $3 AND member_id = $4",
                 )
                 .bind(m.status.clone())
                 .bind(reason.clone())
                 .bind(id)
-                .bind(m.member_id),
+                .bind(m.member_id)
+                .bind(checkin),
             )
             .await?;
         if changed == 0 {
@@ -582,7 +588,7 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
                     .bind(m.member_id)
                     .bind(m.status.clone())
                     .bind(reason)
-                    .bind(m.status == "present"),
+                    .bind(checkin && m.status == "present"),
             )
             .await?;
         }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod import;
+mod life;
 mod members;
 mod orgs;
 
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(import::routes())
+        .merge(life::routes())
         .merge(admin::routes())
 }
 
@@ -42,6 +44,7 @@ pub struct Nav {
     pub import: bool,
     pub accounts: bool,
     pub audit: bool,
+    pub life: bool,
     pub own_member: Option<i64>,
 }
 
@@ -65,6 +68,7 @@ impl Chrome {
             import: c.can(Perm::WriteMembers),
             accounts: c.can(Perm::ManageAccounts),
             audit: c.can(Perm::ReadAudit),
+            life: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             own_member: c.member_id,
         });
         Chrome {
@@ -78,6 +82,11 @@ impl Chrome {
 
     pub fn for_caller(w: &WebCaller, here: &str, title_key: &str) -> Chrome {
         Chrome::new(w.prefs, Some(&w.caller), here, title_key)
+    }
+
+    /// Whether the signed-in user has a member record of their own.
+    pub fn is_member(&self) -> bool {
+        self.nav.as_ref().is_some_and(|n| n.own_member.is_some())
     }
 
     pub fn t(&self, key: &str) -> String {

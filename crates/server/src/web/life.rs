@@ -1,0 +1,431 @@
+//! Organizational life pages: an organization's meetings and compliance, planning a meeting,
+//! recording attendance, the subtree's overdue list, and a member's own meetings with check-in.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::Datelike;
+use serde::Deserialize;
+use store::meetings::{
+    self, AttendanceMark, AttendanceSheet, ComplianceItem, MeetingFilter, MeetingInput, MeetingView,
+};
+use store::orgs::{self, Org};
+use store::Perm;
+
+use super::{error_page, form_errors, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    Router::new()
+        .route("/life", get(start))
+        .route("/orgs/{id}/meetings", get(org_meetings))
+        .route("/orgs/{id}/compliance", get(subtree_compliance))
+        .route("/meetings/new", get(new_form))
+        .route("/meetings", post(create))
+        .route("/meetings/{id}", get(detail).post(update))
+        .route("/meetings/{id}/attendance", post(record))
+        .route("/meetings/{id}/check-in", post(check_in))
+}
+
+#[derive(Deserialize)]
+struct YearQuery {
+    year: Option<i32>,
+}
+
+fn year_of(q: &YearQuery) -> i32 {
+    q.year
+        .filter(|y| (1921..=2200).contains(y))
+        .unwrap_or_else(|| store::today().year())
+}
+
+#[derive(Template)]
+#[template(path = "life.html")]
+struct StartPage {
+    c: Chrome,
+    orgs: Vec<Org>,
+    mine: Vec<MeetingView>,
+}
+
+/// Where organizational life starts: the organizations the user looks after, and their own meetings.
+async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
+    let c = Chrome::for_caller(&w, "/life", "life.title");
+    let mut orgs = Vec::new();
+    for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
+        if let Ok(o) = orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
+            orgs.push(o);
+        }
+    }
+    let mine = if w.caller.member_id.is_some() {
+        let f = MeetingFilter {
+            from: Some((store::today() - chrono::Duration::days(60)).to_string()),
+            limit: Some(30),
+            ..Default::default()
+        };
+        meetings::list(&s.store.db, &w.caller, &f).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    render(&StartPage { c, orgs, mine })
+}
+
+/// One row of the compliance grid: a kind and its periods' statuses.
+struct GridRow {
+    kind: String,
+    cells: Vec<ComplianceItem>,
+}
+
+#[derive(Template)]
+#[template(path = "meetings.html")]
+struct OrgMeetingsPage {
+    c: Chrome,
+    org: Org,
+    year: i32,
+    meetings: Vec<MeetingView>,
+    grid: Vec<GridRow>,
+    can_manage: bool,
+}
+
+async fn org_meetings(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/orgs/{id}/meetings"), "life.meetings");
+    let year = year_of(&q);
+    let org = match orgs::get(&s.store.db, &w.caller, id).await {
+        Ok(o) => o,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let f = MeetingFilter {
+        org_id: Some(id),
+        from: Some(format!("{year}-01-01")),
+        to: Some(format!("{year}-12-31")),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let list = match meetings::list(&s.store.db, &w.caller, &f).await {
+        Ok(l) => l,
+        Err(e) => return error_page(c, e.into()),
+    };
+    // The grid covers this organization only; the subtree's view is the overdue list.
+    let items: Vec<ComplianceItem> = meetings::compliance(&s.store.db, &w.caller, id, year)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.org_id == id)
+        .collect();
+    let mut grid: Vec<GridRow> = Vec::new();
+    for i in items {
+        match grid.iter_mut().find(|r| r.kind == i.kind) {
+            Some(r) => r.cells.push(i),
+            None => grid.push(GridRow {
+                kind: i.kind.clone(),
+                cells: vec![i],
+            }),
+        }
+    }
+    let can_manage = w.caller.can_at(Perm::ManageMeetings, &org.path) && org.dissolved_on.is_none();
+    render(&OrgMeetingsPage {
+        c,
+        org,
+        year,
+        meetings: list,
+        grid,
+        can_manage,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "compliance.html")]
+struct CompliancePage {
+    c: Chrome,
+    org: Org,
+    year: i32,
+    overdue: Vec<ComplianceItem>,
+    due_soon: Vec<ComplianceItem>,
+    flags: Vec<meetings::AbsenceFlag>,
+}
+
+async fn subtree_compliance(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/orgs/{id}/compliance"), "life.compliance");
+    let year = year_of(&q);
+    let org = match orgs::get(&s.store.db, &w.caller, id).await {
+        Ok(o) => o,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let all = match meetings::compliance(&s.store.db, &w.caller, id, year).await {
+        Ok(a) => a,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let due_soon = all.iter().filter(|i| i.status == "due_soon").cloned().collect();
+    let overdue = meetings::overdue(&s.store.db, &w.caller, id, year)
+        .await
+        .unwrap_or_default();
+    let flags = meetings::absence_flags(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
+    render(&CompliancePage {
+        c,
+        org,
+        year,
+        overdue,
+        due_soon,
+        flags,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "meeting_form.html")]
+struct FormPage {
+    c: Chrome,
+    orgs: Vec<Org>,
+    v: MeetingValues,
+    errors: Vec<(String, String)>,
+    kinds: Vec<&'static str>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MeetingValues {
+    org_id: String,
+    kinds: Vec<String>,
+    title: String,
+    starts_at: String,
+    ends_at: String,
+    location: String,
+    topic: String,
+    agenda: String,
+    status: String,
+}
+
+async fn form_page(s: &AppState, w: &WebCaller, v: MeetingValues, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/meetings/new", "life.new");
+    let orgs: Vec<Org> = orgs::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| {
+            o.dissolved_on.is_none()
+                && matches!(o.kind.as_str(), "branch" | "party_group")
+                && w.caller.can_at(Perm::ManageMeetings, &o.path)
+        })
+        .take(2000)
+        .collect();
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    let kinds = domain::life::MeetingKind::ALL.iter().map(|k| k.as_str()).collect();
+    render(&FormPage {
+        c,
+        orgs,
+        v,
+        errors,
+        kinds,
+    })
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    org_id: Option<String>,
+}
+
+async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
+    let today = store::today();
+    let v = MeetingValues {
+        org_id: q.org_id.unwrap_or_default(),
+        kinds: vec!["theme_day".into()],
+        starts_at: format!("{today}T14:30"),
+        ends_at: format!("{today}T16:30"),
+        status: "planned".into(),
+        ..Default::default()
+    };
+    form_page(&s, &w, v, Vec::new()).await
+}
+
+/// Reads the form with repeated `kinds` fields (several checkboxes), which serde_urlencoded cannot.
+fn meeting_values(body: &str) -> MeetingValues {
+    let mut v = MeetingValues::default();
+    for (k, val) in form_urlencoded_pairs(body) {
+        match k.as_str() {
+            "org_id" => v.org_id = val,
+            "kinds" => v.kinds.push(val),
+            "title" => v.title = val,
+            "starts_at" => v.starts_at = val,
+            "ends_at" => v.ends_at = val,
+            "location" => v.location = val,
+            "topic" => v.topic = val,
+            "agenda" => v.agenda = val,
+            "status" => v.status = val,
+            _ => {}
+        }
+    }
+    v
+}
+
+fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let v = meeting_values(&body);
+    let input = MeetingInput {
+        org_id: v.org_id.parse().ok(),
+        kinds: Some(v.kinds.clone()),
+        title: Some(v.title.clone()),
+        starts_at: Some(v.starts_at.clone()),
+        ends_at: Some(v.ends_at.clone()),
+        location: Some(v.location.clone()).filter(|s| !s.trim().is_empty()),
+        topic: Some(v.topic.clone()).filter(|s| !s.trim().is_empty()),
+        agenda: Some(v.agenda.clone()).filter(|s| !s.trim().is_empty()),
+        status: Some(v.status.clone()),
+        ..Default::default()
+    };
+    match meetings::create(&s.store.db, &w.caller, &input).await {
+        Ok(m) => see_other(&format!("/meetings/{}", m.meeting.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/meetings/new", "life.new");
+            match form_errors(&c, &e) {
+                Some(errors) => form_page(&s, &w, v, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meeting.html")]
+struct DetailPage {
+    c: Chrome,
+    m: MeetingView,
+    sheet: AttendanceSheet,
+    can_manage: bool,
+    qr_svg: Option<String>,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn detail_page(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> Response {
+    let c = Chrome::for_caller(w, &format!("/meetings/{id}"), "life.meeting");
+    let m = match meetings::get(&s.store.db, &w.caller, id).await {
+        Ok(m) => m,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let sheet = match meetings::attendance(&s.store.db, &w.caller, id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let can_manage = w.caller.can_at(Perm::ManageMeetings, &m.meeting.org_path) && m.meeting.status != "archived";
+    let qr_svg = sheet
+        .checkin_code
+        .as_deref()
+        .map(|code| crate::qr::svg(&format!("HONGJI-CHECKIN:{id}:{code}")));
+    render(&DetailPage {
+        c,
+        m,
+        sheet,
+        can_manage,
+        qr_svg,
+        errors,
+        notice,
+    })
+}
+
+async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    detail_page(&s, &w, id, Vec::new(), None).await
+}
+
+#[derive(Deserialize)]
+struct UpdateForm {
+    status: Option<String>,
+    minutes: Option<String>,
+    resolutions: Option<String>,
+}
+
+async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<UpdateForm>) -> Response {
+    let patch = MeetingInput {
+        status: f.status,
+        minutes: f.minutes,
+        resolutions: f.resolutions,
+        ..Default::default()
+    };
+    match meetings::update(&s.store.db, &w.caller, id, &patch).await {
+        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
+            match form_errors(&c, &e) {
+                Some(errors) => detail_page(&s, &w, id, errors, None).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+/// The attendance form posts `status_<member>` and `reason_<member>` for every line.
+async fn record(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let reason_of = |member: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.strip_prefix("reason_") == Some(member))
+            .map(|(_, v)| v.clone())
+    };
+    let marks: Vec<AttendanceMark> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            let member = k.strip_prefix("status_")?;
+            let member_id = member.parse().ok()?;
+            (v != "expected").then(|| AttendanceMark {
+                member_id,
+                status: v.clone(),
+                reason: reason_of(member),
+            })
+        })
+        .collect();
+    match meetings::record_attendance(&s.store.db, &w.caller, id, &marks).await {
+        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
+            match form_errors(&c, &e) {
+                Some(errors) => detail_page(&s, &w, id, errors, None).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckInForm {
+    code: String,
+}
+
+async fn check_in(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<CheckInForm>,
+) -> Response {
+    let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
+    match meetings::check_in(&s.store.db, &w.caller, id, &f.code).await {
+        Ok(()) => detail_page(&s, &w, id, Vec::new(), Some(c.t("life.checked_in"))).await,
+        Err(e @ store::Error::Refused(_)) => {
+            let message = crate::error::Failure::from(e).message(c.lang);
+            detail_page(&s, &w, id, vec![("code".into(), message)], None).await
+        }
+        Err(e) => error_page(c, e.into()),
+    }
+}
