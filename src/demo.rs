@@ -102,7 +102,12 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         let g = general(gname, date(1998, 5, 4));
         for (bname, profile, size, unit) in branches {
             let b = NewOrg {
-                term_start: Some(date(2023, 10, 1 + (*size as u32 % 20))),
+                // Terms began in different years: a few are due now, most run on.
+                term_start: Some(date(
+                    2023 + (*size as i32 % 3),
+                    1 + (*size as u32 % 12),
+                    1 + (*size as u32 % 20),
+                )),
                 ..NewOrg::under(Some(&g), bname.to_string(), OrgKind::Branch, date(2001, 9, 1))
             };
             plans.push(Plan {

@@ -229,6 +229,23 @@ both!(compliance_changes_when_a_meeting_is_held, |app: App| async move {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
+    // Terms: the most urgent first, each with its status.
+    let (_, terms) = app.get(&c, &format!("/api/v1/orgs/{root}/terms")).await;
+    let items = terms["items"].as_array().unwrap();
+    assert!(items.len() >= 20);
+    let rank = |s: &str| {
+        ["overdue", "due_in3_months", "due_in6_months", "unknown", "current"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap()
+    };
+    let ranks: Vec<usize> = items.iter().map(|i| rank(i["status"].as_str().unwrap())).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{terms}");
+    for i in items.iter().filter(|i| !i["term_end"].is_null()) {
+        let end = chrono::NaiveDate::parse_from_str(i["term_end"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        assert_eq!(i["status"] == "overdue", end <= store::today(), "{i}");
+    }
+
     // Two retired members stopped coming without a reason: flagged, nothing else.
     let retired = app.org_id(&c, "离退休第二党支部").await;
     let (_, flags) = app.get(&c, &format!("/api/v1/orgs/{retired}/absence-flags")).await;
@@ -240,6 +257,27 @@ both!(compliance_changes_when_a_meeting_is_held, |app: App| async move {
         .await
         .1;
     assert_eq!(member["status"], "active", "a flag, never an automatic action");
+
+    // A member's year: meetings attended and lecture hours.
+    let m = app.login("member").await;
+    let own = app.get(&m, "/api/v1/me").await.1["member_id"].clone();
+    let (status, record) = app.get(&m, &format!("/api/v1/members/{own}/life?year={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(record["meetings_attended"].as_i64().unwrap() > 5, "{record}");
+    assert!(record["meetings_attended"].as_i64().unwrap() <= record["meetings_expected"].as_i64().unwrap());
+    assert!(
+        record["lecture_hours"].as_f64().unwrap() > 0.0
+            && record["study_hours"].as_f64().unwrap() > record["lecture_hours"].as_f64().unwrap()
+    );
+    let other = app
+        .get(&c, &format!("/api/v1/members?org_id={retired}&per_page=1"))
+        .await
+        .1["items"][0]["id"]
+        .clone();
+    assert_eq!(
+        app.get(&m, &format!("/api/v1/members/{other}/life")).await.0,
+        StatusCode::NOT_FOUND
+    );
 });
 
 both!(check_in_is_optional_and_guarded, |app: App| async move {

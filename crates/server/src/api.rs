@@ -65,6 +65,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/absence-flags", get(org_absence_flags))
         .route("/api/v1/orgs/{id}/life-settings", put(org_life_settings))
         .route("/api/v1/orgs/{id}/meetings.xlsx", get(org_ledger))
+        .route("/api/v1/orgs/{id}/terms", get(org_terms))
+        .route("/api/v1/members/{id}/life", get(member_life))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
@@ -901,4 +903,23 @@ pub async fn org_ledger(
     let bytes =
         roster::write_meeting_ledger(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, &format!("meetings-{year}.xlsx"), bytes))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/terms", responses((status = 200, description = "`{\"items\": [TermItem]}`: committee terms below the organization, the most urgent first")))]
+pub async fn org_terms(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::terms(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/life", params(YearQuery), responses((status = 200, body = meetings::YearRecord)))]
+pub async fn member_life(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<meetings::YearRecord>> {
+    Ok(Json(
+        meetings::year_record(&s.store.db, &a.caller, id, q.year()?).await?,
+    ))
 }

@@ -765,6 +765,11 @@ pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Res
             .bind(last),
         )
         .await?;
+    // Dates held per (organization, kind): the loop below is then linear in the organizations.
+    let mut held_by: HashMap<(i64, String), Vec<NaiveDate>> = HashMap::new();
+    for (org, kind, date) in held {
+        held_by.entry((org, kind)).or_default().push(date);
+    }
     let today = today();
     let mut out = Vec::new();
     for (id, name, kind, committee, established) in orgs {
@@ -777,10 +782,8 @@ pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Res
             let Some(freq) = freq else { continue };
             // Nothing is due for the time before an organization existed.
             for p in life::periods(year, freq).into_iter().filter(|p| p.end > established) {
-                let count = held
-                    .iter()
-                    .filter(|(o, kk, d)| *o == id && kk == k.as_str() && *d >= p.start && *d < p.end)
-                    .count() as u32;
+                let dates = held_by.get(&(id, k.as_str().to_string()));
+                let count = dates.map_or(0, |ds| ds.iter().filter(|d| **d >= p.start && **d < p.end).count()) as u32;
                 let status = life::status(count, 1, &p, freq, today);
                 out.push(ComplianceItem {
                     org_id: id,
@@ -1001,4 +1004,122 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, meetings: &[PastMeeting]) -> 
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TermItem {
+    pub org_id: i64,
+    pub org_name: String,
+    pub kind: String,
+    pub term_start: Option<NaiveDate>,
+    pub term_end: Option<NaiveDate>,
+    /// `current`, `due_in6_months`, `due_in3_months`, `overdue`, or `unknown` when no term is recorded.
+    pub status: String,
+}
+
+/// Committee terms below an organization (关于党的基层组织任期的意见 2018): when each ends and
+/// whether the 6- and 3-month reminders or the overdue alert apply; the most urgent first.
+pub async fn terms(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<TermItem>> {
+    let root = orgs::get(db, caller, org_id).await?;
+    let rows: Vec<(i64, String, String, Option<NaiveDate>, Option<NaiveDate>)> = db
+        .all(
+            Q::new(
+                "SELECT id, name, kind, term_start, term_end FROM orgs WHERE path >= $1 AND path < $2 AND dissolved_on IS NULL
+                 AND kind <> 'party_group' ORDER BY path",
+            )
+            .bind(root.path.clone())
+            .bind(subtree_end(&root.path)),
+        )
+        .await?;
+    let today = today();
+    let mut items: Vec<(u8, TermItem)> = rows
+        .into_iter()
+        .map(|(id, name, kind, start, end)| {
+            let (rank, status) = match end.map(|e| life::term_status(e, today)) {
+                Some(life::TermStatus::Overdue) => (0, "overdue"),
+                Some(life::TermStatus::DueIn3Months) => (1, "due_in3_months"),
+                Some(life::TermStatus::DueIn6Months) => (2, "due_in6_months"),
+                None => (3, "unknown"),
+                Some(life::TermStatus::Current) => (4, "current"),
+            };
+            (
+                rank,
+                TermItem {
+                    org_id: id,
+                    org_name: name,
+                    kind,
+                    term_start: start,
+                    term_end: end,
+                    status: status.into(),
+                },
+            )
+        })
+        .collect();
+    items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.term_end.cmp(&b.1.term_end)));
+    Ok(items.into_iter().map(|(_, i)| i).collect())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct YearRecord {
+    pub member_id: i64,
+    pub year: i32,
+    pub meetings_expected: i64,
+    pub meetings_attended: i64,
+    /// Hours of party lectures attended.
+    pub lecture_hours: f64,
+    /// Hours of all organizational life attended (collective study counts toward the 32 hours a
+    /// year of 党员教育管理工作条例 Art. 13).
+    pub study_hours: f64,
+    pub by_kind: BTreeMap<String, i64>,
+}
+
+/// A member's organizational life in a year: what they were expected at and attended.
+pub async fn year_record(db: &Db, caller: &Caller, member_id: i64, year: i32) -> Result<YearRecord> {
+    crate::members::get(db, caller, member_id).await?;
+    let rows: Vec<(i64, String, String, String)> = db
+        .all(
+            Q::new(
+                "SELECT m.id, a.status, m.starts_at, m.ends_at FROM meeting_attendance a JOIN meetings m ON m.id = a.meeting_id
+                 WHERE a.member_id = $1 AND m.local_date >= $2 AND m.local_date <= $3 AND m.status IN ('held', 'archived')",
+            )
+            .bind(member_id)
+            .bind(NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Invalid::one("year", "invalid"))?)
+            .bind(NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Invalid::one("year", "invalid"))?),
+        )
+        .await?;
+    let kinds: Vec<(i64, String)> = db
+        .all(
+            Q::new(
+                "SELECT k.meeting_id, k.kind FROM meeting_kinds k JOIN meeting_attendance a ON a.meeting_id = k.meeting_id
+                 WHERE a.member_id = $1 AND a.status = 'present'",
+            )
+            .bind(member_id),
+        )
+        .await?;
+    let mut record = YearRecord {
+        member_id,
+        year,
+        meetings_expected: rows.len() as i64,
+        meetings_attended: 0,
+        lecture_hours: 0.0,
+        study_hours: 0.0,
+        by_kind: BTreeMap::new(),
+    };
+    for (id, status, starts, ends) in rows {
+        if status != "present" {
+            continue;
+        }
+        record.meetings_attended += 1;
+        let hours = parse_instant(&starts)
+            .zip(parse_instant(&ends))
+            .map_or(0.0, |(s, e)| (e - s).num_minutes() as f64 / 60.0);
+        record.study_hours += hours;
+        for (_, k) in kinds.iter().filter(|(m, _)| *m == id) {
+            if k == MeetingKind::PartyLecture.as_str() {
+                record.lecture_hours += hours;
+            }
+            *record.by_kind.entry(k.clone()).or_default() += 1;
+        }
+    }
+    Ok(record)
 }

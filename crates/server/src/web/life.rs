@@ -148,6 +148,7 @@ struct CompliancePage {
     overdue: Vec<ComplianceItem>,
     due_soon: Vec<ComplianceItem>,
     flags: Vec<meetings::AbsenceFlag>,
+    terms: Vec<meetings::TermItem>,
 }
 
 async fn subtree_compliance(
@@ -173,6 +174,12 @@ async fn subtree_compliance(
     let flags = meetings::absence_flags(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default();
+    let terms = meetings::terms(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.status != "current" && t.status != "unknown")
+        .collect();
     render(&CompliancePage {
         c,
         org,
@@ -180,6 +187,7 @@ async fn subtree_compliance(
         overdue,
         due_soon,
         flags,
+        terms,
     })
 }
 

@@ -122,6 +122,7 @@ struct DetailPage {
     can_edit: bool,
     changes: Vec<HistoryEntry>,
     memberships: Vec<Membership>,
+    life: Option<store::meetings::YearRecord>,
 }
 
 async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Revealed>) -> Response {
@@ -133,6 +134,10 @@ async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Reve
     let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
     let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
+    let year = chrono::Datelike::year(&store::today());
+    let life = store::meetings::year_record(&s.store.db, &w.caller, id, year)
+        .await
+        .ok();
     render(&DetailPage {
         c,
         m,
@@ -141,6 +146,7 @@ async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Reve
         can_edit,
         changes,
         memberships,
+        life,
     })
 }
 
