@@ -284,6 +284,7 @@ async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let mut state = server::AppState::new(store.clone(), false);
+    state.scheduled_jobs = false;
     state.login_limiter = std::sync::Arc::new(server::auth::RateLimiter::new(u32::MAX, Duration::from_secs(60)));
     tokio::spawn(server::serve(listener, state));
     let client = reqwest::Client::new();

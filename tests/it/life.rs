@@ -408,3 +408,60 @@ both!(check_in_is_optional_and_guarded, |app: App| async move {
 async fn me_member(app: &App, token: &str) -> serde_json::Value {
     app.get(token, "/api/v1/me").await.1["member_id"].clone()
 }
+
+both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
+    let today = store::today();
+    // Two servers racing for the same day: one runs.
+    let (a, b) = tokio::join!(
+        store::notices::take_daily_lease(&app.store.db, "daily_reminders", "one", today),
+        store::notices::take_daily_lease(&app.store.db, "daily_reminders", "two", today)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one takes the lease");
+    assert!(
+        !store::notices::take_daily_lease(&app.store.db, "daily_reminders", "one", today)
+            .await
+            .unwrap()
+    );
+    let first = store::notices::daily_reminders(&app.store.db, today).await.unwrap();
+    assert!(first > 0);
+    assert_eq!(
+        store::notices::daily_reminders(&app.store.db, today).await.unwrap(),
+        0,
+        "each reminder once"
+    );
+    let t = app.login("secretary").await;
+    let (_, notices) = app.get(&t, "/api/v1/notices").await;
+    let items = notices["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|n| n["kind"] == "term"),
+        "the branch's term has ended: {notices}"
+    );
+    let id = items[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post(&t, &format!("/api/v1/notices/{id}/read"), json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let m = app.login("member").await;
+    assert_eq!(
+        app.post(&m, &format!("/api/v1/notices/{id}/read"), json!({})).await.0,
+        StatusCode::NOT_FOUND,
+        "not theirs"
+    );
+
+    // Planning a meeting tells the members expected at it.
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (status, meeting) = app
+        .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "专题党课", "starts_at": format!("{}T15:00", today + chrono::Duration::days(1)), "ends_at": format!("{}T17:00", today + chrono::Duration::days(1))}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, mine) = app.get(&m, "/api/v1/notices").await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "meeting.planned" && n["link"] == format!("/meetings/{}", meeting["id"])),
+        "{mine}"
+    );
+});

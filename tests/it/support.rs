@@ -134,7 +134,9 @@ impl App {
         let store = Store::open(&database_url, &key_file).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = server::AppState::new(store.clone(), true);
+        let mut state = server::AppState::new(store.clone(), true);
+        // The reminders job is tested on its own, not left to race the tests.
+        state.scheduled_jobs = false;
         tokio::spawn(server::serve(listener, state));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

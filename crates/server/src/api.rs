@@ -67,6 +67,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/meetings.xlsx", get(org_ledger))
         .route("/api/v1/orgs/{id}/terms", get(org_terms))
         .route("/api/v1/members/{id}/life", get(member_life))
+        .route("/api/v1/notices", get(my_notices))
+        .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
@@ -922,4 +924,17 @@ pub async fn member_life(
     Ok(Json(
         meetings::year_record(&s.store.db, &a.caller, id, q.year()?).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/notices", responses((status = 200, description = "`{\"items\": [Notice]}`: the caller's notices, newest first")))]
+pub async fn my_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": store::notices::mine(&s.store.db, &a.caller, false).await?}),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/notices/{id}/read", responses((status = 204)))]
+pub async fn read_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
+    store::notices::mark_read(&s.store.db, &a.caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub imports: imports::Jobs,
     pub login_limiter: Arc<auth::RateLimiter>,
+    /// Run the scheduled jobs (daily reminders) in this process; tests turn them off.
+    pub scheduled_jobs: bool,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             secure_cookies: false,
             imports: imports::Jobs::default(),
             login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
+            scheduled_jobs: true,
         }
     }
 }
@@ -98,10 +101,35 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
 
 /// Serves until the process is stopped (Ctrl-C or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if state.scheduled_jobs {
+        tokio::spawn(daily_jobs(state.store.clone()));
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
+}
+
+/// The daily reminders, checked every ten minutes: the lease lets one server run them once per
+/// local (Asia/Shanghai) date.
+async fn daily_jobs(store: Store) {
+    let holder = format!(
+        "{}:{}",
+        std::process::id(),
+        store::crypto::new_token().get(..8).unwrap_or_default()
+    );
+    loop {
+        let today = store::today();
+        match store::notices::take_daily_lease(&store.db, "daily_reminders", &holder, today).await {
+            Ok(true) => match store::notices::daily_reminders(&store.db, today).await {
+                Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
+                Err(e) => tracing::error!(error = %e, "daily reminders failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not take the daily reminders lease"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
 }
 
 async fn shutdown_signal() {

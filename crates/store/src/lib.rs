@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod meetings;
 pub mod members;
+pub mod notices;
 pub mod orgs;
 pub mod scope;
 

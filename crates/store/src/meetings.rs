@@ -223,6 +223,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
     });
     let id = new_id();
     let now = now_text();
+    let title = v.title.clone();
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new(
@@ -268,6 +269,22 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
             q.push_row(i == 0, [id.into(), (*m).into(), "expected".into()]);
         }
         tx.exec(q).await?;
+    }
+    // The members expected hear of it in their space (and by SMS once a gateway drains the outbox).
+    let users: Vec<(i64,)> = tx
+        .all(Q::new("SELECT u.id FROM users u JOIN meeting_attendance a ON a.member_id = u.member_id WHERE a.meeting_id = $1").bind(id))
+        .await?;
+    for (user,) in users {
+        let title = format!("{} · {}", org.name, title);
+        crate::notices::notify(
+            &mut tx,
+            user,
+            "meeting.planned",
+            &format!("meeting:{id}:planned"),
+            &title,
+            &format!("/meetings/{id}"),
+        )
+        .await?;
     }
     let kinds: Vec<&str> = v.kinds.iter().map(|k| k.as_str()).collect();
     audit::append(

@@ -320,6 +320,7 @@ struct HomePage {
     orgs: Vec<HomeOrg>,
     member: Option<store::members::Member>,
     must_change_password: bool,
+    notices: Vec<store::notices::Notice>,
 }
 
 async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
@@ -354,11 +355,15 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     if member.is_some() {
         roles.push(c.t("role.member"));
     }
+    let notices = store::notices::mine(&s.store.db, &w.caller, true)
+        .await
+        .unwrap_or_default();
     render(&HomePage {
         roles,
         orgs,
         member,
         must_change_password: w.caller.must_change_password,
+        notices,
         c,
     })
 }
