@@ -465,3 +465,81 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
         "{mine}"
     );
 });
+
+both!(
+    activities_sign_up_within_the_limit_and_credit_hours,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        let today = store::today();
+        let body = json!({"org_id": root, "kind": "volunteer_service", "title": "社区志愿服务", "starts_at": format!("{today}T09:00"), "ends_at": format!("{today}T12:00"), "capacity": 1, "credit_minutes": 180});
+        let (status, act) = app.post(&c, "/api/v1/activities", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{act}");
+        let id = act["id"].as_i64().unwrap();
+        let (status, err) = app
+            .post(
+                &c,
+                "/api/v1/activities",
+                json!({"org_id": root, "kind": "party", "title": "", "capacity": 0}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err["error"]["fields"].get("capacity").is_some() && err["error"]["fields"].get("kind").is_some());
+
+        // Published to the whole tree: a member below sees it and signs up; the one place is then taken.
+        let m = app.login("member").await;
+        let (status, signed) = app
+            .post(&m, &format!("/api/v1/activities/{id}/signup"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{signed}");
+        assert_eq!(signed["signed_up"], 1);
+        assert_eq!(
+            app.post(&m, &format!("/api/v1/activities/{id}/signup"), json!({}))
+                .await
+                .1["signed_up"],
+            1,
+            "twice is once"
+        );
+        let sec_member = app.login("secretary").await;
+        let (status, err) = app
+            .post(&sec_member, &format!("/api/v1/activities/{id}/signup"), json!({}))
+            .await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str().unwrap()),
+            (StatusCode::CONFLICT, "activity.full")
+        );
+        // The member cannot record attendance; committee staff can, and hours are credited.
+        let own = app.get(&m, "/api/v1/me").await.1["member_id"].clone();
+        assert_eq!(
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/activities/{id}/attendance"),
+                Some(&m),
+                Some(json!([own]))
+            )
+            .await
+            .0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, list) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/activities/{id}/attendance"),
+                Some(&c),
+                Some(json!([own])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list["items"][0]["credited_minutes"], 180);
+        let year = chrono::Datelike::year(&today);
+        let record = app.get(&m, &format!("/api/v1/members/{own}/life?year={year}")).await.1;
+        assert_eq!(record["volunteer_hours"], 3.0);
+        // Another branch's activity is out of the member's sight.
+        let other = app.org_id(&c, "法学院学生党支部").await;
+        let (_, theirs) = app.post(&c, "/api/v1/activities", json!({"org_id": other, "kind": "theme_activity", "title": "法学院活动", "starts_at": format!("{today}T09:00"), "ends_at": format!("{today}T10:00")})).await;
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/activities/{}", theirs["id"])).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+);

@@ -67,6 +67,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/meetings.xlsx", get(org_ledger))
         .route("/api/v1/orgs/{id}/terms", get(org_terms))
         .route("/api/v1/members/{id}/life", get(member_life))
+        .route("/api/v1/activities", get(list_activities).post(create_activity))
+        .route("/api/v1/activities/{id}", get(get_activity))
+        .route("/api/v1/activities/{id}/signup", post(sign_up))
+        .route(
+            "/api/v1/activities/{id}/attendance",
+            get(activity_signups).put(activity_attendance),
+        )
         .route("/api/v1/notices", get(my_notices))
         .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(
@@ -937,4 +944,72 @@ pub async fn my_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Js
 pub async fn read_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     store::notices::mark_read(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+use store::activities;
+
+#[utoipa::path(post, path = "/api/v1/activities", request_body = activities::ActivityInput, responses((status = 201, body = activities::Activity), (status = 422)))]
+pub async fn create_activity(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<activities::ActivityInput>,
+) -> ApiResult<Response> {
+    let act = activities::create(&s.store.db, &a.caller, &b).await?;
+    Ok((StatusCode::CREATED, Json(act)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    org_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/activities", params(ActivityQuery), responses((status = 200, description = "`{\"items\": [Activity]}`")))]
+pub async fn list_activities(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<ActivityQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::list(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}", responses((status = 200, body = activities::Activity)))]
+pub async fn get_activity(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<activities::Activity>> {
+    Ok(Json(activities::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/activities/{id}/signup", responses((status = 200, body = activities::Activity), (status = 409, description = "full or closed")))]
+pub async fn sign_up(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<activities::Activity>> {
+    Ok(Json(activities::sign_up(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}/attendance", responses((status = 200, description = "`{\"items\": [Signup]}`")))]
+pub async fn activity_signups(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::signups(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/activities/{id}/attendance", request_body = Vec<i64>,
+    responses((status = 200, description = "the member ids who attended; each is credited the activity's volunteer time")))]
+pub async fn activity_attendance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<Vec<i64>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::record_attendance(&s.store.db, &a.caller, id, &b).await?}),
+    ))
 }

@@ -2,6 +2,7 @@
 //! encryption and audit applied here so that no handler can forget them.
 
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod crypto;
 pub mod db;

@@ -1087,6 +1087,8 @@ pub struct YearRecord {
     /// Hours of all organizational life attended (collective study counts toward the 32 hours a
     /// year of 党员教育管理工作条例 Art. 13).
     pub study_hours: f64,
+    /// Volunteer service credited this year.
+    pub volunteer_hours: f64,
     pub by_kind: BTreeMap<String, i64>,
 }
 
@@ -1120,6 +1122,7 @@ pub async fn year_record(db: &Db, caller: &Caller, member_id: i64, year: i32) ->
         meetings_attended: 0,
         lecture_hours: 0.0,
         study_hours: 0.0,
+        volunteer_hours: crate::activities::volunteer_minutes(db, member_id, year).await? as f64 / 60.0,
         by_kind: BTreeMap::new(),
     };
     for (id, status, starts, ends) in rows {
