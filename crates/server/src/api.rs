@@ -860,7 +860,7 @@ pub async fn org_compliance(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::compliance(&s.store.db, &a.caller, id, q.year()?).await?}),
+        json!({"items": meetings::compliance(&s.store.db, &a.caller, id, q.year()?, None).await?}),
     ))
 }
 
@@ -872,9 +872,11 @@ pub async fn org_overdue(
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": meetings::overdue(&s.store.db, &a.caller, id, q.year()?).await?}),
-    ))
+    let mut items = meetings::overdue(&s.store.db, &a.caller, id, q.year()?).await?;
+    // The worst first; a province's list is cut at 1,000 items, with the total given.
+    let total = items.len();
+    items.truncate(1000);
+    Ok(Json(json!({"items": items, "total": total})))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/absence-flags",

@@ -746,7 +746,15 @@ pub struct ComplianceItem {
 }
 
 /// Expected versus held, per organization of the subtree, kind and period of `year`.
-pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<ComplianceItem>> {
+/// With `only`, just the items in that status are built (the overdue list of a province must not
+/// build every on-track item first).
+pub async fn compliance(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    year: i32,
+    only: Option<ComplianceStatus>,
+) -> Result<Vec<ComplianceItem>> {
     let root = orgs::get(db, caller, org_id).await?;
     if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
         return Err(Error::Forbidden);
@@ -802,6 +810,9 @@ pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Res
                 let dates = held_by.get(&(id, k.as_str().to_string()));
                 let count = dates.map_or(0, |ds| ds.iter().filter(|d| **d >= p.start && **d < p.end).count()) as u32;
                 let status = life::status(count, 1, &p, freq, today);
+                if only.is_some_and(|o| o != status) {
+                    continue;
+                }
                 out.push(ComplianceItem {
                     org_id: id,
                     org_name: name.clone(),
@@ -819,11 +830,7 @@ pub async fn compliance(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Res
 
 /// Overdue items below an organization, the organizations with the most first.
 pub async fn overdue(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<ComplianceItem>> {
-    let mut items: Vec<ComplianceItem> = compliance(db, caller, org_id, year)
-        .await?
-        .into_iter()
-        .filter(|i| i.status == ComplianceStatus::Overdue.as_str())
-        .collect();
+    let mut items = compliance(db, caller, org_id, year, Some(ComplianceStatus::Overdue)).await?;
     let mut per_org: HashMap<i64, usize> = HashMap::new();
     for i in &items {
         *per_org.entry(i.org_id).or_default() += 1;

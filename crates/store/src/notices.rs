@@ -134,7 +134,7 @@ pub async fn daily_reminders(db: &Db, today: NaiveDate) -> Result<usize> {
     let mut terms = Vec::new();
     for (root,) in &roots {
         items.extend(
-            meetings::compliance(db, &system, *root, year)
+            meetings::compliance(db, &system, *root, year, None)
                 .await?
                 .into_iter()
                 .filter(|i| i.status != "on_track"),

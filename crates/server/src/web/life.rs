@@ -112,7 +112,7 @@ async fn org_meetings(
         Err(e) => return error_page(c, e.into()),
     };
     // The grid covers this organization only; the subtree's view is the overdue list.
-    let items: Vec<ComplianceItem> = meetings::compliance(&s.store.db, &w.caller, id, year)
+    let items: Vec<ComplianceItem> = meetings::compliance(&s.store.db, &w.caller, id, year, None)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -163,7 +163,7 @@ async fn subtree_compliance(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let all = match meetings::compliance(&s.store.db, &w.caller, id, year).await {
+    let all = match meetings::compliance(&s.store.db, &w.caller, id, year, None).await {
         Ok(a) => a,
         Err(e) => return error_page(c, e.into()),
     };
