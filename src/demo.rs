@@ -443,5 +443,41 @@ async fn life(
         }
     }
     store::meetings::insert_bulk(&store.db, caller, &meetings).await?;
+
+    // Activities: three-linkage activities with the community, volunteer services and theme
+    // activities, most of them past with attendance and volunteer hours credited.
+    let kinds = ["three_linkage", "volunteer_service", "theme_activity"];
+    let titles = [
+        "走访联系社区困难党员",
+        "社区义诊和法律咨询志愿服务",
+        "“学思想、强党性”主题读书活动",
+        "文明城市创建志愿服务",
+        "红色教育基地参观学习",
+    ];
+    for n in 0..24 {
+        let p = &plans[n % plans.len()];
+        let day = today - chrono::Duration::days(330 - 14 * n as i64);
+        let input = store::activities::ActivityInput {
+            org_id: Some(p.org.id),
+            kind: Some(kinds[n % 3].into()),
+            title: Some(titles[n % titles.len()].into()),
+            description: None,
+            starts_at: Some(format!("{day}T09:00")),
+            ends_at: Some(format!("{day}T11:30")),
+            location: Some(format!("{}周边社区", p.unit)),
+            capacity: Some(20),
+            credit_minutes: Some(150),
+        };
+        let a = store::activities::create(&store.db, caller, &input).await?;
+        if day < today {
+            let came: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.org_id == p.org.id)
+                .take(12)
+                .map(|r| r.id)
+                .collect();
+            store::activities::record_attendance(&store.db, caller, a.id, &came).await?;
+        }
+    }
     Ok(())
 }

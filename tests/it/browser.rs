@@ -275,6 +275,7 @@ both!(pages_render_for_every_role, |app: App| async move {
                 "/",
                 "/life",
                 "/meetings/new",
+                "/activities/new",
                 "/orgs",
                 "/members",
                 "/members?org_id=&q=王&sort=-joined_on&page=2",
@@ -290,6 +291,7 @@ both!(pages_render_for_every_role, |app: App| async move {
                 "/",
                 "/life",
                 "/meetings/new",
+                "/activities/new",
                 "/orgs",
                 "/members",
                 "/members/new",
@@ -340,6 +342,10 @@ both!(pages_render_for_every_role, |app: App| async move {
         format!("/orgs/{org}/meetings"),
         format!("/orgs/{org}/compliance"),
         format!("/meetings/{meeting}"),
+        format!(
+            "/activities/{}",
+            app.get(&c, "/api/v1/activities").await.1["items"][0]["id"]
+        ),
     ] {
         let res = client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");

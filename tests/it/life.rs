@@ -521,6 +521,9 @@ both!(
             .0,
             StatusCode::FORBIDDEN
         );
+        let year = chrono::Datelike::year(&today);
+        let hours = |r: serde_json::Value| r["volunteer_hours"].as_f64().unwrap();
+        let before = hours(app.get(&m, &format!("/api/v1/members/{own}/life?year={year}")).await.1);
         let (status, list) = app
             .call(
                 Method::PUT,
@@ -531,9 +534,8 @@ both!(
             .await;
         assert_eq!(status, StatusCode::OK, "{list}");
         assert_eq!(list["items"][0]["credited_minutes"], 180);
-        let year = chrono::Datelike::year(&today);
-        let record = app.get(&m, &format!("/api/v1/members/{own}/life?year={year}")).await.1;
-        assert_eq!(record["volunteer_hours"], 3.0);
+        let after = hours(app.get(&m, &format!("/api/v1/members/{own}/life?year={year}")).await.1);
+        assert_eq!(after - before, 3.0, "three hours credited");
         // Another branch's activity is out of the member's sight.
         let other = app.org_id(&c, "法学院学生党支部").await;
         let (_, theirs) = app.post(&c, "/api/v1/activities", json!({"org_id": other, "kind": "theme_activity", "title": "法学院活动", "starts_at": format!("{today}T09:00"), "ends_at": format!("{today}T10:00")})).await;

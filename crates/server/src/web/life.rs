@@ -28,6 +28,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/meetings/{id}", get(detail).post(update))
         .route("/meetings/{id}/attendance", post(record))
         .route("/meetings/{id}/check-in", post(check_in))
+        .route("/activities/new", get(activity_form))
+        .route("/activities", post(create_activity))
+        .route("/activities/{id}", get(activity_detail))
+        .route("/activities/{id}/signup", post(activity_sign_up))
+        .route("/activities/{id}/attendance", post(activity_attendance))
 }
 
 #[derive(Deserialize)]
@@ -47,6 +52,8 @@ struct StartPage {
     c: Chrome,
     orgs: Vec<Org>,
     mine: Vec<MeetingView>,
+    activities: Vec<store::activities::Activity>,
+    can_publish: bool,
 }
 
 /// Where organizational life starts: the organizations the user looks after, and their own meetings.
@@ -68,7 +75,17 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     } else {
         Vec::new()
     };
-    render(&StartPage { c, orgs, mine })
+    let activities = store::activities::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default();
+    let can_publish = w.caller.can(Perm::ManageMeetings);
+    render(&StartPage {
+        c,
+        orgs,
+        mine,
+        activities,
+        can_publish,
+    })
 }
 
 /// One row of the compliance grid: a kind and its periods' statuses.
@@ -435,5 +452,151 @@ async fn check_in(
             detail_page(&s, &w, id, vec![("code".into(), message)], None).await
         }
         Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activity_form.html")]
+struct ActivityFormPage {
+    c: Chrome,
+    orgs: Vec<Org>,
+    v: store::activities::ActivityInput,
+    errors: Vec<(String, String)>,
+}
+
+async fn activity_form_page(
+    s: &AppState,
+    w: &WebCaller,
+    v: store::activities::ActivityInput,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let c = Chrome::for_caller(w, "/activities/new", "life.activity_new");
+    let orgs: Vec<Org> = orgs::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| {
+            o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageMeetings, &o.path)
+        })
+        .take(2000)
+        .collect();
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    render(&ActivityFormPage { c, orgs, v, errors })
+}
+
+async fn activity_form(State(s): State<AppState>, w: WebCaller) -> Response {
+    let today = store::today();
+    let v = store::activities::ActivityInput {
+        kind: Some("volunteer_service".into()),
+        starts_at: Some(format!("{today}T09:00")),
+        ends_at: Some(format!("{today}T11:00")),
+        credit_minutes: Some(120),
+        ..Default::default()
+    };
+    activity_form_page(&s, &w, v, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+struct ActivityForm {
+    org_id: Option<String>,
+    kind: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    location: Option<String>,
+    capacity: Option<String>,
+    credit_minutes: Option<String>,
+}
+
+async fn create_activity(State(s): State<AppState>, w: WebCaller, Form(f): Form<ActivityForm>) -> Response {
+    let number = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse::<i64>().unwrap_or(-1))
+    };
+    let v = store::activities::ActivityInput {
+        org_id: f.org_id.as_deref().and_then(|o| o.parse().ok()),
+        kind: f.kind,
+        title: f.title,
+        description: f.description.filter(|d| !d.trim().is_empty()),
+        starts_at: f.starts_at,
+        ends_at: f.ends_at,
+        location: f.location.filter(|d| !d.trim().is_empty()),
+        capacity: number(&f.capacity),
+        credit_minutes: number(&f.credit_minutes),
+    };
+    match store::activities::create(&s.store.db, &w.caller, &v).await {
+        Ok(a) => see_other(&format!("/activities/{}", a.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/activities/new", "life.activity_new");
+            match form_errors(&c, &e) {
+                Some(errors) => activity_form_page(&s, &w, v, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+struct ActivityPage {
+    c: Chrome,
+    a: store::activities::Activity,
+    signups: Vec<store::activities::Signup>,
+    can_manage: bool,
+    signed_up: bool,
+    error: Option<String>,
+}
+
+async fn activity_page(s: &AppState, w: &WebCaller, id: i64, error: Option<String>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/activities/{id}"), "life.activity");
+    let a = match store::activities::get(&s.store.db, &w.caller, id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let signups = store::activities::signups(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
+    let can_manage = w.caller.can_at(Perm::ManageMeetings, &a.org_path);
+    let signed_up = signups.iter().any(|x| Some(x.member_id) == w.caller.member_id);
+    render(&ActivityPage {
+        c,
+        a,
+        signups,
+        can_manage,
+        signed_up,
+        error,
+    })
+}
+
+async fn activity_detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    activity_page(&s, &w, id, None).await
+}
+
+async fn activity_sign_up(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match store::activities::sign_up(&s.store.db, &w.caller, id).await {
+        Ok(_) => see_other(&format!("/activities/{id}")),
+        Err(e @ store::Error::Refused(_)) => {
+            let c = Chrome::for_caller(&w, "/activities", "life.activity");
+            activity_page(&s, &w, id, Some(crate::error::Failure::from(e).message(c.lang))).await
+        }
+        Err(e) => error_page(Chrome::for_caller(&w, "/activities", "life.activity"), e.into()),
+    }
+}
+
+/// The attendance form posts an `attended` field per member who came.
+async fn activity_attendance(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let attended: Vec<i64> = form_urlencoded_pairs(&body)
+        .into_iter()
+        .filter(|(k, _)| k == "attended")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    match store::activities::record_attendance(&s.store.db, &w.caller, id, &attended).await {
+        Ok(_) => see_other(&format!("/activities/{id}")),
+        Err(e) => error_page(Chrome::for_caller(&w, "/activities", "life.activity"), e.into()),
     }
 }
