@@ -340,6 +340,8 @@ both!(pages_render_for_every_role, |app: App| async move {
         format!("/members/{}", m["id"]),
         format!("/members/{}/edit", m["id"]),
         format!("/orgs/{org}/meetings"),
+        format!("/orgs/{org}/meetings?month=2026-02"),
+        format!("/orgs/{org}/meetings?month=garbage"),
         format!("/orgs/{org}/compliance"),
         format!("/meetings/{meeting}"),
         format!(

@@ -38,6 +38,32 @@ pub fn routes() -> axum::Router<AppState> {
 #[derive(Deserialize)]
 struct YearQuery {
     year: Option<i32>,
+    /// `YYYY-MM` shows that month as a calendar.
+    month: Option<String>,
+}
+
+/// A month as weeks of days (Monday first), each day with its meetings; `None` pads the weeks.
+type Calendar = Vec<Vec<Option<(u32, Vec<MeetingView>)>>>;
+
+fn calendar(year: i32, month: u32, meetings: &[MeetingView]) -> Option<Calendar> {
+    let first = chrono::NaiveDate::from_ymd_opt(year, month, 1)?;
+    let days = (first + chrono::Months::new(1) - first).num_days() as u32;
+    let mut cells: Vec<Option<(u32, Vec<MeetingView>)>> = vec![None; first.weekday().num_days_from_monday() as usize];
+    for d in 1..=days {
+        let date = first.with_day(d)?;
+        cells.push(Some((
+            d,
+            meetings
+                .iter()
+                .filter(|m| m.meeting.local_date == date)
+                .cloned()
+                .collect(),
+        )));
+    }
+    while cells.len() % 7 != 0 {
+        cells.push(None);
+    }
+    Some(cells.chunks(7).map(|w| w.to_vec()).collect())
 }
 
 fn year_of(q: &YearQuery) -> i32 {
@@ -103,6 +129,10 @@ struct OrgMeetingsPage {
     meetings: Vec<MeetingView>,
     grid: Vec<GridRow>,
     can_manage: bool,
+    /// The month shown as a calendar, with the months before and after.
+    month: Option<(String, Calendar, String, String)>,
+    /// The month the calendar link opens: this month in the current year, else January.
+    calendar_link: String,
 }
 
 async fn org_meetings(
@@ -112,7 +142,11 @@ async fn org_meetings(
     Query(q): Query<YearQuery>,
 ) -> Response {
     let c = Chrome::for_caller(&w, &format!("/orgs/{id}/meetings"), "life.meetings");
-    let year = year_of(&q);
+    let year = q
+        .month
+        .as_deref()
+        .and_then(|m| m.get(..4)?.parse().ok())
+        .unwrap_or_else(|| year_of(&q));
     let org = match orgs::get(&s.store.db, &w.caller, id).await {
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
@@ -146,6 +180,23 @@ async fn org_meetings(
         }
     }
     let can_manage = w.caller.can_at(Perm::ManageMeetings, &org.path) && org.dissolved_on.is_none();
+    let month = q.month.as_deref().and_then(|m| {
+        let first = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok()?;
+        let cal = calendar(first.year(), first.month(), &list)?;
+        let label = |d: chrono::NaiveDate| format!("{}-{:02}", d.year(), d.month());
+        Some((
+            label(first),
+            cal,
+            label(first - chrono::Months::new(1)),
+            label(first + chrono::Months::new(1)),
+        ))
+    });
+    let today = store::today();
+    let calendar_link = if year == today.year() {
+        format!("{}-{:02}", year, today.month())
+    } else {
+        format!("{year}-01")
+    };
     render(&OrgMeetingsPage {
         c,
         org,
@@ -153,6 +204,8 @@ async fn org_meetings(
         meetings: list,
         grid,
         can_manage,
+        month,
+        calendar_link,
     })
 }
 
