@@ -217,7 +217,7 @@ async fn run() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data } => serve(listen, data.open().await?, false).await,
+        Command::Serve { listen, data } => serve(listen, data.open().await?, false, data.data_dir.join("files")).await,
         Command::Demo { listen, data } => {
             let store = data.open().await?;
             if demo::ensure(&store).await? {
@@ -227,7 +227,7 @@ async fn run() -> Result<()> {
                 "Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member",
                 demo::DEMO_PASSWORD
             );
-            serve(listen, store, true).await
+            serve(listen, store, true, data.data_dir.join("files")).await
         }
         Command::Import {
             what:
@@ -283,12 +283,13 @@ async fn run() -> Result<()> {
     }
 }
 
-async fn serve(listen: Listen, store: Store, demo: bool) -> Result<()> {
+async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen.listen)
         .await
         .with_context(|| format!("listening on {}", listen.listen))?;
     let mut state = server::AppState::new(store, demo);
     state.secure_cookies = listen.secure_cookies;
+    state.files_dir = files_dir;
     println!("Hongji is serving on http://{}", listener.local_addr()?);
     server::serve(listener, state).await?;
     Ok(())

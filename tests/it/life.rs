@@ -545,3 +545,52 @@ both!(
         );
     }
 );
+
+both!(attachments_are_checked_and_scoped, |app: App| async move {
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (_, list) = app.get(&t, &format!("/api/v1/meetings?org_id={branch}&limit=1")).await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let upload = |body: Vec<u8>, name: &str| {
+        app.http
+            .post(format!("{}/api/v1/meetings/{id}/attachments?name={name}", app.base))
+            .bearer_auth(&t)
+            .body(body)
+            .send()
+    };
+    let pdf = b"%PDF-1.4\n% minutes\n".to_vec();
+    let res = upload(pdf.clone(), "minutes.pdf").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let att: serde_json::Value = res.json().await.unwrap();
+    let res = upload(b"MZ\x90\x00 not a document".to_vec(), "tool.exe").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["fields"]["file"]["code"], "file.type_not_allowed");
+    // The member of the branch downloads it; a member elsewhere cannot.
+    let m = app.login("member").await;
+    let res = app
+        .http
+        .get(format!("{}/api/v1/attachments/{}", app.base, att["id"]))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let c = app.login("committee").await;
+    let other = app.org_id(&c, "法学院学生党支部").await;
+    let (_, theirs) = app.get(&c, &format!("/api/v1/meetings?org_id={other}&limit=1")).await;
+    let res = app
+        .http
+        .post(format!(
+            "{}/api/v1/meetings/{}/attachments?name=x.pdf",
+            app.base, theirs["items"][0]["id"]
+        ))
+        .bearer_auth(&t)
+        .body(b"%PDF-1.4".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+});

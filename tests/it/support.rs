@@ -137,6 +137,7 @@ impl App {
         let mut state = server::AppState::new(store.clone(), true);
         // The reminders job is tested on its own, not left to race the tests.
         state.scheduled_jobs = false;
+        state.files_dir = dir.join("files");
         tokio::spawn(server::serve(listener, state));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -74,6 +74,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/activities/{id}/attendance",
             get(activity_signups).put(activity_attendance),
         )
+        .route(
+            "/api/v1/meetings/{id}/attachments",
+            get(list_attachments).post(add_attachment),
+        )
+        .route("/api/v1/attachments/{id}", get(download_attachment))
         .route("/api/v1/notices", get(my_notices))
         .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(
@@ -1014,4 +1019,89 @@ pub async fn activity_attendance(
     Ok(Json(
         json!({"items": activities::record_attendance(&s.store.db, &a.caller, id, &b).await?}),
     ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileNameQuery {
+    /// The file's name when the body is the raw file (a multipart upload carries its own).
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/attachments", params(FileNameQuery),
+    request_body(content = String, description = "PDF, PNG, JPEG, DOCX or XLSX up to 20 MB: the body or a multipart `file` field"),
+    responses((status = 201, body = meetings::Attachment), (status = 422, description = "type or size refused")))]
+pub async fn add_attachment(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<FileNameQuery>,
+    req: Request,
+) -> ApiResult<Response> {
+    let (name, bytes) = upload_named(req, q.name).await?;
+    let att = meetings::attach(&s.store.db, &a.caller, &s.files_dir, id, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(att)).into_response())
+}
+
+/// The uploaded file and its name, from a multipart `file` field or the raw body.
+async fn upload_named(req: Request, name: Option<String>) -> Result<(String, Vec<u8>), Failure> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Ok((name.unwrap_or_else(|| "file".into()), upload_bytes(req).await?));
+    }
+    let mut form = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| Failure::bad_request(&e.body_text()))?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| Failure::bad_request(&e.body_text()))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("file").to_string();
+            let bytes = field.bytes().await.map_err(|e| Failure::bad_request(&e.body_text()))?;
+            return Ok((name, bytes.to_vec()));
+        }
+    }
+    Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty"))
+}
+
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/attachments", responses((status = 200, description = "`{\"items\": [Attachment]}`")))]
+pub async fn list_attachments(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": meetings::attachments(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", responses((status = 200, description = "the file; audited")))]
+pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
+    let (att, bytes) = meetings::open_attachment(&s.store.db, &a.caller, &s.files_dir, id).await?;
+    let ascii: String = att
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, att.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+                    crate::auth::urlencode(&att.name)
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

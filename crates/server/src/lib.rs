@@ -30,6 +30,8 @@ pub struct AppState {
     pub login_limiter: Arc<auth::RateLimiter>,
     /// Run the scheduled jobs (daily reminders) in this process; tests turn them off.
     pub scheduled_jobs: bool,
+    /// Where uploaded files are kept (in the data directory).
+    pub files_dir: std::path::PathBuf,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             imports: imports::Jobs::default(),
             login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
             scheduled_jobs: true,
+            files_dir: std::path::PathBuf::from("hongji-data/files"),
         }
     }
 }

@@ -364,12 +364,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_meetings.sql")),
     (3, include_str!("../migrations/sqlite/0003_notices.sql")),
     (4, include_str!("../migrations/sqlite/0004_activities.sql")),
+    (5, include_str!("../migrations/sqlite/0005_attachments.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
     (2, include_str!("../migrations/postgres/0002_meetings.sql")),
     (3, include_str!("../migrations/postgres/0003_notices.sql")),
     (4, include_str!("../migrations/postgres/0004_activities.sql")),
+    (5, include_str!("../migrations/postgres/0005_attachments.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

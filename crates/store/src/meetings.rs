@@ -1150,3 +1150,147 @@ pub async fn year_record(db: &Db, caller: &Caller, member_id: i64, year: i32) ->
     }
     Ok(record)
 }
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: String,
+}
+
+/// Attachments are at most this large.
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// What a file is, from its first bytes and (for Office files, which are zip archives) its name;
+/// anything else is refused.
+fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".docx") {
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    } else if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".xlsx") {
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    } else {
+        None
+    }
+}
+
+fn attachment_path(dir: &std::path::Path, id: i64) -> std::path::PathBuf {
+    dir.join("attachments").join(id.to_string())
+}
+
+/// Attaches a file to a meeting: type and size checked, the bytes written to `dir` before the
+/// record commits (and removed if it does not).
+pub async fn attach(
+    db: &Db,
+    caller: &Caller,
+    dir: &std::path::Path,
+    meeting_id: i64,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Attachment> {
+    let view = get(db, caller, meeting_id).await?;
+    managed_org(db, caller, view.meeting.org_id, "meeting.attach").await?;
+    let mut e = Vec::new();
+    let name: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("file")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
+    if name.trim().is_empty() {
+        e.push(FieldError::new("file", "required"));
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        e.push(FieldError::new("file", "too_large"));
+    }
+    let content_type = sniff(&name, bytes);
+    if content_type.is_none() && !bytes.is_empty() {
+        e.push(FieldError::new("file", "type_not_allowed"));
+    }
+    if bytes.is_empty() {
+        e.push(FieldError::new("file", "required"));
+    }
+    domain::error::check(e)?;
+    let id = new_id();
+    let path = attachment_path(dir, id);
+    let write = async {
+        tokio::fs::create_dir_all(path.parent().expect("has a parent")).await?;
+        tokio::fs::write(&path, bytes).await
+    };
+    write.await.map_err(|err| {
+        tracing::error!(error = %err, "could not write an attachment");
+        Error::Refused("file.unwritable")
+    })?;
+    let saved = async {
+        let mut tx = db.begin().await?;
+        tx.exec(
+            Q::new("INSERT INTO attachments (id, meeting_id, name, content_type, size, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id)
+                .bind(meeting_id)
+                .bind(name.clone())
+                .bind(content_type.unwrap_or_default())
+                .bind(bytes.len() as i64)
+                .bind(crate::crypto::sm3_hex(bytes))
+                .bind(now_text()),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            caller,
+            Event::ok("meeting.attach", "meeting", meeting_id).with_detail(format!("attachment={id}")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<(), Error>(())
+    };
+    if let Err(err) = saved.await {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(err);
+    }
+    Ok(db
+        .one(
+            Q::new("SELECT id, meeting_id, name, content_type, size, created_at FROM attachments WHERE id = $1")
+                .bind(id),
+        )
+        .await?)
+}
+
+pub async fn attachments(db: &Db, caller: &Caller, meeting_id: i64) -> Result<Vec<Attachment>> {
+    get(db, caller, meeting_id).await?;
+    Ok(db
+        .all(Q::new("SELECT id, meeting_id, name, content_type, size, created_at FROM attachments WHERE meeting_id = $1 ORDER BY created_at").bind(meeting_id))
+        .await?)
+}
+
+/// An attachment's record and bytes, for those who may see its meeting; audited.
+pub async fn open_attachment(
+    db: &Db,
+    caller: &Caller,
+    dir: &std::path::Path,
+    id: i64,
+) -> Result<(Attachment, Vec<u8>)> {
+    let a: Attachment = db
+        .opt(
+            Q::new("SELECT id, meeting_id, name, content_type, size, created_at FROM attachments WHERE id = $1")
+                .bind(id),
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
+    get(db, caller, a.meeting_id).await?;
+    let bytes = tokio::fs::read(attachment_path(dir, id))
+        .await
+        .map_err(|_| Error::NotFound)?;
+    audit::append_alone(db, caller, Event::ok("meeting.attachment_read", "attachment", id)).await?;
+    Ok((a, bytes))
+}

@@ -28,6 +28,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/meetings/{id}", get(detail).post(update))
         .route("/meetings/{id}/attendance", post(record))
         .route("/meetings/{id}/check-in", post(check_in))
+        .route("/meetings/{id}/attachments", post(attach))
         .route("/activities/new", get(activity_form))
         .route("/activities", post(create_activity))
         .route("/activities/{id}", get(activity_detail))
@@ -387,6 +388,7 @@ struct DetailPage {
     sheet: AttendanceSheet,
     can_manage: bool,
     qr_svg: Option<String>,
+    attachments: Vec<meetings::Attachment>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
 }
@@ -412,12 +414,16 @@ async fn detail_page(
         .checkin_code
         .as_deref()
         .map(|code| crate::qr::svg(&format!("HONGJI-CHECKIN:{id}:{code}")));
+    let attachments = meetings::attachments(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
     render(&DetailPage {
         c,
         m,
         sheet,
         can_manage,
         qr_svg,
+        attachments,
         errors,
         notice,
     })
@@ -651,5 +657,40 @@ async fn activity_attendance(State(s): State<AppState>, w: WebCaller, Path(id): 
     match store::activities::record_attendance(&s.store.db, &w.caller, id, &attended).await {
         Ok(_) => see_other(&format!("/activities/{id}")),
         Err(e) => error_page(Chrome::for_caller(&w, "/activities", "life.activity"), e.into()),
+    }
+}
+
+async fn attach(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
+    let mut file = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("file").to_string();
+            if let Ok(bytes) = field.bytes().await {
+                file = Some((name, bytes));
+            }
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return detail_page(
+            &s,
+            &w,
+            id,
+            vec![("file".into(), c.field_error("file", "required"))],
+            None,
+        )
+        .await;
+    };
+    match meetings::attach(&s.store.db, &w.caller, &s.files_dir, id, &name, &bytes).await {
+        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => detail_page(&s, &w, id, errors, None).await,
+            None => error_page(c, e.into()),
+        },
     }
 }
