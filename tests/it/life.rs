@@ -594,3 +594,40 @@ both!(attachments_are_checked_and_scoped, |app: App| async move {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 });
+
+both!(settings_from_the_browser_form, |app: App| async move {
+    let c = app.login("committee").await;
+    let branch = app.org_id(&c, "图书馆党支部").await;
+    let web = app.browser("committee").await;
+    let res = web
+        .post(format!("{}/orgs/{branch}/life-settings", app.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("checkin=true&freq_party_lecture=monthly&freq_theme_day=default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "redirected back to the meetings page");
+    let year = chrono::Datelike::year(&store::today());
+    let (_, items) = app
+        .get(&c, &format!("/api/v1/orgs/{branch}/compliance?year={year}"))
+        .await;
+    assert_eq!(
+        items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "party_lecture")
+            .count(),
+        12
+    );
+    let (_, m) = app
+        .post(&c, "/api/v1/meetings", json!({"org_id": branch, "kind": "theme_day", "title": "签到测试", "starts_at": local(0), "ends_at": local(60)}))
+        .await;
+    let (_, sheet) = app.get(&c, &format!("/api/v1/meetings/{}/attendance", m["id"])).await;
+    assert_eq!(
+        sheet["checkin_code"].as_str().map(str::len),
+        Some(6),
+        "check-in turned on from the form"
+    );
+});

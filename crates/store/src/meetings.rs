@@ -325,10 +325,23 @@ async fn with_kinds(db: &Db, meetings: Vec<Meeting>) -> Result<Vec<MeetingView>>
         .collect())
 }
 
-/// One meeting, if the caller may see it (members see their own branch's meetings).
+/// Who sees a meeting: those who read its organization's members, the members of its branch, and
+/// anyone expected at it (a party group's members at their group's meetings).
+fn visible(caller: &Caller, q: &mut Q) {
+    q.push("(");
+    caller.filter(q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path"));
+    if let Some(me) = caller.member_id {
+        q.push(" OR EXISTS (SELECT 1 FROM meeting_attendance x WHERE x.meeting_id = m.id AND x.member_id = ")
+            .push_bind(me)
+            .push(")");
+    }
+    q.push(")");
+}
+
+/// One meeting, if the caller may see it.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<MeetingView> {
     let mut q = Q::new(&format!("{SELECT_MEETING} WHERE m.id = $1 AND ")).bind(id);
-    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path"));
+    visible(caller, &mut q);
     let m: Meeting = db.opt(q).await?.ok_or(Error::NotFound)?;
     Ok(with_kinds(db, vec![m]).await?.remove(0))
 }
@@ -358,7 +371,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<Mee
                 .push(" AND m.org_path < ")
                 .push_bind(subtree_end(&org.path));
         }
-        None => caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path")),
+        None => visible(caller, &mut q),
     }
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -691,6 +704,21 @@ pub struct LifeSettings {
     /// Overrides of how often each kind is due, e.g. `{"party_lecture": "monthly"}`.
     #[serde(default)]
     pub frequencies: BTreeMap<String, String>,
+}
+
+/// An organization's current settings.
+pub async fn settings(db: &Db, caller: &Caller, org_id: i64) -> Result<LifeSettings> {
+    orgs::get(db, caller, org_id).await?;
+    let (checkin,): (bool,) = db
+        .one(Q::new("SELECT checkin_enabled FROM orgs WHERE id = $1").bind(org_id))
+        .await?;
+    let rows: Vec<(String, String)> = db
+        .all(Q::new("SELECT kind, frequency FROM org_life_settings WHERE org_id = $1").bind(org_id))
+        .await?;
+    Ok(LifeSettings {
+        checkin_enabled: Some(checkin),
+        frequencies: rows.into_iter().collect(),
+    })
 }
 
 pub async fn set_settings(db: &Db, caller: &Caller, org_id: i64, s: &LifeSettings) -> Result<()> {

@@ -23,6 +23,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/life", get(start))
         .route("/orgs/{id}/meetings", get(org_meetings))
         .route("/orgs/{id}/compliance", get(subtree_compliance))
+        .route("/orgs/{id}/life-settings", post(save_settings))
         .route("/meetings/new", get(new_form))
         .route("/meetings", post(create))
         .route("/meetings/{id}", get(detail).post(update))
@@ -134,6 +135,9 @@ struct OrgMeetingsPage {
     month: Option<(String, Calendar, String, String)>,
     /// The month the calendar link opens: this month in the current year, else January.
     calendar_link: String,
+    checkin_enabled: bool,
+    /// Each kind with its frequency (the regulations' default or this organization's setting).
+    frequencies: Vec<(&'static str, String, bool)>,
 }
 
 async fn org_meetings(
@@ -198,6 +202,20 @@ async fn org_meetings(
     } else {
         format!("{year}-01")
     };
+    let settings = meetings::settings(&s.store.db, &w.caller, id).await.unwrap_or_default();
+    let frequencies = domain::life::MeetingKind::ALL
+        .iter()
+        .filter_map(|k| {
+            let default = domain::life::default_frequency(*k)?;
+            let own = settings.frequencies.get(k.as_str());
+            Some((
+                k.as_str(),
+                own.cloned().unwrap_or_else(|| default.as_str().to_string()),
+                own.is_some(),
+            ))
+        })
+        .collect();
+    let checkin_enabled = settings.checkin_enabled.unwrap_or(false);
     render(&OrgMeetingsPage {
         c,
         org,
@@ -207,6 +225,8 @@ async fn org_meetings(
         can_manage,
         month,
         calendar_link,
+        checkin_enabled,
+        frequencies,
     })
 }
 
@@ -692,5 +712,21 @@ async fn attach(
             Some(errors) => detail_page(&s, &w, id, errors, None).await,
             None => error_page(c, e.into()),
         },
+    }
+}
+
+/// The settings form posts `checkin` (a checkbox) and `freq_<kind>` for each kind.
+async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let settings = meetings::LifeSettings {
+        checkin_enabled: Some(pairs.iter().any(|(k, v)| k == "checkin" && v == "true")),
+        frequencies: pairs
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("freq_")?.to_string(), v.clone())))
+            .collect(),
+    };
+    match meetings::set_settings(&s.store.db, &w.caller, id, &settings).await {
+        Ok(()) => see_other(&format!("/orgs/{id}/meetings")),
+        Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "life.meetings"), e.into()),
     }
 }
