@@ -877,10 +877,8 @@ pub async fn org_overdue(
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let mut items = meetings::overdue(&s.store.db, &a.caller, id, q.year()?).await?;
-    // The worst first; a province's list is cut at 1,000 items, with the total given.
-    let total = items.len();
-    items.truncate(1000);
+    // The worst organizations first; a province's list stops near 1,000 items, with the total given.
+    let (items, total) = meetings::overdue(&s.store.db, &a.caller, id, q.year()?, 1000).await?;
     Ok(Json(json!({"items": items, "total": total})))
 }
 

@@ -773,9 +773,113 @@ pub struct ComplianceItem {
     pub status: String,
 }
 
-/// Expected versus held, per organization of the subtree, kind and period of `year`.
-/// With `only`, just the items in that status are built (the overdue list of a province must not
-/// build every on-track item first).
+/// What compliance is computed from: the branches and groups of a subtree, their frequency
+/// settings, and the dates each kind was held in the year.
+struct LifeYear {
+    orgs: Vec<(i64, String, String, i64, NaiveDate)>,
+    overrides: HashMap<(i64, String), Frequency>,
+    held: HashMap<(i64, String), Vec<NaiveDate>>,
+    year: i32,
+}
+
+async fn load_year(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<LifeYear> {
+    let root = orgs::get(db, caller, org_id).await?;
+    if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
+        return Err(Error::Forbidden);
+    }
+    let (from, to) = (root.path.clone(), subtree_end(&root.path));
+    let orgs = db
+        .all(
+            Q::new(
+                "SELECT o.id, o.name, o.kind, (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id), o.established_on FROM orgs o
+                 WHERE o.path >= $1 AND o.path < $2 AND o.dissolved_on IS NULL AND o.kind IN ('branch', 'party_group') ORDER BY o.path",
+            )
+            .bind(from.clone())
+            .bind(to.clone()),
+        )
+        .await?;
+    let overrides: Vec<(i64, String, String)> = db
+        .all(
+            Q::new("SELECT s.org_id, s.kind, s.frequency FROM org_life_settings s JOIN orgs o ON o.id = s.org_id WHERE o.path >= $1 AND o.path < $2")
+                .bind(from.clone())
+                .bind(to.clone()),
+        )
+        .await?;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Invalid::one("year", "invalid"))?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Invalid::one("year", "invalid"))?;
+    let rows: Vec<(i64, String, NaiveDate)> = db
+        .all(
+            Q::new(
+                "SELECT m.org_id, k.kind, m.local_date FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
+                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.local_date <= $4 AND m.status IN ('held', 'archived')",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(first)
+            .bind(last),
+        )
+        .await?;
+    let mut held: HashMap<(i64, String), Vec<NaiveDate>> = HashMap::new();
+    for (org, kind, date) in rows {
+        held.entry((org, kind)).or_default().push(date);
+    }
+    let overrides = overrides
+        .into_iter()
+        .filter_map(|(o, k, f)| Some(((o, k), Frequency::parse(&f)?)))
+        .collect();
+    Ok(LifeYear {
+        orgs,
+        overrides,
+        held,
+        year,
+    })
+}
+
+impl LifeYear {
+    /// Calls `visit(org index, kind, period, held, status)` for every item, linear in the organizations.
+    fn each(&self, today: NaiveDate, mut visit: impl FnMut(usize, MeetingKind, &life::Period, u32, ComplianceStatus)) {
+        for (i, (id, _, kind, committee, established)) in self.orgs.iter().enumerate() {
+            for k in life::expected_kinds(kind == "branch", kind == "party_group", *committee >= 3) {
+                let key = (*id, k.as_str().to_string());
+                let Some(freq) = self.overrides.get(&key).copied().or_else(|| life::default_frequency(k)) else {
+                    continue;
+                };
+                let dates = self.held.get(&key);
+                // Nothing is due for the time before an organization existed.
+                for p in life::periods(self.year, freq)
+                    .into_iter()
+                    .filter(|p| p.end > *established)
+                {
+                    let count =
+                        dates.map_or(0, |ds| ds.iter().filter(|d| **d >= p.start && **d < p.end).count()) as u32;
+                    visit(i, k, &p, count, life::status(count, 1, &p, freq, today));
+                }
+            }
+        }
+    }
+
+    fn item(
+        &self,
+        org: usize,
+        kind: MeetingKind,
+        p: &life::Period,
+        held: u32,
+        status: ComplianceStatus,
+    ) -> ComplianceItem {
+        ComplianceItem {
+            org_id: self.orgs[org].0,
+            org_name: self.orgs[org].1.clone(),
+            kind: kind.as_str().into(),
+            period: p.label.clone(),
+            expected: 1,
+            held,
+            status: status.as_str().into(),
+        }
+    }
+}
+
+/// Expected versus held, per organization of the subtree, kind and period of `year`; with `only`,
+/// just the items in that status.
 pub async fn compliance(
     db: &Db,
     caller: &Caller,
@@ -783,93 +887,58 @@ pub async fn compliance(
     year: i32,
     only: Option<ComplianceStatus>,
 ) -> Result<Vec<ComplianceItem>> {
-    let root = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
-        return Err(Error::Forbidden);
-    }
-    let orgs: Vec<(i64, String, String, i64, NaiveDate)> = db
-        .all(
-            Q::new(
-                "SELECT o.id, o.name, o.kind, (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id), o.established_on FROM orgs o
-                 WHERE o.path >= $1 AND o.path < $2 AND o.dissolved_on IS NULL AND o.kind IN ('branch', 'party_group') ORDER BY o.path",
-            )
-            .bind(root.path.clone())
-            .bind(subtree_end(&root.path)),
-        )
-        .await?;
-    let overrides: Vec<(i64, String, String)> = db
-        .all(
-            Q::new("SELECT s.org_id, s.kind, s.frequency FROM org_life_settings s JOIN orgs o ON o.id = s.org_id WHERE o.path >= $1 AND o.path < $2")
-                .bind(root.path.clone())
-                .bind(subtree_end(&root.path)),
-        )
-        .await?;
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Invalid::one("year", "invalid"))?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Invalid::one("year", "invalid"))?;
-    let held: Vec<(i64, String, NaiveDate)> = db
-        .all(
-            Q::new(
-                "SELECT m.org_id, k.kind, m.local_date FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
-                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.local_date <= $4 AND m.status IN ('held', 'archived')",
-            )
-            .bind(root.path.clone())
-            .bind(subtree_end(&root.path))
-            .bind(first)
-            .bind(last),
-        )
-        .await?;
-    // Dates held per (organization, kind): the loop below is then linear in the organizations.
-    let mut held_by: HashMap<(i64, String), Vec<NaiveDate>> = HashMap::new();
-    for (org, kind, date) in held {
-        held_by.entry((org, kind)).or_default().push(date);
-    }
-    let today = today();
+    let data = load_year(db, caller, org_id, year).await?;
     let mut out = Vec::new();
-    for (id, name, kind, committee, established) in orgs {
-        for k in life::expected_kinds(kind == "branch", kind == "party_group", committee >= 3) {
-            let freq = overrides
-                .iter()
-                .find(|(o, kk, _)| *o == id && kk == k.as_str())
-                .and_then(|(_, _, f)| Frequency::parse(f))
-                .or_else(|| life::default_frequency(k));
-            let Some(freq) = freq else { continue };
-            // Nothing is due for the time before an organization existed.
-            for p in life::periods(year, freq).into_iter().filter(|p| p.end > established) {
-                let dates = held_by.get(&(id, k.as_str().to_string()));
-                let count = dates.map_or(0, |ds| ds.iter().filter(|d| **d >= p.start && **d < p.end).count()) as u32;
-                let status = life::status(count, 1, &p, freq, today);
-                if only.is_some_and(|o| o != status) {
-                    continue;
-                }
-                out.push(ComplianceItem {
-                    org_id: id,
-                    org_name: name.clone(),
-                    kind: k.as_str().into(),
-                    period: p.label.clone(),
-                    expected: 1,
-                    held: count,
-                    status: status.as_str().into(),
-                });
-            }
+    data.each(today(), |org, kind, p, held, status| {
+        if only.is_none_or(|o| o == status) {
+            out.push(data.item(org, kind, p, held, status));
         }
-    }
+    });
     Ok(out)
 }
 
-/// Overdue items below an organization, the organizations with the most first.
-pub async fn overdue(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<Vec<ComplianceItem>> {
-    let mut items = compliance(db, caller, org_id, year, Some(ComplianceStatus::Overdue)).await?;
-    let mut per_org: HashMap<i64, usize> = HashMap::new();
-    for i in &items {
-        *per_org.entry(i.org_id).or_default() += 1;
-    }
-    items.sort_by(|a, b| {
-        per_org[&b.org_id]
-            .cmp(&per_org[&a.org_id])
-            .then(a.org_name.cmp(&b.org_name))
-            .then(a.period.cmp(&b.period))
+/// Overdue items below an organization, the organizations with the most first, at most `limit`
+/// items (whole organizations), and how many there are in all. Counting comes first, so a
+/// province's list builds only the items it shows.
+pub async fn overdue(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    year: i32,
+    limit: usize,
+) -> Result<(Vec<ComplianceItem>, usize)> {
+    let data = load_year(db, caller, org_id, year).await?;
+    let today = today();
+    let mut per_org = vec![0usize; data.orgs.len()];
+    data.each(today, |org, _, _, _, status| {
+        if status == ComplianceStatus::Overdue {
+            per_org[org] += 1;
+        }
     });
-    Ok(items)
+    let total = per_org.iter().sum();
+    let mut order: Vec<usize> = (0..data.orgs.len()).filter(|i| per_org[*i] > 0).collect();
+    order.sort_by(|a, b| {
+        per_org[*b]
+            .cmp(&per_org[*a])
+            .then(data.orgs[*a].1.cmp(&data.orgs[*b].1))
+    });
+    let mut rank = vec![usize::MAX; data.orgs.len()];
+    let mut shown = 0;
+    for (r, org) in order.iter().enumerate() {
+        if shown >= limit {
+            break;
+        }
+        rank[*org] = r;
+        shown += per_org[*org];
+    }
+    let mut items = Vec::with_capacity(shown);
+    data.each(today, |org, kind, p, held, status| {
+        if status == ComplianceStatus::Overdue && rank[org] != usize::MAX {
+            items.push((rank[org], data.item(org, kind, p, held, status)));
+        }
+    });
+    items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.period.cmp(&b.1.period)));
+    Ok((items.into_iter().map(|(_, i)| i).collect(), total))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

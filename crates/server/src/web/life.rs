@@ -259,7 +259,7 @@ async fn subtree_compliance(
         Err(e) => return error_page(c, e.into()),
     };
     let due_soon = all.iter().filter(|i| i.status == "due_soon").cloned().collect();
-    let overdue = meetings::overdue(&s.store.db, &w.caller, id, year)
+    let (overdue, _) = meetings::overdue(&s.store.db, &w.caller, id, year, 500)
         .await
         .unwrap_or_default();
     let flags = meetings::absence_flags(&s.store.db, &w.caller, id)
