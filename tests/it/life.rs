@@ -631,3 +631,56 @@ both!(settings_from_the_browser_form, |app: App| async move {
         "check-in turned on from the form"
     );
 });
+
+both!(
+    the_check_in_qr_code_opens_the_meeting_with_the_code,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let (_, me) = app.get(&t, "/api/v1/me").await;
+        let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+        app.call(
+            Method::PUT,
+            &format!("/api/v1/orgs/{branch}/life-settings"),
+            Some(&t),
+            Some(json!({"checkin_enabled": true})),
+        )
+        .await;
+        let (_, m) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "theme_day", "title": "扫码签到", "starts_at": local(-5), "ends_at": local(60)})).await;
+        let web = app.browser("secretary").await;
+        let html = web
+            .get(format!("{}/meetings/{}", app.base, m["id"]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("data:image/svg+xml;base64,"), "a QR code is drawn");
+        let member = app.browser("member").await;
+        let (_, sheet) = app.get(&t, &format!("/api/v1/meetings/{}/attendance", m["id"])).await;
+        let code = sheet["checkin_code"].as_str().unwrap().to_string();
+        let page = member
+            .get(format!("{}/meetings/{}?code={code}", app.base, m["id"]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("value=\"{code}\"")),
+            "the form is filled from the address"
+        );
+        let done = member
+            .post(format!("{}/meetings/{}/check-in", app.base, m["id"]))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("code", code.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(done.contains("签到成功"), "{done}");
+    }
+);

@@ -408,6 +408,8 @@ struct DetailPage {
     sheet: AttendanceSheet,
     can_manage: bool,
     qr_svg: Option<String>,
+    /// A code that arrived in the address (from the QR code), to fill the check-in form.
+    code: String,
     attachments: Vec<meetings::Attachment>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
@@ -419,6 +421,20 @@ async fn detail_page(
     id: i64,
     errors: Vec<(String, String)>,
     notice: Option<String>,
+) -> Response {
+    detail_page_with(s, w, id, errors, notice, None, String::new()).await
+}
+
+/// The meeting page; `base` is this server's address as the browser reached it, for the QR code
+/// (scanned with a phone's camera it opens the page with the code filled in).
+async fn detail_page_with(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    base: Option<String>,
+    code: String,
 ) -> Response {
     let c = Chrome::for_caller(w, &format!("/meetings/{id}"), "life.meeting");
     let m = match meetings::get(&s.store.db, &w.caller, id).await {
@@ -433,7 +449,7 @@ async fn detail_page(
     let qr_svg = sheet
         .checkin_code
         .as_deref()
-        .map(|code| crate::qr::svg(&format!("HONGJI-CHECKIN:{id}:{code}")));
+        .map(|c| crate::qr::svg(&format!("{}/meetings/{id}?code={c}", base.as_deref().unwrap_or(""))));
     let attachments = meetings::attachments(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default();
@@ -443,14 +459,38 @@ async fn detail_page(
         sheet,
         can_manage,
         qr_svg,
+        code,
         attachments,
         errors,
         notice,
     })
 }
 
-async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    detail_page(&s, &w, id, Vec::new(), None).await
+#[derive(Deserialize)]
+struct CodeQuery {
+    code: Option<String>,
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<CodeQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b)));
+    let base = host.map(|h| format!("{}://{h}", if s.secure_cookies { "https" } else { "http" }));
+    let code: String = q
+        .code
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    detail_page_with(&s, &w, id, Vec::new(), None, base, code).await
 }
 
 #[derive(Deserialize)]
