@@ -322,25 +322,6 @@ impl Tx {
 
 /// Instants are stored as fixed-width UTC text (`2026-11-24T01:02:03.123456Z`) on both backends:
 /// it sorts correctly, compares as text, and hashes identically when the audit chain is verified.
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sqlite_placeholders_are_numbered() {
-        assert_eq!(
-            super::sqlite_sql("SELECT $1, $12 FROM t WHERE a = $2"),
-            "SELECT ?1, ?12 FROM t WHERE a = ?2"
-        );
-        assert_eq!(
-            super::sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"),
-            "INSERT INTO t VALUES (?, ?), (?, ?)"
-        );
-        assert_eq!(
-            super::sqlite_sql("UPDATE t SET a = $1, b = $1"),
-            "UPDATE t SET a = ?1, b = ?1"
-        );
-    }
-}
-
 pub fn now_text() -> String {
     instant_text(Utc::now())
 }
@@ -395,4 +376,23 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
         db.script(&script).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sqlite_placeholders_are_numbered() {
+        assert_eq!(
+            super::sqlite_sql("SELECT $1, $12 FROM t WHERE a = $2"),
+            "SELECT ?1, ?12 FROM t WHERE a = ?2"
+        );
+        assert_eq!(
+            super::sqlite_sql("INSERT INTO t VALUES ($1, $2), ($3, $4)"),
+            "INSERT INTO t VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(
+            super::sqlite_sql("UPDATE t SET a = $1, b = $1"),
+            "UPDATE t SET a = ?1, b = ?1"
+        );
+    }
 }
