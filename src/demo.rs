@@ -46,7 +46,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     let mut all = vec![root.clone()];
     let mut plans = Vec::new();
     let general = |name: &str, est: NaiveDate| NewOrg {
-        term_start: Some(date(2023, 9, 1)),
+        term_start: Some(date(2024, 9, 1)),
         ..NewOrg::under(Some(&root), name.into(), OrgKind::GeneralBranch, est)
     };
     // (general branch, [(branch, profile, size, work unit)])
@@ -102,9 +102,13 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         let g = general(gname, date(1998, 5, 4));
         for (bname, profile, size, unit) in branches {
             let b = NewOrg {
-                // Terms began in different years: a few are due now, most run on.
+                // Terms began in different years: one has run out, a few end soon, most run on.
                 term_start: Some(date(
-                    2023 + (*size as i32 % 3),
+                    if *bname == "组织人事党支部" {
+                        2023
+                    } else {
+                        2024 + (*size as i32 % 2)
+                    },
                     1 + (*size as u32 % 12),
                     1 + (*size as u32 % 20),
                 )),

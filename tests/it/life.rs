@@ -422,6 +422,26 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
             .await
             .unwrap()
     );
+    // The secretary also looks after the branch whose term has run out.
+    let c = app.login("committee").await;
+    let lagging = app.org_id(&c, "组织人事党支部").await;
+    let sec = app.login("secadmin").await;
+    let (_, users) = app.get(&sec, "/api/v1/users").await;
+    let secretary = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "secretary")
+        .unwrap()["id"]
+        .clone();
+    let (status, _) = app
+        .post(
+            &sec,
+            &format!("/api/v1/users/{secretary}/grants"),
+            json!({"role": "secretary", "org_id": lagging}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let first = store::notices::daily_reminders(&app.store.db, today).await.unwrap();
     assert!(first > 0);
     assert_eq!(
@@ -449,8 +469,7 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
     );
 
     // Planning a meeting tells the members expected at it.
-    let (_, me) = app.get(&t, "/api/v1/me").await;
-    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let branch = app.org_id(&c, "信息学院教工党支部").await;
     let (status, meeting) = app
         .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "专题党课", "starts_at": format!("{}T15:00", today + chrono::Duration::days(1)), "ends_at": format!("{}T17:00", today + chrono::Duration::days(1))}))
         .await;

@@ -321,6 +321,8 @@ struct HomePage {
     member: Option<store::members::Member>,
     must_change_password: bool,
     notices: Vec<store::notices::Notice>,
+    /// The member's meetings of the last month and the coming ones.
+    meetings: Vec<store::meetings::MeetingView>,
 }
 
 async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
@@ -358,12 +360,27 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let notices = store::notices::mine(&s.store.db, &w.caller, true)
         .await
         .unwrap_or_default();
+    let meetings = match w.caller.member_id {
+        Some(_) => {
+            let since = (store::today() - chrono::Duration::days(30)).to_string();
+            let f = store::meetings::MeetingFilter {
+                from: Some(since),
+                limit: Some(6),
+                ..Default::default()
+            };
+            store::meetings::list(&s.store.db, &w.caller, &f)
+                .await
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     render(&HomePage {
         roles,
         orgs,
         member,
         must_change_password: w.caller.must_change_password,
         notices,
+        meetings,
         c,
     })
 }
