@@ -100,6 +100,14 @@ both!(plan_hold_and_record_a_meeting_with_quorum, |app: App| async move {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["error"]["code"], "meeting.archived");
 
+    // Online meetings carry a link; anything but an http(s) address is refused.
+    let (status, online) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "线上党课", "starts_at": "2026-12-01T19:00", "ends_at": "2026-12-01T20:00", "online_link": "https://meeting.example.cn/j/123"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{online}");
+    assert_eq!(online["online_link"], "https://meeting.example.cn/j/123");
+    let (status, err) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "x", "starts_at": "2026-12-01T19:00", "ends_at": "2026-12-01T20:00", "online_link": "javascript:alert(1)"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err["error"]["fields"]["online_link"]["code"], "online_link.invalid");
+
     // Bad input names the fields; another branch is out of reach.
     let (status, err) = app.post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party", "title": "", "starts_at": "2026-11-24T16:00", "ends_at": "2026-11-24T15:00"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

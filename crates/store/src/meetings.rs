@@ -28,6 +28,8 @@ pub struct Meeting {
     pub ends_at: String,
     pub local_date: NaiveDate,
     pub location: Option<String>,
+    /// For meetings held online: an `http(s)` address.
+    pub online_link: Option<String>,
     pub topic: Option<String>,
     pub agenda: Option<String>,
     /// `planned`, `held`, `archived` or `cancelled`.
@@ -56,6 +58,7 @@ pub struct MeetingInput {
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     pub location: Option<String>,
+    pub online_link: Option<String>,
     pub topic: Option<String>,
     pub agenda: Option<String>,
     /// `planned`, `held`, `archived` or `cancelled`.
@@ -93,6 +96,7 @@ struct Valid {
     starts: DateTime<Utc>,
     ends: DateTime<Utc>,
     location: Option<String>,
+    online_link: Option<String>,
     topic: Option<String>,
     agenda: Option<String>,
     status: String,
@@ -150,6 +154,20 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
         })
     };
     let location = text("location", &i.location, 200, &mut e);
+    let online_link = i
+        .online_link
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .and_then(|l| {
+            let ok = (l.starts_with("https://") || l.starts_with("http://"))
+                && l.len() <= 500
+                && !l.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                e.push(FieldError::new("online_link", "invalid"));
+            }
+            ok.then(|| l.to_string())
+        });
     let topic = text("topic", &i.topic, 200, &mut e);
     let agenda = text("agenda", &i.agenda, 5000, &mut e);
     let minutes = text("minutes", &i.minutes, 50_000, &mut e);
@@ -169,6 +187,7 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
         starts: starts.expect("checked"),
         ends: ends.expect("checked"),
         location,
+        online_link,
         topic,
         agenda,
         status,
@@ -228,7 +247,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
     tx.exec(
         Q::new(
             "INSERT INTO meetings (id, org_id, org_path, title, starts_at, ends_at, local_date, location, topic, agenda, status,
-             minutes, resolutions, checkin_code, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+             minutes, resolutions, checkin_code, created_at, updated_at, online_link)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
         )
         .bind(id)
         .bind(org.id)
@@ -244,7 +264,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .bind(v.minutes)
         .bind(v.resolutions)
         .bind(code)
-        .bind(now),
+        .bind(now)
+        .bind(v.online_link),
     )
     .await?;
     for k in &v.kinds {
@@ -299,7 +320,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
 
 const SELECT_MEETING: &str =
     "SELECT m.id, m.org_id, o.name AS org_name, m.org_path, m.title, m.starts_at, m.ends_at, m.local_date,
-    m.location, m.topic, m.agenda, m.status, m.minutes, m.resolutions
+    m.location, m.online_link, m.topic, m.agenda, m.status, m.minutes, m.resolutions
     FROM meetings m JOIN orgs o ON o.id = m.org_id";
 
 async fn with_kinds(db: &Db, meetings: Vec<Meeting>) -> Result<Vec<MeetingView>> {
@@ -421,6 +442,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         starts_at: patch.starts_at.clone().or(Some(m.starts_at.clone())),
         ends_at: patch.ends_at.clone().or(Some(m.ends_at.clone())),
         location: patch.location.clone().or(m.location.clone()),
+        online_link: patch.online_link.clone().or(m.online_link.clone()),
         topic: patch.topic.clone().or(m.topic.clone()),
         agenda: patch.agenda.clone().or(m.agenda.clone()),
         status: patch.status.clone().or(Some(m.status.clone())),
@@ -432,7 +454,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
     tx.exec(
         Q::new(
             "UPDATE meetings SET title = $1, starts_at = $2, ends_at = $3, local_date = $4, location = $5, topic = $6, agenda = $7,
-             status = $8, minutes = $9, resolutions = $10, updated_at = $11 WHERE id = $12",
+             status = $8, minutes = $9, resolutions = $10, updated_at = $11, online_link = $13 WHERE id = $12",
         )
         .bind(v.title)
         .bind(instant_text(v.starts))
