@@ -467,7 +467,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         .bind(v.minutes)
         .bind(v.resolutions)
         .bind(now_text())
-        .bind(id),
+        .bind(id)
+        .bind(v.online_link),
     )
     .await?;
     tx.exec(Q::new("DELETE FROM meeting_kinds WHERE meeting_id = $1").bind(id))
