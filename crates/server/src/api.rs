@@ -566,35 +566,7 @@ pub struct ImportReport {
 
 /// Reads the upload: a multipart form's `file` field, or the raw body.
 async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if is_multipart {
-        let mut form = Multipart::from_request(req, &())
-            .await
-            .map_err(|e| Failure::bad_request(&e.body_text()))?;
-        while let Some(field) = form
-            .next_field()
-            .await
-            .map_err(|e| Failure::bad_request(&e.body_text()))?
-        {
-            if field.name() == Some("file") {
-                return Ok(field
-                    .bytes()
-                    .await
-                    .map_err(|e| Failure::bad_request(&e.body_text()))?
-                    .to_vec());
-            }
-        }
-        Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty"))
-    } else {
-        let body = axum::body::to_bytes(req.into_body(), crate::MAX_UPLOAD_BYTES)
-            .await
-            .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "file.too_large"))?;
-        Ok(body.to_vec())
-    }
+    upload_named(req, None).await.map(|(_, bytes)| bytes)
 }
 
 pub fn file_failure(e: roster::FileError) -> Failure {
@@ -1050,20 +1022,19 @@ async fn upload_named(req: Request, name: Option<String>) -> Result<(String, Vec
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
-        return Ok((name.unwrap_or_else(|| "file".into()), upload_bytes(req).await?));
+        let body = axum::body::to_bytes(req.into_body(), crate::MAX_UPLOAD_BYTES)
+            .await
+            .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "file.too_large"))?;
+        return Ok((name.unwrap_or_else(|| "file".into()), body.to_vec()));
     }
+    let malformed = |e: axum::extract::multipart::MultipartError| Failure::bad_request(&e.body_text());
     let mut form = Multipart::from_request(req, &())
         .await
         .map_err(|e| Failure::bad_request(&e.body_text()))?;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| Failure::bad_request(&e.body_text()))?
-    {
+    while let Some(field) = form.next_field().await.map_err(malformed)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("file").to_string();
-            let bytes = field.bytes().await.map_err(|e| Failure::bad_request(&e.body_text()))?;
-            return Ok((name, bytes.to_vec()));
+            return Ok((name, field.bytes().await.map_err(malformed)?.to_vec()));
         }
     }
     Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty"))
