@@ -246,3 +246,56 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+both!(
+    the_member_form_places_a_member_in_a_party_group,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let branch = app.org_id(&c, "信息学院教工党支部").await;
+        let group = app.org_id(&c, "第一党小组").await;
+        let (_, g) = app.get(&c, &format!("/api/v1/orgs/{group}")).await;
+        let group = if g["parent_id"] == branch {
+            group
+        } else {
+            let (_, kids) = app.get(&c, &format!("/api/v1/orgs?parent_id={branch}")).await;
+            kids["items"][0]["id"].as_i64().unwrap()
+        };
+        let web = app.browser("secretary").await;
+        let form = web
+            .get(format!("{}/members/new", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            form.contains(&format!("value=\"{group}\"")),
+            "the branch's groups are offered"
+        );
+        let id_no = id_number("19870101", 61, true);
+        let fields = [
+            ("org_id", branch.to_string()),
+            ("group_id", group.to_string()),
+            ("name", "卫东".into()),
+            ("gender", "male".into()),
+            ("ethnicity", "汉族".into()),
+            ("id_number", id_no.clone()),
+            ("joined_on", "2010-07-01".into()),
+            ("full_member_on", "2011-07-01".into()),
+            ("category", "full".into()),
+            ("status", "active".into()),
+        ];
+        let res = web
+            .post(format!("{}/members", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let (_, found) = app.get(&c, &format!("/api/v1/members?q={id_no}")).await;
+        assert_eq!(found["items"][0]["group_id"], group);
+        assert!(found["items"][0]["group_name"].is_string());
+    }
+);

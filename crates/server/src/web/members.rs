@@ -169,6 +169,8 @@ struct FormPage {
     id: Option<i64>,
     v: MemberValues,
     orgs: Vec<Org>,
+    /// Party groups of those branches, with their branch's name.
+    groups: Vec<(Org, String)>,
     errors: Vec<(String, String)>,
     educations: Vec<(&'static str, &'static str)>,
     ethnicities: &'static [&'static str],
@@ -185,6 +187,7 @@ impl FormPage {
 #[serde(default)]
 struct MemberValues {
     org_id: String,
+    group_id: String,
     name: String,
     gender: String,
     ethnicity: String,
@@ -206,6 +209,7 @@ impl MemberValues {
     fn from_member(m: &Member) -> MemberValues {
         MemberValues {
             org_id: m.org_id.to_string(),
+            group_id: m.group_id.map(|g| g.to_string()).unwrap_or_default(),
             name: m.name.clone(),
             gender: m.gender.clone(),
             ethnicity: m.ethnicity.clone(),
@@ -251,7 +255,7 @@ impl MemberValues {
                 offline: Some(self.offline == "true"),
             },
             org_id: self.org_id.trim().parse().ok(),
-            group_id: None,
+            group_id: self.group_id.trim().parse().ok(),
         }
     }
 }
@@ -268,6 +272,16 @@ async fn form_page(
         .unwrap_or_else(|| "/members/new".into());
     let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
     let orgs = branch_choices(s, w, Perm::WriteMembers, false).await;
+    let groups = orgs::list(&s.store.db, &w.caller, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| g.kind == "party_group" && g.dissolved_on.is_none())
+        .filter_map(|g| {
+            let branch = orgs.iter().find(|b| Some(b.id) == g.parent_id)?.name.clone();
+            Some((g, branch))
+        })
+        .collect();
     if orgs.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
     }
@@ -277,6 +291,7 @@ async fn form_page(
         id,
         v,
         orgs,
+        groups,
         errors,
         educations,
         ethnicities: &ETHNICITIES,
@@ -307,7 +322,10 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
                 &s.store.db,
                 &s.store.keys,
                 &w.caller,
-                Placement { org_id, group_id: None },
+                Placement {
+                    org_id,
+                    group_id: patch.group_id,
+                },
                 &patch.fields,
             )
             .await
