@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
             get(list_attachments).post(add_attachment),
         )
         .route("/api/v1/attachments/{id}", get(download_attachment))
+        .route("/api/v1/dues/calculate", get(calculate_dues))
         .route("/api/v1/notices", get(my_notices))
         .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(
@@ -1073,4 +1074,46 @@ pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id)
         bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuesQuery {
+    /// `employed`, `retired`, `annual_salary`, `self_employed`, `rural`, `student`, `unemployed`,
+    /// `relief`, `reduced` or `exempt`.
+    category: String,
+    /// The monthly base in fen (for `rural` and `reduced`, the set amount).
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    base_fen: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/dues/calculate", params(DuesQuery),
+    responses((status = 200, description = "`{\"monthly_fen\", \"rate_bp\", \"explanation\"}`: the official band, one rate on the whole base, rounded half up")))]
+pub async fn calculate_dues(
+    _: ApiCaller,
+    headers: axum::http::HeaderMap,
+    ApiQuery(q): ApiQuery<DuesQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use domain::dues::{monthly, DuesCategory, DuesError, Rounding};
+    let invalid = |field: &'static str, code: &'static str| {
+        Failure::from(store::Error::Invalid(domain::Invalid::one(field, code)))
+    };
+    let category = DuesCategory::parse(&q.category).ok_or_else(|| invalid("category", "invalid"))?;
+    let dues = monthly(category, q.base_fen.unwrap_or(0), Rounding::HalfUp).map_err(|e| match e {
+        DuesError::Base => invalid("base_fen", "invalid"),
+        DuesError::RuralAmount => invalid("base_fen", "rural_amount"),
+    })?;
+    let english = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::parse)
+        == Some(Lang::En);
+    let explanation = if english {
+        dues.explanation_en
+    } else {
+        dues.explanation_zh
+    };
+    Ok(Json(
+        json!({"monthly_fen": dues.monthly_fen, "rate_bp": dues.rate_bp, "explanation": explanation}),
+    ))
 }
