@@ -5,15 +5,30 @@ use std::process::Command;
 use store::db::Q;
 
 fn hongji(app: &App, args: &[&str]) -> std::process::Output {
+    hongji_with(app, args, &[])
+}
+
+/// Runs the command against the test's database, with extra environment variables.
+fn hongji_with(app: &App, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_hongji"))
         .args(args)
         .env("HONGJI_DATA_DIR", &app.data_dir)
         .env("HONGJI_DATABASE_URL", &app.database_url)
         .env("HONGJI_KEY_FILE", &app.key_file)
         .env("HONGJI_LANG", "en")
+        .envs(env.iter().copied())
         .output()
         .expect("run hongji")
 }
+
+const CREATE_ADMIN: [&str; 6] = [
+    "admin",
+    "create-user",
+    "--username",
+    "firstadmin",
+    "--role",
+    "security_admin",
+];
 
 async fn cli_round_trip(backend: Backend) {
     let Some(app) = App::start(backend).await else {
@@ -52,37 +67,9 @@ async fn cli_round_trip(backend: Backend) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 10_000);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_hongji"))
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "firstadmin",
-            "--role",
-            "security_admin",
-        ])
-        .env("HONGJI_DATA_DIR", &app.data_dir)
-        .env("HONGJI_DATABASE_URL", &app.database_url)
-        .env("HONGJI_KEY_FILE", &app.key_file)
-        .env("HONGJI_NEW_PASSWORD", "weak")
-        .output()
-        .unwrap();
+    let out = hongji_with(&app, &CREATE_ADMIN, &[("HONGJI_NEW_PASSWORD", "weak")]);
     assert!(!out.status.success(), "the password policy applies");
-    let out = Command::new(env!("CARGO_BIN_EXE_hongji"))
-        .args([
-            "admin",
-            "create-user",
-            "--username",
-            "firstadmin",
-            "--role",
-            "security_admin",
-        ])
-        .env("HONGJI_DATA_DIR", &app.data_dir)
-        .env("HONGJI_DATABASE_URL", &app.database_url)
-        .env("HONGJI_KEY_FILE", &app.key_file)
-        .env("HONGJI_NEW_PASSWORD", "First-Admin-2026")
-        .output()
-        .unwrap();
+    let out = hongji_with(&app, &CREATE_ADMIN, &[("HONGJI_NEW_PASSWORD", "First-Admin-2026")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Tamper with the log: verify fails and names the entry.
