@@ -51,6 +51,13 @@ struct Listen {
     /// Mark the session cookie Secure (when served over HTTPS).
     #[arg(long, env = "HONGJI_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// How computed dues are rounded to the fen: `half_up` or `down` (there is no national rule).
+    #[arg(long, env = "HONGJI_DUES_ROUNDING", default_value = "half_up", value_parser = parse_rounding)]
+    dues_rounding: domain::dues::Rounding,
+}
+
+fn parse_rounding(s: &str) -> Result<domain::dues::Rounding, String> {
+    domain::dues::Rounding::parse(s).ok_or_else(|| "expected half_up or down".into())
 }
 
 #[derive(Subcommand)]
@@ -98,8 +105,26 @@ enum Command {
         #[command(subcommand)]
         what: AdminWhat,
     },
+    /// Party dues.
+    Dues {
+        #[command(subcommand)]
+        what: DuesWhat,
+    },
     /// Measure throughput and latency on generated data (see README).
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum DuesWhat {
+    /// Write a month's ledger for every member with a base (the server does this on its own on
+    /// the first day of each month).
+    Generate {
+        /// YYYY-MM; this month if left out.
+        #[arg(long)]
+        month: Option<String>,
+        #[command(flatten)]
+        data: Data,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +304,22 @@ async fn run() -> Result<()> {
                     data,
                 },
         } => create_user(username, display_name, role, org_id, data).await,
+        Command::Dues {
+            what: DuesWhat::Generate { month, data },
+        } => {
+            let month = match month {
+                Some(m) => domain::dues::Month::parse(&m).with_context(|| format!("not a month (YYYY-MM): {m}"))?,
+                None => domain::dues::Month::of(store::today()),
+            };
+            let store = data.open().await?;
+            let start = std::time::Instant::now();
+            let rows = store::dues::generate_month(&store.db, month).await?;
+            println!(
+                "Wrote {rows} ledger rows for {month} in {:.1} s.",
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Bench(args) => bench::run(args).await,
     }
 }
@@ -289,6 +330,7 @@ async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> 
         .with_context(|| format!("listening on {}", listen.listen))?;
     let mut state = server::AppState::new(store, demo);
     state.secure_cookies = listen.secure_cookies;
+    state.dues_rounding = listen.dues_rounding;
     state.files_dir = files_dir;
     println!("Hongji is serving on http://{}", listener.local_addr()?);
     server::serve(listener, state).await?;

@@ -2,6 +2,8 @@
 //! and 组电明字〔2017〕5号. One rate applies to the whole base (not marginal); band upper bounds
 //! are inclusive.
 
+use crate::FieldError;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,11 +60,28 @@ impl DuesCategory {
         }
     }
 
+    /// The code or the Chinese name (as written in spreadsheets).
     pub fn parse(s: &str) -> Option<DuesCategory> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s || c.zh() == s)
+            .or(match s {
+                "离休" | "退休" => Some(Self::Retired),
+                "减交" => Some(Self::Reduced),
+                "免交" => Some(Self::Exempt),
+                "低保" | "抚恤" | "救济" => Some(Self::Relief),
+                "下岗" | "失业" => Some(Self::Unemployed),
+                _ => None,
+            })
     }
 
-    fn zh(self) -> &'static str {
+    /// Reduction and exemption need the branch's decision and the higher committee's approval.
+    pub fn needs_approval(self) -> bool {
+        matches!(self, Self::Reduced | Self::Exempt)
+    }
+
+    pub fn zh(self) -> &'static str {
         match self {
             Self::Employed => "在职",
             Self::Retired => "离退休",
@@ -84,6 +103,23 @@ pub enum Rounding {
     #[default]
     HalfUp,
     Down,
+}
+
+impl Rounding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rounding::HalfUp => "half_up",
+            Rounding::Down => "down",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Rounding> {
+        match s.trim() {
+            "half_up" => Some(Rounding::HalfUp),
+            "down" => Some(Rounding::Down),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -221,6 +257,254 @@ pub fn monthly(category: DuesCategory, base_fen: i64, rounding: Rounding) -> Res
     }
 }
 
+/// A calendar month, written `2026-01`; stored as the number `202601`, so months sort as numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    /// 1–12.
+    pub month: u32,
+}
+
+impl Month {
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        ((1..=12).contains(&month) && (1900..=9999).contains(&year)).then_some(Month { year, month })
+    }
+
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    /// `2026-01` (also `2026-1` and `202601`).
+    pub fn parse(s: &str) -> Option<Month> {
+        let s = s.trim();
+        let (y, m) = match s.split_once('-') {
+            Some((y, m)) => (y, m),
+            None if s.len() == 6 => s.split_at(4),
+            None => return None,
+        };
+        Month::new(y.parse().ok()?, m.parse().ok()?)
+    }
+
+    pub fn key(self) -> i64 {
+        self.year as i64 * 100 + self.month as i64
+    }
+
+    pub fn from_key(key: i64) -> Option<Month> {
+        Month::new((key / 100) as i32, (key % 100) as u32)
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                month: self.month + 1,
+                ..self
+            }
+        }
+    }
+
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                month: self.month - 1,
+                ..self
+            }
+        }
+    }
+
+    /// How many months `self` comes after `earlier` (negative when before).
+    pub fn since(self, earlier: Month) -> i64 {
+        (self.year as i64 * 12 + self.month as i64) - (earlier.year as i64 * 12 + earlier.month as i64)
+    }
+
+    /// The months from `self` to `last`, both included.
+    pub fn through(self, last: Month) -> impl Iterator<Item = Month> {
+        std::iter::successors(Some(self), |m| Some(m.next())).take_while(move |m| *m <= last)
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:02}", self.year, self.month)
+    }
+}
+
+impl Serialize for Month {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Month {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Month, D::Error> {
+        let s = String::deserialize(d)?;
+        Month::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not a month (YYYY-MM): {s}")))
+    }
+}
+
+/// Probationary members owe dues from the month the branch meeting admitted them (中组发〔2008〕3号);
+/// the ledger starts there for everyone.
+pub fn first_month_owed(joined_on: NaiveDate) -> Month {
+    Month::of(joined_on)
+}
+
+/// One month of a member's ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerMonth {
+    pub month: Month,
+    pub due_fen: i64,
+    pub paid_fen: i64,
+    /// The branch recorded a reason for not paying this month.
+    pub excused: bool,
+}
+
+impl LedgerMonth {
+    pub fn is_paid(&self) -> bool {
+        self.paid_fen >= self.due_fen
+    }
+}
+
+/// The last month up to which every month is paid, with nothing unpaid before it; `None` when the
+/// first month owed is unpaid. Months must be sorted.
+pub fn paid_up_to(months: &[LedgerMonth]) -> Option<Month> {
+    let paid = months.iter().take_while(|m| m.is_paid()).last();
+    paid.map(|m| m.month)
+}
+
+/// How far behind a member is. A warning at 3 consecutive unpaid months; at 6 consecutive months
+/// unpaid without a recorded reason, a flag for the branch to decide under 党章 Art. 9 (自行脱党) —
+/// the platform never acts on it by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrearsLevel {
+    Notice,
+    Warning,
+    Flag,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Arrears {
+    /// Consecutive unpaid months ending at the last complete month.
+    pub months: i64,
+    pub from: Month,
+    pub to: Month,
+    pub outstanding_fen: i64,
+    /// The longest run inside them with no reason recorded.
+    pub unexcused_run: i64,
+    pub level: ArrearsLevel,
+}
+
+pub const ARREARS_WARNING_MONTHS: i64 = 3;
+pub const ARREARS_FLAG_MONTHS: i64 = 6;
+
+/// The unpaid run ending at `last_complete` (the month before the current one: a month is not late
+/// while it lasts). Months must be sorted; a month missing from the ledger ends the run, since
+/// nothing was owed for it. Years do not break a run.
+pub fn arrears(months: &[LedgerMonth], last_complete: Month) -> Option<Arrears> {
+    let mut run: Vec<&LedgerMonth> = Vec::new();
+    let mut expect = last_complete;
+    for m in months.iter().rev().skip_while(|m| m.month > last_complete) {
+        if m.month != expect || m.is_paid() {
+            break;
+        }
+        run.push(m);
+        expect = expect.prev();
+    }
+    let (latest, earliest) = (run.first()?, run.last()?);
+    let mut unexcused_run = 0;
+    let mut current = 0;
+    for m in &run {
+        current = if m.excused { 0 } else { current + 1 };
+        unexcused_run = unexcused_run.max(current);
+    }
+    let count = run.len() as i64;
+    Some(Arrears {
+        months: count,
+        from: earliest.month,
+        to: latest.month,
+        outstanding_fen: run.iter().map(|m| m.due_fen - m.paid_fen).sum(),
+        unexcused_run,
+        level: if unexcused_run >= ARREARS_FLAG_MONTHS {
+            ArrearsLevel::Flag
+        } else if count >= ARREARS_WARNING_MONTHS {
+            ArrearsLevel::Warning
+        } else {
+            ArrearsLevel::Notice
+        },
+    })
+}
+
+/// A single voluntary payment of 1,000 yuan or more goes in full to the centre (中组发〔2008〕3号).
+pub const REMIT_TO_CENTRE_FEN: i64 = 100_000;
+/// Back-payment normally covers at most 6 months; more needs a recorded reason.
+pub const BACK_PAYMENT_MONTHS: i64 = 6;
+
+/// A payment checked against what the months owe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentSplit {
+    pub dues_fen: i64,
+    pub voluntary_fen: i64,
+    pub remit_to_centre: bool,
+}
+
+/// Splits a payment into dues and voluntary extra. `owed` is what each chosen month still owes.
+/// The amount must match the months exactly, unless the payment is voluntary, when the rest is the
+/// voluntary part (a purely voluntary payment names no months).
+pub fn split_payment(
+    owed: &[(Month, i64)],
+    amount_fen: i64,
+    voluntary: bool,
+    paid_on: NaiveDate,
+    back_reason: Option<&str>,
+) -> Result<PaymentSplit, Vec<FieldError>> {
+    let mut e = Vec::new();
+    if owed.is_empty() && !voluntary {
+        e.push(FieldError::new("months", "required"));
+    }
+    if owed.iter().any(|(_, fen)| *fen <= 0) {
+        let paid: Vec<String> = owed
+            .iter()
+            .filter(|(_, f)| *f <= 0)
+            .map(|(m, _)| m.to_string())
+            .collect();
+        e.push(FieldError::new("months", format!("already_paid:{}", paid.join(", "))));
+    }
+    let dues_fen: i64 = owed.iter().map(|(_, fen)| (*fen).max(0)).sum();
+    if amount_fen <= 0 {
+        e.push(FieldError::new("amount_fen", "invalid"));
+    } else if !voluntary && amount_fen != dues_fen {
+        e.push(FieldError::new("amount_fen", format!("mismatch:{}", yuan(dues_fen))));
+    } else if voluntary && amount_fen < dues_fen {
+        e.push(FieldError::new("amount_fen", format!("below_owed:{}", yuan(dues_fen))));
+    }
+    let this_month = Month::of(paid_on);
+    let back = owed.iter().filter(|(m, _)| *m < this_month).count() as i64;
+    if back > BACK_PAYMENT_MONTHS && back_reason.is_none_or(|r| r.trim().is_empty()) {
+        e.push(FieldError::new("reason", "back_payment_needs_reason"));
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let voluntary_fen = amount_fen - dues_fen;
+    Ok(PaymentSplit {
+        dues_fen,
+        voluntary_fen,
+        remit_to_centre: voluntary_fen >= REMIT_TO_CENTRE_FEN,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +564,118 @@ mod tests {
         // Exactly half a fen rounds up: 1.00 yuan at 0.5% = 0.5 fen.
         assert_eq!(monthly(Employed, 100, Rounding::HalfUp).unwrap().monthly_fen, 1);
         assert_eq!(yuan(123_456_789), "1,234,567.89");
+    }
+
+    fn ledger(months: &[(&str, i64, i64)]) -> Vec<LedgerMonth> {
+        months
+            .iter()
+            .map(|(m, due, paid)| LedgerMonth {
+                month: Month::parse(m).unwrap(),
+                due_fen: *due,
+                paid_fen: *paid,
+                excused: false,
+            })
+            .collect()
+    }
+
+    fn month(s: &str) -> Month {
+        Month::parse(s).unwrap()
+    }
+
+    #[test]
+    fn months_parse_print_and_step_across_years() {
+        assert_eq!(month("2026-1").to_string(), "2026-01");
+        assert_eq!(month("202612").next(), month("2027-01"));
+        assert_eq!(month("2027-01").prev(), month("2026-12"));
+        assert_eq!(month("2027-02").since(month("2026-11")), 3);
+        assert_eq!(month("2026-11").through(month("2027-02")).count(), 4);
+        assert_eq!(Month::from_key(202603), Some(month("2026-03")));
+        assert!(Month::parse("2026-13").is_none() && Month::parse("2026").is_none() && Month::parse("x-1").is_none());
+        assert_eq!(
+            first_month_owed(NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()),
+            month("2026-03")
+        );
+    }
+
+    #[test]
+    fn arrears_run_across_the_year_boundary() {
+        let l = ledger(&[
+            ("2025-09", 100, 100),
+            ("2025-10", 100, 0),
+            ("2025-11", 100, 0),
+            ("2025-12", 100, 0),
+            ("2026-01", 100, 50),
+            ("2026-02", 100, 0),
+        ]);
+        let a = arrears(&l, month("2026-01")).unwrap();
+        assert_eq!((a.months, a.from, a.to), (4, month("2025-10"), month("2026-01")));
+        assert_eq!(a.outstanding_fen, 350, "a part-paid month still owes the rest");
+        assert_eq!(a.level, ArrearsLevel::Warning);
+        assert_eq!(paid_up_to(&l), Some(month("2025-09")));
+        // The current month is not late yet.
+        assert_eq!(arrears(&l, month("2025-09")), None);
+    }
+
+    #[test]
+    fn six_unexcused_months_flag_and_a_reason_breaks_the_run() {
+        let mut l = ledger(&[
+            ("2026-01", 100, 0),
+            ("2026-02", 100, 0),
+            ("2026-03", 100, 0),
+            ("2026-04", 100, 0),
+            ("2026-05", 100, 0),
+            ("2026-06", 100, 0),
+        ]);
+        assert_eq!(
+            arrears(&l, month("2026-05")).unwrap().level,
+            ArrearsLevel::Warning,
+            "five months"
+        );
+        assert_eq!(
+            arrears(&l, month("2026-06")).unwrap().level,
+            ArrearsLevel::Flag,
+            "six months"
+        );
+        l[2].excused = true;
+        let a = arrears(&l, month("2026-06")).unwrap();
+        assert_eq!((a.months, a.unexcused_run, a.level), (6, 3, ArrearsLevel::Warning));
+        assert_eq!(paid_up_to(&l), None);
+    }
+
+    #[test]
+    fn exempt_months_count_as_paid_and_gaps_end_a_run() {
+        let l = ledger(&[("2026-01", 0, 0), ("2026-03", 100, 0), ("2026-04", 100, 0)]);
+        assert_eq!(paid_up_to(&l), Some(month("2026-01")));
+        assert_eq!(arrears(&l, month("2026-04")).unwrap().months, 2);
+    }
+
+    #[test]
+    fn payments_must_match_the_months_owed() {
+        let on = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let owed = [(month("2026-10"), 7_800), (month("2026-11"), 7_800)];
+        assert_eq!(split_payment(&owed, 15_600, false, on, None).unwrap().voluntary_fen, 0);
+        let e = split_payment(&owed, 15_000, false, on, None).unwrap_err();
+        assert_eq!(e, vec![FieldError::new("amount_fen", "mismatch:156.00")]);
+        let v = split_payment(&owed, 115_600, true, on, None).unwrap();
+        assert_eq!(
+            (v.dues_fen, v.voluntary_fen, v.remit_to_centre),
+            (15_600, 100_000, true)
+        );
+        assert!(!split_payment(&[], 99_999, true, on, None).unwrap().remit_to_centre);
+        assert!(split_payment(&[], 100, false, on, None).is_err());
+        let e = split_payment(&[(month("2026-10"), 0)], 0, false, on, None).unwrap_err();
+        assert!(e.contains(&FieldError::new("months", "already_paid:2026-10")));
+    }
+
+    #[test]
+    fn more_than_six_months_back_needs_a_reason() {
+        let on = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let six: Vec<_> = month("2026-05").through(month("2026-10")).map(|m| (m, 100)).collect();
+        assert!(split_payment(&six, 600, false, on, None).is_ok());
+        let seven: Vec<_> = month("2026-04").through(month("2026-10")).map(|m| (m, 100)).collect();
+        let e = split_payment(&seven, 700, false, on, None).unwrap_err();
+        assert_eq!(e, vec![FieldError::new("reason", "back_payment_needs_reason")]);
+        assert!(split_payment(&seven, 700, false, on, Some("在外地治病，支部同意补交")).is_ok());
     }
 
     proptest! {

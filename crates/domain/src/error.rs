@@ -1,16 +1,21 @@
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One field that failed validation, with a stable code such as `invalid` or `required`;
-/// the full machine code is `<entity>.<field>.<code>`.
+/// the full machine code is `<entity>.<field>.<code>`. A code may carry one value after a colon
+/// (`mismatch:78.00`) for the message to quote; the machine code is the part before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: &'static str,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code }
+    pub fn new(field: &'static str, code: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            field,
+            code: code.into(),
+        }
     }
 }
 

@@ -363,7 +363,14 @@ mod tests {
 
     fn codes(r: Result<ValidMember, Invalid>) -> Vec<(&'static str, &'static str)> {
         r.err()
-            .map(|e| e.0.iter().map(|f| (f.field, f.code)).collect())
+            .map(|e| {
+                e.0.iter()
+                    .map(|f| match f.code {
+                        std::borrow::Cow::Borrowed(code) => (f.field, code),
+                        std::borrow::Cow::Owned(_) => unreachable!("member validation codes are static"),
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

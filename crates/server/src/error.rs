@@ -58,7 +58,8 @@ impl Failure {
                 } else {
                     c.clone()
                 };
-                (f.clone(), json!({"code": format!("{f}.{c}"), "message": message}))
+                let code = c.split(':').next().unwrap_or_default();
+                (f.clone(), json!({"code": format!("{f}.{code}"), "message": message}))
             })
             .collect();
         json!({"error": {"code": self.code, "message": self.message(lang), "fields": fields}})

@@ -67,7 +67,9 @@ pub fn field_error(lang: Lang, field: &str, code: &str) -> String {
             code.trim_start_matches("duplicate_of_line_")
         )
     } else {
-        t(lang, &format!("err.{code}"))
+        // `mismatch:78.00`: the message quotes the value in place of `{}`.
+        let (code, value) = code.split_once(':').unwrap_or((code, ""));
+        t(lang, &format!("err.{code}")).replace("{}", value)
     };
     let sep = if lang == Lang::Zh { "：" } else { ": " };
     format!("{}{sep}{code_text}", t(lang, &format!("field.{field}")))

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dues_book;
 pub mod error;
 pub mod i18n;
 pub mod imports;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub scheduled_jobs: bool,
     /// Where uploaded files are kept (in the data directory).
     pub files_dir: std::path::PathBuf,
+    /// How computed dues are rounded to the fen (half up unless configured).
+    pub dues_rounding: domain::dues::Rounding,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
             scheduled_jobs: true,
             files_dir: std::path::PathBuf::from("hongji-data/files"),
+            dues_rounding: domain::dues::Rounding::HalfUp,
         }
     }
 }
@@ -113,7 +117,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         .await
 }
 
-/// The daily reminders, checked every ten minutes: the lease lets one server run them once per
+/// The daily reminders and, on a month's first run, its dues ledger; checked every ten minutes: the lease lets one server run them once per
 /// local (Asia/Shanghai) date.
 async fn daily_jobs(store: Store) {
     let holder = format!(
@@ -124,10 +128,17 @@ async fn daily_jobs(store: Store) {
     loop {
         let today = store::today();
         match store::notices::take_daily_lease(&store.db, "daily_reminders", &holder, today).await {
-            Ok(true) => match store::notices::daily_reminders(&store.db, today).await {
-                Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
-                Err(e) => tracing::error!(error = %e, "daily reminders failed"),
-            },
+            Ok(true) => {
+                match store::notices::daily_reminders(&store.db, today).await {
+                    Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
+                    Err(e) => tracing::error!(error = %e, "daily reminders failed"),
+                }
+                match store::dues::generate_if_new_month(&store.db, today).await {
+                    Ok(Some(rows)) => tracing::info!(rows, "this month's dues written"),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),
+                }
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not take the daily reminders lease"),
         }

@@ -60,6 +60,11 @@ pub const MAX_ROWS: usize = 200_000;
 
 /// Reads an import file, telling XLSX from CSV by content, and CSV encodings apart.
 pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
+    rows_from_table(read_table(bytes)?)
+}
+
+/// The rows of an XLSX (first sheet) or CSV file, blank rows left out, each with its line number.
+pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
@@ -68,7 +73,10 @@ pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
     } else {
         csv_table(&decode_text(bytes))?
     };
-    rows_from_table(table)
+    Ok(table
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .collect())
 }
 
 /// UTF-8 (with or without BOM) when it is valid UTF-8, otherwise GB18030 (a superset of GBK and
@@ -82,7 +90,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
 }
 
 /// Rows with the line number a person sees in their editor or spreadsheet (header = 1).
-type Table = Vec<(usize, Vec<String>)>;
+pub type Table = Vec<(usize, Vec<String>)>;
 
 fn csv_table(text: &str) -> Result<Table, FileError> {
     let mut reader = csv::ReaderBuilder::new()
@@ -158,9 +166,7 @@ fn excel_date(serial: f64) -> Option<chrono::NaiveDate> {
 }
 
 fn rows_from_table(table: Table) -> Result<Vec<ImportRow>, FileError> {
-    let mut rows = table
-        .into_iter()
-        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let mut rows = table.into_iter();
     let (_, header) = rows.next().ok_or(FileError::Empty)?;
     let fields: Vec<Option<&str>> = header.iter().map(|h| field_for_header(h)).collect();
     if !fields.contains(&Some("name")) || !fields.contains(&Some("id_number")) {

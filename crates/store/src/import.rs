@@ -97,7 +97,7 @@ pub async fn plan(db: &Db, keys: &Keys, caller: &Caller, rows: Vec<ImportRow>) -
         let valid = match row.fields.validate(today) {
             Ok(v) => Some(v),
             Err(e) => {
-                problems.extend(e.0.iter().map(|f| problem(f.field, f.code)));
+                problems.extend(e.0.iter().map(|f| problem(f.field, &f.code)));
                 None
             }
         };

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod dues;
 pub mod error;
 pub mod import;
 pub mod meetings;

@@ -60,12 +60,12 @@ impl Role {
             Role::OrgAdmin => {
                 matches!(
                     perm,
-                    ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings
+                    ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues
                 )
             }
             Role::Secretary => matches!(
                 perm,
-                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings
+                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues
             ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
         }
@@ -84,6 +84,8 @@ pub enum Perm {
     ReadAudit,
     /// Plan and record meetings, set an organization's meeting settings.
     ManageMeetings,
+    /// Set members' dues bases, record payments and reversals, publish the yearly statement.
+    ManageDues,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -14,7 +14,7 @@ use store::meetings::{
 use store::orgs::{self, Org};
 use store::Perm;
 
-use super::{error_page, form_errors, render, see_other, Chrome};
+use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
 
@@ -370,10 +370,6 @@ fn meeting_values(body: &str) -> MeetingValues {
         }
     }
     v
-}
-
-fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Response {

@@ -3,6 +3,7 @@
 //! the signed-in user's menu).
 
 mod admin;
+mod dues;
 mod import;
 mod life;
 mod members;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(import::routes())
         .merge(life::routes())
+        .merge(dues::routes())
         .merge(admin::routes())
 }
 
@@ -45,6 +47,7 @@ pub struct Nav {
     pub accounts: bool,
     pub audit: bool,
     pub life: bool,
+    pub dues: bool,
     pub own_member: Option<i64>,
 }
 
@@ -69,6 +72,7 @@ impl Chrome {
             accounts: c.can(Perm::ManageAccounts),
             audit: c.can(Perm::ReadAudit),
             life: c.can(Perm::ReadMembers) || c.member_id.is_some(),
+            dues: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             own_member: c.member_id,
         });
         Chrome {
@@ -163,11 +167,16 @@ pub fn form_errors(c: &Chrome, e: &store::Error) -> Option<Vec<(String, String)>
         store::Error::Invalid(inv) => Some(
             inv.0
                 .iter()
-                .map(|f| (f.field.to_string(), c.field_error(f.field, f.code)))
+                .map(|f| (f.field.to_string(), c.field_error(f.field, &f.code)))
                 .collect(),
         ),
         _ => None,
     }
+}
+
+/// A form body as ordered pairs, repeated names (checkboxes) kept.
+pub fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 pub fn see_other(to: &str) -> Response {

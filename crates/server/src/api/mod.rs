@@ -21,6 +21,8 @@ use crate::error::{render_api_failures, ApiResult, Failure};
 use crate::i18n::{field_error, Lang};
 use crate::{roster, AppState};
 
+pub mod dues;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
@@ -79,7 +81,7 @@ pub fn routes() -> Router<AppState> {
             get(list_attachments).post(add_attachment),
         )
         .route("/api/v1/attachments/{id}", get(download_attachment))
-        .route("/api/v1/dues/calculate", get(calculate_dues))
+        .merge(dues::routes())
         .route("/api/v1/notices", get(my_notices))
         .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(
@@ -501,7 +503,7 @@ pub async fn member_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id)
     Ok(Json(json!({"changes": changes, "organizations": orgs})))
 }
 
-fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+pub(crate) fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
@@ -544,29 +546,29 @@ pub async fn export_xlsx(
 pub struct ImportQuery {
     /// `preview` (default: check only), `all` (commit only if every row is good) or `good_only`.
     #[serde(default)]
-    mode: Option<String>,
+    pub(crate) mode: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportProblem {
-    line: usize,
-    field: String,
-    code: String,
-    message: String,
+    pub(crate) line: usize,
+    pub(crate) field: String,
+    pub(crate) code: String,
+    pub(crate) message: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ImportReport {
-    rows: usize,
-    good: usize,
-    bad_lines: usize,
-    problems: Vec<ImportProblem>,
+    pub(crate) rows: usize,
+    pub(crate) good: usize,
+    pub(crate) bad_lines: usize,
+    pub(crate) problems: Vec<ImportProblem>,
     /// How many rows were written (0 for a preview or a refused all-or-nothing import).
-    imported: usize,
+    pub(crate) imported: usize,
 }
 
 /// Reads the upload: a multipart form's `file` field, or the raw body.
-async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
+pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
     upload_named(req, None).await.map(|(_, bytes)| bytes)
 }
 
@@ -815,11 +817,11 @@ pub async fn check_in(
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
-    year: Option<i32>,
+    pub(crate) year: Option<i32>,
 }
 
 impl YearQuery {
-    fn year(&self) -> ApiResult<i32> {
+    pub(crate) fn year(&self) -> ApiResult<i32> {
         let year = self.year.unwrap_or_else(|| chrono::Datelike::year(&store::today()));
         if (1921..=2200).contains(&year) {
             Ok(year)
@@ -1074,46 +1076,4 @@ pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id)
         bytes,
     )
         .into_response())
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DuesQuery {
-    /// `employed`, `retired`, `annual_salary`, `self_employed`, `rural`, `student`, `unemployed`,
-    /// `relief`, `reduced` or `exempt`.
-    category: String,
-    /// The monthly base in fen (for `rural` and `reduced`, the set amount).
-    #[serde(default, deserialize_with = "store::empty_as_none")]
-    base_fen: Option<i64>,
-}
-
-#[utoipa::path(get, path = "/api/v1/dues/calculate", params(DuesQuery),
-    responses((status = 200, description = "`{\"monthly_fen\", \"rate_bp\", \"explanation\"}`: the official band, one rate on the whole base, rounded half up")))]
-pub async fn calculate_dues(
-    _: ApiCaller,
-    headers: axum::http::HeaderMap,
-    ApiQuery(q): ApiQuery<DuesQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    use domain::dues::{monthly, DuesCategory, DuesError, Rounding};
-    let invalid = |field: &'static str, code: &'static str| {
-        Failure::from(store::Error::Invalid(domain::Invalid::one(field, code)))
-    };
-    let category = DuesCategory::parse(&q.category).ok_or_else(|| invalid("category", "invalid"))?;
-    let dues = monthly(category, q.base_fen.unwrap_or(0), Rounding::HalfUp).map_err(|e| match e {
-        DuesError::Base => invalid("base_fen", "invalid"),
-        DuesError::RuralAmount => invalid("base_fen", "rural_amount"),
-    })?;
-    let english = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::parse)
-        == Some(Lang::En);
-    let explanation = if english {
-        dues.explanation_en
-    } else {
-        dues.explanation_zh
-    };
-    Ok(Json(
-        json!({"monthly_fen": dues.monthly_fen, "rate_bp": dues.rate_bp, "explanation": explanation}),
-    ))
 }

@@ -1,0 +1,359 @@
+//! Party dues over the API: calculation, yearly bases, payments and reversals, a member's year,
+//! and an organization's reports.
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use store::dues::{self, MemberDues, OrgDues, Payment, PaymentInput, Profile, ProfileInput, Statement};
+use utoipa::ToSchema;
+
+use super::{
+    attachment, file_failure, upload_bytes, ApiJson, ApiQuery, Id, ImportProblem, ImportReport, YearQuery, XLSX_TYPE,
+};
+use crate::auth::ApiCaller;
+use crate::dues_book;
+use crate::error::{ApiResult, Failure};
+use crate::i18n::{field_error, Lang};
+use crate::AppState;
+
+/// The most rows a book or an arrears list shows at once; reports over larger subtrees are totals.
+pub const BOOK_LIMIT: i64 = 10_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/dues/calculate", get(calculate_dues))
+        .route("/api/v1/dues/payments", post(record_payment))
+        .route("/api/v1/dues/payments/{id}/reverse", post(reverse_payment))
+        .route("/api/v1/dues/bases/import", post(import_bases))
+        .route("/api/v1/members/{id}/dues-profile", put(set_profile))
+        .route("/api/v1/members/{id}/dues", get(member_dues))
+        .route("/api/v1/members/{id}/dues/excuse", post(excuse))
+        .route("/api/v1/orgs/{id}/dues", get(org_dues))
+        .route("/api/v1/orgs/{id}/dues/arrears", get(org_arrears))
+        .route("/api/v1/orgs/{id}/dues/book", get(org_book))
+        .route("/api/v1/orgs/{id}/dues/payments", get(org_payments))
+        .route("/api/v1/orgs/{id}/dues.xlsx", get(org_workbook))
+        .route(
+            "/api/v1/orgs/{id}/dues/statements",
+            get(statements).post(publish_statement),
+        )
+}
+
+fn lang(headers: &axum::http::HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::parse)
+        .unwrap_or(Lang::Zh)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DuesQuery {
+    /// `employed`, `retired`, `annual_salary`, `self_employed`, `rural`, `student`, `unemployed`,
+    /// `relief`, `reduced` or `exempt`.
+    category: String,
+    /// The monthly base in fen (for `rural` and `reduced`, the set amount).
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    base_fen: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/dues/calculate", params(DuesQuery),
+    responses((status = 200, description = "`{\"monthly_fen\", \"rate_bp\", \"explanation\"}`: the official band, one rate on the whole base, rounded half up")))]
+pub async fn calculate_dues(
+    State(s): State<AppState>,
+    _: ApiCaller,
+    headers: axum::http::HeaderMap,
+    ApiQuery(q): ApiQuery<DuesQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use domain::dues::{monthly, DuesCategory, DuesError};
+    let invalid = |field: &'static str, code: &'static str| {
+        Failure::from(store::Error::Invalid(domain::Invalid::one(field, code)))
+    };
+    let category = DuesCategory::parse(&q.category).ok_or_else(|| invalid("category", "invalid"))?;
+    let dues = monthly(category, q.base_fen.unwrap_or(0), s.dues_rounding).map_err(|e| match e {
+        DuesError::Base => invalid("base_fen", "invalid"),
+        DuesError::RuralAmount => invalid("base_fen", "rural_amount"),
+    })?;
+    let english = lang(&headers) == Lang::En;
+    let explanation = if english {
+        dues.explanation_en
+    } else {
+        dues.explanation_zh
+    };
+    Ok(Json(
+        json!({"monthly_fen": dues.monthly_fen, "rate_bp": dues.rate_bp, "explanation": explanation}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{id}/dues-profile", request_body = ProfileInput,
+    responses((status = 200, body = Profile), (status = 422, description = "a field is wrong: e.g. `base_fen.rural_amount`, `approved_on.required` for a reduction")))]
+pub async fn set_profile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<ProfileInput>,
+) -> ApiResult<Json<Profile>> {
+    Ok(Json(
+        dues::set_profile(&s.store.db, &a.caller, id, &input, s.dues_rounding).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/dues", params(YearQuery), responses((status = 200, body = MemberDues)))]
+pub async fn member_dues(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<MemberDues>> {
+    Ok(Json(dues::member_dues(&s.store.db, &a.caller, id, q.year()?).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ExcuseBody {
+    /// `YYYY-MM`.
+    months: Vec<String>,
+    /// Why the member did not pay; empty to clear.
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/dues/excuse", request_body = ExcuseBody,
+    responses((status = 200, description = "`{\"changed\": n}`: unpaid months given (or cleared of) a reason; they no longer count towards the six-month flag")))]
+pub async fn excuse(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ExcuseBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let changed = dues::excuse(&s.store.db, &a.caller, id, &b.months, b.reason.as_deref()).await?;
+    Ok(Json(json!({ "changed": changed })))
+}
+
+#[utoipa::path(post, path = "/api/v1/dues/payments", request_body = PaymentInput,
+    responses((status = 201, body = Payment),
+        (status = 422, description = "e.g. `amount_fen.mismatch` (the message names the amount owed), `months.already_paid`, `reason.back_payment_needs_reason`")))]
+pub async fn record_payment(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<PaymentInput>,
+) -> ApiResult<Response> {
+    let p = dues::record_payment(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReverseBody {
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/dues/payments/{id}/reverse", request_body = ReverseBody,
+    responses((status = 201, body = Payment, description = "the reversing entry"), (status = 409, description = "already reversed, or itself a reversal")))]
+pub async fn reverse_payment(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ReverseBody>,
+) -> ApiResult<Response> {
+    let p = dues::reverse_payment(&s.store.db, &a.caller, id, b.reason.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(p)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    year: Option<i32>,
+    /// 1–12; without it, the whole year.
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    month: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues", params(ReportQuery), responses((status = 200, body = OrgDues)))]
+pub async fn org_dues(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<Json<OrgDues>> {
+    let year = YearQuery { year: q.year }.year()?;
+    Ok(Json(dues::report(&s.store.db, &a.caller, id, year, q.month).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears",
+    responses((status = 200, description = "`{\"items\": [ArrearsItem]}`: members with consecutive unpaid months, flags first, then the longest runs")))]
+pub async fn org_arrears(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    let items = dues::arrears(&s.store.db, &a.caller, id, BOOK_LIMIT as usize).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/book", params(YearQuery),
+    responses((status = 200, description = "`{\"items\": [BookLine]}`: each active member's year (at most 10,000)")))]
+pub async fn org_book(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items = dues::book(&s.store.db, &a.caller, id, q.year()?, BOOK_LIMIT).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentsQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    year: Option<i32>,
+    /// Only payments with a voluntary part.
+    #[serde(default)]
+    voluntary: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/payments", params(PaymentsQuery),
+    responses((status = 200, description = "`{\"items\": [Payment]}`, newest first (at most 10,000)")))]
+pub async fn org_payments(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<PaymentsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let year = YearQuery { year: q.year }.year()?;
+    let items = dues::org_payments(&s.store.db, &a.caller, id, year, q.voluntary, BOOK_LIMIT).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// The organization's dues workbook for a year.
+pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) -> ApiResult<Vec<u8>> {
+    let db = &s.store.db;
+    let report = dues::report(db, caller, id, year, None).await?;
+    let book = dues::book(db, caller, id, year, BOOK_LIMIT).await?;
+    let arrears = dues::arrears(db, caller, id, BOOK_LIMIT as usize).await?;
+    let voluntary = dues::org_payments(db, caller, id, year, true, BOOK_LIMIT).await?;
+    store::audit::append_alone(
+        db,
+        caller,
+        store::audit::Event::ok("dues.export", "org", id).with_detail(format!("{year} xlsx")),
+    )
+    .await?;
+    dues_book::write_workbook(&report, &book, &arrears, &voluntary)
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues.xlsx", params(YearQuery),
+    responses((status = 200, description = "XLSX: summary by month, each member's year, arrears, voluntary payments; audited")))]
+pub async fn org_workbook(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Response> {
+    let year = q.year()?;
+    let bytes = workbook(&s, &a.caller, id, year).await?;
+    Ok(attachment(XLSX_TYPE, &format!("dues-{year}.xlsx"), bytes))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StatementBody {
+    year: i32,
+    /// How the dues were used and passed up.
+    note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/dues/statements", request_body = StatementBody,
+    responses((status = 201, body = Statement, description = "the yearly statement (收缴使用情况公示), figures kept as published")))]
+pub async fn publish_statement(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<StatementBody>,
+) -> ApiResult<Response> {
+    let st = dues::publish_statement(&s.store.db, &a.caller, id, b.year, b.note.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(st)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/statements",
+    responses((status = 200, description = "`{\"items\": [Statement]}`: for the organization's members and those who may read it")))]
+pub async fn statements(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "items": dues::statements(&s.store.db, &a.caller, id).await? }),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BasesImportQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    year: Option<i32>,
+    /// `preview` (default), `all` (only if every row is good) or `good_only`.
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+/// Checks a bases file and, unless previewing, writes it: the report the API and the page share.
+pub async fn import_bases_file(
+    s: &AppState,
+    caller: &store::Caller,
+    lang: Lang,
+    year: i32,
+    mode: &str,
+    bytes: &[u8],
+) -> ApiResult<ImportReport> {
+    if !matches!(mode, "preview" | "all" | "good_only") {
+        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        f.fields.push(("mode".into(), "invalid".into()));
+        return Err(f);
+    }
+    if !caller.can(store::Perm::ManageDues) {
+        return Err(store::Error::Forbidden.into());
+    }
+    let rows = dues_book::read_bases(bytes).map_err(file_failure)?;
+    let plan = dues::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
+    let problems: Vec<ImportProblem> = plan
+        .problems
+        .iter()
+        .map(|p| ImportProblem {
+            line: p.line,
+            field: p.field.clone(),
+            code: p.code.split(':').next().unwrap_or_default().to_string(),
+            message: field_error(lang, &p.field, &p.code),
+        })
+        .collect();
+    let refused = mode == "all" && !problems.is_empty();
+    let imported = if mode == "preview" || refused {
+        0
+    } else {
+        dues::commit_bases(&s.store.db, caller, &plan.good).await?
+    };
+    Ok(ImportReport {
+        rows: plan.rows,
+        good: plan.good.len(),
+        bad_lines: plan.bad_lines(),
+        problems,
+        imported,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/dues/bases/import", params(BasesImportQuery),
+    request_body(content = String, description = "XLSX or CSV with 姓名, 公民身份号码, 党费类别, 缴费基数（元）, 起始月份 (and for reductions 支部决定日期, 上级批准日期, 批准文号)"),
+    responses((status = 200, body = ImportReport), (status = 422, body = ImportReport, description = "mode=all and some rows are bad: nothing written")))]
+pub async fn import_bases(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<BasesImportQuery>,
+    req: Request,
+) -> ApiResult<Response> {
+    let lang = lang(req.headers());
+    let year = YearQuery { year: q.year }.year()?;
+    let mode = q.mode.unwrap_or_else(|| "preview".into());
+    let bytes = upload_bytes(req).await?;
+    let report = import_bases_file(&s, &a.caller, lang, year, &mode, &bytes).await?;
+    let status = if mode == "all" && !report.problems.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)).into_response())
+}
