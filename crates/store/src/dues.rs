@@ -1059,10 +1059,11 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
         Some(m) => vec![year as i64 * 100 + m as i64],
         None => (1..=12).map(|m| year as i64 * 100 + m).collect(),
     };
+    // PostgreSQL sums BIGINT as NUMERIC: the sums are cast back.
     let mut q = Q::new(
-        "SELECT month, COALESCE(SUM(due_fen), 0), COALESCE(SUM(paid_fen), 0),
-         COALESCE(SUM(CASE WHEN due_fen > paid_fen THEN due_fen - paid_fen ELSE 0 END), 0), COUNT(*),
-         COALESCE(SUM(CASE WHEN paid_fen >= due_fen THEN 1 ELSE 0 END), 0)
+        "SELECT month, CAST(COALESCE(SUM(due_fen), 0) AS BIGINT), CAST(COALESCE(SUM(paid_fen), 0) AS BIGINT),
+         CAST(COALESCE(SUM(CASE WHEN due_fen > paid_fen THEN due_fen - paid_fen ELSE 0 END), 0) AS BIGINT), COUNT(*),
+         CAST(COALESCE(SUM(CASE WHEN paid_fen >= due_fen THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM dues_ledger WHERE month IN (",
     );
     for (i, m) in wanted.iter().enumerate() {
@@ -1104,9 +1105,9 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
     let (voluntary_fen, remit_count, remit_fen): (i64, i64, i64) = db
         .one(
             Q::new(
-                "SELECT COALESCE(SUM(p.voluntary_fen), 0),
-                 COALESCE(SUM(CASE WHEN p.remit_to_centre AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = p.id) THEN 1 ELSE 0 END), 0),
-                 COALESCE(SUM(CASE WHEN p.remit_to_centre AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = p.id) THEN p.voluntary_fen ELSE 0 END), 0)
+                "SELECT CAST(COALESCE(SUM(p.voluntary_fen), 0) AS BIGINT),
+                 CAST(COALESCE(SUM(CASE WHEN p.remit_to_centre AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = p.id) THEN 1 ELSE 0 END), 0) AS BIGINT),
+                 CAST(COALESCE(SUM(CASE WHEN p.remit_to_centre AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = p.id) THEN p.voluntary_fen ELSE 0 END), 0) AS BIGINT)
                  FROM dues_payments p WHERE p.org_path >= $1 AND p.org_path < $2 AND p.paid_on >= $3 AND p.paid_on <= $4",
             )
             .bind(org.path.clone())
@@ -1165,10 +1166,17 @@ pub struct ArrearsItem {
     pub level: String,
 }
 
-/// Members of a subtree behind with their dues, the longest runs first.
-pub async fn arrears(db: &Db, caller: &Caller, org_id: i64, limit: usize) -> Result<Vec<ArrearsItem>> {
+/// Members of a subtree behind with their dues as at the end of `as_of` (by default the last
+/// complete month), flags first, then the longest runs.
+pub async fn arrears(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    as_of: Option<Month>,
+    limit: usize,
+) -> Result<Vec<ArrearsItem>> {
     let org = report_org(db, caller, org_id).await?;
-    let cut = last_complete_month(today());
+    let cut = as_of.unwrap_or_else(|| last_complete_month(today()));
     let candidates: Vec<(i64,)> = db
         .all(
             Q::new("SELECT member_id FROM dues_ledger WHERE month = $1 AND org_path >= $2 AND org_path < $3 AND paid_fen < due_fen")

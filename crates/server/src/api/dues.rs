@@ -6,6 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use domain::dues::Month;
 use serde::Deserialize;
 use serde_json::json;
 use store::dues::{self, MemberDues, OrgDues, Payment, PaymentInput, Profile, ProfileInput, Statement};
@@ -183,10 +184,30 @@ pub async fn org_dues(
     Ok(Json(dues::report(&s.store.db, &a.caller, id, year, q.month).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears",
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArrearsQuery {
+    /// `YYYY-MM`: arrears as at the end of that month; by default the last complete month.
+    #[serde(default)]
+    as_of: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears", params(ArrearsQuery),
     responses((status = 200, description = "`{\"items\": [ArrearsItem]}`: members with consecutive unpaid months, flags first, then the longest runs")))]
-pub async fn org_arrears(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    let items = dues::arrears(&s.store.db, &a.caller, id, BOOK_LIMIT as usize).await?;
+pub async fn org_arrears(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<ArrearsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let as_of = match q.as_of.as_deref().filter(|m| !m.trim().is_empty()) {
+        Some(m) => Some(
+            Month::parse(m)
+                .ok_or_else(|| Failure::from(store::Error::Invalid(domain::Invalid::one("as_of", "invalid"))))?,
+        ),
+        None => None,
+    };
+    let items = dues::arrears(&s.store.db, &a.caller, id, as_of, BOOK_LIMIT as usize).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -230,7 +251,7 @@ pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) 
     let db = &s.store.db;
     let report = dues::report(db, caller, id, year, None).await?;
     let book = dues::book(db, caller, id, year, BOOK_LIMIT).await?;
-    let arrears = dues::arrears(db, caller, id, BOOK_LIMIT as usize).await?;
+    let arrears = dues::arrears(db, caller, id, None, BOOK_LIMIT as usize).await?;
     let voluntary = dues::org_payments(db, caller, id, year, true, BOOK_LIMIT).await?;
     store::audit::append_alone(
         db,

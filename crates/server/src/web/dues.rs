@@ -149,7 +149,7 @@ async fn draw_org(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let arrears = dues::arrears(db, &w.caller, id, 200).await.unwrap_or_default();
+    let arrears = dues::arrears(db, &w.caller, id, None, 200).await.unwrap_or_default();
     let book = dues::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1)
         .await
         .unwrap_or_default();
