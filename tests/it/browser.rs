@@ -410,3 +410,92 @@ async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_cha
     b.screenshot("meetings-desktop").await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
+    let Some(app) = App::start(Backend::Sqlite).await else {
+        return;
+    };
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    // Admitted on the first of the month before last: two complete months are owed.
+    let today = store::today();
+    let admitted = chrono::Datelike::with_day(&today, 1).unwrap() - chrono::Months::new(2);
+    let (status, m) = app
+        .post(
+            &t,
+            "/api/v1/members",
+            json!({"org_id": branch, "name": "缴费测试", "gender": "female", "birth_date": "1996-05-06",
+                   "id_number": id_number("19960506", 44, false), "joined_on": admitted.to_string(), "category": "probationary"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_i64().unwrap();
+    for (width, tag) in [(390, "phone"), (1280, "desktop")] {
+        let Some(b) = Browser::start(width).await else {
+            return;
+        };
+        login(&b, &app, "secretary").await;
+        b.wait_url(|u| u.ends_with('/')).await;
+        b.go(&format!("{}/members/{id}/dues", app.base)).await;
+        if tag == "phone" {
+            // A base that is not an amount is named, and what was typed stays.
+            b.type_into("#base", "五千").await;
+            b.click("#base-form button[type=submit]").await;
+            let errors = b.text("#form-errors").await;
+            assert!(errors.contains("党费基数"), "{errors}");
+            assert_eq!(b.script("return document.getElementById('base').value").await, "五千");
+            b.type_into("#base", "5,200.00").await;
+            b.click("#base-form button[type=submit]").await;
+            b.wait_url(|u| u.contains("done=base_saved")).await;
+            let page = b.text("main").await;
+            assert!(page.contains("1.5% = 78.00"), "the amount explains itself: {page}");
+            b.go(&format!("{}/orgs/{branch}/dues", app.base)).await;
+            let arrears = b.text("#arrears-list").await;
+            assert!(arrears.contains("缴费测试"), "two months behind: {arrears}");
+            b.screenshot("dues-org-phone").await;
+            b.go(&format!("{}/members/{id}/dues", app.base)).await;
+        }
+        let owed_before = b
+            .script("return [...document.querySelectorAll('#payment-form input[name=months]')].length")
+            .await;
+        assert!(owed_before.as_i64().unwrap() >= 2, "{owed_before}");
+        if tag == "phone" {
+            // The two complete months, paid by the spouse in cash.
+            b.script("[...document.querySelectorAll('#payment-form input[name=months]')].slice(0, 2).forEach(x => x.checked = true)")
+                .await;
+            b.type_into("#payer", "配偶").await;
+        } else {
+            // The rest of the year ahead, with 10 yuan extra.
+            b.script("document.querySelectorAll('#payment-form input[name=months]').forEach(x => x.checked = true)")
+                .await;
+            b.type_into("#extra", "10").await;
+        }
+        b.click("#payment-form button[type=submit]").await;
+        let url = b.wait_url(|u| u.contains("done=payment_recorded")).await;
+        assert!(url.contains("done=payment_recorded"), "{url}");
+        let paid_up_to = b.text("#paid-up-to").await;
+        let last_month = today - chrono::Months::new(1);
+        assert!(
+            paid_up_to
+                >= format!(
+                    "{}-{:02}",
+                    chrono::Datelike::year(&last_month),
+                    chrono::Datelike::month(&last_month)
+                ),
+            "{paid_up_to}"
+        );
+        assert_eq!(b.text("#member-arrears").await, "无");
+        b.screenshot(&format!("dues-member-{tag}")).await;
+        b.go(&format!("{}/orgs/{branch}/dues", app.base)).await;
+        let arrears = b
+            .script("const t = document.getElementById('arrears-list'); return t ? t.textContent : ''")
+            .await;
+        assert!(
+            !arrears.as_str().unwrap().contains("缴费测试"),
+            "arrears cleared: {arrears}"
+        );
+        b.quit().await;
+    }
+}
