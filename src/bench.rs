@@ -1,6 +1,7 @@
 //! `hongji bench`: the speed figures reported on issues, measured side by side in one run:
-//! generation throughput against a bare batched insert of the same rows, subtree count reads, and
-//! the member list API under load against a bare axum handler.
+//! generation throughput against a bare batched insert of the same rows, subtree count reads, the
+//! member list API under load against a bare axum handler, organizational life queries, and the
+//! monthly dues job against a bare copy of the same rows, with the dues reports.
 
 use anyhow::Result;
 use clap::Args;
@@ -26,6 +27,9 @@ pub struct BenchArgs {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Run one part only: `counts`, `api`, `life` or `dues`.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -69,9 +73,19 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         println!("using the {existing} members already in the database");
     }
 
-    subtree_counts(&store).await?;
-    api_load(&store, &args).await?;
-    life_speed(&store).await?;
+    let part = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    if part("counts") {
+        subtree_counts(&store).await?;
+    }
+    if part("api") {
+        api_load(&store, &args).await?;
+    }
+    if part("life") {
+        life_speed(&store).await?;
+    }
+    if part("dues") {
+        dues_speed(&store).await?;
+    }
     if args.database_url.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -447,5 +461,151 @@ async fn life_speed(store: &Store) -> Result<()> {
         format!("meeting list of a branch with ten years of history ({n} meetings, 200 runs)"),
         t,
     );
+    Ok(())
+}
+
+/// Times `f` `runs` times and prints p50 and p99.
+async fn timed<F, Fut, T>(label: &str, runs: usize, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let s = Instant::now();
+        last = Some(f().await?);
+        times.push(s.elapsed());
+    }
+    times.sort();
+    println!(
+        "{label} ({runs} runs): p50 {:.1} ms, p99 {:.1} ms",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+    Ok(last.expect("at least one run"))
+}
+
+/// Party dues at scale: a year's bases for every member, the monthly job against a bare copy of the
+/// same rows into a table with the same indexes, then the reports a committee and a branch open.
+async fn dues_speed(store: &Store) -> Result<()> {
+    use domain::dues::{Month, Rounding};
+    use store::dues::{self, ProfileInput};
+    let caller = Caller::system("bench");
+    let today = store::today();
+    let month = Month::of(today);
+    let ids: Vec<(i64,)> = store
+        .db
+        .all(Q::new("SELECT id FROM members WHERE status = 'active'"))
+        .await?;
+    let mut rng = StdRng::seed_from_u64(5);
+    let start = Instant::now();
+    for chunk in ids.chunks(50_000) {
+        let rows: Vec<(i64, store::dues::ValidProfile)> = chunk
+            .iter()
+            .map(|(id,)| {
+                let input = ProfileInput {
+                    year: Some(month.year),
+                    category: Some(if id % 4 == 0 { "retired" } else { "employed" }.into()),
+                    base_fen: Some(rng.gen_range(200_000..1_500_000)),
+                    ..Default::default()
+                };
+                (*id, input.validate(Rounding::HalfUp, today).expect("valid base"))
+            })
+            .collect();
+        dues::insert_profiles_bulk(&store.db, &caller, &rows).await?;
+    }
+    println!(
+        "dues: bases for {} members written in {:.1} s",
+        ids.len(),
+        start.elapsed().as_secs_f64()
+    );
+
+    let start = Instant::now();
+    let written = dues::generate_month(&store.db, month).await?;
+    let ours = start.elapsed();
+    store
+        .db
+        .script(
+            "CREATE TABLE bench_ledger (member_id BIGINT NOT NULL, month BIGINT NOT NULL, org_id BIGINT NOT NULL,
+             org_path TEXT NOT NULL, due_fen BIGINT NOT NULL, paid_fen BIGINT NOT NULL DEFAULT 0, unpaid_reason TEXT,
+             PRIMARY KEY (member_id, month));
+             CREATE INDEX bench_ledger_month_path ON bench_ledger(month, org_path, due_fen, paid_fen)",
+        )
+        .await?;
+    let start = Instant::now();
+    store
+        .db
+        .exec(
+            Q::new(
+                "INSERT INTO bench_ledger (member_id, month, org_id, org_path, due_fen, paid_fen)
+                 SELECT member_id, month, org_id, org_path, due_fen, paid_fen FROM dues_ledger WHERE month = $1",
+            )
+            .bind(month.key()),
+        )
+        .await?;
+    let bare = start.elapsed();
+    store.db.script("DROP TABLE bench_ledger").await?;
+    println!(
+        "dues: the monthly job wrote {written} rows in {:.1} s ({:.0} rows/s); a bare copy of the same rows into a table with the same indexes {:.1} s; ratio {:.2}×",
+        ours.as_secs_f64(),
+        written as f64 / ours.as_secs_f64(),
+        bare.as_secs_f64(),
+        ours.as_secs_f64() / bare.as_secs_f64()
+    );
+    // Nine in ten have paid.
+    store
+        .db
+        .exec(
+            Q::new("UPDATE dues_ledger SET paid_fen = due_fen WHERE month = $1 AND member_id % 10 <> 0")
+                .bind(month.key()),
+        )
+        .await?;
+    store.db.analyze().await?;
+
+    let (root,): (i64,) = store
+        .db
+        .one(Q::new("SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1"))
+        .await?;
+    let (county, county_members): (i64, i64) = store
+        .db
+        .one(Q::new(
+            "SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1",
+        ))
+        .await?;
+    let (branch, branch_members): (i64, i64) = store
+        .db
+        .one(Q::new(
+            "SELECT id, direct_members FROM orgs WHERE kind = 'branch' ORDER BY direct_members DESC LIMIT 1",
+        ))
+        .await?;
+    let db = &store.db;
+    let c = &caller;
+    let r = timed("dues: the whole tree's month report", 5, || async {
+        Ok(dues::report(db, c, root, month.year, Some(month.month)).await?)
+    })
+    .await?;
+    println!(
+        "  ({} members owing, {} paid, {} without a base)",
+        r.members, r.paying_members, r.members_without_base
+    );
+    timed(&format!("dues: a county's month report ({county_members} members)"), 20, || async {
+        Ok(dues::report(db, c, county, month.year, Some(month.month)).await?)
+    })
+    .await?;
+    timed(&format!("dues: a county's arrears list ({county_members} members)"), 5, || async {
+        Ok(dues::arrears(db, c, county, Some(month), 10_000).await?.len())
+    })
+    .await?;
+    timed(
+        &format!("dues: a branch's page — year report, arrears and book ({branch_members} members)"),
+        100,
+        || async {
+            dues::report(db, c, branch, month.year, None).await?;
+            dues::arrears(db, c, branch, Some(month), 200).await?;
+            Ok(dues::book(db, c, branch, month.year, 1_000).await?.len())
+        },
+    )
+    .await?;
     Ok(())
 }
