@@ -489,11 +489,25 @@ where
 /// Party dues at scale: a year's bases for every member, the monthly job against a bare copy of the
 /// same rows into a table with the same indexes, then the reports a committee and a branch open.
 async fn dues_speed(store: &Store) -> Result<()> {
-    use domain::dues::{Month, Rounding};
-    use store::dues::{self, ProfileInput};
     let caller = Caller::system("bench");
+    let month = domain::dues::Month::of(store::today());
+    let (written_before,): (i64,) = store
+        .db
+        .one(Q::new("SELECT COUNT(*) FROM dues_ledger WHERE month = $1").bind(month.key()))
+        .await?;
+    if written_before == 0 {
+        dues_setup(store, &caller, month).await?;
+    } else {
+        println!("dues: using the {written_before} ledger rows of {month} already written");
+    }
+    dues_reports(store, &caller, month).await
+}
+
+/// A year's bases for every member, and the month's ledger timed against a bare copy.
+async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) -> Result<()> {
+    use domain::dues::Rounding;
+    use store::dues::{self, ProfileInput};
     let today = store::today();
-    let month = Month::of(today);
     let ids: Vec<(i64,)> = store
         .db
         .all(Q::new("SELECT id FROM members WHERE status = 'active'"))
@@ -513,7 +527,7 @@ async fn dues_speed(store: &Store) -> Result<()> {
                 (*id, input.validate(Rounding::HalfUp, today).expect("valid base"))
             })
             .collect();
-        dues::insert_profiles_bulk(&store.db, &caller, &rows).await?;
+        dues::insert_profiles_bulk(&store.db, caller, &rows).await?;
     }
     println!(
         "dues: bases for {} members written in {:.1} s",
@@ -562,10 +576,17 @@ async fn dues_speed(store: &Store) -> Result<()> {
         )
         .await?;
     store.db.analyze().await?;
+    Ok(())
+}
 
+/// The reports a committee and a branch open, over the month's ledger.
+async fn dues_reports(store: &Store, caller: &Caller, month: domain::dues::Month) -> Result<()> {
+    use store::dues;
     let (root,): (i64,) = store
         .db
-        .one(Q::new("SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1"))
+        .one(Q::new(
+            "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1",
+        ))
         .await?;
     let (county, county_members): (i64, i64) = store
         .db
@@ -580,22 +601,23 @@ async fn dues_speed(store: &Store) -> Result<()> {
         ))
         .await?;
     let db = &store.db;
-    let c = &caller;
+    let c = caller;
     let r = timed("dues: the whole tree's month report", 5, || async {
         Ok(dues::report(db, c, root, month.year, Some(month.month)).await?)
     })
     .await?;
-    println!(
-        "  ({} members owing, {} paid, {} without a base)",
-        r.members, r.paying_members, r.members_without_base
-    );
-    timed(&format!("dues: a county's month report ({county_members} members)"), 20, || async {
-        Ok(dues::report(db, c, county, month.year, Some(month.month)).await?)
-    })
+    println!("  ({} members owing, {} paid)", r.members, r.paying_members);
+    timed(
+        &format!("dues: a county's month report ({county_members} members)"),
+        20,
+        || async { Ok(dues::report(db, c, county, month.year, Some(month.month)).await?) },
+    )
     .await?;
-    timed(&format!("dues: a county's arrears list ({county_members} members)"), 5, || async {
-        Ok(dues::arrears(db, c, county, Some(month), 10_000).await?.len())
-    })
+    timed(
+        &format!("dues: a county's arrears list ({county_members} members)"),
+        5,
+        || async { Ok(dues::arrears(db, c, county, Some(month), 10_000).await?.len()) },
+    )
     .await?;
     timed(
         &format!("dues: a branch's page — year report, arrears and book ({branch_members} members)"),

@@ -139,6 +139,15 @@ pub enum DuesError {
     RuralAmount,
 }
 
+impl From<DuesError> for FieldError {
+    fn from(e: DuesError) -> FieldError {
+        match e {
+            DuesError::Base => FieldError::new("base_fen", "invalid"),
+            DuesError::RuralAmount => FieldError::new("base_fen", "rural_amount"),
+        }
+    }
+}
+
 /// `520000` → `5,200.00`.
 pub fn yuan(fen: i64) -> String {
     let (sign, fen) = if fen < 0 { ("-", -fen) } else { ("", fen) };
@@ -686,6 +695,46 @@ mod tests {
             prop_assert!((d.monthly_fen * 10_000 - base * bp).abs() <= 5_000);
             // A higher base never pays less.
             prop_assert!(monthly(Employed, base + 1, Rounding::HalfUp).unwrap().monthly_fen >= d.monthly_fen);
+        }
+
+        #[test]
+        fn arrears_and_paid_up_to_agree_with_a_plain_count(paid in proptest::collection::vec(any::<bool>(), 1..36), cut in 0usize..40) {
+            let start = Month::new(2025, 11).unwrap();
+            let l: Vec<LedgerMonth> = paid
+                .iter()
+                .enumerate()
+                .map(|(i, p)| LedgerMonth {
+                    month: start.through(Month::new(2030, 1).unwrap()).nth(i).unwrap(),
+                    due_fen: 100,
+                    paid_fen: if *p { 100 } else { 0 },
+                    excused: false,
+                })
+                .collect();
+            let cut_month = start.through(Month::new(2030, 1).unwrap()).nth(cut).unwrap();
+            let upto: Vec<&LedgerMonth> = l.iter().filter(|m| m.month <= cut_month).collect();
+            // A run ends at the cut month; with no row for it (no base yet), nothing is in arrears.
+            let run = if upto.last().map(|m| m.month) == Some(cut_month) {
+                upto.iter().rev().take_while(|m| !m.is_paid()).count() as i64
+            } else {
+                0
+            };
+            match arrears(&l, cut_month) {
+                None => prop_assert_eq!(run, 0),
+                Some(a) => {
+                    prop_assert_eq!(a.months, run);
+                    prop_assert_eq!(a.outstanding_fen, run * 100);
+                    prop_assert_eq!(a.level == ArrearsLevel::Flag, run >= 6);
+                }
+            }
+            let first_unpaid = l.iter().position(|m| !m.is_paid());
+            prop_assert_eq!(
+                paid_up_to(&l),
+                match first_unpaid {
+                    Some(0) => None,
+                    Some(i) => Some(l[i - 1].month),
+                    None => Some(l[l.len() - 1].month),
+                }
+            );
         }
     }
 }

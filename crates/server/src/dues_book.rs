@@ -157,8 +157,10 @@ pub fn write_workbook(
         sheet.write_number_with_format(r, 1, yuan_of(fen), &money)?;
         r += 1;
     }
-    sheet.write_string(r, 0, "未核定基数的党员（人）")?;
-    sheet.write_number(r, 1, report.members_without_base as f64)?;
+    if let Some(n) = report.members_without_base {
+        sheet.write_string(r, 0, "未核定基数的党员（人）")?;
+        sheet.write_number(r, 1, n as f64)?;
+    }
     sheet.set_column_width(0, 36)?;
     sheet.set_column_width(1, 14)?;
 

@@ -199,10 +199,14 @@ fn sqlite_sql(sql: &str) -> String {
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // A subtree is a path range, and one prepared statement serves a branch of 30 members
+            // and a province of millions: a generic plan fits neither, so plan for the values.
+            let opts =
+                sqlx::postgres::PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(opts)
                 .await?;
             Ok(Db::Pg(pool))
         } else {
@@ -270,9 +274,13 @@ impl Db {
         }
     }
 
-    /// Refreshes the planner's statistics (after bulk loads).
+    /// Refreshes the planner's statistics after bulk loads; on PostgreSQL also the visibility map,
+    /// so that index-only scans need not visit the table (what autovacuum does later on its own).
     pub async fn analyze(&self) -> Result<(), sqlx::Error> {
-        self.script("ANALYZE").await
+        match self {
+            Db::Sqlite { .. } => self.script("ANALYZE").await,
+            Db::Pg(_) => self.script("VACUUM ANALYZE").await,
+        }
     }
 
     pub async fn close(&self) {

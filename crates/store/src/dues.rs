@@ -113,10 +113,8 @@ impl ProfileInput {
             e.push(FieldError::new("base_fen", "invalid"));
         }
         let computed = category.map(|c| dues::monthly(c, base_fen, rounding));
-        match computed {
-            Some(Err(dues::DuesError::Base)) => e.push(FieldError::new("base_fen", "invalid")),
-            Some(Err(dues::DuesError::RuralAmount)) => e.push(FieldError::new("base_fen", "rural_amount")),
-            _ => {}
+        if let Some(Err(err)) = computed {
+            e.push(err.into());
         }
         if category.is_some_and(|c| c.needs_approval()) {
             // 中组发〔2008〕3号: reduction or exemption by the branch's decision, approved above.
@@ -571,6 +569,21 @@ pub async fn member_dues(db: &Db, caller: &Caller, member_id: i64, year: i32) ->
     })
 }
 
+/// Every month a member still owes something for, in any year, oldest first.
+pub async fn unpaid_months(db: &Db, caller: &Caller, member_id: i64) -> Result<Vec<(Month, i64)>> {
+    payer(db, caller, member_id, false).await?;
+    let rows: Vec<(i64, i64)> = db
+        .all(
+            Q::new("SELECT month, due_fen - paid_fen FROM dues_ledger WHERE member_id = $1 AND paid_fen < due_fen ORDER BY month")
+                .bind(member_id),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(key, owed)| Some((Month::from_key(key)?, owed)))
+        .collect())
+}
+
 fn row_exists(ledger: &[LedgerRow], month: Month) -> bool {
     ledger.iter().any(|r| r.month == month.key())
 }
@@ -889,8 +902,9 @@ async fn apply_to_month(
     Ok(())
 }
 
-/// Corrects a payment by a reversing entry (negative amounts, the same months), never by editing
-/// or deleting it. A payment is reversed at most once; a reversal is not itself reversed.
+/// Corrects a payment by a reversing entry (negative amounts, the same months, booked to the same
+/// organization), never by editing or deleting it. A payment is reversed at most once; a reversal
+/// is not itself reversed.
 pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&str>) -> Result<Payment> {
     let original = {
         let mut q = Q::new("SELECT p.member_id FROM dues_payments p WHERE p.id = $1 AND ").bind(id);
@@ -899,7 +913,7 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
         found.ok_or(Error::NotFound)?;
         payment(db, id).await?
     };
-    let member = payer(db, caller, original.member_id, true).await?;
+    payer(db, caller, original.member_id, true).await?;
     let mut e = Vec::new();
     let reason = reason.and_then(|r| clean_text("reason", r, 500, &mut e));
     if reason.is_none() && e.is_empty() {
@@ -922,12 +936,10 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
             Q::new(
                 "INSERT INTO dues_payments (id, member_id, org_id, org_path, paid_on, amount_fen, dues_fen, voluntary_fen, method,
                  payer, reason, note, remit_to_centre, reverses, recorded_by, recorded_at)
-                 SELECT $1, member_id, $2, $3, $4, -amount_fen, -dues_fen, -voluntary_fen, method, payer, $5, NULL, $6, id, $7, $8
-                 FROM dues_payments WHERE id = $9 AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = $9)",
+                 SELECT $1, member_id, org_id, org_path, $2, -amount_fen, -dues_fen, -voluntary_fen, method, payer, $3, NULL, $4, id, $5, $6
+                 FROM dues_payments WHERE id = $7 AND NOT EXISTS (SELECT 1 FROM dues_payments r WHERE r.reverses = $7)",
             )
             .bind(reversal)
-            .bind(member.org_id)
-            .bind(member.org_path.clone())
             .bind(today())
             .bind(reason)
             .bind(false)
@@ -1031,10 +1043,15 @@ pub struct OrgDues {
     /// Single voluntary payments of 1,000 yuan or more, to be remitted in full to the centre.
     pub remit_count: i64,
     pub remit_fen: i64,
-    /// Active members with no base set for the year.
-    pub members_without_base: i64,
+    /// Active members with no base set for the year; counted for subtrees of up to 100,000
+    /// members (a county), left out above (open an organization below).
+    pub members_without_base: Option<i64>,
     pub months: Vec<MonthTotals>,
 }
+
+/// The largest subtree whose members without a base are counted: reading every member of a
+/// province takes seconds, a county's tens of milliseconds.
+const WITHOUT_BASE_LIMIT: i64 = 100_000;
 
 /// An organization the caller may read members of, for a report over its subtree.
 async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
@@ -1116,17 +1133,22 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
             .bind(to),
         )
         .await?;
-    let (members_without_base,): (i64,) = db
-        .one(
-            Q::new(
-                "SELECT COUNT(*) FROM members m WHERE m.org_path >= $1 AND m.org_path < $2 AND m.status = 'active'
-                 AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $3)",
+    let members_without_base = if org.subtree_members <= WITHOUT_BASE_LIMIT {
+        let (n,): (i64,) = db
+            .one(
+                Q::new(
+                    "SELECT COUNT(*) FROM members m WHERE m.org_path >= $1 AND m.org_path < $2 AND m.status = 'active'
+                     AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $3)",
+                )
+                .bind(org.path.clone())
+                .bind(end)
+                .bind(year as i64),
             )
-            .bind(org.path.clone())
-            .bind(end)
-            .bind(year as i64),
-        )
-        .await?;
+            .await?;
+        Some(n)
+    } else {
+        None
+    };
     let latest = months.last().cloned().unwrap_or_default();
     Ok(OrgDues {
         org_id,

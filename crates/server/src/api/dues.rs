@@ -71,15 +71,11 @@ pub async fn calculate_dues(
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<DuesQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    use domain::dues::{monthly, DuesCategory, DuesError};
-    let invalid = |field: &'static str, code: &'static str| {
-        Failure::from(store::Error::Invalid(domain::Invalid::one(field, code)))
-    };
-    let category = DuesCategory::parse(&q.category).ok_or_else(|| invalid("category", "invalid"))?;
-    let dues = monthly(category, q.base_fen.unwrap_or(0), s.dues_rounding).map_err(|e| match e {
-        DuesError::Base => invalid("base_fen", "invalid"),
-        DuesError::RuralAmount => invalid("base_fen", "rural_amount"),
-    })?;
+    use domain::dues::{monthly, DuesCategory};
+    let invalid = |e: domain::FieldError| Failure::from(store::Error::Invalid(domain::Invalid(vec![e])));
+    let category =
+        DuesCategory::parse(&q.category).ok_or_else(|| invalid(domain::FieldError::new("category", "invalid")))?;
+    let dues = monthly(category, q.base_fen.unwrap_or(0), s.dues_rounding).map_err(|e| invalid(e.into()))?;
     let english = lang(&headers) == Lang::En;
     let explanation = if english {
         dues.explanation_en

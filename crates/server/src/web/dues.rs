@@ -8,9 +8,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{Datelike, NaiveDate};
-use domain::dues::{yuan, DuesCategory, Month};
+use domain::dues::{yuan, DuesCategory};
 use serde::Deserialize;
-use store::dues::{self, ArrearsItem, BookLine, MemberDues, OrgDues, PaymentInput, ProfileInput, Statement};
+use store::dues::{self, ArrearsItem, BookLine, MemberDues, OrgDues, Payment, PaymentInput, ProfileInput, Statement};
 use store::orgs::{self, Org};
 use store::Perm;
 
@@ -103,6 +103,7 @@ struct OrgPage {
     year: i32,
     report: OrgDues,
     arrears: Vec<ArrearsItem>,
+    voluntary: Vec<Payment>,
     book: Vec<BookLine>,
     book_complete: bool,
     children: Vec<Org>,
@@ -150,6 +151,9 @@ async fn draw_org(
         Err(e) => return error_page(c, e.into()),
     };
     let arrears = dues::arrears(db, &w.caller, id, None, 200).await.unwrap_or_default();
+    let voluntary = dues::org_payments(db, &w.caller, id, year, true, 50)
+        .await
+        .unwrap_or_default();
     let book = dues::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1)
         .await
         .unwrap_or_default();
@@ -169,6 +173,7 @@ async fn draw_org(
         year,
         report,
         arrears,
+        voluntary,
         book,
         book_complete,
         children,
@@ -356,23 +361,14 @@ async fn draw_member(
 
 /// The months with something still owed, from earlier years too, and this year's months ahead.
 async fn payable_months(s: &AppState, w: &WebCaller, d: &MemberDues) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = Vec::new();
-    if let Some(a) = &d.arrears {
-        if a.from.year < d.year {
-            for m in a.from.through(Month::new(d.year - 1, 12).expect("valid")) {
-                if let Ok(prev) = dues::member_dues(&s.store.db, &w.caller, d.member_id, m.year).await {
-                    if let Some(line) = prev.months.iter().find(|l| l.month == m) {
-                        out.push((m.to_string(), line.due_fen - line.paid_fen));
-                    }
-                }
-            }
-        }
-    }
-    out.dedup();
-    for l in &d.months {
-        if matches!(l.status.as_str(), "unpaid" | "part_paid" | "upcoming") {
-            out.push((l.month.to_string(), l.due_fen - l.paid_fen));
-        }
+    let mut out: Vec<(String, i64)> = dues::unpaid_months(&s.store.db, &w.caller, d.member_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(m, owed)| (m.to_string(), owed))
+        .collect();
+    for l in d.months.iter().filter(|l| l.status == "upcoming") {
+        out.push((l.month.to_string(), l.due_fen));
     }
     out
 }
