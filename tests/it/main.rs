@@ -14,3 +14,4 @@ mod members;
 mod orgs;
 mod schema;
 mod scope;
+mod transfers;

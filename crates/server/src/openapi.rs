@@ -24,6 +24,10 @@ use crate::api;
         api::dues::record_payment, api::dues::reverse_payment, api::dues::org_dues, api::dues::org_arrears,
         api::dues::org_book, api::dues::org_payments, api::dues::org_workbook, api::dues::publish_statement,
         api::dues::statements, api::dues::import_bases,
+        api::transfers::create_transfer, api::transfers::list_transfers, api::transfers::get_transfer,
+        api::transfers::accept_transfer, api::transfers::reject_transfer, api::transfers::transfer_receipt,
+        api::transfers::pending_reviews, api::transfers::get_review, api::transfers::approve_review,
+        api::transfers::return_review, api::transfers::set_chain,
     ),
     modifiers(&BearerAuth)
 )]

@@ -13,7 +13,9 @@ pub mod meetings;
 pub mod members;
 pub mod notices;
 pub mod orgs;
+pub mod reviews;
 pub mod scope;
+pub mod transfers;
 
 use std::path::{Path, PathBuf};
 

@@ -291,6 +291,73 @@ async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &
     Ok(())
 }
 
+/// Moves a member to another organization inside the caller's transaction (a transfer accepted).
+pub(crate) async fn relocate(tx: &mut Tx, id: i64, org_id: i64, org_path: &str) -> Result<()> {
+    let (was_org_id, was_path, status, category): (i64, String, String, String) = tx
+        .one(Q::new("SELECT org_id, org_path, status, category FROM members WHERE id = $1").bind(id))
+        .await?;
+    tx.exec(
+        Q::new("UPDATE members SET org_id = $1, org_path = $2, group_id = NULL, updated_at = $3 WHERE id = $4")
+            .bind(org_id)
+            .bind(org_path)
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    let (d, f) = contribution(&status, &category);
+    moved(tx, id, (was_org_id, &was_path, d, f), (org_id, org_path, d, f)).await
+}
+
+/// A member whose letter to an organization outside the platform came back receipted leaves the
+/// roll: the status, the sizes, the record of organizations, the posts.
+pub(crate) async fn mark_transferred_out(tx: &mut Tx, id: i64) -> Result<()> {
+    let (org_id, path, status, category): (i64, String, String, String) = tx
+        .one(Q::new("SELECT org_id, org_path, status, category FROM members WHERE id = $1").bind(id))
+        .await?;
+    tx.exec(
+        Q::new("UPDATE members SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(Status::TransferredOut.as_str())
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    let (d, f) = contribution(&status, &category);
+    adjust_counts(tx, org_id, &path, -d, -f).await?;
+    tx.exec(
+        Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL")
+            .bind(today())
+            .bind(id),
+    )
+    .await?;
+    tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
+        .await?;
+    Ok(())
+}
+
+/// After a member's organization changed: the sizes on both sides (with what the member counted
+/// for before and after), the record of organizations belonged to, and the posts left behind.
+async fn moved(tx: &mut Tx, id: i64, from: (i64, &str, i64, i64), to: (i64, &str, i64, i64)) -> Result<()> {
+    adjust_counts(tx, from.0, from.1, -from.2, -from.3).await?;
+    adjust_counts(tx, to.0, to.1, to.2, to.3).await?;
+    tx.exec(
+        Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL")
+            .bind(today())
+            .bind(id),
+    )
+    .await?;
+    tx.exec(
+        Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(to.0)
+            .bind(today()),
+    )
+    .await?;
+    // Posts belong to the organization left behind.
+    tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
+        .await?;
+    Ok(())
+}
+
 /// One member, if the caller may read it (their own record always).
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     let mut q = Q::new(&format!(
@@ -529,24 +596,13 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     let (d0, f0) = contribution(&was_status, &was_category);
     let (d1, f1) = contribution(v.status.as_str(), v.category.as_str());
     if new_org.is_some() {
-        adjust_counts(&mut tx, was_org_id, &was_path, -d0, -f0).await?;
-        adjust_counts(&mut tx, org_id, &org_path, d1, f1).await?;
-        tx.exec(
-            Q::new("UPDATE member_orgs SET to_on = $1 WHERE member_id = $2 AND to_on IS NULL")
-                .bind(today())
-                .bind(id),
+        moved(
+            &mut tx,
+            id,
+            (was_org_id, &was_path, d0, f0),
+            (org_id, &org_path, d1, f1),
         )
         .await?;
-        tx.exec(
-            Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(org_id)
-                .bind(today()),
-        )
-        .await?;
-        // Posts belong to the organization left behind.
-        tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
-            .await?;
     } else {
         adjust_counts(&mut tx, org_id, &org_path, d1 - d0, f1 - f0).await?;
     }

@@ -19,16 +19,19 @@ pub enum Role {
     Secretary,
     /// Reads a subtree, masked.
     Viewer,
+    /// 审核员: decides a level of the review chains of a subtree; reads it, masked.
+    Reviewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::SystemAdmin,
         Role::SecurityAdmin,
         Role::AuditAdmin,
         Role::OrgAdmin,
         Role::Secretary,
         Role::Viewer,
+        Role::Reviewer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Role {
             Role::OrgAdmin => "org_admin",
             Role::Secretary => "secretary",
             Role::Viewer => "viewer",
+            Role::Reviewer => "reviewer",
         }
     }
 
@@ -60,7 +64,14 @@ impl Role {
             Role::OrgAdmin => {
                 matches!(
                     perm,
-                    ReadOrgs | ManageOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues
+                    ReadOrgs
+                        | ManageOrgs
+                        | ReadMembers
+                        | WriteMembers
+                        | RevealMembers
+                        | ManageMeetings
+                        | ManageDues
+                        | Review
                 )
             }
             Role::Secretary => matches!(
@@ -68,6 +79,7 @@ impl Role {
                 ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues
             ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
+            Role::Reviewer => matches!(perm, ReadOrgs | ReadMembers | Review),
         }
     }
 }
@@ -86,6 +98,8 @@ pub enum Perm {
     ManageMeetings,
     /// Set members' dues bases, record payments and reversals, publish the yearly statement.
     ManageDues,
+    /// Decide a level of a review chain whose reviewing organization is in scope.
+    Review,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -22,6 +22,7 @@ use crate::i18n::{field_error, Lang};
 use crate::{roster, AppState};
 
 pub mod dues;
+pub mod transfers;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/attachments/{id}", get(download_attachment))
         .merge(dues::routes())
+        .merge(transfers::routes())
         .route("/api/v1/notices", get(my_notices))
         .route("/api/v1/notices/{id}/read", post(read_notice))
         .route(

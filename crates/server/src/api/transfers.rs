@@ -1,0 +1,156 @@
+//! Organizational transfers and the review chains that approve them, over the API.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
+use store::transfers::{self, Transfer, TransferFilter, TransferInput};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiQuery, Id};
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/transfers", get(list_transfers).post(create_transfer))
+        .route("/api/v1/transfers/{id}", get(get_transfer))
+        .route("/api/v1/transfers/{id}/accept", post(accept_transfer))
+        .route("/api/v1/transfers/{id}/reject", post(reject_transfer))
+        .route("/api/v1/transfers/{id}/receipt", post(transfer_receipt))
+        .route("/api/v1/reviews/pending", get(pending_reviews))
+        .route("/api/v1/reviews/{id}", get(get_review))
+        .route("/api/v1/reviews/{id}/approve", post(approve_review))
+        .route("/api/v1/reviews/{id}/return", post(return_review))
+        .route("/api/v1/orgs/{id}/review-chains/{kind}", put(set_chain))
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,
+    responses((status = 201, body = Transfer, description = "the letter, now with the review chain"), (status = 409, description = "`transfer.open`: the member already has a letter under way")))]
+pub async fn create_transfer(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<TransferInput>,
+) -> ApiResult<Response> {
+    let t = transfers::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(t)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers", params(TransferFilter),
+    responses((status = 200, description = "`{\"items\": [Transfer]}`: letters from or to the organizations in reach, newest first")))]
+pub async fn list_transfers(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<TransferFilter>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": transfers::list(&s.store.db, &a.caller, &f).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers/{id}", responses((status = 200, description = "`{\"transfer\": Transfer, \"review\": ReviewView}`")))]
+pub async fn get_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    let t = transfers::get(&s.store.db, &a.caller, id).await?;
+    let review = reviews::of_subject(&s.store.db, "transfer", id).await?;
+    Ok(Json(json!({"transfer": t, "review": review})))
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/accept",
+    responses((status = 200, body = Transfer, description = "accepted: the member now belongs to the receiving organization"), (status = 409, description = "`transfer.expired` or `transfer.not_open`")))]
+pub async fn accept_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Transfer>> {
+    Ok(Json(transfers::accept(&s.store.db, &a.caller, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonBody {
+    reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/reject", request_body = ReasonBody, responses((status = 200, body = Transfer)))]
+pub async fn reject_transfer(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> ApiResult<Json<Transfer>> {
+    Ok(Json(
+        transfers::reject(&s.store.db, &a.caller, id, b.reason.as_deref()).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReceiptBody {
+    receipt_on: Option<NaiveDate>,
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/receipt", request_body = ReceiptBody,
+    responses((status = 200, body = Transfer, description = "a letter outside the platform came back receipted; the member is transferred out")))]
+pub async fn transfer_receipt(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<ReceiptBody>,
+) -> ApiResult<Json<Transfer>> {
+    Ok(Json(
+        transfers::record_receipt(&s.store.db, &a.caller, id, b.receipt_on).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/pending",
+    responses((status = 200, description = "`{\"items\": [Review]}`: waiting at a level the caller decides, across their subtree")))]
+pub async fn pending_reviews(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(json!({"items": reviews::pending(&s.store.db, &a.caller).await?})))
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", responses((status = 200, body = ReviewView)))]
+pub async fn get_review(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<ReviewView>> {
+    Ok(Json(reviews::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/approve", request_body = DecisionInput,
+    responses((status = 200, body = ReviewView, description = "on to the next level, or, at the last, applied"), (status = 409, description = "`review.decided` or `review.same_reviewer`")))]
+pub async fn approve_review(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<DecisionInput>,
+) -> ApiResult<Json<ReviewView>> {
+    Ok(Json(reviews::decide(&s.store.db, &a.caller, id, true, &b).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", request_body = DecisionInput,
+    responses((status = 200, body = ReviewView, description = "back to the submitter with the comment (required)")))]
+pub async fn return_review(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<DecisionInput>,
+) -> ApiResult<Json<ReviewView>> {
+    Ok(Json(reviews::decide(&s.store.db, &a.caller, id, false, &b).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChainBody {
+    /// The reviewing organizations, level 1 first (the organization itself or ones above it); empty
+    /// to fall back to the chain above.
+    levels: Vec<i64>,
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
+    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`")),
+    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that now applies")))]
+pub async fn set_chain(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
+    ApiJson(b): ApiJson<ChainBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items: Vec<ChainLevel> = reviews::set_chain(&s.store.db, &a.caller, id, &kind, &b.levels).await?;
+    Ok(Json(json!({ "items": items })))
+}

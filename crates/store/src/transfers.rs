@@ -1,0 +1,498 @@
+//! Organizational transfers (组织关系转接; 党员教育管理工作条例 2019 Art. 25; 组通字〔2006〕45号), a
+//! closed loop: the sending branch issues an introduction letter, the higher levels approve it
+//! through the review chain, and the receiving organization accepts (the member moves, history
+//! kept) or rejects with a reason. Until it accepts, the sender stays responsible. A letter is valid
+//! for a number of days from its approval (*local practice*: 30 in the city, up to 90 elsewhere);
+//! an unanswered letter past that is shown as expired to both sides. Letters to organizations
+//! outside the platform are printed, and the receipt is recorded when it comes back.
+
+use chrono::{Datelike, Days, NaiveDate};
+use domain::org::{subtree_end, OrgKind};
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Event};
+use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::error::{Error, Result};
+use crate::members;
+use crate::notices;
+use crate::orgs;
+use crate::reviews;
+use crate::scope::{Caller, Own, Perm};
+use crate::today;
+
+/// Validity when none is given: within the platform, and to an organization outside it.
+pub const DEFAULT_DAYS_WITHIN: i64 = 30;
+pub const DEFAULT_DAYS_OUTSIDE: i64 = 90;
+pub const MAX_DAYS: i64 = 90;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct TransferInput {
+    pub member_id: Option<i64>,
+    /// The receiving organization on the platform (a branch)…
+    pub to_org_id: Option<i64>,
+    /// …or, for one outside it, its name as the letter will state it.
+    pub to_name: Option<String>,
+    /// Why: a new work unit, a move, study elsewhere.
+    pub reason: Option<String>,
+    /// Days the letter is valid from its approval; 30 within the platform and 90 outside by default.
+    pub valid_days: Option<i64>,
+}
+
+/// What the letter states about the member, fixed when it is issued.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Particulars {
+    pub name: String,
+    pub gender: String,
+    pub age: i64,
+    pub ethnicity: String,
+    /// `full` or `probationary`.
+    pub category: String,
+    pub id_number_masked: String,
+    pub phone_masked: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Transfer {
+    pub id: i64,
+    pub letter_no: String,
+    pub member_id: i64,
+    pub from_org_id: i64,
+    pub from_org_name: String,
+    pub to_org_id: Option<i64>,
+    pub to_name: String,
+    pub reason: String,
+    pub valid_days: i64,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    /// Dues paid up to (`YYYY-MM`), as the letter states.
+    pub paid_up_to: Option<String>,
+    pub particulars: Particulars,
+    /// `reviewing`, `returned`, `sent`, `expired` (sent, unanswered past its validity), `accepted`,
+    /// `rejected`, or `completed` (a letter outside the platform whose receipt came back).
+    pub status: String,
+    pub reject_reason: Option<String>,
+    pub receipt_on: Option<NaiveDate>,
+    pub created_by: String,
+    pub created_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    letter_no: String,
+    member_id: i64,
+    from_org_id: i64,
+    from_org_name: String,
+    from_path: String,
+    to_org_id: Option<i64>,
+    to_path: Option<String>,
+    to_name: String,
+    reason: String,
+    valid_days: i64,
+    issued_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    paid_up_to: Option<String>,
+    particulars: String,
+    status: String,
+    reject_reason: Option<String>,
+    receipt_on: Option<NaiveDate>,
+    created_by: String,
+    created_at: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+}
+
+const SELECT: &str = "SELECT t.id, t.letter_no, t.member_id, t.from_org_id, f.name AS from_org_name, t.from_path,
+    t.to_org_id, t.to_path, t.to_name, t.reason, t.valid_days, t.issued_on, t.expires_on, t.paid_up_to, t.particulars,
+    t.status, t.reject_reason, t.receipt_on, t.created_by, t.created_at, t.decided_by, t.decided_at
+    FROM transfers t JOIN orgs f ON f.id = t.from_org_id";
+
+impl Row {
+    fn shown(self, today: NaiveDate) -> Transfer {
+        let expired = self.status == "sent" && self.expires_on.is_some_and(|e| e < today);
+        Transfer {
+            status: if expired { "expired".into() } else { self.status },
+            particulars: serde_json::from_str(&self.particulars).unwrap_or_default(),
+            id: self.id,
+            letter_no: self.letter_no,
+            member_id: self.member_id,
+            from_org_id: self.from_org_id,
+            from_org_name: self.from_org_name,
+            to_org_id: self.to_org_id,
+            to_name: self.to_name,
+            reason: self.reason,
+            valid_days: self.valid_days,
+            issued_on: self.issued_on,
+            expires_on: self.expires_on,
+            paid_up_to: self.paid_up_to,
+            reject_reason: self.reject_reason,
+            receipt_on: self.receipt_on,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+        }
+    }
+}
+
+/// A transfer the caller reaches: from or to an organization they may read the members of.
+async fn row(db: &Db, caller: &Caller, id: i64) -> Result<Row> {
+    let mut q = Q::new(&format!("{SELECT} WHERE t.id = $1 AND (")).bind(id);
+    caller.filter(&mut q, Perm::ReadMembers, "t.from_path", Own::Nothing);
+    q.push(" OR ");
+    caller.filter(&mut q, Perm::ReadMembers, "t.to_path", Own::Nothing);
+    q.push(")");
+    db.opt(q).await?.ok_or(Error::NotFound)
+}
+
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
+    Ok(row(db, caller, id).await?.shown(today()))
+}
+
+/// Issues a letter for a member of a branch the caller keeps; it goes to the review chain first.
+pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<Transfer> {
+    let mut e = Vec::new();
+    let reason = match input.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => clean_text("reason", r, 200, &mut e),
+        _ => {
+            e.push(FieldError::new("reason", "required"));
+            None
+        }
+    };
+    let outside_name = input
+        .to_name
+        .as_deref()
+        .and_then(|n| clean_text("to_name", n, 100, &mut e));
+    // The receiving organization is looked up without scope: a branch sends to one it cannot read.
+    let target: Option<(i64, String, String, String, Option<NaiveDate>)> = match input.to_org_id {
+        Some(id) => {
+            db.opt(Q::new("SELECT id, name, path, kind, dissolved_on FROM orgs WHERE id = $1").bind(id))
+                .await?
+        }
+        None => None,
+    };
+    match (&target, input.to_org_id, &outside_name) {
+        (None, Some(_), _) => e.push(FieldError::new("to_org_id", "not_found")),
+        (Some((_, _, _, _, Some(_))), _, _) => e.push(FieldError::new("to_org_id", "dissolved")),
+        (Some((_, _, _, kind, _)), _, _) if !OrgKind::parse(kind).is_some_and(OrgKind::holds_members) => {
+            e.push(FieldError::new("to_org_id", "not_a_branch"))
+        }
+        (None, None, None) => e.push(FieldError::new("to_org_id", "required")),
+        _ => {}
+    }
+    let valid_days = input.valid_days.unwrap_or(if target.is_some() {
+        DEFAULT_DAYS_WITHIN
+    } else {
+        DEFAULT_DAYS_OUTSIDE
+    });
+    if !(1..=MAX_DAYS).contains(&valid_days) {
+        e.push(FieldError::new("valid_days", "invalid"));
+    }
+    let Some(member_id) = input.member_id else {
+        e.push(FieldError::new("member_id", "required"));
+        return Err(Invalid(e).into());
+    };
+    domain::error::check(e)?;
+    let member = members::get(db, caller, member_id).await?;
+    if !caller.can_at(Perm::WriteMembers, &member.org_path) {
+        audit::append_alone(db, caller, Event::denied("transfer.create", "member", member_id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if member.status != "active" {
+        return Err(Error::Refused("transfer.member_inactive"));
+    }
+    if target.as_ref().is_some_and(|t| t.0 == member.org_id) {
+        return Err(Invalid::one("to_org_id", "same_org").into());
+    }
+    let from = orgs::get(db, caller, member.org_id).await?;
+    let today = today();
+    let particulars = Particulars {
+        name: member.name.clone(),
+        gender: member.gender.clone(),
+        age: age_on(member.birth_date, today),
+        ethnicity: member.ethnicity.clone(),
+        category: member.category.clone(),
+        id_number_masked: member.id_number_masked.clone(),
+        phone_masked: member.phone_masked.clone(),
+    };
+    let paid_up_to = crate::dues::paid_up_to(db, member_id).await?.map(|m| m.to_string());
+    let (to_org_id, to_path, to_name) = match &target {
+        Some((id, name, path, _, _)) => (Some(*id), Some(path.clone()), name.clone()),
+        None => (None, None, outside_name.unwrap_or_default()),
+    };
+    let id = new_id();
+    let letter_no = format!("{}-{:06}", today.format("%Y%m%d"), id.rem_euclid(1_000_000));
+    let mut tx = db.begin().await?;
+    let open: Option<(i64,)> = tx
+        .opt(
+            Q::new("SELECT id FROM transfers WHERE member_id = $1 AND status IN ('reviewing', 'sent')").bind(member_id),
+        )
+        .await?;
+    if open.is_some() {
+        return Err(Error::Refused("transfer.open"));
+    }
+    tx.exec(
+        Q::new(
+            "INSERT INTO transfers (id, letter_no, member_id, from_org_id, from_path, to_org_id, to_path, to_name, reason, valid_days,
+             paid_up_to, particulars, status, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'reviewing', $13, $14)",
+        )
+        .bind(id)
+        .bind(letter_no)
+        .bind(member_id)
+        .bind(from.id)
+        .bind(from.path.clone())
+        .bind(to_org_id)
+        .bind(to_path)
+        .bind(to_name.clone())
+        .bind(reason)
+        .bind(valid_days)
+        .bind(paid_up_to)
+        .bind(serde_json::to_string(&particulars).expect("serializable"))
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    let title = format!("组织关系转接：{} · {} → {}", member.name, from.name, to_name);
+    reviews::submit(&mut tx, caller, "transfer", id, &from, &title).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("transfer.create", "member", member_id).with_detail(format!("transfer {id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+fn age_on(birth: NaiveDate, day: NaiveDate) -> i64 {
+    let mut age = day.year() - birth.year();
+    if (day.month(), day.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age as i64
+}
+
+/// The review chain's end: an approved letter is issued and valid from today; a returned one goes
+/// back to the sender, who may issue a new one.
+pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, id: i64, approved: bool) -> Result<()> {
+    let today = today();
+    if !approved {
+        tx.exec(Q::new("UPDATE transfers SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id))
+            .await?;
+        return Ok(());
+    }
+    let (valid_days, to_org_id, title): (i64, Option<i64>, String) = tx
+        .one(
+            Q::new(
+                "SELECT t.valid_days, t.to_org_id, m.name FROM transfers t JOIN members m ON m.id = t.member_id WHERE t.id = $1",
+            )
+            .bind(id),
+        )
+        .await?;
+    tx.exec(
+        Q::new(
+            "UPDATE transfers SET status = 'sent', issued_on = $1, expires_on = $2 WHERE id = $3 AND status = 'reviewing'",
+        )
+        .bind(today)
+        .bind(today.checked_add_days(Days::new(valid_days as u64)))
+        .bind(id),
+    )
+    .await?;
+    if let Some(to) = to_org_id {
+        let users: Vec<(i64,)> = tx
+            .all(
+                Q::new("SELECT DISTINCT user_id FROM grants WHERE org_id = $1 AND role IN ('secretary', 'org_admin')")
+                    .bind(to),
+            )
+            .await?;
+        for (user,) in users {
+            notices::notify(
+                tx,
+                user,
+                "transfer",
+                &format!("transfer:{id}:sent"),
+                &format!("组织关系转入待接收：{title}"),
+                &format!("/transfers/{id}"),
+            )
+            .await?;
+        }
+    }
+    audit::append(tx, caller, Event::ok("transfer.issue", "transfer", id)).await?;
+    Ok(())
+}
+
+/// A letter the caller may answer for the receiving organization, still open and valid.
+async fn answerable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<Row> {
+    let r = row(db, caller, id).await?;
+    let Some(to_path) = r.to_path.clone() else {
+        return Err(Error::Refused("transfer.outside"));
+    };
+    if !caller.can_at(Perm::WriteMembers, &to_path) {
+        audit::append_alone(db, caller, Event::denied(action, "transfer", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    match r.status.as_str() {
+        "sent" if r.expires_on.is_some_and(|e| e < today()) => Err(Error::Refused("transfer.expired")),
+        "sent" => Ok(r),
+        _ => Err(Error::Refused("transfer.not_open")),
+    }
+}
+
+/// The receiving organization accepts: only now does the member move, with their history kept.
+pub async fn accept(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
+    let r = answerable(db, caller, id, "transfer.accept").await?;
+    let (to_org_id, to_path) = (
+        r.to_org_id.expect("on the platform"),
+        r.to_path.clone().expect("on the platform"),
+    );
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .exec(
+            Q::new("UPDATE transfers SET status = 'accepted', decided_by = $1, decided_at = $2 WHERE id = $3 AND status = 'sent'")
+                .bind(caller.display_name.clone())
+                .bind(now_text())
+                .bind(id),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(Error::Refused("transfer.not_open"));
+    }
+    members::relocate(&mut tx, r.member_id, to_org_id, &to_path).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("transfer.accept", "member", r.member_id).with_detail(format!("transfer {id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// The receiving organization rejects, with the reason; the member stays where they are.
+pub async fn reject(db: &Db, caller: &Caller, id: i64, reason: Option<&str>) -> Result<Transfer> {
+    let mut e = Vec::new();
+    let reason = reason.and_then(|r| clean_text("reason", r, 500, &mut e));
+    if reason.is_none() && e.is_empty() {
+        e.push(FieldError::new("reason", "required"));
+    }
+    domain::error::check(e)?;
+    answerable(db, caller, id, "transfer.reject").await?;
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .exec(
+            Q::new(
+                "UPDATE transfers SET status = 'rejected', reject_reason = $1, decided_by = $2, decided_at = $3
+                 WHERE id = $4 AND status = 'sent'",
+            )
+            .bind(reason)
+            .bind(caller.display_name.clone())
+            .bind(now_text())
+            .bind(id),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(Error::Refused("transfer.not_open"));
+    }
+    audit::append(&mut tx, caller, Event::ok("transfer.reject", "transfer", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// A letter to an organization outside the platform came back with its receipt (the receiver
+/// returns it within a month): the member leaves the roll as transferred out.
+pub async fn record_receipt(db: &Db, caller: &Caller, id: i64, received_on: Option<NaiveDate>) -> Result<Transfer> {
+    let r = row(db, caller, id).await?;
+    if r.to_org_id.is_some() {
+        return Err(Error::Refused("transfer.on_platform"));
+    }
+    if !caller.can_at(Perm::WriteMembers, &r.from_path) {
+        audit::append_alone(db, caller, Event::denied("transfer.receipt", "transfer", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if r.status != "sent" {
+        return Err(Error::Refused("transfer.not_open"));
+    }
+    match received_on {
+        None => return Err(Invalid::one("receipt_on", "required").into()),
+        Some(d) if d > today() => return Err(Invalid::one("receipt_on", "in_future").into()),
+        Some(d) if r.issued_on.is_some_and(|i| d < i) => return Err(Invalid::one("receipt_on", "before_start").into()),
+        _ => {}
+    }
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .exec(
+            Q::new(
+                "UPDATE transfers SET status = 'completed', receipt_on = $1, decided_by = $2, decided_at = $3
+                 WHERE id = $4 AND status = 'sent'",
+            )
+            .bind(received_on)
+            .bind(caller.display_name.clone())
+            .bind(now_text())
+            .bind(id),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(Error::Refused("transfer.not_open"));
+    }
+    members::mark_transferred_out(&mut tx, r.member_id).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("transfer.receipt", "member", r.member_id).with_detail(format!("transfer {id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransferFilter {
+    /// Letters from or to this organization's subtree.
+    #[serde(default, deserialize_with = "crate::empty_as_none")]
+    pub org_id: Option<i64>,
+    /// `reviewing`, `returned`, `sent`, `expired`, `accepted`, `rejected`, `completed`, or `open`
+    /// (reviewing, sent or expired).
+    pub status: Option<String>,
+}
+
+/// Letters from or to the organizations the caller reaches, newest first.
+pub async fn list(db: &Db, caller: &Caller, f: &TransferFilter) -> Result<Vec<Transfer>> {
+    let mut q = Q::new(&format!("{SELECT} WHERE ("));
+    caller.filter(&mut q, Perm::ReadMembers, "t.from_path", Own::Nothing);
+    q.push(" OR ");
+    caller.filter(&mut q, Perm::ReadMembers, "t.to_path", Own::Nothing);
+    q.push(")");
+    if let Some(org_id) = f.org_id {
+        let (path,): (String,) = db
+            .opt(Q::new("SELECT path FROM orgs WHERE id = $1").bind(org_id))
+            .await?
+            .ok_or(Error::NotFound)?;
+        let end = subtree_end(&path);
+        q.push(" AND ((t.from_path >= ")
+            .push_bind(path.clone())
+            .push(" AND t.from_path < ")
+            .push_bind(end.clone())
+            .push(") OR (t.to_path >= ")
+            .push_bind(path)
+            .push(" AND t.to_path < ")
+            .push_bind(end)
+            .push("))");
+    }
+    q.push(" ORDER BY t.created_at DESC LIMIT 1000");
+    let today = today();
+    let all: Vec<Transfer> = db.all::<Row>(q).await?.into_iter().map(|r| r.shown(today)).collect();
+    Ok(match f.status.as_deref().filter(|s| !s.is_empty()) {
+        None => all,
+        Some("open") => all
+            .into_iter()
+            .filter(|t| matches!(t.status.as_str(), "reviewing" | "sent" | "expired"))
+            .collect(),
+        Some(s) => all.into_iter().filter(|t| t.status == s).collect(),
+    })
+}

@@ -1,0 +1,389 @@
+//! Organizational transfers through the review chain: nothing moves before the last approval, the
+//! receiver accepts or rejects, letters expire, letters outside the platform come back receipted,
+//! and no branch answers for another.
+
+use crate::both;
+use crate::support::{App, PASSWORD};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use store::{Caller, Role};
+
+/// A reviewer (审核员) granted on an organization, signed in.
+async fn reviewer(app: &App, username: &str, org_id: i64) -> String {
+    let sec = Caller::system_as("test", Role::SecurityAdmin);
+    let u = store::accounts::create_user(
+        &app.store.db,
+        &app.store.keys,
+        &sec,
+        &store::accounts::NewUser {
+            username: username.into(),
+            display_name: format!("审核员{username}"),
+            phone: None,
+            password: PASSWORD.into(),
+            member_id: None,
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    store::accounts::grant(&app.store.db, &sec, u.id, Role::Reviewer, Some(org_id))
+        .await
+        .unwrap();
+    app.login(username).await
+}
+
+/// The secretary's branch, a member of it, and another branch to send them to.
+async fn setup(app: &App) -> (String, String, i64, i64, i64) {
+    let t = app.login("secretary").await;
+    let c = app.login("committee").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (_, list) = app
+        .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=20"))
+        .await;
+    let member = list["items"][10]["id"].as_i64().unwrap();
+    let to = app.org_id(&c, "组织人事党支部").await;
+    (t, c, branch, member, to)
+}
+
+async fn pending_for(app: &App, token: &str, transfer: i64) -> Option<Value> {
+    let (status, p) = app.get(token, "/api/v1/reviews/pending").await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    p["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "transfer" && r["subject_id"] == transfer)
+        .cloned()
+}
+
+both!(a_transfer_moves_the_member_only_when_accepted, |app: App| async move {
+    let (t, c, branch, member, to) = setup(&app).await;
+    let (status, e) = app
+        .post(&t, "/api/v1/transfers", json!({"member_id": member, "to_org_id": to}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"]["reason"]["code"], "reason.required");
+    let (status, e) = app
+        .post(
+            &t,
+            "/api/v1/transfers",
+            json!({"member_id": member, "to_org_id": branch, "reason": "调动"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"]["to_org_id"]["code"], "to_org_id.same_org");
+
+    let (status, tr) = app
+        .post(
+            &t,
+            "/api/v1/transfers",
+            json!({"member_id": member, "to_org_id": to, "reason": "工作调动到组织人事部"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{tr}");
+    assert_eq!(tr["status"], "reviewing");
+    assert_eq!(tr["valid_days"], 30);
+    assert!(tr["paid_up_to"].is_string(), "dues paid up to goes on the letter: {tr}");
+    assert!(tr["particulars"]["id_number_masked"].as_str().unwrap().contains('*'));
+    let id = tr["id"].as_i64().unwrap();
+    let (status, e) = app
+        .post(
+            &t,
+            "/api/v1/transfers",
+            json!({"member_id": member, "to_org_id": to, "reason": "再开一封"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "transfer.open");
+
+    // Under review: the receiver cannot accept yet, the sender cannot answer for the receiver.
+    let (status, _) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not approved yet");
+    let (status, _) = app.post(&t, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a branch cannot accept for another");
+    assert!(pending_for(&app, &t, id).await.is_none(), "a secretary reviews nothing");
+
+    // The default chain is the sending branch's parent; committee staff reach it.
+    let r = pending_for(&app, &c, id).await.expect("pending for committee staff");
+    assert_eq!((r["levels"].as_i64(), r["level"].as_i64()), (Some(1), Some(1)));
+    let rid = r["id"].as_i64().unwrap();
+    let (status, e) = app.post(&c, &format!("/api/v1/reviews/{rid}/return"), json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "returning needs a comment: {e}"
+    );
+    let (status, v) = app
+        .post(
+            &c,
+            &format!("/api/v1/reviews/{rid}/approve"),
+            json!({"comment": "同意"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "approved");
+    let (status, again) = app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    let (_, got) = app.get(&t, &format!("/api/v1/transfers/{id}")).await;
+    assert_eq!(got["transfer"]["status"], "sent");
+    assert_eq!(got["review"]["decisions"][0]["comment"], "同意");
+    let issued = got["transfer"]["issued_on"].as_str().unwrap().to_string();
+    assert_eq!(issued, store::today().to_string());
+    assert_eq!(
+        got["transfer"]["expires_on"],
+        (store::today() + chrono::Days::new(30)).to_string()
+    );
+    let (_, m) = app.get(&t, &format!("/api/v1/members/{member}")).await;
+    assert_eq!(m["org_id"], branch, "nothing moves before the receiver accepts");
+
+    let (_, before) = app.get(&c, &format!("/api/v1/orgs/{to}")).await;
+    let (status, done) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "accepted");
+    let (status, _) = app.get(&t, &format!("/api/v1/members/{member}")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the member has left the secretary's branch"
+    );
+    let (_, m) = app.get(&c, &format!("/api/v1/members/{member}")).await;
+    assert_eq!(m["org_id"], to);
+    let (_, after) = app.get(&c, &format!("/api/v1/orgs/{to}")).await;
+    assert_eq!(
+        after["member_count"].as_i64().unwrap(),
+        before["member_count"].as_i64().unwrap() + 1
+    );
+    let (_, h) = app.get(&c, &format!("/api/v1/members/{member}/history")).await;
+    assert_eq!(h["organizations"].as_array().unwrap().len(), 2, "history kept: {h}");
+    // The sender still sees the letter it issued.
+    let (_, list) = app.get(&t, &format!("/api/v1/transfers?org_id={branch}")).await;
+    assert!(list["items"].as_array().unwrap().iter().any(|x| x["id"] == id));
+
+    let auditor = app.login("auditor").await;
+    let (_, log) = app.get(&auditor, &format!("/api/v1/audit?target_id={member}")).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"transfer.create") && actions.contains(&"transfer.accept"),
+        "{actions:?}"
+    );
+});
+
+both!(
+    chains_go_level_by_level_and_one_person_decides_one_level,
+    |app: App| async move {
+        let (t, c, branch, member, to) = setup(&app).await;
+        let (_, org) = app.get(&c, &format!("/api/v1/orgs/{branch}")).await;
+        let general = org["parent_id"].as_i64().unwrap();
+        let (_, g) = app.get(&c, &format!("/api/v1/orgs/{general}")).await;
+        let root = g["parent_id"].as_i64().unwrap();
+        let (status, e) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/orgs/{general}/review-chains/transfer"),
+                Some(&c),
+                Some(json!({"levels": [to]})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a reviewer must sit above: {e}"
+        );
+        let (status, chain) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/orgs/{general}/review-chains/transfer"),
+                Some(&c),
+                Some(json!({"levels": [general, root]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{chain}");
+        assert_eq!(chain["items"].as_array().unwrap().len(), 2);
+        let (status, _) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/orgs/{branch}/review-chains/transfer"),
+                Some(&t),
+                Some(json!({"levels": [branch]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a secretary does not set chains");
+
+        let first = reviewer(&app, "shenhe1", general).await;
+        let (_, tr) = app
+            .post(
+                &t,
+                "/api/v1/transfers",
+                json!({"member_id": member, "to_org_id": to, "reason": "调动", "valid_days": 15}),
+            )
+            .await;
+        let id = tr["id"].as_i64().unwrap();
+        let r = pending_for(&app, &first, id)
+            .await
+            .expect("level 1 at the general branch");
+        let rid = r["id"].as_i64().unwrap();
+        assert_eq!(r["levels"], 2);
+        // Returned at level 1: the letter goes back, nothing is issued.
+        let (status, v) = app
+            .post(
+                &first,
+                &format!("/api/v1/reviews/{rid}/return"),
+                json!({"comment": "请补充调动文件"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "returned");
+        let (_, got) = app.get(&t, &format!("/api/v1/transfers/{id}")).await;
+        assert_eq!(got["transfer"]["status"], "returned");
+        assert_eq!(got["review"]["decisions"][0]["comment"], "请补充调动文件");
+        assert_eq!(got["transfer"]["issued_on"], Value::Null);
+
+        // Again: committee staff (who reach the general branch too) approve level 1, and then may not
+        // decide level 2 of the same review.
+        let (status, tr) = app
+            .post(
+                &t,
+                "/api/v1/transfers",
+                json!({"member_id": member, "to_org_id": to, "reason": "调动（补充材料）", "valid_days": 15}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "a returned letter can be issued again: {tr}"
+        );
+        let id = tr["id"].as_i64().unwrap();
+        let rid = pending_for(&app, &first, id).await.unwrap()["id"].as_i64().unwrap();
+        assert!(pending_for(&app, &c, id).await.is_some(), "staff above see it too");
+        let (status, v) = app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((v["status"].as_str(), v["level"].as_i64()), (Some("pending"), Some(2)));
+        let (_, got) = app.get(&t, &format!("/api/v1/transfers/{id}")).await;
+        assert_eq!(
+            got["transfer"]["status"], "reviewing",
+            "nothing applied before the last level"
+        );
+        assert!(
+            pending_for(&app, &first, id).await.is_none(),
+            "level 2 sits at the committee"
+        );
+        let (status, _) = app
+            .post(&first, &format!("/api/v1/reviews/{rid}/approve"), json!({}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "out of the general branch reviewer's reach"
+        );
+        let (status, e) = app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(e["error"]["code"], "review.same_reviewer");
+        let second = reviewer(&app, "shenhe2", root).await;
+        let (status, v) = app
+            .post(&second, &format!("/api/v1/reviews/{rid}/approve"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["status"], "approved");
+        let (_, got) = app.get(&t, &format!("/api/v1/transfers/{id}")).await;
+        assert_eq!(got["transfer"]["status"], "sent");
+        assert_eq!(got["transfer"]["valid_days"], 15);
+
+        // The receiver rejects with a reason; the member stays.
+        let (status, e) = app.post(&c, &format!("/api/v1/transfers/{id}/reject"), json!({})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, done) = app
+            .post(
+                &c,
+                &format!("/api/v1/transfers/{id}/reject"),
+                json!({"reason": "接收单位不符"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!(done["status"], "rejected");
+        let (_, m) = app.get(&t, &format!("/api/v1/members/{member}")).await;
+        assert_eq!(m["org_id"], branch);
+    }
+);
+
+both!(
+    letters_expire_and_letters_outside_come_back_receipted,
+    |app: App| async move {
+        let (t, c, _branch, member, to) = setup(&app).await;
+        let (_, tr) = app
+            .post(
+                &t,
+                "/api/v1/transfers",
+                json!({"member_id": member, "to_org_id": to, "reason": "调动"}),
+            )
+            .await;
+        let id = tr["id"].as_i64().unwrap();
+        let rid = pending_for(&app, &c, id).await.unwrap()["id"].as_i64().unwrap();
+        app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+        app.store
+            .db
+            .exec(
+                store::db::Q::new("UPDATE transfers SET expires_on = $1 WHERE id = $2")
+                    .bind(store::today() - chrono::Days::new(1))
+                    .bind(id),
+            )
+            .await
+            .unwrap();
+        let (_, open) = app.get(&t, "/api/v1/transfers?status=open").await;
+        let item = open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id)
+            .unwrap()
+            .clone();
+        assert_eq!(item["status"], "expired", "both sides see it expired");
+        let (status, e) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(e["error"]["code"], "transfer.expired");
+
+        // To an organization outside the platform: 90 days, printed, receipted.
+        let (_, list) = app.get(&t, "/api/v1/members?per_page=20").await;
+        let other = list["items"][12]["id"].as_i64().unwrap();
+        let (status, tr) = app
+            .post(
+                &t,
+                "/api/v1/transfers",
+                json!({"member_id": other, "to_name": "北京市海淀区学院路街道党工委", "reason": "迁居北京"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{tr}");
+        assert_eq!(tr["valid_days"], 90);
+        let id = tr["id"].as_i64().unwrap();
+        let rid = pending_for(&app, &c, id).await.unwrap()["id"].as_i64().unwrap();
+        app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+        let (status, e) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(e["error"]["code"], "transfer.outside");
+        let (status, e) = app
+            .post(
+                &t,
+                &format!("/api/v1/transfers/{id}/receipt"),
+                json!({"receipt_on": "2999-01-01"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, done) = app
+            .post(
+                &t,
+                &format!("/api/v1/transfers/{id}/receipt"),
+                json!({"receipt_on": store::today().to_string()}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!(done["status"], "completed");
+        let (_, m) = app.get(&t, &format!("/api/v1/members/{other}")).await;
+        assert_eq!(m["status"], "transferred_out");
+    }
+);
