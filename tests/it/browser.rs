@@ -499,3 +499,62 @@ async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
         b.quit().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
+    let Some(app) = App::start(Backend::Sqlite).await else {
+        return;
+    };
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (_, list) = app
+        .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=20"))
+        .await;
+    let member = list["items"][9].clone();
+    let id = member["id"].as_i64().unwrap();
+    let Some(b) = Browser::start(390).await else { return };
+    login(&b, &app, "secretary").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/members/{id}", app.base)).await;
+    b.click("#transfer-out").await;
+    b.wait_url(|u| u.contains("/transfers/new")).await;
+    // A receiver that does not exist is named as such.
+    b.type_into("#to_org", "不存在的党支部").await;
+    b.type_into("#reason", "工作调动").await;
+    b.click("#transfer-form button[type=submit]").await;
+    assert!(b.text("#form-errors").await.contains("接收党组织"));
+    b.type_into("#to_org", "组织人事党支部").await;
+    b.click("#transfer-form button[type=submit]").await;
+    let url = b.wait_url(|u| u.contains("/transfers/") && !u.contains("new")).await;
+    assert!(b.text("#transfer-status").await.contains("审核中"), "{url}");
+    b.screenshot("transfer-letter-phone").await;
+    b.quit().await;
+
+    let Some(b) = Browser::start(1280).await else { return };
+    login(&b, &app, "committee").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/reviews", app.base)).await;
+    let page = b.text("main").await;
+    assert!(page.contains(member["name"].as_str().unwrap()), "{page}");
+    b.click("main .card button[value=approve]").await;
+    b.wait_url(|u| u.ends_with("/reviews")).await;
+    b.go(&url).await;
+    assert!(b.text("#transfer-status").await.contains("待接收"));
+    b.click("#accept").await;
+    let mut status = String::new();
+    for _ in 0..50 {
+        status = b.text("#transfer-status").await;
+        if status.contains("已接收") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status.contains("已接收"), "{status}");
+    b.screenshot("transfer-accepted-desktop").await;
+    b.quit().await;
+    let c = app.login("committee").await;
+    let to = app.org_id(&c, "组织人事党支部").await;
+    let (_, m) = app.get(&c, &format!("/api/v1/members/{id}")).await;
+    assert_eq!(m["org_id"], to, "the member moved on acceptance");
+}

@@ -149,8 +149,32 @@ async fn row(db: &Db, caller: &Caller, id: i64) -> Result<Row> {
     db.opt(q).await?.ok_or(Error::NotFound)
 }
 
+/// The sending and receiving organizations' paths, for deciding which answers a page offers.
+pub async fn paths(db: &Db, id: i64) -> Result<(String, Option<String>)> {
+    Ok(db
+        .opt(Q::new("SELECT from_path, to_path FROM transfers WHERE id = $1").bind(id))
+        .await?
+        .ok_or(Error::NotFound)?)
+}
+
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
     Ok(row(db, caller, id).await?.shown(today()))
+}
+
+/// Live organizations that hold members, by exact name or number: a sender names a receiver it
+/// cannot otherwise read. Only names and numbers leave.
+pub async fn find_receivers(db: &Db, key: &str) -> Result<Vec<(i64, String)>> {
+    let key = key.trim();
+    let q = match key.parse::<i64>() {
+        Ok(id) => Q::new("SELECT id, name, kind FROM orgs WHERE id = $1 AND dissolved_on IS NULL").bind(id),
+        Err(_) => Q::new("SELECT id, name, kind FROM orgs WHERE name = $1 AND dissolved_on IS NULL LIMIT 20").bind(key),
+    };
+    let rows: Vec<(i64, String, String)> = db.all(q).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, kind)| OrgKind::parse(kind).is_some_and(OrgKind::holds_members))
+        .map(|(id, name, _)| (id, name))
+        .collect())
 }
 
 /// Issues a letter for a member of a branch the caller keeps; it goes to the review chain first.

@@ -8,6 +8,7 @@ mod import;
 mod life;
 mod members;
 mod orgs;
+mod transfers;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(import::routes())
         .merge(life::routes())
         .merge(dues::routes())
+        .merge(transfers::routes())
         .merge(admin::routes())
 }
 
@@ -48,6 +50,8 @@ pub struct Nav {
     pub audit: bool,
     pub life: bool,
     pub dues: bool,
+    pub transfers: bool,
+    pub reviews: bool,
     pub own_member: Option<i64>,
 }
 
@@ -73,6 +77,8 @@ impl Chrome {
             audit: c.can(Perm::ReadAudit),
             life: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             dues: c.can(Perm::ReadMembers) || c.member_id.is_some(),
+            transfers: c.can(Perm::ReadMembers),
+            reviews: c.can(Perm::Review),
             own_member: c.member_id,
         });
         Chrome {

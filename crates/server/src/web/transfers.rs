@@ -1,0 +1,253 @@
+//! Transfer and review pages: the letters from and to one's organizations (expired ones flagged),
+//! issuing a letter, the letter itself (print-ready) with where its review stands and the answers
+//! the caller may give, and the reviews waiting for the caller.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use store::reviews::{self, DecisionInput, Review, ReviewView};
+use store::transfers::{self, Transfer, TransferFilter, TransferInput};
+use store::Perm;
+
+use super::{error_page, form_errors, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/transfers", get(list).post(create))
+        .route("/transfers/new", get(new_form))
+        .route("/transfers/{id}", get(letter))
+        .route("/transfers/{id}/accept", post(accept))
+        .route("/transfers/{id}/reject", post(reject))
+        .route("/transfers/{id}/receipt", post(receipt))
+        .route("/reviews", get(pending))
+        .route("/reviews/{id}/decide", post(decide))
+}
+
+#[derive(Template)]
+#[template(path = "transfers.html")]
+struct ListPage {
+    c: Chrome,
+    items: Vec<Transfer>,
+    can_issue: bool,
+}
+
+async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<TransferFilter>) -> Response {
+    let c = Chrome::for_caller(&w, "/transfers", "transfer.title");
+    match transfers::list(&s.store.db, &w.caller, &f).await {
+        Ok(items) => render(&ListPage {
+            c,
+            items,
+            can_issue: w.caller.can(Perm::WriteMembers),
+        }),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+/// What the letter form holds.
+#[derive(Deserialize, Default)]
+struct LetterForm {
+    #[serde(default)]
+    member_id: String,
+    /// The receiving organization on the platform: its exact name or number.
+    #[serde(default)]
+    to_org: String,
+    /// Ticked when the receiver is outside the platform; then `to_org` is its name.
+    #[serde(default)]
+    outside: Option<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    valid_days: String,
+}
+
+#[derive(Template)]
+#[template(path = "transfer_form.html")]
+struct FormPage {
+    c: Chrome,
+    member: store::members::Member,
+    f: LetterForm,
+    errors: Vec<(String, String)>,
+}
+
+async fn new_form(State(s): State<AppState>, w: WebCaller, Query(f): Query<LetterForm>) -> Response {
+    draw_form(&s, &w, f, Vec::new()).await
+}
+
+async fn draw_form(s: &AppState, w: &WebCaller, f: LetterForm, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/transfers/new", "transfer.new");
+    let member = match f.member_id.parse() {
+        Ok(id) => store::members::get(&s.store.db, &w.caller, id).await,
+        Err(_) => Err(store::Error::NotFound),
+    };
+    match member {
+        Ok(member) => render(&FormPage { c, member, f, errors }),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let f: LetterForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let c = Chrome::for_caller(&w, "/transfers/new", "transfer.new");
+    let outside = f.outside.is_some();
+    let mut input = TransferInput {
+        member_id: f.member_id.parse().ok(),
+        reason: Some(f.reason.clone()),
+        valid_days: f.valid_days.trim().parse().ok(),
+        ..Default::default()
+    };
+    if outside {
+        input.to_name = Some(f.to_org.clone()).filter(|n| !n.trim().is_empty());
+    } else if !f.to_org.trim().is_empty() {
+        match transfers::find_receivers(&s.store.db, &f.to_org).await {
+            Ok(found) if found.len() == 1 => input.to_org_id = Some(found[0].0),
+            Ok(found) => {
+                let code = if found.is_empty() { "not_found" } else { "ambiguous" };
+                let errors = vec![("to_org_id".into(), c.field_error("to_org_id", code))];
+                return draw_form(&s, &w, f, errors).await;
+            }
+            Err(e) => return error_page(c, e.into()),
+        }
+    }
+    match transfers::create(&s.store.db, &w.caller, &input).await {
+        Ok(t) => see_other(&format!("/transfers/{}", t.id)),
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => draw_form(&s, &w, f, errors).await,
+            None => error_page(c, e.into()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "transfer.html")]
+struct LetterPage {
+    c: Chrome,
+    t: Transfer,
+    review: Option<ReviewView>,
+    /// The caller answers for the receiving organization.
+    can_answer: bool,
+    /// The caller keeps the sending branch (records the receipt of a letter outside).
+    can_receipt: bool,
+    /// The review waits at a level the caller decides.
+    can_decide: bool,
+    errors: Vec<(String, String)>,
+}
+
+async fn letter(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    draw_letter(&s, &w, id, Vec::new()).await
+}
+
+async fn draw_letter(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/transfers/{id}"), "transfer.letter");
+    let t = match transfers::get(&s.store.db, &w.caller, id).await {
+        Ok(t) => t,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let review = reviews::of_subject(&s.store.db, "transfer", id).await.unwrap_or(None);
+    let paths = transfers::paths(&s.store.db, id).await.unwrap_or_default();
+    let can_answer = t.status == "sent"
+        && paths
+            .1
+            .as_deref()
+            .is_some_and(|p| w.caller.can_at(Perm::WriteMembers, p));
+    let can_receipt = t.status == "sent" && t.to_org_id.is_none() && w.caller.can_at(Perm::WriteMembers, &paths.0);
+    let can_decide = review
+        .as_ref()
+        .is_some_and(|r| r.review.status == "pending" && w.caller.can_at(Perm::Review, &r.review.reviewer_path));
+    render(&LetterPage {
+        c,
+        t,
+        review,
+        can_answer,
+        can_receipt,
+        can_decide,
+        errors,
+    })
+}
+
+/// After an answer: back to the letter, or the letter with the form's errors, or an error page.
+async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/transfers/{id}"), "transfer.letter");
+    match result {
+        Ok(_) => see_other(&format!("/transfers/{id}")),
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => draw_letter(s, w, id, errors).await,
+            None => error_page(c, e.into()),
+        },
+    }
+}
+
+async fn accept(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    let result = transfers::accept(&s.store.db, &w.caller, id).await;
+    after(&s, &w, id, result).await
+}
+
+#[derive(Deserialize, Default)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    receipt_on: String,
+}
+
+async fn reject(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let f: ReasonForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let result = transfers::reject(&s.store.db, &w.caller, id, Some(&f.reason)).await;
+    after(&s, &w, id, result).await
+}
+
+async fn receipt(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let f: ReasonForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let on = chrono::NaiveDate::parse_from_str(&f.receipt_on, "%Y-%m-%d").ok();
+    let result = transfers::record_receipt(&s.store.db, &w.caller, id, on).await;
+    after(&s, &w, id, result).await
+}
+
+#[derive(Template)]
+#[template(path = "reviews.html")]
+struct PendingPage {
+    c: Chrome,
+    items: Vec<Review>,
+    errors: Vec<(String, String)>,
+}
+
+async fn pending(State(s): State<AppState>, w: WebCaller) -> Response {
+    draw_pending(&s, &w, Vec::new()).await
+}
+
+async fn draw_pending(s: &AppState, w: &WebCaller, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/reviews", "review.title");
+    match reviews::pending(&s.store.db, &w.caller).await {
+        Ok(items) => render(&PendingPage { c, items, errors }),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn decide(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let f: DecideForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let input = DecisionInput {
+        comment: Some(f.comment).filter(|c| !c.trim().is_empty()),
+    };
+    match reviews::decide(&s.store.db, &w.caller, id, f.decision == "approve", &input).await {
+        Ok(_) => see_other("/reviews"),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/reviews", "review.title");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_pending(&s, &w, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
