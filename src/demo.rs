@@ -241,6 +241,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     store::orgs::insert_officers(&store.db, &officers).await?;
     life(store, &caller, &plans, &groups, &rows, &officers, today).await?;
     dues(store, &caller, &plans, &rows, &officers, today).await?;
+    transfers(store, &caller, &plans, &rows, &officers).await?;
     store.db.analyze().await?;
 
     // The demo accounts: the three administrators, committee staff, one branch's secretary, one member.
@@ -668,6 +669,96 @@ async fn dues(
             ..Default::default()
         };
         store::dues::record_payment(&store.db, caller, &input).await?;
+    }
+    Ok(())
+}
+
+/// Letters in flight: one under review at the general branch, one approved and waiting for the
+/// receiver, one that expired unanswered, and one to an organization outside the platform.
+async fn transfers(
+    store: &Store,
+    caller: &Caller,
+    plans: &[Plan],
+    rows: &[NewRow],
+    officers: &[(i64, i64, &str, NaiveDate)],
+) -> Result<()> {
+    use store::transfers::TransferInput;
+    let officer_ids: Vec<i64> = officers.iter().map(|o| o.1).collect();
+    let org = |name: &str| {
+        plans
+            .iter()
+            .find(|p| p.org.name == name)
+            .expect("branch in layout")
+            .org
+            .id
+    };
+    let members_of = |name: &str| -> Vec<i64> {
+        let id = org(name);
+        rows.iter()
+            .filter(|r| {
+                r.org_id == id && r.member.status == domain::member::Status::Active && !officer_ids.contains(&r.id)
+            })
+            .map(|r| r.id)
+            .collect()
+    };
+    // From the middle of the roll, clear of the members the dues story uses at either end.
+    let teachers = members_of("信息学院教工党支部");
+    let middle = teachers.len() / 2;
+    let letters = [
+        (
+            teachers[middle],
+            Some(org("组织人事党支部")),
+            "调任组织人事部工作",
+            false,
+            0,
+        ),
+        (
+            teachers[middle + 1],
+            Some(org("图书馆党支部")),
+            "调任图书馆工作",
+            true,
+            0,
+        ),
+        (
+            members_of("法学院教工党支部")[2],
+            Some(org("教务科研党支部")),
+            "调任教务处工作",
+            true,
+            40,
+        ),
+        (teachers[middle + 2], None, "迁居北京，转入居住地街道党组织", true, 0),
+    ];
+    for (member, to, reason, approve, days_ago) in letters {
+        let input = TransferInput {
+            member_id: Some(member),
+            to_org_id: to,
+            to_name: to.is_none().then(|| "北京市海淀区学院路街道党工委".to_string()),
+            reason: Some(reason.into()),
+            valid_days: None,
+        };
+        let t = store::transfers::create(&store.db, caller, &input).await?;
+        if !approve {
+            continue;
+        }
+        let review = store::reviews::of_subject(&store.db, "transfer", t.id)
+            .await?
+            .expect("a letter starts its review");
+        let comment = store::reviews::DecisionInput {
+            comment: Some("同意转出".into()),
+        };
+        store::reviews::decide(&store.db, caller, review.review.id, true, &comment).await?;
+        if days_ago > 0 {
+            let issued = store::today() - chrono::Days::new(days_ago);
+            store
+                .db
+                .exec(
+                    Q::new("UPDATE transfers SET issued_on = $1, expires_on = $2 WHERE id = $3")
+                        .bind(issued)
+                        .bind(issued + chrono::Days::new(30))
+                        .bind(t.id),
+                )
+                .await?;
+        }
     }
     Ok(())
 }

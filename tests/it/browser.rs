@@ -168,6 +168,25 @@ impl Browser {
         url
     }
 
+    /// Waits up to five seconds for an element's text to contain `needle` (a form's answer may still
+    /// be loading); returns the text last read.
+    async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..50 {
+            let found = self
+                .script(&format!(
+                    "const e = document.querySelector({css:?}); return e ? e.textContent : ''"
+                ))
+                .await;
+            text = found.as_str().unwrap_or_default().to_string();
+            if text.contains(needle) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        text
+    }
+
     /// Saves a screenshot under target/screenshots for a person to look at.
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
@@ -399,8 +418,7 @@ async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_cha
     // Everyone present but the first, who is on leave.
     b.script("const s = [...document.querySelectorAll('#attendance select')]; s.forEach(x => x.value = 'present'); s[0].value = 'leave';").await;
     b.click("#attendance button[type=submit]").await;
-    b.wait_url(|u| u.contains("/meetings/")).await;
-    let quorum = b.text("#quorum").await;
+    let quorum = b.wait_text("#quorum", "达到法定人数").await;
     assert!(quorum.contains("达到法定人数"), "{quorum}");
     b.screenshot("meeting-desktop").await;
 
@@ -508,11 +526,8 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
-    let (_, list) = app
-        .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=20"))
-        .await;
-    let member = list["items"][9].clone();
-    let id = member["id"].as_i64().unwrap();
+    let id = crate::transfers::free_members(&app, &t, branch).await[1];
+    let (_, member) = app.get(&t, &format!("/api/v1/members/{id}")).await;
     let Some(b) = Browser::start(390).await else { return };
     login(&b, &app, "secretary").await;
     b.wait_url(|u| u.ends_with('/')).await;
@@ -537,19 +552,17 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
     b.go(&format!("{}/reviews", app.base)).await;
     let page = b.text("main").await;
     assert!(page.contains(member["name"].as_str().unwrap()), "{page}");
-    b.click("main .card button[value=approve]").await;
-    b.wait_url(|u| u.ends_with("/reviews")).await;
+    // The demo has other letters waiting: approve this one.
+    b.script(&format!(
+        "[...document.querySelectorAll('main .card')].find(c => c.textContent.includes('{}')).querySelector('button[value=approve]').click()",
+        member["name"].as_str().unwrap()
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     b.go(&url).await;
-    assert!(b.text("#transfer-status").await.contains("待接收"));
+    assert!(b.wait_text("#transfer-status", "待接收").await.contains("待接收"));
     b.click("#accept").await;
-    let mut status = String::new();
-    for _ in 0..50 {
-        status = b.text("#transfer-status").await;
-        if status.contains("已接收") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let status = b.wait_text("#transfer-status", "已接收").await;
     assert!(status.contains("已接收"), "{status}");
     b.screenshot("transfer-accepted-desktop").await;
     b.quit().await;

@@ -38,12 +38,31 @@ async fn setup(app: &App) -> (String, String, i64, i64, i64) {
     let c = app.login("committee").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
-    let (_, list) = app
-        .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=20"))
-        .await;
-    let member = list["items"][10]["id"].as_i64().unwrap();
+    let member = free_members(app, &t, branch).await[0];
     let to = app.org_id(&c, "组织人事党支部").await;
     (t, c, branch, member, to)
+}
+
+/// Members of a branch with no letter under way (the demo has some in flight).
+pub async fn free_members(app: &App, token: &str, branch: i64) -> Vec<i64> {
+    let (_, open) = app.get(token, "/api/v1/transfers?status=open").await;
+    let busy: Vec<i64> = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["member_id"].as_i64().unwrap())
+        .collect();
+    let (_, list) = app
+        .get(token, &format!("/api/v1/members?org_id={branch}&per_page=40"))
+        .await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .filter(|id| !busy.contains(id))
+        .skip(5)
+        .collect()
 }
 
 async fn pending_for(app: &App, token: &str, transfer: i64) -> Option<Value> {
@@ -315,7 +334,7 @@ both!(
 both!(
     letters_expire_and_letters_outside_come_back_receipted,
     |app: App| async move {
-        let (t, c, _branch, member, to) = setup(&app).await;
+        let (t, c, _, member, to) = setup(&app).await;
         let (_, tr) = app
             .post(
                 &t,
@@ -349,8 +368,10 @@ both!(
         assert_eq!(e["error"]["code"], "transfer.expired");
 
         // To an organization outside the platform: 90 days, printed, receipted.
-        let (_, list) = app.get(&t, "/api/v1/members?per_page=20").await;
-        let other = list["items"][12]["id"].as_i64().unwrap();
+        let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]
+            .as_i64()
+            .unwrap();
+        let other = free_members(&app, &t, branch).await[2];
         let (status, tr) = app
             .post(
                 &t,
