@@ -458,7 +458,7 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
         "each reminder once"
     );
     let t = app.login("secretary").await;
-    let (_, notices) = app.get(&t, "/api/v1/notices").await;
+    let (_, notices) = app.get(&t, "/api/v1/me/notices").await;
     let items = notices["items"].as_array().unwrap();
     assert!(
         items.iter().any(|n| n["kind"] == "term"),
@@ -466,12 +466,16 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
     );
     let id = items[0]["id"].as_i64().unwrap();
     assert_eq!(
-        app.post(&t, &format!("/api/v1/notices/{id}/read"), json!({})).await.0,
+        app.post(&t, &format!("/api/v1/me/notices/{id}/read"), json!({}))
+            .await
+            .0,
         StatusCode::NO_CONTENT
     );
     let m = app.login("member").await;
     assert_eq!(
-        app.post(&m, &format!("/api/v1/notices/{id}/read"), json!({})).await.0,
+        app.post(&m, &format!("/api/v1/me/notices/{id}/read"), json!({}))
+            .await
+            .0,
         StatusCode::NOT_FOUND,
         "not theirs"
     );
@@ -482,7 +486,7 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
         .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "专题党课", "starts_at": format!("{}T15:00", today + chrono::Duration::days(1)), "ends_at": format!("{}T17:00", today + chrono::Duration::days(1))}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, mine) = app.get(&m, "/api/v1/notices").await;
+    let (_, mine) = app.get(&m, "/api/v1/me/notices").await;
     assert!(
         mine["items"]
             .as_array()

@@ -11,6 +11,7 @@ mod dues;
 mod import_export;
 mod life;
 mod members;
+mod notices;
 mod orgs;
 mod schema;
 mod scope;

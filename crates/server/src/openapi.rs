@@ -28,6 +28,7 @@ use crate::api;
         api::transfers::accept_transfer, api::transfers::reject_transfer, api::transfers::transfer_receipt,
         api::transfers::pending_reviews, api::transfers::get_review, api::transfers::approve_review,
         api::transfers::return_review, api::transfers::set_chain,
+        api::notices::create_notice, api::notices::list_notices, api::notices::get_notice,
     ),
     modifiers(&BearerAuth)
 )]

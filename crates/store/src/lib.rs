@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod announcements;
 pub mod audit;
 pub mod crypto;
 pub mod db;

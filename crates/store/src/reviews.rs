@@ -16,7 +16,7 @@ use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
 /// The kinds of submission that go through a chain.
-pub const KINDS: [&str; 1] = ["transfer"];
+pub const KINDS: [&str; 2] = ["transfer", "notice"];
 pub const MAX_LEVELS: usize = 4;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -363,6 +363,7 @@ pub async fn decide(db: &Db, caller: &Caller, id: i64, approve: bool, input: &De
 async fn apply(tx: &mut Tx, caller: &Caller, review: &Review, approved: bool) -> Result<()> {
     match review.kind.as_str() {
         "transfer" => crate::transfers::on_review(tx, caller, review.subject_id, approved).await,
+        "notice" => crate::announcements::on_review(tx, review.subject_id, approved).await,
         _ => Ok(()),
     }
 }

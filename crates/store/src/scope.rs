@@ -72,11 +72,12 @@ impl Role {
                         | ManageMeetings
                         | ManageDues
                         | Review
+                        | PublishNotices
                 )
             }
             Role::Secretary => matches!(
                 perm,
-                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues
+                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues | PublishNotices
             ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
             Role::Reviewer => matches!(perm, ReadOrgs | ReadMembers | Review),
@@ -100,6 +101,8 @@ pub enum Perm {
     ManageDues,
     /// Decide a level of a review chain whose reviewing organization is in scope.
     Review,
+    /// Draft notices to members (党务公开) and submit them for review.
+    PublishNotices,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

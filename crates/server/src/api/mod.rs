@@ -22,6 +22,7 @@ use crate::i18n::{field_error, Lang};
 use crate::{roster, AppState};
 
 pub mod dues;
+pub mod notices;
 pub mod transfers;
 
 pub fn routes() -> Router<AppState> {
@@ -84,8 +85,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/attachments/{id}", get(download_attachment))
         .merge(dues::routes())
         .merge(transfers::routes())
-        .route("/api/v1/notices", get(my_notices))
-        .route("/api/v1/notices/{id}/read", post(read_notice))
+        .merge(notices::routes())
+        .route("/api/v1/me/notices", get(my_notices))
+        .route("/api/v1/me/notices/{id}/read", post(read_notice))
         .route(
             "/api/v1/openapi.json",
             get(|| async { Json(crate::openapi::document()) }),
@@ -915,14 +917,14 @@ pub async fn member_life(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/notices", responses((status = 200, description = "`{\"items\": [Notice]}`: the caller's notices, newest first")))]
+#[utoipa::path(get, path = "/api/v1/me/notices", responses((status = 200, description = "`{\"items\": [Notice]}`: the caller's notices, newest first")))]
 pub async fn my_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"items": store::notices::mine(&s.store.db, &a.caller, false).await?}),
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/notices/{id}/read", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/me/notices/{id}/read", responses((status = 204)))]
 pub async fn read_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     store::notices::mark_read(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)

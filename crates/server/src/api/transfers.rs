@@ -143,7 +143,7 @@ pub struct ChainBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`")),
+    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer` or `notice`")),
     responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that now applies")))]
 pub async fn set_chain(
     State(s): State<AppState>,
