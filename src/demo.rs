@@ -242,6 +242,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     life(store, &caller, &plans, &groups, &rows, &officers, today).await?;
     dues(store, &caller, &plans, &rows, &officers, today).await?;
     transfers(store, &caller, &plans, &rows, &officers).await?;
+    notices(store, &caller, &plans, root.id).await?;
     store.db.analyze().await?;
 
     // The demo accounts: the three administrators, committee staff, one branch's secretary, one member.
@@ -758,6 +759,40 @@ async fn transfers(
                         .bind(t.id),
                 )
                 .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Notices: two published (the committee's to everyone, a branch's to its members) and one still
+/// waiting for review.
+async fn notices(store: &Store, caller: &Caller, plans: &[Plan], root: i64) -> Result<()> {
+    use store::announcements::AnnouncementInput;
+    let branch = plans
+        .iter()
+        .find(|p| p.org.name == "信息学院教工党支部")
+        .expect("branch in layout")
+        .org
+        .id;
+    let drafts = [
+        (root, "关于开展 2026 年度民主评议党员工作的通知", "各党总支、党支部：\n根据《中国共产党支部工作条例（试行）》，请于 12 月底前完成本年度民主评议党员工作，评议结果报党委组织部。", true),
+        (branch, "2026 年第四季度党费收缴提醒", "请各位党员于 12 月 10 日前交纳第四季度党费，可通过银行转账或线上缴纳。", true),
+        (branch, "支部党员大会会议通知（草稿）", "定于下周三下午在信息楼 301 召开支部党员大会。", false),
+    ];
+    for (org_id, title, body, approve) in drafts {
+        let input = AnnouncementInput {
+            org_id: Some(org_id),
+            title: Some(title.into()),
+            body: Some(body.into()),
+            to_org_ids: Vec::new(),
+        };
+        let n = store::announcements::create(&store.db, caller, &input).await?;
+        if approve {
+            let review = store::reviews::of_subject(&store.db, "notice", n.id)
+                .await?
+                .expect("a notice starts its review");
+            let agree = store::reviews::DecisionInput { comment: None };
+            store::reviews::decide(&store.db, caller, review.review.id, true, &agree).await?;
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ mod dues;
 mod import;
 mod life;
 mod members;
+mod notices;
 mod orgs;
 mod transfers;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(life::routes())
         .merge(dues::routes())
         .merge(transfers::routes())
+        .merge(notices::routes())
         .merge(admin::routes())
 }
 
@@ -52,6 +54,7 @@ pub struct Nav {
     pub dues: bool,
     pub transfers: bool,
     pub reviews: bool,
+    pub notices: bool,
     pub own_member: Option<i64>,
 }
 
@@ -79,6 +82,7 @@ impl Chrome {
             dues: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             transfers: c.can(Perm::ReadMembers),
             reviews: c.can(Perm::Review),
+            notices: c.member_id.is_some() || c.can(Perm::PublishNotices) || c.can(Perm::Review),
             own_member: c.member_id,
         });
         Chrome {

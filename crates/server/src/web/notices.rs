@@ -1,0 +1,136 @@
+//! Notices pages: the notices that reach the signed-in member, those of the organizations they
+//! publish for (with a form to draft one), and one notice with its read receipts and review.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use store::announcements::{self, Announcement, AnnouncementInput, Receipts};
+use store::orgs::{self, Org};
+use store::reviews::{self, ReviewView};
+use store::Perm;
+
+use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/notices", get(list).post(create))
+        .route("/notices/{id}", get(detail))
+}
+
+#[derive(Default)]
+struct Draft {
+    org_id: String,
+    title: String,
+    body: String,
+    to_org_ids: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+struct ListPage {
+    c: Chrome,
+    mine: Vec<Announcement>,
+    managed: Vec<Announcement>,
+    /// Organizations the user publishes for, each with the organizations below it.
+    publishers: Vec<(Org, Vec<Org>)>,
+    f: Draft,
+    errors: Vec<(String, String)>,
+}
+
+async fn list(State(s): State<AppState>, w: WebCaller) -> Response {
+    draw_list(&s, &w, Draft::default(), Vec::new()).await
+}
+
+async fn draw_list(s: &AppState, w: &WebCaller, f: Draft, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/notices", "notice.title");
+    let db = &s.store.db;
+    let mine = announcements::mine(db, &w.caller).await.unwrap_or_default();
+    let managed = announcements::managed(db, &w.caller).await.unwrap_or_default();
+    let mut publishers = Vec::new();
+    for g in w.caller.grants.iter() {
+        let Some(org_id) = g.org_id.filter(|_| w.caller.can_at(Perm::PublishNotices, &g.path)) else {
+            continue;
+        };
+        if let Ok(o) = orgs::get(db, &w.caller, org_id).await {
+            let below = orgs::list(db, &w.caller, Some(o.id))
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|b| b.dissolved_on.is_none() && b.kind != "party_group")
+                .collect();
+            publishers.push((o, below));
+        }
+    }
+    render(&ListPage {
+        c,
+        mine,
+        managed,
+        publishers,
+        f,
+        errors,
+    })
+}
+
+async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let f = Draft {
+        org_id: get("org_id"),
+        title: get("title"),
+        body: get("body"),
+        to_org_ids: pairs
+            .iter()
+            .filter(|(k, _)| k == "to_org_ids")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let input = AnnouncementInput {
+        org_id: f.org_id.parse().ok(),
+        title: Some(f.title.clone()),
+        body: Some(f.body.clone()),
+        to_org_ids: f.to_org_ids.iter().filter_map(|v| v.parse().ok()).collect(),
+    };
+    match announcements::create(&s.store.db, &w.caller, &input).await {
+        Ok(n) => see_other(&format!("/notices/{}", n.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/notices", "notice.title");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_list(&s, &w, f, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct DetailPage {
+    c: Chrome,
+    n: Announcement,
+    receipts: Option<Receipts>,
+    review: Option<ReviewView>,
+}
+
+async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/notices/{id}"), "notice.title");
+    let n = match announcements::get(&s.store.db, &w.caller, id).await {
+        Ok(n) => n,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let receipts = announcements::receipts(&s.store.db, &w.caller, id).await.ok();
+    let review = match receipts {
+        Some(_) => reviews::of_subject(&s.store.db, "notice", id).await.unwrap_or(None),
+        None => None,
+    };
+    render(&DetailPage { c, n, receipts, review })
+}
