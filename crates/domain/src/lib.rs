@@ -1,5 +1,6 @@
 //! Hongji's rules and types: pure, no I/O. Everything here is checked by unit and property tests.
 
+pub mod development;
 pub mod dues;
 pub mod error;
 pub mod id_number;
