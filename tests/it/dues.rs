@@ -148,7 +148,7 @@ both!(
         // An amount that does not match is refused, naming what is owed.
         let (status, e) = pay(&app, &t, json!({"member_id": id, "months": [joined.to_string()], "amount_fen": 7000, "method": "cash", "paid_on": today})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert_eq!(e["error"]["fields"]["amount_fen"]["code"], "amount_fen.mismatch");
+        assert_eq!(e["error"]["fields"]["amount_fen"]["code"], "amount_fen.amount_mismatch");
         assert!(
             e["error"]["fields"]["amount_fen"]["message"]
                 .as_str()

@@ -494,7 +494,10 @@ pub fn split_payment(
     if amount_fen <= 0 {
         e.push(FieldError::new("amount_fen", "invalid"));
     } else if !voluntary && amount_fen != dues_fen {
-        e.push(FieldError::new("amount_fen", format!("mismatch:{}", yuan(dues_fen))));
+        e.push(FieldError::new(
+            "amount_fen",
+            format!("amount_mismatch:{}", yuan(dues_fen)),
+        ));
     } else if voluntary && amount_fen < dues_fen {
         e.push(FieldError::new("amount_fen", format!("below_owed:{}", yuan(dues_fen))));
     }
@@ -664,7 +667,7 @@ mod tests {
         let owed = [(month("2026-10"), 7_800), (month("2026-11"), 7_800)];
         assert_eq!(split_payment(&owed, 15_600, false, on, None).unwrap().voluntary_fen, 0);
         let e = split_payment(&owed, 15_000, false, on, None).unwrap_err();
-        assert_eq!(e, vec![FieldError::new("amount_fen", "mismatch:156.00")]);
+        assert_eq!(e, vec![FieldError::new("amount_fen", "amount_mismatch:156.00")]);
         let v = split_payment(&owed, 115_600, true, on, None).unwrap();
         assert_eq!(
             (v.dues_fen, v.voluntary_fen, v.remit_to_centre),

@@ -81,6 +81,21 @@ mod tests {
     use std::collections::BTreeSet;
 
     #[test]
+    fn no_key_is_defined_twice() {
+        for text in [ZH, EN] {
+            let mut seen = BTreeSet::new();
+            for line in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                let key = line.split_once('=').map(|(k, _)| k.trim()).unwrap_or(line);
+                assert!(seen.insert(key), "{key} is defined twice: the later one would win");
+            }
+        }
+    }
+
+    #[test]
     fn both_languages_have_the_same_keys() {
         let zh: BTreeSet<_> = parse(ZH).into_keys().collect();
         let en: BTreeSet<_> = parse(EN).into_keys().collect();

@@ -29,6 +29,8 @@ use crate::api;
         api::transfers::pending_reviews, api::transfers::get_review, api::transfers::approve_review,
         api::transfers::return_review, api::transfers::set_chain,
         api::notices::create_notice, api::notices::list_notices, api::notices::get_notice,
+        api::development::apply, api::development::board, api::development::get_file,
+        api::development::record_step, api::development::record_vote,
     ),
     modifiers(&BearerAuth)
 )]

@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod development;
 pub mod dues;
 pub mod error;
 pub mod import;

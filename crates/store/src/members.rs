@@ -70,7 +70,7 @@ struct Secrets {
     address_enc: Option<Vec<u8>>,
 }
 
-fn ctx(field: &str, id: i64) -> String {
+pub(crate) fn ctx(field: &str, id: i64) -> String {
     format!("members.{field}:{id}")
 }
 
@@ -196,15 +196,66 @@ pub async fn create(
         group_id: placement.group_id,
         member: valid,
     };
-    insert_many(&mut tx, keys, std::slice::from_ref(&row))
+    let id = add(&mut tx, keys, caller, &row).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// Writes a checked new member inside the caller's transaction: the record, the sizes, the history
+/// and the audit entry.
+pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, row: &NewRow) -> Result<i64> {
+    insert_many(tx, keys, std::slice::from_ref(row))
         .await
         .map_err(duplicate_as_invalid)?;
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
-    adjust_counts(&mut tx, org.id, &row.org_path, d, f).await?;
-    record_history(&mut tx, caller, row.id, &serde_json::json!({"created": true})).await?;
-    audit::append(&mut tx, caller, Event::ok("member.create", "member", row.id)).await?;
-    tx.commit().await?;
-    get(db, caller, row.id).await
+    adjust_counts(tx, row.org_id, &row.org_path, d, f).await?;
+    record_history(tx, caller, row.id, &serde_json::json!({"created": true})).await?;
+    audit::append(tx, caller, Event::ok("member.create", "member", row.id)).await?;
+    Ok(row.id)
+}
+
+/// A probationary member becomes full (转正) from `on`; party age counts from then.
+pub(crate) async fn make_full(tx: &mut Tx, caller: &Caller, id: i64, on: NaiveDate) -> Result<()> {
+    let (org_id, path): (i64, String) = tx
+        .one(Q::new("SELECT org_id, org_path FROM members WHERE id = $1 AND category = 'probationary'").bind(id))
+        .await?;
+    tx.exec(
+        Q::new("UPDATE members SET category = 'full', full_member_on = $1, updated_at = $2 WHERE id = $3")
+            .bind(on)
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    adjust_counts(tx, org_id, &path, 0, 1).await?;
+    record_history(
+        tx,
+        caller,
+        id,
+        &serde_json::json!({"category": "full", "full_member_on": on}),
+    )
+    .await
+}
+
+/// A probationary member whose probation is cancelled (取消预备党员资格) leaves the roll.
+pub(crate) async fn cancel_probation(tx: &mut Tx, caller: &Caller, id: i64) -> Result<()> {
+    let (org_id, path): (i64, String) = tx
+        .one(Q::new("SELECT org_id, org_path FROM members WHERE id = $1").bind(id))
+        .await?;
+    tx.exec(
+        Q::new("UPDATE members SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(Status::Left.as_str())
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    adjust_counts(tx, org_id, &path, -1, 0).await?;
+    record_history(
+        tx,
+        caller,
+        id,
+        &serde_json::json!({"status": "left", "reason": "probation cancelled"}),
+    )
+    .await
 }
 
 fn duplicate_as_invalid(e: Error) -> Error {

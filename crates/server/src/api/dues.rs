@@ -132,7 +132,7 @@ pub async fn excuse(
 
 #[utoipa::path(post, path = "/api/v1/dues/payments", request_body = PaymentInput,
     responses((status = 201, body = Payment),
-        (status = 422, description = "e.g. `amount_fen.mismatch` (the message names the amount owed), `months.already_paid`, `reason.back_payment_needs_reason`")))]
+        (status = 422, description = "e.g. `amount_fen.amount_mismatch` (the message names the amount owed), `months.already_paid`, `reason.back_payment_needs_reason`")))]
 pub async fn record_payment(
     State(s): State<AppState>,
     a: ApiCaller,

@@ -21,6 +21,7 @@ use crate::error::{render_api_failures, ApiResult, Failure};
 use crate::i18n::{field_error, Lang};
 use crate::{roster, AppState};
 
+pub mod development;
 pub mod dues;
 pub mod notices;
 pub mod transfers;
@@ -86,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dues::routes())
         .merge(transfers::routes())
         .merge(notices::routes())
+        .merge(development::routes())
         .route("/api/v1/me/notices", get(my_notices))
         .route("/api/v1/me/notices/{id}/read", post(read_notice))
         .route(

@@ -1,0 +1,84 @@
+//! Member development (发展党员) over the API: files, steps and the branch meetings' votes.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use store::development::{self, ApplicantInput, DevelopmentFile, StepInput, VoteInput, VoteResult};
+
+use super::{ApiJson, ApiQuery, Id};
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/development", get(board))
+        .route("/api/v1/development/applicants", post(apply))
+        .route("/api/v1/development/{id}", get(get_file))
+        .route("/api/v1/development/{id}/steps", post(record_step))
+        .route("/api/v1/development/{id}/votes", post(record_vote))
+}
+
+#[utoipa::path(post, path = "/api/v1/development/applicants", request_body = ApplicantInput,
+    responses((status = 201, body = DevelopmentFile, description = "a file opened with the application (step 1)"), (status = 409, description = "`development.already_member` or `development.duplicate`")))]
+pub async fn apply(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<ApplicantInput>,
+) -> ApiResult<Response> {
+    let f = development::apply(&s.store.db, &s.store.keys, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(f)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    org_id: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/development", params(BoardQuery),
+    responses((status = 200, description = "`{\"items\": [DevelopmentFile]}`: open files of the subtree with their next step and alerts")))]
+pub async fn board(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<BoardQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": development::board(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/development/{id}", responses((status = 200, body = DevelopmentFile)))]
+pub async fn get_file(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<DevelopmentFile>> {
+    Ok(Json(development::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/development/{id}/steps", request_body = StepInput,
+    responses((status = 200, body = DevelopmentFile), (status = 409, description = "a rule forbids it: `development.activist_under_a_year`, `development.introducers`, `development.approval_too_late`, …")))]
+pub async fn record_step(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<StepInput>,
+) -> ApiResult<Json<DevelopmentFile>> {
+    Ok(Json(
+        development::record_step(&s.store.db, &s.store.keys, &a.caller, id, &input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/development/{id}/votes", request_body = VoteInput,
+    responses((status = 200, body = VoteResult, description = "`quorum`, `passed` and the explanation; a passing vote completes the step")))]
+pub async fn record_vote(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<VoteInput>,
+) -> ApiResult<Json<VoteResult>> {
+    Ok(Json(
+        development::record_vote(&s.store.db, &a.caller, id, &input).await?,
+    ))
+}

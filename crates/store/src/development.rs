@@ -1,0 +1,589 @@
+//! Member development files (发展党员): a person's way from application to full membership through
+//! the 25 steps, with the rules of `domain::development` applied as each step is recorded. The
+//! higher committee's approval of admission (step 17) creates the probationary member, dated from
+//! the branch meeting's vote; the approval of conversion (step 24) makes them full, or extends or
+//! cancels probation.
+
+use chrono::NaiveDate;
+use domain::development::{self as rules, File, Refusal, Vote};
+use domain::member::MemberInput;
+use domain::org::subtree_end;
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Event};
+use crate::crypto::Keys;
+use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::error::{Error, Result};
+use crate::members::{self, NewRow};
+use crate::orgs;
+use crate::scope::{Caller, Own, Perm};
+use crate::today;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ApplicantInput {
+    /// The branch the application was made to.
+    pub org_id: Option<i64>,
+    pub name: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub education: Option<String>,
+    pub work_unit: Option<String>,
+    /// The date of the written application (step 1).
+    pub applied_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FileRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: NaiveDate,
+    pub id_number_masked: String,
+    /// `open`, `member` (admitted, probationary), `full` or `cancelled`.
+    pub status: String,
+    pub member_id: Option<i64>,
+    pub extension_months: i64,
+}
+
+const SELECT: &str = "SELECT f.id, f.org_id, o.name AS org_name, f.org_path, f.name, f.gender, f.birth_date,
+    f.id_number_masked, f.status, f.member_id, f.extension_months FROM development_files f JOIN orgs o ON o.id = f.org_id";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StepRow {
+    pub step: i64,
+    pub done_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_by: String,
+}
+
+/// A file with its steps and where it stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DevelopmentFile {
+    #[serde(flatten)]
+    pub file: FileRow,
+    pub steps: Vec<StepRow>,
+    /// The step to record next (26 when done), and its name.
+    pub next_step: i64,
+    pub next_step_name: Option<String>,
+    /// The stage (1–5) of the last step done.
+    pub stage: i64,
+    /// What is due or late: `talk_overdue`, `target_eligible`, `approval_overdue`, `conversion_due`.
+    pub alerts: Vec<String>,
+}
+
+async fn file_row(db: &Db, caller: &Caller, id: i64) -> Result<FileRow> {
+    let mut q = Q::new(&format!("{SELECT} WHERE f.id = $1 AND ")).bind(id);
+    caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
+    db.opt(q).await?.ok_or(Error::NotFound)
+}
+
+async fn steps_of(db: &Db, id: i64) -> Result<Vec<StepRow>> {
+    Ok(db
+        .all(
+            Q::new("SELECT step, done_on, note, recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step")
+                .bind(id),
+        )
+        .await?)
+}
+
+fn rules_file(f: &FileRow, steps: &[StepRow]) -> File {
+    let mut done = vec![None; 25];
+    for s in steps {
+        if let Some(slot) = done.get_mut(s.step as usize - 1) {
+            *slot = Some(s.done_on);
+        }
+    }
+    File {
+        birth_date: Some(f.birth_date),
+        done,
+        extension_months: f.extension_months as u32,
+    }
+}
+
+fn view(file: FileRow, steps: Vec<StepRow>, today: NaiveDate) -> DevelopmentFile {
+    let r = rules_file(&file, &steps);
+    let next = r.next_step();
+    let mut alerts = Vec::new();
+    let months_after = |step: usize, m: u32| r.date(step).and_then(|d| d.checked_add_months(chrono::Months::new(m)));
+    if next == rules::TALK && months_after(rules::APPLICATION, 1).is_some_and(|d| today > d) {
+        alerts.push("talk_overdue".to_string());
+    }
+    if next == rules::TARGET && months_after(rules::ACTIVIST, 12).is_some_and(|d| today >= d) {
+        alerts.push("target_eligible".into());
+    }
+    let approval_late = |vote, approval| next == approval && months_after(vote, 3).is_some_and(|d| today > d);
+    if approval_late(rules::ADMISSION_VOTE, rules::ADMISSION_APPROVAL)
+        || approval_late(rules::CONVERSION_VOTE, rules::CONVERSION_APPROVAL)
+    {
+        alerts.push("approval_overdue".into());
+    }
+    if next == rules::CONVERSION_APPLICATION && r.probation_ends().is_some_and(|end| today >= end) {
+        alerts.push("conversion_due".into());
+    }
+    let stage = steps
+        .last()
+        .and_then(|s| rules::STEPS.get(s.step as usize - 1))
+        .map(|(stage, _)| *stage as i64)
+        .unwrap_or(1);
+    DevelopmentFile {
+        file,
+        steps,
+        next_step: next as i64,
+        next_step_name: rules::step_name(next).map(str::to_string),
+        stage,
+        alerts,
+    }
+}
+
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<DevelopmentFile> {
+    let file = file_row(db, caller, id).await?;
+    let steps = steps_of(db, id).await?;
+    Ok(view(file, steps, today()))
+}
+
+/// The pipeline board of an organization's subtree: who is at which step, what is due or late.
+/// Files whose 25 steps are done, and cancelled ones, are left out.
+pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<DevelopmentFile>> {
+    let org = orgs::get(db, caller, org_id).await?;
+    let mut q = Q::new(&format!(
+        "{SELECT} WHERE f.org_path >= $1 AND f.org_path < $2 AND f.status IN ('open', 'member', 'full') AND "
+    ))
+    .bind(org.path.clone())
+    .bind(subtree_end(&org.path));
+    caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
+    q.push(" ORDER BY f.created_at LIMIT 2000");
+    let files: Vec<FileRow> = db.all(q).await?;
+    let today = today();
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let steps = steps_of(db, f.id).await?;
+        let file = view(f, steps, today);
+        // A file stays on the board until its materials are archived (step 25).
+        if file.next_step <= 25 {
+            out.push(file);
+        }
+    }
+    Ok(out)
+}
+
+/// Opens a file with the written application (step 1): the person's particulars are checked as a
+/// member's would be, and they must be 18 on the day they applied.
+pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput) -> Result<DevelopmentFile> {
+    let applied_on = input.applied_on.clone();
+    let as_member = MemberInput {
+        name: input.name.clone(),
+        gender: input.gender.clone(),
+        ethnicity: input.ethnicity.clone(),
+        id_number: input.id_number.clone(),
+        phone: input.phone.clone(),
+        education: input.education.clone(),
+        work_unit: input.work_unit.clone(),
+        joined_on: applied_on.clone(),
+        category: Some("probationary".into()),
+        ..Default::default()
+    };
+    let valid = as_member.validate(today()).map_err(|e| {
+        // The person is checked as if joining on the day they applied.
+        Invalid(
+            e.0.into_iter()
+                .map(|f| {
+                    if f.field == "joined_on" {
+                        FieldError::new("applied_on", f.code)
+                    } else {
+                        f
+                    }
+                })
+                .collect(),
+        )
+    })?;
+    let org = match input.org_id {
+        Some(id) => orgs::get(db, caller, id).await.ok(),
+        None => None,
+    };
+    let Some(org) = org.filter(|o| o.kind().holds_members() && o.dissolved_on.is_none()) else {
+        return Err(Invalid::one("org_id", "not_found").into());
+    };
+    if !caller.can_at(Perm::WriteMembers, &org.path) {
+        audit::append_alone(db, caller, Event::denied("development.apply", "org", org.id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if members::is_recorded(db, keys, &valid.id_number, None).await? {
+        return Err(Error::Refused("development.already_member"));
+    }
+    let bi = keys.blind_index("id_number", valid.id_number.as_str());
+    let open: Option<(i64,)> = db
+        .opt(
+            Q::new("SELECT id FROM development_files WHERE id_number_bi = $1 AND status IN ('open', 'member')")
+                .bind(bi.clone()),
+        )
+        .await?;
+    if open.is_some() {
+        return Err(Error::Refused("development.duplicate"));
+    }
+    let id = new_id();
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO development_files (id, org_id, org_path, name, gender, ethnicity, birth_date, education, work_unit,
+             id_number_enc, id_number_bi, id_number_masked, phone_enc, phone_masked, status, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'open', $15, $16, $16)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(valid.name.clone())
+        .bind(valid.gender.as_str())
+        .bind(valid.ethnicity.clone())
+        .bind(valid.birth_date)
+        .bind(valid.education.map(|e| e.as_str()))
+        .bind(valid.work_unit.clone())
+        .bind(keys.encrypt(&ctx("id_number", id), valid.id_number.as_str()))
+        .bind(bi)
+        .bind(valid.id_number.masked())
+        .bind(valid.phone.as_ref().map(|p| keys.encrypt(&ctx("phone", id), p.as_str())))
+        .bind(valid.phone.as_ref().map(domain::Phone::masked))
+        .bind(caller.display_name.clone())
+        .bind(now.clone()),
+    )
+    .await?;
+    insert_step(&mut tx, caller, id, rules::APPLICATION, valid.joined_on, None).await?;
+    audit::append(&mut tx, caller, Event::ok("development.apply", "development", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+fn ctx(field: &str, id: i64) -> String {
+    format!("development.{field}:{id}")
+}
+
+async fn insert_step(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: i64,
+    step: usize,
+    on: NaiveDate,
+    note: Option<String>,
+) -> Result<()> {
+    tx.exec(
+        Q::new(
+            "INSERT INTO development_steps (file_id, step, done_on, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(step as i64)
+        .bind(on)
+        .bind(note)
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    tx.exec(
+        Q::new("UPDATE development_files SET updated_at = $1 WHERE id = $2")
+            .bind(now_text())
+            .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct StepInput {
+    /// 1–25; votes (15, 23) are recorded with `/votes`.
+    pub step: Option<usize>,
+    pub done_on: Option<NaiveDate>,
+    /// Training contacts (step 5) or introducers (step 9): members' ids, full members.
+    pub people: Vec<i64>,
+    pub note: Option<String>,
+    /// At conversion approval (step 24): `full` (default), `extend` or `cancel`.
+    pub outcome: Option<String>,
+    /// For `extend`: 6–12 months, once.
+    pub extension_months: Option<u32>,
+}
+
+fn refused(r: Refusal) -> Error {
+    Error::Refused(match r {
+        Refusal::OutOfOrder => "development.out_of_order",
+        Refusal::BeforePrevious => "development.before_previous",
+        Refusal::InFuture => "development.in_future",
+        Refusal::Under18 => "development.under_18",
+        Refusal::ActivistUnderAYear => "development.activist_under_a_year",
+        Refusal::Contacts => "development.contacts",
+        Refusal::Introducers => "development.introducers",
+        Refusal::ApprovalTooLate => "development.approval_too_late",
+        Refusal::ProbationNotOver => "development.probation_not_over",
+        Refusal::NeedsVote => "development.needs_vote",
+    })
+}
+
+/// A file the caller may write to (they keep its branch).
+async fn writable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<FileRow> {
+    let f = file_row(db, caller, id).await?;
+    if !caller.can_at(Perm::WriteMembers, &f.org_path) {
+        audit::append_alone(db, caller, Event::denied(action, "development", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    if f.status == "cancelled" {
+        return Err(Error::Refused("development.closed"));
+    }
+    Ok(f)
+}
+
+/// Records a step, refused with the rule's code when a rule forbids it; lateness comes back in the
+/// file's alerts. Approvals of admission and conversion change the member record in the same
+/// transaction.
+pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: &StepInput) -> Result<DevelopmentFile> {
+    let mut e = Vec::new();
+    let step = input.step.filter(|s| (1..=25).contains(s));
+    if step.is_none() {
+        e.push(FieldError::new("step", "invalid"));
+    }
+    if input.done_on.is_none() {
+        e.push(FieldError::new("done_on", "required"));
+    }
+    let note = input.note.as_deref().and_then(|n| clean_text("note", n, 1000, &mut e));
+    let outcome = input.outcome.as_deref().unwrap_or("full");
+    if !matches!(outcome, "full" | "extend" | "cancel") {
+        e.push(FieldError::new("outcome", "invalid"));
+    }
+    domain::error::check(e)?;
+    let (step, on) = (step.expect("checked"), input.done_on.expect("checked"));
+    let f = writable(db, caller, id, "development.step").await?;
+    let steps = steps_of(db, id).await?;
+    let file = rules_file(&f, &steps);
+    let full_people = full_members(db, &input.people).await?;
+    if full_people != input.people.len() {
+        return Err(Invalid::one("people", "not_full_members").into());
+    }
+    rules::check_step(&file, step, on, full_people, today()).map_err(refused)?;
+    if step == rules::CONVERSION_APPROVAL && outcome == "extend" {
+        let months = input.extension_months.unwrap_or(0);
+        if !rules::extension_allowed(&file, months) {
+            return Err(Invalid::one("extension_months", "invalid").into());
+        }
+    }
+    let mut tx = db.begin().await?;
+    insert_step(&mut tx, caller, id, step, on, note).await?;
+    for person in &input.people {
+        tx.exec(
+            Q::new("INSERT INTO development_people (file_id, step, member_id) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(step as i64)
+                .bind(*person),
+        )
+        .await?;
+    }
+    match step {
+        rules::ADMISSION_APPROVAL => admit(&mut tx, db, keys, caller, &f, &file).await?,
+        rules::CONVERSION_APPROVAL => convert(&mut tx, caller, &f, &file, outcome, input.extension_months).await?,
+        _ => {}
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("development.step", "development", id).with_detail(format!("step {step}")),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// How many of these are active full members.
+async fn full_members(db: &Db, ids: &[i64]) -> Result<usize> {
+    let mut n = 0;
+    for id in ids {
+        let found: Option<(i64,)> = db
+            .opt(Q::new("SELECT id FROM members WHERE id = $1 AND category = 'full' AND status = 'active'").bind(*id))
+            .await?;
+        n += usize::from(found.is_some());
+    }
+    Ok(n)
+}
+
+/// Step 17: the probationary member, admitted from the date of the branch meeting's vote.
+async fn admit(tx: &mut Tx, db: &Db, keys: &Keys, caller: &Caller, f: &FileRow, file: &File) -> Result<()> {
+    let (id_enc, phone_enc, ethnicity, education, work_unit): (
+        Vec<u8>,
+        Option<Vec<u8>>,
+        String,
+        Option<String>,
+        Option<String>,
+    ) = db
+        .one(
+            Q::new(
+                "SELECT id_number_enc, phone_enc, ethnicity, education, work_unit FROM development_files WHERE id = $1",
+            )
+            .bind(f.id),
+        )
+        .await?;
+    let broken = || Error::Refused("member.decrypt_failed");
+    let id_number = keys.decrypt(&ctx("id_number", f.id), &id_enc).ok_or_else(broken)?;
+    let phone = match phone_enc {
+        Some(p) => Some(keys.decrypt(&ctx("phone", f.id), &p).ok_or_else(broken)?),
+        None => None,
+    };
+    let vote = file.date(rules::ADMISSION_VOTE).expect("step 17 follows the vote");
+    let input = MemberInput {
+        name: Some(f.name.clone()),
+        gender: Some(f.gender.clone()),
+        ethnicity: Some(ethnicity),
+        id_number: Some(id_number),
+        phone,
+        education,
+        work_unit,
+        joined_on: Some(vote.to_string()),
+        category: Some("probationary".into()),
+        ..Default::default()
+    };
+    let valid = input.validate(today())?;
+    let row = NewRow {
+        id: new_id(),
+        org_id: f.org_id,
+        org_path: f.org_path.clone(),
+        group_id: None,
+        member: valid,
+    };
+    let member_id = members::add(tx, keys, caller, &row).await?;
+    tx.exec(
+        Q::new("UPDATE development_files SET status = 'member', member_id = $1 WHERE id = $2")
+            .bind(member_id)
+            .bind(f.id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Step 24: full membership from the end of probation, an extension (steps 22–24 are then taken
+/// again when it ends), or cancellation.
+async fn convert(
+    tx: &mut Tx,
+    caller: &Caller,
+    f: &FileRow,
+    file: &File,
+    outcome: &str,
+    extension_months: Option<u32>,
+) -> Result<()> {
+    let member = f.member_id.ok_or(Error::Refused("development.not_admitted"))?;
+    match outcome {
+        "extend" => {
+            tx.exec(
+                Q::new("DELETE FROM development_steps WHERE file_id = $1 AND step >= $2")
+                    .bind(f.id)
+                    .bind(rules::CONVERSION_APPLICATION as i64),
+            )
+            .await?;
+            tx.exec(
+                Q::new("UPDATE development_files SET extension_months = $1 WHERE id = $2")
+                    .bind(extension_months.unwrap_or(0) as i64)
+                    .bind(f.id),
+            )
+            .await?;
+        }
+        "cancel" => {
+            members::cancel_probation(tx, caller, member).await?;
+            tx.exec(Q::new("UPDATE development_files SET status = 'cancelled' WHERE id = $1").bind(f.id))
+                .await?;
+        }
+        _ => {
+            let from = file.probation_ends().expect("admitted files have a vote");
+            members::make_full(tx, caller, member, from).await?;
+            tx.exec(Q::new("UPDATE development_files SET status = 'full' WHERE id = $1").bind(f.id))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct VoteInput {
+    /// 15 (admission) or 23 (conversion).
+    pub step: Option<usize>,
+    pub held_on: Option<NaiveDate>,
+    pub entitled: u32,
+    pub present: u32,
+    pub yes: u32,
+    pub no: u32,
+    pub abstain: u32,
+    pub written_yes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoteResult {
+    pub quorum: bool,
+    pub passed: bool,
+    pub explanation: String,
+    pub explanation_en: String,
+    pub file: DevelopmentFile,
+}
+
+/// Records a branch general meeting's vote; a passing vote completes the step.
+pub async fn record_vote(db: &Db, caller: &Caller, id: i64, input: &VoteInput) -> Result<VoteResult> {
+    let step = input
+        .step
+        .filter(|s| *s == rules::ADMISSION_VOTE || *s == rules::CONVERSION_VOTE)
+        .ok_or_else(|| Invalid::one("step", "invalid"))?;
+    let held_on = input.held_on.ok_or_else(|| Invalid::one("held_on", "required"))?;
+    let v = Vote {
+        entitled: input.entitled,
+        present: input.present,
+        yes: input.yes,
+        no: input.no,
+        abstain: input.abstain,
+        written_yes: input.written_yes,
+    };
+    let outcome = rules::count(v).map_err(|_| Invalid::one("present", "inconsistent"))?;
+    let f = writable(db, caller, id, "development.vote").await?;
+    let steps = steps_of(db, id).await?;
+    let file = rules_file(&f, &steps);
+    match rules::check_step(&file, step, held_on, 0, today()) {
+        Ok(_) | Err(Refusal::NeedsVote) => {}
+        Err(r) => return Err(refused(r)),
+    }
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO development_votes (id, file_id, step, held_on, entitled, present, yes, no, abstain, written_yes, passed,
+             recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(new_id())
+        .bind(id)
+        .bind(step as i64)
+        .bind(held_on)
+        .bind(v.entitled as i64)
+        .bind(v.present as i64)
+        .bind(v.yes as i64)
+        .bind(v.no as i64)
+        .bind(v.abstain as i64)
+        .bind(v.written_yes as i64)
+        .bind(outcome.passed)
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    if outcome.passed {
+        insert_step(&mut tx, caller, id, step, held_on, Some(outcome.explanation_zh.clone())).await?;
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("development.vote", "development", id).with_detail(format!("step {step} passed={}", outcome.passed)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(VoteResult {
+        quorum: outcome.quorum,
+        passed: outcome.passed,
+        explanation: outcome.explanation_zh,
+        explanation_en: outcome.explanation_en,
+        file: get(db, caller, id).await?,
+    })
+}
