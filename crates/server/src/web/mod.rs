@@ -3,6 +3,7 @@
 //! the signed-in user's menu).
 
 mod admin;
+mod development;
 mod dues;
 mod import;
 mod life;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dues::routes())
         .merge(transfers::routes())
         .merge(notices::routes())
+        .merge(development::routes())
         .merge(admin::routes())
 }
 
@@ -55,6 +57,7 @@ pub struct Nav {
     pub transfers: bool,
     pub reviews: bool,
     pub notices: bool,
+    pub development: bool,
     pub own_member: Option<i64>,
 }
 
@@ -83,6 +86,7 @@ impl Chrome {
             transfers: c.can(Perm::ReadMembers),
             reviews: c.can(Perm::Review),
             notices: c.member_id.is_some() || c.can(Perm::PublishNotices) || c.can(Perm::Review),
+            development: c.can(Perm::WriteMembers),
             own_member: c.member_id,
         });
         Chrome {
