@@ -366,6 +366,20 @@ both!(
         let (status, e) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(e["error"]["code"], "transfer.expired");
+        // The daily job tells the sending branch (and the receiver's staff), once.
+        for _ in 0..2 {
+            store::notices::daily_reminders(&app.store.db, store::today())
+                .await
+                .unwrap();
+        }
+        let (_, mine) = app.get(&t, "/api/v1/me/notices").await;
+        let alerts = mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "transfer.expired" && n["link"] == format!("/transfers/{id}"))
+            .count();
+        assert_eq!(alerts, 1, "{mine}");
 
         // To an organization outside the platform: 90 days, printed, receipted.
         let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]

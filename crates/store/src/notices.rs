@@ -1,6 +1,7 @@
 //! Notices (通知) in each user's space, an outbox that an SMS or mail gateway can drain, and the
 //! daily reminder job: due-soon and overdue organizational life and committee terms for the
-//! secretaries, upcoming meetings for the members expected. Each reminder is sent once (a dedupe
+//! secretaries, upcoming meetings for the members expected, and transfer letters that expired
+//! unanswered for both sides. Each reminder is sent once (a dedupe
 //! key), and the job runs once a day even with several servers on one database (a lease row).
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -205,6 +206,34 @@ pub async fn daily_reminders(db: &Db, today: NaiveDate) -> Result<usize> {
                 )
                 .await?,
             );
+        }
+    }
+    // Letters past their validity without an answer: both sides are told, once.
+    let expired: Vec<(i64, i64, Option<i64>, String)> = tx
+        .all(
+            Q::new(
+                "SELECT id, from_org_id, to_org_id, letter_no FROM transfers WHERE status = 'sent' AND expires_on < $1",
+            )
+            .bind(today),
+        )
+        .await?;
+    for (id, from, to, letter_no) in &expired {
+        let title = format!("组织关系介绍信 {letter_no} 已过有效期，尚未接收");
+        for org in std::iter::once(*from).chain(*to) {
+            for user in responsible(&mut tx, org).await? {
+                let key = format!("transfer:{id}:expired");
+                added += usize::from(
+                    notify(
+                        &mut tx,
+                        user,
+                        "transfer.expired",
+                        &key,
+                        &title,
+                        &format!("/transfers/{id}"),
+                    )
+                    .await?,
+                );
+            }
         }
     }
     crate::audit::append(
