@@ -216,6 +216,12 @@ pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput
         return Err(Error::Forbidden);
     }
     if members::is_recorded(db, keys, &valid.id_number, None).await? {
+        // As for a new member: the answer reaches beyond the caller's scope, so it is recorded.
+        let event = Event {
+            result: "duplicate",
+            ..Event::ok("development.apply", "org", org.id)
+        };
+        audit::append_alone(db, caller, event).await?;
         return Err(Error::Refused("development.already_member"));
     }
     let bi = keys.blind_index("id_number", valid.id_number.as_str());
@@ -359,7 +365,7 @@ pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: 
     let f = writable(db, caller, id, "development.step").await?;
     let steps = steps_of(db, id).await?;
     let file = rules_file(&f, &steps);
-    let full_people = full_members(db, &input.people).await?;
+    let full_people = full_members(db, caller, &input.people).await?;
     if full_people != input.people.len() {
         return Err(Invalid::one("people", "not_full_members").into());
     }
@@ -396,14 +402,14 @@ pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: 
     get(db, caller, id).await
 }
 
-/// How many of these are active full members.
-async fn full_members(db: &Db, ids: &[i64]) -> Result<usize> {
+/// How many of these are active full members the caller can see.
+async fn full_members(db: &Db, caller: &Caller, ids: &[i64]) -> Result<usize> {
     let mut n = 0;
     for id in ids {
-        let found: Option<(i64,)> = db
-            .opt(Q::new("SELECT id FROM members WHERE id = $1 AND category = 'full' AND status = 'active'").bind(*id))
-            .await?;
-        n += usize::from(found.is_some());
+        let full = members::get(db, caller, *id)
+            .await
+            .is_ok_and(|m| m.category == "full" && m.status == "active");
+        n += usize::from(full);
     }
     Ok(n)
 }
