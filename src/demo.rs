@@ -748,7 +748,7 @@ async fn transfers(
         let comment = store::reviews::DecisionInput {
             comment: Some("同意转出".into()),
         };
-        store::reviews::decide(&store.db, caller, review.review.id, true, &comment).await?;
+        store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &comment).await?;
         if days_ago > 0 {
             let issued = store::today() - chrono::Days::new(days_ago);
             store
@@ -793,7 +793,7 @@ async fn notices(store: &Store, caller: &Caller, plans: &[Plan], root: i64) -> R
                 .await?
                 .expect("a notice starts its review");
             let agree = store::reviews::DecisionInput { comment: None };
-            store::reviews::decide(&store.db, caller, review.review.id, true, &agree).await?;
+            store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &agree).await?;
         }
     }
     Ok(())
@@ -879,7 +879,14 @@ async fn development(store: &Store, caller: &Caller, plans: &[Plan], rows: &[New
                 people,
                 ..Default::default()
             };
-            store::development::record_step(&store.db, &store.keys, caller, file, &input).await?;
+            store::development::record_step(&store.db, caller, file, &input).await?;
+            if store::development::HIGHER_COMMITTEE.contains(&step) {
+                let review = store::reviews::of_subject(&store.db, "development", file)
+                    .await?
+                    .expect("the higher committee's step is under review");
+                let agree = store::reviews::DecisionInput { comment: None };
+                store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &agree).await?;
+            }
         }
     }
     Ok(())

@@ -85,12 +85,37 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
         (StatusCode::CONFLICT, Some("development.introducers"))
     );
     assert_eq!(step(9, a_year, json!([full[0], full[2]])).await.0, StatusCode::OK);
+    let c = app.login("committee").await;
+    // The higher committee's steps wait for its review; the last approval records them.
+    let approve = || {
+        let (app, c) = (&app, &c);
+        async move {
+            let (_, pending) = app.get(c, "/api/v1/reviews/pending").await;
+            let rid = pending["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["kind"] == "development" && r["subject_id"] == id)
+                .expect("waiting for the higher committee")["id"]
+                .as_i64()
+                .unwrap();
+            let (status, v) = app.post(c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    };
     for n in 10..=14 {
-        assert_eq!(
-            step(n, a_year + Days::new(10), json!([])).await.0,
-            StatusCode::OK,
-            "step {n}"
-        );
+        let (status, f) = step(n, a_year + Days::new(10), json!([])).await;
+        assert_eq!(status, StatusCode::OK, "step {n}: {f}");
+        if n == 13 {
+            assert_eq!(f["next_step"], 13, "not recorded before the review");
+            assert!(f["alerts"].as_array().unwrap().iter().any(|a| a == "awaiting_review"));
+            let (status, e) = step(13, a_year + Days::new(10), json!([])).await;
+            assert_eq!(
+                (status, e["error"]["code"].as_str()),
+                (StatusCode::CONFLICT, Some("development.awaiting_review"))
+            );
+            approve().await;
+        }
     }
     let (status, e) = step(15, a_year + Days::new(20), json!([])).await;
     assert_eq!(
@@ -134,6 +159,9 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
     );
     let (status, f) = step(17, voted + Days::new(60), json!([])).await;
     assert_eq!(status, StatusCode::OK, "{f}");
+    assert_eq!(f["status"], "open", "no member before the higher committee approves");
+    approve().await;
+    let (_, f) = app.get(&t, &format!("/api/v1/development/{id}")).await;
     assert_eq!(f["status"], "member");
     let member = f["member_id"].as_i64().unwrap();
     let (_, m) = app.get(&t, &format!("/api/v1/members/{member}")).await;
@@ -167,6 +195,8 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
     assert_eq!(r["passed"], true, "{r}");
     let (status, f) = step(24, ends + Days::new(10), json!([])).await;
     assert_eq!(status, StatusCode::OK, "{f}");
+    approve().await;
+    let (_, f) = app.get(&t, &format!("/api/v1/development/{id}")).await;
     assert_eq!(f["status"], "full");
     let (_, m) = app.get(&t, &format!("/api/v1/members/{member}")).await;
     assert_eq!(

@@ -17,6 +17,7 @@ use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
 use crate::members::{self, NewRow};
 use crate::orgs;
+use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
 use crate::today;
 
@@ -75,7 +76,8 @@ pub struct DevelopmentFile {
     pub next_step_name: Option<String>,
     /// The stage (1–5) of the last step done.
     pub stage: i64,
-    /// What is due or late: `talk_overdue`, `target_eligible`, `approval_overdue`, `conversion_due`.
+    /// What is due or late: `talk_overdue`, `target_eligible`, `approval_overdue`, `conversion_due`,
+    /// `awaiting_review` (the higher committee is deciding the next step).
     pub alerts: Vec<String>,
 }
 
@@ -146,7 +148,18 @@ fn view(file: FileRow, steps: Vec<StepRow>, today: NaiveDate) -> DevelopmentFile
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<DevelopmentFile> {
     let file = file_row(db, caller, id).await?;
     let steps = steps_of(db, id).await?;
-    Ok(view(file, steps, today()))
+    let mut v = view(file, steps, today());
+    if awaiting(db, id).await? {
+        v.alerts.push("awaiting_review".into());
+    }
+    Ok(v)
+}
+
+async fn awaiting(db: &Db, id: i64) -> Result<bool> {
+    let found: Option<(i64,)> = db
+        .opt(Q::new("SELECT file_id FROM development_requests WHERE file_id = $1").bind(id))
+        .await?;
+    Ok(found.is_some())
 }
 
 /// The pipeline board of an organization's subtree: who is at which step, what is due or late.
@@ -165,7 +178,11 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         let steps = steps_of(db, f.id).await?;
-        let file = view(f, steps, today);
+        let waiting = awaiting(db, f.id).await?;
+        let mut file = view(f, steps, today);
+        if waiting {
+            file.alerts.push("awaiting_review".into());
+        }
         // A file stays on the board until its materials are archived (step 25).
         if file.next_step <= 25 {
             out.push(file);
@@ -344,9 +361,9 @@ async fn writable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Re
 }
 
 /// Records a step, refused with the rule's code when a rule forbids it; lateness comes back in the
-/// file's alerts. Approvals of admission and conversion change the member record in the same
-/// transaction.
-pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: &StepInput) -> Result<DevelopmentFile> {
+/// file's alerts. The steps the higher committee decides go to the review chain instead (see
+/// `on_review`).
+pub async fn record_step(db: &Db, caller: &Caller, id: i64, input: &StepInput) -> Result<DevelopmentFile> {
     let mut e = Vec::new();
     let step = input.step.filter(|s| (1..=25).contains(s));
     if step.is_none() {
@@ -377,6 +394,39 @@ pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: 
         }
     }
     let mut tx = db.begin().await?;
+    if HIGHER_COMMITTEE.contains(&step) {
+        // Decided above: the request waits for the review chain, and the step is recorded (with
+        // the date given) only when the last level approves.
+        if awaiting(db, id).await? {
+            return Err(Error::Refused("development.awaiting_review"));
+        }
+        tx.exec(
+            Q::new(
+                "INSERT INTO development_requests (file_id, step, done_on, note, outcome, extension_months, submitted_by, submitted_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(step as i64)
+            .bind(on)
+            .bind(note)
+            .bind(outcome)
+            .bind(input.extension_months.map(i64::from))
+            .bind(caller.display_name.clone())
+            .bind(now_text()),
+        )
+        .await?;
+        let org = orgs::get(db, caller, f.org_id).await?;
+        let title = format!("发展党员：{} · {}", f.name, rules::step_name(step).unwrap_or_default());
+        reviews::submit(&mut tx, caller, "development", id, &org, &title).await?;
+        audit::append(
+            &mut tx,
+            caller,
+            Event::ok("development.request", "development", id).with_detail(format!("step {step}")),
+        )
+        .await?;
+        tx.commit().await?;
+        return get(db, caller, id).await;
+    }
     insert_step(&mut tx, caller, id, step, on, note).await?;
     for person in &input.people {
         tx.exec(
@@ -387,11 +437,6 @@ pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: 
         )
         .await?;
     }
-    match step {
-        rules::ADMISSION_APPROVAL => admit(&mut tx, db, keys, caller, &f, &file).await?,
-        rules::CONVERSION_APPROVAL => convert(&mut tx, caller, &f, &file, outcome, input.extension_months).await?,
-        _ => {}
-    }
     audit::append(
         &mut tx,
         caller,
@@ -400,6 +445,57 @@ pub async fn record_step(db: &Db, keys: &Keys, caller: &Caller, id: i64, input: 
     .await?;
     tx.commit().await?;
     get(db, caller, id).await
+}
+
+/// The steps the higher committee decides through the review chain: pre-review (13), approval of
+/// admission (17) and of conversion (24) (细则 Arts. 19, 24, 32).
+pub const HIGHER_COMMITTEE: [usize; 3] = [13, rules::ADMISSION_APPROVAL, rules::CONVERSION_APPROVAL];
+
+/// The review chain's end for a requested step: approved, the step is recorded with its date and
+/// its effect on the member record follows in the same transaction; returned, the request is
+/// dropped and the branch may ask again.
+pub(crate) async fn on_review(tx: &mut Tx, keys: &Keys, caller: &Caller, id: i64, approved: bool) -> Result<()> {
+    let request: Option<(i64, NaiveDate, Option<String>, String, Option<i64>)> = tx
+        .opt(
+            Q::new(
+                "SELECT step, done_on, note, outcome, extension_months FROM development_requests WHERE file_id = $1",
+            )
+            .bind(id),
+        )
+        .await?;
+    let Some((step, on, note, outcome, extension_months)) = request else {
+        return Ok(());
+    };
+    tx.exec(Q::new("DELETE FROM development_requests WHERE file_id = $1").bind(id))
+        .await?;
+    if !approved {
+        return Ok(());
+    }
+    let f: FileRow = tx.one(Q::new(&format!("{SELECT} WHERE f.id = $1")).bind(id)).await?;
+    let steps: Vec<StepRow> = tx
+        .all(
+            Q::new("SELECT step, done_on, note, recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step")
+                .bind(id),
+        )
+        .await?;
+    let file = rules_file(&f, &steps);
+    let step = step as usize;
+    rules::check_step(&file, step, on, 0, today()).map_err(refused)?;
+    insert_step(tx, caller, id, step, on, note).await?;
+    match step {
+        rules::ADMISSION_APPROVAL => admit(tx, keys, caller, &f, &file).await?,
+        rules::CONVERSION_APPROVAL => {
+            convert(tx, caller, &f, &file, &outcome, extension_months.map(|m| m as u32)).await?
+        }
+        _ => {}
+    }
+    audit::append(
+        tx,
+        caller,
+        Event::ok("development.step", "development", id).with_detail(format!("step {step} approved")),
+    )
+    .await?;
+    Ok(())
 }
 
 /// How many of these are active full members the caller can see.
@@ -415,14 +511,14 @@ async fn full_members(db: &Db, caller: &Caller, ids: &[i64]) -> Result<usize> {
 }
 
 /// Step 17: the probationary member, admitted from the date of the branch meeting's vote.
-async fn admit(tx: &mut Tx, db: &Db, keys: &Keys, caller: &Caller, f: &FileRow, file: &File) -> Result<()> {
+async fn admit(tx: &mut Tx, keys: &Keys, caller: &Caller, f: &FileRow, file: &File) -> Result<()> {
     let (id_enc, phone_enc, ethnicity, education, work_unit): (
         Vec<u8>,
         Option<Vec<u8>>,
         String,
         Option<String>,
         Option<String>,
-    ) = db
+    ) = tx
         .one(
             Q::new(
                 "SELECT id_number_enc, phone_enc, ethnicity, education, work_unit FROM development_files WHERE id = $1",

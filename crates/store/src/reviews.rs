@@ -16,7 +16,7 @@ use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
 /// The kinds of submission that go through a chain.
-pub const KINDS: [&str; 2] = ["transfer", "notice"];
+pub const KINDS: [&str; 3] = ["transfer", "notice", "development"];
 pub const MAX_LEVELS: usize = 4;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -187,12 +187,13 @@ pub async fn pending(db: &Db, caller: &Caller) -> Result<Vec<Review>> {
     Ok(db.all(q).await?)
 }
 
-/// The review of a subject, for the subject's own page.
+/// The review of a subject for its own page: the one under way, else the latest.
 pub async fn of_subject(db: &Db, kind: &str, subject_id: i64) -> Result<Option<ReviewView>> {
     let found: Option<Review> = db
         .opt(
             Q::new(&format!(
-                "{SELECT} WHERE r.kind = $1 AND r.subject_id = $2 ORDER BY r.created_at DESC LIMIT 1"
+                "{SELECT} WHERE r.kind = $1 AND r.subject_id = $2
+                 ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, r.created_at DESC, r.id DESC LIMIT 1"
             ))
             .bind(kind)
             .bind(subject_id),
@@ -249,7 +250,14 @@ pub struct DecisionInput {
 }
 
 /// Approves or returns the level now deciding. The last approval applies the submission.
-pub async fn decide(db: &Db, caller: &Caller, id: i64, approve: bool, input: &DecisionInput) -> Result<ReviewView> {
+pub async fn decide(
+    db: &Db,
+    keys: &crate::Keys,
+    caller: &Caller,
+    id: i64,
+    approve: bool,
+    input: &DecisionInput,
+) -> Result<ReviewView> {
     let review: Review = db
         .opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id))
         .await?
@@ -347,7 +355,7 @@ pub async fn decide(db: &Db, caller: &Caller, id: i64, approve: bool, input: &De
     }
     match &next {
         Some((org_id, _)) => tell_reviewers(&mut tx, id, review.level + 1, *org_id, &review.title).await?,
-        None => apply(&mut tx, caller, &review, approve).await?,
+        None => apply(&mut tx, keys, caller, &review, approve).await?,
     }
     audit::append(
         &mut tx,
@@ -360,8 +368,9 @@ pub async fn decide(db: &Db, caller: &Caller, id: i64, approve: bool, input: &De
 }
 
 /// The end of a review: the kind's module applies it or takes it back, in the same transaction.
-async fn apply(tx: &mut Tx, caller: &Caller, review: &Review, approved: bool) -> Result<()> {
+async fn apply(tx: &mut Tx, keys: &crate::Keys, caller: &Caller, review: &Review, approved: bool) -> Result<()> {
     match review.kind.as_str() {
+        "development" => crate::development::on_review(tx, keys, caller, review.subject_id, approved).await,
         "transfer" => crate::transfers::on_review(tx, caller, review.subject_id, approved).await,
         "notice" => crate::announcements::on_review(tx, review.subject_id, approved).await,
         _ => Ok(()),

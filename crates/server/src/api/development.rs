@@ -58,7 +58,7 @@ pub async fn get_file(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> Ap
 }
 
 #[utoipa::path(post, path = "/api/v1/development/{id}/steps", request_body = StepInput,
-    responses((status = 200, body = DevelopmentFile), (status = 409, description = "a rule forbids it: `development.activist_under_a_year`, `development.introducers`, `development.approval_too_late`, …")))]
+    responses((status = 200, body = DevelopmentFile, description = "recorded; steps 13, 17 and 24 (the higher committee's) go to the review chain and are recorded when it approves"), (status = 409, description = "a rule forbids it: `development.activist_under_a_year`, `development.introducers`, `development.approval_too_late`, `development.awaiting_review`, …")))]
 pub async fn record_step(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -66,7 +66,7 @@ pub async fn record_step(
     ApiJson(input): ApiJson<StepInput>,
 ) -> ApiResult<Json<DevelopmentFile>> {
     Ok(Json(
-        development::record_step(&s.store.db, &s.store.keys, &a.caller, id, &input).await?,
+        development::record_step(&s.store.db, &a.caller, id, &input).await?,
     ))
 }
 

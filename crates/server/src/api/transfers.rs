@@ -121,7 +121,9 @@ pub async fn approve_review(
     Id(id): Id,
     ApiJson(b): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(reviews::decide(&s.store.db, &a.caller, id, true, &b).await?))
+    Ok(Json(
+        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, true, &b).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/return", request_body = DecisionInput,
@@ -132,7 +134,9 @@ pub async fn return_review(
     Id(id): Id,
     ApiJson(b): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(reviews::decide(&s.store.db, &a.caller, id, false, &b).await?))
+    Ok(Json(
+        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, false, &b).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -143,7 +147,7 @@ pub struct ChainBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer` or `notice`")),
+    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice` or `development`")),
     responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that now applies")))]
 pub async fn set_chain(
     State(s): State<AppState>,

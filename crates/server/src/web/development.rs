@@ -216,7 +216,7 @@ async fn step(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
         outcome: Some(get("outcome")).filter(|o| !o.is_empty()),
         extension_months: get("extension_months").parse().ok(),
     };
-    let result = development::record_step(&s.store.db, &s.store.keys, &w.caller, id, &input).await;
+    let result = development::record_step(&s.store.db, &w.caller, id, &input).await;
     after(&s, &w, id, result).await
 }
 

@@ -240,7 +240,16 @@ async fn decide(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     let input = DecisionInput {
         comment: Some(f.comment).filter(|c| !c.trim().is_empty()),
     };
-    match reviews::decide(&s.store.db, &w.caller, id, f.decision == "approve", &input).await {
+    match reviews::decide(
+        &s.store.db,
+        &s.store.keys,
+        &w.caller,
+        id,
+        f.decision == "approve",
+        &input,
+    )
+    .await
+    {
         Ok(_) => see_other("/reviews"),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/reviews", "review.title");
