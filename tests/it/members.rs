@@ -299,3 +299,53 @@ both!(
         assert!(found["items"][0]["group_name"].is_string());
     }
 );
+
+both!(
+    a_members_own_correction_reaches_the_record_when_the_branch_approves,
+    |app: App| async move {
+        let m = app.login("member").await;
+        let t = app.login("secretary").await;
+        let (_, me) = app.get(&m, "/api/v1/me").await;
+        let own = me["member_id"].as_i64().unwrap();
+        let (_, before) = app.get(&m, &format!("/api/v1/members/{own}")).await;
+        let (status, e) = app.post(&m, "/api/v1/me/corrections", json!({"phone": "12345"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["fields"]["phone"]["code"], "phone.invalid");
+        let (status, c) = app
+            .post(
+                &m,
+                "/api/v1/me/corrections",
+                json!({"phone": "13912341234", "education": "硕士研究生"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        let (_, still) = app.get(&m, &format!("/api/v1/members/{own}")).await;
+        assert_eq!(
+            still["phone_masked"], before["phone_masked"],
+            "nothing changes before review"
+        );
+
+        // The branch decides; the member's own grants decide nothing.
+        let (_, none) = app.get(&m, "/api/v1/reviews/pending").await;
+        assert!(none["items"].as_array().unwrap().is_empty());
+        let (_, pending) = app.get(&t, "/api/v1/reviews/pending").await;
+        let rid = pending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "correction" && r["subject_id"] == c["id"])
+            .expect("the branch reviews its member's correction")["id"]
+            .as_i64()
+            .unwrap();
+        let (status, v) = app.post(&t, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let (_, after) = app.get(&m, &format!("/api/v1/members/{own}")).await;
+        assert_eq!(after["phone_masked"], "139****1234");
+        assert_eq!(after["education"], "master");
+        let admin = app.login("admin").await;
+        let (status, _) = app
+            .post(&admin, "/api/v1/me/corrections", json!({"phone": "13912341234"}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "no member record of one's own");
+    }
+);

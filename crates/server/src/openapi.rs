@@ -18,7 +18,7 @@ use crate::api;
         api::unlock_user, api::disable_user, api::enable_user, api::audit_log,
         api::create_meeting, api::list_meetings, api::get_meeting, api::update_meeting, api::get_attendance,
         api::put_attendance, api::check_in, api::org_compliance, api::org_overdue, api::org_absence_flags,
-        api::org_life_settings, api::org_ledger, api::org_terms, api::member_life, api::my_notices, api::read_notice, api::add_attachment, api::list_attachments, api::download_attachment, api::create_activity, api::list_activities, api::get_activity,
+        api::org_life_settings, api::org_ledger, api::org_terms, api::member_life, api::my_notices, api::read_notice, api::propose_correction, api::add_attachment, api::list_attachments, api::download_attachment, api::create_activity, api::list_activities, api::get_activity,
         api::sign_up, api::activity_signups, api::activity_attendance,
         api::dues::calculate_dues, api::dues::set_profile, api::dues::member_dues, api::dues::excuse,
         api::dues::record_payment, api::dues::reverse_payment, api::dues::org_dues, api::dues::org_arrears,

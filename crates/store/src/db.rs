@@ -360,6 +360,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_announcements.sql")),
     (10, include_str!("../migrations/sqlite/0010_development.sql")),
     (11, include_str!("../migrations/sqlite/0011_development_requests.sql")),
+    (12, include_str!("../migrations/sqlite/0012_corrections.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -373,6 +374,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_announcements.sql")),
     (10, include_str!("../migrations/postgres/0010_development.sql")),
     (11, include_str!("../migrations/postgres/0011_development_requests.sql")),
+    (12, include_str!("../migrations/postgres/0012_corrections.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod announcements;
 pub mod audit;
+pub mod corrections;
 pub mod crypto;
 pub mod db;
 pub mod development;

@@ -214,6 +214,44 @@ pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, row: &NewRow)
     Ok(row.id)
 }
 
+/// A member's own correction, approved by the branch: a new phone and/or education, with history.
+pub(crate) async fn apply_correction(
+    tx: &mut Tx,
+    keys: &Keys,
+    caller: &Caller,
+    id: i64,
+    phone: Option<&Phone>,
+    education: Option<domain::member::Education>,
+) -> Result<()> {
+    let mut changes = serde_json::Map::new();
+    if let Some(p) = phone {
+        tx.exec(
+            Q::new(
+                "UPDATE members SET phone_enc = $1, phone_bi = $2, phone_masked = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(keys.encrypt(&ctx("phone", id), p.as_str()))
+            .bind(keys.blind_index("phone", p.as_str()))
+            .bind(p.masked())
+            .bind(now_text())
+            .bind(id),
+        )
+        .await?;
+        changes.insert("phone".into(), "changed".into());
+    }
+    if let Some(e) = education {
+        tx.exec(
+            Q::new("UPDATE members SET education = $1, updated_at = $2 WHERE id = $3")
+                .bind(e.as_str())
+                .bind(now_text())
+                .bind(id),
+        )
+        .await?;
+        changes.insert("education".into(), e.as_str().into());
+    }
+    changes.insert("by".into(), "member's correction, reviewed".into());
+    record_history(tx, caller, id, &serde_json::Value::Object(changes)).await
+}
+
 /// A probationary member becomes full (转正) from `on`; party age counts from then.
 pub(crate) async fn make_full(tx: &mut Tx, caller: &Caller, id: i64, on: NaiveDate) -> Result<()> {
     let (org_id, path): (i64, String) = tx

@@ -4,6 +4,7 @@
 //! submitter's parent organization (the higher committee) reviews alone. Each level approves or
 //! returns with a comment; nothing reaches the records until the last level approves, and then the
 //! kind's own module applies it in the same transaction. One person decides one level of a review.
+//! A member's correction of their own record is the exception: by default their branch decides.
 
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
 /// The kinds of submission that go through a chain.
-pub const KINDS: [&str; 3] = ["transfer", "notice", "development"];
+pub const KINDS: [&str; 4] = ["transfer", "notice", "development", "correction"];
 pub const MAX_LEVELS: usize = 4;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -99,7 +100,12 @@ pub async fn chain_for(tx: &mut Tx, org: &Org, kind: &str) -> Result<Vec<ChainLe
             return Ok(levels);
         }
     }
-    let higher = org.parent_id.unwrap_or(org.id);
+    // A member's own correction is the branch's to decide; everything else goes to the level above.
+    let higher = if kind == "correction" {
+        org.id
+    } else {
+        org.parent_id.unwrap_or(org.id)
+    };
     let (name, path): (String, String) = tx
         .one(Q::new("SELECT name, path FROM orgs WHERE id = $1").bind(higher))
         .await?;
@@ -371,6 +377,7 @@ pub async fn decide(
 async fn apply(tx: &mut Tx, keys: &crate::Keys, caller: &Caller, review: &Review, approved: bool) -> Result<()> {
     match review.kind.as_str() {
         "development" => crate::development::on_review(tx, keys, caller, review.subject_id, approved).await,
+        "correction" => crate::corrections::on_review(tx, keys, caller, review.subject_id, approved).await,
         "transfer" => crate::transfers::on_review(tx, caller, review.subject_id, approved).await,
         "notice" => crate::announcements::on_review(tx, review.subject_id, approved).await,
         _ => Ok(()),

@@ -77,7 +77,14 @@ impl Role {
             }
             Role::Secretary => matches!(
                 perm,
-                ReadOrgs | ReadMembers | WriteMembers | RevealMembers | ManageMeetings | ManageDues | PublishNotices
+                ReadOrgs
+                    | ReadMembers
+                    | WriteMembers
+                    | RevealMembers
+                    | ManageMeetings
+                    | ManageDues
+                    | PublishNotices
+                    | Review
             ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
             Role::Reviewer => matches!(perm, ReadOrgs | ReadMembers | Review),

@@ -89,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notices::routes())
         .merge(development::routes())
         .route("/api/v1/me/notices", get(my_notices))
+        .route("/api/v1/me/corrections", post(propose_correction))
         .route("/api/v1/me/notices/{id}/read", post(read_notice))
         .route(
             "/api/v1/openapi.json",
@@ -917,6 +918,17 @@ pub async fn member_life(
     Ok(Json(
         meetings::year_record(&s.store.db, &a.caller, id, q.year()?).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/corrections", request_body = store::corrections::CorrectionInput,
+    responses((status = 201, body = store::corrections::Correction, description = "a correction of the caller's own record, to be reviewed by their branch")))]
+pub async fn propose_correction(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<store::corrections::CorrectionInput>,
+) -> ApiResult<Response> {
+    let c = store::corrections::propose(&s.store.db, &s.store.keys, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/me/notices", responses((status = 200, description = "`{\"items\": [Notice]}`: the caller's notices, newest first")))]

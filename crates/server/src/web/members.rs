@@ -23,6 +23,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/members/{id}", get(detail).post(update))
         .route("/members/{id}/edit", get(edit_form))
         .route("/members/{id}/reveal", post(reveal))
+        .route("/me/corrections", post(propose_correction))
 }
 
 #[derive(Template)]
@@ -123,9 +124,25 @@ struct DetailPage {
     changes: Vec<HistoryEntry>,
     memberships: Vec<Membership>,
     life: Option<store::meetings::YearRecord>,
+    /// The member's own record: they may propose a correction.
+    own: bool,
+    educations: Vec<&'static str>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
 }
 
 async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Revealed>) -> Response {
+    draw_detail(s, w, id, revealed, None, Vec::new()).await
+}
+
+async fn draw_detail(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    revealed: Option<Revealed>,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+) -> Response {
     let c = Chrome::for_caller(w, &format!("/members/{id}"), "member.title");
     let m = match members::get(&s.store.db, &w.caller, id).await {
         Ok(m) => m,
@@ -147,7 +164,39 @@ async fn detail_page(s: &AppState, w: &WebCaller, id: i64, revealed: Option<Reve
         changes,
         memberships,
         life,
+        own: w.caller.member_id == Some(id),
+        educations: domain::member::Education::ALL.iter().map(|e| e.as_str()).collect(),
+        notice,
+        errors,
     })
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CorrectionForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    education: String,
+}
+
+/// A member proposes a correction of their own record; their branch reviews it.
+async fn propose_correction(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let f: CorrectionForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let input = store::corrections::CorrectionInput {
+        phone: Some(f.phone).filter(|p| !p.trim().is_empty()),
+        education: Some(f.education).filter(|e| !e.is_empty()),
+    };
+    let c = Chrome::for_caller(&w, "/members", "member.title");
+    let Some(own) = w.caller.member_id else {
+        return error_page(c, store::Error::Forbidden.into());
+    };
+    match store::corrections::propose(&s.store.db, &s.store.keys, &w.caller, &input).await {
+        Ok(_) => draw_detail(&s, &w, own, None, Some(c.t("member.correction_sent")), Vec::new()).await,
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => draw_detail(&s, &w, own, None, None, errors).await,
+            None => error_page(c, e.into()),
+        },
+    }
 }
 
 async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
