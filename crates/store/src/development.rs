@@ -174,13 +174,41 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
     caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
     q.push(" ORDER BY f.created_at LIMIT 2000");
     let files: Vec<FileRow> = db.all(q).await?;
+    // Every file's steps and pending requests in one query each, not one per file.
+    let mut steps: std::collections::HashMap<i64, Vec<StepRow>> = std::collections::HashMap::new();
+    let mut waiting = std::collections::HashSet::new();
+    for chunk in files.chunks(500) {
+        // `file_id IN ($1, $2, …)`, bound.
+        let among = |sql: &str| {
+            let mut q = Q::new(sql);
+            for (i, f) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(f.id);
+            }
+            q.push(")");
+            q
+        };
+        let mut q = among("SELECT file_id, step, done_on, note, recorded_by FROM development_steps WHERE file_id IN (");
+        q.push(" ORDER BY file_id, step");
+        let rows: Vec<(i64, i64, NaiveDate, Option<String>, String)> = db.all(q).await?;
+        for (file_id, step, done_on, note, recorded_by) in rows {
+            steps.entry(file_id).or_default().push(StepRow {
+                step,
+                done_on,
+                note,
+                recorded_by,
+            });
+        }
+        let pending: Vec<(i64,)> = db
+            .all(among("SELECT file_id FROM development_requests WHERE file_id IN ("))
+            .await?;
+        waiting.extend(pending.into_iter().map(|(id,)| id));
+    }
     let today = today();
     let mut out = Vec::with_capacity(files.len());
     for f in files {
-        let steps = steps_of(db, f.id).await?;
-        let waiting = awaiting(db, f.id).await?;
-        let mut file = view(f, steps, today);
-        if waiting {
+        let id = f.id;
+        let mut file = view(f, steps.remove(&id).unwrap_or_default(), today);
+        if waiting.contains(&id) {
             file.alerts.push("awaiting_review".into());
         }
         // A file stays on the board until its materials are archived (step 25).

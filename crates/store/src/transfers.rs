@@ -367,6 +367,35 @@ async fn answerable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> 
     }
 }
 
+/// Closes a letter still open (`sent`) with its outcome; refused if another answer came first.
+async fn close(
+    tx: &mut Tx,
+    caller: &Caller,
+    id: i64,
+    status: &str,
+    reject_reason: Option<String>,
+    receipt_on: Option<NaiveDate>,
+) -> Result<()> {
+    let changed = tx
+        .exec(
+            Q::new(
+                "UPDATE transfers SET status = $1, reject_reason = $2, receipt_on = $3, decided_by = $4, decided_at = $5
+                 WHERE id = $6 AND status = 'sent'",
+            )
+            .bind(status)
+            .bind(reject_reason)
+            .bind(receipt_on)
+            .bind(caller.display_name.clone())
+            .bind(now_text())
+            .bind(id),
+        )
+        .await?;
+    if changed != 1 {
+        return Err(Error::Refused("transfer.not_open"));
+    }
+    Ok(())
+}
+
 /// The receiving organization accepts: only now does the member move, with their history kept.
 pub async fn accept(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
     let r = answerable(db, caller, id, "transfer.accept").await?;
@@ -375,17 +404,7 @@ pub async fn accept(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
         r.to_path.clone().expect("on the platform"),
     );
     let mut tx = db.begin().await?;
-    let changed = tx
-        .exec(
-            Q::new("UPDATE transfers SET status = 'accepted', decided_by = $1, decided_at = $2 WHERE id = $3 AND status = 'sent'")
-                .bind(caller.display_name.clone())
-                .bind(now_text())
-                .bind(id),
-        )
-        .await?;
-    if changed != 1 {
-        return Err(Error::Refused("transfer.not_open"));
-    }
+    close(&mut tx, caller, id, "accepted", None, None).await?;
     members::relocate(&mut tx, r.member_id, to_org_id, &to_path).await?;
     audit::append(
         &mut tx,
@@ -407,21 +426,7 @@ pub async fn reject(db: &Db, caller: &Caller, id: i64, reason: Option<&str>) -> 
     domain::error::check(e)?;
     answerable(db, caller, id, "transfer.reject").await?;
     let mut tx = db.begin().await?;
-    let changed = tx
-        .exec(
-            Q::new(
-                "UPDATE transfers SET status = 'rejected', reject_reason = $1, decided_by = $2, decided_at = $3
-                 WHERE id = $4 AND status = 'sent'",
-            )
-            .bind(reason)
-            .bind(caller.display_name.clone())
-            .bind(now_text())
-            .bind(id),
-        )
-        .await?;
-    if changed != 1 {
-        return Err(Error::Refused("transfer.not_open"));
-    }
+    close(&mut tx, caller, id, "rejected", reason, None).await?;
     audit::append(&mut tx, caller, Event::ok("transfer.reject", "transfer", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await
@@ -448,21 +453,7 @@ pub async fn record_receipt(db: &Db, caller: &Caller, id: i64, received_on: Opti
         _ => {}
     }
     let mut tx = db.begin().await?;
-    let changed = tx
-        .exec(
-            Q::new(
-                "UPDATE transfers SET status = 'completed', receipt_on = $1, decided_by = $2, decided_at = $3
-                 WHERE id = $4 AND status = 'sent'",
-            )
-            .bind(received_on)
-            .bind(caller.display_name.clone())
-            .bind(now_text())
-            .bind(id),
-        )
-        .await?;
-    if changed != 1 {
-        return Err(Error::Refused("transfer.not_open"));
-    }
+    close(&mut tx, caller, id, "completed", None, received_on).await?;
     members::mark_transferred_out(&mut tx, r.member_id).await?;
     audit::append(
         &mut tx,

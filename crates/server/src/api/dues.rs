@@ -13,12 +13,12 @@ use store::dues::{self, MemberDues, OrgDues, Payment, PaymentInput, Profile, Pro
 use utoipa::ToSchema;
 
 use super::{
-    attachment, file_failure, upload_bytes, ApiJson, ApiQuery, Id, ImportProblem, ImportReport, YearQuery, XLSX_TYPE,
+    attachment, file_failure, import_problems, upload_bytes, ApiJson, ApiQuery, Id, ImportReport, YearQuery, XLSX_TYPE,
 };
 use crate::auth::ApiCaller;
 use crate::dues_book;
 use crate::error::{ApiResult, Failure};
-use crate::i18n::{field_error, Lang};
+use crate::i18n::Lang;
 use crate::AppState;
 
 /// The most rows a book or an arrears list shows at once; reports over larger subtrees are totals.
@@ -328,16 +328,7 @@ pub async fn import_bases_file(
     }
     let rows = dues_book::read_bases(bytes).map_err(file_failure)?;
     let plan = dues::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
-    let problems: Vec<ImportProblem> = plan
-        .problems
-        .iter()
-        .map(|p| ImportProblem {
-            line: p.line,
-            field: p.field.clone(),
-            code: p.code.split(':').next().unwrap_or_default().to_string(),
-            message: field_error(lang, &p.field, &p.code),
-        })
-        .collect();
+    let problems = import_problems(lang, &plan.problems);
     let refused = mode == "all" && !problems.is_empty();
     let imported = if mode == "preview" || refused {
         0

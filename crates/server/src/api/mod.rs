@@ -574,6 +574,19 @@ pub struct ImportReport {
     pub(crate) imported: usize,
 }
 
+/// Each bad row's problems in the caller's language; the code without the value a message quotes.
+pub(crate) fn import_problems(lang: Lang, problems: &[store::import::RowProblem]) -> Vec<ImportProblem> {
+    problems
+        .iter()
+        .map(|p| ImportProblem {
+            line: p.line,
+            field: p.field.clone(),
+            code: p.code.split(':').next().unwrap_or_default().to_string(),
+            message: field_error(lang, &p.field, &p.code),
+        })
+        .collect()
+}
+
 /// Reads the upload: a multipart form's `file` field, or the raw body.
 pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
     upload_named(req, None).await.map(|(_, bytes)| bytes)
@@ -610,16 +623,7 @@ pub async fn import_members(
     let bytes = upload_bytes(req).await?;
     let rows = roster::read(&bytes).map_err(file_failure)?;
     let plan = store::import::plan(&s.store.db, &s.store.keys, &a.caller, rows).await?;
-    let problems: Vec<ImportProblem> = plan
-        .problems
-        .iter()
-        .map(|p| ImportProblem {
-            line: p.line,
-            field: p.field.clone(),
-            code: p.code.clone(),
-            message: field_error(lang, &p.field, &p.code),
-        })
-        .collect();
+    let problems = import_problems(lang, &plan.problems);
     let refused = mode == "all" && !problems.is_empty();
     let imported = if mode == "preview" || refused {
         0
