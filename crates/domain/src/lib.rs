@@ -31,3 +31,39 @@ pub fn clean_text(field: &'static str, value: &str, max_chars: usize, errors: &m
         Some(value.to_string())
     }
 }
+
+/// A required free-text field: as [`clean_text`], and `required` when blank or missing.
+pub fn required_text(
+    field: &'static str,
+    value: Option<&str>,
+    max_chars: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let before = errors.len();
+    let cleaned = value.and_then(|v| clean_text(field, v, max_chars, errors));
+    if cleaned.is_none() && errors.len() == before {
+        errors.push(FieldError::new(field, "required"));
+    }
+    cleaned
+}
+
+/// A date that has happened (`YYYY-MM-DD`); blank is `None` without an error.
+pub fn past_date(
+    field: &'static str,
+    value: Option<&str>,
+    today: chrono::NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match member::parse_date(value) {
+        None => {
+            errors.push(FieldError::new(field, "invalid"));
+            None
+        }
+        Some(d) if d > today => {
+            errors.push(FieldError::new(field, "in_future"));
+            None
+        }
+        Some(d) => Some(d),
+    }
+}

@@ -27,10 +27,14 @@ use crate::api;
         api::transfers::create_transfer, api::transfers::list_transfers, api::transfers::get_transfer,
         api::transfers::accept_transfer, api::transfers::reject_transfer, api::transfers::transfer_receipt,
         api::transfers::pending_reviews, api::transfers::get_review, api::transfers::approve_review,
-        api::transfers::return_review, api::transfers::set_chain,
+        api::transfers::return_review, api::transfers::set_chain, api::transfers::get_chain,
+        api::transfers::get_validity, api::transfers::set_validity, api::transfers::register_incoming,
+        api::transfers::list_incoming, api::transfers::register_mobile, api::transfers::list_mobile,
+        api::transfers::end_mobile,
         api::notices::create_notice, api::notices::list_notices, api::notices::get_notice,
         api::development::apply, api::development::board, api::development::get_file,
-        api::development::record_step, api::development::record_vote,
+        api::development::record_step, api::development::record_vote, api::development::add_document,
+        api::development::list_documents, api::development::download_document,
     ),
     modifiers(&BearerAuth)
 )]

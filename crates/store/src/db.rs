@@ -295,6 +295,10 @@ impl Db {
 }
 
 impl Tx {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Pg(_))
+    }
+
     pub async fn all<T: Row>(&mut self, q: Q) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Tx::Sqlite(t) => run!(fetch_all, &mut **t, sqlite_sql(&q.sql), q, T),
@@ -361,6 +365,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_development.sql")),
     (11, include_str!("../migrations/sqlite/0011_development_requests.sql")),
     (12, include_str!("../migrations/sqlite/0012_corrections.sql")),
+    (13, include_str!("../migrations/sqlite/0013_transfers_mobile_documents.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -375,6 +380,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_development.sql")),
     (11, include_str!("../migrations/postgres/0011_development_requests.sql")),
     (12, include_str!("../migrations/postgres/0012_corrections.sql")),
+    (13, include_str!("../migrations/postgres/0013_transfers_mobile_documents.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -15,6 +15,7 @@ use crate::audit::{self, Event};
 use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
+use crate::files;
 use crate::members::{self, NewRow};
 use crate::orgs;
 use crate::reviews;
@@ -475,9 +476,11 @@ pub async fn record_step(db: &Db, caller: &Caller, id: i64, input: &StepInput) -
     get(db, caller, id).await
 }
 
-/// The steps the higher committee decides through the review chain: pre-review (13), approval of
-/// admission (17) and of conversion (24) (细则 Arts. 19, 24, 32).
-pub const HIGHER_COMMITTEE: [usize; 3] = [13, rules::ADMISSION_APPROVAL, rules::CONVERSION_APPROVAL];
+/// The steps that go through the review chain to the committees above: the filings of activists
+/// (4) and development targets (8), pre-review (13), approval of admission (17), the filing two
+/// levels up (18; a chain of two levels reaches it) and approval of conversion (24) (细则 Arts. 12,
+/// 15, 19, 24, 26, 32).
+pub const HIGHER_COMMITTEE: [usize; 6] = [4, 8, 13, rules::ADMISSION_APPROVAL, 18, rules::CONVERSION_APPROVAL];
 
 /// The review chain's end for a requested step: approved, the step is recorded with its date and
 /// its effect on the member record follows in the same transaction; returned, the request is
@@ -581,7 +584,7 @@ async fn admit(tx: &mut Tx, keys: &Keys, caller: &Caller, f: &FileRow, file: &Fi
         group_id: None,
         member: valid,
     };
-    let member_id = members::add(tx, keys, caller, &row).await?;
+    let member_id = members::add(tx, keys, caller, row).await?;
     tx.exec(
         Q::new("UPDATE development_files SET status = 'member', member_id = $1 WHERE id = $2")
             .bind(member_id)
@@ -716,4 +719,100 @@ pub async fn record_vote(db: &Db, caller: &Caller, id: i64, input: &VoteInput) -
         explanation_en: outcome.explanation_en,
         file: get(db, caller, id).await?,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents: the application, the talk record, the 入党志愿书, the political review and the rest,
+// each filed under the step it belongs to.
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Document {
+    pub id: i64,
+    pub file_id: i64,
+    pub step: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+const SELECT_DOCUMENT: &str =
+    "SELECT id, file_id, step, name, content_type, size, created_by, created_at FROM development_documents";
+
+/// Files a document under a step of a development file: type and size checked (PDF, PNG, JPEG,
+/// DOCX or XLSX up to 20 MB), by those who keep the file.
+pub async fn attach_document(
+    db: &Db,
+    caller: &Caller,
+    dir: &std::path::Path,
+    id: i64,
+    step: Option<i64>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Document> {
+    let step = match step {
+        Some(s) if (1..=25).contains(&s) => s,
+        _ => return Err(Invalid::one("step", "invalid").into()),
+    };
+    writable(db, caller, id, "development.document").await?;
+    let upload = files::check(name, bytes)?;
+    let doc_id = new_id();
+    files::write(dir, doc_id, bytes).await?;
+    let saved = async {
+        let mut tx = db.begin().await?;
+        tx.exec(
+            Q::new(
+                "INSERT INTO development_documents (id, file_id, step, name, content_type, size, digest, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(doc_id)
+            .bind(id)
+            .bind(step)
+            .bind(upload.name.clone())
+            .bind(upload.content_type)
+            .bind(bytes.len() as i64)
+            .bind(upload.digest.clone())
+            .bind(caller.display_name.clone())
+            .bind(now_text()),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            caller,
+            Event::ok("development.document", "development", id).with_detail(format!("document={doc_id} step={step}")),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<(), Error>(())
+    };
+    if let Err(err) = saved.await {
+        files::remove(dir, doc_id).await;
+        return Err(err);
+    }
+    Ok(db.one(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id)).await?)
+}
+
+pub async fn documents(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Document>> {
+    file_row(db, caller, id).await?;
+    Ok(db
+        .all(Q::new(&format!("{SELECT_DOCUMENT} WHERE file_id = $1 ORDER BY step, created_at")).bind(id))
+        .await?)
+}
+
+/// A document's record and bytes, for those who may see its file; audited (it is about a person).
+pub async fn open_document(
+    db: &Db,
+    caller: &Caller,
+    dir: &std::path::Path,
+    doc_id: i64,
+) -> Result<(Document, Vec<u8>)> {
+    let doc: Document = db
+        .opt(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    file_row(db, caller, doc.file_id).await?;
+    let bytes = files::read(dir, doc_id).await?;
+    audit::append_alone(db, caller, Event::ok("development.document_read", "development", doc.file_id).with_detail(format!("document={doc_id}"))).await?;
+    Ok((doc, bytes))
 }

@@ -33,12 +33,30 @@ pub struct Payer {
     pub org_path: String,
     pub joined_on: NaiveDate,
     pub status: String,
+    /// Months paid to an organization outside the platform before transferring in (yyyymm).
+    pub paid_elsewhere: Option<i64>,
+}
+
+/// The columns of a [`Payer`], from `members m`.
+const PAYER: &str = "SELECT m.id, m.name, m.org_id, m.org_path, m.joined_on, m.status,
+    (SELECT MAX(t.paid_up_to) FROM transfers_in t WHERE t.member_id = m.id) AS paid_elsewhere FROM members m";
+
+impl Payer {
+    /// Dues are owed from the month of admission (中组发〔2008〕3号), and after the months a letter
+    /// from outside the platform states as paid.
+    fn first_owed(&self) -> Month {
+        let admitted = dues::first_month_owed(self.joined_on);
+        match self.paid_elsewhere.and_then(Month::from_key).map(Month::next) {
+            Some(after) if after > admitted => after,
+            _ => admitted,
+        }
+    }
 }
 
 /// A member the caller may read; `Forbidden` (audited) unless they may also manage dues there.
 async fn payer(db: &Db, caller: &Caller, member_id: i64, manage: bool) -> Result<Payer> {
     let mut q =
-        Q::new("SELECT m.id, m.name, m.org_id, m.org_path, m.joined_on, m.status FROM members m WHERE m.id = $1 AND ")
+        Q::new(&format!("{PAYER} WHERE m.id = $1 AND "))
             .bind(member_id);
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
     let p: Payer = db.opt(q).await?.ok_or(Error::NotFound)?;
@@ -337,7 +355,7 @@ fn in_effect(year_profiles: &[(i64, i64)], month: Month) -> Option<i64> {
 /// Writes the ledger rows missing for these months of one year, from the bases in effect; months
 /// before the member joined are skipped (nothing is owed before admission).
 async fn write_ledger(tx: &mut Tx, member: &Payer, year_profiles: &[(i64, i64)], months: &[Month]) -> Result<()> {
-    let first = dues::first_month_owed(member.joined_on);
+    let first = member.first_owed();
     let mut q = Q::new("INSERT INTO dues_ledger (member_id, month, org_id, org_path, due_fen, paid_fen) VALUES ");
     let mut any = false;
     for m in months.iter().filter(|m| **m >= first) {
@@ -389,6 +407,7 @@ pub async fn generate_month(db: &Db, month: Month) -> Result<u64> {
                  SELECT m.id, $1, m.org_id, m.org_path, p.monthly_fen, 0
                  FROM dues_profiles p JOIN members m ON m.id = p.member_id
                  WHERE p.year = $2 AND m.status = 'active' AND m.joined_on <= $3
+                 AND NOT EXISTS (SELECT 1 FROM transfers_in t WHERE t.member_id = m.id AND t.paid_up_to >= $1)
                  AND p.from_month = (SELECT MAX(q.from_month) FROM dues_profiles q
                      WHERE q.member_id = p.member_id AND q.year = $2 AND q.from_month <= $4)
                  ON CONFLICT (member_id, month) DO NOTHING",
@@ -509,7 +528,7 @@ pub async fn member_dues(db: &Db, caller: &Caller, member_id: i64, year: i32) ->
         .await?;
     let all: Vec<LedgerMonth> = ledger.iter().map(LedgerRow::as_month).collect();
     let today = today();
-    let first_owed = dues::first_month_owed(member.joined_on);
+    let first_owed = member.first_owed();
     let mut months = Vec::new();
     for m in Month::new(year, 1)
         .expect("valid")
@@ -787,7 +806,7 @@ pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> R
     let member = payer(db, caller, member_id, true).await?;
     let paid_on = input.paid_on.expect("checked");
     let mut tx = db.begin().await?;
-    let first = dues::first_month_owed(member.joined_on);
+    let first = member.first_owed();
     let mut e = Vec::new();
     let before: Vec<String> = months.iter().filter(|m| **m < first).map(Month::to_string).collect();
     if !before.is_empty() {
@@ -1542,9 +1561,7 @@ pub async fn plan_bases(
                 None
             }
             Ok(id) => {
-                let mut q = Q::new(
-                    "SELECT m.id, m.name, m.org_id, m.org_path, m.joined_on, m.status FROM members m WHERE m.id_number_bi = $1 AND ",
-                )
+                let mut q = Q::new(&format!("{PAYER} WHERE m.id_number_bi = $1 AND "))
                 .bind(keys.blind_index("id_number", id.as_str()));
                 caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::Nothing);
                 let found: Option<Payer> = db.opt(q).await?;

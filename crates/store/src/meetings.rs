@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::audit::{self, Event};
 use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Q};
 use crate::error::{Error, Result};
+use crate::files;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Own, Perm};
 use crate::today;
@@ -284,10 +285,17 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         "SELECT id FROM members WHERE org_id = $1 AND status = 'active'"
     };
     let ids: Vec<(i64,)> = tx.all(Q::new(expected).bind(org.id)).await?;
-    for chunk in ids.chunks(300) {
-        let mut q = Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status) VALUES ");
-        for (i, (m,)) in chunk.iter().enumerate() {
-            q.push_row(i == 0, [id.into(), (*m).into(), "expected".into()]);
+    // Mobile members hosted here join its organizational life, except its committee's meetings.
+    let guests = if v.kinds == [MeetingKind::BranchCommitteeMeeting] || org.kind == "party_group" {
+        Vec::new()
+    } else {
+        crate::mobile::hosted_on(&mut tx, org.id, local_date(v.starts)).await?
+    };
+    let expected = ids.iter().map(|(m,)| (*m, false)).chain(guests.into_iter().map(|m| (m, true)));
+    for chunk in expected.collect::<Vec<_>>().chunks(300) {
+        let mut q = Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status, guest) VALUES ");
+        for (i, (m, guest)) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [id.into(), (*m).into(), "expected".into(), (*guest).into()]);
         }
         tx.exec(q).await?;
     }
@@ -503,6 +511,8 @@ pub struct Attendance {
     pub proxy: bool,
     pub checked_in_at: Option<String>,
     pub officer: bool,
+    /// A mobile member (流动党员) hosted here: expected and recorded, not counted for the quorum.
+    pub guest: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -522,7 +532,7 @@ pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceS
     let items: Vec<Attendance> = db
         .all(
             Q::new(
-                "SELECT a.member_id, m.name, m.category, a.status, a.reason, a.proxy, a.checked_in_at,
+                "SELECT a.member_id, m.name, m.category, a.status, a.reason, a.proxy, a.checked_in_at, a.guest,
                         EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = a.member_id AND f.org_id = $2) AS officer
                  FROM meeting_attendance a JOIN members m ON m.id = a.member_id WHERE a.meeting_id = $1 ORDER BY m.name, m.id",
             )
@@ -532,7 +542,9 @@ pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceS
         .await?;
     let kinds: Vec<&str> = view.kinds.iter().map(String::as_str).collect();
     let entitled_of = |a: &&Attendance| {
-        if kinds == ["branch_committee_meeting"] {
+        if a.guest {
+            false
+        } else if kinds == ["branch_committee_meeting"] {
             a.officer
         } else if kinds.contains(&"branch_general_meeting") || kinds.contains(&"election") {
             a.category == "full"
@@ -607,11 +619,19 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
         .await?;
     let mut tx = db.begin().await?;
     for m in marks {
-        // Only members of this organization's subtree can be recorded.
-        let inside: Option<(String,)> = tx
-            .opt(Q::new("SELECT org_path FROM members WHERE id = $1").bind(m.member_id))
-            .await?;
-        if !inside.is_some_and(|(p,)| p.starts_with(&org.path)) {
+        // Only members of this organization's subtree, and the guests expected, can be recorded.
+        let (path, expected): (String, bool) = tx
+            .opt(
+                Q::new(
+                    "SELECT org_path, EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = $2 AND a.member_id = $1)
+                     FROM members WHERE id = $1",
+                )
+                .bind(m.member_id)
+                .bind(id),
+            )
+            .await?
+            .unwrap_or_default();
+        if !path.starts_with(&org.path) && !expected {
             return Err(Invalid::one("member_id", "not_found").into());
         }
         let reason = m
@@ -1281,32 +1301,6 @@ pub struct Attachment {
     pub created_at: String,
 }
 
-/// Attachments are at most this large.
-pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
-
-/// What a file is, from its first bytes and (for Office files, which are zip archives) its name;
-/// anything else is refused.
-fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
-    let lower = name.to_lowercase();
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".docx") {
-        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    } else if bytes.starts_with(b"PK\x03\x04") && lower.ends_with(".xlsx") {
-        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    } else {
-        None
-    }
-}
-
-fn attachment_path(dir: &std::path::Path, id: i64) -> std::path::PathBuf {
-    dir.join("attachments").join(id.to_string())
-}
-
 /// Attaches a file to a meeting: type and size checked, the bytes written to `dir` before the
 /// record commits (and removed if it does not).
 pub async fn attach(
@@ -1319,49 +1313,19 @@ pub async fn attach(
 ) -> Result<Attachment> {
     let view = get(db, caller, meeting_id).await?;
     managed_org(db, caller, view.meeting.org_id, "meeting.attach").await?;
-    let mut e = Vec::new();
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("file")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
-    if name.trim().is_empty() {
-        e.push(FieldError::new("file", "required"));
-    }
-    if bytes.len() > MAX_ATTACHMENT_BYTES {
-        e.push(FieldError::new("file", "too_large"));
-    }
-    let content_type = sniff(&name, bytes);
-    if content_type.is_none() && !bytes.is_empty() {
-        e.push(FieldError::new("file", "type_not_allowed"));
-    }
-    if bytes.is_empty() {
-        e.push(FieldError::new("file", "required"));
-    }
-    domain::error::check(e)?;
+    let upload = files::check(name, bytes)?;
     let id = new_id();
-    let path = attachment_path(dir, id);
-    let write = async {
-        tokio::fs::create_dir_all(path.parent().expect("has a parent")).await?;
-        tokio::fs::write(&path, bytes).await
-    };
-    write.await.map_err(|err| {
-        tracing::error!(error = %err, "could not write an attachment");
-        Error::Refused("file.unwritable")
-    })?;
+    files::write(dir, id, bytes).await?;
     let saved = async {
         let mut tx = db.begin().await?;
         tx.exec(
             Q::new("INSERT INTO attachments (id, meeting_id, name, content_type, size, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id)
                 .bind(meeting_id)
-                .bind(name.clone())
-                .bind(content_type.unwrap_or_default())
+                .bind(upload.name.clone())
+                .bind(upload.content_type)
                 .bind(bytes.len() as i64)
-                .bind(crate::crypto::sm3_hex(bytes))
+                .bind(upload.digest.clone())
                 .bind(now_text()),
         )
         .await?;
@@ -1375,7 +1339,7 @@ pub async fn attach(
         Ok::<(), Error>(())
     };
     if let Err(err) = saved.await {
-        let _ = tokio::fs::remove_file(&path).await;
+        files::remove(dir, id).await;
         return Err(err);
     }
     Ok(db
@@ -1408,9 +1372,7 @@ pub async fn open_attachment(
         .await?
         .ok_or(Error::NotFound)?;
     get(db, caller, a.meeting_id).await?;
-    let bytes = tokio::fs::read(attachment_path(dir, id))
-        .await
-        .map_err(|_| Error::NotFound)?;
+    let bytes = files::read(dir, id).await?;
     audit::append_alone(db, caller, Event::ok("meeting.attachment_read", "attachment", id)).await?;
     Ok((a, bytes))
 }

@@ -155,9 +155,25 @@ pub async fn create(
     placement: Placement,
     input: &MemberInput,
 ) -> Result<Member> {
+    let row = checked_new(db, keys, caller, placement, input, "member.create").await?;
+    let mut tx = db.begin().await?;
+    let id = add(&mut tx, keys, caller, row).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// A new member checked before it is written: the fields, the placement (reported together) and
+/// that the person is not recorded yet.
+pub(crate) async fn checked_new(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    placement: Placement,
+    input: &MemberInput,
+    action: &'static str,
+) -> Result<NewRow> {
     let valid = input.validate(today());
-    let org = check_placement(db, caller, placement, "member.create").await;
-    // Report field errors and placement errors together.
+    let org = check_placement(db, caller, placement, action).await;
     let (valid, org) = match (valid, org) {
         (Ok(v), Ok(o)) => (v, o),
         (Err(mut a), Err(Error::Invalid(b))) => {
@@ -172,39 +188,30 @@ pub async fn create(
         // such lookups are recorded so that probing shows in the audit log.
         let event = Event {
             result: "duplicate",
-            ..Event::ok("member.create", "org", org.id)
+            ..Event::ok(action, "org", org.id)
         };
         audit::append_alone(db, caller, event).await?;
         return Err(Invalid::one("id_number", "duplicate").into());
     }
-    let mut tx = db.begin().await?;
-    // The branch may have moved or been dissolved since the checks: take its path under the lock.
-    let share = if db.is_postgres() { " FOR SHARE" } else { "" };
-    let path: Option<(String,)> = tx
-        .opt(
-            Q::new(&format!(
-                "SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}"
-            ))
-            .bind(org.id),
-        )
-        .await?;
-    let org_path = path.ok_or_else(|| Invalid::one("org_id", "dissolved"))?.0;
-    let row = NewRow {
+    Ok(NewRow {
         id: new_id(),
         org_id: org.id,
-        org_path,
+        org_path: org.path,
         group_id: placement.group_id,
         member: valid,
-    };
-    let id = add(&mut tx, keys, caller, &row).await?;
-    tx.commit().await?;
-    get(db, caller, id).await
+    })
 }
 
 /// Writes a checked new member inside the caller's transaction: the record, the sizes, the history
-/// and the audit entry.
-pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, row: &NewRow) -> Result<i64> {
-    insert_many(tx, keys, std::slice::from_ref(row))
+/// and the audit entry. The branch may have moved or been dissolved since the checks, so its path
+/// is taken again under a lock.
+pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, mut row: NewRow) -> Result<i64> {
+    let share = if tx.is_postgres() { " FOR SHARE" } else { "" };
+    let path: Option<(String,)> = tx
+        .opt(Q::new(&format!("SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}")).bind(row.org_id))
+        .await?;
+    row.org_path = path.ok_or_else(|| Invalid::one("org_id", "dissolved"))?.0;
+    insert_many(tx, keys, std::slice::from_ref(&row))
         .await
         .map_err(duplicate_as_invalid)?;
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());

@@ -6,6 +6,7 @@
 //! kind's own module applies it in the same transaction. One person decides one level of a review.
 //! A member's correction of their own record is the exception: by default their branch decides.
 
+use domain::org::path_ids;
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
@@ -75,11 +76,6 @@ pub struct ReviewView {
     pub review: Review,
     pub chain: Vec<ChainLevel>,
     pub decisions: Vec<Decision>,
-}
-
-/// The organization ids on a path, the root first: `/1/45/9203/` → 1, 45, 9203.
-fn path_ids(path: &str) -> Vec<i64> {
-    path.split('/').filter_map(|p| p.parse().ok()).collect()
 }
 
 /// The reviewing organizations for a kind of submission from `org`, level 1 first.

@@ -7,24 +7,114 @@
 //! outside the platform are printed, and the receipt is recorded when it comes back.
 
 use chrono::{Datelike, Days, NaiveDate};
-use domain::org::{subtree_end, OrgKind};
-use domain::{clean_text, FieldError, Invalid};
+use domain::org::{path_ids, subtree_end, OrgKind};
+use domain::dues::Month;
+use domain::member::MemberInput;
+use domain::{clean_text, past_date, required_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
-use crate::members;
+use crate::members::{self, Placement};
 use crate::notices;
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
 use crate::today;
 
-/// Validity when none is given: within the platform, and to an organization outside it.
-pub const DEFAULT_DAYS_WITHIN: i64 = 30;
-pub const DEFAULT_DAYS_OUTSIDE: i64 = 90;
+/// Validity where no organization above has set its own (*local practice*: 30 days in the city, up
+/// to 90 elsewhere).
+pub const DEFAULT_DAYS_IN_CITY: i64 = 30;
+pub const DEFAULT_DAYS_ELSEWHERE: i64 = 90;
 pub const MAX_DAYS: i64 = 90;
+
+/// How long letters issued from an organization's subtree stay valid.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Validity {
+    pub days_in_city: i64,
+    pub days_elsewhere: i64,
+    /// The organization whose setting applies; none when the defaults do.
+    #[serde(default)]
+    pub set_by_org_id: Option<i64>,
+}
+
+/// The setting of the organization itself or its nearest ancestor that has one.
+pub(crate) async fn validity_at(tx: &mut Tx, path: &str) -> Result<Validity> {
+    let ancestors = path_ids(path);
+    let mut q = Q::new("SELECT org_id, days_in_city, days_elsewhere FROM transfer_settings WHERE org_id IN (");
+    for (i, id) in ancestors.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+    }
+    q.push(")");
+    let set: Vec<(i64, i64, i64)> = tx.all(q).await?;
+    let nearest = ancestors
+        .iter()
+        .rev()
+        .find_map(|a| set.iter().find(|(org, _, _)| org == a));
+    Ok(match nearest {
+        Some(&(org, days_in_city, days_elsewhere)) => Validity {
+            days_in_city,
+            days_elsewhere,
+            set_by_org_id: Some(org),
+        },
+        None => Validity {
+            days_in_city: DEFAULT_DAYS_IN_CITY,
+            days_elsewhere: DEFAULT_DAYS_ELSEWHERE,
+            set_by_org_id: None,
+        },
+    })
+}
+
+pub async fn validity(db: &Db, caller: &Caller, org_id: i64) -> Result<Validity> {
+    let org = orgs::get(db, caller, org_id).await?;
+    let mut tx = db.begin().await?;
+    let v = validity_at(&mut tx, &org.path).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Sets the validity for letters from an organization's subtree (1–90 days each).
+pub async fn set_validity(db: &Db, caller: &Caller, org_id: i64, v: &Validity) -> Result<Validity> {
+    let org = orgs::get(db, caller, org_id).await?;
+    if !caller.can_at(Perm::ManageOrgs, &org.path) {
+        audit::append_alone(db, caller, Event::denied("transfer.validity.set", "org", org_id)).await?;
+        return Err(Error::Forbidden);
+    }
+    let mut e = Vec::new();
+    for (field, days) in [("days_in_city", v.days_in_city), ("days_elsewhere", v.days_elsewhere)] {
+        if !(1..=MAX_DAYS).contains(&days) {
+            e.push(FieldError::new(field, "invalid"));
+        }
+    }
+    domain::error::check(e)?;
+    let mut tx = db.begin().await?;
+    tx.exec(Q::new("DELETE FROM transfer_settings WHERE org_id = $1").bind(org_id))
+        .await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO transfer_settings (org_id, days_in_city, days_elsewhere, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org_id)
+        .bind(v.days_in_city)
+        .bind(v.days_elsewhere)
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("transfer.validity.set", "org", org_id)
+            .with_detail(format!("in_city={} elsewhere={}", v.days_in_city, v.days_elsewhere)),
+    )
+    .await?;
+    let set = validity_at(&mut tx, &org.path).await?;
+    tx.commit().await?;
+    Ok(set)
+}
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -36,7 +126,10 @@ pub struct TransferInput {
     pub to_name: Option<String>,
     /// Why: a new work unit, a move, study elsewhere.
     pub reason: Option<String>,
-    /// Days the letter is valid from its approval; 30 within the platform and 90 outside by default.
+    /// Whether the receiver is in the same city; by default, yes when it is on the platform.
+    pub in_city: Option<bool>,
+    /// Days the letter is valid from its approval; by default the sending organization's setting
+    /// for in the city or elsewhere.
     pub valid_days: Option<i64>,
 }
 
@@ -63,6 +156,7 @@ pub struct Transfer {
     pub to_org_id: Option<i64>,
     pub to_name: String,
     pub reason: String,
+    pub in_city: bool,
     pub valid_days: i64,
     pub issued_on: Option<NaiveDate>,
     pub expires_on: Option<NaiveDate>,
@@ -92,6 +186,7 @@ struct Row {
     to_path: Option<String>,
     to_name: String,
     reason: String,
+    in_city: bool,
     valid_days: i64,
     issued_on: Option<NaiveDate>,
     expires_on: Option<NaiveDate>,
@@ -107,7 +202,7 @@ struct Row {
 }
 
 const SELECT: &str = "SELECT t.id, t.letter_no, t.member_id, t.from_org_id, f.name AS from_org_name, t.from_path,
-    t.to_org_id, t.to_path, t.to_name, t.reason, t.valid_days, t.issued_on, t.expires_on, t.paid_up_to, t.particulars,
+    t.to_org_id, t.to_path, t.to_name, t.reason, t.in_city, t.valid_days, t.issued_on, t.expires_on, t.paid_up_to, t.particulars,
     t.status, t.reject_reason, t.receipt_on, t.created_by, t.created_at, t.decided_by, t.decided_at
     FROM transfers t JOIN orgs f ON f.id = t.from_org_id";
 
@@ -125,6 +220,7 @@ impl Row {
             to_org_id: self.to_org_id,
             to_name: self.to_name,
             reason: self.reason,
+            in_city: self.in_city,
             valid_days: self.valid_days,
             issued_on: self.issued_on,
             expires_on: self.expires_on,
@@ -208,12 +304,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
         (None, None, None) => e.push(FieldError::new("to_org_id", "required")),
         _ => {}
     }
-    let valid_days = input.valid_days.unwrap_or(if target.is_some() {
-        DEFAULT_DAYS_WITHIN
-    } else {
-        DEFAULT_DAYS_OUTSIDE
-    });
-    if !(1..=MAX_DAYS).contains(&valid_days) {
+    if input.valid_days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
         e.push(FieldError::new("valid_days", "invalid"));
     }
     let Some(member_id) = input.member_id else {
@@ -233,6 +324,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
         return Err(Invalid::one("to_org_id", "same_org").into());
     }
     let from = orgs::get(db, caller, member.org_id).await?;
+    let in_city = input.in_city.unwrap_or(target.is_some());
     let today = today();
     let particulars = Particulars {
         name: member.name.clone(),
@@ -251,6 +343,17 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
     let id = new_id();
     let letter_no = format!("{}-{:06}", today.format("%Y%m%d"), id.rem_euclid(1_000_000));
     let mut tx = db.begin().await?;
+    let valid_days = match input.valid_days {
+        Some(days) => days,
+        None => {
+            let v = validity_at(&mut tx, &from.path).await?;
+            if in_city {
+                v.days_in_city
+            } else {
+                v.days_elsewhere
+            }
+        }
+    };
     let open: Option<(i64,)> = tx
         .opt(
             Q::new("SELECT id FROM transfers WHERE member_id = $1 AND status IN ('reviewing', 'sent')").bind(member_id),
@@ -261,9 +364,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
     }
     tx.exec(
         Q::new(
-            "INSERT INTO transfers (id, letter_no, member_id, from_org_id, from_path, to_org_id, to_path, to_name, reason, valid_days,
-             paid_up_to, particulars, status, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'reviewing', $13, $14)",
+            "INSERT INTO transfers (id, letter_no, member_id, from_org_id, from_path, to_org_id, to_path, to_name, reason, in_city,
+             valid_days, paid_up_to, particulars, status, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'reviewing', $14, $15)",
         )
         .bind(id)
         .bind(letter_no)
@@ -274,6 +377,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
         .bind(to_path)
         .bind(to_name.clone())
         .bind(reason)
+        .bind(in_city)
         .bind(valid_days)
         .bind(paid_up_to)
         .bind(serde_json::to_string(&particulars).expect("serializable"))
@@ -510,4 +614,145 @@ pub async fn list(db: &Db, caller: &Caller, f: &TransferFilter) -> Result<Vec<Tr
             .collect(),
         Some(s) => all.into_iter().filter(|t| t.status == s).collect(),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Letters from organizations outside the platform
+
+/// A member arriving with a letter from an organization outside the platform: their record as the
+/// letter states it, and the letter.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IncomingInput {
+    #[serde(flatten)]
+    pub member: MemberInput,
+    /// The receiving branch.
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub org_id: Option<i64>,
+    /// The sending organization, as the letter names it.
+    pub from_name: Option<String>,
+    pub letter_no: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub issued_on: Option<String>,
+    /// `YYYY-MM-DD`; today when left out.
+    pub received_on: Option<String>,
+    /// Dues paid up to (`YYYY-MM`), as the letter states: nothing is owed here for those months.
+    pub paid_up_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Incoming {
+    pub id: i64,
+    pub member_id: i64,
+    pub member_name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub from_name: String,
+    pub letter_no: String,
+    pub issued_on: NaiveDate,
+    pub received_on: NaiveDate,
+    /// `yyyymm`.
+    pub paid_up_to: Option<i64>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+const SELECT_INCOMING: &str = "SELECT t.id, t.member_id, m.name AS member_name, t.org_id, o.name AS org_name,
+    t.from_name, t.letter_no, t.issued_on, t.received_on, t.paid_up_to, t.created_by, t.created_at
+    FROM transfers_in t JOIN members m ON m.id = t.member_id JOIN orgs o ON o.id = t.org_id";
+
+/// Registers a member from their letter: the record and the letter in one transaction. The
+/// member's fields and the letter's are checked together, and every problem is reported at once.
+pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &IncomingInput) -> Result<Incoming> {
+    let today = today();
+    let mut e = Vec::new();
+    let from_name = required_text("from_name", input.from_name.as_deref(), 100, &mut e);
+    let letter_no = required_text("letter_no", input.letter_no.as_deref(), 50, &mut e);
+    let issued_on = match input.issued_on.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.push(FieldError::new("issued_on", "required"));
+            None
+        }
+        given => past_date("issued_on", given, today, &mut e),
+    };
+    let received_on = match input.received_on.as_deref().map(str::trim) {
+        None | Some("") => Some(today),
+        given => past_date("received_on", given, today, &mut e),
+    };
+    if let (Some(i), Some(r)) = (issued_on, received_on) {
+        if r < i {
+            e.push(FieldError::new("received_on", "before_start"));
+        }
+    }
+    let paid_up_to = match input.paid_up_to.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match Month::parse(v) {
+            Some(m) if m <= Month::of(today).next() => Some(m.key()),
+            _ => {
+                e.push(FieldError::new("paid_up_to", "invalid"));
+                None
+            }
+        },
+    };
+    let placement = Placement {
+        org_id: input.org_id.unwrap_or_default(),
+        group_id: None,
+    };
+    let row = members::checked_new(db, keys, caller, placement, &input.member, "transfer.register_incoming").await;
+    let row = match (row, e.is_empty()) {
+        (Ok(row), true) => row,
+        (Err(Error::Invalid(mut member)), _) => {
+            member.0.extend(e);
+            return Err(member.into());
+        }
+        (Err(other), true) => return Err(other),
+        (_, false) => return Err(Invalid(e).into()),
+    };
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    let member_id = members::add(&mut tx, keys, caller, row).await?;
+    let (org_id, org_path): (i64, String) = tx
+        .one(Q::new("SELECT org_id, org_path FROM members WHERE id = $1").bind(member_id))
+        .await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO transfers_in (id, member_id, org_id, org_path, from_name, letter_no, issued_on, received_on,
+             paid_up_to, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id)
+        .bind(member_id)
+        .bind(org_id)
+        .bind(org_path)
+        .bind(from_name)
+        .bind(letter_no)
+        .bind(issued_on)
+        .bind(received_on)
+        .bind(paid_up_to)
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("transfer.register_incoming", "member", member_id).with_detail(format!("transfer_in {id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(db.one(Q::new(&format!("{SELECT_INCOMING} WHERE t.id = $1")).bind(id)).await?)
+}
+
+/// Letters from outside the platform registered in the organizations the caller reaches, newest first.
+pub async fn incoming(db: &Db, caller: &Caller, org_id: Option<i64>) -> Result<Vec<Incoming>> {
+    let mut q = Q::new(&format!("{SELECT_INCOMING} WHERE "));
+    caller.filter(&mut q, Perm::ReadMembers, "t.org_path", Own::Nothing);
+    if let Some(org_id) = org_id {
+        let org = orgs::get(db, caller, org_id).await?;
+        q.push(" AND t.org_path >= ")
+            .push_bind(org.path.clone())
+            .push(" AND t.org_path < ")
+            .push_bind(subtree_end(&org.path));
+    }
+    q.push(" ORDER BY t.created_at DESC LIMIT 1000");
+    Ok(db.all(q).await?)
 }

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use store::development::{self, ApplicantInput, DevelopmentFile, StepInput, VoteInput, VoteResult};
+use store::development::{self, ApplicantInput, DevelopmentFile, Document, StepInput, VoteInput, VoteResult};
 
 use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
@@ -21,6 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/development/{id}", get(get_file))
         .route("/api/v1/development/{id}/steps", post(record_step))
         .route("/api/v1/development/{id}/votes", post(record_vote))
+        .route("/api/v1/development/{id}/documents", get(list_documents).post(add_document))
+        .route("/api/v1/development/documents/{id}", get(download_document))
 }
 
 #[utoipa::path(post, path = "/api/v1/development/applicants", request_body = ApplicantInput,
@@ -81,4 +83,43 @@ pub async fn record_vote(
     Ok(Json(
         development::record_vote(&s.store.db, &a.caller, id, &input).await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    /// The step (1–25) the document belongs to.
+    #[serde(default)]
+    step: Option<i64>,
+    /// The file's name when the body is the raw file (a multipart upload carries its own).
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/development/{id}/documents", params(DocumentQuery),
+    request_body(content = String, description = "PDF, PNG, JPEG, DOCX or XLSX up to 20 MB: the body or a multipart `file` field"),
+    responses((status = 201, body = Document), (status = 422, description = "`file.type_not_allowed`, `file.too_large`, `step.invalid`")))]
+pub async fn add_document(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<DocumentQuery>,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let (name, bytes) = super::upload_named(req, q.name).await?;
+    let doc = development::attach_document(&s.store.db, &a.caller, &s.files_dir, id, q.step, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(doc)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/development/{id}/documents", responses((status = 200, description = "`{\"items\": [Document]}`, by step")))]
+pub async fn list_documents(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": development::documents(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/development/documents/{id}", responses((status = 200, description = "the document's bytes; the read is audited")))]
+pub async fn download_document(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
+    let (doc, bytes) = development::open_document(&s.store.db, &a.caller, &s.files_dir, id).await?;
+    Ok(super::download(&doc.content_type, &doc.name, bytes))
 }

@@ -1040,7 +1040,7 @@ pub async fn add_attachment(
 }
 
 /// The uploaded file and its name, from a multipart `file` field or the raw body.
-async fn upload_named(req: Request, name: Option<String>) -> Result<(String, Vec<u8>), Failure> {
+pub(crate) async fn upload_named(req: Request, name: Option<String>) -> Result<(String, Vec<u8>), Failure> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -1079,23 +1079,27 @@ pub async fn list_attachments(
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", responses((status = 200, description = "the file; audited")))]
 pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
     let (att, bytes) = meetings::open_attachment(&s.store.db, &a.caller, &s.files_dir, id).await?;
-    let ascii: String = att
-        .name
+    Ok(download(&att.content_type, &att.name, bytes))
+}
+
+/// An uploaded file sent back under its own name (in ASCII for old clients, in UTF-8 for the rest).
+pub(crate) fn download(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
         .collect();
-    Ok((
+    (
         [
-            (header::CONTENT_TYPE, att.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-                    crate::auth::urlencode(&att.name)
+                    crate::auth::urlencode(name)
                 ),
             ),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

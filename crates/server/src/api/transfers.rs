@@ -3,13 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
-use store::transfers::{self, Transfer, TransferFilter, TransferInput};
+use store::mobile::{self, Mobile, MobileInput};
+use store::transfers::{self, Incoming, IncomingInput, Transfer, TransferFilter, TransferInput, Validity};
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiQuery, Id};
@@ -28,7 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reviews/{id}", get(get_review))
         .route("/api/v1/reviews/{id}/approve", post(approve_review))
         .route("/api/v1/reviews/{id}/return", post(return_review))
-        .route("/api/v1/orgs/{id}/review-chains/{kind}", put(set_chain))
+        .route("/api/v1/orgs/{id}/review-chains/{kind}", get(get_chain).put(set_chain))
+        .route("/api/v1/orgs/{id}/transfer-validity", get(get_validity).put(set_validity))
+        .route("/api/v1/transfers/incoming", get(list_incoming).post(register_incoming))
+        .route("/api/v1/mobile-members", get(list_mobile).post(register_mobile))
+        .route("/api/v1/mobile-members/{id}/end", post(end_mobile))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,
@@ -157,4 +162,103 @@ pub async fn set_chain(
 ) -> ApiResult<Json<serde_json::Value>> {
     let items: Vec<ChainLevel> = reviews::set_chain(&s.store.db, &a.caller, id, &kind, &b.levels).await?;
     Ok(Json(json!({ "items": items })))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/review-chains/{kind}",
+    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice`, `development` or `correction`")),
+    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that applies to submissions from this organization")))]
+pub async fn get_chain(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items: Vec<ChainLevel> = reviews::chain(&s.store.db, &a.caller, id, &kind).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/transfer-validity",
+    responses((status = 200, body = Validity, description = "the days letters from this organization stay valid: its own setting, the nearest above, or 30 / 90")))]
+pub async fn get_validity(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Validity>> {
+    Ok(Json(transfers::validity(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/transfer-validity", request_body = Validity,
+    responses((status = 200, body = Validity), (status = 422, description = "days outside 1–90")))]
+pub async fn set_validity(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(v): ApiJson<Validity>,
+) -> ApiResult<Json<Validity>> {
+    Ok(Json(transfers::set_validity(&s.store.db, &a.caller, id, &v).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/incoming", request_body = IncomingInput,
+    responses((status = 201, body = Incoming, description = "the member is on the roll of the receiving branch, with their letter"), (status = 422, description = "the member's and the letter's problems together")))]
+pub async fn register_incoming(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<IncomingInput>,
+) -> ApiResult<Response> {
+    let i = transfers::register_incoming(&s.store.db, &s.store.keys, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(i)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgQuery {
+    /// This organization's subtree only.
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    org_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/transfers/incoming", params(OrgQuery),
+    responses((status = 200, description = "`{\"items\": [Incoming]}`: letters from outside the platform, newest first")))]
+pub async fn list_incoming(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": transfers::incoming(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/mobile-members", request_body = MobileInput,
+    responses((status = 201, body = Mobile, description = "registered at the host; the member stays on the home roll"), (status = 409, description = "`mobile.open`: already registered somewhere")))]
+pub async fn register_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<MobileInput>,
+) -> ApiResult<Response> {
+    let m = mobile::register(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(m)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/mobile-members", params(OrgQuery),
+    responses((status = 200, description = "`{\"items\": [Mobile]}`: members away from, or hosted in, the organizations in reach; open ones first")))]
+pub async fn list_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?})))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EndBody {
+    /// `YYYY-MM-DD`; today when left out.
+    #[serde(default)]
+    ended_on: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/mobile-members/{id}/end", request_body = EndBody,
+    responses((status = 200, body = Mobile), (status = 409, description = "`mobile.ended`")))]
+pub async fn end_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<EndBody>,
+) -> ApiResult<Json<Mobile>> {
+    Ok(Json(mobile::end(&s.store.db, &a.caller, id, b.ended_on.as_deref()).await?))
 }
