@@ -3,12 +3,12 @@
 //! the next one (a vote at steps 15 and 23, the outcome at step 24).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use store::development::{self, ApplicantInput, DevelopmentFile, StepInput, VoteInput};
+use store::development::{self, ApplicantInput, DevelopmentFile, Document, StepInput, VoteInput};
 use store::members::{Member, MemberFilter};
 use store::orgs::{self, Org};
 use store::Perm;
@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/development/{id}", get(file))
         .route("/development/{id}/steps", post(step))
         .route("/development/{id}/votes", post(vote))
+        .route("/development/{id}/documents", post(attach))
+        .route("/development/documents/{id}", get(download))
 }
 
 /// The board of the first organization the user looks after.
@@ -122,6 +124,7 @@ struct FilePage {
     steps: Vec<(usize, u8, &'static str, Option<String>)>,
     /// Full members of the branch, for naming contacts and introducers.
     full_members: Vec<Member>,
+    documents: Vec<Document>,
     can_write: bool,
     today: chrono::NaiveDate,
     errors: Vec<(String, String)>,
@@ -166,12 +169,16 @@ async fn draw_file(
         .await
         .map(|p| p.items)
         .unwrap_or_default();
+    let documents = development::documents(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
     let can_write = w.caller.can_at(Perm::WriteMembers, &d.file.org_path) && d.file.status != "cancelled";
     render(&FilePage {
         c,
         d,
         steps,
         full_members,
+        documents,
         can_write,
         today: store::today(),
         errors,
@@ -263,5 +270,33 @@ async fn vote(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
             draw_file(&s, &w, id, Vec::new(), Some(explanation)).await
         }
         Err(e) => after(&s, &w, id, Err::<(), _>(e)).await,
+    }
+}
+
+/// The upload form posts `step` and `file` (multipart).
+async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, mut form: Multipart) -> Response {
+    let (mut step, mut file) = (None, None);
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("step") => step = field.text().await.ok().and_then(|t| t.trim().parse().ok()),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("file").to_string();
+                file = field.bytes().await.ok().map(|b| (name, b));
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    let result = development::attach_document(&s.store.db, &w.caller, &s.files_dir, id, step, &name, &bytes).await;
+    after(&s, &w, id, result).await
+}
+
+async fn download(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match development::open_document(&s.store.db, &w.caller, &s.files_dir, id).await {
+        Ok((doc, bytes)) => crate::api::download(&doc.content_type, &doc.name, bytes),
+        Err(e) => error_page(
+            Chrome::for_caller(&w, "/development", "development.file"),
+            e.into(),
+        ),
     }
 }

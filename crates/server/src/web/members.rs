@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::member::{Education, MemberInput, ETHNICITIES};
 use serde::Deserialize;
+use store::transfers::{self, IncomingInput};
 use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
 use store::orgs::{self, Org};
 use store::Perm;
@@ -252,6 +253,14 @@ struct MemberValues {
     category: String,
     status: String,
     offline: String,
+    /// "1" when the form registers a member arriving with a letter from outside the platform;
+    /// the letter's fields follow.
+    incoming: String,
+    from_name: String,
+    letter_no: String,
+    issued_on: String,
+    received_on: String,
+    paid_up_to: String,
 }
 
 impl MemberValues {
@@ -350,6 +359,8 @@ async fn form_page(
 #[derive(Deserialize)]
 struct NewQuery {
     org_id: Option<String>,
+    /// Set to register a member from a letter from outside the platform.
+    incoming: Option<String>,
 }
 
 async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
@@ -358,6 +369,8 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
         ethnicity: "汉族".into(),
         category: "full".into(),
         status: "active".into(),
+        incoming: q.incoming.unwrap_or_default(),
+        received_on: store::today().to_string(),
         ..Default::default()
     };
     form_page(&s, &w, None, v, Vec::new()).await
@@ -366,6 +379,20 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
 async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberValues>) -> Response {
     let patch = v.to_patch(false);
     let result = match patch.org_id {
+        Some(_) if v.incoming == "1" => {
+            let input = IncomingInput {
+                member: patch.fields,
+                org_id: patch.org_id,
+                from_name: Some(v.from_name.clone()),
+                letter_no: Some(v.letter_no.clone()),
+                issued_on: Some(v.issued_on.clone()),
+                received_on: Some(v.received_on.clone()),
+                paid_up_to: Some(v.paid_up_to.clone()),
+            };
+            transfers::register_incoming(&s.store.db, &s.store.keys, &w.caller, &input)
+                .await
+                .map(|i| i.member_id)
+        }
         Some(org_id) => {
             members::create(
                 &s.store.db,
@@ -378,11 +405,12 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
                 &patch.fields,
             )
             .await
+            .map(|m| m.id)
         }
         None => Err(domain::Invalid::one("org_id", "required").into()),
     };
     match result {
-        Ok(m) => see_other(&format!("/members/{}", m.id)),
+        Ok(id) => see_other(&format!("/members/{id}")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/members/new", "member.new");
             match form_errors(&c, &e) {

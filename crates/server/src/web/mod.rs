@@ -8,6 +8,7 @@ mod dues;
 mod import;
 mod life;
 mod members;
+mod mobile;
 mod notices;
 mod orgs;
 mod transfers;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(life::routes())
         .merge(dues::routes())
         .merge(transfers::routes())
+        .merge(mobile::routes())
         .merge(notices::routes())
         .merge(development::routes())
         .merge(admin::routes())
@@ -346,6 +348,8 @@ struct HomePage {
     notices: Vec<store::notices::Notice>,
     /// The member's meetings of the last month and the coming ones.
     meetings: Vec<store::meetings::MeetingView>,
+    /// The newest published notices (党务公开) that reach the member, unread marked.
+    announcements: Vec<store::announcements::Announcement>,
 }
 
 async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
@@ -397,7 +401,12 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         }
         None => Vec::new(),
     };
+    let mut announcements = store::announcements::mine(&s.store.db, &w.caller)
+        .await
+        .unwrap_or_default();
+    announcements.truncate(5);
     render(&HomePage {
+        announcements,
         roles,
         orgs,
         member,

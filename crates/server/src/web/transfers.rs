@@ -8,8 +8,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use store::reviews::{self, DecisionInput, Review, ReviewView};
-use store::transfers::{self, Transfer, TransferFilter, TransferInput};
+use store::reviews::{self, ChainLevel, DecisionInput, Review, ReviewView};
+use store::transfers::{self, Incoming, Transfer, TransferFilter, TransferInput, Validity};
 use store::Perm;
 
 use super::{error_page, form_errors, render, see_other, Chrome};
@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{id}/accept", post(accept))
         .route("/transfers/{id}/reject", post(reject))
         .route("/transfers/{id}/receipt", post(receipt))
+        .route("/transfers/{id}/print", post(print_full))
+        .route("/orgs/{id}/review-settings", get(settings).post(save_settings))
         .route("/reviews", get(pending))
         .route("/reviews/{id}/decide", post(decide))
 }
@@ -33,15 +35,22 @@ pub fn routes() -> Router<AppState> {
 struct ListPage {
     c: Chrome,
     items: Vec<Transfer>,
+    incoming: Vec<Incoming>,
     can_issue: bool,
 }
 
 async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<TransferFilter>) -> Response {
     let c = Chrome::for_caller(&w, "/transfers", "transfer.title");
-    match transfers::list(&s.store.db, &w.caller, &f).await {
-        Ok(items) => render(&ListPage {
+    let lists = async {
+        let items = transfers::list(&s.store.db, &w.caller, &f).await?;
+        let incoming = transfers::incoming(&s.store.db, &w.caller, f.org_id).await?;
+        Ok::<_, store::Error>((items, incoming))
+    };
+    match lists.await {
+        Ok((items, incoming)) => render(&ListPage {
             c,
             items,
+            incoming,
             can_issue: w.caller.can(Perm::WriteMembers),
         }),
         Err(e) => error_page(c, e.into()),
@@ -61,6 +70,9 @@ struct LetterForm {
     outside: Option<String>,
     #[serde(default)]
     reason: String,
+    /// `1` in the same city, `0` elsewhere; blank lets the platform decide.
+    #[serde(default)]
+    in_city: String,
     #[serde(default)]
     valid_days: String,
 }
@@ -71,6 +83,7 @@ struct FormPage {
     c: Chrome,
     member: store::members::Member,
     f: LetterForm,
+    validity: Validity,
     errors: Vec<(String, String)>,
 }
 
@@ -84,8 +97,18 @@ async fn draw_form(s: &AppState, w: &WebCaller, f: LetterForm, errors: Vec<(Stri
         Ok(id) => store::members::get(&s.store.db, &w.caller, id).await,
         Err(_) => Err(store::Error::NotFound),
     };
-    match member {
-        Ok(member) => render(&FormPage { c, member, f, errors }),
+    let member = match member {
+        Ok(member) => member,
+        Err(e) => return error_page(c, e.into()),
+    };
+    match transfers::validity(&s.store.db, &w.caller, member.org_id).await {
+        Ok(validity) => render(&FormPage {
+            c,
+            member,
+            f,
+            validity,
+            errors,
+        }),
         Err(e) => error_page(c, e.into()),
     }
 }
@@ -97,6 +120,11 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
     let mut input = TransferInput {
         member_id: f.member_id.parse().ok(),
         reason: Some(f.reason.clone()),
+        in_city: match f.in_city.as_str() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
         valid_days: f.valid_days.trim().parse().ok(),
         ..Default::default()
     };
@@ -134,14 +162,38 @@ struct LetterPage {
     can_receipt: bool,
     /// The review waits at a level the caller decides.
     can_decide: bool,
+    /// The caller may print the letter with the full ID number (the sending side, audited).
+    can_print_full: bool,
+    /// The full ID number, when the letter is printed with it.
+    full_id_number: Option<String>,
     errors: Vec<(String, String)>,
 }
 
 async fn letter(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    draw_letter(&s, &w, id, Vec::new()).await
+    draw_letter(&s, &w, id, Vec::new(), None).await
 }
 
-async fn draw_letter(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
+/// The letter as it is printed for the member to carry: with the full ID number, which the
+/// letter states (组通字〔2006〕45号). Revealing it is audited.
+async fn print_full(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/transfers/{id}"), "transfer.letter");
+    let t = match transfers::get(&s.store.db, &w.caller, id).await {
+        Ok(t) => t,
+        Err(e) => return error_page(c, e.into()),
+    };
+    match store::members::reveal(&s.store.db, &s.store.keys, &w.caller, t.member_id).await {
+        Ok(r) => draw_letter(&s, &w, id, Vec::new(), Some(r.id_number)).await,
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+async fn draw_letter(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    errors: Vec<(String, String)>,
+    full_id_number: Option<String>,
+) -> Response {
     let c = Chrome::for_caller(w, &format!("/transfers/{id}"), "transfer.letter");
     let t = match transfers::get(&s.store.db, &w.caller, id).await {
         Ok(t) => t,
@@ -158,6 +210,8 @@ async fn draw_letter(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, 
     let can_decide = review
         .as_ref()
         .is_some_and(|r| r.review.status == "pending" && w.caller.can_at(Perm::Review, &r.review.reviewer_path));
+    let can_print_full =
+        matches!(t.status.as_str(), "sent" | "expired") && w.caller.can_at(Perm::RevealMembers, &paths.0);
     render(&LetterPage {
         c,
         t,
@@ -165,6 +219,8 @@ async fn draw_letter(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, 
         can_answer,
         can_receipt,
         can_decide,
+        can_print_full,
+        full_id_number,
         errors,
     })
 }
@@ -175,7 +231,7 @@ async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>
     match result {
         Ok(_) => see_other(&format!("/transfers/{id}")),
         Err(e) => match form_errors(&c, &e) {
-            Some(errors) => draw_letter(s, w, id, errors).await,
+            Some(errors) => draw_letter(s, w, id, errors, None).await,
             None => error_page(c, e.into()),
         },
     }
@@ -255,6 +311,118 @@ async fn decide(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
             let c = Chrome::for_caller(&w, "/reviews", "review.title");
             match form_errors(&c, &e) {
                 Some(errors) => draw_pending(&s, &w, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "review_settings.html")]
+struct SettingsPage {
+    c: Chrome,
+    org: store::orgs::Org,
+    /// Each kind of submission with the chain that applies to it from this organization.
+    chains: Vec<(&'static str, Vec<ChainLevel>)>,
+    /// This organization and those above it, which may review its submissions, root first.
+    reviewers: Vec<(i64, String)>,
+    validity: Validity,
+    /// 1 to the most levels a chain may have.
+    levels: Vec<i64>,
+    can_manage: bool,
+    errors: Vec<(String, String)>,
+}
+
+impl SettingsPage {
+    /// Whether `reviewer` is the one set at a level (1-based) of a kind's chain.
+    fn is_at(&self, kind: &str, level: &i64, reviewer: &i64) -> bool {
+        self.chains
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .is_some_and(|(_, chain)| chain.iter().any(|l| l.level == *level && l.org_id == *reviewer))
+    }
+
+    /// Where the validity comes from: this organization, one above it, or the defaults.
+    fn validity_source(&self) -> &'static str {
+        match self.validity.set_by_org_id {
+            Some(org) if org == self.org.id => "transfer.validity_here",
+            Some(_) => "transfer.validity_above",
+            None => "transfer.validity_default",
+        }
+    }
+}
+
+async fn settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    draw_settings(&s, &w, id, Vec::new()).await
+}
+
+async fn draw_settings(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/orgs/{id}/review-settings"), "review.settings");
+    let page = async {
+        let org = store::orgs::get(&s.store.db, &w.caller, id).await?;
+        let mut chains = Vec::new();
+        for kind in reviews::KINDS {
+            chains.push((kind, reviews::chain(&s.store.db, &w.caller, id, kind).await?));
+        }
+        let mut reviewers = Vec::new();
+        for ancestor in domain::org::path_ids(&org.path) {
+            if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, ancestor).await {
+                reviewers.push((o.id, o.name));
+            }
+        }
+        let validity = transfers::validity(&s.store.db, &w.caller, id).await?;
+        let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path);
+        Ok::<_, store::Error>(SettingsPage {
+            c: c.clone(),
+            org,
+            chains,
+            reviewers,
+            validity,
+            levels: (1..=reviews::MAX_LEVELS as i64).collect(),
+            can_manage,
+            errors,
+        })
+    };
+    match page.await {
+        Ok(p) => render(&p),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+/// The settings form posts `days_in_city`, `days_elsewhere`, and `<kind>_<level>` for each level
+/// of each kind's chain (blank levels are skipped). Every part is saved, or the first refusal shown.
+async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string());
+    let days = |key: &str| value(key).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let validity = Validity {
+        days_in_city: days("days_in_city"),
+        days_elsewhere: days("days_elsewhere"),
+        set_by_org_id: None,
+    };
+    let saved = async {
+        // Saving the page pins the validity here only when it was changed.
+        let current = transfers::validity(&s.store.db, &w.caller, id).await?;
+        if (current.days_in_city, current.days_elsewhere) != (validity.days_in_city, validity.days_elsewhere) {
+            transfers::set_validity(&s.store.db, &w.caller, id, &validity).await?;
+        }
+        for kind in reviews::KINDS {
+            let levels: Vec<i64> = (1..=reviews::MAX_LEVELS)
+                .filter_map(|level| value(&format!("{kind}_{level}"))?.parse().ok())
+                .collect();
+            let current = reviews::chain(&s.store.db, &w.caller, id, kind).await?;
+            if current.iter().map(|l| l.org_id).collect::<Vec<_>>() != levels {
+                reviews::set_chain(&s.store.db, &w.caller, id, kind, &levels).await?;
+            }
+        }
+        Ok::<(), store::Error>(())
+    };
+    match saved.await {
+        Ok(()) => see_other(&format!("/orgs/{id}/review-settings")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, &format!("/orgs/{id}/review-settings"), "review.settings");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_settings(&s, &w, id, errors).await,
                 None => error_page(c, e.into()),
             }
         }
