@@ -556,6 +556,7 @@ async fn dues(
             org_path: r.org_path.clone(),
             joined_on: r.member.joined_on,
             status: "active".into(),
+            paid_elsewhere: None,
         };
         let (category, base_fen) = match profile {
             Profile::Student => ("student", 0),
@@ -676,7 +677,8 @@ async fn dues(
 }
 
 /// Letters in flight: one under review at the general branch, one approved and waiting for the
-/// receiver, one that expired unanswered, and one to an organization outside the platform.
+/// receiver, one that expired unanswered, and one to an organization outside the platform; a
+/// mobile member, and a member who arrived from outside.
 async fn transfers(
     store: &Store,
     caller: &Caller,
@@ -736,7 +738,7 @@ async fn transfers(
             to_org_id: to,
             to_name: to.is_none().then(|| "北京市海淀区学院路街道党工委".to_string()),
             reason: Some(reason.into()),
-            valid_days: None,
+            ..Default::default()
         };
         let t = store::transfers::create(&store.db, caller, &input).await?;
         if !approve {
@@ -762,6 +764,45 @@ async fn transfers(
                 .await?;
         }
     }
+
+    // One teacher works away in Shenzhen for a year and joins a branch's life there as a mobile
+    // member (the nearest branch on the platform stands in for the host).
+    let away = teachers[middle + 3];
+    let input = store::mobile::MobileInput {
+        member_id: Some(away),
+        host_org_id: Some(org("图书馆党支部")),
+        since: Some((store::today() - chrono::Days::new(220)).to_string()),
+        until: Some((store::today() + chrono::Days::new(145)).to_string()),
+        reason: Some("借调深圳校区一年".into()),
+    };
+    store::mobile::register(&store.db, caller, &input).await?;
+
+    // A member who arrived with a letter from outside the platform.
+    let arrived = store::today() - chrono::Days::new(20);
+    let input = store::transfers::IncomingInput {
+        member: domain::member::MemberInput {
+            name: Some("韩晓东".into()),
+            gender: Some("male".into()),
+            ethnicity: Some("汉族".into()),
+            id_number: Some(
+                domain::IdNumber::compose(110108, NaiveDate::from_ymd_opt(1991, 4, 17).expect("valid"), 357)
+                    .as_str()
+                    .to_string(),
+            ),
+            education: Some("master".into()),
+            joined_on: Some("2013-06-20".into()),
+            full_member_on: Some("2014-06-20".into()),
+            category: Some("full".into()),
+            ..Default::default()
+        },
+        org_id: Some(org("信息学院教工党支部")),
+        from_name: Some("北京市海淀区某科技公司党支部".into()),
+        letter_no: Some("京海组转字第 0457 号".into()),
+        issued_on: Some((arrived - chrono::Days::new(6)).to_string()),
+        received_on: Some(arrived.to_string()),
+        paid_up_to: Some(domain::dues::Month::of(arrived).prev().to_string()),
+    };
+    store::transfers::register_incoming(&store.db, &store.keys, caller, &input).await?;
     Ok(())
 }
 

@@ -86,7 +86,11 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
     let activist = applied + Days::new(30);
     assert_eq!(step(3, activist, json!([])).await.0, StatusCode::OK);
     let (status, f) = step(4, activist, json!([])).await;
-    assert_eq!((status, f["next_step"].as_i64()), (StatusCode::OK, Some(4)), "a filing waits for the review");
+    assert_eq!(
+        (status, f["next_step"].as_i64()),
+        (StatusCode::OK, Some(4)),
+        "a filing waits for the review"
+    );
     approve().await;
     let (status, e) = step(5, activist, json!([])).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -229,3 +233,108 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
         StatusCode::NOT_FOUND
     );
 });
+
+both!(
+    development_documents_are_checked_filed_by_step_and_scoped,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let t = app.login("secretary").await;
+        let (_, me) = app.get(&c, "/api/v1/me").await;
+        let root = me["grants"][0]["org_id"].as_i64().unwrap();
+        let (_, me) = app.get(&t, "/api/v1/me").await;
+        let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+        let (_, board) = app.get(&c, &format!("/api/v1/development?org_id={root}")).await;
+        let files = board["items"].as_array().unwrap();
+        let id = files
+            .iter()
+            .find(|f| f["org_id"] != branch)
+            .expect("the demo has applicants")["id"]
+            .as_i64()
+            .unwrap();
+        let upload = |token: &str, file: i64, step: i64, name: &str, body: Vec<u8>| {
+            app.http
+                .post(format!(
+                    "{}/api/v1/development/{file}/documents?step={step}&name={name}",
+                    app.base
+                ))
+                .bearer_auth(token)
+                .body(body)
+                .send()
+        };
+        let pdf = b"%PDF-1.7\n% application\n".to_vec();
+        let res = upload(&t, id, 1, "入党申请书.pdf", pdf.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "another branch's file");
+        let res = upload(&c, id, 1, "入党申请书.pdf", pdf.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let doc: Value = res.json().await.unwrap();
+        assert_eq!(
+            (doc["step"].as_i64(), doc["name"].as_str()),
+            (Some(1), Some("入党申请书.pdf"))
+        );
+        for (step, name, body, code) in [
+            (1, "virus.exe", b"MZ\x90\x00".to_vec(), "file.type_not_allowed"),
+            (
+                1,
+                "big.pdf",
+                [b"%PDF-".to_vec(), vec![0; 20 * 1024 * 1024]].concat(),
+                "",
+            ),
+            (26, "late.pdf", pdf.clone(), "step.invalid"),
+        ] {
+            let res = upload(&c, id, step, name, body).await.unwrap();
+            let status = res.status();
+            assert!(
+                status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::PAYLOAD_TOO_LARGE,
+                "{name}: {status}"
+            );
+            if !code.is_empty() {
+                let e: Value = res.json().await.unwrap();
+                let field = code.split('.').next().unwrap();
+                assert_eq!(e["error"]["fields"][field]["code"], code, "{e}");
+            }
+        }
+        let (_, docs) = app.get(&c, &format!("/api/v1/development/{id}/documents")).await;
+        assert_eq!(
+            docs["items"].as_array().unwrap().len(),
+            1,
+            "only the good one was kept: {docs}"
+        );
+        let res = app
+            .http
+            .get(format!("{}/api/v1/development/documents/{}", app.base, doc["id"]))
+            .bearer_auth(&c)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+
+        // Another branch's secretary and a member reach neither the documents nor the bytes.
+        for token in [&t, &app.login("member").await] {
+            let res = app
+                .http
+                .get(format!("{}/api/v1/development/documents/{}", app.base, doc["id"]))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NOT_FOUND);
+            assert_eq!(
+                app.get(token, &format!("/api/v1/development/{id}/documents")).await.0,
+                StatusCode::NOT_FOUND
+            );
+        }
+        let auditor = app.login("auditor").await;
+        let (_, log) = app.get(&auditor, &format!("/api/v1/audit?target_id={id}")).await;
+        let actions: Vec<&str> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"development.document") && actions.contains(&"development.document_read"),
+            "{actions:?}"
+        );
+    }
+);

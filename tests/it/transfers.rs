@@ -422,3 +422,287 @@ both!(
         assert_eq!(m["status"], "transferred_out");
     }
 );
+
+both!(
+    validity_is_a_setting_and_members_arrive_from_outside_with_their_letter,
+    |app: App| async move {
+        let (t, c, branch, member, to) = setup(&app).await;
+        let (_, b) = app.get(&c, &format!("/api/v1/orgs/{branch}")).await;
+        let parent = b["parent_id"].as_i64().unwrap();
+        let (status, v) = app.get(&t, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["days_in_city"].as_i64(),
+                v["days_elsewhere"].as_i64(),
+                v["set_by_org_id"].is_null()
+            ),
+            (Some(30), Some(90), true)
+        );
+        let put = |token: &str, org: i64, body: Value| {
+            let (app, token) = (&app, token.to_string());
+            async move {
+                app.call(
+                    Method::PUT,
+                    &format!("/api/v1/orgs/{org}/transfer-validity"),
+                    Some(&token),
+                    Some(body),
+                )
+                .await
+            }
+        };
+        let (status, _) = put(&t, branch, json!({"days_in_city": 10, "days_elsewhere": 20})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a secretary does not set it");
+        let (status, e) = put(&c, parent, json!({"days_in_city": 0, "days_elsewhere": 91})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = &e["error"]["fields"];
+        assert!(
+            fields.get("days_in_city").is_some() && fields.get("days_elsewhere").is_some(),
+            "{e}"
+        );
+        let (status, v) = put(&c, parent, json!({"days_in_city": 15, "days_elsewhere": 60})).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        let (_, v) = app.get(&t, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
+        assert_eq!(
+            (v["days_in_city"].as_i64(), v["set_by_org_id"].as_i64()),
+            (Some(15), Some(parent)),
+            "the nearest setting above applies"
+        );
+
+        let free = free_members(&app, &t, branch).await;
+        let letter = |m: i64, extra: Value| {
+            let (app, t) = (&app, &t);
+            async move {
+                let mut body = json!({"member_id": m, "reason": "调动"});
+                body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+                app.post(t, "/api/v1/transfers", body).await
+            }
+        };
+        let (status, tr) = letter(member, json!({"to_org_id": to})).await;
+        assert_eq!(
+            (status, tr["valid_days"].as_i64(), tr["in_city"].as_bool()),
+            (StatusCode::CREATED, Some(15), Some(true)),
+            "{tr}"
+        );
+        let (_, tr) = letter(free[1], json!({"to_org_id": to, "in_city": false})).await;
+        assert_eq!(tr["valid_days"], 60, "elsewhere on the platform: {tr}");
+        let (_, tr) = letter(free[2], json!({"to_name": "外省某党支部"})).await;
+        assert_eq!(tr["valid_days"], 60, "outside the platform counts as elsewhere: {tr}");
+        let (status, e) = letter(free[3], json!({"to_org_id": to, "valid_days": 91})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+        // A member arrives with a letter from outside: every problem of the record and the letter
+        // is named at once, and nothing is written.
+        let (_, before) = app.get(&t, &format!("/api/v1/orgs/{branch}")).await;
+        let mut bad_id = crate::support::id_number("19880512", 71, true);
+        bad_id.replace_range(17.., if bad_id.ends_with('0') { "1" } else { "0" });
+        let (status, e) = app
+            .post(
+                &t,
+                "/api/v1/transfers/incoming",
+                json!({"org_id": branch, "name": "王<b>转入</b>", "gender": "male",
+                "id_number": bad_id, "joined_on": "2010-07-01", "category": "full", "full_member_on": "2011-07-01",
+                "issued_on": "2999-01-01", "paid_up_to": "2026-13"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let fields = &e["error"]["fields"];
+        for f in ["id_number", "from_name", "letter_no", "issued_on", "paid_up_to"] {
+            assert!(fields.get(f).is_some(), "{f} named: {e}");
+        }
+        let (status, _) = app
+            .post(&t, "/api/v1/transfers/incoming", json!({"org_id": to, "name": "越权", "gender": "male",
+                "id_number": crate::support::id_number("19880512", 72, true), "joined_on": "2010-07-01", "category": "full",
+                "full_member_on": "2011-07-01", "from_name": "外省某党支部", "letter_no": "X-1", "issued_on": "2026-01-05"}))
+            .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::FORBIDDEN,
+            "not into another branch"
+        );
+
+        let last_month = domain::dues::Month::of(store::today()).prev();
+        let (status, i) = app
+            .post(&t, "/api/v1/transfers/incoming", json!({"org_id": branch, "name": "王<b>转入</b>", "gender": "male",
+                "id_number": crate::support::id_number("19880512", 73, true), "joined_on": "2010-07-01", "category": "full",
+                "full_member_on": "2011-07-01", "from_name": "外省某党支部", "letter_no": "第0012号",
+                "issued_on": (store::today() - chrono::Days::new(10)).to_string(), "paid_up_to": last_month.to_string()}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{i}");
+        let arrived = i["member_id"].as_i64().unwrap();
+        assert_eq!(
+            (i["member_name"].as_str(), i["received_on"].as_str()),
+            (Some("王<b>转入</b>"), Some(store::today().to_string().as_str()))
+        );
+        let (_, after) = app.get(&t, &format!("/api/v1/orgs/{branch}")).await;
+        assert_eq!(
+            after["member_count"].as_i64().unwrap(),
+            before["member_count"].as_i64().unwrap() + 1
+        );
+        let (_, list) = app
+            .get(&t, &format!("/api/v1/transfers/incoming?org_id={branch}"))
+            .await;
+        assert!(list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["member_id"] == arrived));
+        let (_, theirs) = app.get(&c, &format!("/api/v1/transfers/incoming?org_id={to}")).await;
+        assert!(!theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["member_id"] == arrived));
+
+        // Dues are owed here only after the months the letter states as paid.
+        let (status, p) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/members/{arrived}/dues-profile"),
+                Some(&t),
+                Some(
+                    json!({"year": last_month.year, "category": "employed", "base_fen": 520000, "effective_month": 1}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        let (_, d) = app
+            .get(&t, &format!("/api/v1/members/{arrived}/dues?year={}", last_month.year))
+            .await;
+        let line = d["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["month"] == last_month.to_string())
+            .unwrap()
+            .clone();
+        assert_eq!(line["status"], "not_owed", "paid before the transfer: {d}");
+        let this_month = last_month.next();
+        for l in d["months"].as_array().unwrap() {
+            let month = domain::dues::Month::parse(l["month"].as_str().unwrap()).unwrap();
+            let owed = l["status"] != "not_owed";
+            assert_eq!(owed, month >= this_month, "{month}: {d}");
+        }
+    }
+);
+
+both!(
+    mobile_members_join_the_hosts_meetings_without_moving,
+    |app: App| async move {
+        let (t, c, branch, member, to) = setup(&app).await;
+        let register = |body: Value| {
+            let (app, t) = (&app, &t);
+            async move { app.post(t, "/api/v1/mobile-members", body).await }
+        };
+        let since = (store::today() - chrono::Days::new(200)).to_string();
+        let (status, e) = register(json!({"member_id": member, "host_org_id": to, "since": "2999-01-01"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            e["error"]["fields"].get("reason").is_some() && e["error"]["fields"].get("since").is_some(),
+            "{e}"
+        );
+        let (status, e) =
+            register(json!({"member_id": member, "host_org_id": branch, "since": since, "reason": "外出务工"})).await;
+        assert_eq!(
+            (status, e["error"]["fields"]["host_org_id"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("host_org_id.same_org"))
+        );
+        let (status, m) =
+            register(json!({"member_id": member, "host_org_id": to, "since": since, "reason": "外出务工"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        let id = m["id"].as_i64().unwrap();
+        let (status, e) =
+            register(json!({"member_id": member, "host_org_id": to, "since": since, "reason": "再登记"})).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("mobile.open"))
+        );
+        // A secretary cannot register another branch's member.
+        let theirs = app.some_member(&c, to).await["id"].as_i64().unwrap();
+        let (status, _) =
+            register(json!({"member_id": theirs, "host_org_id": branch, "since": since, "reason": "x"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another branch's member");
+
+        // The host's general meeting expects the mobile member as a guest, outside its quorum.
+        let (status, meeting) = app
+            .post(
+                &c,
+                "/api/v1/meetings",
+                json!({"org_id": to, "kind": "branch_general_meeting", "title": "支部党员大会",
+            "starts_at": format!("{}T14:30", store::today()), "ends_at": format!("{}T16:30", store::today())}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{meeting}");
+        let mid = meeting["id"].as_i64().unwrap();
+        let (_, sheet) = app.get(&c, &format!("/api/v1/meetings/{mid}/attendance")).await;
+        let items = sheet["items"].as_array().unwrap();
+        let guest = items
+            .iter()
+            .find(|a| a["member_id"] == member)
+            .expect("the mobile member is expected");
+        assert_eq!(guest["guest"], true);
+        let full_hosts = items
+            .iter()
+            .filter(|a| a["category"] == "full" && a["guest"] == false)
+            .count();
+        assert_eq!(
+            sheet["entitled"].as_u64().unwrap() as usize,
+            full_hosts,
+            "guests are not entitled: {sheet}"
+        );
+        let (status, sheet) = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/meetings/{mid}/attendance"),
+                Some(&c),
+                Some(json!([{"member_id": member, "status": "present"}])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{sheet}");
+        assert_eq!(
+            sheet["present_entitled"], 0,
+            "a guest's presence does not make the quorum"
+        );
+        let (_, me) = app.get(&t, &format!("/api/v1/members/{member}")).await;
+        assert_eq!(me["org_id"], branch, "the member stays on the home roll");
+        let (_, hosted) = app.get(&c, &format!("/api/v1/mobile-members?org_id={to}")).await;
+        assert!(
+            hosted["items"].as_array().unwrap().iter().any(|x| x["id"] == id),
+            "the host sees them: {hosted}"
+        );
+
+        let (status, ended) = app
+            .post(&t, &format!("/api/v1/mobile-members/{id}/end"), json!({}))
+            .await;
+        assert_eq!(
+            (status, ended["ended_on"].as_str()),
+            (StatusCode::OK, Some(store::today().to_string().as_str()))
+        );
+        let (status, e) = app
+            .post(&t, &format!("/api/v1/mobile-members/{id}/end"), json!({}))
+            .await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("mobile.ended"))
+        );
+        let tomorrow = store::today() + chrono::Days::new(1);
+        let (_, later) = app
+            .post(
+                &c,
+                "/api/v1/meetings",
+                json!({"org_id": to, "kind": "party_lecture", "title": "党课",
+            "starts_at": format!("{tomorrow}T14:30"), "ends_at": format!("{tomorrow}T16:30")}),
+            )
+            .await;
+        let (_, sheet) = app
+            .get(&c, &format!("/api/v1/meetings/{}/attendance", later["id"]))
+            .await;
+        assert!(
+            !sheet["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["member_id"] == member),
+            "no longer expected"
+        );
+    }
+);

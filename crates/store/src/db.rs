@@ -365,7 +365,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_development.sql")),
     (11, include_str!("../migrations/sqlite/0011_development_requests.sql")),
     (12, include_str!("../migrations/sqlite/0012_corrections.sql")),
-    (13, include_str!("../migrations/sqlite/0013_transfers_mobile_documents.sql")),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_transfers_mobile_documents.sql"),
+    ),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -380,7 +383,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_development.sql")),
     (11, include_str!("../migrations/postgres/0011_development_requests.sql")),
     (12, include_str!("../migrations/postgres/0012_corrections.sql")),
-    (13, include_str!("../migrations/postgres/0013_transfers_mobile_documents.sql")),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_transfers_mobile_documents.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

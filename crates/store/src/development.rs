@@ -790,13 +790,20 @@ pub async fn attach_document(
         files::remove(dir, doc_id).await;
         return Err(err);
     }
-    Ok(db.one(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id)).await?)
+    Ok(db
+        .one(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id))
+        .await?)
 }
 
 pub async fn documents(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Document>> {
     file_row(db, caller, id).await?;
     Ok(db
-        .all(Q::new(&format!("{SELECT_DOCUMENT} WHERE file_id = $1 ORDER BY step, created_at")).bind(id))
+        .all(
+            Q::new(&format!(
+                "{SELECT_DOCUMENT} WHERE file_id = $1 ORDER BY step, created_at"
+            ))
+            .bind(id),
+        )
         .await?)
 }
 
@@ -813,6 +820,11 @@ pub async fn open_document(
         .ok_or(Error::NotFound)?;
     file_row(db, caller, doc.file_id).await?;
     let bytes = files::read(dir, doc_id).await?;
-    audit::append_alone(db, caller, Event::ok("development.document_read", "development", doc.file_id).with_detail(format!("document={doc_id}"))).await?;
+    audit::append_alone(
+        db,
+        caller,
+        Event::ok("development.document_read", "development", doc.file_id).with_detail(format!("document={doc_id}")),
+    )
+    .await?;
     Ok((doc, bytes))
 }

@@ -55,9 +55,7 @@ impl Payer {
 
 /// A member the caller may read; `Forbidden` (audited) unless they may also manage dues there.
 async fn payer(db: &Db, caller: &Caller, member_id: i64, manage: bool) -> Result<Payer> {
-    let mut q =
-        Q::new(&format!("{PAYER} WHERE m.id = $1 AND "))
-            .bind(member_id);
+    let mut q = Q::new(&format!("{PAYER} WHERE m.id = $1 AND ")).bind(member_id);
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
     let p: Payer = db.opt(q).await?.ok_or(Error::NotFound)?;
     if manage && !caller.can_at(Perm::ManageDues, &p.org_path) {
@@ -1562,7 +1560,7 @@ pub async fn plan_bases(
             }
             Ok(id) => {
                 let mut q = Q::new(&format!("{PAYER} WHERE m.id_number_bi = $1 AND "))
-                .bind(keys.blind_index("id_number", id.as_str()));
+                    .bind(keys.blind_index("id_number", id.as_str()));
                 caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::Nothing);
                 let found: Option<Payer> = db.opt(q).await?;
                 let refused = match &found {

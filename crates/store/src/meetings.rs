@@ -291,7 +291,10 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
     } else {
         crate::mobile::hosted_on(&mut tx, org.id, local_date(v.starts)).await?
     };
-    let expected = ids.iter().map(|(m,)| (*m, false)).chain(guests.into_iter().map(|m| (m, true)));
+    let expected = ids
+        .iter()
+        .map(|(m,)| (*m, false))
+        .chain(guests.into_iter().map(|m| (m, true)));
     for chunk in expected.collect::<Vec<_>>().chunks(300) {
         let mut q = Q::new("INSERT INTO meeting_attendance (meeting_id, member_id, status, guest) VALUES ");
         for (i, (m, guest)) in chunk.iter().enumerate() {

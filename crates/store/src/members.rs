@@ -208,7 +208,12 @@ pub(crate) async fn checked_new(
 pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, mut row: NewRow) -> Result<i64> {
     let share = if tx.is_postgres() { " FOR SHARE" } else { "" };
     let path: Option<(String,)> = tx
-        .opt(Q::new(&format!("SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}")).bind(row.org_id))
+        .opt(
+            Q::new(&format!(
+                "SELECT path FROM orgs WHERE id = $1 AND dissolved_on IS NULL{share}"
+            ))
+            .bind(row.org_id),
+        )
         .await?;
     row.org_path = path.ok_or_else(|| Invalid::one("org_id", "dissolved"))?.0;
     insert_many(tx, keys, std::slice::from_ref(&row))

@@ -212,8 +212,12 @@ pub async fn end(db: &Db, caller: &Caller, id: i64, on: Option<&str>) -> Result<
     if changed != 1 {
         return Err(Error::Refused("mobile.ended"));
     }
-    audit::append(&mut tx, caller, Event::ok("mobile.end", "member", mobile.member_id).with_detail(format!("mobile {id}")))
-        .await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("mobile.end", "member", mobile.member_id).with_detail(format!("mobile {id}")),
+    )
+    .await?;
     tx.commit().await?;
     get(db, caller, id).await
 }
@@ -255,4 +259,3 @@ pub(crate) async fn hosted_on(tx: &mut crate::db::Tx, host_org_id: i64, day: Nai
         .await?;
     Ok(rows.into_iter().map(|(m,)| m).collect())
 }
-

@@ -7,9 +7,9 @@
 //! outside the platform are printed, and the receipt is recorded when it comes back.
 
 use chrono::{Datelike, Days, NaiveDate};
-use domain::org::{path_ids, subtree_end, OrgKind};
 use domain::dues::Month;
 use domain::member::MemberInput;
+use domain::org::{path_ids, subtree_end, OrgKind};
 use domain::{clean_text, past_date, required_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
@@ -739,7 +739,9 @@ pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &In
     )
     .await?;
     tx.commit().await?;
-    Ok(db.one(Q::new(&format!("{SELECT_INCOMING} WHERE t.id = $1")).bind(id)).await?)
+    Ok(db
+        .one(Q::new(&format!("{SELECT_INCOMING} WHERE t.id = $1")).bind(id))
+        .await?)
 }
 
 /// Letters from outside the platform registered in the organizations the caller reaches, newest first.

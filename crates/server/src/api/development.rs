@@ -21,7 +21,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/development/{id}", get(get_file))
         .route("/api/v1/development/{id}/steps", post(record_step))
         .route("/api/v1/development/{id}/votes", post(record_vote))
-        .route("/api/v1/development/{id}/documents", get(list_documents).post(add_document))
+        .route(
+            "/api/v1/development/{id}/documents",
+            get(list_documents).post(add_document),
+        )
         .route("/api/v1/development/documents/{id}", get(download_document))
 }
 

@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
-use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
 use store::mobile::{self, Mobile, MobileInput};
+use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
 use store::transfers::{self, Incoming, IncomingInput, Transfer, TransferFilter, TransferInput, Validity};
 use utoipa::ToSchema;
 
@@ -30,7 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reviews/{id}/approve", post(approve_review))
         .route("/api/v1/reviews/{id}/return", post(return_review))
         .route("/api/v1/orgs/{id}/review-chains/{kind}", get(get_chain).put(set_chain))
-        .route("/api/v1/orgs/{id}/transfer-validity", get(get_validity).put(set_validity))
+        .route(
+            "/api/v1/orgs/{id}/transfer-validity",
+            get(get_validity).put(set_validity),
+        )
         .route("/api/v1/transfers/incoming", get(list_incoming).post(register_incoming))
         .route("/api/v1/mobile-members", get(list_mobile).post(register_mobile))
         .route("/api/v1/mobile-members/{id}/end", post(end_mobile))
@@ -242,7 +245,9 @@ pub async fn list_mobile(
     a: ApiCaller,
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?})))
+    Ok(Json(
+        json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -260,5 +265,7 @@ pub async fn end_mobile(
     Id(id): Id,
     ApiJson(b): ApiJson<EndBody>,
 ) -> ApiResult<Json<Mobile>> {
-    Ok(Json(mobile::end(&s.store.db, &a.caller, id, b.ended_on.as_deref()).await?))
+    Ok(Json(
+        mobile::end(&s.store.db, &a.caller, id, b.ended_on.as_deref()).await?,
+    ))
 }

@@ -8,9 +8,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use domain::member::{Education, MemberInput, ETHNICITIES};
 use serde::Deserialize;
-use store::transfers::{self, IncomingInput};
 use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
 use store::orgs::{self, Org};
+use store::transfers::{self, IncomingInput};
 use store::Perm;
 
 use super::{error_page, form_errors, render, see_other, Chrome};
@@ -393,20 +393,18 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
                 .await
                 .map(|i| i.member_id)
         }
-        Some(org_id) => {
-            members::create(
-                &s.store.db,
-                &s.store.keys,
-                &w.caller,
-                Placement {
-                    org_id,
-                    group_id: patch.group_id,
-                },
-                &patch.fields,
-            )
-            .await
-            .map(|m| m.id)
-        }
+        Some(org_id) => members::create(
+            &s.store.db,
+            &s.store.keys,
+            &w.caller,
+            Placement {
+                org_id,
+                group_id: patch.group_id,
+            },
+            &patch.fields,
+        )
+        .await
+        .map(|m| m.id),
         None => Err(domain::Invalid::one("org_id", "required").into()),
     };
     match result {
