@@ -571,3 +571,76 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
     let (_, m) = app.get(&c, &format!("/api/v1/members/{id}")).await;
     assert_eq!(m["org_id"], to, "the member moved on acceptance");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee() {
+    let Some(app) = App::start(Backend::Sqlite).await else {
+        return;
+    };
+    let applied = store::today() - chrono::Days::new(40);
+    let talked = applied + chrono::Days::new(10);
+    let tomorrow = store::today() + chrono::Days::new(1);
+    let id_no = id_number("20000214", 88, false);
+    let Some(b) = Browser::start(390).await else { return };
+    login(&b, &app, "secretary").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/development", app.base)).await;
+    b.wait_url(|u| u.contains("/development")).await;
+    // A wrong check digit is named, and what was typed is kept.
+    let mut wrong = id_no.clone();
+    wrong.replace_range(17.., if id_no.ends_with('1') { "2" } else { "1" });
+    b.type_into("#name", "林<i>晓</i>").await;
+    b.type_into("#id_number", &wrong).await;
+    b.script(&format!("document.getElementById('gender').value = 'female'; document.getElementById('applied_on').value = '{applied}';"))
+        .await;
+    b.click("#apply-form button[type=submit]").await;
+    assert!(b.wait_text("#form-errors", "校验位").await.contains("校验位"));
+    assert_eq!(b.script("return document.getElementById('name').value").await, "林<i>晓</i>");
+    b.type_into("#id_number", &id_no).await;
+    b.click("#apply-form button[type=submit]").await;
+    let file_url = b.wait_url(|u| u.contains("/development/") && !u.contains("/orgs/")).await;
+    assert!(b.text("h1").await.contains("林<i>晓</i>"), "the name is shown as typed, not as markup");
+
+    // The talk: a date in the future is refused, then recorded.
+    let record = |on: String| {
+        let b = &b;
+        async move {
+            b.script(&format!("document.getElementById('done_on').removeAttribute('max'); document.getElementById('done_on').value = '{on}';"))
+                .await;
+            b.click("#step-form button[type=submit]").await;
+        }
+    };
+    record(tomorrow.to_string()).await;
+    assert!(b.wait_text("#form-errors", "今天").await.contains("今天"));
+    record(talked.to_string()).await;
+    assert!(b.wait_text("#steps", &talked.to_string()).await.contains(&talked.to_string()));
+    record(talked.to_string()).await;
+    // Step 4, the filing with the higher committee, waits for its review.
+    b.wait_text("h2", "4").await;
+    record(talked.to_string()).await;
+    assert!(b.wait_text("main", "上级审核中").await.contains("上级审核中"));
+    // A document for the application (step 1).
+    let pdf = std::env::temp_dir().join(format!("application-{}.pdf", store::crypto::new_token()));
+    std::fs::write(&pdf, b"%PDF-1.4\n% application\n").unwrap();
+    b.script("document.getElementById('doc-step').value = '1'").await;
+    b.type_into("#doc-file", pdf.to_str().unwrap()).await;
+    b.click("#document-form button[type=submit]").await;
+    let name = pdf.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(b.wait_text("#steps", &name).await.contains(&name));
+    b.screenshot("development-file-phone").await;
+    b.quit().await;
+
+    let Some(b) = Browser::start(1280).await else { return };
+    login(&b, &app, "committee").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/reviews", app.base)).await;
+    b.script("[...document.querySelectorAll('main .card')].find(c => c.textContent.includes('林<i>晓</i>')).querySelector('button[value=approve]').click()")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.go(&file_url).await;
+    let steps = b.wait_text("#steps", "上级党委备案").await;
+    let filed = steps.lines().find(|l| l.contains("上级党委备案")).unwrap_or_default().to_string();
+    assert!(filed.contains(&talked.to_string()), "filed once approved: {steps}");
+    b.screenshot("development-file-desktop").await;
+    b.quit().await;
+}
