@@ -595,11 +595,19 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
         .await;
     b.click("#apply-form button[type=submit]").await;
     assert!(b.wait_text("#form-errors", "校验位").await.contains("校验位"));
-    assert_eq!(b.script("return document.getElementById('name').value").await, "林<i>晓</i>");
+    assert_eq!(
+        b.script("return document.getElementById('name').value").await,
+        "林<i>晓</i>"
+    );
     b.type_into("#id_number", &id_no).await;
     b.click("#apply-form button[type=submit]").await;
-    let file_url = b.wait_url(|u| u.contains("/development/") && !u.contains("/orgs/")).await;
-    assert!(b.text("h1").await.contains("林<i>晓</i>"), "the name is shown as typed, not as markup");
+    let file_url = b
+        .wait_url(|u| u.contains("/development/") && !u.contains("/orgs/"))
+        .await;
+    assert!(
+        b.text("h1").await.contains("林<i>晓</i>"),
+        "the name is shown as typed, not as markup"
+    );
 
     // The talk: a date in the future is refused, then recorded.
     let record = |on: String| {
@@ -613,7 +621,10 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
     record(tomorrow.to_string()).await;
     assert!(b.wait_text("#form-errors", "今天").await.contains("今天"));
     record(talked.to_string()).await;
-    assert!(b.wait_text("#steps", &talked.to_string()).await.contains(&talked.to_string()));
+    assert!(b
+        .wait_text("#steps", &talked.to_string())
+        .await
+        .contains(&talked.to_string()));
     record(talked.to_string()).await;
     // Step 4, the filing with the higher committee, waits for its review.
     b.wait_text("h2", "4").await;
@@ -639,7 +650,11 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.go(&file_url).await;
     let steps = b.wait_text("#steps", "上级党委备案").await;
-    let filed = steps.lines().find(|l| l.contains("上级党委备案")).unwrap_or_default().to_string();
+    let filed = steps
+        .lines()
+        .find(|l| l.contains("上级党委备案"))
+        .unwrap_or_default()
+        .to_string();
     assert!(filed.contains(&talked.to_string()), "filed once approved: {steps}");
     b.screenshot("development-file-desktop").await;
     b.quit().await;

@@ -706,3 +706,138 @@ both!(
         );
     }
 );
+
+both!(
+    the_settings_page_sets_chains_and_validity_and_the_printed_letter_is_audited,
+    |app: App| async move {
+        let (t, c, branch, member, to) = setup(&app).await;
+        let (_, b) = app.get(&c, &format!("/api/v1/orgs/{branch}")).await;
+        let parent = b["parent_id"].as_i64().unwrap();
+        let (_, chain) = app
+            .get(&c, &format!("/api/v1/orgs/{branch}/review-chains/transfer"))
+            .await;
+        assert_eq!(
+            chain["items"][0]["org_id"], parent,
+            "the parent reviews by default: {chain}"
+        );
+        let web = app.browser("committee").await;
+        let post = |path: String, body: String| {
+            web.post(format!("{}{path}", app.base))
+                .header("sec-fetch-site", "same-origin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        // Bad days are named on the page and nothing changes.
+        let res = post(
+            format!("/orgs/{branch}/review-settings"),
+            format!("days_in_city=0&days_elsewhere=90&transfer_1={parent}"),
+        )
+        .await
+        .unwrap();
+        let page = res.text().await.unwrap();
+        assert!(page.contains("form-errors") && page.contains("同城有效天数"), "{page}");
+        let (_, v) = app.get(&c, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
+        assert_eq!(v["days_in_city"], 30);
+        let res = post(
+            format!("/orgs/{branch}/review-settings"),
+            format!("days_in_city=20&days_elsewhere=90&transfer_1={branch}&transfer_2={parent}&notice_1={parent}&development_1={parent}&correction_1={branch}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "followed to the page");
+        let (_, chain) = app
+            .get(&c, &format!("/api/v1/orgs/{branch}/review-chains/transfer"))
+            .await;
+        let levels: Vec<i64> = chain["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["org_id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(levels, vec![branch, parent]);
+        let (_, v) = app.get(&c, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
+        assert_eq!(
+            (v["days_in_city"].as_i64(), v["set_by_org_id"].as_i64()),
+            (Some(20), Some(branch))
+        );
+        let secretary_web = app.browser("secretary").await;
+        let res = secretary_web
+            .post(format!("{}/orgs/{branch}/review-settings", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("days_in_city=5&days_elsewhere=5")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "a secretary reads the settings but does not set them"
+        );
+
+        // A letter through the two-level chain, then printed with the full ID number.
+        let (_, tr) = app
+            .post(
+                &t,
+                "/api/v1/transfers",
+                json!({"member_id": member, "to_org_id": to, "reason": "调动"}),
+            )
+            .await;
+        assert_eq!(tr["valid_days"], 20);
+        let id = tr["id"].as_i64().unwrap();
+        for _ in 0..2 {
+            let rid = pending_for(&app, &c, id).await.expect("waiting")["id"]
+                .as_i64()
+                .unwrap();
+            let (status, r) = app.post(&c, &format!("/api/v1/reviews/{rid}/approve"), json!({})).await;
+            if status == StatusCode::CONFLICT {
+                // One person decides one level: a reviewer at the parent takes the second.
+                let other = reviewer(&app, "printer-reviewer", parent).await;
+                let (status, r) = app
+                    .post(&other, &format!("/api/v1/reviews/{rid}/approve"), json!({}))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{r}");
+            } else {
+                assert_eq!(status, StatusCode::OK, "{r}");
+            }
+        }
+        let (_, got) = app.get(&t, &format!("/api/v1/transfers/{id}")).await;
+        assert_eq!(got["transfer"]["status"], "sent");
+        let (_, revealed) = app
+            .post(&t, &format!("/api/v1/members/{member}/reveal"), json!({}))
+            .await;
+        let full = revealed["id_number"].as_str().unwrap().to_string();
+        let letter = secretary_web
+            .get(format!("{}/transfers/{id}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !letter.contains(&full) && letter.contains("print-full"),
+            "masked until printed"
+        );
+        let printed = secretary_web
+            .post(format!("{}/transfers/{id}/print", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(printed.contains(&full), "the printed letter states the ID number");
+        let auditor = app.login("auditor").await;
+        let (_, log) = app.get(&auditor, &format!("/api/v1/audit?target_id={member}")).await;
+        let reveals = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "member.reveal")
+            .count();
+        assert!(reveals >= 2, "both reveals are audited: {log}");
+    }
+);

@@ -164,8 +164,8 @@ struct LetterPage {
     can_decide: bool,
     /// The caller may print the letter with the full ID number (the sending side, audited).
     can_print_full: bool,
-    /// The full ID number, when the letter is printed with it.
-    full_id_number: Option<String>,
+    /// The full ID number and phone, when the letter is printed with them.
+    revealed: Option<store::members::Revealed>,
     errors: Vec<(String, String)>,
 }
 
@@ -173,8 +173,8 @@ async fn letter(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) ->
     draw_letter(&s, &w, id, Vec::new(), None).await
 }
 
-/// The letter as it is printed for the member to carry: with the full ID number, which the
-/// letter states (组通字〔2006〕45号). Revealing it is audited.
+/// The letter as it is printed for the member to carry: with the full ID number and phone, which
+/// the letter states (组通字〔2006〕45号). Revealing them is audited.
 async fn print_full(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     let c = Chrome::for_caller(&w, &format!("/transfers/{id}"), "transfer.letter");
     let t = match transfers::get(&s.store.db, &w.caller, id).await {
@@ -182,7 +182,7 @@ async fn print_full(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>
         Err(e) => return error_page(c, e.into()),
     };
     match store::members::reveal(&s.store.db, &s.store.keys, &w.caller, t.member_id).await {
-        Ok(r) => draw_letter(&s, &w, id, Vec::new(), Some(r.id_number)).await,
+        Ok(r) => draw_letter(&s, &w, id, Vec::new(), Some(r)).await,
         Err(e) => error_page(c, e.into()),
     }
 }
@@ -192,7 +192,7 @@ async fn draw_letter(
     w: &WebCaller,
     id: i64,
     errors: Vec<(String, String)>,
-    full_id_number: Option<String>,
+    revealed: Option<store::members::Revealed>,
 ) -> Response {
     let c = Chrome::for_caller(w, &format!("/transfers/{id}"), "transfer.letter");
     let t = match transfers::get(&s.store.db, &w.caller, id).await {
@@ -220,7 +220,7 @@ async fn draw_letter(
         can_receipt,
         can_decide,
         can_print_full,
-        full_id_number,
+        revealed,
         errors,
     })
 }
