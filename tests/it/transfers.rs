@@ -529,6 +529,7 @@ both!(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{i}");
         let arrived = i["member_id"].as_i64().unwrap();
+        assert_eq!(i["paid_up_to"], last_month.to_string());
         assert_eq!(
             (i["member_name"].as_str(), i["received_on"].as_str()),
             (Some("王<b>转入</b>"), Some(store::today().to_string().as_str()))

@@ -128,7 +128,7 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
         return Err(Error::Forbidden);
     }
     if member.status != "active" {
-        return Err(Error::Refused("transfer.member_inactive"));
+        return Err(Error::Refused("mobile.member_inactive"));
     }
     if host_id == member.org_id {
         return Err(Invalid::one("host_org_id", "same_org").into());

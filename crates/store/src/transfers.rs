@@ -651,10 +651,17 @@ pub struct Incoming {
     pub letter_no: String,
     pub issued_on: NaiveDate,
     pub received_on: NaiveDate,
-    /// `yyyymm`.
+    /// Dues paid up to (`YYYY-MM`), as the letter states.
+    #[serde(serialize_with = "as_month")]
+    #[schema(value_type = Option<String>)]
     pub paid_up_to: Option<i64>,
     pub created_by: String,
     pub created_at: String,
+}
+
+/// A month kept as `yyyymm` is shown as `YYYY-MM`, like every month the API speaks of.
+fn as_month<S: serde::Serializer>(key: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    key.and_then(Month::from_key).map(|m| m.to_string()).serialize(s)
 }
 
 const SELECT_INCOMING: &str = "SELECT t.id, t.member_id, m.name AS member_name, t.org_id, o.name AS org_name,

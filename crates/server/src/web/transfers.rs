@@ -364,11 +364,18 @@ async fn draw_settings(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String
         for kind in reviews::KINDS {
             chains.push((kind, reviews::chain(&s.store.db, &w.caller, id, kind).await?));
         }
+        // Those above the caller's reach are named from the chains that include them.
         let mut reviewers = Vec::new();
         for ancestor in domain::org::path_ids(&org.path) {
-            if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, ancestor).await {
-                reviewers.push((o.id, o.name));
-            }
+            let name = match store::orgs::get(&s.store.db, &w.caller, ancestor).await {
+                Ok(o) => Some(o.name),
+                Err(_) => chains
+                    .iter()
+                    .flat_map(|(_, chain)| chain)
+                    .find(|l| l.org_id == ancestor)
+                    .map(|l| l.org_name.clone()),
+            };
+            reviewers.extend(name.map(|n| (ancestor, n)));
         }
         let validity = transfers::validity(&s.store.db, &w.caller, id).await?;
         let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path);
