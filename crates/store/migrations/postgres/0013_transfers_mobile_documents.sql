@@ -28,6 +28,7 @@ CREATE TABLE transfers_in (
     created_at TEXT NOT NULL
 );
 CREATE INDEX transfers_in_org ON transfers_in(org_path);
+CREATE INDEX transfers_in_member ON transfers_in(member_id);
 
 CREATE TABLE mobile_members (
     id BIGINT PRIMARY KEY,
@@ -43,6 +44,7 @@ CREATE TABLE mobile_members (
 );
 CREATE INDEX mobile_members_member ON mobile_members(member_id);
 CREATE INDEX mobile_members_host ON mobile_members(host_path);
+CREATE INDEX mobile_members_host_org ON mobile_members(host_org_id, since);
 
 -- A mobile member at their host's meeting: expected and recorded, but not counted for its quorum.
 ALTER TABLE meeting_attendance ADD COLUMN guest BOOLEAN NOT NULL DEFAULT FALSE;
