@@ -758,8 +758,7 @@ pub async fn attach_document(
     writable(db, caller, id, "development.document").await?;
     let upload = files::check(name, bytes)?;
     let doc_id = new_id();
-    files::write(dir, doc_id, bytes).await?;
-    let saved = async {
+    let record = async {
         let mut tx = db.begin().await?;
         tx.exec(
             Q::new(
@@ -786,10 +785,7 @@ pub async fn attach_document(
         tx.commit().await?;
         Ok::<(), Error>(())
     };
-    if let Err(err) = saved.await {
-        files::remove(dir, doc_id).await;
-        return Err(err);
-    }
+    files::save(dir, doc_id, bytes, record).await?;
     Ok(db
         .one(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id))
         .await?)

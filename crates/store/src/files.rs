@@ -72,7 +72,22 @@ fn path(dir: &Path, id: i64) -> PathBuf {
     dir.join("attachments").join(id.to_string())
 }
 
-pub async fn write(dir: &Path, id: i64, bytes: &[u8]) -> Result<()> {
+/// Writes the bytes, then the record; if the record does not commit, the bytes are removed again.
+pub async fn save(
+    dir: &Path,
+    id: i64,
+    bytes: &[u8],
+    record: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
+    write(dir, id, bytes).await?;
+    if let Err(err) = record.await {
+        let _ = tokio::fs::remove_file(path(dir, id)).await;
+        return Err(err);
+    }
+    Ok(())
+}
+
+async fn write(dir: &Path, id: i64, bytes: &[u8]) -> Result<()> {
     let path = path(dir, id);
     let written = async {
         tokio::fs::create_dir_all(path.parent().expect("has a parent")).await?;
@@ -82,11 +97,6 @@ pub async fn write(dir: &Path, id: i64, bytes: &[u8]) -> Result<()> {
         tracing::error!(error = %err, "could not write an uploaded file");
         Error::Refused("file.unwritable")
     })
-}
-
-/// Removes the bytes of a record that did not commit.
-pub async fn remove(dir: &Path, id: i64) {
-    let _ = tokio::fs::remove_file(path(dir, id)).await;
 }
 
 pub async fn read(dir: &Path, id: i64) -> Result<Vec<u8>> {

@@ -1318,8 +1318,7 @@ pub async fn attach(
     managed_org(db, caller, view.meeting.org_id, "meeting.attach").await?;
     let upload = files::check(name, bytes)?;
     let id = new_id();
-    files::write(dir, id, bytes).await?;
-    let saved = async {
+    let record = async {
         let mut tx = db.begin().await?;
         tx.exec(
             Q::new("INSERT INTO attachments (id, meeting_id, name, content_type, size, digest, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -1341,10 +1340,7 @@ pub async fn attach(
         tx.commit().await?;
         Ok::<(), Error>(())
     };
-    if let Err(err) = saved.await {
-        files::remove(dir, id).await;
-        return Err(err);
-    }
+    files::save(dir, id, bytes, record).await?;
     Ok(db
         .one(
             Q::new("SELECT id, meeting_id, name, content_type, size, created_at FROM attachments WHERE id = $1")

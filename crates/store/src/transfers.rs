@@ -708,12 +708,12 @@ pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &In
     let row = members::checked_new(db, keys, caller, placement, &input.member, "transfer.register_incoming").await;
     let row = match (row, e.is_empty()) {
         (Ok(row), true) => row,
+        (Ok(_), false) => return Err(Invalid(e).into()),
         (Err(Error::Invalid(mut member)), _) => {
             member.0.extend(e);
             return Err(member.into());
         }
-        (Err(other), true) => return Err(other),
-        (_, false) => return Err(Invalid(e).into()),
+        (Err(other), _) => return Err(other),
     };
     let id = new_id();
     let mut tx = db.begin().await?;
