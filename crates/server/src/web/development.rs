@@ -125,6 +125,8 @@ struct FilePage {
     /// Full members of the branch, for naming contacts and introducers.
     full_members: Vec<Member>,
     documents: Vec<Document>,
+    /// The latest request to the committees above, and where its review stands.
+    review: Option<store::reviews::ReviewView>,
     can_write: bool,
     today: chrono::NaiveDate,
     errors: Vec<(String, String)>,
@@ -172,8 +174,12 @@ async fn draw_file(
     let documents = development::documents(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default();
+    let review = store::reviews::of_subject(&s.store.db, "development", id)
+        .await
+        .unwrap_or(None);
     let can_write = w.caller.can_at(Perm::WriteMembers, &d.file.org_path) && d.file.status != "cancelled";
     render(&FilePage {
+        review,
         c,
         d,
         steps,
