@@ -583,6 +583,24 @@ both!(
             let owed = l["status"] != "not_owed";
             assert_eq!(owed, month >= this_month, "{month}: {d}");
         }
+        // Had the letter stated this month as paid too, the monthly job would leave it out.
+        let db = &app.store.db;
+        db.exec(
+            store::db::Q::new("UPDATE transfers_in SET paid_up_to = $1 WHERE member_id = $2")
+                .bind(this_month.key())
+                .bind(arrived),
+        )
+        .await
+        .unwrap();
+        db.exec(store::db::Q::new("DELETE FROM dues_ledger WHERE member_id = $1").bind(arrived))
+            .await
+            .unwrap();
+        store::dues::generate_month(db, this_month).await.unwrap();
+        let (rows,): (i64,) = db
+            .one(store::db::Q::new("SELECT COUNT(*) FROM dues_ledger WHERE member_id = $1").bind(arrived))
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "nothing owed for a month paid before the transfer");
     }
 );
 
