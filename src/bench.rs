@@ -739,6 +739,11 @@ async fn pipeline_speed(store: &Store) -> Result<()> {
     )
     .await?;
     println!("  ({n} files on the board)");
+    let stages = timed("development: the whole tree's count by stage", 5, || async {
+        Ok(store::development::stages(db, c, root).await?)
+    })
+    .await?;
+    println!("  ({stages:?})");
     timed("reviews: pending across the whole tree", 20, || async {
         Ok(store::reviews::pending(db, c).await?.len())
     })

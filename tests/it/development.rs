@@ -38,6 +38,18 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
     assert_eq!(e["error"]["code"], "development.duplicate");
     let (_, board) = app.get(&t, &format!("/api/v1/development?org_id={branch}")).await;
     assert!(board["items"].as_array().unwrap().iter().any(|x| x["id"] == id));
+    let stages: Vec<i64> = board["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        stages.iter().sum::<i64>() as usize,
+        board["items"].as_array().unwrap().len(),
+        "{board}"
+    );
+    assert!(stages[0] >= 1, "the new applicant is at the first stage: {stages:?}");
 
     let step = |n: u32, on: NaiveDate, people: Value| {
         let (app, t) = (&app, &t);

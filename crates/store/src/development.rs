@@ -220,6 +220,30 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
     Ok(out)
 }
 
+/// How many people of an organization's subtree are at each of the five stages (by their last step
+/// done), all of them, not only the board's first 2,000; files archived (step 25) or cancelled are
+/// left out.
+pub async fn stages(db: &Db, caller: &Caller, org_id: i64) -> Result<[i64; 5]> {
+    let org = orgs::get(db, caller, org_id).await?;
+    let mut q = Q::new(
+        "SELECT last, COUNT(*) FROM (SELECT (SELECT MAX(s.step) FROM development_steps s WHERE s.file_id = f.id) AS last
+         FROM development_files f WHERE f.org_path >= $1 AND f.org_path < $2 AND f.status IN ('open', 'member', 'full') AND ",
+    )
+    .bind(org.path.clone())
+    .bind(subtree_end(&org.path));
+    caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
+    q.push(") x GROUP BY last");
+    let rows: Vec<(Option<i64>, i64)> = db.all(q).await?;
+    let mut stages = [0; 5];
+    for (last, n) in rows {
+        let last = last.unwrap_or(1) as usize;
+        if last < rules::STEPS.len() {
+            stages[usize::from(rules::STEPS[last - 1].0) - 1] += n;
+        }
+    }
+    Ok(stages)
+}
+
 /// Opens a file with the written application (step 1): the person's particulars are checked as a
 /// member's would be, and they must be 18 on the day they applied.
 pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput) -> Result<DevelopmentFile> {

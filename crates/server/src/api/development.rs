@@ -52,9 +52,9 @@ pub async fn board(
     a: ApiCaller,
     ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": development::board(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
+    let items = development::board(&s.store.db, &a.caller, q.org_id).await?;
+    let stages = development::stages(&s.store.db, &a.caller, q.org_id).await?;
+    Ok(Json(json!({"items": items, "stages": stages})))
 }
 
 #[utoipa::path(get, path = "/api/v1/development/{id}", responses((status = 200, body = DevelopmentFile)))]

@@ -64,6 +64,8 @@ struct BoardPage {
     c: Chrome,
     org: Org,
     items: Vec<DevelopmentFile>,
+    /// Everyone in the subtree by stage, 1–5.
+    stages: [i64; 5],
     can_write: bool,
     f: ApplyForm,
     errors: Vec<(String, String)>,
@@ -79,12 +81,18 @@ async fn draw_board(s: &AppState, w: &WebCaller, id: i64, f: ApplyForm, errors: 
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    match development::board(&s.store.db, &w.caller, id).await {
-        Ok(items) => render(&BoardPage {
+    let lists = async {
+        let items = development::board(&s.store.db, &w.caller, id).await?;
+        let stages = development::stages(&s.store.db, &w.caller, id).await?;
+        Ok::<_, store::Error>((items, stages))
+    };
+    match lists.await {
+        Ok((items, stages)) => render(&BoardPage {
             can_write: w.caller.can_at(Perm::WriteMembers, &org.path) && org.kind().holds_members(),
             c,
             org,
             items,
+            stages,
             f,
             errors,
         }),
