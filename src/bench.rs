@@ -699,6 +699,10 @@ async fn pipeline_speed(store: &Store) -> Result<()> {
             }
             tx.commit().await?;
         }
+        db.exec(Q::new(
+            "UPDATE development_files SET last_step = (SELECT MAX(s.step) FROM development_steps s WHERE s.file_id = development_files.id)",
+        ))
+        .await?;
         db.analyze().await?;
         println!(
             "development: {} files with {steps} steps written in {:.1} s",

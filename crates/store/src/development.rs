@@ -226,17 +226,17 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
 pub async fn stages(db: &Db, caller: &Caller, org_id: i64) -> Result<[i64; 5]> {
     let org = orgs::get(db, caller, org_id).await?;
     let mut q = Q::new(
-        "SELECT last, COUNT(*) FROM (SELECT (SELECT MAX(s.step) FROM development_steps s WHERE s.file_id = f.id) AS last
-         FROM development_files f WHERE f.org_path >= $1 AND f.org_path < $2 AND f.status IN ('open', 'member', 'full') AND ",
+        "SELECT f.last_step, COUNT(*) FROM development_files f
+         WHERE f.org_path >= $1 AND f.org_path < $2 AND f.status IN ('open', 'member', 'full') AND ",
     )
     .bind(org.path.clone())
     .bind(subtree_end(&org.path));
     caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
-    q.push(") x GROUP BY last");
-    let rows: Vec<(Option<i64>, i64)> = db.all(q).await?;
+    q.push(" GROUP BY f.last_step");
+    let rows: Vec<(i64, i64)> = db.all(q).await?;
     let mut stages = [0; 5];
     for (last, n) in rows {
-        let last = last.unwrap_or(1) as usize;
+        let last = last.max(1) as usize;
         if last < rules::STEPS.len() {
             stages[usize::from(rules::STEPS[last - 1].0) - 1] += n;
         }
@@ -362,8 +362,9 @@ async fn insert_step(
     )
     .await?;
     tx.exec(
-        Q::new("UPDATE development_files SET updated_at = $1 WHERE id = $2")
+        Q::new("UPDATE development_files SET updated_at = $1, last_step = $2 WHERE id = $3")
             .bind(now_text())
+            .bind(step as i64)
             .bind(id),
     )
     .await?;

@@ -1,6 +1,6 @@
 -- Transfers' validity as an organization's setting, letters from outside the platform registered
 -- on arrival, mobile members (流动党员) hosted at a second organization for organizational life, and
--- the documents of a development file. Kept equal to ../sqlite/0013_transfers_mobile_documents.sql.
+-- the documents of a development file and its last step. Kept equal to ../sqlite/0013_transfers_mobile_documents.sql.
 
 CREATE TABLE transfer_settings (
     org_id BIGINT PRIMARY KEY REFERENCES orgs(id),
@@ -61,3 +61,10 @@ CREATE TABLE development_documents (
     created_at TEXT NOT NULL
 );
 CREATE INDEX development_documents_file ON development_documents(file_id);
+
+-- The last step done, kept on the file so that a subtree is counted by stage without reading
+-- every file's steps.
+ALTER TABLE development_files ADD COLUMN last_step BIGINT NOT NULL DEFAULT 0;
+UPDATE development_files SET last_step = COALESCE((SELECT MAX(s.step) FROM development_steps s WHERE s.file_id = development_files.id), 0);
+DROP INDEX development_files_org;
+CREATE INDEX development_files_org ON development_files(org_path, status, last_step);
