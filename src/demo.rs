@@ -796,6 +796,7 @@ async fn transfers(
             ..Default::default()
         },
         org_id: Some(org("信息学院教工党支部")),
+        group_id: None,
         from_name: Some("北京市海淀区某科技公司党支部".into()),
         letter_no: Some("京海组转字第 0457 号".into()),
         issued_on: Some((arrived - chrono::Days::new(6)).to_string()),

@@ -623,7 +623,7 @@ both!(
             register(json!({"member_id": member, "host_org_id": branch, "since": since, "reason": "外出务工"})).await;
         assert_eq!(
             (status, e["error"]["fields"]["host_org_id"]["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("host_org_id.same_org"))
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("host_org_id.own_branch"))
         );
         let (status, m) =
             register(json!({"member_id": member, "host_org_id": to, "since": since, "reason": "外出务工"})).await;
@@ -723,6 +723,41 @@ both!(
                 .any(|a| a["member_id"] == member),
             "no longer expected"
         );
+        // Registered again, then moved into the host branch: the registration ends, and the host's
+        // meetings expect the member once, as its own.
+        let (status, again) =
+            register(json!({"member_id": member, "host_org_id": to, "since": since, "reason": "外出务工"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{again}");
+        let (status, moved) = app
+            .patch(&c, &format!("/api/v1/members/{member}"), json!({"org_id": to}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        let (_, hosted) = app.get(&c, &format!("/api/v1/mobile-members?org_id={to}")).await;
+        let x = hosted["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == again["id"])
+            .unwrap()
+            .clone();
+        assert!(x["ended_on"].is_string(), "{x}");
+        let (status, m) = app
+            .post(
+                &c,
+                "/api/v1/meetings",
+                json!({"org_id": to, "kind": "party_lecture", "title": "党课二",
+                "starts_at": format!("{tomorrow}T19:00"), "ends_at": format!("{tomorrow}T20:00")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        let (_, sheet) = app.get(&c, &format!("/api/v1/meetings/{}/attendance", m["id"])).await;
+        let mine: Vec<&Value> = sheet["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["member_id"] == member)
+            .collect();
+        assert_eq!((mine.len(), mine[0]["guest"].as_bool()), (1, Some(false)));
     }
 );
 
@@ -758,6 +793,16 @@ both!(
         assert!(page.contains("form-errors") && page.contains("同城有效天数"), "{page}");
         let (_, v) = app.get(&c, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
         assert_eq!(v["days_in_city"], 30);
+        // A good validity with a chain that names an organization not above: nothing is saved.
+        let res = post(
+            format!("/orgs/{branch}/review-settings"),
+            format!("days_in_city=25&days_elsewhere=90&transfer_1={to}"),
+        )
+        .await
+        .unwrap();
+        assert!(res.text().await.unwrap().contains("form-errors"));
+        let (_, v) = app.get(&c, &format!("/api/v1/orgs/{branch}/transfer-validity")).await;
+        assert_eq!(v["days_in_city"], 30, "all or nothing");
         let res = post(
             format!("/orgs/{branch}/review-settings"),
             format!("days_in_city=20&days_elsewhere=90&transfer_1={branch}&transfer_2={parent}&notice_1={parent}&development_1={parent}&correction_1={branch}"),
@@ -858,5 +903,29 @@ both!(
             .filter(|e| e["action"] == "member.reveal")
             .count();
         assert!(reveals >= 2, "both reveals are audited: {log}");
+        let (status, _) = app.post(&c, &format!("/api/v1/transfers/{id}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let res = secretary_web
+            .post(format!("{}/transfers/{id}/print", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "an answered letter is not printed again"
+        );
+        let res = web
+            .post(format!("{}/transfers/{id}/print", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "an answered letter is not printed again"
+        );
     }
 );

@@ -67,3 +67,17 @@ pub fn past_date(
         Some(d) => Some(d),
     }
 }
+
+/// A date that has happened and must be given: as [`past_date`], and `required` when blank.
+pub fn required_past_date(
+    field: &'static str,
+    value: Option<&str>,
+    today: chrono::NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    if value.is_none_or(|v| v.trim().is_empty()) {
+        errors.push(FieldError::new(field, "required"));
+        return None;
+    }
+    past_date(field, value, today, errors)
+}

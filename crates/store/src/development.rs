@@ -639,8 +639,9 @@ async fn convert(
             )
             .await?;
             tx.exec(
-                Q::new("UPDATE development_files SET extension_months = $1 WHERE id = $2")
+                Q::new("UPDATE development_files SET extension_months = $1, last_step = $2 WHERE id = $3")
                     .bind(extension_months.unwrap_or(0) as i64)
+                    .bind(rules::CONVERSION_APPLICATION as i64 - 1)
                     .bind(f.id),
             )
             .await?;

@@ -714,10 +714,19 @@ pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<(
     if code.trim() != expected {
         return refused("checkin.wrong_code").await;
     }
-    let mine: Option<(String,)> = db
-        .opt(Q::new("SELECT org_path FROM members WHERE id = $1").bind(member_id))
+    // Members of the meeting's organization (or above it), and the guests it expects.
+    let mine: Option<(String, bool)> = db
+        .opt(
+            Q::new(
+                "SELECT org_path, EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = $2 AND a.member_id = $1)
+                 FROM members WHERE id = $1",
+            )
+            .bind(member_id)
+            .bind(id),
+        )
         .await?;
-    if !mine.is_some_and(|(p,)| p.starts_with(&view.meeting.org_path) || view.meeting.org_path.starts_with(&p)) {
+    let inside = |p: &str| p.starts_with(&view.meeting.org_path) || view.meeting.org_path.starts_with(p);
+    if !mine.is_some_and(|(p, expected)| expected || inside(&p)) {
         return refused("checkin.not_expected").await;
     }
     let mut tx = db.begin().await?;
@@ -1006,9 +1015,11 @@ pub async fn absence_flags(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<
     let rows: Vec<(i64, String, NaiveDate, String, Option<String>)> = db
         .all(
             Q::new(
+                // The subtree's own members, at any meeting they were expected at: a mobile member's
+                // attendance at their host counts for them at home, and guests are not the host's.
                 "SELECT a.member_id, mb.name, m.local_date, a.status, a.reason FROM meeting_attendance a
                  JOIN meetings m ON m.id = a.meeting_id JOIN members mb ON mb.id = a.member_id
-                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.status IN ('held', 'archived')
+                 WHERE mb.org_path >= $1 AND mb.org_path < $2 AND m.local_date >= $3 AND m.status IN ('held', 'archived')
                    AND mb.status = 'active'",
             )
             .bind(root.path.clone())
@@ -1067,7 +1078,8 @@ pub async fn ledger(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<
     let counts: Vec<(i64, i64, i64)> = if meetings.is_empty() {
         Vec::new()
     } else {
-        let mut q = Q::new("SELECT meeting_id, COUNT(*), SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM meeting_attendance WHERE meeting_id IN (");
+        // The organization's own members; guests are recorded on the sheet but not counted here.
+        let mut q = Q::new("SELECT meeting_id, COUNT(*), SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM meeting_attendance WHERE guest = FALSE AND meeting_id IN (");
         for (i, m) in meetings.iter().enumerate() {
             q.push(if i == 0 { "" } else { ", " }).push_bind(m.meeting.id);
         }

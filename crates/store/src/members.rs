@@ -108,6 +108,8 @@ pub struct Placement {
 pub struct NewRow {
     pub id: i64,
     pub org_id: i64,
+    /// The organization's path as checked; [`add`] reads it again under a lock, the bulk loaders
+    /// ([`insert_many`]) trust it.
     pub org_path: String,
     pub group_id: Option<i64>,
     pub member: ValidMember,
@@ -432,11 +434,12 @@ pub(crate) async fn mark_transferred_out(tx: &mut Tx, id: i64) -> Result<()> {
     .await?;
     tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
         .await?;
-    Ok(())
+    crate::mobile::end_on_leaving(tx, id).await
 }
 
 /// After a member's organization changed: the sizes on both sides (with what the member counted
-/// for before and after), the record of organizations belonged to, and the posts left behind.
+/// for before and after), the record of organizations belonged to, the posts left behind, and a
+/// mobile registration (the member has moved, not gone away).
 async fn moved(tx: &mut Tx, id: i64, from: (i64, &str, i64, i64), to: (i64, &str, i64, i64)) -> Result<()> {
     adjust_counts(tx, from.0, from.1, -from.2, -from.3).await?;
     adjust_counts(tx, to.0, to.1, to.2, to.3).await?;
@@ -456,7 +459,7 @@ async fn moved(tx: &mut Tx, id: i64, from: (i64, &str, i64, i64), to: (i64, &str
     // Posts belong to the organization left behind.
     tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
         .await?;
-    Ok(())
+    crate::mobile::end_on_leaving(tx, id).await
 }
 
 /// One member, if the caller may read it (their own record always).

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use domain::org::OrgKind;
-use domain::{past_date, required_text, FieldError, Invalid};
+use domain::{past_date, required_past_date, required_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
@@ -48,14 +48,29 @@ pub struct Mobile {
     pub ended_on: Option<NaiveDate>,
     pub created_by: String,
     pub created_at: String,
+    #[serde(skip)]
+    pub home_path: String,
+    #[serde(skip)]
+    pub host_path: String,
+}
+
+impl Mobile {
+    /// The home branch or the host may end it.
+    pub fn can_end(&self, caller: &Caller) -> bool {
+        self.ended_on.is_none()
+            && (caller.can_at(Perm::WriteMembers, &self.home_path)
+                || caller.can_at(Perm::WriteMembers, &self.host_path))
+    }
 }
 
 const SELECT: &str = "SELECT x.id, x.member_id, m.name AS member_name, m.org_id AS home_org_id, h.name AS home_org_name,
-    x.host_org_id, o.name AS host_org_name, x.since, x.until, x.reason, x.ended_on, x.created_by, x.created_at
+    x.host_org_id, o.name AS host_org_name, x.since, x.until, x.reason, x.ended_on, x.created_by, x.created_at,
+    m.org_path AS home_path, x.host_path
     FROM mobile_members x JOIN members m ON m.id = x.member_id JOIN orgs h ON h.id = m.org_id JOIN orgs o ON o.id = x.host_org_id";
 
 /// The registrations the caller reaches: of members they may read (the home side), or at
-/// organizations whose members they may read (the host side, which sees only names and dates).
+/// organizations whose members they may read (the host side, which sees the registration and the
+/// member's name, not their record).
 fn visible(caller: &Caller, q: &mut Q) {
     q.push("(");
     caller.filter(q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
@@ -76,13 +91,7 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
     let today = today();
     let mut e = Vec::new();
     let reason = required_text("reason", input.reason.as_deref(), 200, &mut e);
-    let since = match input.since.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push(FieldError::new("since", "required"));
-            None
-        }
-        given => past_date("since", given, today, &mut e),
-    };
+    let since = required_past_date("since", input.since.as_deref(), today, &mut e);
     let until = match input.until.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(v) => {
@@ -131,7 +140,7 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
         return Err(Error::Refused("mobile.member_inactive"));
     }
     if host_id == member.org_id {
-        return Err(Invalid::one("host_org_id", "same_org").into());
+        return Err(Invalid::one("host_org_id", "own_branch").into());
     }
     let id = new_id();
     let mut tx = db.begin().await?;
@@ -188,10 +197,7 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
 pub async fn end(db: &Db, caller: &Caller, id: i64, on: Option<&str>) -> Result<Mobile> {
     let today = today();
     let mobile = get(db, caller, id).await?;
-    let (home_path, host_path): (String, String) = db
-        .one(Q::new("SELECT m.org_path, x.host_path FROM mobile_members x JOIN members m ON m.id = x.member_id WHERE x.id = $1").bind(id))
-        .await?;
-    if !caller.can_at(Perm::WriteMembers, &home_path) && !caller.can_at(Perm::WriteMembers, &host_path) {
+    if !caller.can_at(Perm::WriteMembers, &mobile.home_path) && !caller.can_at(Perm::WriteMembers, &mobile.host_path) {
         audit::append_alone(db, caller, Event::denied("mobile.end", "mobile", id)).await?;
         return Err(Error::Forbidden);
     }
@@ -251,11 +257,23 @@ pub(crate) async fn hosted_on(tx: &mut crate::db::Tx, host_org_id: i64, day: Nai
             Q::new(
                 "SELECT x.member_id FROM mobile_members x JOIN members m ON m.id = x.member_id
                  WHERE x.host_org_id = $1 AND x.since <= $2 AND (x.ended_on IS NULL OR x.ended_on >= $2)
-                 AND m.status = 'active'",
+                 AND (x.until IS NULL OR x.until >= $2) AND m.status = 'active' AND m.org_id <> x.host_org_id",
             )
             .bind(host_org_id)
             .bind(day),
         )
         .await?;
     Ok(rows.into_iter().map(|(m,)| m).collect())
+}
+
+/// A member who moves to another organization or leaves the roll is no longer away from it: their
+/// open registration ends today.
+pub(crate) async fn end_on_leaving(tx: &mut crate::db::Tx, member_id: i64) -> Result<()> {
+    tx.exec(
+        Q::new("UPDATE mobile_members SET ended_on = $1 WHERE member_id = $2 AND ended_on IS NULL")
+            .bind(today())
+            .bind(member_id),
+    )
+    .await?;
+    Ok(())
 }

@@ -384,11 +384,32 @@ async fn apply(tx: &mut Tx, keys: &crate::Keys, caller: &Caller, review: &Review
 /// organizations, each the organization itself or one above it, level 1 first. An empty list
 /// removes it (the next chain above, or the parent organization, applies again).
 pub async fn set_chain(db: &Db, caller: &Caller, org_id: i64, kind: &str, levels: &[i64]) -> Result<Vec<ChainLevel>> {
+    let org = managed(db, caller, org_id, "review.chain.set").await?;
+    let mut tx = db.begin().await?;
+    let kind = write_chain(&mut tx, caller, &org, kind, levels).await?;
+    let chain = chain_for(&mut tx, &org, kind).await?;
+    tx.commit().await?;
+    Ok(chain)
+}
+
+/// An organization whose settings the caller may change (`Forbidden`, audited, otherwise).
+pub(crate) async fn managed(db: &Db, caller: &Caller, org_id: i64, action: &'static str) -> Result<Org> {
     let org = orgs::get(db, caller, org_id).await?;
     if !caller.can_at(Perm::ManageOrgs, &org.path) {
-        audit::append_alone(db, caller, Event::denied("review.chain.set", "org", org_id)).await?;
+        audit::append_alone(db, caller, Event::denied(action, "org", org_id)).await?;
         return Err(Error::Forbidden);
     }
+    Ok(org)
+}
+
+/// Checks and writes one kind's chain inside the caller's transaction, audited.
+pub(crate) async fn write_chain(
+    tx: &mut Tx,
+    caller: &Caller,
+    org: &Org,
+    kind: &str,
+    levels: &[i64],
+) -> Result<&'static str> {
     let mut e = Vec::new();
     let Some(kind) = KINDS.iter().find(|k| **k == kind) else {
         return Err(Invalid::one("kind", "invalid").into());
@@ -401,17 +422,16 @@ pub async fn set_chain(db: &Db, caller: &Caller, org_id: i64, kind: &str, levels
         e.push(FieldError::new("levels", "not_above"));
     }
     domain::error::check(e)?;
-    let mut tx = db.begin().await?;
     tx.exec(
         Q::new("DELETE FROM review_chains WHERE org_id = $1 AND kind = $2")
-            .bind(org_id)
+            .bind(org.id)
             .bind(*kind),
     )
     .await?;
     for (i, reviewer) in levels.iter().enumerate() {
         tx.exec(
             Q::new("INSERT INTO review_chains (org_id, kind, level, reviewer_org_id) VALUES ($1, $2, $3, $4)")
-                .bind(org_id)
+                .bind(org.id)
                 .bind(*kind)
                 .bind(i as i64 + 1)
                 .bind(*reviewer),
@@ -419,14 +439,12 @@ pub async fn set_chain(db: &Db, caller: &Caller, org_id: i64, kind: &str, levels
         .await?;
     }
     audit::append(
-        &mut tx,
+        tx,
         caller,
-        Event::ok("review.chain.set", "org", org_id).with_detail(*kind),
+        Event::ok("review.chain.set", "org", org.id).with_detail(*kind),
     )
     .await?;
-    let chain = chain_for(&mut tx, &org, kind).await?;
-    tx.commit().await?;
-    Ok(chain)
+    Ok(kind)
 }
 
 /// The chain that applies to a kind of submission from an organization.

@@ -10,7 +10,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use domain::dues::Month;
 use domain::member::MemberInput;
 use domain::org::{path_ids, subtree_end, OrgKind};
-use domain::{clean_text, past_date, required_text, FieldError, Invalid};
+use domain::{clean_text, past_date, required_past_date, required_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
@@ -77,11 +77,16 @@ pub async fn validity(db: &Db, caller: &Caller, org_id: i64) -> Result<Validity>
 
 /// Sets the validity for letters from an organization's subtree (1–90 days each).
 pub async fn set_validity(db: &Db, caller: &Caller, org_id: i64, v: &Validity) -> Result<Validity> {
-    let org = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ManageOrgs, &org.path) {
-        audit::append_alone(db, caller, Event::denied("transfer.validity.set", "org", org_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    let org = reviews::managed(db, caller, org_id, "transfer.validity.set").await?;
+    let mut tx = db.begin().await?;
+    write_validity(&mut tx, caller, org_id, v).await?;
+    let set = validity_at(&mut tx, &org.path).await?;
+    tx.commit().await?;
+    Ok(set)
+}
+
+/// Checks and writes an organization's validity inside the caller's transaction, audited.
+async fn write_validity(tx: &mut Tx, caller: &Caller, org_id: i64, v: &Validity) -> Result<()> {
     let mut e = Vec::new();
     for (field, days) in [("days_in_city", v.days_in_city), ("days_elsewhere", v.days_elsewhere)] {
         if !(1..=MAX_DAYS).contains(&days) {
@@ -89,7 +94,6 @@ pub async fn set_validity(db: &Db, caller: &Caller, org_id: i64, v: &Validity) -
         }
     }
     domain::error::check(e)?;
-    let mut tx = db.begin().await?;
     tx.exec(Q::new("DELETE FROM transfer_settings WHERE org_id = $1").bind(org_id))
         .await?;
     tx.exec(
@@ -105,15 +109,43 @@ pub async fn set_validity(db: &Db, caller: &Caller, org_id: i64, v: &Validity) -
     )
     .await?;
     audit::append(
-        &mut tx,
+        tx,
         caller,
         Event::ok("transfer.validity.set", "org", org_id)
             .with_detail(format!("in_city={} elsewhere={}", v.days_in_city, v.days_elsewhere)),
     )
     .await?;
-    let set = validity_at(&mut tx, &org.path).await?;
+    Ok(())
+}
+
+/// The settings page of an organization (审核与转接设置) saved in one transaction: the validity
+/// and each kind's chain, each written only when it differs from what applies now. Nothing is
+/// saved if any part is refused.
+pub async fn save_settings(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    validity: &Validity,
+    chains: &[(&str, Vec<i64>)],
+) -> Result<()> {
+    let org = reviews::managed(db, caller, org_id, "review.settings.set").await?;
+    let mut tx = db.begin().await?;
+    let current = validity_at(&mut tx, &org.path).await?;
+    if (current.days_in_city, current.days_elsewhere) != (validity.days_in_city, validity.days_elsewhere) {
+        write_validity(&mut tx, caller, org_id, validity).await?;
+    }
+    for (kind, levels) in chains {
+        let applies: Vec<i64> = reviews::chain_for(&mut tx, &org, kind)
+            .await?
+            .iter()
+            .map(|l| l.org_id)
+            .collect();
+        if &applies != levels {
+            reviews::write_chain(&mut tx, caller, &org, kind, levels).await?;
+        }
+    }
     tx.commit().await?;
-    Ok(set)
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -454,6 +486,18 @@ pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, id: i64, approved: b
     Ok(())
 }
 
+/// The member's full ID number and phone for printing the letter they carry (组通字〔2006〕45号 lists
+/// both): only by the sending side, only while the letter is out; the reveal is audited.
+pub async fn reveal_for_letter(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<members::Revealed> {
+    let r = row(db, caller, id).await?;
+    // An expired letter is still `sent` in the table.
+    if r.status != "sent" || !caller.can_at(Perm::RevealMembers, &r.from_path) {
+        audit::append_alone(db, caller, Event::denied("transfer.print", "transfer", id)).await?;
+        return Err(Error::Forbidden);
+    }
+    members::reveal(db, keys, caller, r.member_id).await
+}
+
 /// A letter the caller may answer for the receiving organization, still open and valid.
 async fn answerable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<Row> {
     let r = row(db, caller, id).await?;
@@ -626,9 +670,11 @@ pub async fn list(db: &Db, caller: &Caller, f: &TransferFilter) -> Result<Vec<Tr
 pub struct IncomingInput {
     #[serde(flatten)]
     pub member: MemberInput,
-    /// The receiving branch.
+    /// The receiving branch, and optionally its party group.
     #[serde(deserialize_with = "crate::empty_as_none")]
     pub org_id: Option<i64>,
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub group_id: Option<i64>,
     /// The sending organization, as the letter names it.
     pub from_name: Option<String>,
     pub letter_no: Option<String>,
@@ -675,13 +721,7 @@ pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &In
     let mut e = Vec::new();
     let from_name = required_text("from_name", input.from_name.as_deref(), 100, &mut e);
     let letter_no = required_text("letter_no", input.letter_no.as_deref(), 50, &mut e);
-    let issued_on = match input.issued_on.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push(FieldError::new("issued_on", "required"));
-            None
-        }
-        given => past_date("issued_on", given, today, &mut e),
-    };
+    let issued_on = required_past_date("issued_on", input.issued_on.as_deref(), today, &mut e);
     let received_on = match input.received_on.as_deref().map(str::trim) {
         None | Some("") => Some(today),
         given => past_date("received_on", given, today, &mut e),
@@ -703,7 +743,7 @@ pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &In
     };
     let placement = Placement {
         org_id: input.org_id.unwrap_or_default(),
-        group_id: None,
+        group_id: input.group_id,
     };
     let row = members::checked_new(db, keys, caller, placement, &input.member, "transfer.register_incoming").await;
     let row = match (row, e.is_empty()) {

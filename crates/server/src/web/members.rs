@@ -383,6 +383,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
             let input = IncomingInput {
                 member: patch.fields,
                 org_id: patch.org_id,
+                group_id: patch.group_id,
                 from_name: Some(v.from_name.clone()),
                 letter_no: Some(v.letter_no.clone()),
                 issued_on: Some(v.issued_on.clone()),

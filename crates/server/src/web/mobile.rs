@@ -37,7 +37,8 @@ struct RegisterForm {
 #[template(path = "mobile.html")]
 struct ListPage {
     c: Chrome,
-    items: Vec<Mobile>,
+    /// Each registration, and whether the caller may end it.
+    items: Vec<(Mobile, bool)>,
     /// The member being registered, when the form is open.
     member: Option<store::members::Member>,
     f: RegisterForm,
@@ -61,7 +62,13 @@ async fn draw(s: &AppState, w: &WebCaller, f: RegisterForm, errors: Vec<(String,
     match mobile::list(&s.store.db, &w.caller, None).await {
         Ok(items) => render(&ListPage {
             c,
-            items,
+            items: items
+                .into_iter()
+                .map(|x| {
+                    let can_end = x.can_end(&w.caller);
+                    (x, can_end)
+                })
+                .collect(),
             member,
             f,
             can_write: w.caller.can(Perm::WriteMembers),

@@ -177,11 +177,7 @@ async fn letter(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) ->
 /// the letter states (组通字〔2006〕45号). Revealing them is audited.
 async fn print_full(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     let c = Chrome::for_caller(&w, &format!("/transfers/{id}"), "transfer.letter");
-    let t = match transfers::get(&s.store.db, &w.caller, id).await {
-        Ok(t) => t,
-        Err(e) => return error_page(c, e.into()),
-    };
-    match store::members::reveal(&s.store.db, &s.store.keys, &w.caller, t.member_id).await {
+    match transfers::reveal_for_letter(&s.store.db, &s.store.keys, &w.caller, id).await {
         Ok(r) => draw_letter(&s, &w, id, Vec::new(), Some(r)).await,
         Err(e) => error_page(c, e.into()),
     }
@@ -397,7 +393,8 @@ async fn draw_settings(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String
 }
 
 /// The settings form posts `days_in_city`, `days_elsewhere`, and `<kind>_<level>` for each level
-/// of each kind's chain (blank levels are skipped). Every part is saved, or the first refusal shown.
+/// of each kind's chain (blank levels are skipped). All of it is saved, or nothing and the refusal
+/// shown.
 async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap_or_default();
     let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string());
@@ -407,24 +404,17 @@ async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i
         days_elsewhere: days("days_elsewhere"),
         set_by_org_id: None,
     };
-    let saved = async {
-        // Saving the page pins the validity here only when it was changed.
-        let current = transfers::validity(&s.store.db, &w.caller, id).await?;
-        if (current.days_in_city, current.days_elsewhere) != (validity.days_in_city, validity.days_elsewhere) {
-            transfers::set_validity(&s.store.db, &w.caller, id, &validity).await?;
-        }
-        for kind in reviews::KINDS {
-            let levels: Vec<i64> = (1..=reviews::MAX_LEVELS)
+    let chains: Vec<(&str, Vec<i64>)> = reviews::KINDS
+        .iter()
+        .map(|kind| {
+            let levels = (1..=reviews::MAX_LEVELS)
                 .filter_map(|level| value(&format!("{kind}_{level}"))?.parse().ok())
                 .collect();
-            let current = reviews::chain(&s.store.db, &w.caller, id, kind).await?;
-            if current.iter().map(|l| l.org_id).collect::<Vec<_>>() != levels {
-                reviews::set_chain(&s.store.db, &w.caller, id, kind, &levels).await?;
-            }
-        }
-        Ok::<(), store::Error>(())
-    };
-    match saved.await {
+            (*kind, levels)
+        })
+        .collect();
+    let saved = transfers::save_settings(&s.store.db, &w.caller, id, &validity, &chains).await;
+    match saved {
         Ok(()) => see_other(&format!("/orgs/{id}/review-settings")),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/review-settings"), "review.settings");
