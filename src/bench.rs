@@ -435,6 +435,17 @@ async fn life_speed(store: &Store) -> Result<()> {
         t.push(s.elapsed());
     }
     time("compliance of the county (all items, 20 runs)".into(), t);
+    let mut t = Vec::new();
+    let mut flagged = 0;
+    for _ in 0..20 {
+        let s = Instant::now();
+        flagged = meetings::absence_flags(&store.db, &caller, county).await?.len();
+        t.push(s.elapsed());
+    }
+    time(
+        format!("six-month absence flags of the county ({flagged} flagged, 20 runs)"),
+        t,
+    );
     let (root,): (i64,) = store
         .db
         .one(Q::new(

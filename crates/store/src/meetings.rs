@@ -1015,12 +1015,19 @@ pub async fn absence_flags(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<
     let rows: Vec<(i64, String, NaiveDate, String, Option<String>)> = db
         .all(
             Q::new(
-                // The subtree's own members, at any meeting they were expected at: a mobile member's
-                // attendance at their host counts for them at home, and guests are not the host's.
+                // The subtree's meetings without their guests (they are not the host's to flag), and
+                // the subtree's mobile members at their hosts' meetings (that counts for them at
+                // home); the second part starts from the few registrations, not every attendance.
                 "SELECT a.member_id, mb.name, m.local_date, a.status, a.reason FROM meeting_attendance a
                  JOIN meetings m ON m.id = a.meeting_id JOIN members mb ON mb.id = a.member_id
+                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.status IN ('held', 'archived')
+                   AND mb.status = 'active' AND a.guest = FALSE
+                 UNION ALL
+                 SELECT a.member_id, mb.name, m.local_date, a.status, a.reason FROM mobile_members x
+                 JOIN members mb ON mb.id = x.member_id JOIN meeting_attendance a ON a.member_id = x.member_id
+                 JOIN meetings m ON m.id = a.meeting_id
                  WHERE mb.org_path >= $1 AND mb.org_path < $2 AND m.local_date >= $3 AND m.status IN ('held', 'archived')
-                   AND mb.status = 'active'",
+                   AND mb.status = 'active' AND a.guest = TRUE AND m.org_id = x.host_org_id",
             )
             .bind(root.path.clone())
             .bind(subtree_end(&root.path))
