@@ -122,7 +122,7 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
             .exec(Q::new(&format!("CREATE INDEX {name} ON bench_members({cols})")))
             .await?;
     }
-    let mut people = People::new(StdRng::seed_from_u64(7), store::today(), 10_000_000);
+    let mut people = People::new(StdRng::seed_from_u64(7), store::clock::today(), 10_000_000);
     let now = store::db::now_text();
     let k = &store.keys;
     let rows: Vec<Vec<Arg>> = (0..n)
@@ -381,10 +381,10 @@ async fn life_speed(store: &Store) -> Result<()> {
                 .bind(end),
         )
         .await?;
-    let today = store::today();
+    let today = store::clock::today();
     let mut rng = StdRng::seed_from_u64(11);
     let mut past = Vec::new();
-    let at = |days_ago: i64| chrono::Utc::now() - chrono::Duration::days(days_ago);
+    let at = |days_ago: i64| store::clock::now() - chrono::Duration::days(days_ago);
     for (i, (branch, path)) in branches.iter().enumerate() {
         let people: Vec<i64> = members.iter().filter(|(_, o)| o == branch).map(|(m, _)| *m).collect();
         let years = if i == 0 { 10 } else { 1 };
@@ -509,7 +509,7 @@ where
 /// same rows into a table with the same indexes, then the reports a committee and a branch open.
 async fn dues_speed(store: &Store) -> Result<()> {
     let caller = Caller::system("bench");
-    let month = domain::dues::Month::of(store::today());
+    let month = domain::dues::Month::of(store::clock::today());
     let (written_before,): (i64,) = store
         .db
         .one(Q::new("SELECT COUNT(*) FROM dues_ledger WHERE month = $1").bind(month.key()))
@@ -526,7 +526,7 @@ async fn dues_speed(store: &Store) -> Result<()> {
 async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) -> Result<()> {
     use domain::dues::Rounding;
     use store::dues::{self, ProfileInput};
-    let today = store::today();
+    let today = store::clock::today();
     let ids: Vec<(i64,)> = store
         .db
         .all(Q::new("SELECT id FROM members WHERE status = 'active'"))
@@ -674,7 +674,7 @@ async fn pipeline_speed(store: &Store) -> Result<()> {
         )
         .await?;
         let files: Vec<(i64,)> = db.all(Q::new("SELECT id FROM development_files")).await?;
-        let today = store::today();
+        let today = store::clock::today();
         let mut steps = 0usize;
         for chunk in files.chunks(20_000) {
             let mut tx = db.begin().await?;

@@ -36,7 +36,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
         return Ok(false);
     }
     let caller = Caller::system("demo");
-    let today = store::today();
+    let today = store::clock::today();
     let mut people = People::new(StdRng::seed_from_u64(2026), today, 0);
 
     let root = NewOrg {
@@ -313,7 +313,7 @@ async fn life(
     officers: &[(i64, i64, &str, NaiveDate)],
     today: NaiveDate,
 ) -> Result<()> {
-    use chrono::{Datelike, TimeZone};
+    use chrono::Datelike;
     use domain::life::MeetingKind::*;
     use store::meetings::PastMeeting;
     let mut rng = StdRng::seed_from_u64(7);
@@ -348,12 +348,7 @@ async fn life(
                 if date > today {
                     return;
                 }
-                let starts = chrono::FixedOffset::east_opt(8 * 3600)
-                    .expect("offset")
-                    .from_local_datetime(&date.and_hms_opt(14, 30, 0).expect("time"))
-                    .single()
-                    .expect("unambiguous")
-                    .with_timezone(&chrono::Utc);
+                let starts = domain::time::from_local(date.and_hms_opt(14, 30, 0).expect("time"));
                 let attendance = people
                     .iter()
                     .map(|m| {
@@ -423,12 +418,7 @@ async fn life(
         while month <= today {
             let date = month.with_day(10).expect("valid day");
             if date <= today {
-                let starts = chrono::FixedOffset::east_opt(8 * 3600)
-                    .expect("offset")
-                    .from_local_datetime(&date.and_hms_opt(9, 0, 0).expect("time"))
-                    .single()
-                    .expect("unambiguous")
-                    .with_timezone(&chrono::Utc);
+                let starts = domain::time::from_local(date.and_hms_opt(9, 0, 0).expect("time"));
                 let attendance = people
                     .iter()
                     .map(|m| match (stopped(m, date), rng.gen_bool(0.9)) {
@@ -752,7 +742,7 @@ async fn transfers(
         };
         store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &comment).await?;
         if days_ago > 0 {
-            let issued = store::today() - chrono::Days::new(days_ago);
+            let issued = store::clock::today() - chrono::Days::new(days_ago);
             store
                 .db
                 .exec(
@@ -771,14 +761,14 @@ async fn transfers(
     let input = store::mobile::MobileInput {
         member_id: Some(away),
         host_org_id: Some(org("图书馆党支部")),
-        since: Some((store::today() - chrono::Days::new(220)).to_string()),
-        until: Some((store::today() + chrono::Days::new(145)).to_string()),
+        since: Some((store::clock::today() - chrono::Days::new(220)).to_string()),
+        until: Some((store::clock::today() + chrono::Days::new(145)).to_string()),
         reason: Some("借调深圳校区一年".into()),
     };
     store::mobile::register(&store.db, caller, &input).await?;
 
     // A member who arrived with a letter from outside the platform.
-    let arrived = store::today() - chrono::Days::new(20);
+    let arrived = store::clock::today() - chrono::Days::new(20);
     let input = store::transfers::IncomingInput {
         member: domain::member::MemberInput {
             name: Some("韩晓东".into()),

@@ -126,7 +126,7 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
 
     let branches: Vec<(i64, String)> = branch_at.iter().map(|&i| (orgs[i].id, orgs[i].path.clone())).collect();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRow>>(2);
-    let today = store::today();
+    let today = store::clock::today();
     let producer = std::thread::spawn(move || {
         let mut people = People::new(StdRng::seed_from_u64(seed ^ 0x5eed), today, existing as u32);
         let mut made = 0;

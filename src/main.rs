@@ -309,7 +309,7 @@ async fn run() -> Result<()> {
         } => {
             let month = match month {
                 Some(m) => domain::dues::Month::parse(&m).with_context(|| format!("not a month (YYYY-MM): {m}"))?,
-                None => domain::dues::Month::of(store::today()),
+                None => domain::dues::Month::of(store::clock::today()),
             };
             let store = data.open().await?;
             let start = std::time::Instant::now();

@@ -233,7 +233,7 @@ both!(
     |app: App| async move {
         let t = app.login("committee").await;
         assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK);
-        let stale = store::db::instant_text(chrono::Utc::now() - chrono::Duration::minutes(31));
+        let stale = store::db::instant_text(store::clock::now() - chrono::Duration::minutes(31));
         app.store
             .db
             .exec(Q::new("UPDATE sessions SET last_seen_at = $1").bind(stale))

@@ -86,8 +86,7 @@ both!(removal_and_truncation_are_detected, |app: App| async move {
     } else {
         crate::support::Backend::Sqlite
     })
-    .await
-    .unwrap();
+    .await;
     let (last,): (i64,) = other
         .store
         .db

@@ -17,17 +17,13 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start(width: u32) -> Option<Browser> {
+    async fn start(width: u32) -> Browser {
         let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
             .into_iter()
             .find(|p| std::path::Path::new(p).exists());
-        let Some(chromedriver) = chromedriver else {
-            if std::env::var_os("HONGJI_REQUIRE_BROWSER").is_some() {
-                panic!("chromedriver is not installed (apt-get install chromium chromium-driver)");
-            }
-            eprintln!("skipped: chromedriver not installed (apt-get install chromium chromium-driver)");
-            return None;
-        };
+        // Tests that start a browser are ignored at build time when it is missing (see build.rs).
+        let chromedriver =
+            chromedriver.expect("chromedriver was removed after the build (apt-get install chromium chromium-driver)");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -79,7 +75,7 @@ impl Browser {
             json!({"implicit": 10000, "pageLoad": 20000}),
         )
         .await;
-        Some(b)
+        b
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -217,14 +213,14 @@ async fn login(b: &Browser, app: &App, user: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn a_secretary_adds_a_member_in_the_browser() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
+    let app = App::start(Backend::Sqlite).await;
     for (width, tag) in [(390, "phone"), (1280, "desktop")] {
-        let Some(b) = Browser::start(width).await else {
-            return;
-        };
+        let b = Browser::start(width).await;
         login(&b, &app, "secretary").await;
         assert!(
             b.wait_url(|u| u.ends_with('/')).await.ends_with('/'),
@@ -386,17 +382,19 @@ both!(pages_render_for_every_role, |app: App| async move {
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_change() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
-    let Some(b) = Browser::start(1280).await else { return };
+    let app = App::start(Backend::Sqlite).await;
+    let b = Browser::start(1280).await;
     let c = app.login("committee").await;
     let lagging = app.org_id(&c, "组织人事党支部").await;
     let month = format!(
         "{}-{:02}",
-        chrono::Datelike::year(&store::today()),
-        chrono::Datelike::month(&store::today())
+        chrono::Datelike::year(&store::clock::today()),
+        chrono::Datelike::month(&store::clock::today())
     );
     let theme_row = "return [...document.querySelectorAll('.grid-table tr')].find(r => r.textContent.includes('主题党日')).textContent";
     login(&b, &app, "committee").await;
@@ -430,15 +428,17 @@ async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_cha
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
+    let app = App::start(Backend::Sqlite).await;
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
     // Admitted on the first of the month before last: two complete months are owed.
-    let today = store::today();
+    let today = store::clock::today();
     let admitted = chrono::Datelike::with_day(&today, 1).unwrap() - chrono::Months::new(2);
     let (status, m) = app
         .post(
@@ -451,9 +451,7 @@ async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
     assert_eq!(status, StatusCode::CREATED, "{m}");
     let id = m["id"].as_i64().unwrap();
     for (width, tag) in [(390, "phone"), (1280, "desktop")] {
-        let Some(b) = Browser::start(width).await else {
-            return;
-        };
+        let b = Browser::start(width).await;
         login(&b, &app, "secretary").await;
         b.wait_url(|u| u.ends_with('/')).await;
         b.go(&format!("{}/members/{id}/dues", app.base)).await;
@@ -478,7 +476,10 @@ async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
         let owed_before = b
             .script("return [...document.querySelectorAll('#payment-form input[name=months]')].length")
             .await;
-        assert!(owed_before.as_i64().unwrap() >= 2, "{owed_before}");
+        // The phone sees the two complete months and this one; the desktop, once those are paid,
+        // this month and the rest of the year (only this month in December).
+        let at_least = if tag == "phone" { 3 } else { 1 };
+        assert!(owed_before.as_i64().unwrap() >= at_least, "{owed_before}");
         if tag == "phone" {
             // The two complete months, paid by the spouse in cash.
             b.script("[...document.querySelectorAll('#payment-form input[name=months]')].slice(0, 2).forEach(x => x.checked = true)")
@@ -519,16 +520,18 @@ async fn a_secretary_sets_a_base_records_a_payment_and_arrears_clear() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
+    let app = App::start(Backend::Sqlite).await;
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
     let id = crate::transfers::free_members(&app, &t, branch).await[1];
     let (_, member) = app.get(&t, &format!("/api/v1/members/{id}")).await;
-    let Some(b) = Browser::start(390).await else { return };
+    let b = Browser::start(390).await;
     login(&b, &app, "secretary").await;
     b.wait_url(|u| u.ends_with('/')).await;
     b.go(&format!("{}/members/{id}", app.base)).await;
@@ -546,7 +549,7 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
     b.screenshot("transfer-letter-phone").await;
     b.quit().await;
 
-    let Some(b) = Browser::start(1280).await else { return };
+    let b = Browser::start(1280).await;
     login(&b, &app, "committee").await;
     b.wait_url(|u| u.ends_with('/')).await;
     b.go(&format!("{}/reviews", app.base)).await;
@@ -573,15 +576,17 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
-    let applied = store::today() - chrono::Days::new(40);
+    let app = App::start(Backend::Sqlite).await;
+    let applied = store::clock::today() - chrono::Days::new(40);
     let talked = applied + chrono::Days::new(10);
-    let tomorrow = store::today() + chrono::Days::new(1);
+    let tomorrow = store::clock::today() + chrono::Days::new(1);
     let id_no = id_number("20000214", 88, false);
-    let Some(b) = Browser::start(390).await else { return };
+    let b = Browser::start(390).await;
     login(&b, &app, "secretary").await;
     b.wait_url(|u| u.ends_with('/')).await;
     b.go(&format!("{}/development", app.base)).await;
@@ -641,7 +646,7 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
     b.screenshot("development-file-phone").await;
     b.quit().await;
 
-    let Some(b) = Browser::start(1280).await else { return };
+    let b = Browser::start(1280).await;
     login(&b, &app, "committee").await;
     b.wait_url(|u| u.ends_with('/')).await;
     b.go(&format!("{}/reviews", app.base)).await;

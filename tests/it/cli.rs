@@ -31,9 +31,7 @@ const CREATE_ADMIN: [&str; 6] = [
 ];
 
 async fn cli_round_trip(backend: Backend) {
-    let Some(app) = App::start(backend).await else {
-        return;
-    };
+    let app = App::start(backend).await;
     let ok = hongji(&app, &["audit", "verify"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
@@ -95,15 +93,14 @@ async fn cli_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(hongji_pg), ignore = "PostgreSQL: set HONGJI_TEST_PG_URL")]
 async fn cli_on_postgres() {
     cli_round_trip(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_builds_a_national_tree() {
-    let Some(app) = App::start(Backend::Sqlite).await else {
-        return;
-    };
+    let app = App::start(Backend::Sqlite).await;
     let before: (i64,) = app.store.db.one(Q::new("SELECT COUNT(*) FROM members")).await.unwrap();
     hongji::generate::run(&app.store, 3_000, 9, |_| {}).await.unwrap();
     let (total,): (i64,) = app

@@ -11,7 +11,7 @@ both!(an_applicant_becomes_a_full_member_by_the_rules, |app: App| async move {
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
-    let today = store::today();
+    let today = store::clock::today();
     let applied = today - Days::new(900);
     let minor = (applied - Days::new(17 * 365)).format("%Y%m%d").to_string();
     let (status, e) = app

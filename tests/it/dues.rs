@@ -53,7 +53,7 @@ both!(dues_are_calculated_by_the_official_bands, |app: App| async move {
 });
 
 fn this_month() -> Month {
-    Month::of(store::today())
+    Month::of(store::clock::today())
 }
 
 /// A probationary member admitted on the first of a month `months_ago` months back, in the
@@ -92,7 +92,7 @@ both!(
         let t = app.login("secretary").await;
         let (id, branch, joined) = new_member(&app, &t, 9, 41).await;
         let now = this_month();
-        let today = store::today().to_string();
+        let today = store::clock::today().to_string();
 
         // Nothing is owed before a base is set.
         let (status, d) = app
@@ -462,7 +462,7 @@ both!(hardship_needs_approval_and_scope_holds, |app: App| async move {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = pay(&app, &t, json!({"member_id": outsider, "months": [this_month().to_string()], "amount_fen": 20, "method": "cash", "paid_on": store::today().to_string()})).await;
+    let (status, _) = pay(&app, &t, json!({"member_id": outsider, "months": [this_month().to_string()], "amount_fen": 20, "method": "cash", "paid_on": store::clock::today().to_string()})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.get(&t, &format!("/api/v1/members/{outsider}/dues")).await.0,

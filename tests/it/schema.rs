@@ -4,11 +4,10 @@ use crate::support::{App, Backend};
 use store::db::Q;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(hongji_pg), ignore = "PostgreSQL: set HONGJI_TEST_PG_URL")]
 async fn sqlite_and_postgres_schemas_match() {
-    let Some(pg) = App::start(Backend::Postgres).await else {
-        return;
-    };
-    let lite = App::start(Backend::Sqlite).await.unwrap();
+    let pg = App::start(Backend::Postgres).await;
+    let lite = App::start(Backend::Sqlite).await;
     let pg_cols: Vec<(String, String)> = pg
         .store
         .db

@@ -149,10 +149,10 @@ both!(a_transfer_moves_the_member_only_when_accepted, |app: App| async move {
     assert_eq!(got["transfer"]["status"], "sent");
     assert_eq!(got["review"]["decisions"][0]["comment"], "同意");
     let issued = got["transfer"]["issued_on"].as_str().unwrap().to_string();
-    assert_eq!(issued, store::today().to_string());
+    assert_eq!(issued, store::clock::today().to_string());
     assert_eq!(
         got["transfer"]["expires_on"],
-        (store::today() + chrono::Days::new(30)).to_string()
+        (store::clock::today() + chrono::Days::new(30)).to_string()
     );
     let (_, m) = app.get(&t, &format!("/api/v1/members/{member}")).await;
     assert_eq!(m["org_id"], branch, "nothing moves before the receiver accepts");
@@ -349,7 +349,7 @@ both!(
             .db
             .exec(
                 store::db::Q::new("UPDATE transfers SET expires_on = $1 WHERE id = $2")
-                    .bind(store::today() - chrono::Days::new(1))
+                    .bind(store::clock::today() - chrono::Days::new(1))
                     .bind(id),
             )
             .await
@@ -368,7 +368,7 @@ both!(
         assert_eq!(e["error"]["code"], "transfer.expired");
         // The daily job tells the sending branch (and the receiver's staff), once.
         for _ in 0..2 {
-            store::notices::daily_reminders(&app.store.db, store::today())
+            store::notices::daily_reminders(&app.store.db, store::clock::today())
                 .await
                 .unwrap();
         }
@@ -413,7 +413,7 @@ both!(
             .post(
                 &t,
                 &format!("/api/v1/transfers/{id}/receipt"),
-                json!({"receipt_on": store::today().to_string()}),
+                json!({"receipt_on": store::clock::today().to_string()}),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{done}");
@@ -520,19 +520,19 @@ both!(
             "not into another branch"
         );
 
-        let last_month = domain::dues::Month::of(store::today()).prev();
+        let last_month = domain::dues::Month::of(store::clock::today()).prev();
         let (status, i) = app
             .post(&t, "/api/v1/transfers/incoming", json!({"org_id": branch, "name": "王<b>转入</b>", "gender": "male",
                 "id_number": crate::support::id_number("19880512", 73, true), "joined_on": "2010-07-01", "category": "full",
                 "full_member_on": "2011-07-01", "from_name": "外省某党支部", "letter_no": "第0012号",
-                "issued_on": (store::today() - chrono::Days::new(10)).to_string(), "paid_up_to": last_month.to_string()}))
+                "issued_on": (store::clock::today() - chrono::Days::new(10)).to_string(), "paid_up_to": last_month.to_string()}))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{i}");
         let arrived = i["member_id"].as_i64().unwrap();
         assert_eq!(i["paid_up_to"], last_month.to_string());
         assert_eq!(
             (i["member_name"].as_str(), i["received_on"].as_str()),
-            (Some("王<b>转入</b>"), Some(store::today().to_string().as_str()))
+            (Some("王<b>转入</b>"), Some(store::clock::today().to_string().as_str()))
         );
         let (_, after) = app.get(&t, &format!("/api/v1/orgs/{branch}")).await;
         assert_eq!(
@@ -612,7 +612,7 @@ both!(
             let (app, t) = (&app, &t);
             async move { app.post(t, "/api/v1/mobile-members", body).await }
         };
-        let since = (store::today() - chrono::Days::new(200)).to_string();
+        let since = (store::clock::today() - chrono::Days::new(200)).to_string();
         let (status, e) = register(json!({"member_id": member, "host_org_id": to, "since": "2999-01-01"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
@@ -647,7 +647,7 @@ both!(
                 &c,
                 "/api/v1/meetings",
                 json!({"org_id": to, "kind": "branch_general_meeting", "title": "支部党员大会",
-            "starts_at": format!("{}T14:30", store::today()), "ends_at": format!("{}T16:30", store::today())}),
+            "starts_at": format!("{}T14:30", store::clock::today()), "ends_at": format!("{}T16:30", store::clock::today())}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{meeting}");
@@ -694,7 +694,7 @@ both!(
             .await;
         assert_eq!(
             (status, ended["ended_on"].as_str()),
-            (StatusCode::OK, Some(store::today().to_string().as_str()))
+            (StatusCode::OK, Some(store::clock::today().to_string().as_str()))
         );
         let (status, e) = app
             .post(&t, &format!("/api/v1/mobile-members/{id}/end"), json!({}))
@@ -703,7 +703,7 @@ both!(
             (status, e["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("mobile.ended"))
         );
-        let tomorrow = store::today() + chrono::Days::new(1);
+        let tomorrow = store::clock::today() + chrono::Days::new(1);
         let (_, later) = app
             .post(
                 &c,

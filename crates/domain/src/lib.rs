@@ -9,6 +9,7 @@ pub mod member;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod time;
 
 pub use error::{FieldError, Invalid};
 pub use id_number::IdNumber;

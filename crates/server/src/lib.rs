@@ -126,7 +126,7 @@ async fn daily_jobs(store: Store) {
         store::crypto::new_token().get(..8).unwrap_or_default()
     );
     loop {
-        let today = store::today();
+        let today = store::clock::today();
         match store::notices::take_daily_lease(&store.db, "daily_reminders", &holder, today).await {
             Ok(true) => {
                 match store::notices::daily_reminders(&store.db, today).await {

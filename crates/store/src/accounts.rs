@@ -4,7 +4,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use domain::password::{check_policy, IDLE_MINUTES, LOCK_MINUTES, MAX_FAILED_LOGINS};
 use domain::{FieldError, Invalid, Phone};
 use serde::{Deserialize, Serialize};
@@ -356,7 +356,7 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
     };
     anonymous.username = row.username.clone();
     anonymous.user_id = row.id;
-    let now = Utc::now();
+    let now = crate::clock::now();
     if row
         .locked_until
         .as_deref()
@@ -516,7 +516,7 @@ pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
 
 fn stale(at: Option<&str>, seconds: i64) -> bool {
     at.and_then(parse_instant)
-        .is_none_or(|t| Utc::now() - t > Duration::seconds(seconds))
+        .is_none_or(|t| crate::clock::now() - t > Duration::seconds(seconds))
 }
 
 pub async fn logout(db: &Db, caller: &Caller, token: &str) -> Result<()> {

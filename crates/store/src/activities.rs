@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Event};
 use crate::db::{instant_text, new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
-use crate::meetings::parse_local_instant;
 use crate::orgs;
 use crate::scope::{Caller, Perm};
+use domain::time::parse_local_instant;
 
 pub const KINDS: [&str; 3] = ["theme_activity", "volunteer_service", "three_linkage"];
 
@@ -129,7 +129,7 @@ pub async fn create(db: &Db, caller: &Caller, i: &ActivityInput) -> Result<Activ
         .bind(description)
         .bind(instant_text(starts))
         .bind(instant_text(ends))
-        .bind(starts.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("offset")).date_naive())
+        .bind(domain::time::local_date(starts))
         .bind(location)
         .bind(i.capacity)
         .bind(credit)

@@ -335,7 +335,7 @@ impl Tx {
 /// Instants are stored as fixed-width UTC text (`2026-11-24T01:02:03.123456Z`) on both backends:
 /// it sorts correctly, compares as text, and hashes identically when the audit chain is verified.
 pub fn now_text() -> String {
-    instant_text(Utc::now())
+    instant_text(crate::clock::now())
 }
 
 pub fn instant_text(t: DateTime<Utc>) -> String {

@@ -12,6 +12,7 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
@@ -20,7 +21,6 @@ use crate::members::{self, NewRow};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
-use crate::today;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]

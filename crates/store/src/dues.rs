@@ -16,11 +16,12 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::db::{new_id, now_text, Arg, Db, Tx, Q};
+use crate::empty_as_none;
 use crate::error::{Error, Result};
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Own, Perm};
-use crate::{empty_as_none, today};
 
 pub const METHODS: [&str; 3] = ["cash", "bank_transfer", "online"];
 

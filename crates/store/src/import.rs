@@ -7,13 +7,13 @@ use domain::member::MemberInput;
 use serde::Serialize;
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::crypto::Keys;
 use crate::db::{new_id, Db, Q};
 use crate::error::{Error, Result};
 use crate::members::{insert_many, NewRow};
 use crate::orgs::{self, adjust_counts};
 use crate::scope::{Caller, Perm};
-use crate::today;
 
 /// One data row of an import file. `line` is the line (CSV) or row (XLSX) number a person sees.
 #[derive(Debug, Clone, Default)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod announcements;
 pub mod audit;
+pub mod clock;
 pub mod corrections;
 pub mod crypto;
 pub mod db;
@@ -52,11 +53,6 @@ pub fn data_dir_defaults(data_dir: &Path) -> (String, PathBuf) {
         format!("sqlite://{}", data_dir.join("hongji.db").display()),
         data_dir.join("hongji.keys"),
     )
-}
-
-/// Today in China Standard Time (UTC+8, no daylight saving): the rules speak of local dates.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// Form fields arrive as empty strings when left blank: read those as absent.

@@ -2,7 +2,7 @@
 //! against the frequencies of the regulations (domain::life). A meeting may count for several kinds
 //! (a theme day that is also a party lecture).
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::life::{self, ComplianceStatus, Frequency, MeetingKind, MonthAttendance};
 use domain::org::subtree_end;
 use domain::{clean_text, FieldError, Invalid};
@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Q};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Own, Perm};
-use crate::today;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Meeting {
@@ -70,26 +70,7 @@ pub struct MeetingInput {
 
 const STATUSES: [&str; 4] = ["planned", "held", "archived", "cancelled"];
 
-/// Beijing time (UTC+8).
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("valid offset")
-}
-
-/// Parses an instant typed with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]` taken as Beijing time.
-pub fn parse_local_instant(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
-        .ok()?;
-    naive
-        .and_local_timezone(beijing())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-}
+use domain::time::parse_local_instant;
 
 struct Valid {
     kinds: Vec<MeetingKind>,
@@ -198,7 +179,7 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
 }
 
 fn local_date(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&beijing()).date_naive()
+    domain::time::local_date(t)
 }
 
 /// The organization the caller manages meetings for.
@@ -703,7 +684,7 @@ pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<(
     let Some(expected) = row.0 else {
         return refused("checkin.disabled").await;
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let (starts, ends) = (parse_instant(&row.1), parse_instant(&row.2));
     let open = starts
         .zip(ends)

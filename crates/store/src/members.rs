@@ -10,12 +10,13 @@ use domain::{IdNumber, Invalid, Phone};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::empty_as_none;
 use crate::error::{Error, Result};
 use crate::orgs::{self, adjust_counts, Org};
 use crate::scope::{Caller, Own, Perm};
-use crate::{empty_as_none, today};
 
 /// A member as shown: sensitive fields masked.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -9,13 +9,13 @@ use domain::{past_date, required_past_date, required_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::db::{new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
 use crate::members;
 use crate::notices;
 use crate::orgs;
 use crate::scope::{Caller, Own, Perm};
-use crate::today;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]

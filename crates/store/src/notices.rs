@@ -4,7 +4,7 @@
 //! unanswered for both sides. Each reminder is sent once (a dedupe
 //! key), and the job runs once a day even with several servers on one database (a lease row).
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::db::{instant_text, new_id, now_text, Db, Tx, Q};
@@ -94,7 +94,7 @@ pub async fn mark_read(db: &Db, caller: &Caller, id: i64) -> Result<()> {
 /// servers (the conditional update is atomic; on PostgreSQL a second server waits on the row lock
 /// and then sees today's date).
 pub async fn take_daily_lease(db: &Db, job: &str, holder: &str, today: NaiveDate) -> Result<bool> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let taken = db
         .exec(
             Q::new(

@@ -10,10 +10,10 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
 use crate::scope::{Caller, Own, Perm};
-use crate::today;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Org {

@@ -14,6 +14,7 @@ use domain::{clean_text, past_date, required_past_date, required_text, FieldErro
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
+use crate::clock::today;
 use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
@@ -22,7 +23,6 @@ use crate::notices;
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
-use crate::today;
 
 /// Validity where no organization above has set its own (*local practice*: 30 days in the city, up
 /// to 90 elsewhere).

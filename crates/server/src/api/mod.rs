@@ -464,7 +464,12 @@ pub async fn create_member(
     ApiJson(b): ApiJson<MemberPatch>,
 ) -> ApiResult<Response> {
     let Some(org_id) = b.org_id else {
-        let mut errors = b.fields.validate(store::today()).err().map(|e| e.0).unwrap_or_default();
+        let mut errors = b
+            .fields
+            .validate(store::clock::today())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         errors.push(domain::FieldError::new("org_id", "required"));
         return Err(store::Error::Invalid(domain::Invalid(errors)).into());
     };
@@ -833,7 +838,9 @@ pub struct YearQuery {
 
 impl YearQuery {
     pub(crate) fn year(&self) -> ApiResult<i32> {
-        let year = self.year.unwrap_or_else(|| chrono::Datelike::year(&store::today()));
+        let year = self
+            .year
+            .unwrap_or_else(|| chrono::Datelike::year(&store::clock::today()));
         if (1921..=2200).contains(&year) {
             Ok(year)
         } else {

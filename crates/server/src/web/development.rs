@@ -194,7 +194,7 @@ async fn draw_file(
         full_members,
         documents,
         can_write,
-        today: store::today(),
+        today: store::clock::today(),
         errors,
         notice,
     })

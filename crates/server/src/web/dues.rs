@@ -61,7 +61,7 @@ struct YearQuery {
 
 fn year_of(year: Option<i32>) -> i32 {
     year.filter(|y| (2000..=2200).contains(y))
-        .unwrap_or_else(|| store::today().year())
+        .unwrap_or_else(|| store::clock::today().year())
 }
 
 /// Where dues start: the first organization the user looks after, else their own year.
@@ -338,7 +338,7 @@ async fn draw_member(
     let payable = payable_months(s, w, &d).await;
     let f = Drafts {
         paid_on: if f.paid_on.is_empty() {
-            store::today().to_string()
+            store::clock::today().to_string()
         } else {
             f.paid_on
         },
@@ -355,7 +355,7 @@ async fn draw_member(
         errors,
         notice,
         f,
-        today: store::today(),
+        today: store::clock::today(),
     })
 }
 

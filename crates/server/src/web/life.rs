@@ -71,7 +71,7 @@ fn calendar(year: i32, month: u32, meetings: &[MeetingView]) -> Option<Calendar>
 fn year_of(q: &YearQuery) -> i32 {
     q.year
         .filter(|y| (1921..=2200).contains(y))
-        .unwrap_or_else(|| store::today().year())
+        .unwrap_or_else(|| store::clock::today().year())
 }
 
 #[derive(Template)]
@@ -95,7 +95,7 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     }
     let mine = if w.caller.member_id.is_some() {
         let f = MeetingFilter {
-            from: Some((store::today() - chrono::Duration::days(60)).to_string()),
+            from: Some((store::clock::today() - chrono::Duration::days(60)).to_string()),
             limit: Some(30),
             ..Default::default()
         };
@@ -196,7 +196,7 @@ async fn org_meetings(
             label(first + chrono::Months::new(1)),
         ))
     });
-    let today = store::today();
+    let today = store::clock::today();
     let calendar_link = if year == today.year() {
         format!("{}-{:02}", year, today.month())
     } else {
@@ -339,7 +339,7 @@ struct NewQuery {
 }
 
 async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
-    let today = store::today();
+    let today = store::clock::today();
     let v = MeetingValues {
         org_id: q.org_id.unwrap_or_default(),
         kinds: vec!["theme_day".into()],
@@ -605,7 +605,7 @@ async fn activity_form_page(
 }
 
 async fn activity_form(State(s): State<AppState>, w: WebCaller) -> Response {
-    let today = store::today();
+    let today = store::clock::today();
     let v = store::activities::ActivityInput {
         kind: Some("volunteer_service".into()),
         starts_at: Some(format!("{today}T09:00")),

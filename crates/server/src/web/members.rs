@@ -152,7 +152,7 @@ async fn draw_detail(
     let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
     let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
-    let year = chrono::Datelike::year(&store::today());
+    let year = chrono::Datelike::year(&store::clock::today());
     let life = store::meetings::year_record(&s.store.db, &w.caller, id, year)
         .await
         .ok();
@@ -370,7 +370,7 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
         category: "full".into(),
         status: "active".into(),
         incoming: q.incoming.unwrap_or_default(),
-        received_on: store::today().to_string(),
+        received_on: store::clock::today().to_string(),
         ..Default::default()
     };
     form_page(&s, &w, None, v, Vec::new()).await

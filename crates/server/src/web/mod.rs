@@ -130,7 +130,7 @@ impl Chrome {
     /// A stored UTC instant as Beijing time (UTC+8, no daylight saving), to the second.
     pub fn local(&self, instant: &str) -> String {
         store::db::parse_instant(instant)
-            .map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|t| domain::time::local_datetime(t).format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| instant.to_string())
     }
 
@@ -389,7 +389,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         .unwrap_or_default();
     let meetings = match w.caller.member_id {
         Some(_) => {
-            let since = (store::today() - chrono::Duration::days(30)).to_string();
+            let since = (store::clock::today() - chrono::Duration::days(30)).to_string();
             let f = store::meetings::MeetingFilter {
                 from: Some(since),
                 limit: Some(6),
