@@ -356,7 +356,8 @@ async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
 /// branch's ten-year meeting list.
 async fn life_speed(store: &Store) -> Result<()> {
     use domain::life::MeetingKind;
-    use store::meetings::{self, MeetingFilter, PastMeeting};
+    use store::life::{self, meetings::MeetingFilter};
+    use store::seed::{self, meetings::PastMeeting};
     let caller = Caller::system("bench");
     let (county, county_path): (i64, String) = store
         .db
@@ -407,7 +408,7 @@ async fn life_speed(store: &Store) -> Result<()> {
         }
     }
     let start = Instant::now();
-    meetings::insert_bulk(&store.db, &caller, &past).await?;
+    seed::meetings::insert_bulk(&store.db, &caller, &past).await?;
     println!(
         "life: {} meetings for the {} branches of a county of {} members loaded in {:.1} s",
         past.len(),
@@ -428,7 +429,7 @@ async fn life_speed(store: &Store) -> Result<()> {
     for _ in 0..20 {
         let s = Instant::now();
         std::hint::black_box(
-            meetings::compliance(&store.db, &caller, county, year, None)
+            life::compliance::compliance(&store.db, &caller, county, year, None)
                 .await?
                 .len(),
         );
@@ -439,7 +440,7 @@ async fn life_speed(store: &Store) -> Result<()> {
     let mut flagged = 0;
     for _ in 0..20 {
         let s = Instant::now();
-        flagged = meetings::absence_flags(&store.db, &caller, county).await?.len();
+        flagged = life::absence::absence_flags(&store.db, &caller, county).await?.len();
         t.push(s.elapsed());
     }
     time(
@@ -456,7 +457,7 @@ async fn life_speed(store: &Store) -> Result<()> {
     let mut overdue = 0;
     for _ in 0..5 {
         let s = Instant::now();
-        overdue = meetings::overdue(&store.db, &caller, root, year, 1000).await?.1;
+        overdue = life::compliance::overdue(&store.db, &caller, root, year, 1000).await?.1;
         t.push(s.elapsed());
     }
     let (orgs,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM orgs")).await?;
@@ -473,7 +474,7 @@ async fn life_speed(store: &Store) -> Result<()> {
     let mut n = 0;
     for _ in 0..200 {
         let s = Instant::now();
-        n = meetings::list(&store.db, &caller, &f).await?.len();
+        n = life::meetings::list(&store.db, &caller, &f).await?.len();
         t.push(s.elapsed());
     }
     time(

@@ -315,7 +315,7 @@ async fn life(
 ) -> Result<()> {
     use chrono::Datelike;
     use domain::life::MeetingKind::*;
-    use store::meetings::PastMeeting;
+    use store::seed::meetings::PastMeeting;
     let mut rng = StdRng::seed_from_u64(7);
     let behind = ["组织人事党支部", "法学院学生党支部", "离退休第三党支部"];
     let mut meetings = Vec::new();
@@ -440,7 +440,7 @@ async fn life(
             month = month + chrono::Months::new(1);
         }
     }
-    store::meetings::insert_bulk(&store.db, caller, &meetings).await?;
+    store::seed::meetings::insert_bulk(&store.db, caller, &meetings).await?;
 
     // Activities: three-linkage activities with the community, volunteer services and theme
     // activities, most of them past with attendance and volunteer hours credited.

@@ -285,7 +285,7 @@ pub fn write_xlsx(rows: &[(Member, Revealed)]) -> Result<Vec<u8>, rust_xlsxwrite
 
 /// The meeting ledger (会议台账) as a workbook: one row a meeting.
 pub fn write_meeting_ledger(
-    rows: &[(store::meetings::MeetingView, i64, i64)],
+    rows: &[(store::life::meetings::MeetingView, i64, i64)],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();

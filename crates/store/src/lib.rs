@@ -14,13 +14,14 @@ pub mod dues;
 pub mod error;
 pub mod files;
 pub mod import;
-pub mod meetings;
+pub mod life;
 pub mod members;
 pub mod mobile;
 pub mod notices;
 pub mod orgs;
 pub mod reviews;
 pub mod scope;
+pub mod seed;
 pub mod transfers;
 
 use std::path::{Path, PathBuf};

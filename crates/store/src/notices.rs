@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::db::{instant_text, new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
-use crate::meetings;
+use crate::life;
 use crate::scope::Caller;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -135,13 +135,13 @@ pub async fn daily_reminders(db: &Db, today: NaiveDate) -> Result<usize> {
     let mut terms = Vec::new();
     for (root,) in &roots {
         items.extend(
-            meetings::compliance(db, &system, *root, year, None)
+            life::compliance::compliance(db, &system, *root, year, None)
                 .await?
                 .into_iter()
                 .filter(|i| i.status != "on_track"),
         );
         terms.extend(
-            meetings::terms(db, &system, *root)
+            life::terms::terms(db, &system, *root)
                 .await?
                 .into_iter()
                 .filter(|t| t.status != "current" && t.status != "unknown"),

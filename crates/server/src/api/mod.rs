@@ -13,7 +13,7 @@ use serde_json::json;
 use store::audit::{AuditFilter, Entry};
 use store::members::{Member, MemberFilter, MemberPatch, Placement};
 use store::orgs::{Org, OrgInput};
-use store::{accounts, audit, meetings, members, orgs, Caller, Role};
+use store::{accounts, audit, life, members, orgs, Caller, Role};
 use utoipa::ToSchema;
 
 use crate::auth::{client_ip, ApiCaller};
@@ -751,65 +751,67 @@ pub async fn audit_log(
 
 // ---- organizational life ----
 
-#[utoipa::path(post, path = "/api/v1/meetings", request_body = meetings::MeetingInput,
-    responses((status = 201, body = meetings::MeetingView), (status = 422)))]
+#[utoipa::path(post, path = "/api/v1/meetings", request_body = life::meetings::MeetingInput,
+    responses((status = 201, body = life::meetings::MeetingView), (status = 422)))]
 pub async fn create_meeting(
     State(s): State<AppState>,
     a: ApiCaller,
-    ApiJson(b): ApiJson<meetings::MeetingInput>,
+    ApiJson(b): ApiJson<life::meetings::MeetingInput>,
 ) -> ApiResult<Response> {
-    let m = meetings::create(&s.store.db, &a.caller, &b).await?;
+    let m = life::meetings::create(&s.store.db, &a.caller, &b).await?;
     Ok((StatusCode::CREATED, Json(m)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/meetings", params(meetings::MeetingFilter), responses((status = 200, description = "`{\"items\": [MeetingView]}`, newest first")))]
+#[utoipa::path(get, path = "/api/v1/meetings", params(life::meetings::MeetingFilter), responses((status = 200, description = "`{\"items\": [MeetingView]}`, newest first")))]
 pub async fn list_meetings(
     State(s): State<AppState>,
     a: ApiCaller,
-    ApiQuery(f): ApiQuery<meetings::MeetingFilter>,
+    ApiQuery(f): ApiQuery<life::meetings::MeetingFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::list(&s.store.db, &a.caller, &f).await?}),
+        json!({"items": life::meetings::list(&s.store.db, &a.caller, &f).await?}),
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/meetings/{id}", responses((status = 200, body = meetings::MeetingView), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", responses((status = 200, body = life::meetings::MeetingView), (status = 404)))]
 pub async fn get_meeting(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-) -> ApiResult<Json<meetings::MeetingView>> {
-    Ok(Json(meetings::get(&s.store.db, &a.caller, id).await?))
+) -> ApiResult<Json<life::meetings::MeetingView>> {
+    Ok(Json(life::meetings::get(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/meetings/{id}", request_body = meetings::MeetingInput, responses((status = 200, body = meetings::MeetingView)))]
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", request_body = life::meetings::MeetingInput, responses((status = 200, body = life::meetings::MeetingView)))]
 pub async fn update_meeting(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<meetings::MeetingInput>,
-) -> ApiResult<Json<meetings::MeetingView>> {
-    Ok(Json(meetings::update(&s.store.db, &a.caller, id, &b).await?))
+    ApiJson(b): ApiJson<life::meetings::MeetingInput>,
+) -> ApiResult<Json<life::meetings::MeetingView>> {
+    Ok(Json(life::meetings::update(&s.store.db, &a.caller, id, &b).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/meetings/{id}/attendance", responses((status = 200, body = meetings::AttendanceSheet)))]
+#[utoipa::path(get, path = "/api/v1/meetings/{id}/attendance", responses((status = 200, body = life::attendance::AttendanceSheet)))]
 pub async fn get_attendance(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-) -> ApiResult<Json<meetings::AttendanceSheet>> {
-    Ok(Json(meetings::attendance(&s.store.db, &a.caller, id).await?))
+) -> ApiResult<Json<life::attendance::AttendanceSheet>> {
+    Ok(Json(life::attendance::attendance(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/meetings/{id}/attendance", request_body = Vec<meetings::AttendanceMark>,
-    responses((status = 200, body = meetings::AttendanceSheet, description = "with the quorum")))]
+#[utoipa::path(put, path = "/api/v1/meetings/{id}/attendance", request_body = Vec<life::attendance::AttendanceMark>,
+    responses((status = 200, body = life::attendance::AttendanceSheet, description = "with the quorum")))]
 pub async fn put_attendance(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<Vec<meetings::AttendanceMark>>,
-) -> ApiResult<Json<meetings::AttendanceSheet>> {
-    Ok(Json(meetings::record_attendance(&s.store.db, &a.caller, id, &b).await?))
+    ApiJson(b): ApiJson<Vec<life::attendance::AttendanceMark>>,
+) -> ApiResult<Json<life::attendance::AttendanceSheet>> {
+    Ok(Json(
+        life::attendance::record_attendance(&s.store.db, &a.caller, id, &b).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -825,7 +827,7 @@ pub async fn check_in(
     Id(id): Id,
     ApiJson(b): ApiJson<CheckInRequest>,
 ) -> ApiResult<StatusCode> {
-    meetings::check_in(&s.store.db, &a.caller, id, &b.code).await?;
+    life::checkin::check_in(&s.store.db, &a.caller, id, &b.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -858,7 +860,7 @@ pub async fn org_compliance(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::compliance(&s.store.db, &a.caller, id, q.year()?, None).await?}),
+        json!({"items": life::compliance::compliance(&s.store.db, &a.caller, id, q.year()?, None).await?}),
     ))
 }
 
@@ -871,7 +873,7 @@ pub async fn org_overdue(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     // The worst organizations first; a province's list stops near 1,000 items, with the total given.
-    let (items, total) = meetings::overdue(&s.store.db, &a.caller, id, q.year()?, 1000).await?;
+    let (items, total) = life::compliance::overdue(&s.store.db, &a.caller, id, q.year()?, 1000).await?;
     Ok(Json(json!({"items": items, "total": total})))
 }
 
@@ -883,18 +885,18 @@ pub async fn org_absence_flags(
     Id(id): Id,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::absence_flags(&s.store.db, &a.caller, id).await?}),
+        json!({"items": life::absence::absence_flags(&s.store.db, &a.caller, id).await?}),
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/orgs/{id}/life-settings", request_body = meetings::LifeSettings, responses((status = 204)))]
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/life-settings", request_body = life::settings::LifeSettings, responses((status = 204)))]
 pub async fn org_life_settings(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<meetings::LifeSettings>,
+    ApiJson(b): ApiJson<life::settings::LifeSettings>,
 ) -> ApiResult<StatusCode> {
-    meetings::set_settings(&s.store.db, &a.caller, id, &b).await?;
+    life::settings::set_settings(&s.store.db, &a.caller, id, &b).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -906,7 +908,7 @@ pub async fn org_ledger(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Response> {
     let year = q.year()?;
-    let rows = meetings::ledger(&s.store.db, &a.caller, id, year).await?;
+    let rows = life::ledger::ledger(&s.store.db, &a.caller, id, year).await?;
     let bytes =
         roster::write_meeting_ledger(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, &format!("meetings-{year}.xlsx"), bytes))
@@ -915,19 +917,19 @@ pub async fn org_ledger(
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/terms", responses((status = 200, description = "`{\"items\": [TermItem]}`: committee terms below the organization, the most urgent first")))]
 pub async fn org_terms(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::terms(&s.store.db, &a.caller, id).await?}),
+        json!({"items": life::terms::terms(&s.store.db, &a.caller, id).await?}),
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{id}/life", params(YearQuery), responses((status = 200, body = meetings::YearRecord)))]
+#[utoipa::path(get, path = "/api/v1/members/{id}/life", params(YearQuery), responses((status = 200, body = life::year::YearRecord)))]
 pub async fn member_life(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
-) -> ApiResult<Json<meetings::YearRecord>> {
+) -> ApiResult<Json<life::year::YearRecord>> {
     Ok(Json(
-        meetings::year_record(&s.store.db, &a.caller, id, q.year()?).await?,
+        life::year::year_record(&s.store.db, &a.caller, id, q.year()?).await?,
     ))
 }
 
@@ -1033,7 +1035,7 @@ pub struct FileNameQuery {
 
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/attachments", params(FileNameQuery),
     request_body(content = String, description = "PDF, PNG, JPEG, DOCX or XLSX up to 20 MB: the body or a multipart `file` field"),
-    responses((status = 201, body = meetings::Attachment), (status = 422, description = "type or size refused")))]
+    responses((status = 201, body = life::attachments::Attachment), (status = 422, description = "type or size refused")))]
 pub async fn add_attachment(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -1042,7 +1044,7 @@ pub async fn add_attachment(
     req: Request,
 ) -> ApiResult<Response> {
     let (name, bytes) = upload_named(req, q.name).await?;
-    let att = meetings::attach(&s.store.db, &a.caller, &s.files_dir, id, &name, &bytes).await?;
+    let att = life::attachments::attach(&s.store.db, &a.caller, &s.files_dir, id, &name, &bytes).await?;
     Ok((StatusCode::CREATED, Json(att)).into_response())
 }
 
@@ -1079,13 +1081,13 @@ pub async fn list_attachments(
     Id(id): Id,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": meetings::attachments(&s.store.db, &a.caller, id).await?}),
+        json!({"items": life::attachments::attachments(&s.store.db, &a.caller, id).await?}),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", responses((status = 200, description = "the file; audited")))]
 pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
-    let (att, bytes) = meetings::open_attachment(&s.store.db, &a.caller, &s.files_dir, id).await?;
+    let (att, bytes) = life::attachments::open_attachment(&s.store.db, &a.caller, &s.files_dir, id).await?;
     Ok(download(&att.content_type, &att.name, bytes))
 }
 

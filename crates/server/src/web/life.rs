@@ -8,8 +8,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Datelike;
 use serde::Deserialize;
-use store::meetings::{
-    self, AttendanceMark, AttendanceSheet, ComplianceItem, MeetingFilter, MeetingInput, MeetingView,
+use store::life::{
+    self, attendance::AttendanceMark, attendance::AttendanceSheet, compliance::ComplianceItem, meetings::MeetingFilter,
+    meetings::MeetingInput, meetings::MeetingView,
 };
 use store::orgs::{self, Org};
 use store::Perm;
@@ -99,7 +100,9 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
             limit: Some(30),
             ..Default::default()
         };
-        meetings::list(&s.store.db, &w.caller, &f).await.unwrap_or_default()
+        life::meetings::list(&s.store.db, &w.caller, &f)
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -163,12 +166,12 @@ async fn org_meetings(
         limit: Some(500),
         ..Default::default()
     };
-    let list = match meetings::list(&s.store.db, &w.caller, &f).await {
+    let list = match life::meetings::list(&s.store.db, &w.caller, &f).await {
         Ok(l) => l,
         Err(e) => return error_page(c, e.into()),
     };
     // The grid covers this organization only; the subtree's view is the overdue list.
-    let items: Vec<ComplianceItem> = meetings::compliance(&s.store.db, &w.caller, id, year, None)
+    let items: Vec<ComplianceItem> = life::compliance::compliance(&s.store.db, &w.caller, id, year, None)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -202,7 +205,9 @@ async fn org_meetings(
     } else {
         format!("{year}-01")
     };
-    let settings = meetings::settings(&s.store.db, &w.caller, id).await.unwrap_or_default();
+    let settings = life::settings::settings(&s.store.db, &w.caller, id)
+        .await
+        .unwrap_or_default();
     let frequencies = domain::life::MeetingKind::ALL
         .iter()
         .filter_map(|k| {
@@ -238,8 +243,8 @@ struct CompliancePage {
     year: i32,
     overdue: Vec<ComplianceItem>,
     due_soon: Vec<ComplianceItem>,
-    flags: Vec<meetings::AbsenceFlag>,
-    terms: Vec<meetings::TermItem>,
+    flags: Vec<life::absence::AbsenceFlag>,
+    terms: Vec<life::terms::TermItem>,
 }
 
 async fn subtree_compliance(
@@ -254,18 +259,18 @@ async fn subtree_compliance(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let all = match meetings::compliance(&s.store.db, &w.caller, id, year, None).await {
+    let all = match life::compliance::compliance(&s.store.db, &w.caller, id, year, None).await {
         Ok(a) => a,
         Err(e) => return error_page(c, e.into()),
     };
     let due_soon = all.iter().filter(|i| i.status == "due_soon").cloned().collect();
-    let (overdue, _) = meetings::overdue(&s.store.db, &w.caller, id, year, 500)
+    let (overdue, _) = life::compliance::overdue(&s.store.db, &w.caller, id, year, 500)
         .await
         .unwrap_or_default();
-    let flags = meetings::absence_flags(&s.store.db, &w.caller, id)
+    let flags = life::absence::absence_flags(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default();
-    let terms = meetings::terms(&s.store.db, &w.caller, id)
+    let terms = life::terms::terms(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -387,7 +392,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         status: Some(v.status.clone()),
         ..Default::default()
     };
-    match meetings::create(&s.store.db, &w.caller, &input).await {
+    match life::meetings::create(&s.store.db, &w.caller, &input).await {
         Ok(m) => see_other(&format!("/meetings/{}", m.meeting.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings/new", "life.new");
@@ -409,7 +414,7 @@ struct DetailPage {
     qr_svg: Option<String>,
     /// A code that arrived in the address (from the QR code), to fill the check-in form.
     code: String,
-    attachments: Vec<meetings::Attachment>,
+    attachments: Vec<life::attachments::Attachment>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
 }
@@ -436,11 +441,11 @@ async fn detail_page_with(
     code: String,
 ) -> Response {
     let c = Chrome::for_caller(w, &format!("/meetings/{id}"), "life.meeting");
-    let m = match meetings::get(&s.store.db, &w.caller, id).await {
+    let m = match life::meetings::get(&s.store.db, &w.caller, id).await {
         Ok(m) => m,
         Err(e) => return error_page(c, e.into()),
     };
-    let sheet = match meetings::attendance(&s.store.db, &w.caller, id).await {
+    let sheet = match life::attendance::attendance(&s.store.db, &w.caller, id).await {
         Ok(a) => a,
         Err(e) => return error_page(c, e.into()),
     };
@@ -449,7 +454,7 @@ async fn detail_page_with(
         .checkin_code
         .as_deref()
         .map(|c| crate::qr::svg(&format!("{}/meetings/{id}?code={c}", base.as_deref().unwrap_or(""))));
-    let attachments = meetings::attachments(&s.store.db, &w.caller, id)
+    let attachments = life::attachments::attachments(&s.store.db, &w.caller, id)
         .await
         .unwrap_or_default();
     render(&DetailPage {
@@ -506,7 +511,7 @@ async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Fo
         resolutions: f.resolutions,
         ..Default::default()
     };
-    match meetings::update(&s.store.db, &w.caller, id, &patch).await {
+    match life::meetings::update(&s.store.db, &w.caller, id, &patch).await {
         Ok(_) => see_other(&format!("/meetings/{id}")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
@@ -539,7 +544,7 @@ async fn record(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
             })
         })
         .collect();
-    match meetings::record_attendance(&s.store.db, &w.caller, id, &marks).await {
+    match life::attendance::record_attendance(&s.store.db, &w.caller, id, &marks).await {
         Ok(_) => see_other(&format!("/meetings/{id}")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
@@ -563,7 +568,7 @@ async fn check_in(
     Form(f): Form<CheckInForm>,
 ) -> Response {
     let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
-    match meetings::check_in(&s.store.db, &w.caller, id, &f.code).await {
+    match life::checkin::check_in(&s.store.db, &w.caller, id, &f.code).await {
         Ok(()) => detail_page(&s, &w, id, Vec::new(), Some(c.t("life.checked_in"))).await,
         Err(e @ store::Error::Refused(_)) => {
             let message = crate::error::Failure::from(e).message(c.lang);
@@ -745,7 +750,7 @@ async fn attach(
         )
         .await;
     };
-    match meetings::attach(&s.store.db, &w.caller, &s.files_dir, id, &name, &bytes).await {
+    match life::attachments::attach(&s.store.db, &w.caller, &s.files_dir, id, &name, &bytes).await {
         Ok(_) => see_other(&format!("/meetings/{id}")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => detail_page(&s, &w, id, errors, None).await,
@@ -757,14 +762,14 @@ async fn attach(
 /// The settings form posts `checkin` (a checkbox) and `freq_<kind>` for each kind.
 async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
     let pairs = form_urlencoded_pairs(&body);
-    let settings = meetings::LifeSettings {
+    let settings = life::settings::LifeSettings {
         checkin_enabled: Some(pairs.iter().any(|(k, v)| k == "checkin" && v == "true")),
         frequencies: pairs
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix("freq_")?.to_string(), v.clone())))
             .collect(),
     };
-    match meetings::set_settings(&s.store.db, &w.caller, id, &settings).await {
+    match life::settings::set_settings(&s.store.db, &w.caller, id, &settings).await {
         Ok(()) => see_other(&format!("/orgs/{id}/meetings")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "life.meetings"), e.into()),
     }

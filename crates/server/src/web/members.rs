@@ -124,7 +124,7 @@ struct DetailPage {
     can_edit: bool,
     changes: Vec<HistoryEntry>,
     memberships: Vec<Membership>,
-    life: Option<store::meetings::YearRecord>,
+    life: Option<store::life::year::YearRecord>,
     /// The member's own record: they may propose a correction.
     own: bool,
     educations: Vec<&'static str>,
@@ -153,7 +153,7 @@ async fn draw_detail(
     let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
     let year = chrono::Datelike::year(&store::clock::today());
-    let life = store::meetings::year_record(&s.store.db, &w.caller, id, year)
+    let life = store::life::year::year_record(&s.store.db, &w.caller, id, year)
         .await
         .ok();
     render(&DetailPage {

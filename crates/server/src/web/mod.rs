@@ -347,7 +347,7 @@ struct HomePage {
     must_change_password: bool,
     notices: Vec<store::notices::Notice>,
     /// The member's meetings of the last month and the coming ones.
-    meetings: Vec<store::meetings::MeetingView>,
+    meetings: Vec<store::life::meetings::MeetingView>,
     /// The newest published notices (党务公开) that reach the member, unread marked.
     announcements: Vec<store::announcements::Announcement>,
 }
@@ -390,12 +390,12 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let meetings = match w.caller.member_id {
         Some(_) => {
             let since = (store::clock::today() - chrono::Duration::days(30)).to_string();
-            let f = store::meetings::MeetingFilter {
+            let f = store::life::meetings::MeetingFilter {
                 from: Some(since),
                 limit: Some(6),
                 ..Default::default()
             };
-            store::meetings::list(&s.store.db, &w.caller, &f)
+            store::life::meetings::list(&s.store.db, &w.caller, &f)
                 .await
                 .unwrap_or_default()
         }
