@@ -526,7 +526,8 @@ async fn dues_speed(store: &Store) -> Result<()> {
 /// A year's bases for every member, and the month's ledger timed against a bare copy.
 async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) -> Result<()> {
     use domain::dues::Rounding;
-    use store::dues::{self, ProfileInput};
+    use store::dues::{self, bases::ProfileInput};
+    use store::seed;
     let today = store::clock::today();
     let ids: Vec<(i64,)> = store
         .db
@@ -535,7 +536,7 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
     let mut rng = StdRng::seed_from_u64(5);
     let start = Instant::now();
     for chunk in ids.chunks(50_000) {
-        let rows: Vec<(i64, store::dues::ValidProfile)> = chunk
+        let rows: Vec<(i64, store::dues::bases::ValidProfile)> = chunk
             .iter()
             .map(|(id,)| {
                 let input = ProfileInput {
@@ -547,7 +548,7 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
                 (*id, input.validate(Rounding::HalfUp, today).expect("valid base"))
             })
             .collect();
-        dues::insert_profiles_bulk(&store.db, caller, &rows).await?;
+        seed::dues::insert_profiles_bulk(&store.db, caller, &rows).await?;
     }
     println!(
         "dues: bases for {} members written in {:.1} s",
@@ -556,7 +557,7 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
     );
 
     let start = Instant::now();
-    let written = dues::generate_month(&store.db, month).await?;
+    let written = dues::ledger::generate_month(&store.db, month).await?;
     let ours = start.elapsed();
     store
         .db
@@ -623,29 +624,29 @@ async fn dues_reports(store: &Store, caller: &Caller, month: domain::dues::Month
     let db = &store.db;
     let c = caller;
     let r = timed("dues: the whole tree's month report", 5, || async {
-        Ok(dues::report(db, c, root, month.year, Some(month.month)).await?)
+        Ok(dues::reports::report(db, c, root, month.year, Some(month.month)).await?)
     })
     .await?;
     println!("  ({} members owing, {} paid)", r.members, r.paying_members);
     timed(
         &format!("dues: a county's month report ({county_members} members)"),
         20,
-        || async { Ok(dues::report(db, c, county, month.year, Some(month.month)).await?) },
+        || async { Ok(dues::reports::report(db, c, county, month.year, Some(month.month)).await?) },
     )
     .await?;
     timed(
         &format!("dues: a county's arrears list ({county_members} members)"),
         5,
-        || async { Ok(dues::arrears(db, c, county, Some(month), 10_000).await?.len()) },
+        || async { Ok(dues::reports::arrears(db, c, county, Some(month), 10_000).await?.len()) },
     )
     .await?;
     timed(
         &format!("dues: a branch's page — year report, arrears and book ({branch_members} members)"),
         100,
         || async {
-            dues::report(db, c, branch, month.year, None).await?;
-            dues::arrears(db, c, branch, Some(month), 200).await?;
-            Ok(dues::book(db, c, branch, month.year, 1_000).await?.len())
+            dues::reports::report(db, c, branch, month.year, None).await?;
+            dues::reports::arrears(db, c, branch, Some(month), 200).await?;
+            Ok(dues::reports::book(db, c, branch, month.year, 1_000).await?.len())
         },
     )
     .await?;

@@ -495,7 +495,8 @@ async fn dues(
 ) -> Result<()> {
     use chrono::Datelike;
     use domain::dues::Month;
-    use store::dues::{PastPayment, Payer, PaymentInput, ProfileInput};
+    use store::dues::{bases::ProfileInput, payers::Payer, payments::PaymentInput};
+    use store::seed::dues::PastPayment;
     let mut rng = StdRng::seed_from_u64(11);
     let this_month = Month::of(today);
     let paid_through = if today.day() >= 10 {
@@ -582,7 +583,7 @@ async fn dues(
             }
         }
     }
-    store::dues::commit_bases(&store.db, caller, &bases).await?;
+    store::dues::bases_import::commit_bases(&store.db, caller, &bases).await?;
 
     // Each month paid on the 10th, up to this month (or the last, before the 10th).
     let owed: Vec<(i64, i64, i64)> = store
@@ -627,8 +628,8 @@ async fn dues(
             voluntary_fen: fen,
         });
     }
-    store::dues::insert_past_payments(&store.db, caller, &payments).await?;
-    store::dues::excuse(
+    store::seed::dues::insert_past_payments(&store.db, caller, &payments).await?;
+    store::dues::payments::excuse(
         &store.db,
         caller,
         excused,
@@ -648,10 +649,11 @@ async fn dues(
 
     // A payment entered against the wrong month, reversed, and entered again.
     let fixed = teachers[3];
-    let last_paid = store::dues::member_dues(&store.db, caller, fixed, paid_through.year).await?;
+    let last_paid = store::dues::member::member_dues(&store.db, caller, fixed, paid_through.year).await?;
     if let Some(p) = last_paid.payments.first() {
         let months: Vec<String> = p.months.iter().map(|m| m.to_string()).collect();
-        store::dues::reverse_payment(&store.db, caller, p.id, Some("录入时选错了缴费人，冲正后重新登记")).await?;
+        store::dues::payments::reverse_payment(&store.db, caller, p.id, Some("录入时选错了缴费人，冲正后重新登记"))
+            .await?;
         let input = PaymentInput {
             member_id: Some(fixed),
             months,
@@ -661,7 +663,7 @@ async fn dues(
             payer: Some("其配偶代交".into()),
             ..Default::default()
         };
-        store::dues::record_payment(&store.db, caller, &input).await?;
+        store::dues::payments::record_payment(&store.db, caller, &input).await?;
     }
     Ok(())
 }

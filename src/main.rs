@@ -313,7 +313,7 @@ async fn run() -> Result<()> {
             };
             let store = data.open().await?;
             let start = std::time::Instant::now();
-            let rows = store::dues::generate_month(&store.db, month).await?;
+            let rows = store::dues::ledger::generate_month(&store.db, month).await?;
             println!(
                 "Wrote {rows} ledger rows for {month} in {:.1} s.",
                 start.elapsed().as_secs_f64()

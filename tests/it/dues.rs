@@ -603,8 +603,18 @@ both!(bases_file_is_checked_then_written, |app: App| async move {
 
     // The monthly job writes next January for the member with a base, once.
     let january = Month::new(year, 1).unwrap();
-    assert!(store::dues::generate_month(&app.store.db, january).await.unwrap() >= 1);
-    assert_eq!(store::dues::generate_month(&app.store.db, january).await.unwrap(), 0);
+    assert!(
+        store::dues::ledger::generate_month(&app.store.db, january)
+            .await
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        store::dues::ledger::generate_month(&app.store.db, january)
+            .await
+            .unwrap(),
+        0
+    );
     let (_, d) = app
         .get(&t, &format!("/api/v1/members/{}/dues?year={year}", people[0].0))
         .await;

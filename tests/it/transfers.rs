@@ -595,7 +595,7 @@ both!(
         db.exec(store::db::Q::new("DELETE FROM dues_ledger WHERE member_id = $1").bind(arrived))
             .await
             .unwrap();
-        store::dues::generate_month(db, this_month).await.unwrap();
+        store::dues::ledger::generate_month(db, this_month).await.unwrap();
         let (rows,): (i64,) = db
             .one(store::db::Q::new("SELECT COUNT(*) FROM dues_ledger WHERE member_id = $1").bind(arrived))
             .await

@@ -3,7 +3,10 @@
 
 use domain::dues::{yuan, DuesCategory};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
-use store::dues::{ArrearsItem, BaseRow, BookLine, OrgDues, Payment, ProfileInput};
+use store::dues::{
+    bases::ProfileInput, bases_import::BaseRow, payments::Payment, reports::ArrearsItem, reports::BookLine,
+    reports::OrgDues,
+};
 
 use crate::roster::{escape_cell, read_table, FileError};
 

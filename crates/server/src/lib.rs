@@ -133,7 +133,7 @@ async fn daily_jobs(store: Store) {
                     Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
                     Err(e) => tracing::error!(error = %e, "daily reminders failed"),
                 }
-                match store::dues::generate_if_new_month(&store.db, today).await {
+                match store::dues::ledger::generate_if_new_month(&store.db, today).await {
                     Ok(Some(rows)) => tracing::info!(rows, "this month's dues written"),
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),

@@ -367,7 +367,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
         id_number_masked: member.id_number_masked.clone(),
         phone_masked: member.phone_masked.clone(),
     };
-    let paid_up_to = crate::dues::paid_up_to(db, member_id).await?.map(|m| m.to_string());
+    let paid_up_to = crate::dues::member::paid_up_to(db, member_id)
+        .await?
+        .map(|m| m.to_string());
     let (to_org_id, to_path, to_name) = match &target {
         Some((id, name, path, _, _)) => (Some(*id), Some(path.clone()), name.clone()),
         None => (None, None, outside_name.unwrap_or_default()),

@@ -9,7 +9,10 @@ use axum::{Json, Router};
 use domain::dues::Month;
 use serde::Deserialize;
 use serde_json::json;
-use store::dues::{self, MemberDues, OrgDues, Payment, PaymentInput, Profile, ProfileInput, Statement};
+use store::dues::{
+    self, bases::Profile, bases::ProfileInput, member::MemberDues, payments::Payment, payments::PaymentInput,
+    reports::OrgDues, statements::Statement,
+};
 use utoipa::ToSchema;
 
 use super::{
@@ -96,7 +99,7 @@ pub async fn set_profile(
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> ApiResult<Json<Profile>> {
     Ok(Json(
-        dues::set_profile(&s.store.db, &a.caller, id, &input, s.dues_rounding).await?,
+        dues::bases::set_profile(&s.store.db, &a.caller, id, &input, s.dues_rounding).await?,
     ))
 }
 
@@ -107,7 +110,9 @@ pub async fn member_dues(
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<MemberDues>> {
-    Ok(Json(dues::member_dues(&s.store.db, &a.caller, id, q.year()?).await?))
+    Ok(Json(
+        dues::member::member_dues(&s.store.db, &a.caller, id, q.year()?).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -126,7 +131,7 @@ pub async fn excuse(
     Id(id): Id,
     ApiJson(b): ApiJson<ExcuseBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let changed = dues::excuse(&s.store.db, &a.caller, id, &b.months, b.reason.as_deref()).await?;
+    let changed = dues::payments::excuse(&s.store.db, &a.caller, id, &b.months, b.reason.as_deref()).await?;
     Ok(Json(json!({ "changed": changed })))
 }
 
@@ -138,7 +143,7 @@ pub async fn record_payment(
     a: ApiCaller,
     ApiJson(input): ApiJson<PaymentInput>,
 ) -> ApiResult<Response> {
-    let p = dues::record_payment(&s.store.db, &a.caller, &input).await?;
+    let p = dues::payments::record_payment(&s.store.db, &a.caller, &input).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
 }
 
@@ -155,7 +160,7 @@ pub async fn reverse_payment(
     Id(id): Id,
     ApiJson(b): ApiJson<ReverseBody>,
 ) -> ApiResult<Response> {
-    let p = dues::reverse_payment(&s.store.db, &a.caller, id, b.reason.as_deref()).await?;
+    let p = dues::payments::reverse_payment(&s.store.db, &a.caller, id, b.reason.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
 }
 
@@ -177,7 +182,9 @@ pub async fn org_dues(
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> ApiResult<Json<OrgDues>> {
     let year = YearQuery { year: q.year }.year()?;
-    Ok(Json(dues::report(&s.store.db, &a.caller, id, year, q.month).await?))
+    Ok(Json(
+        dues::reports::report(&s.store.db, &a.caller, id, year, q.month).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -203,7 +210,7 @@ pub async fn org_arrears(
         ),
         None => None,
     };
-    let items = dues::arrears(&s.store.db, &a.caller, id, as_of, BOOK_LIMIT as usize).await?;
+    let items = dues::reports::arrears(&s.store.db, &a.caller, id, as_of, BOOK_LIMIT as usize).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -215,7 +222,7 @@ pub async fn org_book(
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let items = dues::book(&s.store.db, &a.caller, id, q.year()?, BOOK_LIMIT).await?;
+    let items = dues::reports::book(&s.store.db, &a.caller, id, q.year()?, BOOK_LIMIT).await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -238,17 +245,17 @@ pub async fn org_payments(
     ApiQuery(q): ApiQuery<PaymentsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let year = YearQuery { year: q.year }.year()?;
-    let items = dues::org_payments(&s.store.db, &a.caller, id, year, q.voluntary, BOOK_LIMIT).await?;
+    let items = dues::reports::org_payments(&s.store.db, &a.caller, id, year, q.voluntary, BOOK_LIMIT).await?;
     Ok(Json(json!({ "items": items })))
 }
 
 /// The organization's dues workbook for a year.
 pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) -> ApiResult<Vec<u8>> {
     let db = &s.store.db;
-    let report = dues::report(db, caller, id, year, None).await?;
-    let book = dues::book(db, caller, id, year, BOOK_LIMIT).await?;
-    let arrears = dues::arrears(db, caller, id, None, BOOK_LIMIT as usize).await?;
-    let voluntary = dues::org_payments(db, caller, id, year, true, BOOK_LIMIT).await?;
+    let report = dues::reports::report(db, caller, id, year, None).await?;
+    let book = dues::reports::book(db, caller, id, year, BOOK_LIMIT).await?;
+    let arrears = dues::reports::arrears(db, caller, id, None, BOOK_LIMIT as usize).await?;
+    let voluntary = dues::reports::org_payments(db, caller, id, year, true, BOOK_LIMIT).await?;
     store::audit::append_alone(
         db,
         caller,
@@ -287,7 +294,7 @@ pub async fn publish_statement(
     Id(id): Id,
     ApiJson(b): ApiJson<StatementBody>,
 ) -> ApiResult<Response> {
-    let st = dues::publish_statement(&s.store.db, &a.caller, id, b.year, b.note.as_deref()).await?;
+    let st = dues::statements::publish_statement(&s.store.db, &a.caller, id, b.year, b.note.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(st)).into_response())
 }
 
@@ -295,7 +302,7 @@ pub async fn publish_statement(
     responses((status = 200, description = "`{\"items\": [Statement]}`: for the organization's members and those who may read it")))]
 pub async fn statements(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({ "items": dues::statements(&s.store.db, &a.caller, id).await? }),
+        json!({ "items": dues::statements::statements(&s.store.db, &a.caller, id).await? }),
     ))
 }
 
@@ -327,13 +334,13 @@ pub async fn import_bases_file(
         return Err(store::Error::Forbidden.into());
     }
     let rows = dues_book::read_bases(bytes).map_err(file_failure)?;
-    let plan = dues::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
+    let plan = dues::bases_import::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
     let problems = import_problems(lang, &plan.problems);
     let refused = mode == "all" && !problems.is_empty();
     let imported = if mode == "preview" || refused {
         0
     } else {
-        dues::commit_bases(&s.store.db, caller, &plan.good).await?
+        dues::bases_import::commit_bases(&s.store.db, caller, &plan.good).await?
     };
     Ok(ImportReport {
         rows: plan.rows,

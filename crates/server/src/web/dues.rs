@@ -10,7 +10,10 @@ use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use domain::dues::{yuan, DuesCategory};
 use serde::Deserialize;
-use store::dues::{self, ArrearsItem, BookLine, MemberDues, OrgDues, Payment, PaymentInput, ProfileInput, Statement};
+use store::dues::{
+    self, bases::ProfileInput, member::MemberDues, payments::Payment, payments::PaymentInput, reports::ArrearsItem,
+    reports::BookLine, reports::OrgDues, statements::Statement,
+};
 use store::orgs::{self, Org};
 use store::Perm;
 
@@ -142,7 +145,7 @@ async fn draw_org(
 ) -> Response {
     let c = Chrome::for_caller(w, &format!("/orgs/{id}/dues"), "dues.title");
     let db = &s.store.db;
-    let report = match dues::report(db, &w.caller, id, year, None).await {
+    let report = match dues::reports::report(db, &w.caller, id, year, None).await {
         Ok(r) => r,
         Err(e) => return error_page(c, e.into()),
     };
@@ -150,11 +153,13 @@ async fn draw_org(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let arrears = dues::arrears(db, &w.caller, id, None, 200).await.unwrap_or_default();
-    let voluntary = dues::org_payments(db, &w.caller, id, year, true, 50)
+    let arrears = dues::reports::arrears(db, &w.caller, id, None, 200)
         .await
         .unwrap_or_default();
-    let book = dues::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1)
+    let voluntary = dues::reports::org_payments(db, &w.caller, id, year, true, 50)
+        .await
+        .unwrap_or_default();
+    let book = dues::reports::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1)
         .await
         .unwrap_or_default();
     let book_complete = book.len() as i64 <= PAGE_BOOK_LIMIT;
@@ -165,7 +170,9 @@ async fn draw_org(
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group")
         .collect();
-    let statements = dues::statements(db, &w.caller, id).await.unwrap_or_default();
+    let statements = dues::statements::statements(db, &w.caller, id)
+        .await
+        .unwrap_or_default();
     let can_manage = w.caller.can_at(Perm::ManageDues, &org.path);
     render(&OrgPage {
         c,
@@ -219,7 +226,7 @@ struct StatementForm {
 async fn publish(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
     let f: StatementForm = serde_urlencoded::from_str(&body).unwrap_or(StatementForm { year: None, note: None });
     let year = year_of(f.year);
-    match dues::publish_statement(&s.store.db, &w.caller, id, year, f.note.as_deref()).await {
+    match dues::statements::publish_statement(&s.store.db, &w.caller, id, year, f.note.as_deref()).await {
         Ok(st) => see_other(&format!("/dues/statements/{id}/{}", st.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/dues"), "dues.title");
@@ -246,7 +253,7 @@ impl StatementPage {
 
 async fn statement_page(State(s): State<AppState>, w: WebCaller, Path((org_id, id)): Path<(i64, i64)>) -> Response {
     let c = Chrome::for_caller(&w, &format!("/dues/statements/{org_id}/{id}"), "dues.statement");
-    match dues::statements(&s.store.db, &w.caller, org_id).await {
+    match dues::statements::statements(&s.store.db, &w.caller, org_id).await {
         Ok(list) => match list.into_iter().find(|st| st.id == id) {
             Some(st) => render(&StatementPage { c, st }),
             None => error_page(c, store::Error::NotFound.into()),
@@ -324,7 +331,7 @@ async fn draw_member(
     f: Drafts,
 ) -> Response {
     let c = Chrome::for_caller(w, &format!("/members/{id}/dues"), "dues.member_title");
-    let d = match dues::member_dues(&s.store.db, &w.caller, id, year).await {
+    let d = match dues::member::member_dues(&s.store.db, &w.caller, id, year).await {
         Ok(d) => d,
         Err(e) => return error_page(c, e.into()),
     };
@@ -332,7 +339,7 @@ async fn draw_member(
         Ok(m) => m.org_id,
         Err(e) => return error_page(c, e.into()),
     };
-    let statements = dues::statements(&s.store.db, &w.caller, org_id)
+    let statements = dues::statements::statements(&s.store.db, &w.caller, org_id)
         .await
         .unwrap_or_default();
     let payable = payable_months(s, w, &d).await;
@@ -350,7 +357,7 @@ async fn draw_member(
         org_id,
         statements,
         categories: DuesCategory::ALL.iter().map(|c| c.as_str()).collect(),
-        methods: dues::METHODS,
+        methods: dues::payers::METHODS,
         payable,
         errors,
         notice,
@@ -361,7 +368,7 @@ async fn draw_member(
 
 /// The months with something still owed, from earlier years too, and this year's months ahead.
 async fn payable_months(s: &AppState, w: &WebCaller, d: &MemberDues) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = dues::unpaid_months(&s.store.db, &w.caller, d.member_id)
+    let mut out: Vec<(String, i64)> = dues::member::unpaid_months(&s.store.db, &w.caller, d.member_id)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -433,7 +440,7 @@ async fn set_profile(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64
         approved_on: NaiveDate::parse_from_str(&f.approved_on, "%Y-%m-%d").ok(),
         approval_ref: none_if_empty(&f.approval_ref),
     };
-    let result = dues::set_profile(&s.store.db, &w.caller, id, &input, s.dues_rounding).await;
+    let result = dues::bases::set_profile(&s.store.db, &w.caller, id, &input, s.dues_rounding).await;
     after(&s, &w, id, year, result.map(|_| "base_saved"), f).await
 }
 
@@ -442,7 +449,7 @@ async fn record_payment(State(s): State<AppState>, w: WebCaller, Path(id): Path<
     let f = drafts(&pairs);
     let year = year_field(&pairs);
     // The page asks only for the voluntary extra: the dues part is what the chosen months owe.
-    let owed: i64 = match dues::member_dues(&s.store.db, &w.caller, id, year).await {
+    let owed: i64 = match dues::member::member_dues(&s.store.db, &w.caller, id, year).await {
         Ok(d) => payable_months(&s, &w, &d)
             .await
             .iter()
@@ -467,7 +474,7 @@ async fn record_payment(State(s): State<AppState>, w: WebCaller, Path(id): Path<
         reason: none_if_empty(&f.reason),
         note: None,
     };
-    let result = dues::record_payment(&s.store.db, &w.caller, &input).await;
+    let result = dues::payments::record_payment(&s.store.db, &w.caller, &input).await;
     after(&s, &w, id, year, result.map(|_| "payment_recorded"), f).await
 }
 
@@ -475,7 +482,7 @@ async fn excuse(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     let pairs = form_urlencoded_pairs(&body);
     let f = drafts(&pairs);
     let year = year_field(&pairs);
-    let result = dues::excuse(&s.store.db, &w.caller, id, &f.months, Some(&f.reason)).await;
+    let result = dues::payments::excuse(&s.store.db, &w.caller, id, &f.months, Some(&f.reason)).await;
     after(&s, &w, id, year, result.map(|_| "reason_saved"), f).await
 }
 
@@ -493,7 +500,7 @@ async fn reverse(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, b
             crate::error::Failure::bad_request("form"),
         );
     };
-    let result = dues::reverse_payment(&s.store.db, &w.caller, id, f.reason.as_deref()).await;
+    let result = dues::payments::reverse_payment(&s.store.db, &w.caller, id, f.reason.as_deref()).await;
     after(
         &s,
         &w,

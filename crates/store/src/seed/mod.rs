@@ -2,4 +2,5 @@
 //! line acting as the operator (the caller must hold the whole tree). Not part of the scoped API
 //! that the server uses.
 
+pub mod dues;
 pub mod meetings;
