@@ -802,7 +802,7 @@ async fn transfers(
 /// Notices: two published (the committee's to everyone, a branch's to its members) and one still
 /// waiting for review.
 async fn notices(store: &Store, caller: &Caller, plans: &[Plan], root: i64) -> Result<()> {
-    use store::announcements::AnnouncementInput;
+    use store::notices::AnnouncementInput;
     let branch = plans
         .iter()
         .find(|p| p.org.name == "信息学院教工党支部")
@@ -821,7 +821,7 @@ async fn notices(store: &Store, caller: &Caller, plans: &[Plan], root: i64) -> R
             body: Some(body.into()),
             to_org_ids: Vec::new(),
         };
-        let n = store::announcements::create(&store.db, caller, &input).await?;
+        let n = store::notices::create(&store.db, caller, &input).await?;
         if approve {
             let review = store::reviews::of_subject(&store.db, "notice", n.id)
                 .await?

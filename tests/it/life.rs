@@ -422,12 +422,12 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
     let today = store::clock::today();
     // Two servers racing for the same day: one runs.
     let (a, b) = tokio::join!(
-        store::notices::take_daily_lease(&app.store.db, "daily_reminders", "one", today),
-        store::notices::take_daily_lease(&app.store.db, "daily_reminders", "two", today)
+        store::jobs::take_daily_lease(&app.store.db, "daily_reminders", "one", today),
+        store::jobs::take_daily_lease(&app.store.db, "daily_reminders", "two", today)
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one takes the lease");
     assert!(
-        !store::notices::take_daily_lease(&app.store.db, "daily_reminders", "one", today)
+        !store::jobs::take_daily_lease(&app.store.db, "daily_reminders", "one", today)
             .await
             .unwrap()
     );
@@ -451,10 +451,10 @@ both!(reminders_run_once_a_day_and_never_twice, |app: App| async move {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let first = store::notices::daily_reminders(&app.store.db, today).await.unwrap();
+    let first = store::jobs::reminders::send(&app.store.db, today).await.unwrap();
     assert!(first > 0);
     assert_eq!(
-        store::notices::daily_reminders(&app.store.db, today).await.unwrap(),
+        store::jobs::reminders::send(&app.store.db, today).await.unwrap(),
         0,
         "each reminder once"
     );

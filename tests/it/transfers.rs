@@ -368,7 +368,7 @@ both!(
         assert_eq!(e["error"]["code"], "transfer.expired");
         // The daily job tells the sending branch (and the receiver's staff), once.
         for _ in 0..2 {
-            store::notices::daily_reminders(&app.store.db, store::clock::today())
+            store::jobs::reminders::send(&app.store.db, store::clock::today())
                 .await
                 .unwrap();
         }

@@ -126,21 +126,20 @@ async fn daily_jobs(store: Store) {
         store::crypto::new_token().get(..8).unwrap_or_default()
     );
     loop {
-        let today = store::clock::today();
-        match store::notices::take_daily_lease(&store.db, "daily_reminders", &holder, today).await {
-            Ok(true) => {
-                match store::notices::daily_reminders(&store.db, today).await {
+        match store::jobs::run_daily(&store.db, &holder).await {
+            Ok(Some(run)) => {
+                match run.reminders {
                     Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
                     Err(e) => tracing::error!(error = %e, "daily reminders failed"),
                 }
-                match store::dues::ledger::generate_if_new_month(&store.db, today).await {
+                match run.dues {
                     Ok(Some(rows)) => tracing::info!(rows, "this month's dues written"),
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),
                 }
             }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not take the daily reminders lease"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not take the daily jobs' lease"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     }

@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod activities;
-pub mod announcements;
 pub mod audit;
 pub mod clock;
 pub mod corrections;
@@ -14,6 +13,8 @@ pub mod dues;
 pub mod error;
 pub mod files;
 pub mod import;
+pub mod inbox;
+pub mod jobs;
 pub mod life;
 pub mod members;
 pub mod mobile;

@@ -12,8 +12,8 @@ use crate::audit::{self, Event};
 use crate::clock::today;
 use crate::db::{new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
+use crate::inbox;
 use crate::members;
-use crate::notices;
 use crate::orgs;
 use crate::scope::{Caller, Own, Perm};
 
@@ -173,7 +173,7 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
         )
         .await?;
     for (user,) in users {
-        notices::notify(
+        inbox::notify(
             &mut tx,
             user,
             "mobile",

@@ -1,253 +1,260 @@
-//! Notices (通知) in each user's space, an outbox that an SMS or mail gateway can drain, and the
-//! daily reminder job: due-soon and overdue organizational life and committee terms for the
-//! secretaries, upcoming meetings for the members expected, and transfer letters that expired
-//! unanswered for both sides. Each reminder is sent once (a dedupe
-//! key), and the job runs once a day even with several servers on one database (a lease row).
+//! Notices to members (党务公开/通知公告): an organization drafts one, the review chain approves it,
+//! and it is published to the organization's subtree or to chosen organizations below it. Members
+//! see the notices of every organization above them that reached them, and opening one records that
+//! they read it; the publishing side sees how many of those reached have read it.
 
-use chrono::{Duration, NaiveDate};
-use serde::Serialize;
+use domain::org::subtree_end;
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
 
-use crate::db::{instant_text, new_id, now_text, Db, Tx, Q};
+use crate::audit::{self, Event};
+use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
-use crate::life;
-use crate::scope::Caller;
+use crate::orgs;
+use crate::reviews;
+use crate::scope::{Caller, Perm};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AnnouncementInput {
+    /// The publishing organization.
+    pub org_id: Option<i64>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    /// Organizations (in the publisher's subtree) whose members it reaches; empty for the whole
+    /// subtree of the publisher.
+    pub to_org_ids: Vec<i64>,
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Notice {
+pub struct Announcement {
     pub id: i64,
-    pub kind: String,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
     pub title: String,
-    pub link: Option<String>,
+    pub body: String,
+    /// `reviewing`, `returned` or `published`.
+    pub status: String,
+    pub created_by: String,
     pub created_at: String,
-    pub read_at: Option<String>,
+    pub published_at: Option<String>,
+    /// Whether the caller has read it.
+    pub read: bool,
 }
 
-/// Adds a notice for a user unless one with the same key exists; users with a phone also get an
-/// outbox entry for the SMS gateway. Returns whether it was new.
-pub async fn notify(tx: &mut Tx, user_id: i64, kind: &str, key: &str, title: &str, link: &str) -> Result<bool> {
+/// How far a notice has reached, for the publishing side.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Receipts {
+    /// Organizations it was published to.
+    pub targets: Vec<String>,
+    /// Members with an account in those subtrees.
+    pub reached: i64,
+    pub read: i64,
+}
+
+fn select(user_id: i64) -> Q {
+    Q::new(
+        "SELECT a.id, a.org_id, o.name AS org_name, a.org_path, a.title, a.body, a.status, a.created_by, a.created_at,
+         a.published_at, EXISTS (SELECT 1 FROM announcement_reads r WHERE r.announcement_id = a.id AND r.user_id = $1) AS read
+         FROM announcements a JOIN orgs o ON o.id = a.org_id",
+    )
+    .bind(user_id)
+}
+
+/// The paths of an organization and every one above it: `/1/45/` → `/1/`, `/1/45/`.
+fn lineage(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut acc = String::from("/");
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        acc.push_str(part);
+        acc.push('/');
+        out.push(acc.clone());
+    }
+    out
+}
+
+/// Drafts a notice and submits it to the review chain; nothing is published before the last level
+/// approves.
+pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Result<Announcement> {
+    let mut e = Vec::new();
+    let title = match input.title.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => clean_text("title", t, 100, &mut e),
+        _ => {
+            e.push(FieldError::new("title", "required"));
+            None
+        }
+    };
+    let body = match input.body.as_deref().map(str::trim) {
+        Some(b) if !b.is_empty() => {
+            if b.chars().count() > 20_000 {
+                e.push(FieldError::new("body", "too_long"));
+            }
+            Some(b.to_string())
+        }
+        _ => {
+            e.push(FieldError::new("body", "required"));
+            None
+        }
+    };
+    let Some(org_id) = input.org_id else {
+        e.push(FieldError::new("org_id", "required"));
+        return Err(Invalid(e).into());
+    };
+    let org = orgs::get(db, caller, org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    if !caller.can_at(Perm::PublishNotices, &org.path) {
+        audit::append_alone(db, caller, Event::denied("notice.create", "org", org_id)).await?;
+        return Err(Error::Forbidden);
+    }
+    let mut targets = Vec::new();
+    for id in &input.to_org_ids {
+        match orgs::get(db, caller, *id).await {
+            Ok(t) if t.path.starts_with(&org.path) => targets.push((t.id, t.path)),
+            _ => e.push(FieldError::new("to_org_ids", "not_found")),
+        }
+    }
+    domain::error::check(e)?;
+    if targets.is_empty() {
+        targets.push((org.id, org.path.clone()));
+    }
+    // A target inside another reaches no one new.
+    let all = targets.clone();
+    targets.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
     let id = new_id();
-    let added = tx
-        .exec(
-            Q::new(
-                "INSERT INTO notices (id, user_id, kind, dedupe_key, title, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(id)
-            .bind(user_id)
-            .bind(kind)
-            .bind(format!("{user_id}:{key}"))
-            .bind(title)
-            .bind(link)
-            .bind(now_text()),
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO announcements (id, org_id, org_path, title, body, status, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, 'reviewing', $6, $7)",
         )
-        .await?;
-    if added == 1 {
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(title.clone())
+        .bind(body)
+        .bind(caller.display_name.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    for (target, path) in &targets {
         tx.exec(
-            Q::new(
-                "INSERT INTO outbox (id, notice_id, channel, created_at)
-                 SELECT $1, $2, 'sms', $3 FROM users WHERE id = $4 AND phone_enc IS NOT NULL",
-            )
-            .bind(new_id())
-            .bind(id)
-            .bind(now_text())
-            .bind(user_id),
+            Q::new("INSERT INTO announcement_targets (announcement_id, org_id, org_path) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(*target)
+                .bind(path.clone()),
         )
         .await?;
     }
-    Ok(added == 1)
+    let review_title = format!("通知公告：{}", title.unwrap_or_default());
+    reviews::submit(&mut tx, caller, "notice", id, &org, &review_title).await?;
+    audit::append(&mut tx, caller, Event::ok("notice.create", "notice", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
 }
 
-/// The caller's notices, newest first.
-pub async fn mine(db: &Db, caller: &Caller, unread_only: bool) -> Result<Vec<Notice>> {
-    let mut q = Q::new("SELECT id, kind, title, link, created_at, read_at FROM notices WHERE user_id = $1")
-        .bind(caller.user_id);
-    if unread_only {
-        q.push(" AND read_at IS NULL");
-    }
-    q.push(" ORDER BY created_at DESC LIMIT 100");
-    Ok(db.all(q).await?)
-}
-
-pub async fn mark_read(db: &Db, caller: &Caller, id: i64) -> Result<()> {
-    let n = db
-        .exec(
-            Q::new("UPDATE notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL")
-                .bind(now_text())
-                .bind(id)
-                .bind(caller.user_id),
+/// The review chain's end: publish, or back to the drafter.
+pub(crate) async fn on_review(tx: &mut Tx, id: i64, approved: bool) -> Result<()> {
+    let q = if approved {
+        Q::new(
+            "UPDATE announcements SET status = 'published', published_at = $1 WHERE id = $2 AND status = 'reviewing'",
         )
-        .await?;
-    let exists: Option<(i64,)> = db
-        .opt(
-            Q::new("SELECT id FROM notices WHERE id = $1 AND user_id = $2")
-                .bind(id)
-                .bind(caller.user_id),
-        )
-        .await?;
-    if n == 0 && exists.is_none() {
-        return Err(Error::NotFound);
-    }
+        .bind(now_text())
+        .bind(id)
+    } else {
+        Q::new("UPDATE announcements SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id)
+    };
+    tx.exec(q).await?;
     Ok(())
 }
 
-/// Takes today's run of a daily job: true for exactly one caller per local date, even across
-/// servers (the conditional update is atomic; on PostgreSQL a second server waits on the row lock
-/// and then sees today's date).
-pub async fn take_daily_lease(db: &Db, job: &str, holder: &str, today: NaiveDate) -> Result<bool> {
-    let now = crate::clock::now();
-    let taken = db
-        .exec(
-            Q::new(
-                "UPDATE job_leases SET holder = $1, leased_until = $2, last_run_on = $3
-                 WHERE name = $4 AND (last_run_on IS NULL OR last_run_on < $3) AND leased_until < $5",
-            )
-            .bind(holder)
-            .bind(instant_text(now + Duration::minutes(30)))
-            .bind(today)
-            .bind(job)
-            .bind(instant_text(now)),
-        )
-        .await?;
-    Ok(taken == 1)
+/// Published notices that reach the caller as a member: from any organization above their branch
+/// that targeted it. Newest first.
+pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<Announcement>> {
+    let Some(path) = &caller.member_org_path else {
+        return Ok(Vec::new());
+    };
+    let mut q = select(caller.user_id);
+    q.push(" WHERE a.status = 'published' AND EXISTS (SELECT 1 FROM announcement_targets t WHERE t.announcement_id = a.id AND t.org_path IN (");
+    for (i, p) in lineage(path).into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push_bind(p);
+    }
+    q.push(")) ORDER BY a.published_at DESC LIMIT 200");
+    Ok(db.all(q).await?)
 }
 
-/// Users holding a secretary or committee-staff grant on exactly this organization.
-async fn responsible(tx: &mut Tx, org_id: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .all(
-            Q::new("SELECT DISTINCT user_id FROM grants WHERE org_id = $1 AND role IN ('secretary', 'org_admin')")
-                .bind(org_id),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(u,)| u).collect())
+/// Notices published by organizations in the caller's subtrees, every status, newest first.
+pub async fn managed(db: &Db, caller: &Caller) -> Result<Vec<Announcement>> {
+    let mut q = select(caller.user_id);
+    q.push(" WHERE ");
+    caller.filter(&mut q, Perm::PublishNotices, "a.org_path", crate::scope::Own::Nothing);
+    q.push(" ORDER BY a.created_at DESC LIMIT 200");
+    Ok(db.all(q).await?)
 }
 
-/// One day's reminders; returns how many notices were new. Runs as the system.
-pub async fn daily_reminders(db: &Db, today: NaiveDate) -> Result<usize> {
-    let system = Caller::system("reminders");
-    let roots: Vec<(i64,)> = db
-        .all(Q::new(
-            "SELECT id FROM orgs WHERE parent_id IS NULL AND dissolved_on IS NULL",
-        ))
-        .await?;
-    let year = chrono::Datelike::year(&today);
-    let mut items = Vec::new();
-    let mut terms = Vec::new();
-    for (root,) in &roots {
-        items.extend(
-            life::compliance::compliance(db, &system, *root, year, None)
-                .await?
-                .into_iter()
-                .filter(|i| i.status != "on_track"),
-        );
-        terms.extend(
-            life::terms::terms(db, &system, *root)
-                .await?
-                .into_iter()
-                .filter(|t| t.status != "current" && t.status != "unknown"),
-        );
+/// One notice: to a member it reached (and then it counts as read), or to those who manage or review
+/// its organization.
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Announcement> {
+    let mut q = select(caller.user_id);
+    q.push(" WHERE a.id = ").push_bind(id);
+    let a: Announcement = db.opt(q).await?.ok_or(Error::NotFound)?;
+    let manages = caller.can_at(Perm::PublishNotices, &a.org_path) || caller.can_at(Perm::Review, &a.org_path);
+    if manages {
+        return Ok(a);
     }
-    let upcoming: Vec<(i64, String, String)> = db
-        .all(
-            Q::new("SELECT id, title, starts_at FROM meetings WHERE status = 'planned' AND local_date >= $1 AND local_date <= $2")
-                .bind(today)
-                .bind(today + Duration::days(2)),
-        )
-        .await?;
-    let mut added = 0;
-    let mut tx = db.begin().await?;
-    for i in &items {
-        let title = format!(
-            "{} · {} · {}",
-            i.org_name,
-            kind_zh(&i.kind),
-            if i.status == "overdue" {
-                "逾期未开"
-            } else {
-                "即将到期"
-            }
-        );
-        for user in responsible(&mut tx, i.org_id).await? {
-            let key = format!("life:{}:{}:{}:{}", i.org_id, i.kind, i.period, i.status);
-            added += usize::from(
-                notify(
-                    &mut tx,
-                    user,
-                    &format!("life.{}", i.status),
-                    &key,
-                    &title,
-                    &format!("/orgs/{}/meetings", i.org_id),
-                )
-                .await?,
-            );
-        }
+    let reached = a.status == "published" && mine(db, caller).await?.iter().any(|m| m.id == id);
+    if !reached {
+        return Err(Error::NotFound);
     }
-    for t in &terms {
-        let end = t.term_end.map(|d| d.to_string()).unwrap_or_default();
-        let title = format!("{} · 任期届满 {end} · 请做好换届准备", t.org_name);
-        for user in responsible(&mut tx, t.org_id).await? {
-            let key = format!("term:{}:{}:{end}", t.org_id, t.status);
-            added += usize::from(notify(&mut tx, user, "term", &key, &title, &format!("/orgs/{}", t.org_id)).await?);
-        }
-    }
-    for (meeting, title, _) in &upcoming {
-        let users: Vec<(i64,)> = tx
-            .all(Q::new("SELECT u.id FROM users u JOIN meeting_attendance a ON a.member_id = u.member_id WHERE a.meeting_id = $1").bind(*meeting))
-            .await?;
-        for (user,) in users {
-            added += usize::from(
-                notify(
-                    &mut tx,
-                    user,
-                    "meeting.upcoming",
-                    &format!("meeting:{meeting}:upcoming"),
-                    title,
-                    &format!("/meetings/{meeting}"),
-                )
-                .await?,
-            );
-        }
-    }
-    // Letters past their validity without an answer: both sides are told, once.
-    let expired: Vec<(i64, i64, Option<i64>, String)> = tx
-        .all(
-            Q::new(
-                "SELECT id, from_org_id, to_org_id, letter_no FROM transfers WHERE status = 'sent' AND expires_on < $1",
-            )
-            .bind(today),
-        )
-        .await?;
-    for (id, from, to, letter_no) in &expired {
-        let title = format!("组织关系介绍信 {letter_no} 已过有效期，尚未接收");
-        for org in std::iter::once(*from).chain(*to) {
-            for user in responsible(&mut tx, org).await? {
-                let key = format!("transfer:{id}:expired");
-                added += usize::from(
-                    notify(
-                        &mut tx,
-                        user,
-                        "transfer.expired",
-                        &key,
-                        &title,
-                        &format!("/transfers/{id}"),
-                    )
-                    .await?,
-                );
-            }
-        }
-    }
-    crate::audit::append(
-        &mut tx,
-        &system,
-        crate::audit::Event::ok("job.daily_reminders", "job", today).with_detail(format!("notices={added}")),
+    db.exec(
+        Q::new("INSERT INTO announcement_reads (announcement_id, user_id, read_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(caller.user_id)
+            .bind(now_text()),
     )
     .await?;
-    tx.commit().await?;
-    Ok(added)
+    Ok(Announcement { read: true, ..a })
 }
 
-fn kind_zh(kind: &str) -> &'static str {
-    domain::life::MeetingKind::parse(kind)
-        .map(|k| k.zh())
-        .unwrap_or("组织生活")
+/// Whom a notice reached and how many have read it, for those who manage its organization.
+pub async fn receipts(db: &Db, caller: &Caller, id: i64) -> Result<Receipts> {
+    let a = get(db, caller, id).await?;
+    if !caller.can_at(Perm::PublishNotices, &a.org_path) && !caller.can_at(Perm::Review, &a.org_path) {
+        return Err(Error::Forbidden);
+    }
+    let targets: Vec<(String, String)> = db
+        .all(
+            Q::new(
+                "SELECT o.name, t.org_path FROM announcement_targets t JOIN orgs o ON o.id = t.org_id WHERE t.announcement_id = $1",
+            )
+            .bind(id),
+        )
+        .await?;
+    let mut reached = 0;
+    for (_, path) in &targets {
+        let (n,): (i64,) = db
+            .one(
+                Q::new(
+                    "SELECT COUNT(*) FROM users u JOIN members m ON m.id = u.member_id
+                     WHERE m.org_path >= $1 AND m.org_path < $2 AND m.status = 'active'",
+                )
+                .bind(path.clone())
+                .bind(subtree_end(path)),
+            )
+            .await?;
+        reached += n;
+    }
+    let (read,): (i64,) = db
+        .one(Q::new("SELECT COUNT(*) FROM announcement_reads WHERE announcement_id = $1").bind(id))
+        .await?;
+    Ok(Receipts {
+        targets: targets.into_iter().map(|(name, _)| name).collect(),
+        reached,
+        read,
+    })
 }

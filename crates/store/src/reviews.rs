@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
-use crate::notices;
+use crate::inbox;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
@@ -168,7 +168,7 @@ async fn tell_reviewers(tx: &mut Tx, review_id: i64, level: i64, org_id: i64, ti
         )
         .await?;
     for (user,) in users {
-        notices::notify(
+        inbox::notify(
             tx,
             user,
             "review",
@@ -375,7 +375,7 @@ async fn apply(tx: &mut Tx, keys: &crate::Keys, caller: &Caller, review: &Review
         "development" => crate::development::on_review(tx, keys, caller, review.subject_id, approved).await,
         "correction" => crate::corrections::on_review(tx, keys, caller, review.subject_id, approved).await,
         "transfer" => crate::transfers::on_review(tx, caller, review.subject_id, approved).await,
-        "notice" => crate::announcements::on_review(tx, review.subject_id, approved).await,
+        "notice" => crate::notices::on_review(tx, review.subject_id, approved).await,
         _ => Ok(()),
     }
 }

@@ -18,8 +18,8 @@ use crate::clock::today;
 use crate::crypto::Keys;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
+use crate::inbox;
 use crate::members::{self, Placement};
-use crate::notices;
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
@@ -473,7 +473,7 @@ pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, id: i64, approved: b
             )
             .await?;
         for (user,) in users {
-            notices::notify(
+            inbox::notify(
                 tx,
                 user,
                 "transfer",

@@ -947,13 +947,13 @@ pub async fn propose_correction(
 #[utoipa::path(get, path = "/api/v1/me/notices", responses((status = 200, description = "`{\"items\": [Notice]}`: the caller's notices, newest first")))]
 pub async fn my_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
-        json!({"items": store::notices::mine(&s.store.db, &a.caller, false).await?}),
+        json!({"items": store::inbox::mine(&s.store.db, &a.caller, false).await?}),
     ))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/notices/{id}/read", responses((status = 204)))]
 pub async fn read_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
-    store::notices::mark_read(&s.store.db, &a.caller, id).await?;
+    store::inbox::mark_read(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -345,11 +345,11 @@ struct HomePage {
     orgs: Vec<HomeOrg>,
     member: Option<store::members::Member>,
     must_change_password: bool,
-    notices: Vec<store::notices::Notice>,
+    notices: Vec<store::inbox::Notice>,
     /// The member's meetings of the last month and the coming ones.
     meetings: Vec<store::life::meetings::MeetingView>,
     /// The newest published notices (党务公开) that reach the member, unread marked.
-    announcements: Vec<store::announcements::Announcement>,
+    announcements: Vec<store::notices::Announcement>,
 }
 
 async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
@@ -384,7 +384,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     if member.is_some() {
         roles.push(c.t("role.member"));
     }
-    let notices = store::notices::mine(&s.store.db, &w.caller, true)
+    let notices = store::inbox::mine(&s.store.db, &w.caller, true)
         .await
         .unwrap_or_default();
     let meetings = match w.caller.member_id {
@@ -401,9 +401,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         }
         None => Vec::new(),
     };
-    let mut announcements = store::announcements::mine(&s.store.db, &w.caller)
-        .await
-        .unwrap_or_default();
+    let mut announcements = store::notices::mine(&s.store.db, &w.caller).await.unwrap_or_default();
     announcements.truncate(5);
     render(&HomePage {
         announcements,

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use store::announcements::{self, Announcement, AnnouncementInput, Receipts};
+use store::notices::{self, Announcement, AnnouncementInput, Receipts};
 use store::orgs::{self, Org};
 use store::reviews::{self, ReviewView};
 use store::Perm;
@@ -48,8 +48,8 @@ async fn list(State(s): State<AppState>, w: WebCaller) -> Response {
 async fn draw_list(s: &AppState, w: &WebCaller, f: Draft, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/notices", "notice.title");
     let db = &s.store.db;
-    let mine = announcements::mine(db, &w.caller).await.unwrap_or_default();
-    let managed = announcements::managed(db, &w.caller).await.unwrap_or_default();
+    let mine = notices::mine(db, &w.caller).await.unwrap_or_default();
+    let managed = notices::managed(db, &w.caller).await.unwrap_or_default();
     let mut publishers = Vec::new();
     for g in w.caller.grants.iter() {
         let Some(org_id) = g.org_id.filter(|_| w.caller.can_at(Perm::PublishNotices, &g.path)) else {
@@ -100,7 +100,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         body: Some(f.body.clone()),
         to_org_ids: f.to_org_ids.iter().filter_map(|v| v.parse().ok()).collect(),
     };
-    match announcements::create(&s.store.db, &w.caller, &input).await {
+    match notices::create(&s.store.db, &w.caller, &input).await {
         Ok(n) => see_other(&format!("/notices/{}", n.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/notices", "notice.title");
@@ -123,11 +123,11 @@ struct DetailPage {
 
 async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     let c = Chrome::for_caller(&w, &format!("/notices/{id}"), "notice.title");
-    let n = match announcements::get(&s.store.db, &w.caller, id).await {
+    let n = match notices::get(&s.store.db, &w.caller, id).await {
         Ok(n) => n,
         Err(e) => return error_page(c, e.into()),
     };
-    let receipts = announcements::receipts(&s.store.db, &w.caller, id).await.ok();
+    let receipts = notices::receipts(&s.store.db, &w.caller, id).await.ok();
     let review = match receipts {
         Some(_) => reviews::of_subject(&s.store.db, "notice", id).await.unwrap_or(None),
         None => None,

@@ -280,7 +280,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .await?;
     for (user,) in users {
         let title = format!("{} · {}", org.name, title);
-        crate::notices::notify(
+        crate::inbox::notify(
             &mut tx,
             user,
             "meeting.planned",

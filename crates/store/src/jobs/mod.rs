@@ -1,0 +1,52 @@
+//! Every background job, each run under a lease so that several servers run it once per local
+//! (Beijing) date: the daily reminders and, on a month's first run, the month's dues ledger.
+
+pub mod reminders;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::clock;
+use crate::db::{instant_text, Db, Q};
+use crate::error::Result;
+
+/// Takes today's run of a daily job: true for exactly one caller per local date, even across
+/// servers (the conditional update is atomic; on PostgreSQL a second server waits on the row lock
+/// and then sees today's date).
+pub async fn take_daily_lease(db: &Db, job: &str, holder: &str, today: NaiveDate) -> Result<bool> {
+    let now = clock::now();
+    let taken = db
+        .exec(
+            Q::new(
+                "UPDATE job_leases SET holder = $1, leased_until = $2, last_run_on = $3
+                 WHERE name = $4 AND (last_run_on IS NULL OR last_run_on < $3) AND leased_until < $5",
+            )
+            .bind(holder)
+            .bind(instant_text(now + Duration::minutes(30)))
+            .bind(today)
+            .bind(job)
+            .bind(instant_text(now)),
+        )
+        .await?;
+    Ok(taken == 1)
+}
+
+/// What one day's run did; each job succeeds or fails on its own.
+#[derive(Debug)]
+pub struct DailyRun {
+    /// How many reminders were new.
+    pub reminders: Result<usize>,
+    /// Ledger rows written for a new month, if this was the month's first run.
+    pub dues: Result<Option<u64>>,
+}
+
+/// Runs today's jobs if this server takes the lease; `None` when another run has them.
+pub async fn run_daily(db: &Db, holder: &str) -> Result<Option<DailyRun>> {
+    let today = clock::today();
+    if !take_daily_lease(db, "daily_reminders", holder, today).await? {
+        return Ok(None);
+    }
+    Ok(Some(DailyRun {
+        reminders: reminders::send(db, today).await,
+        dues: crate::dues::ledger::generate_if_new_month(db, today).await,
+    }))
+}
