@@ -15,9 +15,8 @@ use store::dues::{
 };
 use utoipa::ToSchema;
 
-use super::{
-    attachment, file_failure, import_problems, upload_bytes, ApiJson, ApiQuery, Id, ImportReport, YearQuery, XLSX_TYPE,
-};
+use super::files::{attachment, file_failure, import_problems, upload_bytes, ImportReport, XLSX_TYPE};
+use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::dues_book;
 use crate::error::{ApiResult, Failure};

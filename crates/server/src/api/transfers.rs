@@ -1,4 +1,4 @@
-//! Organizational transfers and the review chains that approve them, over the API.
+//! Organizational transfers (组织关系转接) over the API: letters, their validity, arrivals from outside.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,12 +8,11 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
-use store::mobile::{self, Mobile, MobileInput};
-use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
+use store::reviews::{self};
 use store::transfers::{self, Incoming, IncomingInput, Transfer, TransferFilter, TransferInput, Validity};
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiQuery, Id};
+use super::{ApiJson, ApiQuery, Id, OrgQuery};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -25,18 +24,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/transfers/{id}/accept", post(accept_transfer))
         .route("/api/v1/transfers/{id}/reject", post(reject_transfer))
         .route("/api/v1/transfers/{id}/receipt", post(transfer_receipt))
-        .route("/api/v1/reviews/pending", get(pending_reviews))
-        .route("/api/v1/reviews/{id}", get(get_review))
-        .route("/api/v1/reviews/{id}/approve", post(approve_review))
-        .route("/api/v1/reviews/{id}/return", post(return_review))
-        .route("/api/v1/orgs/{id}/review-chains/{kind}", get(get_chain).put(set_chain))
         .route(
             "/api/v1/orgs/{id}/transfer-validity",
             get(get_validity).put(set_validity),
         )
         .route("/api/v1/transfers/incoming", get(list_incoming).post(register_incoming))
-        .route("/api/v1/mobile-members", get(list_mobile).post(register_mobile))
-        .route("/api/v1/mobile-members/{id}/end", post(end_mobile))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,
@@ -110,75 +102,6 @@ pub async fn transfer_receipt(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/reviews/pending",
-    responses((status = 200, description = "`{\"items\": [Review]}`: waiting at a level the caller decides, across their subtree")))]
-pub async fn pending_reviews(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": reviews::pending(&s.store.db, &a.caller).await?})))
-}
-
-#[utoipa::path(get, path = "/api/v1/reviews/{id}", responses((status = 200, body = ReviewView)))]
-pub async fn get_review(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(reviews::get(&s.store.db, &a.caller, id).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/approve", request_body = DecisionInput,
-    responses((status = 200, body = ReviewView, description = "on to the next level, or, at the last, applied"), (status = 409, description = "`review.decided` or `review.same_reviewer`")))]
-pub async fn approve_review(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-    ApiJson(b): ApiJson<DecisionInput>,
-) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(
-        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, true, &b).await?,
-    ))
-}
-
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", request_body = DecisionInput,
-    responses((status = 200, body = ReviewView, description = "back to the submitter with the comment (required)")))]
-pub async fn return_review(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-    ApiJson(b): ApiJson<DecisionInput>,
-) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(
-        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, false, &b).await?,
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChainBody {
-    /// The reviewing organizations, level 1 first (the organization itself or ones above it); empty
-    /// to fall back to the chain above.
-    levels: Vec<i64>,
-}
-
-#[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice` or `development`")),
-    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that now applies")))]
-pub async fn set_chain(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
-    ApiJson(b): ApiJson<ChainBody>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let items: Vec<ChainLevel> = reviews::set_chain(&s.store.db, &a.caller, id, &kind, &b.levels).await?;
-    Ok(Json(json!({ "items": items })))
-}
-
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/review-chains/{kind}",
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice`, `development` or `correction`")),
-    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that applies to submissions from this organization")))]
-pub async fn get_chain(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let items: Vec<ChainLevel> = reviews::chain(&s.store.db, &a.caller, id, &kind).await?;
-    Ok(Json(json!({ "items": items })))
-}
-
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/transfer-validity",
     responses((status = 200, body = Validity, description = "the days letters from this organization stay valid: its own setting, the nearest above, or 30 / 90")))]
 pub async fn get_validity(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Validity>> {
@@ -207,14 +130,6 @@ pub async fn register_incoming(
     Ok((StatusCode::CREATED, Json(i)).into_response())
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrgQuery {
-    /// This organization's subtree only.
-    #[serde(default, deserialize_with = "store::empty_as_none")]
-    org_id: Option<i64>,
-}
-
 #[utoipa::path(get, path = "/api/v1/transfers/incoming", params(OrgQuery),
     responses((status = 200, description = "`{\"items\": [Incoming]}`: letters from outside the platform, newest first")))]
 pub async fn list_incoming(
@@ -224,48 +139,5 @@ pub async fn list_incoming(
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({"items": transfers::incoming(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
-}
-
-#[utoipa::path(post, path = "/api/v1/mobile-members", request_body = MobileInput,
-    responses((status = 201, body = Mobile, description = "registered at the host; the member stays on the home roll"), (status = 409, description = "`mobile.open`: already registered somewhere")))]
-pub async fn register_mobile(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    ApiJson(input): ApiJson<MobileInput>,
-) -> ApiResult<Response> {
-    let m = mobile::register(&s.store.db, &a.caller, &input).await?;
-    Ok((StatusCode::CREATED, Json(m)).into_response())
-}
-
-#[utoipa::path(get, path = "/api/v1/mobile-members", params(OrgQuery),
-    responses((status = 200, description = "`{\"items\": [Mobile]}`: members away from, or hosted in, the organizations in reach; open ones first")))]
-pub async fn list_mobile(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct EndBody {
-    /// `YYYY-MM-DD`; today when left out.
-    #[serde(default)]
-    ended_on: Option<String>,
-}
-
-#[utoipa::path(post, path = "/api/v1/mobile-members/{id}/end", request_body = EndBody,
-    responses((status = 200, body = Mobile), (status = 409, description = "`mobile.ended`")))]
-pub async fn end_mobile(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-    ApiJson(b): ApiJson<EndBody>,
-) -> ApiResult<Json<Mobile>> {
-    Ok(Json(
-        mobile::end(&s.store.db, &a.caller, id, b.ended_on.as_deref()).await?,
     ))
 }

@@ -307,7 +307,7 @@ async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, mu
 
 async fn download(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match development::open_document(&s.store.db, &w.caller, &s.files_dir, id).await {
-        Ok((doc, bytes)) => crate::api::download(&doc.content_type, &doc.name, bytes),
+        Ok((doc, bytes)) => crate::api::files::download(&doc.content_type, &doc.name, bytes),
         Err(e) => error_page(Chrome::for_caller(&w, "/development", "development.file"), e.into()),
     }
 }

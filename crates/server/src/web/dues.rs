@@ -19,7 +19,7 @@ use store::Perm;
 
 use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
 use crate::api::dues::import_bases_file;
-use crate::api::ImportReport;
+use crate::api::files::ImportReport;
 use crate::auth::WebCaller;
 use crate::dues_book::parse_yuan;
 use crate::AppState;

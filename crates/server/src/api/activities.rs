@@ -1,0 +1,91 @@
+//! Activities and volunteer services (志愿服务): publish, sign up, credit attendance.
+
+use super::{ApiJson, ApiQuery, Id};
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use store::activities;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/activities", get(list_activities).post(create_activity))
+        .route("/api/v1/activities/{id}", get(get_activity))
+        .route("/api/v1/activities/{id}/signup", post(sign_up))
+        .route(
+            "/api/v1/activities/{id}/attendance",
+            get(activity_signups).put(activity_attendance),
+        )
+}
+
+#[utoipa::path(post, path = "/api/v1/activities", request_body = activities::ActivityInput, responses((status = 201, body = activities::Activity), (status = 422)))]
+pub async fn create_activity(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(b): ApiJson<activities::ActivityInput>,
+) -> ApiResult<Response> {
+    let act = activities::create(&s.store.db, &a.caller, &b).await?;
+    Ok((StatusCode::CREATED, Json(act)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    org_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/activities", params(ActivityQuery), responses((status = 200, description = "`{\"items\": [Activity]}`")))]
+pub async fn list_activities(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<ActivityQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::list(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}", responses((status = 200, body = activities::Activity)))]
+pub async fn get_activity(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<activities::Activity>> {
+    Ok(Json(activities::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/activities/{id}/signup", responses((status = 200, body = activities::Activity), (status = 409, description = "full or closed")))]
+pub async fn sign_up(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<activities::Activity>> {
+    Ok(Json(activities::sign_up(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}/attendance", responses((status = 200, description = "`{\"items\": [Signup]}`")))]
+pub async fn activity_signups(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::signups(&s.store.db, &a.caller, id).await?}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/activities/{id}/attendance", request_body = Vec<i64>,
+    responses((status = 200, description = "the member ids who attended; each is credited the activity's volunteer time")))]
+pub async fn activity_attendance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<Vec<i64>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": activities::record_attendance(&s.store.db, &a.caller, id, &b).await?}),
+    ))
+}

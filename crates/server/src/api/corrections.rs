@@ -1,0 +1,26 @@
+//! Corrections a member asks for in their own record (reviewed like other requests).
+
+use super::ApiJson;
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/me/corrections", post(propose_correction))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/corrections", request_body = store::corrections::CorrectionInput,
+    responses((status = 201, body = store::corrections::Correction, description = "a correction of the caller's own record, to be reviewed by their branch")))]
+pub async fn propose_correction(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<store::corrections::CorrectionInput>,
+) -> ApiResult<Response> {
+    let c = store::corrections::propose(&s.store.db, &s.store.keys, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}

@@ -1,0 +1,65 @@
+//! Mobile members (流动党员): registered with a host organization whose meetings they attend.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use store::mobile::{self, Mobile, MobileInput};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiQuery, Id, OrgQuery};
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/mobile-members", get(list_mobile).post(register_mobile))
+        .route("/api/v1/mobile-members/{id}/end", post(end_mobile))
+}
+
+#[utoipa::path(post, path = "/api/v1/mobile-members", request_body = MobileInput,
+    responses((status = 201, body = Mobile, description = "registered at the host; the member stays on the home roll"), (status = 409, description = "`mobile.open`: already registered somewhere")))]
+pub async fn register_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<MobileInput>,
+) -> ApiResult<Response> {
+    let m = mobile::register(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(m)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/mobile-members", params(OrgQuery),
+    responses((status = 200, description = "`{\"items\": [Mobile]}`: members away from, or hosted in, the organizations in reach; open ones first")))]
+pub async fn list_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EndBody {
+    /// `YYYY-MM-DD`; today when left out.
+    #[serde(default)]
+    ended_on: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/mobile-members/{id}/end", request_body = EndBody,
+    responses((status = 200, body = Mobile), (status = 409, description = "`mobile.ended`")))]
+pub async fn end_mobile(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<EndBody>,
+) -> ApiResult<Json<Mobile>> {
+    Ok(Json(
+        mobile::end(&s.store.db, &a.caller, id, b.ended_on.as_deref()).await?,
+    ))
+}
