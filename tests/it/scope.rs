@@ -188,3 +188,121 @@ both!(the_three_administrators_are_separate, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "not even to oneself");
 });
+
+both!(every_refusal_is_audited_as_denied, |app: App| async move {
+    let c = app.login("committee").await;
+    let mine = app.org_id(&c, "信息学院教工党支部").await;
+    let other = app.org_id(&c, "法学院学生党支部").await;
+    let other_member = app.some_member(&c, other).await["id"].as_i64().unwrap();
+    let (_, meetings) = app.get(&c, &format!("/api/v1/meetings?org_id={other}")).await;
+    let other_meeting = meetings["items"][0]["id"].as_i64().unwrap();
+    let t = app.login("secretary").await;
+    let absent = 987_654_321_i64;
+    // One refused request of each feature: (request, the audited action, the record it names).
+    let tries: Vec<(Method, String, Option<serde_json::Value>, &str, String)> = vec![
+        (
+            Method::GET,
+            format!("/api/v1/members/{other_member}"),
+            None,
+            "member.read",
+            other_member.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/{other}"),
+            None,
+            "org.read",
+            other.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/meetings/{other_meeting}"),
+            None,
+            "meeting.read",
+            other_meeting.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/members/{other_member}/dues"),
+            None,
+            "dues.read",
+            other_member.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/transfers/{absent}"),
+            None,
+            "transfer.read",
+            absent.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/development/{absent}"),
+            None,
+            "development.read",
+            absent.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/activities/{absent}"),
+            None,
+            "activity.read",
+            absent.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/notices/{absent}"),
+            None,
+            "notice.read",
+            absent.to_string(),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/reviews/{absent}"),
+            None,
+            "review.read",
+            absent.to_string(),
+        ),
+        (
+            Method::GET,
+            "/api/v1/users".to_string(),
+            None,
+            "user.list",
+            String::new(),
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit".to_string(),
+            None,
+            "audit.read",
+            String::new(),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/orgs/{mine}"),
+            Some(json!({"name": "改名"})),
+            "org.update",
+            mine.to_string(),
+        ),
+    ];
+    for (method, path, body, action, target) in tries {
+        let (status, _) = app.call(method.clone(), &path, Some(&t), body).await;
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{method} {path}: {status}"
+        );
+        let last: Option<(String, String, String)> = app
+            .store
+            .db
+            .opt(store::db::Q::new(
+                "SELECT action, target_id, result FROM audit_log WHERE actor = 'secretary' ORDER BY seq DESC LIMIT 1",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            last,
+            Some((action.to_string(), target, "denied".to_string())),
+            "{method} {path} leaves a denied entry"
+        );
+    }
+});

@@ -87,8 +87,7 @@ pub async fn create_user(
     must_change_password: bool,
 ) -> Result<User> {
     if !caller.can(Perm::ManageAccounts) && caller.user_id != 0 {
-        audit::append_alone(db, caller, Event::denied("user.create", "user", "")).await?;
-        return Err(Error::Forbidden);
+        return caller.refuse(db, Error::Forbidden, "user.create", ("user", &"")).await;
     }
     let mut e = Vec::new();
     let username = u.username.trim().to_lowercase();
@@ -168,9 +167,9 @@ async fn get_user(db: &Db, id: i64) -> Result<User> {
 }
 
 pub async fn list_users(db: &Db, caller: &Caller) -> Result<Vec<(User, Vec<Grant>)>> {
-    if !caller.can(Perm::ManageAccounts) {
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ManageAccounts, "user.list", ("user", &""))
+        .await?;
     let users: Vec<User> = db
         .all(Q::new(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username")))
         .await?;
@@ -230,10 +229,9 @@ async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
 /// holds two of them, nor an administrator role together with an organization role); organization
 /// roles name a subtree. No one changes their own grants.
 pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: Option<i64>) -> Result<Grant> {
-    if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(db, caller, Event::denied("grant.create", "user", user_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ManageAccounts, "grant.create", ("user", &user_id))
+        .await?;
     if user_id == caller.user_id {
         return Err(Error::Refused("grant.self"));
     }
@@ -286,10 +284,9 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
 }
 
 pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {
-    if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(db, caller, Event::denied("grant.revoke", "grant", grant_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ManageAccounts, "grant.revoke", ("grant", &grant_id))
+        .await?;
     let row: Option<(i64,)> = db
         .opt(Q::new("SELECT user_id FROM grants WHERE id = $1").bind(grant_id))
         .await?;
@@ -582,10 +579,9 @@ pub async fn change_password(
 /// The security administrator sets a temporary password, to be changed at next sign-in; the
 /// account is unlocked and its sessions end.
 pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &str) -> Result<()> {
-    if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(db, caller, Event::denied("user.reset_password", "user", user_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ManageAccounts, "user.reset_password", ("user", &user_id))
+        .await?;
     if let Some(e) = password_error("password", temporary) {
         return Err(Invalid(vec![e]).into());
     }
@@ -616,10 +612,9 @@ pub async fn set_account_state(db: &Db, caller: &Caller, user_id: i64, action: &
         "enable" => "user.enable",
         _ => return Err(Invalid::one("action", "invalid").into()),
     };
-    if !caller.can(Perm::ManageAccounts) {
-        audit::append_alone(db, caller, Event::denied(event, "user", user_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ManageAccounts, event, ("user", &user_id))
+        .await?;
     if user_id == caller.user_id && action == "disable" {
         return Err(Error::Refused("user.disable_self"));
     }
@@ -691,7 +686,11 @@ pub async fn revoke_token(db: &Db, caller: &Caller, token_id: i64) -> Result<()>
         .await?;
     match row {
         Some((owner,)) if owner == caller.user_id || caller.can(Perm::ManageAccounts) => {}
-        _ => return Err(Error::NotFound),
+        _ => {
+            return caller
+                .refuse(db, Error::NotFound, "token.revoke", ("token", &token_id))
+                .await
+        }
     }
     let mut tx = db.begin().await?;
     tx.exec(

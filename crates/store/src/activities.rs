@@ -108,10 +108,9 @@ pub async fn create(db: &Db, caller: &Caller, i: &ActivityInput) -> Result<Activ
     }
     domain::error::check(e)?;
     let org = org.expect("checked");
-    if !caller.can_at(Perm::ManageMeetings, &org.path) {
-        audit::append_alone(db, caller, Event::denied("activity.create", "org", org.id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ManageMeetings, &org.path, "activity.create", ("org", &org.id))
+        .await?;
     let (starts, ends) = (starts.expect("checked"), ends.expect("checked"));
     let id = new_id();
     let now = now_text();
@@ -155,7 +154,9 @@ fn visible(caller: &Caller, q: &mut Q) {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Activity> {
     let mut q = Q::new(&format!("{SELECT} WHERE a.id = $1 AND ")).bind(id);
     visible(caller, &mut q);
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller
+        .found(db, db.opt(q).await?, "activity.read", ("activity", &id))
+        .await
 }
 
 /// Activities the caller may see (of one organization's subtree if given), newest first.
@@ -234,10 +235,15 @@ pub async fn signups(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Signup>> {
 /// volunteer time, the others nothing.
 pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, attended: &[i64]) -> Result<Vec<Signup>> {
     let a = get(db, caller, id).await?;
-    if !caller.can_at(Perm::ManageMeetings, &a.org_path) {
-        audit::append_alone(db, caller, Event::denied("activity.attendance", "activity", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::ManageMeetings,
+            &a.org_path,
+            "activity.attendance",
+            ("activity", &id),
+        )
+        .await?;
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new("UPDATE activity_signups SET attended = FALSE, credited_minutes = 0 WHERE activity_id = $1").bind(id),

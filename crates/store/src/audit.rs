@@ -152,10 +152,9 @@ pub struct AuditFilter {
 
 /// Newest first. Reading the log is itself audited.
 pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry>> {
-    if !caller.can(Perm::ReadAudit) {
-        append_alone(db, caller, Event::denied("audit.read", "audit", "")).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ReadAudit, "audit.read", ("audit", &""))
+        .await?;
     let mut q = Q::new("SELECT * FROM audit_log WHERE 1=1");
     let nonempty = |o: &Option<String>| {
         o.as_deref()

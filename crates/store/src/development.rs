@@ -85,7 +85,9 @@ pub struct DevelopmentFile {
 async fn file_row(db: &Db, caller: &Caller, id: i64) -> Result<FileRow> {
     let mut q = Q::new(&format!("{SELECT} WHERE f.id = $1 AND ")).bind(id);
     caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller
+        .found(db, db.opt(q).await?, "development.read", ("development", &id))
+        .await
 }
 
 async fn steps_of(db: &Db, id: i64) -> Result<Vec<StepRow>> {
@@ -281,10 +283,9 @@ pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput
     let Some(org) = org.filter(|o| o.kind().holds_members() && o.dissolved_on.is_none()) else {
         return Err(Invalid::one("org_id", "not_found").into());
     };
-    if !caller.can_at(Perm::WriteMembers, &org.path) {
-        audit::append_alone(db, caller, Event::denied("development.apply", "org", org.id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::WriteMembers, &org.path, "development.apply", ("org", &org.id))
+        .await?;
     if members::is_recorded(db, keys, &valid.id_number, None).await? {
         // As for a new member: the answer reaches beyond the caller's scope, so it is recorded.
         let event = Event {
@@ -404,10 +405,9 @@ fn refused(r: Refusal) -> Error {
 /// A file the caller may write to (they keep its branch).
 async fn writable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<FileRow> {
     let f = file_row(db, caller, id).await?;
-    if !caller.can_at(Perm::WriteMembers, &f.org_path) {
-        audit::append_alone(db, caller, Event::denied(action, "development", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::WriteMembers, &f.org_path, action, ("development", &id))
+        .await?;
     if f.status == "cancelled" {
         return Err(Error::Refused("development.closed"));
     }

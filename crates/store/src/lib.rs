@@ -12,6 +12,7 @@ pub mod development;
 pub mod dues;
 pub mod error;
 pub mod files;
+pub mod gate;
 pub mod import;
 pub mod inbox;
 pub mod jobs;

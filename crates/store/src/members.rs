@@ -130,10 +130,9 @@ async fn check_placement(db: &Db, caller: &Caller, placement: Placement, action:
     let org = orgs::get(db, caller, placement.org_id)
         .await
         .map_err(|_| Invalid::one("org_id", "not_found"))?;
-    if !caller.can_at(Perm::WriteMembers, &org.path) {
-        audit::append_alone(db, caller, Event::denied(action, "org", org.id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::WriteMembers, &org.path, action, ("org", &org.id))
+        .await?;
     if !org.kind().holds_members() {
         return Err(Invalid::one("org_id", "not_a_branch").into());
     }
@@ -470,15 +469,16 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     ))
     .bind(id);
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller.found(db, db.opt(q).await?, "member.read", ("member", &id)).await
 }
 
 /// The full ID number, phone and address: for the member themself and those allowed to reveal, audited.
 pub async fn reveal(db: &Db, keys: &Keys, caller: &Caller, id: i64) -> Result<Revealed> {
     let member = get(db, caller, id).await?;
     if !caller.can_at(Perm::RevealMembers, &member.org_path) && caller.member_id != Some(id) {
-        audit::append_alone(db, caller, Event::denied("member.reveal", "member", id)).await?;
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "member.reveal", ("member", &id))
+            .await;
     }
     let secrets: Secrets = db
         .one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id))
@@ -502,10 +502,15 @@ pub struct MemberPatch {
 
 pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &MemberPatch) -> Result<Member> {
     let current = get(db, caller, id).await?;
-    if !caller.can_at(Perm::WriteMembers, &current.org_path) {
-        audit::append_alone(db, caller, Event::denied("member.update", "member", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::WriteMembers,
+            &current.org_path,
+            "member.update",
+            ("member", &id),
+        )
+        .await?;
     let secrets: Secrets = db
         .one(Q::new("SELECT id_number_enc, phone_enc, address_enc FROM members WHERE id = $1").bind(id))
         .await?;
@@ -880,7 +885,9 @@ fn order_by(sort: Option<&str>) -> &'static str {
 
 pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Result<MemberPage> {
     if !caller.can(Perm::ReadMembers) && caller.member_id.is_none() {
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "member.list", ("org", &f.org_id.unwrap_or(0)))
+            .await;
     }
     let by_name = matches!(f.sort.as_deref(), Some("name" | "-name"));
     let no_prefix = f.q.as_deref().is_none_or(|q| q.trim().is_empty());
@@ -931,10 +938,9 @@ pub async fn export(
     f: &MemberFilter,
     format: &str,
 ) -> Result<Vec<(Member, Revealed)>> {
-    if !caller.can(Perm::ReadMembers) {
-        audit::append_alone(db, caller, Event::denied("member.export", "org", f.org_id.unwrap_or(0))).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require_any(db, Perm::ReadMembers, "member.export", ("org", &f.org_id.unwrap_or(0)))
+        .await?;
     let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}");
     let org = filter_org(db, caller, f).await?;
     let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, false);

@@ -82,7 +82,7 @@ fn visible(caller: &Caller, q: &mut Q) {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Mobile> {
     let mut q = Q::new(&format!("{SELECT} WHERE x.id = $1 AND ")).bind(id);
     visible(caller, &mut q);
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller.found(db, db.opt(q).await?, "mobile.read", ("mobile", &id)).await
 }
 
 /// The home branch registers one of its members at a host branch; one registration is open at a
@@ -132,10 +132,15 @@ pub async fn register(db: &Db, caller: &Caller, input: &MobileInput) -> Result<M
     domain::error::check(e)?;
     let (host_id, host_path, _, _) = host.expect("checked");
     let member = members::get(db, caller, member_id).await?;
-    if !caller.can_at(Perm::WriteMembers, &member.org_path) {
-        audit::append_alone(db, caller, Event::denied("mobile.register", "member", member_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::WriteMembers,
+            &member.org_path,
+            "mobile.register",
+            ("member", &member_id),
+        )
+        .await?;
     if member.status != "active" {
         return Err(Error::Refused("mobile.member_inactive"));
     }
@@ -198,8 +203,7 @@ pub async fn end(db: &Db, caller: &Caller, id: i64, on: Option<&str>) -> Result<
     let today = today();
     let mobile = get(db, caller, id).await?;
     if !caller.can_at(Perm::WriteMembers, &mobile.home_path) && !caller.can_at(Perm::WriteMembers, &mobile.host_path) {
-        audit::append_alone(db, caller, Event::denied("mobile.end", "mobile", id)).await?;
-        return Err(Error::Forbidden);
+        return caller.refuse(db, Error::Forbidden, "mobile.end", ("mobile", &id)).await;
     }
     let mut e = Vec::new();
     let ended_on = past_date("ended_on", on, today, &mut e).unwrap_or(today);

@@ -105,10 +105,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Resu
     let org = orgs::get(db, caller, org_id)
         .await
         .map_err(|_| Invalid::one("org_id", "not_found"))?;
-    if !caller.can_at(Perm::PublishNotices, &org.path) {
-        audit::append_alone(db, caller, Event::denied("notice.create", "org", org_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::PublishNotices, &org.path, "notice.create", ("org", &org_id))
+        .await?;
     let mut targets = Vec::new();
     for id in &input.to_org_ids {
         match orgs::get(db, caller, *id).await {
@@ -202,14 +201,16 @@ pub async fn managed(db: &Db, caller: &Caller) -> Result<Vec<Announcement>> {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Announcement> {
     let mut q = select(caller.user_id);
     q.push(" WHERE a.id = ").push_bind(id);
-    let a: Announcement = db.opt(q).await?.ok_or(Error::NotFound)?;
+    let a: Announcement = caller
+        .found(db, db.opt(q).await?, "notice.read", ("notice", &id))
+        .await?;
     let manages = caller.can_at(Perm::PublishNotices, &a.org_path) || caller.can_at(Perm::Review, &a.org_path);
     if manages {
         return Ok(a);
     }
     let reached = a.status == "published" && mine(db, caller).await?.iter().any(|m| m.id == id);
     if !reached {
-        return Err(Error::NotFound);
+        return caller.refuse(db, Error::NotFound, "notice.read", ("notice", &id)).await;
     }
     db.exec(
         Q::new("INSERT INTO announcement_reads (announcement_id, user_id, read_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -225,7 +226,9 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Announcement> {
 pub async fn receipts(db: &Db, caller: &Caller, id: i64) -> Result<Receipts> {
     let a = get(db, caller, id).await?;
     if !caller.can_at(Perm::PublishNotices, &a.org_path) && !caller.can_at(Perm::Review, &a.org_path) {
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "notice.receipts", ("notice", &id))
+            .await;
     }
     let targets: Vec<(String, String)> = db
         .all(

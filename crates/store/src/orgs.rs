@@ -217,7 +217,7 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
     let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller.found(db, db.opt(q).await?, "org.read", ("org", &id)).await
 }
 
 async fn get_in(tx: &mut Tx, id: i64) -> Result<Org> {
@@ -238,15 +238,15 @@ pub async fn create(db: &Db, caller: &Caller, input: &OrgInput) -> Result<Org> {
         None => None,
     };
     let parent_path = parent.as_ref().map(|p| p.path.as_str()).unwrap_or("/");
-    if !caller.can_at(Perm::ManageOrgs, parent_path) {
-        audit::append_alone(
+    caller
+        .require(
             db,
-            caller,
-            Event::denied("org.create", "org", input.parent_id.unwrap_or(0)),
+            Perm::ManageOrgs,
+            parent_path,
+            "org.create",
+            ("org", &input.parent_id.unwrap_or(0)),
         )
         .await?;
-        return Err(Error::Forbidden);
-    }
     if let Some(p) = &parent {
         if p.dissolved_on.is_some() {
             return Err(Invalid::one("parent_id", "dissolved").into());
@@ -319,10 +319,9 @@ async fn record_event(
 /// The organization the caller may manage, or why not.
 async fn managed(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<Org> {
     let org = get(db, caller, id).await?;
-    if !caller.can_at(Perm::ManageOrgs, &org.path) {
-        audit::append_alone(db, caller, Event::denied(action, "org", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ManageOrgs, &org.path, action, ("org", &id))
+        .await?;
     Ok(org)
 }
 
@@ -420,10 +419,9 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
     let parent = get(db, caller, new_parent_id)
         .await
         .map_err(|_| Invalid::one("parent_id", "not_found"))?;
-    if !caller.can_at(Perm::ManageOrgs, &parent.path) {
-        audit::append_alone(db, caller, Event::denied("org.move", "org", org.id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ManageOrgs, &parent.path, "org.move", ("org", &org.id))
+        .await?;
     if parent.path.starts_with(&org.path) {
         return Err(Invalid::one("parent_id", "inside_itself").into());
     }

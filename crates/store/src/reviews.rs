@@ -232,15 +232,13 @@ async fn view(db: &Db, review: Review) -> Result<ReviewView> {
 
 /// One review, for the submitter's organization and for the reviewers of any of its levels.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ReviewView> {
-    let review: Review = db
-        .opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id))
-        .await?
-        .ok_or(Error::NotFound)?;
+    let review: Option<Review> = db.opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id)).await?;
+    let review = caller.found(db, review, "review.read", ("review", &id)).await?;
     let v = view(db, review).await?;
     let visible = caller.can_at(Perm::ReadMembers, &v.review.org_path)
         || v.chain.iter().any(|l| caller.can_at(Perm::Review, &l.path));
     if !visible {
-        return Err(Error::NotFound);
+        return caller.refuse(db, Error::NotFound, "review.read", ("review", &id)).await;
     }
     Ok(v)
 }
@@ -268,10 +266,9 @@ pub async fn decide(
     if !caller.can_at(Perm::Review, &review.reviewer_path) {
         let in_view = caller.can_at(Perm::ReadMembers, &review.org_path) || caller.can(Perm::Review);
         if !in_view {
-            return Err(Error::NotFound);
+            return caller.refuse(db, Error::NotFound, action, ("review", &id)).await;
         }
-        audit::append_alone(db, caller, Event::denied(action, "review", id)).await?;
-        return Err(Error::Forbidden);
+        return caller.refuse(db, Error::Forbidden, action, ("review", &id)).await;
     }
     let mut e: Vec<FieldError> = Vec::new();
     let comment = input
@@ -395,10 +392,9 @@ pub async fn set_chain(db: &Db, caller: &Caller, org_id: i64, kind: &str, levels
 /// An organization whose settings the caller may change (`Forbidden`, audited, otherwise).
 pub(crate) async fn managed(db: &Db, caller: &Caller, org_id: i64, action: &'static str) -> Result<Org> {
     let org = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ManageOrgs, &org.path) {
-        audit::append_alone(db, caller, Event::denied(action, "org", org_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ManageOrgs, &org.path, action, ("org", &org_id))
+        .await?;
     Ok(org)
 }
 

@@ -274,7 +274,9 @@ async fn row(db: &Db, caller: &Caller, id: i64) -> Result<Row> {
     q.push(" OR ");
     caller.filter(&mut q, Perm::ReadMembers, "t.to_path", Own::Nothing);
     q.push(")");
-    db.opt(q).await?.ok_or(Error::NotFound)
+    caller
+        .found(db, db.opt(q).await?, "transfer.read", ("transfer", &id))
+        .await
 }
 
 /// The sending and receiving organizations' paths, for deciding which answers a page offers.
@@ -345,10 +347,15 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
     };
     domain::error::check(e)?;
     let member = members::get(db, caller, member_id).await?;
-    if !caller.can_at(Perm::WriteMembers, &member.org_path) {
-        audit::append_alone(db, caller, Event::denied("transfer.create", "member", member_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::WriteMembers,
+            &member.org_path,
+            "transfer.create",
+            ("member", &member_id),
+        )
+        .await?;
     if member.status != "active" {
         return Err(Error::Refused("transfer.member_inactive"));
     }
@@ -494,8 +501,9 @@ pub async fn reveal_for_letter(db: &Db, keys: &Keys, caller: &Caller, id: i64) -
     let r = row(db, caller, id).await?;
     // An expired letter is still `sent` in the table.
     if r.status != "sent" || !caller.can_at(Perm::RevealMembers, &r.from_path) {
-        audit::append_alone(db, caller, Event::denied("transfer.print", "transfer", id)).await?;
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "transfer.print", ("transfer", &id))
+            .await;
     }
     members::reveal(db, keys, caller, r.member_id).await
 }
@@ -506,10 +514,9 @@ async fn answerable(db: &Db, caller: &Caller, id: i64, action: &'static str) -> 
     let Some(to_path) = r.to_path.clone() else {
         return Err(Error::Refused("transfer.outside"));
     };
-    if !caller.can_at(Perm::WriteMembers, &to_path) {
-        audit::append_alone(db, caller, Event::denied(action, "transfer", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::WriteMembers, &to_path, action, ("transfer", &id))
+        .await?;
     match r.status.as_str() {
         "sent" if r.expires_on.is_some_and(|e| e < today()) => Err(Error::Refused("transfer.expired")),
         "sent" => Ok(r),
@@ -589,10 +596,15 @@ pub async fn record_receipt(db: &Db, caller: &Caller, id: i64, received_on: Opti
     if r.to_org_id.is_some() {
         return Err(Error::Refused("transfer.on_platform"));
     }
-    if !caller.can_at(Perm::WriteMembers, &r.from_path) {
-        audit::append_alone(db, caller, Event::denied("transfer.receipt", "transfer", id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::WriteMembers,
+            &r.from_path,
+            "transfer.receipt",
+            ("transfer", &id),
+        )
+        .await?;
     if r.status != "sent" {
         return Err(Error::Refused("transfer.not_open"));
     }

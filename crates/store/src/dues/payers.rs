@@ -1,6 +1,5 @@
 //! The members the books are kept for, read within the caller's scope.
 
-use crate::audit::{self, Event};
 use crate::db::{Db, Q};
 use crate::error::{Error, Result};
 use crate::scope::{Caller, Own, Perm};
@@ -42,10 +41,13 @@ impl Payer {
 pub(crate) async fn payer(db: &Db, caller: &Caller, member_id: i64, manage: bool) -> Result<Payer> {
     let mut q = Q::new(&format!("{PAYER} WHERE m.id = $1 AND ")).bind(member_id);
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
-    let p: Payer = db.opt(q).await?.ok_or(Error::NotFound)?;
+    let p: Payer = caller
+        .found(db, db.opt(q).await?, "dues.read", ("member", &member_id))
+        .await?;
     if manage && !caller.can_at(Perm::ManageDues, &p.org_path) {
-        audit::append_alone(db, caller, Event::denied("dues.write", "member", member_id)).await?;
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "dues.write", ("member", &member_id))
+            .await;
     }
     Ok(p)
 }

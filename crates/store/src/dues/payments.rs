@@ -320,7 +320,9 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
         let mut q = Q::new("SELECT p.member_id FROM dues_payments p WHERE p.id = $1 AND ").bind(id);
         caller.filter(&mut q, Perm::ReadMembers, "p.org_path", Own::Nothing);
         let found: Option<(i64,)> = db.opt(q).await?;
-        found.ok_or(Error::NotFound)?;
+        caller
+            .found(db, found, "dues.payment.reverse", ("payment", &id))
+            .await?;
         payment(db, id).await?
     };
     payer(db, caller, original.member_id, true).await?;

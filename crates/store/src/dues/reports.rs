@@ -6,7 +6,7 @@ use super::member::{last_complete_month, LedgerRow};
 use super::payments::{with_months, Payment, PaymentRow, PAYMENT_SELECT};
 use crate::clock::today;
 use crate::db::{Db, Q};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 use chrono::NaiveDate;
@@ -59,9 +59,9 @@ const WITHOUT_BASE_LIMIT: i64 = 100_000;
 /// An organization the caller may read members of, for a report over its subtree.
 async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
     let org = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ReadMembers, &org.path) {
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ReadMembers, &org.path, "dues.report", ("org", &org_id))
+        .await?;
     Ok(org)
 }
 

@@ -62,10 +62,15 @@ pub async fn publish_statement(
     note: Option<&str>,
 ) -> Result<Statement> {
     let org = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ManageDues, &org.path) {
-        audit::append_alone(db, caller, Event::denied("dues.statement.publish", "org", org_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::ManageDues,
+            &org.path,
+            "dues.statement.publish",
+            ("org", &org_id),
+        )
+        .await?;
     let mut e = Vec::new();
     let note = note.and_then(|n| clean_text("note", &n.replace(['\r', '\n'], " "), 2000, &mut e));
     if year > today().year() || year < 2000 {
@@ -103,7 +108,9 @@ pub async fn statements(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Sta
     let org = orgs::get(db, caller, org_id).await?;
     let own_branch = caller.member_org_path.as_deref() == Some(org.path.as_str());
     if !own_branch && !caller.can_at(Perm::ReadMembers, &org.path) {
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "dues.statement.read", ("org", &org_id))
+            .await;
     }
     let rows: Vec<StatementRow> = db
         .all(

@@ -2,7 +2,7 @@
 
 use crate::clock::today;
 use crate::db::{Db, Q};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::orgs::{self};
 use crate::scope::{Caller, Perm};
 use chrono::{Duration, NaiveDate};
@@ -23,9 +23,15 @@ pub struct AbsenceFlag {
 /// (党章 Art. 9): a flag for the branch to look at, never an action.
 pub async fn absence_flags(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<AbsenceFlag>> {
     let root = orgs::get(db, caller, org_id).await?;
-    if !caller.can_at(Perm::ManageMeetings, &root.path) {
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(
+            db,
+            Perm::ManageMeetings,
+            &root.path,
+            "life.absence_flags",
+            ("org", &org_id),
+        )
+        .await?;
     let since = today() - Duration::days(400);
     let rows: Vec<(i64, String, NaiveDate, String, Option<String>)> = db
         .all(

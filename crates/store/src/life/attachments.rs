@@ -84,6 +84,7 @@ pub async fn open_attachment(
         )
         .await?
         .ok_or(Error::NotFound)?;
+    // The meeting's own lookup decides (and audits) whether the caller reaches it.
     get(db, caller, a.meeting_id).await?;
     let bytes = files::read(dir, id).await?;
     audit::append_alone(db, caller, Event::ok("meeting.attachment_read", "attachment", id)).await?;

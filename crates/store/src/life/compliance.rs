@@ -36,7 +36,9 @@ struct LifeYear {
 async fn load_year(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<LifeYear> {
     let root = orgs::get(db, caller, org_id).await?;
     if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
-        return Err(Error::Forbidden);
+        return caller
+            .refuse(db, Error::Forbidden, "life.compliance", ("org", &org_id))
+            .await;
     }
     let (from, to) = (root.path.clone(), subtree_end(&root.path));
     let orgs = db

@@ -178,10 +178,9 @@ pub(crate) async fn managed_org(db: &Db, caller: &Caller, org_id: i64, action: &
     let org = orgs::get(db, caller, org_id)
         .await
         .map_err(|_| Invalid::one("org_id", "not_found"))?;
-    if !caller.can_at(Perm::ManageMeetings, &org.path) {
-        audit::append_alone(db, caller, Event::denied(action, "org", org_id)).await?;
-        return Err(Error::Forbidden);
-    }
+    caller
+        .require(db, Perm::ManageMeetings, &org.path, action, ("org", &org_id))
+        .await?;
     if org.dissolved_on.is_some() {
         return Err(Invalid::one("org_id", "dissolved").into());
     }
@@ -346,7 +345,9 @@ fn visible(caller: &Caller, q: &mut Q) {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<MeetingView> {
     let mut q = Q::new(&format!("{SELECT_MEETING} WHERE m.id = $1 AND ")).bind(id);
     visible(caller, &mut q);
-    let m: Meeting = db.opt(q).await?.ok_or(Error::NotFound)?;
+    let m: Meeting = caller
+        .found(db, db.opt(q).await?, "meeting.read", ("meeting", &id))
+        .await?;
     Ok(with_kinds(db, vec![m]).await?.remove(0))
 }
 
