@@ -161,8 +161,35 @@ both!(bad_input_names_every_field, |app: App| async move {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "request.malformed");
-    let (status, _) = app.post(&t, "/api/v1/members", json!({"org_id": "abc"})).await;
+    assert_eq!(body["error"]["fields"]["body"]["code"], "body.syntax");
+    // A wrong type names the field and the type expected there.
+    let (status, e) = app.post(&t, "/api/v1/members", json!({"org_id": "abc"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"]["org_id"]["code"], "org_id.type", "{e}");
+    let said = e["error"]["message"].as_str().unwrap();
+    assert!(said.contains("所在党组织") && said.contains("应为"), "{said}");
+    let (_, e) = app
+        .post(
+            &t,
+            "/api/v1/meetings",
+            json!({"org_id": 1, "kinds": ["theme_day", 7], "title": "x"}),
+        )
+        .await;
+    assert_eq!(e["error"]["fields"]["kinds[1]"]["code"], "kinds[1].type", "{e}");
+    // An education label that fits one value is taken; one that fits none lists the accepted values.
+    let (status, e) = app
+        .post(
+            &t,
+            "/api/v1/members",
+            json!({"org_id": 0, "name": "王五", "education": "研究生"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let said = e["error"]["fields"]["education"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("应为以下之一") && said.contains("大学本科（bachelor）"),
+        "{said}"
+    );
     // Members go into branches, not committees.
     let c = app.login("committee").await;
     let root = app.org_id(&c, "浙江开放大学委员会").await;

@@ -23,10 +23,24 @@ macro_rules! code_enum {
             pub fn zh(self) -> &'static str {
                 match self { $($name::$variant => $zh),+ }
             }
-            /// Accepts the API code or the Chinese label.
+            /// Accepts the API code or the Chinese label, or a shorter form of the label that
+            /// only one label contains (`本科` for 大学本科; `研究生` fits two and is refused).
             pub fn parse(s: &str) -> Option<Self> {
                 let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.zh() == s)
+                if let Some(v) = Self::ALL.iter().copied().find(|v| v.as_str() == s || v.zh() == s) {
+                    return Some(v);
+                }
+                let mut fits = Self::ALL.iter().copied().filter(|v| s.chars().count() >= 2 && v.zh().contains(s));
+                match (fits.next(), fits.next()) {
+                    (Some(v), None) => Some(v),
+                    _ => None,
+                }
+            }
+            /// The error for a value that is none of these (`invalid`), carrying the accepted
+            /// labels for the message to list.
+            pub fn refused(field: &'static str) -> FieldError {
+                let labels: Vec<String> = Self::ALL.iter().map(|v| format!("{}（{}）", v.zh(), v.as_str())).collect();
+                FieldError::new(field, format!("invalid:{}", labels.join("、")))
             }
         }
     };
@@ -211,7 +225,7 @@ impl MemberInput {
         let name = required("name", &self.name, &mut e).and_then(|n| clean_text("name", n, 50, &mut e));
         let gender = required("gender", &self.gender, &mut e).and_then(|g| {
             Gender::parse(g).or_else(|| {
-                e.push(FieldError::new("gender", "invalid"));
+                e.push(Gender::refused("gender"));
                 None
             })
         });
@@ -268,7 +282,7 @@ impl MemberInput {
         let address = optional(&self.address).and_then(|s| clean_text("address", s, 200, &mut e));
         let education = optional(&self.education).and_then(|s| {
             Education::parse(s).or_else(|| {
-                e.push(FieldError::new("education", "invalid"));
+                e.push(Education::refused("education"));
                 None
             })
         });
@@ -283,14 +297,14 @@ impl MemberInput {
                 Category::Probationary
             }),
             Some(s) => Category::parse(s).or_else(|| {
-                e.push(FieldError::new("category", "invalid"));
+                e.push(Category::refused("category"));
                 None
             }),
         };
         let status = match optional(&self.status) {
             None => Some(Status::Active),
             Some(s) => Status::parse(s).or_else(|| {
-                e.push(FieldError::new("status", "invalid"));
+                e.push(Status::refused("status"));
                 None
             }),
         };
@@ -430,13 +444,27 @@ mod tests {
         let mut i = input();
         i.gender = Some("女".into());
         i.category = Some("正式党员".into());
-        i.education = Some("大学本科".into());
+        i.education = Some("本科".into());
         i.ethnicity = Some("回".into());
         i.joined_on = Some("1975/7/1".into());
         let m = i.validate(today()).unwrap();
         assert_eq!(m.education, Some(Education::Bachelor));
         assert_eq!(m.ethnicity, "回族");
         assert_eq!(m.joined_on, NaiveDate::from_ymd_opt(1975, 7, 1).unwrap());
+    }
+
+    #[test]
+    fn an_unknown_or_ambiguous_label_is_refused_with_the_accepted_values() {
+        assert_eq!(Education::parse("研究生"), None, "doctorate and master both fit");
+        assert_eq!(Education::parse("专科"), Some(Education::Associate));
+        let mut i = input();
+        i.education = Some("研究生".into());
+        let err = i.validate(today()).unwrap_err();
+        let code = &err.0.iter().find(|f| f.field == "education").unwrap().code;
+        assert!(
+            code.starts_with("invalid:") && code.contains("大学本科（bachelor）"),
+            "{code}"
+        );
     }
 
     #[test]

@@ -27,15 +27,76 @@ impl Failure {
         }
     }
 
-    /// Input that could not be read at all (malformed JSON, wrong types).
+    /// Input that could not be read at all (a query string of the wrong shape, a broken upload).
     pub fn bad_request(detail: &str) -> Failure {
         let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
-        f.fields.push(("body".into(), detail.chars().take(200).collect()));
+        f.fields.push((
+            "body".into(),
+            format!("unreadable:{}", detail.chars().take(200).collect::<String>()),
+        ));
+        f
+    }
+
+    /// A query string that does not fit, from the extractor's text
+    /// (`Failed to deserialize query string: year: invalid digit found in string`).
+    pub fn query(text: &str) -> Failure {
+        let detail = text.split_once(": ").map_or(text, |(_, d)| d);
+        let (field, what) = detail.split_once(": ").unwrap_or(("query", detail));
+        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
+        f.fields.push((
+            field.to_string(),
+            format!("invalid_value:{}", what.chars().take(120).collect::<String>()),
+        ));
+        f
+    }
+
+    /// A JSON body that does not fit: the field's path (`kinds[1]`, or `body` for the whole) and
+    /// what went wrong there, as a code the message is made from (`required`, `type:a string`,
+    /// `one_of:a, b`, `unknown`, `syntax`).
+    pub fn malformed(path: &str, e: &serde_json::Error) -> Failure {
+        let field = if path.is_empty() || path == "." {
+            "body".to_string()
+        } else {
+            path.to_string()
+        };
+        // serde_json's message without its position ("… at line 1 column 9").
+        let text = e.to_string();
+        let text = text.rsplit_once(" at line ").map_or(text.as_str(), |(t, _)| t);
+        let quoted = |s: &str| s.split('`').nth(1).unwrap_or_default().to_string();
+        let (field, code) = if e.is_syntax() || e.is_eof() {
+            ("body".to_string(), "syntax".to_string())
+        } else if let Some(rest) = text.strip_prefix("missing field ") {
+            let missing = quoted(rest);
+            let field = if field == "body" {
+                missing
+            } else {
+                format!("{field}.{missing}")
+            };
+            (field, "required".to_string())
+        } else if let Some((_, expected)) = text.split_once(", expected one of ") {
+            (field, format!("one_of:{}", expected.replace('`', "")))
+        } else if let Some((_, expected)) = text.split_once(", expected ") {
+            (field, format!("type:{expected}"))
+        } else if text.starts_with("unknown field") {
+            (
+                format!("{field}.{}", quoted(text))
+                    .trim_start_matches("body.")
+                    .to_string(),
+                "unknown".to_string(),
+            )
+        } else {
+            (
+                field,
+                format!("invalid_value:{}", text.chars().take(120).collect::<String>()),
+            )
+        };
+        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
+        f.fields.push((field, code));
         f
     }
 
     pub fn message(&self, lang: Lang) -> String {
-        if self.code == "validation" {
+        if self.code == "validation" || self.code == "request.malformed" {
             let parts: Vec<String> = self.fields.iter().map(|(f, c)| field_error(lang, f, c)).collect();
             return parts.join(if lang == Lang::Zh { "；" } else { "; " });
         }
@@ -53,7 +114,7 @@ impl Failure {
             .fields
             .iter()
             .map(|(f, c)| {
-                let message = if self.code == "validation" {
+                let message = if self.code == "validation" || self.code == "request.malformed" {
                     field_error(lang, f, c)
                 } else {
                     c.clone()

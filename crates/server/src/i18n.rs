@@ -67,12 +67,25 @@ pub fn field_error(lang: Lang, field: &str, code: &str) -> String {
             code.trim_start_matches("duplicate_of_line_")
         )
     } else {
-        // `mismatch:78.00`: the message quotes the value in place of `{}`.
+        // `mismatch:78.00`: the message quotes the value in place of `{}`; `invalid` with a value
+        // carries the accepted values.
         let (code, value) = code.split_once(':').unwrap_or((code, ""));
-        t(lang, &format!("err.{code}")).replace("{}", value)
+        let key = if code == "invalid" && !value.is_empty() {
+            "err.one_of".to_string()
+        } else {
+            format!("err.{code}")
+        };
+        t(lang, &key).replace("{}", value)
     };
     let sep = if lang == Lang::Zh { "：" } else { ": " };
-    format!("{}{sep}{code_text}", t(lang, &format!("field.{field}")))
+    // A field without a translation (a JSON path such as `kinds[1]`) is shown as it is.
+    let key = format!("field.{field}");
+    let name = if has(lang, &key) {
+        t(lang, &key)
+    } else {
+        field.to_string()
+    };
+    format!("{name}{sep}{code_text}")
 }
 
 #[cfg(test)]
@@ -131,5 +144,64 @@ mod tests {
             }
         }
         assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
+    }
+
+    /// Every error code raised anywhere (a refusal, a failure, a field's code) has its text in
+    /// both languages: found by reading the sources of the three crates.
+    #[test]
+    fn every_error_code_raised_has_both_texts() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut texts = Vec::new();
+        for krate in ["domain", "store", "server"] {
+            sources(&root.join(krate).join("src"), &mut texts);
+        }
+        // Each opening; the code is the string literal given as its first or second argument.
+        let raises = [
+            ("Refused(", 0),
+            ("Failure::new(", 1),
+            ("FieldError::new(", 1),
+            ("Invalid::one(", 1),
+        ];
+        let is_code = |c: &str| {
+            !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.".contains(&b))
+        };
+        let mut codes = BTreeSet::new();
+        for text in &texts {
+            for (opening, argument) in raises {
+                for part in text.split(opening).skip(1) {
+                    let args = part.split(')').next().unwrap_or_default();
+                    let Some(arg) = args.split(',').nth(argument) else {
+                        continue;
+                    };
+                    let Some(literal) = arg.trim().strip_prefix('"').and_then(|a| a.split('"').next()) else {
+                        continue;
+                    };
+                    let code = literal.split(':').next().unwrap_or_default();
+                    if is_code(code) {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+        }
+        assert!(codes.len() > 50, "the scan found the codes: {codes:?}");
+        let missing: Vec<String> = codes
+            .iter()
+            .flat_map(|c| [Lang::Zh, Lang::En].map(|l| (c, l)))
+            .filter(|(c, l)| !has(*l, &format!("err.{c}")))
+            .map(|(c, l)| format!("err.{c} ({})", l.code()))
+            .collect();
+        assert!(missing.is_empty(), "error codes without their text: {missing:?}");
     }
 }

@@ -74,10 +74,14 @@ where
         None => Ok(None),
         Some(Raw::Value(v)) => Ok(Some(v)),
         Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
-        Some(Raw::Text(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("invalid value: {s}"))),
+        Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(|_| {
+            let expected = match std::any::type_name::<T>().rsplit("::").next().unwrap_or_default() {
+                "i64" | "i32" | "u32" | "u64" => "an integer",
+                "NaiveDate" => "a date (YYYY-MM-DD)",
+                "bool" => "true or false",
+                other => other,
+            };
+            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &expected)
+        }),
     }
 }

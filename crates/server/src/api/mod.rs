@@ -2,7 +2,7 @@
 //! the answer. Scope, validation and audit happen below, in the store and the domain.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use axum::http::{request::Parts, StatusCode};
+use axum::http::{header, request::Parts, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -64,16 +64,33 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(render_api_failures))
 }
 
-/// A JSON body whose syntax or type errors answer 422 in our error format.
+/// A JSON body. Syntax and type errors answer 422 in our error format, naming the field (its
+/// path, e.g. `kinds[1]`) and what was expected there.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Failure;
     async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
-        Json::<T>::from_request(req, state)
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(Failure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.not_json"));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map(|Json(v)| ApiJson(v))
-            .map_err(|e| Failure::bad_request(&e.body_text()))
+            .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| Failure::malformed(&e.path().to_string(), e.inner()))?;
+        de.end().map_err(|e| Failure::malformed("", &e))?;
+        Ok(ApiJson(value))
     }
 }
 
@@ -86,7 +103,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| Failure::bad_request(&e.body_text()))
+            .map_err(|e| Failure::query(&e.body_text()))
     }
 }
 
