@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod imports;
 pub mod openapi;
 pub mod qr;
+pub mod request_id;
 pub mod roster;
 pub mod web;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

@@ -204,8 +204,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Announcement> {
     let a: Announcement = caller
         .found(db, db.opt(q).await?, "notice.read", ("notice", &id))
         .await?;
-    let manages = caller.can_at(Perm::PublishNotices, &a.org_path) || caller.can_at(Perm::Review, &a.org_path);
-    if manages {
+    if manages(caller, &a) {
         return Ok(a);
     }
     let reached = a.status == "published" && mine(db, caller).await?.iter().any(|m| m.id == id);
@@ -222,10 +221,16 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Announcement> {
     Ok(Announcement { read: true, ..a })
 }
 
+/// Whether the caller publishes or reviews notices of this one's organization: they see it in any
+/// state, whom it reached and who read it.
+pub fn manages(caller: &Caller, a: &Announcement) -> bool {
+    caller.can_at(Perm::PublishNotices, &a.org_path) || caller.can_at(Perm::Review, &a.org_path)
+}
+
 /// Whom a notice reached and how many have read it, for those who manage its organization.
 pub async fn receipts(db: &Db, caller: &Caller, id: i64) -> Result<Receipts> {
     let a = get(db, caller, id).await?;
-    if !caller.can_at(Perm::PublishNotices, &a.org_path) && !caller.can_at(Perm::Review, &a.org_path) {
+    if !manages(caller, &a) {
         return caller
             .refuse(db, Error::Forbidden, "notice.receipts", ("notice", &id))
             .await;

@@ -213,11 +213,18 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
     out
 }
 
-/// One organization, if the caller may see it.
+/// One organization, if the caller may see it; a refusal is audited.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
+    let org = find(db, caller, id).await?;
+    caller.found(db, org, "org.read", ("org", &id)).await
+}
+
+/// One organization if the caller may see it, else none, without an audit entry: for what a page
+/// shows around the record that was asked for (the parent of a branch, say).
+pub async fn find(db: &Db, caller: &Caller, id: i64) -> Result<Option<Org>> {
     let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
-    caller.found(db, db.opt(q).await?, "org.read", ("org", &id)).await
+    Ok(db.opt(q).await?)
 }
 
 async fn get_in(tx: &mut Tx, id: i64) -> Result<Org> {

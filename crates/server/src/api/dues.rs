@@ -329,9 +329,10 @@ pub async fn import_bases_file(
         f.fields.push(("mode".into(), "invalid".into()));
         return Err(f);
     }
-    if !caller.can(store::Perm::ManageDues) {
-        return Err(store::Error::Forbidden.into());
-    }
+    // Asked before the file is read: the gate decides and audits a refusal.
+    caller
+        .require_any(&s.store.db, store::Perm::ManageDues, "dues.bases.import", ("org", &""))
+        .await?;
     let rows = dues_book::read_bases(bytes).map_err(file_failure)?;
     let plan = dues::bases_import::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
     let problems = import_problems(lang, &plan.problems);

@@ -164,9 +164,10 @@ pub async fn import_members(
         f.fields.push(("mode".into(), "invalid".into()));
         return Err(f);
     }
-    if !a.caller.can(store::Perm::WriteMembers) {
-        return Err(store::Error::Forbidden.into());
-    }
+    // Asked before the upload is read: the gate decides and audits a refusal.
+    a.caller
+        .require_any(&s.store.db, store::Perm::WriteMembers, "member.import", ("org", &""))
+        .await?;
     let bytes = upload_bytes(req).await?;
     let rows = roster::read(&bytes).map_err(file_failure)?;
     let plan = store::import::plan(&s.store.db, &s.store.keys, &a.caller, rows).await?;

@@ -48,9 +48,7 @@ async fn accounts_view(s: &AppState, w: &WebCaller, errors: Vec<(String, String)
         Ok(u) => u,
         Err(e) => return error_page(c, e.into()),
     };
-    let orgs = orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+    let orgs = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .take(2000)
         .collect();
@@ -177,7 +175,7 @@ async fn own_view(
     notice: Option<String>,
 ) -> Response {
     let c = Chrome::for_caller(w, "/account", "account.title");
-    let tokens = accounts::list_tokens(&s.store.db, &w.caller).await.unwrap_or_default();
+    let tokens = crate::or_error_page!(c, accounts::list_tokens(&s.store.db, &w.caller).await);
     render(&OwnPage {
         c,
         username: w.caller.username.clone(),

@@ -179,9 +179,7 @@ async fn draw_file(
         .await
         .map(|p| p.items)
         .unwrap_or_default();
-    let documents = development::documents(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
+    let documents = crate::or_error_page!(c, development::documents(&s.store.db, &w.caller, id).await);
     let review = store::reviews::of_subject(&s.store.db, "development", id)
         .await
         .unwrap_or(None);

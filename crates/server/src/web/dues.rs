@@ -153,26 +153,19 @@ async fn draw_org(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let arrears = dues::reports::arrears(db, &w.caller, id, None, 200)
-        .await
-        .unwrap_or_default();
-    let voluntary = dues::reports::org_payments(db, &w.caller, id, year, true, 50)
-        .await
-        .unwrap_or_default();
-    let book = dues::reports::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1)
-        .await
-        .unwrap_or_default();
+    let arrears = crate::or_error_page!(c, dues::reports::arrears(db, &w.caller, id, None, 200).await);
+    let voluntary = crate::or_error_page!(c, dues::reports::org_payments(db, &w.caller, id, year, true, 50).await);
+    let book = crate::or_error_page!(
+        c,
+        dues::reports::book(db, &w.caller, id, year, PAGE_BOOK_LIMIT + 1).await
+    );
     let book_complete = book.len() as i64 <= PAGE_BOOK_LIMIT;
     let book = if book_complete { book } else { Vec::new() };
-    let children = orgs::list(db, &w.caller, Some(id))
-        .await
-        .unwrap_or_default()
+    let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await)
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group")
         .collect();
-    let statements = dues::statements::statements(db, &w.caller, id)
-        .await
-        .unwrap_or_default();
+    let statements = crate::or_error_page!(c, dues::statements::statements(db, &w.caller, id).await);
     let can_manage = w.caller.can_at(Perm::ManageDues, &org.path);
     render(&OrgPage {
         c,
@@ -339,10 +332,8 @@ async fn draw_member(
         Ok(m) => m.org_id,
         Err(e) => return error_page(c, e.into()),
     };
-    let statements = dues::statements::statements(&s.store.db, &w.caller, org_id)
-        .await
-        .unwrap_or_default();
-    let payable = payable_months(s, w, &d).await;
+    let statements = crate::or_error_page!(c, dues::statements::statements(&s.store.db, &w.caller, org_id).await);
+    let payable = crate::or_error_page!(c, payable_months(s, w, &d).await);
     let f = Drafts {
         paid_on: if f.paid_on.is_empty() {
             store::clock::today().to_string()
@@ -367,17 +358,16 @@ async fn draw_member(
 }
 
 /// The months with something still owed, from earlier years too, and this year's months ahead.
-async fn payable_months(s: &AppState, w: &WebCaller, d: &MemberDues) -> Vec<(String, i64)> {
+async fn payable_months(s: &AppState, w: &WebCaller, d: &MemberDues) -> store::Result<Vec<(String, i64)>> {
     let mut out: Vec<(String, i64)> = dues::member::unpaid_months(&s.store.db, &w.caller, d.member_id)
-        .await
-        .unwrap_or_default()
+        .await?
         .into_iter()
         .map(|(m, owed)| (m.to_string(), owed))
         .collect();
     for l in d.months.iter().filter(|l| l.status == "upcoming") {
         out.push((l.month.to_string(), l.due_fen));
     }
-    out
+    Ok(out)
 }
 
 fn drafts(pairs: &[(String, String)]) -> Drafts {
@@ -449,9 +439,12 @@ async fn record_payment(State(s): State<AppState>, w: WebCaller, Path(id): Path<
     let f = drafts(&pairs);
     let year = year_field(&pairs);
     // The page asks only for the voluntary extra: the dues part is what the chosen months owe.
-    let owed: i64 = match dues::member::member_dues(&s.store.db, &w.caller, id, year).await {
-        Ok(d) => payable_months(&s, &w, &d)
-            .await
+    let payable = match dues::member::member_dues(&s.store.db, &w.caller, id, year).await {
+        Ok(d) => payable_months(&s, &w, &d).await,
+        Err(e) => Err(e),
+    };
+    let owed: i64 = match payable {
+        Ok(months) => months
             .iter()
             .filter(|(m, _)| f.months.contains(m))
             .map(|(_, fen)| *fen)

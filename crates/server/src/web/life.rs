@@ -90,7 +90,10 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/life", "life.title");
     let mut orgs = Vec::new();
     for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Ok(o) = orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
+        if let Some(o) = crate::or_error_page!(
+            c,
+            orgs::find(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
+        ) {
             orgs.push(o);
         }
     }
@@ -100,15 +103,11 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
             limit: Some(30),
             ..Default::default()
         };
-        life::meetings::list(&s.store.db, &w.caller, &f)
-            .await
-            .unwrap_or_default()
+        crate::or_error_page!(c, life::meetings::list(&s.store.db, &w.caller, &f).await)
     } else {
         Vec::new()
     };
-    let activities = store::activities::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default();
+    let activities = crate::or_error_page!(c, store::activities::list(&s.store.db, &w.caller, None).await);
     let can_publish = w.caller.can(Perm::ManageMeetings);
     render(&StartPage {
         c,
@@ -171,12 +170,13 @@ async fn org_meetings(
         Err(e) => return error_page(c, e.into()),
     };
     // The grid covers this organization only; the subtree's view is the overdue list.
-    let items: Vec<ComplianceItem> = life::compliance::compliance(&s.store.db, &w.caller, id, year, None)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| i.org_id == id)
-        .collect();
+    let items: Vec<ComplianceItem> = crate::or_error_page!(
+        c,
+        life::compliance::compliance(&s.store.db, &w.caller, id, year, None).await
+    )
+    .into_iter()
+    .filter(|i| i.org_id == id)
+    .collect();
     let mut grid: Vec<GridRow> = Vec::new();
     for i in items {
         match grid.iter_mut().find(|r| r.kind == i.kind) {
@@ -205,9 +205,7 @@ async fn org_meetings(
     } else {
         format!("{year}-01")
     };
-    let settings = life::settings::settings(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
+    let settings = crate::or_error_page!(c, life::settings::settings(&s.store.db, &w.caller, id).await);
     let frequencies = domain::life::MeetingKind::ALL
         .iter()
         .filter_map(|k| {
@@ -264,15 +262,12 @@ async fn subtree_compliance(
         Err(e) => return error_page(c, e.into()),
     };
     let due_soon = all.iter().filter(|i| i.status == "due_soon").cloned().collect();
-    let (overdue, _) = life::compliance::overdue(&s.store.db, &w.caller, id, year, 500)
-        .await
-        .unwrap_or_default();
-    let flags = life::absence::absence_flags(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
-    let terms = life::terms::terms(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default()
+    let (overdue, _) = crate::or_error_page!(
+        c,
+        life::compliance::overdue(&s.store.db, &w.caller, id, year, 500).await
+    );
+    let flags = crate::or_error_page!(c, life::absence::absence_flags(&s.store.db, &w.caller, id).await);
+    let terms = crate::or_error_page!(c, life::terms::terms(&s.store.db, &w.caller, id).await)
         .into_iter()
         .filter(|t| t.status != "current" && t.status != "unknown")
         .collect();
@@ -314,9 +309,7 @@ struct MeetingValues {
 
 async fn form_page(s: &AppState, w: &WebCaller, v: MeetingValues, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/meetings/new", "life.new");
-    let orgs: Vec<Org> = orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+    let orgs: Vec<Org> = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .filter(|o| {
             o.dissolved_on.is_none()
@@ -454,9 +447,7 @@ async fn detail_page_with(
         .checkin_code
         .as_deref()
         .map(|c| crate::qr::svg(&format!("{}/meetings/{id}?code={c}", base.as_deref().unwrap_or(""))));
-    let attachments = life::attachments::attachments(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
+    let attachments = crate::or_error_page!(c, life::attachments::attachments(&s.store.db, &w.caller, id).await);
     render(&DetailPage {
         c,
         m,
@@ -594,9 +585,7 @@ async fn activity_form_page(
     errors: Vec<(String, String)>,
 ) -> Response {
     let c = Chrome::for_caller(w, "/activities/new", "life.activity_new");
-    let orgs: Vec<Org> = orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+    let orgs: Vec<Org> = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .filter(|o| {
             o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageMeetings, &o.path)
@@ -681,9 +670,7 @@ async fn activity_page(s: &AppState, w: &WebCaller, id: i64, error: Option<Strin
         Ok(a) => a,
         Err(e) => return error_page(c, e.into()),
     };
-    let signups = store::activities::signups(&s.store.db, &w.caller, id)
-        .await
-        .unwrap_or_default();
+    let signups = crate::or_error_page!(c, store::activities::signups(&s.store.db, &w.caller, id).await);
     let can_manage = w.caller.can_at(Perm::ManageMeetings, &a.org_path);
     let signed_up = signups.iter().any(|x| Some(x.member_id) == w.caller.member_id);
     render(&ActivityPage {

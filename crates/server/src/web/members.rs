@@ -64,7 +64,7 @@ async fn list(State(s): State<AppState>, w: WebCaller, Query(mut f): Query<Membe
         Ok(p) => p,
         Err(e) => return error_page(c, e.into()),
     };
-    let orgs = branch_choices(&s, &w, Perm::ReadMembers, true).await;
+    let orgs = crate::or_error_page!(c, branch_choices(&s, &w, Perm::ReadMembers, true).await);
     let values = FilterValues {
         org_id: f.org_id.map(|i| i.to_string()).unwrap_or_default(),
         q: f.q.clone().unwrap_or_default(),
@@ -103,15 +103,14 @@ async fn list(State(s): State<AppState>, w: WebCaller, Query(mut f): Query<Membe
 }
 
 /// Organizations to pick from: branches where `perm` holds (or, with `all_kinds`, any visible one).
-async fn branch_choices(s: &AppState, w: &WebCaller, perm: Perm, all_kinds: bool) -> Vec<Org> {
-    orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+async fn branch_choices(s: &AppState, w: &WebCaller, perm: Perm, all_kinds: bool) -> store::Result<Vec<Org>> {
+    Ok(orgs::list(&s.store.db, &w.caller, None)
+        .await?
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && w.caller.can_at(perm, &o.path))
         .filter(|o| all_kinds || o.kind().holds_members())
         .take(2000)
-        .collect()
+        .collect())
 }
 
 #[derive(Template)]
@@ -149,7 +148,7 @@ async fn draw_detail(
         Ok(m) => m,
         Err(e) => return error_page(c, e.into()),
     };
-    let (changes, memberships) = members::history(&s.store.db, &w.caller, id).await.unwrap_or_default();
+    let (changes, memberships) = crate::or_error_page!(c, members::history(&s.store.db, &w.caller, id).await);
     let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
     let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
     let year = chrono::Datelike::year(&store::clock::today());
@@ -329,10 +328,8 @@ async fn form_page(
         .map(|i| format!("/members/{i}/edit"))
         .unwrap_or_else(|| "/members/new".into());
     let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
-    let orgs = branch_choices(s, w, Perm::WriteMembers, false).await;
-    let groups = orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+    let orgs = crate::or_error_page!(c, branch_choices(s, w, Perm::WriteMembers, false).await);
+    let groups = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .filter(|g| g.kind == "party_group" && g.dissolved_on.is_none())
         .filter_map(|g| {

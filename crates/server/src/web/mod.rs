@@ -162,19 +162,37 @@ struct ErrorPage {
     c: Chrome,
     status: u16,
     message: String,
+    request_id: Option<String>,
 }
 
-/// An error as a page, in the user's language.
+/// An error as a page, in the user's language, with the request id to report it by. A failure of
+/// the server itself is logged (its code, never the data).
 pub fn error_page(c: Chrome, f: Failure) -> Response {
     let message = f.message(c.lang);
     let status = f.status;
+    if status.is_server_error() {
+        tracing::error!(code = %f.code, page = %c.here, "a page failed");
+    }
     let mut res = render(&ErrorPage {
         c,
         status: status.as_u16(),
         message,
+        request_id: crate::request_id::current(),
     });
     *res.status_mut() = status;
     res
+}
+
+/// The value of a store call a page needs, or the error page for its failure: a failed query
+/// is never drawn as an empty table.
+#[macro_export]
+macro_rules! or_error_page {
+    ($c:expr, $result:expr) => {
+        match $result {
+            Ok(v) => v,
+            Err(e) => return $crate::web::error_page($c.clone(), e.into()),
+        }
+    };
 }
 
 /// Field errors for re-drawing a form, as (field, message).
@@ -356,11 +374,12 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/", "home.title");
     let mut orgs = Vec::new();
     for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Ok(o) = store::orgs::get(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await {
+        if let Some(o) = crate::or_error_page!(
+            c,
+            store::orgs::find(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
+        ) {
             let warnings = o.warnings();
-            let children = store::orgs::list(&s.store.db, &w.caller, Some(o.id))
-                .await
-                .unwrap_or_default()
+            let children = crate::or_error_page!(c, store::orgs::list(&s.store.db, &w.caller, Some(o.id)).await)
                 .into_iter()
                 .filter(|c| c.dissolved_on.is_none() && c.kind != "party_group")
                 .collect();
@@ -376,7 +395,10 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         }
     }
     let member = match w.caller.member_id {
-        Some(id) => store::members::get(&s.store.db, &w.caller, id).await.ok(),
+        Some(id) => Some(crate::or_error_page!(
+            c,
+            store::members::get(&s.store.db, &w.caller, id).await
+        )),
         None => None,
     };
     let mut roles: Vec<String> = w.caller.grants.iter().map(|g| c.tc("role.", g.role.as_str())).collect();
@@ -384,9 +406,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     if member.is_some() {
         roles.push(c.t("role.member"));
     }
-    let notices = store::inbox::mine(&s.store.db, &w.caller, true)
-        .await
-        .unwrap_or_default();
+    let notices = crate::or_error_page!(c, store::inbox::mine(&s.store.db, &w.caller, true).await);
     let meetings = match w.caller.member_id {
         Some(_) => {
             let since = (store::clock::today() - chrono::Duration::days(30)).to_string();
@@ -395,13 +415,11 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
                 limit: Some(6),
                 ..Default::default()
             };
-            store::life::meetings::list(&s.store.db, &w.caller, &f)
-                .await
-                .unwrap_or_default()
+            crate::or_error_page!(c, store::life::meetings::list(&s.store.db, &w.caller, &f).await)
         }
         None => Vec::new(),
     };
-    let mut announcements = store::notices::mine(&s.store.db, &w.caller).await.unwrap_or_default();
+    let mut announcements = crate::or_error_page!(c, store::notices::mine(&s.store.db, &w.caller).await);
     announcements.truncate(5);
     render(&HomePage {
         announcements,

@@ -48,17 +48,16 @@ async fn list(State(s): State<AppState>, w: WebCaller) -> Response {
 async fn draw_list(s: &AppState, w: &WebCaller, f: Draft, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/notices", "notice.title");
     let db = &s.store.db;
-    let mine = notices::mine(db, &w.caller).await.unwrap_or_default();
-    let managed = notices::managed(db, &w.caller).await.unwrap_or_default();
+    let mine = crate::or_error_page!(c, notices::mine(db, &w.caller).await);
+    let managed = crate::or_error_page!(c, notices::managed(db, &w.caller).await);
     let mut publishers = Vec::new();
     for g in w.caller.grants.iter() {
         let Some(org_id) = g.org_id.filter(|_| w.caller.can_at(Perm::PublishNotices, &g.path)) else {
             continue;
         };
-        if let Ok(o) = orgs::get(db, &w.caller, org_id).await {
-            let below = orgs::list(db, &w.caller, Some(o.id))
-                .await
-                .unwrap_or_default()
+        let o = crate::or_error_page!(c, orgs::get(db, &w.caller, org_id).await);
+        {
+            let below = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(o.id)).await)
                 .into_iter()
                 .filter(|b| b.dissolved_on.is_none() && b.kind != "party_group")
                 .collect();
@@ -127,10 +126,17 @@ async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) ->
         Ok(n) => n,
         Err(e) => return error_page(c, e.into()),
     };
-    let receipts = notices::receipts(&s.store.db, &w.caller, id).await.ok();
-    let review = match receipts {
-        Some(_) => reviews::of_subject(&s.store.db, "notice", id).await.unwrap_or(None),
-        None => None,
+    // Receipts and the review are for those who manage or review the notice's organization.
+    let (receipts, review) = if notices::manages(&w.caller, &n) {
+        (
+            Some(crate::or_error_page!(
+                c,
+                notices::receipts(&s.store.db, &w.caller, id).await
+            )),
+            crate::or_error_page!(c, reviews::of_subject(&s.store.db, "notice", id).await),
+        )
+    } else {
+        (None, None)
     };
     render(&DetailPage { c, n, receipts, review })
 }

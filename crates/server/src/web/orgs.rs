@@ -84,11 +84,11 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
         Err(e) => return error_page(c, e.into()),
     };
     let parent = match org.parent_id {
-        Some(p) => orgs::get(db, &w.caller, p).await.ok(),
+        Some(p) => crate::or_error_page!(c, orgs::find(db, &w.caller, p).await),
         None => None,
     };
-    let children = orgs::list(db, &w.caller, Some(id)).await.unwrap_or_default();
-    let officers = orgs::officers(db, &w.caller, id).await.unwrap_or_default();
+    let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await);
+    let officers = crate::or_error_page!(c, orgs::officers(db, &w.caller, id).await);
     let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none();
     let (candidates, movable_to) = if can_manage {
         let f = MemberFilter {
@@ -102,9 +102,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
             .await
             .map(|p| p.items)
             .unwrap_or_default();
-        let targets = orgs::list(db, &w.caller, None)
-            .await
-            .unwrap_or_default()
+        let targets = crate::or_error_page!(c, orgs::list(db, &w.caller, None).await)
             .into_iter()
             .filter(|p| {
                 p.dissolved_on.is_none()
@@ -119,7 +117,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
     } else {
         (Vec::new(), Vec::new())
     };
-    let history = orgs::history(db, &w.caller, id).await.unwrap_or_default();
+    let history = crate::or_error_page!(c, orgs::history(db, &w.caller, id).await);
     render(&OrgPage {
         c,
         warnings: org.warnings(),
@@ -260,9 +258,7 @@ async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<
     if !w.caller.can(Perm::ManageOrgs) {
         return error_page(c, Failure::from(store::Error::Forbidden));
     }
-    let parents = orgs::list(&s.store.db, &w.caller, None)
-        .await
-        .unwrap_or_default()
+    let parents = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
         .take(2000)

@@ -196,7 +196,7 @@ async fn draw_letter(
         Err(e) => return error_page(c, e.into()),
     };
     let review = reviews::of_subject(&s.store.db, "transfer", id).await.unwrap_or(None);
-    let paths = transfers::paths(&s.store.db, id).await.unwrap_or_default();
+    let paths = crate::or_error_page!(c, transfers::paths(&s.store.db, id).await);
     let can_answer = t.status == "sent"
         && paths
             .1
