@@ -178,3 +178,26 @@ pub async fn render_api_failures(req: axum::extract::Request, next: axum::middle
 }
 
 pub type ApiResult<T> = Result<T, Failure>;
+
+/// Every API error: `{"error": {"code", "message", "fields"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code, e.g. `validation`, `not_found`, `transfer.expired`.
+    pub code: String,
+    /// The code in words, in the request's language (Accept-Language).
+    pub message: String,
+    /// For invalid input: each bad field (a JSON path for a body that did not fit) with its code
+    /// (`<field>.<code>`) and message.
+    pub fields: std::collections::BTreeMap<String, FieldDetail>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FieldDetail {
+    pub code: String,
+    pub message: String,
+}

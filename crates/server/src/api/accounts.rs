@@ -1,5 +1,6 @@
 //! Sign-in, the caller's own account and API tokens.
 
+use super::Items;
 use super::{ApiJson, Id};
 use crate::auth::{client_ip, ApiCaller};
 use crate::error::{ApiResult, Failure};
@@ -7,21 +8,21 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::{accounts, Caller};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/me/password", post(change_password))
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -118,11 +119,9 @@ pub struct TokenRequest {
     name: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Vec<accounts::ApiToken>)))]
-pub async fn list_tokens(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": accounts::list_tokens(&s.store.db, &a.caller).await?}),
-    ))
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Items<accounts::ApiToken>)))]
+pub async fn list_tokens(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<Items<accounts::ApiToken>>> {
+    Ok(Json(accounts::list_tokens(&s.store.db, &a.caller).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
@@ -136,7 +135,7 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(json!({"token": secret, "item": token}))).into_response())
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 204)))]
 pub async fn revoke_token(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::revoke_token(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,5 +1,6 @@
 //! Activities and volunteer services (志愿服务): publish, sign up, credit attendance.
 
+use super::Items;
 use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
@@ -7,21 +8,18 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 use store::activities;
+use store::activities::{Activity, Signup};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/activities", get(list_activities).post(create_activity))
-        .route("/api/v1/activities/{id}", get(get_activity))
-        .route("/api/v1/activities/{id}/signup", post(sign_up))
-        .route(
-            "/api/v1/activities/{id}/attendance",
-            get(activity_signups).put(activity_attendance),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_activities, create_activity))
+        .routes(routes!(get_activity))
+        .routes(routes!(sign_up))
+        .routes(routes!(activity_signups, activity_attendance))
 }
 
 #[utoipa::path(post, path = "/api/v1/activities", request_body = activities::ActivityInput, responses((status = 201, body = activities::Activity), (status = 422)))]
@@ -41,18 +39,18 @@ pub struct ActivityQuery {
     org_id: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/activities", params(ActivityQuery), responses((status = 200, description = "`{\"items\": [Activity]}`")))]
+#[utoipa::path(get, path = "/api/v1/activities", params(ActivityQuery), responses((status = 200, body = Items<Activity>)))]
 pub async fn list_activities(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<ActivityQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": activities::list(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
+) -> ApiResult<Json<Items<Activity>>> {
+    Ok(Json(Items::from(
+        activities::list(&s.store.db, &a.caller, q.org_id).await?,
+    )))
 }
 
-#[utoipa::path(get, path = "/api/v1/activities/{id}", responses((status = 200, body = activities::Activity)))]
+#[utoipa::path(get, path = "/api/v1/activities/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = activities::Activity)))]
 pub async fn get_activity(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -61,31 +59,29 @@ pub async fn get_activity(
     Ok(Json(activities::get(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/activities/{id}/signup", responses((status = 200, body = activities::Activity), (status = 409, description = "full or closed")))]
+#[utoipa::path(post, path = "/api/v1/activities/{id}/signup", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = activities::Activity), (status = 409, description = "full or closed")))]
 pub async fn sign_up(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<activities::Activity>> {
     Ok(Json(activities::sign_up(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/activities/{id}/attendance", responses((status = 200, description = "`{\"items\": [Signup]}`")))]
-pub async fn activity_signups(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    Id(id): Id,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": activities::signups(&s.store.db, &a.caller, id).await?}),
-    ))
+#[utoipa::path(get, path = "/api/v1/activities/{id}/attendance", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Items<Signup>)))]
+pub async fn activity_signups(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Items<Signup>>> {
+    Ok(Json(Items::from(
+        activities::signups(&s.store.db, &a.caller, id).await?,
+    )))
 }
 
-#[utoipa::path(put, path = "/api/v1/activities/{id}/attendance", request_body = Vec<i64>,
-    responses((status = 200, description = "the member ids who attended; each is credited the activity's volunteer time")))]
+#[utoipa::path(put, path = "/api/v1/activities/{id}/attendance", params(("id" = i64, Path, description = "the record's id")), request_body = Vec<i64>,
+    responses((status = 200, body = Items<Signup>, description = "everyone signed up, those who attended credited the activity's volunteer time")))]
 pub async fn activity_attendance(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiJson(b): ApiJson<Vec<i64>>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<Signup>>> {
     Ok(Json(
-        json!({"items": activities::record_attendance(&s.store.db, &a.caller, id, &b).await?}),
+        activities::record_attendance(&s.store.db, &a.caller, id, &b)
+            .await?
+            .into(),
     ))
 }

@@ -7,11 +7,11 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/me/corrections", post(propose_correction))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(propose_correction))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/corrections", request_body = store::corrections::CorrectionInput,

@@ -3,29 +3,27 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 use store::development::{self, ApplicantInput, DevelopmentFile, Document, StepInput, VoteInput, VoteResult};
+use utoipa::ToSchema;
 
+use super::Items;
 use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/development", get(board))
-        .route("/api/v1/development/applicants", post(apply))
-        .route("/api/v1/development/{id}", get(get_file))
-        .route("/api/v1/development/{id}/steps", post(record_step))
-        .route("/api/v1/development/{id}/votes", post(record_vote))
-        .route(
-            "/api/v1/development/{id}/documents",
-            get(list_documents).post(add_document),
-        )
-        .route("/api/v1/development/documents/{id}", get(download_document))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(board))
+        .routes(routes!(apply))
+        .routes(routes!(get_file))
+        .routes(routes!(record_step))
+        .routes(routes!(record_vote))
+        .routes(routes!(list_documents, add_document))
+        .routes(routes!(download_document))
 }
 
 #[utoipa::path(post, path = "/api/v1/development/applicants", request_body = ApplicantInput,
@@ -46,23 +44,30 @@ pub struct BoardQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/development", params(BoardQuery),
-    responses((status = 200, description = "`{\"items\": [DevelopmentFile]}`: open files of the subtree with their next step and alerts")))]
+    responses((status = 200, body = Board, description = "open files of the subtree with their next step and alerts, and everyone in it counted by stage")))]
 pub async fn board(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<BoardQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Board>> {
     let items = development::board(&s.store.db, &a.caller, q.org_id).await?;
     let stages = development::stages(&s.store.db, &a.caller, q.org_id).await?;
-    Ok(Json(json!({"items": items, "stages": stages})))
+    Ok(Json(Board { items, stages }))
 }
 
-#[utoipa::path(get, path = "/api/v1/development/{id}", responses((status = 200, body = DevelopmentFile)))]
+#[derive(serde::Serialize, ToSchema)]
+pub struct Board {
+    items: Vec<DevelopmentFile>,
+    /// How many are at each of the five stages: applicants, activists, candidates, probationary, done.
+    stages: [i64; 5],
+}
+
+#[utoipa::path(get, path = "/api/v1/development/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = DevelopmentFile)))]
 pub async fn get_file(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<DevelopmentFile>> {
     Ok(Json(development::get(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/development/{id}/steps", request_body = StepInput,
+#[utoipa::path(post, path = "/api/v1/development/{id}/steps", params(("id" = i64, Path, description = "the record's id")), request_body = StepInput,
     responses((status = 200, body = DevelopmentFile, description = "recorded; steps 13, 17 and 24 (the higher committee's) go to the review chain and are recorded when it approves"), (status = 409, description = "a rule forbids it: `development.activist_under_a_year`, `development.introducers`, `development.approval_too_late`, `development.awaiting_review`, …")))]
 pub async fn record_step(
     State(s): State<AppState>,
@@ -75,7 +80,7 @@ pub async fn record_step(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/development/{id}/votes", request_body = VoteInput,
+#[utoipa::path(post, path = "/api/v1/development/{id}/votes", params(("id" = i64, Path, description = "the record's id")), request_body = VoteInput,
     responses((status = 200, body = VoteResult, description = "`quorum`, `passed` and the explanation; a passing vote completes the step")))]
 pub async fn record_vote(
     State(s): State<AppState>,
@@ -99,7 +104,7 @@ pub struct DocumentQuery {
     name: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/development/{id}/documents", params(DocumentQuery),
+#[utoipa::path(post, path = "/api/v1/development/{id}/documents", params(("id" = i64, Path, description = "the record's id"), DocumentQuery),
     request_body(content = String, description = "PDF, PNG, JPEG, DOCX or XLSX up to 20 MB: the body or a multipart `file` field"),
     responses((status = 201, body = Document), (status = 422, description = "`file.type_not_allowed`, `file.too_large`, `step.invalid`")))]
 pub async fn add_document(
@@ -114,14 +119,14 @@ pub async fn add_document(
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/development/{id}/documents", responses((status = 200, description = "`{\"items\": [Document]}`, by step")))]
-pub async fn list_documents(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": development::documents(&s.store.db, &a.caller, id).await?}),
-    ))
+#[utoipa::path(get, path = "/api/v1/development/{id}/documents", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Items<Document>, description = "by step")))]
+pub async fn list_documents(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Items<Document>>> {
+    Ok(Json(Items::from(
+        development::documents(&s.store.db, &a.caller, id).await?,
+    )))
 }
 
-#[utoipa::path(get, path = "/api/v1/development/documents/{id}", responses((status = 200, description = "the document's bytes; the read is audited")))]
+#[utoipa::path(get, path = "/api/v1/development/documents/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "the document's bytes; the read is audited")))]
 pub async fn download_document(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
     let (doc, bytes) = development::open_document(&s.store.db, &a.caller, &s.files_dir, id).await?;
     Ok(crate::api::files::download(&doc.content_type, &doc.name, bytes))

@@ -4,11 +4,9 @@
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use domain::dues::Month;
 use serde::Deserialize;
-use serde_json::json;
 use store::dues::{
     self, bases::Profile, bases::ProfileInput, member::MemberDues, payments::Payment, payments::PaymentInput,
     reports::OrgDues, statements::Statement,
@@ -16,34 +14,34 @@ use store::dues::{
 use utoipa::ToSchema;
 
 use super::files::{attachment, file_failure, import_problems, upload_bytes, ImportReport, XLSX_TYPE};
+use super::Items;
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::dues_book;
 use crate::error::{ApiResult, Failure};
 use crate::i18n::Lang;
 use crate::AppState;
+use store::dues::reports::{ArrearsItem, BookLine};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The most rows a book or an arrears list shows at once; reports over larger subtrees are totals.
 pub const BOOK_LIMIT: i64 = 10_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/dues/calculate", get(calculate_dues))
-        .route("/api/v1/dues/payments", post(record_payment))
-        .route("/api/v1/dues/payments/{id}/reverse", post(reverse_payment))
-        .route("/api/v1/dues/bases/import", post(import_bases))
-        .route("/api/v1/members/{id}/dues-profile", put(set_profile))
-        .route("/api/v1/members/{id}/dues", get(member_dues))
-        .route("/api/v1/members/{id}/dues/excuse", post(excuse))
-        .route("/api/v1/orgs/{id}/dues", get(org_dues))
-        .route("/api/v1/orgs/{id}/dues/arrears", get(org_arrears))
-        .route("/api/v1/orgs/{id}/dues/book", get(org_book))
-        .route("/api/v1/orgs/{id}/dues/payments", get(org_payments))
-        .route("/api/v1/orgs/{id}/dues.xlsx", get(org_workbook))
-        .route(
-            "/api/v1/orgs/{id}/dues/statements",
-            get(statements).post(publish_statement),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(calculate_dues))
+        .routes(routes!(record_payment))
+        .routes(routes!(reverse_payment))
+        .routes(routes!(import_bases))
+        .routes(routes!(set_profile))
+        .routes(routes!(member_dues))
+        .routes(routes!(excuse))
+        .routes(routes!(org_dues))
+        .routes(routes!(org_arrears))
+        .routes(routes!(org_book))
+        .routes(routes!(org_payments))
+        .routes(routes!(org_workbook))
+        .routes(routes!(statements, publish_statement))
 }
 
 fn lang(headers: &axum::http::HeaderMap) -> Lang {
@@ -66,13 +64,13 @@ pub struct DuesQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/dues/calculate", params(DuesQuery),
-    responses((status = 200, description = "`{\"monthly_fen\", \"rate_bp\", \"explanation\"}`: the official band, one rate on the whole base, rounded half up")))]
+    responses((status = 200, body = Calculated, description = "the official band, one rate on the whole base, rounded half up")))]
 pub async fn calculate_dues(
     State(s): State<AppState>,
     _: ApiCaller,
     headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<DuesQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Calculated>> {
     use domain::dues::{monthly, DuesCategory};
     let invalid = |e: domain::FieldError| Failure::from(store::Error::Invalid(domain::Invalid(vec![e])));
     let category =
@@ -84,12 +82,24 @@ pub async fn calculate_dues(
     } else {
         dues.explanation_zh
     };
-    Ok(Json(
-        json!({"monthly_fen": dues.monthly_fen, "rate_bp": dues.rate_bp, "explanation": explanation}),
-    ))
+    Ok(Json(Calculated {
+        monthly_fen: dues.monthly_fen,
+        rate_bp: dues.rate_bp,
+        explanation,
+    }))
 }
 
-#[utoipa::path(put, path = "/api/v1/members/{id}/dues-profile", request_body = ProfileInput,
+/// A month's dues for a category and base.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Calculated {
+    monthly_fen: i64,
+    /// The rate in basis points (150 = 1.5%) where the category has one.
+    rate_bp: Option<i64>,
+    /// How the amount was reached, in words.
+    explanation: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{id}/dues-profile", params(("id" = i64, Path, description = "the record's id")), request_body = ProfileInput,
     responses((status = 200, body = Profile), (status = 422, description = "a field is wrong: e.g. `base_fen.rural_amount`, `approved_on.required` for a reduction")))]
 pub async fn set_profile(
     State(s): State<AppState>,
@@ -102,7 +112,7 @@ pub async fn set_profile(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{id}/dues", params(YearQuery), responses((status = 200, body = MemberDues)))]
+#[utoipa::path(get, path = "/api/v1/members/{id}/dues", params(("id" = i64, Path, description = "the record's id"), YearQuery), responses((status = 200, body = MemberDues)))]
 pub async fn member_dues(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -122,16 +132,22 @@ pub struct ExcuseBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/members/{id}/dues/excuse", request_body = ExcuseBody,
-    responses((status = 200, description = "`{\"changed\": n}`: unpaid months given (or cleared of) a reason; they no longer count towards the six-month flag")))]
+#[utoipa::path(post, path = "/api/v1/members/{id}/dues/excuse", params(("id" = i64, Path, description = "the record's id")), request_body = ExcuseBody,
+    responses((status = 200, body = Excused, description = "unpaid months given (or cleared of) a reason; they no longer count towards the six-month flag")))]
 pub async fn excuse(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiJson(b): ApiJson<ExcuseBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Excused>> {
     let changed = dues::payments::excuse(&s.store.db, &a.caller, id, &b.months, b.reason.as_deref()).await?;
-    Ok(Json(json!({ "changed": changed })))
+    Ok(Json(Excused { changed }))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Excused {
+    /// How many months changed.
+    changed: u64,
 }
 
 #[utoipa::path(post, path = "/api/v1/dues/payments", request_body = PaymentInput,
@@ -151,7 +167,7 @@ pub struct ReverseBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/dues/payments/{id}/reverse", request_body = ReverseBody,
+#[utoipa::path(post, path = "/api/v1/dues/payments/{id}/reverse", params(("id" = i64, Path, description = "the record's id")), request_body = ReverseBody,
     responses((status = 201, body = Payment, description = "the reversing entry"), (status = 409, description = "already reversed, or itself a reversal")))]
 pub async fn reverse_payment(
     State(s): State<AppState>,
@@ -173,7 +189,7 @@ pub struct ReportQuery {
     month: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues", params(ReportQuery), responses((status = 200, body = OrgDues)))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues", params(("id" = i64, Path, description = "the record's id"), ReportQuery), responses((status = 200, body = OrgDues)))]
 pub async fn org_dues(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -194,14 +210,14 @@ pub struct ArrearsQuery {
     as_of: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears", params(ArrearsQuery),
-    responses((status = 200, description = "`{\"items\": [ArrearsItem]}`: members with consecutive unpaid months, flags first, then the longest runs")))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears", params(("id" = i64, Path, description = "the record's id"), ArrearsQuery),
+    responses((status = 200, body = Items<ArrearsItem>, description = "members with consecutive unpaid months, flags first, then the longest runs")))]
 pub async fn org_arrears(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<ArrearsQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<ArrearsItem>>> {
     let as_of = match q.as_of.as_deref().filter(|m| !m.trim().is_empty()) {
         Some(m) => Some(
             Month::parse(m)
@@ -210,19 +226,19 @@ pub async fn org_arrears(
         None => None,
     };
     let items = dues::reports::arrears(&s.store.db, &a.caller, id, as_of, BOOK_LIMIT as usize).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/book", params(YearQuery),
-    responses((status = 200, description = "`{\"items\": [BookLine]}`: each active member's year (at most 10,000)")))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/book", params(("id" = i64, Path, description = "the record's id"), YearQuery),
+    responses((status = 200, body = Items<BookLine>, description = "each active member's year (at most 10,000)")))]
 pub async fn org_book(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<YearQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<BookLine>>> {
     let items = dues::reports::book(&s.store.db, &a.caller, id, q.year()?, BOOK_LIMIT).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -235,17 +251,17 @@ pub struct PaymentsQuery {
     voluntary: bool,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/payments", params(PaymentsQuery),
-    responses((status = 200, description = "`{\"items\": [Payment]}`, newest first (at most 10,000)")))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/payments", params(("id" = i64, Path, description = "the record's id"), PaymentsQuery),
+    responses((status = 200, body = Items<Payment>, description = "newest first (at most 10,000)")))]
 pub async fn org_payments(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<PaymentsQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<Payment>>> {
     let year = YearQuery { year: q.year }.year()?;
     let items = dues::reports::org_payments(&s.store.db, &a.caller, id, year, q.voluntary, BOOK_LIMIT).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }
 
 /// The organization's dues workbook for a year.
@@ -265,7 +281,7 @@ pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) 
         .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues.xlsx", params(YearQuery),
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues.xlsx", params(("id" = i64, Path, description = "the record's id"), YearQuery),
     responses((status = 200, description = "XLSX: summary by month, each member's year, arrears, voluntary payments; audited")))]
 pub async fn org_workbook(
     State(s): State<AppState>,
@@ -285,7 +301,7 @@ pub struct StatementBody {
     note: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/dues/statements", request_body = StatementBody,
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/dues/statements", params(("id" = i64, Path, description = "the record's id")), request_body = StatementBody,
     responses((status = 201, body = Statement, description = "the yearly statement (收缴使用情况公示), figures kept as published")))]
 pub async fn publish_statement(
     State(s): State<AppState>,
@@ -297,12 +313,12 @@ pub async fn publish_statement(
     Ok((StatusCode::CREATED, Json(st)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/statements",
-    responses((status = 200, description = "`{\"items\": [Statement]}`: for the organization's members and those who may read it")))]
-pub async fn statements(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({ "items": dues::statements::statements(&s.store.db, &a.caller, id).await? }),
-    ))
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/statements", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, body = Items<Statement>, description = "for the organization's members and those who may read it")))]
+pub async fn statements(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Items<Statement>>> {
+    Ok(Json(Items::from(
+        dues::statements::statements(&s.store.db, &a.caller, id).await?,
+    )))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -9,23 +9,22 @@ use crate::{roster, AppState};
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use store::members;
 use store::members::{Member, MemberFilter, MemberPatch, Placement};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/members", get(list_members).post(create_member))
-        .route("/api/v1/members/export.csv", get(export_csv))
-        .route("/api/v1/members/export.xlsx", get(export_xlsx))
-        .route("/api/v1/members/import", post(import_members))
-        .route("/api/v1/members/{id}", get(get_member).patch(update_member))
-        .route("/api/v1/members/{id}/reveal", post(reveal_member))
-        .route("/api/v1/members/{id}/history", get(member_history))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, create_member))
+        .routes(routes!(export_csv))
+        .routes(routes!(export_xlsx))
+        .routes(routes!(import_members))
+        .routes(routes!(get_member, update_member))
+        .routes(routes!(reveal_member))
+        .routes(routes!(member_history))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,12 +81,12 @@ pub async fn create_member(
     Ok((StatusCode::CREATED, Json(m)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{id}", responses((status = 200, body = Member), (status = 404, description = "absent or outside the caller's scope")))]
+#[utoipa::path(get, path = "/api/v1/members/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Member), (status = 404, description = "absent or outside the caller's scope")))]
 pub async fn get_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Member>> {
     Ok(Json(members::get(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/members/{id}", request_body = MemberPatch, responses((status = 200, body = Member), (status = 422)))]
+#[utoipa::path(patch, path = "/api/v1/members/{id}", params(("id" = i64, Path, description = "the record's id")), request_body = MemberPatch, responses((status = 200, body = Member), (status = 422)))]
 pub async fn update_member(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -99,15 +98,22 @@ pub async fn update_member(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/members/{id}/reveal", responses((status = 200, body = members::Revealed, description = "full values; audited")))]
+#[utoipa::path(post, path = "/api/v1/members/{id}/reveal", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = members::Revealed, description = "full values; audited")))]
 pub async fn reveal_member(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<members::Revealed>> {
     Ok(Json(members::reveal(&s.store.db, &s.store.keys, &a.caller, id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/members/{id}/history", responses((status = 200, description = "`{\"changes\": [HistoryEntry], \"organizations\": [Membership]}`")))]
-pub async fn member_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    let (changes, orgs) = members::history(&s.store.db, &a.caller, id).await?;
-    Ok(Json(json!({"changes": changes, "organizations": orgs})))
+#[utoipa::path(get, path = "/api/v1/members/{id}/history", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = MemberHistory)))]
+pub async fn member_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<MemberHistory>> {
+    let (changes, organizations) = members::history(&s.store.db, &a.caller, id).await?;
+    Ok(Json(MemberHistory { changes, organizations }))
+}
+
+/// Every change of a member's record, and every organization they belonged to.
+#[derive(Serialize, ToSchema)]
+pub struct MemberHistory {
+    changes: Vec<members::HistoryEntry>,
+    organizations: Vec<members::Membership>,
 }
 
 #[utoipa::path(get, path = "/api/v1/members/export.csv", params(MemberFilter), responses((status = 200, description = "CSV with a UTF-8 BOM; audited")))]

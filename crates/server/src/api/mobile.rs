@@ -3,22 +3,22 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 use store::mobile::{self, Mobile, MobileInput};
 use utoipa::ToSchema;
 
+use super::Items;
 use super::{ApiJson, ApiQuery, Id, OrgQuery};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/mobile-members", get(list_mobile).post(register_mobile))
-        .route("/api/v1/mobile-members/{id}/end", post(end_mobile))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_mobile, register_mobile))
+        .routes(routes!(end_mobile))
 }
 
 #[utoipa::path(post, path = "/api/v1/mobile-members", request_body = MobileInput,
@@ -33,15 +33,13 @@ pub async fn register_mobile(
 }
 
 #[utoipa::path(get, path = "/api/v1/mobile-members", params(OrgQuery),
-    responses((status = 200, description = "`{\"items\": [Mobile]}`: members away from, or hosted in, the organizations in reach; open ones first")))]
+    responses((status = 200, body = Items<Mobile>, description = "members away from, or hosted in, the organizations in reach; open ones first")))]
 pub async fn list_mobile(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": mobile::list(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
+) -> ApiResult<Json<Items<Mobile>>> {
+    Ok(Json(Items::from(mobile::list(&s.store.db, &a.caller, q.org_id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -51,7 +49,7 @@ pub struct EndBody {
     ended_on: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/mobile-members/{id}/end", request_body = EndBody,
+#[utoipa::path(post, path = "/api/v1/mobile-members/{id}/end", params(("id" = i64, Path, description = "the record's id")), request_body = EndBody,
     responses((status = 200, body = Mobile), (status = 409, description = "`mobile.ended`")))]
 pub async fn end_mobile(
     State(s): State<AppState>,

@@ -8,6 +8,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{render_api_failures, ApiResult, Failure};
 use crate::AppState;
@@ -29,26 +31,34 @@ pub mod reviews;
 pub mod transfers;
 pub mod users;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Every operation of the API with its documentation: each feature's handlers are registered
+/// once, with their `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(accounts::routes())
         .merge(activities::routes())
         .merge(audit::routes())
         .merge(corrections::routes())
+        .merge(development::routes())
+        .merge(dues::routes())
         .merge(inbox::routes())
         .merge(life::routes())
         .merge(members::routes())
-        .merge(orgs::routes())
-        .merge(users::routes())
-        .merge(dues::routes())
-        .merge(transfers::routes())
-        .merge(reviews::routes())
         .merge(mobile::routes())
         .merge(notices::routes())
-        .merge(development::routes())
+        .merge(orgs::routes())
+        .merge(reviews::routes())
+        .merge(transfers::routes())
+        .merge(users::routes())
+}
+
+pub fn routes() -> Router<AppState> {
+    let (router, doc) = documented().split_for_parts();
+    let doc = std::sync::Arc::new(crate::openapi::finish(doc));
+    router
         .route(
             "/api/v1/openapi.json",
-            get(|| async { Json(crate::openapi::document()) }),
+            get(move || async move { Json(doc.as_ref().clone()) }),
         )
         .fallback(|uri: axum::http::Uri| async move {
             if uri.path().starts_with("/api/") {
@@ -150,4 +160,18 @@ pub struct OrgQuery {
     /// This organization's subtree only.
     #[serde(default, deserialize_with = "store::empty_as_none")]
     org_id: Option<i64>,
+}
+
+/// A list answer: `{"items": [...]}`, so that a list can later carry its paging beside the items.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T, I: IntoIterator<Item = T>> From<I> for Items<T> {
+    fn from(items: I) -> Items<T> {
+        Items {
+            items: items.into_iter().collect(),
+        }
+    }
 }

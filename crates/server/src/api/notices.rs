@@ -3,21 +3,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Json;
 use store::notices::{self, Announcement, AnnouncementInput};
 use store::reviews;
+use utoipa::ToSchema;
 
 use super::{ApiJson, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notices", get(list_notices).post(create_notice))
-        .route("/api/v1/notices/{id}", get(get_notice))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notices, create_notice))
+        .routes(routes!(get_notice))
 }
 
 #[utoipa::path(post, path = "/api/v1/notices", request_body = AnnouncementInput,
@@ -32,21 +32,42 @@ pub async fn create_notice(
 }
 
 #[utoipa::path(get, path = "/api/v1/notices",
-    responses((status = 200, description = "`{\"items\": [Announcement], \"managed\": [Announcement]}`: published notices that reach the caller, and those of the organizations they publish for")))]
-pub async fn list_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
+    responses((status = 200, body = NoticeLists, description = "published notices that reach the caller, and those of the organizations they publish for")))]
+pub async fn list_notices(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<NoticeLists>> {
     let items = notices::mine(&s.store.db, &a.caller).await?;
     let managed = notices::managed(&s.store.db, &a.caller).await?;
-    Ok(Json(json!({"items": items, "managed": managed})))
+    Ok(Json(NoticeLists { items, managed }))
 }
 
-#[utoipa::path(get, path = "/api/v1/notices/{id}",
-    responses((status = 200, description = "`{\"notice\": Announcement, \"receipts\": Receipts?, \"review\": ReviewView?}`; opening it as a member it reached records the read")))]
-pub async fn get_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
+#[derive(serde::Serialize, ToSchema)]
+pub struct NoticeLists {
+    items: Vec<notices::Announcement>,
+    managed: Vec<notices::Announcement>,
+}
+
+#[utoipa::path(get, path = "/api/v1/notices/{id}", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, body = NoticeView, description = "opening it as a member it reached records the read")))]
+pub async fn get_notice(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<NoticeView>> {
     let notice = notices::get(&s.store.db, &a.caller, id).await?;
-    let receipts = notices::receipts(&s.store.db, &a.caller, id).await.ok();
-    let review = match receipts {
-        Some(_) => reviews::of_subject(&s.store.db, "notice", id).await?,
-        None => None,
+    // Receipts and the review are for those who manage or review the notice's organization.
+    let (receipts, review) = if notices::manages(&a.caller, &notice) {
+        (
+            Some(notices::receipts(&s.store.db, &a.caller, id).await?),
+            reviews::of_subject(&s.store.db, "notice", id).await?,
+        )
+    } else {
+        (None, None)
     };
-    Ok(Json(json!({"notice": notice, "receipts": receipts, "review": review})))
+    Ok(Json(NoticeView {
+        notice,
+        receipts,
+        review,
+    }))
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct NoticeView {
+    notice: notices::Announcement,
+    receipts: Option<notices::Receipts>,
+    review: Option<reviews::ReviewView>,
 }

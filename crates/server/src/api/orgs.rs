@@ -1,5 +1,6 @@
 //! The organization tree (组织管理): create, rename, move, dissolve, officers, history.
 
+use super::Items;
 use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
@@ -7,26 +8,22 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use store::orgs;
 use store::orgs::{Org, OrgInput};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orgs", get(list_orgs).post(create_org))
-        .route("/api/v1/orgs/{id}", get(get_org).patch(update_org))
-        .route("/api/v1/orgs/{id}/dissolve", post(dissolve_org))
-        .route("/api/v1/orgs/{id}/officers", get(list_officers))
-        .route(
-            "/api/v1/orgs/{id}/officers/{member_id}",
-            put(set_officer).delete(remove_officer),
-        )
-        .route("/api/v1/orgs/{id}/history", get(org_history))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org))
+        .routes(routes!(dissolve_org))
+        .routes(routes!(list_officers))
+        .routes(routes!(set_officer, remove_officer))
+        .routes(routes!(org_history))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,18 +83,18 @@ pub struct OrgQuery {
     parent_id: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), responses((status = 200, description = "`{\"items\": [OrgView]}`, only what the caller may see", body = Vec<OrgView>)))]
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), responses((status = 200, body = Items<OrgView>, description = "only what the caller may see")))]
 pub async fn list_orgs(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<OrgView>>> {
     let items: Vec<OrgView> = orgs::list(&s.store.db, &a.caller, q.parent_id)
         .await?
         .into_iter()
         .map(OrgView::from)
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgInput, responses((status = 201, body = OrgView), (status = 422)))]
@@ -106,12 +103,12 @@ pub async fn create_org(State(s): State<AppState>, a: ApiCaller, ApiJson(b): Api
     Ok((StatusCode::CREATED, Json(OrgView::from(org))).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}", responses((status = 200, body = OrgView), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = OrgView), (status = 404)))]
 pub async fn get_org(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<OrgView>> {
     Ok(Json(orgs::get(&s.store.db, &a.caller, id).await?.into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/orgs/{id}", request_body = OrgInput,
+#[utoipa::path(patch, path = "/api/v1/orgs/{id}", params(("id" = i64, Path, description = "the record's id")), request_body = OrgInput,
     responses((status = 200, body = OrgView, description = "renamed, edited, or moved when `parent_id` changes")))]
 pub async fn update_org(
     State(s): State<AppState>,
@@ -128,7 +125,7 @@ pub struct DissolveRequest {
     dissolved_on: Option<NaiveDate>,
 }
 
-#[utoipa::path(post, path = "/api/v1/orgs/{id}/dissolve", request_body = DissolveRequest,
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/dissolve", params(("id" = i64, Path, description = "the record's id")), request_body = DissolveRequest,
     responses((status = 200, body = OrgView), (status = 409, description = "still has members or live sub-organizations")))]
 pub async fn dissolve_org(
     State(s): State<AppState>,
@@ -147,11 +144,13 @@ pub async fn dissolve_org(
     Ok(Json(orgs::dissolve(&s.store.db, &a.caller, id, on).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/officers", responses((status = 200, body = Vec<orgs::Officer>)))]
-pub async fn list_officers(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": orgs::officers(&s.store.db, &a.caller, id).await?}),
-    ))
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/officers", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Items<orgs::Officer>)))]
+pub async fn list_officers(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<Items<orgs::Officer>>> {
+    Ok(Json(orgs::officers(&s.store.db, &a.caller, id).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -160,7 +159,7 @@ pub struct OfficerRequest {
     post: String,
 }
 
-#[utoipa::path(put, path = "/api/v1/orgs/{id}/officers/{member_id}", request_body = OfficerRequest, responses((status = 204)))]
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/officers/{member_id}", params(("id" = i64, Path, description = "the record's id"), ("member_id" = i64, Path, description = "the member's id")), request_body = OfficerRequest, responses((status = 204)))]
 pub async fn set_officer(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -171,7 +170,7 @@ pub async fn set_officer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/orgs/{id}/officers/{member_id}", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/orgs/{id}/officers/{member_id}", params(("id" = i64, Path, description = "the record's id"), ("member_id" = i64, Path, description = "the member's id")), responses((status = 204)))]
 pub async fn remove_officer(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -181,7 +180,11 @@ pub async fn remove_officer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/history", responses((status = 200, body = Vec<orgs::OrgEvent>)))]
-pub async fn org_history(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": orgs::history(&s.store.db, &a.caller, id).await?})))
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/history", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Items<orgs::OrgEvent>)))]
+pub async fn org_history(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+) -> ApiResult<Json<Items<orgs::OrgEvent>>> {
+    Ok(Json(orgs::history(&s.store.db, &a.caller, id).await?.into()))
 }

@@ -2,39 +2,40 @@
 //! organization's chain per kind of request.
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 use store::reviews::{self, ChainLevel, DecisionInput, ReviewView};
 use utoipa::ToSchema;
 
+use super::Items;
 use super::{ApiJson, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
+use store::reviews::Review;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reviews/pending", get(pending_reviews))
-        .route("/api/v1/reviews/{id}", get(get_review))
-        .route("/api/v1/reviews/{id}/approve", post(approve_review))
-        .route("/api/v1/reviews/{id}/return", post(return_review))
-        .route("/api/v1/orgs/{id}/review-chains/{kind}", get(get_chain).put(set_chain))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(pending_reviews))
+        .routes(routes!(get_review))
+        .routes(routes!(approve_review))
+        .routes(routes!(return_review))
+        .routes(routes!(get_chain, set_chain))
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/pending",
-    responses((status = 200, description = "`{\"items\": [Review]}`: waiting at a level the caller decides, across their subtree")))]
-pub async fn pending_reviews(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(json!({"items": reviews::pending(&s.store.db, &a.caller).await?})))
+    responses((status = 200, body = Items<Review>, description = "waiting at a level the caller decides, across their subtree")))]
+pub async fn pending_reviews(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<Items<Review>>> {
+    Ok(Json(Items::from(reviews::pending(&s.store.db, &a.caller).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/reviews/{id}", responses((status = 200, body = ReviewView)))]
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = ReviewView)))]
 pub async fn get_review(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<ReviewView>> {
     Ok(Json(reviews::get(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/approve", request_body = DecisionInput,
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/approve", params(("id" = i64, Path, description = "the record's id")), request_body = DecisionInput,
     responses((status = 200, body = ReviewView, description = "on to the next level, or, at the last, applied"), (status = 409, description = "`review.decided` or `review.same_reviewer`")))]
 pub async fn approve_review(
     State(s): State<AppState>,
@@ -47,7 +48,7 @@ pub async fn approve_review(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", request_body = DecisionInput,
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", params(("id" = i64, Path, description = "the record's id")), request_body = DecisionInput,
     responses((status = 200, body = ReviewView, description = "back to the submitter with the comment (required)")))]
 pub async fn return_review(
     State(s): State<AppState>,
@@ -69,25 +70,25 @@ pub struct ChainBody {
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
     params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice` or `development`")),
-    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that now applies")))]
+    responses((status = 200, body = Items<ChainLevel>, description = "the chain that now applies")))]
 pub async fn set_chain(
     State(s): State<AppState>,
     a: ApiCaller,
     axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
     ApiJson(b): ApiJson<ChainBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<ChainLevel>>> {
     let items: Vec<ChainLevel> = reviews::set_chain(&s.store.db, &a.caller, id, &kind, &b.levels).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/review-chains/{kind}",
     params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice`, `development` or `correction`")),
-    responses((status = 200, description = "`{\"items\": [ChainLevel]}`: the chain that applies to submissions from this organization")))]
+    responses((status = 200, body = Items<ChainLevel>, description = "the chain that applies to submissions from this organization")))]
 pub async fn get_chain(
     State(s): State<AppState>,
     a: ApiCaller,
     axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Items<ChainLevel>>> {
     let items: Vec<ChainLevel> = reviews::chain(&s.store.db, &a.caller, id, &kind).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items::from(items)))
 }

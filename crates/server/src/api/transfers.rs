@@ -3,32 +3,29 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::json;
 use store::reviews::{self};
 use store::transfers::{self, Incoming, IncomingInput, Transfer, TransferFilter, TransferInput, Validity};
 use utoipa::ToSchema;
 
+use super::Items;
 use super::{ApiJson, ApiQuery, Id, OrgQuery};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/transfers", get(list_transfers).post(create_transfer))
-        .route("/api/v1/transfers/{id}", get(get_transfer))
-        .route("/api/v1/transfers/{id}/accept", post(accept_transfer))
-        .route("/api/v1/transfers/{id}/reject", post(reject_transfer))
-        .route("/api/v1/transfers/{id}/receipt", post(transfer_receipt))
-        .route(
-            "/api/v1/orgs/{id}/transfer-validity",
-            get(get_validity).put(set_validity),
-        )
-        .route("/api/v1/transfers/incoming", get(list_incoming).post(register_incoming))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_transfers, create_transfer))
+        .routes(routes!(get_transfer))
+        .routes(routes!(accept_transfer))
+        .routes(routes!(reject_transfer))
+        .routes(routes!(transfer_receipt))
+        .routes(routes!(get_validity, set_validity))
+        .routes(routes!(list_incoming, register_incoming))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,
@@ -43,25 +40,30 @@ pub async fn create_transfer(
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers", params(TransferFilter),
-    responses((status = 200, description = "`{\"items\": [Transfer]}`: letters from or to the organizations in reach, newest first")))]
+    responses((status = 200, body = Items<Transfer>, description = "letters from or to the organizations in reach, newest first")))]
 pub async fn list_transfers(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(f): ApiQuery<TransferFilter>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": transfers::list(&s.store.db, &a.caller, &f).await?}),
-    ))
+) -> ApiResult<Json<Items<Transfer>>> {
+    Ok(Json(Items::from(transfers::list(&s.store.db, &a.caller, &f).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/transfers/{id}", responses((status = 200, description = "`{\"transfer\": Transfer, \"review\": ReviewView}`")))]
-pub async fn get_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<serde_json::Value>> {
-    let t = transfers::get(&s.store.db, &a.caller, id).await?;
+#[utoipa::path(get, path = "/api/v1/transfers/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Letter)))]
+pub async fn get_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Letter>> {
+    let transfer = transfers::get(&s.store.db, &a.caller, id).await?;
     let review = reviews::of_subject(&s.store.db, "transfer", id).await?;
-    Ok(Json(json!({"transfer": t, "review": review})))
+    Ok(Json(Letter { transfer, review }))
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/accept",
+/// A transfer letter and its review, if it has one.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Letter {
+    transfer: Transfer,
+    review: Option<store::reviews::ReviewView>,
+}
+
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/accept", params(("id" = i64, Path, description = "the record's id")),
     responses((status = 200, body = Transfer, description = "accepted: the member now belongs to the receiving organization"), (status = 409, description = "`transfer.expired` or `transfer.not_open`")))]
 pub async fn accept_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Transfer>> {
     Ok(Json(transfers::accept(&s.store.db, &a.caller, id).await?))
@@ -72,7 +74,7 @@ pub struct ReasonBody {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/reject", request_body = ReasonBody, responses((status = 200, body = Transfer)))]
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/reject", params(("id" = i64, Path, description = "the record's id")), request_body = ReasonBody, responses((status = 200, body = Transfer)))]
 pub async fn reject_transfer(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -89,7 +91,7 @@ pub struct ReceiptBody {
     receipt_on: Option<NaiveDate>,
 }
 
-#[utoipa::path(post, path = "/api/v1/transfers/{id}/receipt", request_body = ReceiptBody,
+#[utoipa::path(post, path = "/api/v1/transfers/{id}/receipt", params(("id" = i64, Path, description = "the record's id")), request_body = ReceiptBody,
     responses((status = 200, body = Transfer, description = "a letter outside the platform came back receipted; the member is transferred out")))]
 pub async fn transfer_receipt(
     State(s): State<AppState>,
@@ -102,13 +104,13 @@ pub async fn transfer_receipt(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs/{id}/transfer-validity",
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/transfer-validity", params(("id" = i64, Path, description = "the record's id")),
     responses((status = 200, body = Validity, description = "the days letters from this organization stay valid: its own setting, the nearest above, or 30 / 90")))]
 pub async fn get_validity(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Validity>> {
     Ok(Json(transfers::validity(&s.store.db, &a.caller, id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/orgs/{id}/transfer-validity", request_body = Validity,
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/transfer-validity", params(("id" = i64, Path, description = "the record's id")), request_body = Validity,
     responses((status = 200, body = Validity), (status = 422, description = "days outside 1–90")))]
 pub async fn set_validity(
     State(s): State<AppState>,
@@ -131,13 +133,13 @@ pub async fn register_incoming(
 }
 
 #[utoipa::path(get, path = "/api/v1/transfers/incoming", params(OrgQuery),
-    responses((status = 200, description = "`{\"items\": [Incoming]}`: letters from outside the platform, newest first")))]
+    responses((status = 200, body = Items<Incoming>, description = "letters from outside the platform, newest first")))]
 pub async fn list_incoming(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        json!({"items": transfers::incoming(&s.store.db, &a.caller, q.org_id).await?}),
-    ))
+) -> ApiResult<Json<Items<Incoming>>> {
+    Ok(Json(Items::from(
+        transfers::incoming(&s.store.db, &a.caller, q.org_id).await?,
+    )))
 }

@@ -1,5 +1,6 @@
 //! Accounts and grants, for the security administrator.
 
+use super::Items;
 use super::{ApiJson, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
@@ -7,22 +8,21 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use store::{accounts, Role};
 use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/users/{id}/grants", post(add_grant))
-        .route("/api/v1/users/{id}/reset-password", post(reset_password))
-        .route("/api/v1/users/{id}/unlock", post(unlock_user))
-        .route("/api/v1/users/{id}/disable", post(disable_user))
-        .route("/api/v1/users/{id}/enable", post(enable_user))
-        .route("/api/v1/grants/{id}", delete(revoke_grant))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(add_grant))
+        .routes(routes!(reset_password))
+        .routes(routes!(unlock_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(revoke_grant))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -32,14 +32,15 @@ pub struct UserWithGrants {
     grants: Vec<store::scope::Grant>,
 }
 
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Vec<UserWithGrants>)))]
-pub async fn list_users(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<serde_json::Value>> {
-    let items: Vec<UserWithGrants> = accounts::list_users(&s.store.db, &a.caller)
-        .await?
-        .into_iter()
-        .map(|(user, grants)| UserWithGrants { user, grants })
-        .collect();
-    Ok(Json(json!({ "items": items })))
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = Items<UserWithGrants>)))]
+pub async fn list_users(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<Items<UserWithGrants>>> {
+    let users = accounts::list_users(&s.store.db, &a.caller).await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .map(|(user, grants)| UserWithGrants { user, grants })
+            .into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = accounts::NewUser, responses((status = 201, body = accounts::User)))]
@@ -59,7 +60,7 @@ pub struct GrantRequest {
     org_id: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/grants", request_body = GrantRequest, responses((status = 201, body = store::scope::Grant), (status = 409, description = "separation of duties")))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/grants", params(("id" = i64, Path, description = "the record's id")), request_body = GrantRequest, responses((status = 201, body = store::scope::Grant), (status = 409, description = "separation of duties")))]
 pub async fn add_grant(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -70,7 +71,7 @@ pub async fn add_grant(
     Ok((StatusCode::CREATED, Json(g)).into_response())
 }
 
-#[utoipa::path(delete, path = "/api/v1/grants/{id}", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/grants/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 204)))]
 pub async fn revoke_grant(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::revoke(&s.store.db, &a.caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -82,7 +83,7 @@ pub struct ResetRequest {
     password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", request_body = ResetRequest, responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-password", params(("id" = i64, Path, description = "the record's id")), request_body = ResetRequest, responses((status = 204)))]
 pub async fn reset_password(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -93,19 +94,19 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", params(("id" = i64, Path, description = "the record's id")), responses((status = 204)))]
 pub async fn unlock_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "unlock").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = i64, Path, description = "the record's id")), responses((status = 204)))]
 pub async fn disable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "disable").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/enable", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", params(("id" = i64, Path, description = "the record's id")), responses((status = 204)))]
 pub async fn enable_user(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<StatusCode> {
     accounts::set_account_state(&s.store.db, &a.caller, id, "enable").await?;
     Ok(StatusCode::NO_CONTENT)
