@@ -742,7 +742,16 @@ async fn transfers(
         let comment = store::reviews::DecisionInput {
             comment: Some("同意转出".into()),
         };
-        store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &comment).await?;
+        store::reviews::decide(
+            &store.db,
+            &store.keys,
+            &store::subjects::All,
+            caller,
+            review.review.id,
+            true,
+            &comment,
+        )
+        .await?;
         if days_ago > 0 {
             let issued = store::clock::today() - chrono::Days::new(days_ago);
             store
@@ -827,7 +836,16 @@ async fn notices(store: &Store, caller: &Caller, plans: &[Plan], root: i64) -> R
                 .await?
                 .expect("a notice starts its review");
             let agree = store::reviews::DecisionInput { comment: None };
-            store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &agree).await?;
+            store::reviews::decide(
+                &store.db,
+                &store.keys,
+                &store::subjects::All,
+                caller,
+                review.review.id,
+                true,
+                &agree,
+            )
+            .await?;
         }
     }
     Ok(())
@@ -919,7 +937,16 @@ async fn development(store: &Store, caller: &Caller, plans: &[Plan], rows: &[New
                     .await?
                     .expect("the higher committee's step is under review");
                 let agree = store::reviews::DecisionInput { comment: None };
-                store::reviews::decide(&store.db, &store.keys, caller, review.review.id, true, &agree).await?;
+                store::reviews::decide(
+                    &store.db,
+                    &store.keys,
+                    &store::subjects::All,
+                    caller,
+                    review.review.id,
+                    true,
+                    &agree,
+                )
+                .await?;
             }
         }
     }

@@ -35,16 +35,31 @@ impl utoipa::Modify for ErrorAnswers {
         let answers = [
             ("401", "not signed in, or the session ended"),
             ("403", "signed in, but the caller's grants do not allow this (audited)"),
-            ("404", "absent, or outside the caller's scope: the two are not told apart (audited)"),
-            ("409", "refused by a rule or by the record's state; the code names which"),
+            (
+                "404",
+                "absent, or outside the caller's scope: the two are not told apart (audited)",
+            ),
+            (
+                "409",
+                "refused by a rule or by the record's state; the code names which",
+            ),
             ("413", "the request body is too large"),
             ("415", "the request body is not JSON"),
             ("422", "the input is invalid: every bad field is named in `fields`"),
             ("429", "too many requests"),
-            ("500", "the server failed; the `x-request-id` header names the request in the log"),
+            (
+                "500",
+                "the server failed; the `x-request-id` header names the request in the log",
+            ),
         ];
         for item in doc.paths.paths.values_mut() {
-            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
             for op in ops.into_iter().flatten() {
                 for (status, description) in answers {
                     op.responses.responses.entry(status.to_string()).or_insert_with(|| {
@@ -52,7 +67,9 @@ impl utoipa::Modify for ErrorAnswers {
                             .description(description)
                             .content(
                                 "application/json",
-                                ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
                             )
                             .build()
                             .into()

@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod reviews;
 pub mod scope;
 pub mod seed;
+pub mod subjects;
 pub mod transfers;
 
 use std::path::{Path, PathBuf};

@@ -434,7 +434,7 @@ pub(crate) async fn mark_transferred_out(tx: &mut Tx, id: i64) -> Result<()> {
     .await?;
     tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
         .await?;
-    crate::mobile::end_on_leaving(tx, id).await
+    end_mobile_registration(tx, id).await
 }
 
 /// After a member's organization changed: the sizes on both sides (with what the member counted
@@ -459,7 +459,19 @@ async fn moved(tx: &mut Tx, id: i64, from: (i64, &str, i64, i64), to: (i64, &str
     // Posts belong to the organization left behind.
     tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
         .await?;
-    crate::mobile::end_on_leaving(tx, id).await
+    end_mobile_registration(tx, id).await
+}
+
+/// A member who moves to another organization or leaves the roll is no longer away from it: their
+/// open mobile registration (流动党员, `mobile`) ends today.
+async fn end_mobile_registration(tx: &mut Tx, member_id: i64) -> Result<()> {
+    tx.exec(
+        Q::new("UPDATE mobile_members SET ended_on = $1 WHERE member_id = $2 AND ended_on IS NULL")
+            .bind(today())
+            .bind(member_id),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One member, if the caller may read it (their own record always).

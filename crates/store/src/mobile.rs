@@ -269,15 +269,3 @@ pub(crate) async fn hosted_on(tx: &mut crate::db::Tx, host_org_id: i64, day: Nai
         .await?;
     Ok(rows.into_iter().map(|(m,)| m).collect())
 }
-
-/// A member who moves to another organization or leaves the roll is no longer away from it: their
-/// open registration ends today.
-pub(crate) async fn end_on_leaving(tx: &mut crate::db::Tx, member_id: i64) -> Result<()> {
-    tx.exec(
-        Q::new("UPDATE mobile_members SET ended_on = $1 WHERE member_id = $2 AND ended_on IS NULL")
-            .bind(today())
-            .bind(member_id),
-    )
-    .await?;
-    Ok(())
-}

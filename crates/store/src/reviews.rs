@@ -17,8 +17,62 @@ use crate::inbox;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
-/// The kinds of submission that go through a chain.
+/// The kinds of submission that go through a chain, as stored and as the API names them.
 pub const KINDS: [&str; 4] = ["transfer", "notice", "development", "correction"];
+
+/// A kind of submission that goes through a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewKind {
+    /// A transfer letter (组织关系转接).
+    Transfer,
+    /// A notice to members (党务公开).
+    Notice,
+    /// A development step filed for approval (发展党员).
+    Development,
+    /// A member's request to correct their record.
+    Correction,
+}
+
+impl ReviewKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewKind::Transfer => "transfer",
+            ReviewKind::Notice => "notice",
+            ReviewKind::Development => "development",
+            ReviewKind::Correction => "correction",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewKind> {
+        [
+            ReviewKind::Transfer,
+            ReviewKind::Notice,
+            ReviewKind::Development,
+            ReviewKind::Correction,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// The work a subject's approval (or return) does, in the decision's transaction.
+pub type Applied<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+/// What the end of a review does to its subject. Each kind's module has its own `on_review`;
+/// `store::subjects` puts them together, so that this module depends on none of them (they submit
+/// through it).
+pub trait OnReview: Sync {
+    #[allow(clippy::too_many_arguments)]
+    fn on_review<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        keys: &'a crate::Keys,
+        caller: &'a Caller,
+        kind: ReviewKind,
+        subject_id: i64,
+        approved: bool,
+    ) -> Applied<'a>;
+}
 pub const MAX_LEVELS: usize = 4;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -249,20 +303,20 @@ pub struct DecisionInput {
     pub comment: Option<String>,
 }
 
-/// Approves or returns the level now deciding. The last approval applies the submission.
+/// Approves or returns the level now deciding. The last decision applies the submission (or
+/// sends it back) through `subjects`, in the same transaction.
 pub async fn decide(
     db: &Db,
     keys: &crate::Keys,
+    subjects: &dyn OnReview,
     caller: &Caller,
     id: i64,
     approve: bool,
     input: &DecisionInput,
 ) -> Result<ReviewView> {
-    let review: Review = db
-        .opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id))
-        .await?
-        .ok_or(Error::NotFound)?;
     let action = if approve { "review.approve" } else { "review.return" };
+    let review: Option<Review> = db.opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id)).await?;
+    let review = caller.found(db, review, action, ("review", &id)).await?;
     if !caller.can_at(Perm::Review, &review.reviewer_path) {
         let in_view = caller.can_at(Perm::ReadMembers, &review.org_path) || caller.can(Perm::Review);
         if !in_view {
@@ -354,7 +408,13 @@ pub async fn decide(
     }
     match &next {
         Some((org_id, _)) => tell_reviewers(&mut tx, id, review.level + 1, *org_id, &review.title).await?,
-        None => apply(&mut tx, keys, caller, &review, approve).await?,
+        None => {
+            if let Some(kind) = ReviewKind::parse(&review.kind) {
+                subjects
+                    .on_review(&mut tx, keys, caller, kind, review.subject_id, approve)
+                    .await?
+            }
+        }
     }
     audit::append(
         &mut tx,
@@ -364,17 +424,6 @@ pub async fn decide(
     .await?;
     tx.commit().await?;
     get(db, caller, id).await
-}
-
-/// The end of a review: the kind's module applies it or takes it back, in the same transaction.
-async fn apply(tx: &mut Tx, keys: &crate::Keys, caller: &Caller, review: &Review, approved: bool) -> Result<()> {
-    match review.kind.as_str() {
-        "development" => crate::development::on_review(tx, keys, caller, review.subject_id, approved).await,
-        "correction" => crate::corrections::on_review(tx, keys, caller, review.subject_id, approved).await,
-        "transfer" => crate::transfers::on_review(tx, caller, review.subject_id, approved).await,
-        "notice" => crate::notices::on_review(tx, review.subject_id, approved).await,
-        _ => Ok(()),
-    }
 }
 
 /// Sets the chain for a kind of submission from an organization's subtree: 1–4 reviewing

@@ -44,7 +44,16 @@ pub async fn approve_review(
     ApiJson(b): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<ReviewView>> {
     Ok(Json(
-        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, true, &b).await?,
+        reviews::decide(
+            &s.store.db,
+            &s.store.keys,
+            &store::subjects::All,
+            &a.caller,
+            id,
+            true,
+            &b,
+        )
+        .await?,
     ))
 }
 
@@ -57,7 +66,16 @@ pub async fn return_review(
     ApiJson(b): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<ReviewView>> {
     Ok(Json(
-        reviews::decide(&s.store.db, &s.store.keys, &a.caller, id, false, &b).await?,
+        reviews::decide(
+            &s.store.db,
+            &s.store.keys,
+            &store::subjects::All,
+            &a.caller,
+            id,
+            false,
+            &b,
+        )
+        .await?,
     ))
 }
 

@@ -295,6 +295,7 @@ async fn decide(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     match reviews::decide(
         &s.store.db,
         &s.store.keys,
+        &store::subjects::All,
         &w.caller,
         id,
         f.decision == "approve",
