@@ -340,7 +340,8 @@ async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> 
 async fn import_members(file: PathBuf, good_only: bool, dry_run: bool, data: Data) -> Result<()> {
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let lang = lang();
-    let rows = server::roster::read(&bytes).map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
+    let rows = server::sheets::members::read(&bytes)
+        .map_err(|e| anyhow::anyhow!(server::i18n::t(lang, &format!("err.{e}"))))?;
     let store = data.open().await?;
     let caller = Caller::system("import");
     let plan = store::import::plan(&store.db, &store.keys, &caller, rows).await?;
@@ -391,9 +392,9 @@ async fn export_members(out: PathBuf, org_id: Option<i64>, data: Data) -> Result
     )
     .await?;
     let bytes = if xlsx {
-        server::roster::write_xlsx(&rows)?
+        server::sheets::members::write_xlsx(&rows)?
     } else {
-        server::roster::write_csv(&rows)
+        server::sheets::members::write_csv(&rows)
     };
     std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("exported {} members to {}", rows.len(), out.display());

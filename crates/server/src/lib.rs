@@ -3,14 +3,14 @@
 
 pub mod api;
 pub mod auth;
-pub mod dues_book;
+
 pub mod error;
 pub mod i18n;
 pub mod imports;
 pub mod openapi;
 pub mod qr;
 pub mod request_id;
-pub mod roster;
+pub mod sheets;
 pub mod web;
 
 use axum::extract::DefaultBodyLimit;

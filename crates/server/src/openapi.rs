@@ -5,8 +5,10 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Hongji API", description = "Grassroots Party organization management. Errors are `{\"error\":{\"code\",\"message\",\"fields\"}}`; authenticate with `Authorization: Bearer <token>` from /api/v1/auth/login or an API token."),
-    modifiers(&BearerAuth, &ErrorAnswers),
+    info(
+        title = "Hongji API",
+        description = "Grassroots Party organization management. Errors are `{\"error\":{\"code\",\"message\",\"fields\"}}`; authenticate with `Authorization: Bearer <token>` from /api/v1/auth/login or an API token."
+    ),
     components(schemas(crate::error::ErrorBody))
 )]
 pub struct ApiDoc;
@@ -81,7 +83,11 @@ impl utoipa::Modify for ErrorAnswers {
 }
 
 /// The finished document: the paths the API registered, with what every operation may answer.
-pub fn finish(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    use utoipa::Modify;
+    // After the routes are merged: the modifiers of `ApiDoc` would see no paths yet.
+    BearerAuth.modify(&mut doc);
+    ErrorAnswers.modify(&mut doc);
     serde_json::to_value(doc).expect("the OpenAPI document serializes")
 }
 

@@ -17,9 +17,9 @@ use super::files::{attachment, file_failure, import_problems, upload_bytes, Impo
 use super::Items;
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
-use crate::dues_book;
 use crate::error::{ApiResult, Failure};
 use crate::i18n::Lang;
+use crate::sheets;
 use crate::AppState;
 use store::dues::reports::{ArrearsItem, BookLine};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -277,7 +277,7 @@ pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) 
         store::audit::Event::ok("dues.export", "org", id).with_detail(format!("{year} xlsx")),
     )
     .await?;
-    dues_book::write_workbook(&report, &book, &arrears, &voluntary)
+    sheets::dues::write_workbook(&report, &book, &arrears, &voluntary)
         .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))
 }
 
@@ -349,7 +349,7 @@ pub async fn import_bases_file(
     caller
         .require_any(&s.store.db, store::Perm::ManageDues, "dues.bases.import", ("org", &""))
         .await?;
-    let rows = dues_book::read_bases(bytes).map_err(file_failure)?;
+    let rows = sheets::dues::read_bases(bytes).map_err(file_failure)?;
     let plan = dues::bases_import::plan_bases(&s.store.db, &s.store.keys, caller, year, rows, s.dues_rounding).await?;
     let problems = import_problems(lang, &plan.problems);
     let refused = mode == "all" && !problems.is_empty();
@@ -369,7 +369,7 @@ pub async fn import_bases_file(
 
 #[utoipa::path(post, path = "/api/v1/dues/bases/import", params(BasesImportQuery),
     request_body(content = String, description = "XLSX or CSV with 姓名, 公民身份号码, 党费类别, 缴费基数（元）, 起始月份 (and for reductions 支部决定日期, 上级批准日期, 批准文号)"),
-    responses((status = 200, body = ImportReport), (status = 422, body = ImportReport, description = "mode=all and some rows are bad: nothing written")))]
+    responses((status = 200, body = ImportReport), (status = 422, description = "the report (ImportReport) when mode=all and rows are bad, else the error format: mode=all and some rows are bad: nothing written")))]
 pub async fn import_bases(
     State(s): State<AppState>,
     a: ApiCaller,

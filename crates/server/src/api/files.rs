@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::error::Failure;
 use crate::i18n::{field_error, Lang};
-use crate::roster;
+use crate::sheets;
 
 pub(crate) fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
     (
@@ -60,7 +60,7 @@ pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
     upload_named(req, None).await.map(|(_, bytes)| bytes)
 }
 
-pub fn file_failure(e: roster::FileError) -> Failure {
+pub fn file_failure(e: sheets::members::FileError) -> Failure {
     Failure::new(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
 }
 

@@ -6,7 +6,8 @@ use super::Items;
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
-use crate::{roster, AppState};
+use crate::sheets;
+use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -184,8 +185,8 @@ pub async fn org_ledger(
 ) -> ApiResult<Response> {
     let year = q.year()?;
     let rows = life::ledger::ledger(&s.store.db, &a.caller, id, year).await?;
-    let bytes =
-        roster::write_meeting_ledger(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes = sheets::members::write_meeting_ledger(&rows)
+        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, &format!("meetings-{year}.xlsx"), bytes))
 }
 

@@ -5,7 +5,8 @@ use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
 use crate::i18n::Lang;
-use crate::{roster, AppState};
+use crate::sheets;
+use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -126,7 +127,7 @@ pub async fn export_csv(
     Ok(attachment(
         "text/csv; charset=utf-8",
         "members.csv",
-        roster::write_csv(&rows),
+        sheets::members::write_csv(&rows),
     ))
 }
 
@@ -137,7 +138,8 @@ pub async fn export_xlsx(
     ApiQuery(f): ApiQuery<MemberFilter>,
 ) -> ApiResult<Response> {
     let rows = members::export(&s.store.db, &s.store.keys, &a.caller, &f, "xlsx").await?;
-    let bytes = roster::write_xlsx(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes =
+        sheets::members::write_xlsx(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
     Ok(attachment(XLSX_TYPE, "members.xlsx", bytes))
 }
 
@@ -151,7 +153,7 @@ pub struct ImportQuery {
 
 #[utoipa::path(post, path = "/api/v1/members/import", params(ImportQuery),
     request_body(content = String, description = "an XLSX or CSV file (UTF-8 or GB18030), as the body or a multipart `file` field"),
-    responses((status = 200, body = ImportReport), (status = 422, body = ImportReport, description = "mode=all and some rows are bad: nothing imported")))]
+    responses((status = 200, body = ImportReport), (status = 422, description = "the report (ImportReport) when mode=all and rows are bad, else the error format: mode=all and some rows are bad: nothing imported")))]
 pub async fn import_members(
     State(s): State<AppState>,
     a: ApiCaller,
@@ -175,7 +177,7 @@ pub async fn import_members(
         .require_any(&s.store.db, store::Perm::WriteMembers, "member.import", ("org", &""))
         .await?;
     let bytes = upload_bytes(req).await?;
-    let rows = roster::read(&bytes).map_err(file_failure)?;
+    let rows = sheets::members::read(&bytes).map_err(file_failure)?;
     let plan = store::import::plan(&s.store.db, &s.store.keys, &a.caller, rows).await?;
     let problems = import_problems(lang, &plan.problems);
     let refused = mode == "all" && !problems.is_empty();

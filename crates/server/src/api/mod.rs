@@ -117,6 +117,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// Two parameters in the path (`/orgs/{id}/officers/{member_id}`); anything unreadable is not found.
+pub struct Pair<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: DeserializeOwned + Send, B: DeserializeOwned + Send> FromRequestParts<S> for Pair<A, B> {
+    type Rejection = Failure;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        Path::<(A, B)>::from_request_parts(parts, state)
+            .await
+            .map(|Path((a, b))| Pair(a, b))
+            .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "not_found"))
+    }
+}
+
 /// A numeric id in the path; anything else is simply not found.
 pub struct Id(pub i64);
 

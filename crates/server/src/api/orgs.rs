@@ -5,7 +5,7 @@ use super::{ApiJson, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -163,7 +163,7 @@ pub struct OfficerRequest {
 pub async fn set_officer(
     State(s): State<AppState>,
     a: ApiCaller,
-    Path((id, member_id)): Path<(i64, i64)>,
+    super::Pair(id, member_id): super::Pair<i64, i64>,
     ApiJson(b): ApiJson<OfficerRequest>,
 ) -> ApiResult<StatusCode> {
     orgs::set_officer(&s.store.db, &a.caller, id, member_id, Some(&b.post)).await?;
@@ -174,7 +174,7 @@ pub async fn set_officer(
 pub async fn remove_officer(
     State(s): State<AppState>,
     a: ApiCaller,
-    Path((id, member_id)): Path<(i64, i64)>,
+    super::Pair(id, member_id): super::Pair<i64, i64>,
 ) -> ApiResult<StatusCode> {
     orgs::set_officer(&s.store.db, &a.caller, id, member_id, None).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -92,7 +92,7 @@ pub struct ChainBody {
 pub async fn set_chain(
     State(s): State<AppState>,
     a: ApiCaller,
-    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
+    super::Pair(id, kind): super::Pair<i64, String>,
     ApiJson(b): ApiJson<ChainBody>,
 ) -> ApiResult<Json<Items<ChainLevel>>> {
     let items: Vec<ChainLevel> = reviews::set_chain(&s.store.db, &a.caller, id, &kind, &b.levels).await?;
@@ -105,7 +105,7 @@ pub async fn set_chain(
 pub async fn get_chain(
     State(s): State<AppState>,
     a: ApiCaller,
-    axum::extract::Path((id, kind)): axum::extract::Path<(i64, String)>,
+    super::Pair(id, kind): super::Pair<i64, String>,
 ) -> ApiResult<Json<Items<ChainLevel>>> {
     let items: Vec<ChainLevel> = reviews::chain(&s.store.db, &a.caller, id, &kind).await?;
     Ok(Json(Items::from(items)))

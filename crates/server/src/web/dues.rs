@@ -21,7 +21,7 @@ use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, C
 use crate::api::dues::import_bases_file;
 use crate::api::files::ImportReport;
 use crate::auth::WebCaller;
-use crate::dues_book::parse_yuan;
+use crate::sheets::dues::parse_yuan;
 use crate::AppState;
 
 /// A branch page lists each member's year; larger subtrees show totals and link to the workbook.
@@ -50,7 +50,7 @@ async fn bases_template() -> Response {
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"dues-bases.csv\""),
         ],
-        crate::dues_book::bases_template(),
+        crate::sheets::dues::bases_template(),
     )
         .into_response()
 }

@@ -13,7 +13,8 @@ use super::{error_page, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::error::Failure;
 use crate::imports::{JobView, Stage};
-use crate::{roster, AppState};
+use crate::sheets;
+use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     Router::new()
@@ -59,7 +60,7 @@ async fn template() -> Response {
                 "attachment; filename=\"members-template.csv\"",
             ),
         ],
-        roster::template_csv(),
+        sheets::members::template_csv(),
     )
         .into_response()
 }
@@ -84,7 +85,7 @@ async fn upload(State(s): State<AppState>, w: WebCaller, mut form: Multipart) ->
     let Some((name, bytes)) = file else {
         return page(&w, "/import", None, Some(c.t("err.file.empty")));
     };
-    let rows = match roster::read(&bytes) {
+    let rows = match sheets::members::read(&bytes) {
         Ok(r) => r,
         Err(e) => return page(&w, "/import", None, Some(c.t(&format!("err.{e}")))),
     };

@@ -8,7 +8,7 @@ use store::dues::{
     reports::OrgDues,
 };
 
-use crate::roster::{escape_cell, read_table, FileError};
+use crate::sheets::members::{escape_cell, read_table, FileError};
 
 /// Bases file columns: (field, Chinese header, English header).
 pub const BASE_COLUMNS: [(&str, &str, &str); 8] = [
