@@ -11,6 +11,7 @@ mod members;
 mod mobile;
 mod notices;
 mod orgs;
+mod reviews;
 mod transfers;
 
 use askama::Template;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(life::routes())
         .merge(dues::routes())
         .merge(transfers::routes())
+        .merge(reviews::routes())
         .merge(mobile::routes())
         .merge(notices::routes())
         .merge(development::routes())
