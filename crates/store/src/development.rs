@@ -148,6 +148,12 @@ fn view(file: FileRow, steps: Vec<StepRow>, today: NaiveDate) -> DevelopmentFile
     }
 }
 
+/// Whether the caller may record the file's steps, votes and documents (pages offer the forms by
+/// it): the branch side, while the file is not cancelled.
+pub fn may_record(caller: &Caller, d: &DevelopmentFile) -> bool {
+    caller.can_at(Perm::WriteMembers, &d.file.org_path) && d.file.status != "cancelled"
+}
+
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<DevelopmentFile> {
     let file = file_row(db, caller, id).await?;
     let steps = steps_of(db, id).await?;

@@ -474,6 +474,22 @@ async fn end_mobile_registration(tx: &mut Tx, member_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// What the caller may do with a member's record, for pages to offer; the store decides again (and
+/// audits a refusal) when the action is taken.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberActions {
+    pub edit: bool,
+    /// See the full ID number, phone and address (each reveal audited); a member their own.
+    pub reveal: bool,
+}
+
+pub fn actions(caller: &Caller, m: &Member) -> MemberActions {
+    MemberActions {
+        edit: caller.can_at(Perm::WriteMembers, &m.org_path),
+        reveal: caller.can_at(Perm::RevealMembers, &m.org_path) || caller.member_id == Some(m.id),
+    }
+}
+
 /// One member, if the caller may read it (their own record always).
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     let mut q = Q::new(&format!(

@@ -213,6 +213,12 @@ pub fn tree_order(orgs: Vec<Org>) -> Vec<Org> {
     out
 }
 
+/// Whether the caller may change this organization (rename, move, dissolve, appoint): pages offer
+/// the forms by it; the store decides again when they are sent.
+pub fn may_manage(caller: &Caller, org: &Org) -> bool {
+    caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none()
+}
+
 /// One organization, if the caller may see it; a refusal is audited.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
     let org = find(db, caller, id).await?;

@@ -303,6 +303,11 @@ pub struct DecisionInput {
     pub comment: Option<String>,
 }
 
+/// Whether the caller decides the level now waiting (pages offer the decision by it).
+pub fn may_decide(caller: &Caller, review: &Review) -> bool {
+    review.status == "pending" && caller.can_at(Perm::Review, &review.reviewer_path)
+}
+
 /// Approves or returns the level now deciding. The last decision applies the submission (or
 /// sends it back) through `subjects`, in the same transaction.
 pub async fn decide(

@@ -279,6 +279,28 @@ async fn row(db: &Db, caller: &Caller, id: i64) -> Result<Row> {
         .await
 }
 
+/// What the caller may do with a letter, for the page to offer; the store decides again (and audits
+/// a refusal) when the answer is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct LetterActions {
+    /// Accept or reject it: the receiving organization, while the letter is out.
+    pub answer: bool,
+    /// Record the receipt (回执) of an organization outside the platform: the sending side.
+    pub receipt: bool,
+    /// Print the full letter with the ID number (audited): the sending side, while it is out.
+    pub print_full: bool,
+}
+
+/// `paths` are the letter's (from, to) organization paths (`paths`).
+pub fn actions(caller: &Caller, t: &Transfer, paths: &(String, Option<String>)) -> LetterActions {
+    let sent = t.status == "sent";
+    LetterActions {
+        answer: sent && paths.1.as_deref().is_some_and(|p| caller.can_at(Perm::WriteMembers, p)),
+        receipt: sent && t.to_org_id.is_none() && caller.can_at(Perm::WriteMembers, &paths.0),
+        print_full: matches!(t.status.as_str(), "sent" | "expired") && caller.can_at(Perm::RevealMembers, &paths.0),
+    }
+}
+
 /// The sending and receiving organizations' paths, for deciding which answers a page offers.
 pub async fn paths(db: &Db, id: i64) -> Result<(String, Option<String>)> {
     Ok(db

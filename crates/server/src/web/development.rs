@@ -175,15 +175,14 @@ async fn draw_file(
         per_page: Some(200),
         ..Default::default()
     };
-    let full_members = store::members::list(&s.store.db, &s.store.keys, &w.caller, &filter)
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default();
+    let full_members = crate::or_error_page!(
+        c,
+        store::members::list(&s.store.db, &s.store.keys, &w.caller, &filter).await
+    )
+    .items;
     let documents = crate::or_error_page!(c, development::documents(&s.store.db, &w.caller, id).await);
-    let review = store::reviews::of_subject(&s.store.db, "development", id)
-        .await
-        .unwrap_or(None);
-    let can_write = w.caller.can_at(Perm::WriteMembers, &d.file.org_path) && d.file.status != "cancelled";
+    let review = crate::or_error_page!(c, store::reviews::of_subject(&s.store.db, "development", id).await);
+    let can_write = development::may_record(&w.caller, &d);
     render(&FilePage {
         review,
         c,

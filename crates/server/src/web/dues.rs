@@ -76,11 +76,9 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     }
     if w.caller.can(Perm::ReadMembers) {
         // A whole-tree grant: the top organizations.
-        if let Some(top) = orgs::list(&s.store.db, &w.caller, None)
-            .await
-            .ok()
-            .and_then(|l| l.into_iter().find(|o| o.parent_id.is_none()))
-        {
+        let c = Chrome::for_caller(&w, "/dues", "dues.title");
+        let orgs = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await);
+        if let Some(top) = orgs.into_iter().find(|o| o.parent_id.is_none()) {
             return see_other(&format!("/orgs/{}/dues", top.id));
         }
     }
@@ -166,7 +164,7 @@ async fn draw_org(
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group")
         .collect();
     let statements = crate::or_error_page!(c, dues::statements::statements(db, &w.caller, id).await);
-    let can_manage = w.caller.can_at(Perm::ManageDues, &org.path);
+    let can_manage = dues::payers::may_manage(&w.caller, &org);
     render(&OrgPage {
         c,
         org,

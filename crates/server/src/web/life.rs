@@ -187,7 +187,7 @@ async fn org_meetings(
             }),
         }
     }
-    let can_manage = w.caller.can_at(Perm::ManageMeetings, &org.path) && org.dissolved_on.is_none();
+    let can_manage = life::meetings::may_plan(&w.caller, &org);
     let month = q.month.as_deref().and_then(|m| {
         let first = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok()?;
         let cal = calendar(first.year(), first.month(), &list)?;
@@ -442,7 +442,7 @@ async fn detail_page_with(
         Ok(a) => a,
         Err(e) => return error_page(c, e.into()),
     };
-    let can_manage = w.caller.can_at(Perm::ManageMeetings, &m.meeting.org_path) && m.meeting.status != "archived";
+    let can_manage = life::meetings::may_record(&w.caller, &m);
     let qr_svg = sheet
         .checkin_code
         .as_deref()

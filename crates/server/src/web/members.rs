@@ -149,12 +149,13 @@ async fn draw_detail(
         Err(e) => return error_page(c, e.into()),
     };
     let (changes, memberships) = crate::or_error_page!(c, members::history(&s.store.db, &w.caller, id).await);
-    let can_reveal = w.caller.can_at(Perm::RevealMembers, &m.org_path) || w.caller.member_id == Some(id);
-    let can_edit = w.caller.can_at(Perm::WriteMembers, &m.org_path);
+    let may = members::actions(&w.caller, &m);
+    let (can_reveal, can_edit) = (may.reveal, may.edit);
     let year = chrono::Datelike::year(&store::clock::today());
-    let life = store::life::year::year_record(&s.store.db, &w.caller, id, year)
-        .await
-        .ok();
+    let life = Some(crate::or_error_page!(
+        c,
+        store::life::year::year_record(&s.store.db, &w.caller, id, year).await
+    ));
     render(&DetailPage {
         c,
         m,

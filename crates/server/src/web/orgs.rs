@@ -89,7 +89,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
     };
     let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await);
     let officers = crate::or_error_page!(c, orgs::officers(db, &w.caller, id).await);
-    let can_manage = w.caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none();
+    let can_manage = orgs::may_manage(&w.caller, &org);
     let (candidates, movable_to) = if can_manage {
         let f = MemberFilter {
             org_id: Some(id),
@@ -98,10 +98,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
             per_page: Some(200),
             ..Default::default()
         };
-        let members = store::members::list(db, &s.store.keys, &w.caller, &f)
-            .await
-            .map(|p| p.items)
-            .unwrap_or_default();
+        let members = crate::or_error_page!(c, store::members::list(db, &s.store.keys, &w.caller, &f).await).items;
         let targets = crate::or_error_page!(c, orgs::list(db, &w.caller, None).await)
             .into_iter()
             .filter(|p| {

@@ -192,19 +192,13 @@ async fn draw_letter(
         Ok(t) => t,
         Err(e) => return error_page(c, e.into()),
     };
-    let review = reviews::of_subject(&s.store.db, "transfer", id).await.unwrap_or(None);
+    let review = crate::or_error_page!(c, reviews::of_subject(&s.store.db, "transfer", id).await);
     let paths = crate::or_error_page!(c, transfers::paths(&s.store.db, id).await);
-    let can_answer = t.status == "sent"
-        && paths
-            .1
-            .as_deref()
-            .is_some_and(|p| w.caller.can_at(Perm::WriteMembers, p));
-    let can_receipt = t.status == "sent" && t.to_org_id.is_none() && w.caller.can_at(Perm::WriteMembers, &paths.0);
+    let may = transfers::actions(&w.caller, &t, &paths);
+    let (can_answer, can_receipt, can_print_full) = (may.answer, may.receipt, may.print_full);
     let can_decide = review
         .as_ref()
-        .is_some_and(|r| r.review.status == "pending" && w.caller.can_at(Perm::Review, &r.review.reviewer_path));
-    let can_print_full =
-        matches!(t.status.as_str(), "sent" | "expired") && w.caller.can_at(Perm::RevealMembers, &paths.0);
+        .is_some_and(|r| reviews::may_decide(&w.caller, &r.review));
     render(&LetterPage {
         c,
         t,

@@ -51,3 +51,9 @@ pub(crate) async fn payer(db: &Db, caller: &Caller, member_id: i64, manage: bool
     }
     Ok(p)
 }
+
+/// Whether the caller keeps the books of this organization (bases, payments, the statement):
+/// pages offer the forms by it; the store decides again when they are sent.
+pub fn may_manage(caller: &Caller, org: &crate::orgs::Org) -> bool {
+    caller.can_at(Perm::ManageDues, &org.path)
+}

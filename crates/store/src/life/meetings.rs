@@ -341,6 +341,16 @@ fn visible(caller: &Caller, q: &mut Q) {
     q.push(")");
 }
 
+/// Whether the caller may plan and record meetings of this organization (pages offer the forms by it).
+pub fn may_plan(caller: &Caller, org: &Org) -> bool {
+    caller.can_at(Perm::ManageMeetings, &org.path) && org.dissolved_on.is_none()
+}
+
+/// Whether the caller may record this meeting (attendance, minutes): not once it is archived.
+pub fn may_record(caller: &Caller, m: &MeetingView) -> bool {
+    caller.can_at(Perm::ManageMeetings, &m.meeting.org_path) && m.meeting.status != "archived"
+}
+
 /// One meeting, if the caller may see it.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<MeetingView> {
     let mut q = Q::new(&format!("{SELECT_MEETING} WHERE m.id = $1 AND ")).bind(id);
