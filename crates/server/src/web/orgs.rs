@@ -12,7 +12,6 @@ use store::Perm;
 
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
-use crate::error::Failure;
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -252,9 +251,12 @@ struct NewQuery {
 
 async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/orgs/new", "org.new");
-    if !w.caller.can(Perm::ManageOrgs) {
-        return error_page(c, Failure::from(store::Error::Forbidden));
-    }
+    crate::or_error_page!(
+        c,
+        w.caller
+            .require_any(&s.store.db, Perm::ManageOrgs, "org.create", ("org", &""))
+            .await
+    );
     let parents = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
