@@ -285,19 +285,18 @@ async fn vote(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
 }
 
 /// The upload form posts `step` and `file` (multipart).
-async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, mut form: Multipart) -> Response {
-    let (mut step, mut file) = (None, None);
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name() {
-            Some("step") => step = field.text().await.ok().and_then(|t| t.trim().parse().ok()),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("file").to_string();
-                file = field.bytes().await.ok().map(|b| (name, b));
-            }
-            _ => {}
-        }
-    }
-    let (name, bytes) = file.unwrap_or_default();
+async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, form: Multipart) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/development/{id}"), "development.title");
+    let parts = crate::or_error_page!(c, super::read_parts(form).await);
+    let step = parts
+        .iter()
+        .find(|p| p.name == "step")
+        .and_then(|p| p.text().parse().ok());
+    let (name, bytes) = parts
+        .into_iter()
+        .find(|p| p.name == "file")
+        .map(|p| (p.file_name.unwrap_or_else(|| "file".into()), p.bytes))
+        .unwrap_or_default();
     let result = development::attach_document(&s.store.db, &w.caller, &s.files_dir, id, step, &name, &bytes).await;
     after(&s, &w, id, result).await
 }

@@ -184,19 +184,15 @@ async fn draw_org(
 
 async fn import_bases(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, req: Request) -> Response {
     let c = Chrome::for_caller(&w, &format!("/orgs/{id}/dues"), "dues.title");
-    let mut form = match axum::extract::Multipart::from_request(req, &()).await {
+    let form = match axum::extract::Multipart::from_request(req, &()).await {
         Ok(f) => f,
         Err(_) => return error_page(c, crate::error::Failure::bad_request("multipart")),
     };
-    let (mut bytes, mut year, mut mode) = (Vec::new(), None, "preview".to_string());
-    while let Ok(Some(field)) = form.next_field().await {
-        match field.name().unwrap_or_default() {
-            "file" => bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-            "year" => year = field.text().await.ok().and_then(|t| t.trim().parse().ok()),
-            "mode" => mode = field.text().await.unwrap_or_default(),
-            _ => {}
-        }
-    }
+    let parts = crate::or_error_page!(c, super::read_parts(form).await);
+    let part = |name: &str| parts.iter().find(|p| p.name == name);
+    let bytes = part("file").map(|p| p.bytes.to_vec()).unwrap_or_default();
+    let year = part("year").and_then(|p| p.text().parse().ok());
+    let mode = part("mode").map_or_else(|| "preview".to_string(), |p| p.text());
     let year = year_of(year);
     match import_bases_file(&s, &w.caller, c.lang, year, &mode, &bytes).await {
         Ok(report) => draw_org(&s, &w, id, year, Some(report), Vec::new()).await,

@@ -715,18 +715,14 @@ async fn attach(
     State(s): State<AppState>,
     w: WebCaller,
     Path(id): Path<i64>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
     let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
-    let mut file = None;
-    while let Ok(Some(field)) = form.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("file").to_string();
-            if let Ok(bytes) = field.bytes().await {
-                file = Some((name, bytes));
-            }
-        }
-    }
+    let parts = crate::or_error_page!(c, super::read_parts(form).await);
+    let file = parts
+        .into_iter()
+        .find(|p| p.name == "file")
+        .map(|p| (p.file_name.unwrap_or_else(|| "file".into()), p.bytes));
     let Some((name, bytes)) = file else {
         return detail_page(
             &s,

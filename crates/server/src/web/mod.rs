@@ -210,6 +210,33 @@ pub fn form_errors(c: &Chrome, e: &store::Error) -> Option<Vec<(String, String)>
     }
 }
 
+/// One part of a multipart form: its name, the file name if it is a file, and its bytes.
+pub struct Part {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: axum::body::Bytes,
+}
+
+impl Part {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).trim().to_string()
+    }
+}
+
+/// Every part of a multipart form (an upload page), or a failure naming what could not be read:
+/// a broken upload is never taken for a missing field.
+pub async fn read_parts(mut form: axum::extract::Multipart) -> Result<Vec<Part>, Failure> {
+    let broken = |e: axum::extract::multipart::MultipartError| Failure::bad_request(&e.body_text());
+    let mut parts = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(broken)?;
+        parts.push(Part { name, file_name, bytes });
+    }
+    Ok(parts)
+}
+
 /// A form body as ordered pairs, repeated names (checkboxes) kept.
 pub fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default()
