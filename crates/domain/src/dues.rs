@@ -31,6 +31,15 @@ pub enum DuesCategory {
     Exempt,
 }
 
+/// The codes, for the OpenAPI document.
+impl utoipa::PartialSchema for DuesCategory {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::schema::one_of(&Self::ALL.map(Self::as_str)).into()
+    }
+}
+
+impl utoipa::ToSchema for DuesCategory {}
+
 impl DuesCategory {
     pub const ALL: [DuesCategory; 10] = [
         Self::Employed,

@@ -31,6 +31,18 @@ pub fn check_char(first17: &[u8]) -> char {
 
 impl IdNumber {
     /// Parses a number as typed: surrounding spaces ignored, a lower-case `x` accepted.
+    /// Its shape, as the OpenAPI document describes it: the check digit and the birth date in it
+    /// are checked by `parse`.
+    pub fn schema() -> utoipa::openapi::schema::Object {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                utoipa::openapi::schema::Type::String,
+                utoipa::openapi::schema::Type::Null,
+            ]))
+            .pattern(Some("^[0-9]{17}[0-9Xx]$"))
+            .build()
+    }
+
     pub fn parse(input: &str) -> Result<Self, IdNumberError> {
         let s = input.trim().to_ascii_uppercase();
         let b = s.as_bytes();

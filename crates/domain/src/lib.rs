@@ -9,6 +9,7 @@ pub mod member;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod schema;
 pub mod time;
 
 pub use error::{FieldError, Invalid};

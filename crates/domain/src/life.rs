@@ -22,6 +22,10 @@ macro_rules! kinds {
             pub fn parse(s: &str) -> Option<MeetingKind> {
                 Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
             }
+            /// The codes, for the OpenAPI document.
+            pub fn schema() -> utoipa::openapi::schema::Object {
+                crate::schema::one_of(&[$($code),+])
+            }
         }
     };
 }

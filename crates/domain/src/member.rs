@@ -5,6 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check, FieldError, Invalid};
+use crate::schema::{date, required_text, text};
 use crate::{clean_text, IdNumber, Phone};
 
 macro_rules! code_enum {
@@ -41,6 +42,10 @@ macro_rules! code_enum {
             pub fn refused(field: &'static str) -> FieldError {
                 let labels: Vec<String> = Self::ALL.iter().map(|v| format!("{}（{}）", v.zh(), v.as_str())).collect();
                 FieldError::new(field, format!("invalid:{}", labels.join("、")))
+            }
+            /// The codes, for the OpenAPI document.
+            pub fn schema() -> utoipa::openapi::schema::Object {
+                crate::schema::one_of(&[$($code),+])
             }
         }
     };
@@ -139,19 +144,37 @@ pub const ETHNICITIES: [&str; 56] = [
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MemberInput {
+    #[schema(schema_with = required_text::<50>, required = true)]
     pub name: Option<String>,
+    #[schema(schema_with = Gender::schema, required = true)]
     pub gender: Option<String>,
+    /// One of the 56 ethnic groups (GB 3304), `汉族` or `汉`.
+    #[schema(schema_with = text::<10>)]
     pub ethnicity: Option<String>,
+    /// Read from the ID number when absent; when given, it must agree with it.
+    #[schema(schema_with = date)]
     pub birth_date: Option<String>,
+    /// 18 characters with a valid check digit (GB 11643).
+    #[schema(schema_with = IdNumber::schema, required = true)]
     pub id_number: Option<String>,
+    #[schema(schema_with = Phone::schema)]
     pub phone: Option<String>,
+    #[schema(schema_with = text::<200>)]
     pub address: Option<String>,
+    #[schema(schema_with = Education::schema)]
     pub education: Option<String>,
+    #[schema(schema_with = text::<100>)]
     pub work_unit: Option<String>,
+    #[schema(schema_with = text::<50>)]
     pub post: Option<String>,
+    #[schema(schema_with = date, required = true)]
     pub joined_on: Option<String>,
+    /// Required for a full member, refused for a probationary one.
+    #[schema(schema_with = date)]
     pub full_member_on: Option<String>,
+    #[schema(schema_with = Category::schema)]
     pub category: Option<String>,
+    #[schema(schema_with = Status::schema)]
     pub status: Option<String>,
     pub offline: Option<bool>,
 }

@@ -5,6 +5,9 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 /// China Standard Time.
+/// The years a report, a compliance year or a dues year can be asked for.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
+
 pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }

@@ -77,9 +77,9 @@ impl FromRequestParts<AppState> for ApiCaller {
         let token = match bearer(parts) {
             Some(t) => t.to_string(),
             None => {
-                let t = cookie(parts, SESSION_COOKIE).ok_or(Failure::new(StatusCode::UNAUTHORIZED, "auth.required"))?;
+                let t = cookie(parts, SESSION_COOKIE).ok_or(Failure::new("auth.required"))?;
                 if !same_origin(parts) {
-                    return Err(Failure::new(StatusCode::FORBIDDEN, "auth.cross_site"));
+                    return Err(Failure::new("auth.cross_site"));
                 }
                 t.to_string()
             }
@@ -88,7 +88,7 @@ impl FromRequestParts<AppState> for ApiCaller {
         // A temporary password set by the security administrator opens nothing but its own change.
         let allowed = ["/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"];
         if caller.must_change_password && !allowed.contains(&parts.uri.path()) {
-            return Err(Failure::new(StatusCode::FORBIDDEN, "auth.password_change_required"));
+            return Err(Failure::new("auth.password_change_required"));
         }
         Ok(ApiCaller { caller, token })
     }

@@ -1,4 +1,5 @@
-//! One mapping from errors to HTTP: the status and machine code here, the words from `i18n`.
+//! One mapping from errors to HTTP: every code's status and words are in the error table
+//! (`i18n/errors.txt`, read by `i18n`).
 //! Handlers return `Failure`; a middleware renders it as JSON (API) or a page (browser) in the
 //! language of the request.
 
@@ -7,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use store::Error;
 
-use crate::i18n::{field_error, t, Lang};
+use crate::i18n::{error_status, field_error, t, Lang};
 
 /// What went wrong, before it is put into words.
 #[derive(Debug, Clone)]
@@ -19,9 +20,10 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(status: StatusCode, code: &str) -> Failure {
+    /// A failure with its status from the error table.
+    pub fn new(code: &str) -> Failure {
         Failure {
-            status,
+            status: error_status(code),
             code: code.to_string(),
             fields: Vec::new(),
         }
@@ -29,7 +31,7 @@ impl Failure {
 
     /// Input that could not be read at all (a query string of the wrong shape, a broken upload).
     pub fn bad_request(detail: &str) -> Failure {
-        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
+        let mut f = Failure::new("request.malformed");
         f.fields.push((
             "body".into(),
             format!("unreadable:{}", detail.chars().take(200).collect::<String>()),
@@ -42,7 +44,7 @@ impl Failure {
     pub fn query(text: &str) -> Failure {
         let detail = text.split_once(": ").map_or(text, |(_, d)| d);
         let (field, what) = detail.split_once(": ").unwrap_or(("query", detail));
-        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
+        let mut f = Failure::new("request.malformed");
         f.fields.push((
             field.to_string(),
             format!("invalid_value:{}", what.chars().take(120).collect::<String>()),
@@ -90,7 +92,7 @@ impl Failure {
                 format!("invalid_value:{}", text.chars().take(120).collect::<String>()),
             )
         };
-        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "request.malformed");
+        let mut f = Failure::new("request.malformed");
         f.fields.push((field, code));
         f
     }
@@ -129,20 +131,11 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
-        let status = match &e {
-            Error::NotFound => StatusCode::NOT_FOUND,
-            Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Refused(_) => StatusCode::CONFLICT,
-            Error::BadCredentials | Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::Locked => StatusCode::LOCKED,
-            Error::Db(db) => {
-                // The message may quote SQL, never data: values travel as bound parameters.
-                tracing::error!(error = %db, "database error");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        let mut f = Failure::new(status, e.code());
+        if let Error::Db(db) = &e {
+            // The message may quote SQL, never data: values travel as bound parameters.
+            tracing::error!(error = %db, "database error");
+        }
+        let mut f = Failure::new(e.code());
         if let Error::Invalid(inv) = &e {
             f.fields = inv
                 .0
@@ -187,7 +180,8 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// A stable code, e.g. `validation`, `not_found`, `transfer.expired`.
+    /// A stable code, e.g. `validation`, `not_found`, `transfer.expired`; each is a row of the
+    /// error table (`crates/server/i18n/errors.txt`) with its status and texts.
     pub code: String,
     /// The code in words, in the request's language (Accept-Language).
     pub message: String,
@@ -200,4 +194,29 @@ pub struct ErrorDetail {
 pub struct FieldDetail {
     pub code: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The store's errors answer with the statuses clients were promised, now read from the table.
+    #[test]
+    fn store_errors_keep_their_statuses() {
+        let cases = [
+            (Error::NotFound, 404),
+            (Error::Forbidden, 403),
+            (Error::Invalid(domain::Invalid::one("name", "required")), 422),
+            (Error::Refused("org.dissolve.has_members"), 409),
+            (Error::BadCredentials, 401),
+            (Error::Locked, 423),
+            (Error::Unauthenticated, 401),
+        ];
+        for (e, status) in cases {
+            let code = e.code();
+            assert_eq!(Failure::from(e).status.as_u16(), status, "{code}");
+        }
+        assert_eq!(Failure::new("request.too_large").status.as_u16(), 413);
+        assert_eq!(Failure::new("auth.rate_limited").status.as_u16(), 429);
+    }
 }

@@ -82,13 +82,99 @@ impl utoipa::Modify for ErrorAnswers {
     }
 }
 
+/// Fields a create must give that the same type leaves optional in its patch (members, meetings
+/// and organizations are created and patched with one input type): the create's request schema is
+/// the type with these required. The validators (`MemberInput::validate`, `life::meetings`,
+/// `orgs`) answer `required` for each when it is missing.
+const REQUIRED_ON_CREATE: [(&str, &[&str]); 3] = [
+    ("create_member", &["org_id", "name", "gender", "id_number", "joined_on"]),
+    ("create_meeting", &["org_id", "title", "starts_at", "ends_at"]),
+    ("create_org", &["name", "kind", "established_on"]),
+];
+
+struct RequiredOnCreate;
+
+impl utoipa::Modify for RequiredOnCreate {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder};
+        for item in doc.paths.paths.values_mut() {
+            let Some(op) = item.post.as_mut() else { continue };
+            let Some((_, fields)) = REQUIRED_ON_CREATE
+                .iter()
+                .find(|(id, _)| op.operation_id.as_deref() == Some(*id))
+            else {
+                continue;
+            };
+            let Some(content) = op
+                .request_body
+                .as_mut()
+                .and_then(|b| b.content.get_mut("application/json"))
+            else {
+                continue;
+            };
+            let required = fields.iter().fold(ObjectBuilder::new(), |o, f| o.required(*f));
+            let whole = AllOfBuilder::new()
+                .item(content.schema.take().expect("a body schema"))
+                .item(required);
+            content.schema = Some(whole.into());
+        }
+    }
+}
+
 /// The finished document: the paths the API registered, with what every operation may answer.
 pub fn finish(mut doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     use utoipa::Modify;
     // After the routes are merged: the modifiers of `ApiDoc` would see no paths yet.
     BearerAuth.modify(&mut doc);
     ErrorAnswers.modify(&mut doc);
-    serde_json::to_value(doc).expect("the OpenAPI document serializes")
+    RequiredOnCreate.modify(&mut doc);
+    let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serializes");
+    required_is_never_null(&mut doc);
+    doc
+}
+
+/// A field or parameter an operation requires is never null: the validators answer `required` to
+/// a null as to a missing value. The `Option` fields' schemas take null (`domain::schema`); here
+/// null is taken out of those that are required.
+fn required_is_never_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn not_null(schema: &mut Value) {
+        if let Some(Value::Array(types)) = schema.get_mut("type") {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let only = types.remove(0);
+                schema["type"] = only;
+            }
+        }
+        if let Some(Value::Array(values)) = schema.get_mut("enum") {
+            values.retain(|v| !v.is_null());
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let required: Vec<String> = match map.get("required") {
+                Some(Value::Array(names)) => names.iter().filter_map(|n| n.as_str().map(String::from)).collect(),
+                // A parameter: `"required": true` beside its `schema`.
+                Some(Value::Bool(true)) => {
+                    if let Some(schema) = map.get_mut("schema") {
+                        not_null(schema);
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                for name in &required {
+                    if let Some(p) = properties.get_mut(name) {
+                        not_null(p);
+                    }
+                }
+            }
+            map.values_mut().for_each(required_is_never_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(required_is_never_null),
+        _ => {}
+    }
 }
 
 pub fn document() -> serde_json::Value {

@@ -12,9 +12,14 @@ use crate::db::{instant_text, new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
 use crate::orgs;
 use crate::scope::{Caller, Perm};
+use domain::schema::{id, instant, lines, required_text, text};
 use domain::time::parse_local_instant;
 
 pub const KINDS: [&str; 3] = ["theme_activity", "volunteer_service", "three_linkage"];
+
+fn kind_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&KINDS)
+}
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Activity {
@@ -47,15 +52,24 @@ const SELECT: &str =
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ActivityInput {
+    #[schema(schema_with = id, required = true)]
     pub org_id: Option<i64>,
+    #[schema(schema_with = kind_schema, required = true)]
     pub kind: Option<String>,
+    #[schema(schema_with = required_text::<100>, required = true)]
     pub title: Option<String>,
+    #[schema(schema_with = lines::<5000>)]
     pub description: Option<String>,
+    #[schema(schema_with = instant, required = true)]
     pub starts_at: Option<String>,
+    #[schema(schema_with = instant, required = true)]
     pub ends_at: Option<String>,
+    #[schema(schema_with = text::<200>)]
     pub location: Option<String>,
     /// At most this many may sign up; none for no limit.
+    #[schema(minimum = 1, maximum = 100_000)]
     pub capacity: Option<i64>,
+    #[schema(minimum = 0, maximum = 1440)]
     pub credit_minutes: Option<i64>,
 }
 

@@ -143,7 +143,9 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
     pub result: Option<String>,
     /// Inclusive, `YYYY-MM-DD` (Beijing dates).
+    #[param(schema_with = domain::schema::date_or_blank)]
     pub from: Option<String>,
+    #[param(schema_with = domain::schema::date_or_blank)]
     pub to: Option<String>,
     /// Entries before this sequence number (for paging backwards from the newest).
     pub before: Option<i64>,

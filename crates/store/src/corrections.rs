@@ -16,8 +16,10 @@ use crate::{members, orgs, reviews};
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CorrectionInput {
+    #[schema(schema_with = domain::Phone::schema)]
     pub phone: Option<String>,
     /// An education code (`bachelor`, …) or its Chinese name.
+    #[schema(schema_with = domain::member::Education::schema)]
     pub education: Option<String>,
 }
 

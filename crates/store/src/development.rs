@@ -21,20 +21,30 @@ use crate::members::{self, NewRow};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
+use domain::schema::{date, id, required_text, text};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ApplicantInput {
     /// The branch the application was made to.
+    #[schema(schema_with = id, required = true)]
     pub org_id: Option<i64>,
+    #[schema(schema_with = required_text::<50>, required = true)]
     pub name: Option<String>,
+    #[schema(schema_with = domain::member::Gender::schema, required = true)]
     pub gender: Option<String>,
+    #[schema(schema_with = text::<10>)]
     pub ethnicity: Option<String>,
+    #[schema(schema_with = domain::IdNumber::schema, required = true)]
     pub id_number: Option<String>,
+    #[schema(schema_with = domain::Phone::schema)]
     pub phone: Option<String>,
+    #[schema(schema_with = domain::member::Education::schema)]
     pub education: Option<String>,
+    #[schema(schema_with = text::<100>)]
     pub work_unit: Option<String>,
     /// The date of the written application (step 1).
+    #[schema(schema_with = date, required = true)]
     pub applied_on: Option<String>,
 }
 
@@ -378,18 +388,30 @@ async fn insert_step(
     Ok(())
 }
 
+/// At conversion approval (step 24): made a full member, probation extended, or cancelled.
+const OUTCOMES: [&str; 3] = ["full", "extend", "cancel"];
+
+fn outcome_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&OUTCOMES)
+}
+
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct StepInput {
     /// 1–25; votes (15, 23) are recorded with `/votes`.
+    #[schema(minimum = 1, maximum = 25, required = true)]
     pub step: Option<usize>,
+    #[schema(required = true)]
     pub done_on: Option<NaiveDate>,
     /// Training contacts (step 5) or introducers (step 9): members' ids, full members.
     pub people: Vec<i64>,
+    #[schema(schema_with = text::<1000>)]
     pub note: Option<String>,
     /// At conversion approval (step 24): `full` (default), `extend` or `cancel`.
+    #[schema(schema_with = outcome_schema)]
     pub outcome: Option<String>,
     /// For `extend`: 6–12 months, once.
+    #[schema(minimum = 6, maximum = 12)]
     pub extension_months: Option<u32>,
 }
 
@@ -434,7 +456,7 @@ pub async fn record_step(db: &Db, caller: &Caller, id: i64, input: &StepInput) -
     }
     let note = input.note.as_deref().and_then(|n| clean_text("note", n, 1000, &mut e));
     let outcome = input.outcome.as_deref().unwrap_or("full");
-    if !matches!(outcome, "full" | "extend" | "cancel") {
+    if !OUTCOMES.contains(&outcome) {
         e.push(FieldError::new("outcome", "invalid"));
     }
     domain::error::check(e)?;
@@ -671,7 +693,9 @@ async fn convert(
 #[serde(default)]
 pub struct VoteInput {
     /// 15 (admission) or 23 (conversion).
+    #[schema(minimum = 15, maximum = 23, required = true)]
     pub step: Option<usize>,
+    #[schema(required = true)]
     pub held_on: Option<NaiveDate>,
     pub entitled: u32,
     pub present: u32,

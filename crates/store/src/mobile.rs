@@ -16,20 +16,26 @@ use crate::inbox;
 use crate::members;
 use crate::orgs;
 use crate::scope::{Caller, Own, Perm};
+use domain::schema::{date, id};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MobileInput {
     #[serde(deserialize_with = "crate::empty_as_none")]
+    #[schema(schema_with = id, required = true)]
     pub member_id: Option<i64>,
     /// The host organization (a branch), by its number.
     #[serde(deserialize_with = "crate::empty_as_none")]
+    #[schema(schema_with = id, required = true)]
     pub host_org_id: Option<i64>,
     /// `YYYY-MM-DD`: since when the member is away.
+    #[schema(schema_with = date, required = true)]
     pub since: Option<String>,
     /// `YYYY-MM-DD`, when known: until when they expect to be away.
+    #[schema(schema_with = date)]
     pub until: Option<String>,
     /// Where and why: work, study, family.
+    #[schema(schema_with = domain::schema::required_text::<200>, required = true)]
     pub reason: Option<String>,
 }
 

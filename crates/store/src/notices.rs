@@ -13,13 +13,17 @@ use crate::error::{Error, Result};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Perm};
+use domain::schema::{id, lines, required_text};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AnnouncementInput {
     /// The publishing organization.
+    #[schema(schema_with = id, required = true)]
     pub org_id: Option<i64>,
+    #[schema(schema_with = required_text::<100>, required = true)]
     pub title: Option<String>,
+    #[schema(schema_with = lines::<20_000>, required = true, min_length = 1)]
     pub body: Option<String>,
     /// Organizations (in the publisher's subtree) whose members it reaches; empty for the whole
     /// subtree of the publisher.

@@ -14,6 +14,7 @@ use crate::clock::today;
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
 use crate::scope::{Caller, Own, Perm};
+use domain::schema::{date, id, text};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Org {
@@ -77,13 +78,18 @@ impl Org {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct OrgInput {
+    #[schema(schema_with = id)]
     pub parent_id: Option<i64>,
+    #[schema(schema_with = text::<100>)]
     pub name: Option<String>,
     pub kind: Option<String>,
     pub branch_type: Option<String>,
     pub sector: Option<String>,
+    #[schema(schema_with = date)]
     pub established_on: Option<String>,
+    #[schema(schema_with = date)]
     pub term_start: Option<String>,
+    #[schema(schema_with = date)]
     pub term_end: Option<String>,
 }
 

@@ -300,6 +300,7 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ReviewView> {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     /// Required to return a submission: what to fix.
+    #[schema(schema_with = domain::schema::text::<1000>)]
     pub comment: Option<String>,
 }
 

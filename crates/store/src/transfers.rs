@@ -23,6 +23,7 @@ use crate::members::{self, Placement};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
+use domain::schema::{date, id, month};
 
 /// Validity where no organization above has set its own (*local practice*: 30 days in the city, up
 /// to 90 elsewhere).
@@ -33,7 +34,9 @@ pub const MAX_DAYS: i64 = 90;
 /// How long letters issued from an organization's subtree stay valid.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Validity {
+    #[schema(minimum = 1, maximum = 90)]
     pub days_in_city: i64,
+    #[schema(minimum = 1, maximum = 90)]
     pub days_elsewhere: i64,
     /// The organization whose setting applies; none when the defaults do.
     #[serde(default)]
@@ -151,17 +154,22 @@ pub async fn save_settings(
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct TransferInput {
+    #[schema(schema_with = id, required = true)]
     pub member_id: Option<i64>,
     /// The receiving organization on the platform (a branch)…
+    #[schema(schema_with = id)]
     pub to_org_id: Option<i64>,
     /// …or, for one outside it, its name as the letter will state it.
+    #[schema(schema_with = domain::schema::text::<100>)]
     pub to_name: Option<String>,
     /// Why: a new work unit, a move, study elsewhere.
+    #[schema(schema_with = domain::schema::required_text::<200>, required = true)]
     pub reason: Option<String>,
     /// Whether the receiver is in the same city; by default, yes when it is on the platform.
     pub in_city: Option<bool>,
     /// Days the letter is valid from its approval; by default the sending organization's setting
     /// for in the city or elsewhere.
+    #[schema(minimum = 1, maximum = 90)]
     pub valid_days: Option<i64>,
 }
 
@@ -708,17 +716,24 @@ pub struct IncomingInput {
     pub member: MemberInput,
     /// The receiving branch, and optionally its party group.
     #[serde(deserialize_with = "crate::empty_as_none")]
+    #[schema(schema_with = id, required = true)]
     pub org_id: Option<i64>,
     #[serde(deserialize_with = "crate::empty_as_none")]
+    #[schema(schema_with = id)]
     pub group_id: Option<i64>,
     /// The sending organization, as the letter names it.
+    #[schema(schema_with = domain::schema::required_text::<100>, required = true)]
     pub from_name: Option<String>,
+    #[schema(schema_with = domain::schema::required_text::<50>, required = true)]
     pub letter_no: Option<String>,
     /// `YYYY-MM-DD`.
+    #[schema(schema_with = date, required = true)]
     pub issued_on: Option<String>,
     /// `YYYY-MM-DD`; today when left out.
+    #[schema(schema_with = date)]
     pub received_on: Option<String>,
     /// Dues paid up to (`YYYY-MM`), as the letter states: nothing is owed here for those months.
+    #[schema(schema_with = month)]
     pub paid_up_to: Option<String>,
 }
 

@@ -71,7 +71,7 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let ip = client_ip(&parts);
     if !s.login_limiter.allow(&ip) {
-        return Err(Failure::new(StatusCode::TOO_MANY_REQUESTS, "auth.rate_limited"));
+        return Err(Failure::new("auth.rate_limited"));
     }
     let (token, caller) = accounts::login(&s.store.db, &s.store.keys, &req.username, &req.password, &ip).await?;
     Ok(Json(LoginResponse {
@@ -116,6 +116,7 @@ pub async fn change_password(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(schema_with = domain::schema::required_text::<50>)]
     name: String,
 }
 

@@ -98,9 +98,11 @@ pub async fn record_vote(
 pub struct DocumentQuery {
     /// The step (1–25) the document belongs to.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 25, required = true)]
     step: Option<i64>,
     /// The file's name when the body is the raw file (a multipart upload carries its own).
     #[serde(default)]
+    #[param(schema_with = domain::schema::text::<200>)]
     name: Option<String>,
 }
 

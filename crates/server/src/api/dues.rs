@@ -57,9 +57,11 @@ fn lang(headers: &axum::http::HeaderMap) -> Lang {
 pub struct DuesQuery {
     /// `employed`, `retired`, `annual_salary`, `self_employed`, `rural`, `student`, `unemployed`,
     /// `relief`, `reduced` or `exempt`.
+    #[param(value_type = domain::dues::DuesCategory, inline)]
     category: String,
     /// The monthly base in fen (for `rural` and `reduced`, the set amount).
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 0, maximum = 100_000_000)]
     base_fen: Option<i64>,
 }
 
@@ -124,11 +126,21 @@ pub async fn member_dues(
     ))
 }
 
+/// One or more months, `YYYY-MM`.
+fn months_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(domain::schema::month())
+        .min_items(Some(1))
+        .build()
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ExcuseBody {
     /// `YYYY-MM`.
+    #[schema(schema_with = months_schema)]
     months: Vec<String>,
     /// Why the member did not pay; empty to clear.
+    #[schema(schema_with = domain::schema::text::<500>)]
     reason: Option<String>,
 }
 
@@ -164,7 +176,8 @@ pub async fn record_payment(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ReverseBody {
-    reason: Option<String>,
+    #[schema(schema_with = domain::schema::required_text::<500>)]
+    reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/dues/payments/{id}/reverse", params(("id" = i64, Path, description = "the record's id")), request_body = ReverseBody,
@@ -175,7 +188,7 @@ pub async fn reverse_payment(
     Id(id): Id,
     ApiJson(b): ApiJson<ReverseBody>,
 ) -> ApiResult<Response> {
-    let p = dues::payments::reverse_payment(&s.store.db, &a.caller, id, b.reason.as_deref()).await?;
+    let p = dues::payments::reverse_payment(&s.store.db, &a.caller, id, Some(&b.reason)).await?;
     Ok((StatusCode::CREATED, Json(p)).into_response())
 }
 
@@ -183,9 +196,11 @@ pub async fn reverse_payment(
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 2000, maximum = 2200)]
     year: Option<i32>,
     /// 1–12; without it, the whole year.
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 1, maximum = 12)]
     month: Option<u32>,
 }
 
@@ -207,6 +222,7 @@ pub async fn org_dues(
 pub struct ArrearsQuery {
     /// `YYYY-MM`: arrears as at the end of that month; by default the last complete month.
     #[serde(default)]
+    #[param(schema_with = domain::schema::month)]
     as_of: Option<String>,
 }
 
@@ -245,6 +261,7 @@ pub async fn org_book(
 #[into_params(parameter_in = Query)]
 pub struct PaymentsQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 2000, maximum = 2200)]
     year: Option<i32>,
     /// Only payments with a voluntary part.
     #[serde(default)]
@@ -277,8 +294,7 @@ pub async fn workbook(s: &AppState, caller: &store::Caller, id: i64, year: i32) 
         store::audit::Event::ok("dues.export", "org", id).with_detail(format!("{year} xlsx")),
     )
     .await?;
-    sheets::dues::write_workbook(&report, &book, &arrears, &voluntary)
-        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))
+    sheets::dues::write_workbook(&report, &book, &arrears, &voluntary).map_err(|_| Failure::new("internal"))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/dues.xlsx", params(("id" = i64, Path, description = "the record's id"), YearQuery),
@@ -296,8 +312,10 @@ pub async fn org_workbook(
 
 #[derive(Deserialize, ToSchema)]
 pub struct StatementBody {
+    #[schema(minimum = 2000, maximum = 2200)]
     year: i32,
     /// How the dues were used and passed up.
+    #[schema(schema_with = domain::schema::lines::<2000>)]
     note: Option<String>,
 }
 
@@ -325,9 +343,11 @@ pub async fn statements(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> 
 #[into_params(parameter_in = Query)]
 pub struct BasesImportQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 2000, maximum = 2200)]
     year: Option<i32>,
     /// `preview` (default), `all` (only if every row is good) or `good_only`.
     #[serde(default)]
+    #[param(schema_with = crate::api::files::import_mode_schema)]
     mode: Option<String>,
 }
 
@@ -340,8 +360,8 @@ pub async fn import_bases_file(
     mode: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportReport> {
-    if !matches!(mode, "preview" | "all" | "good_only") {
-        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    if !super::files::IMPORT_MODES.contains(&mode) {
+        let mut f = Failure::new("validation");
         f.fields.push(("mode".into(), "invalid".into()));
         return Err(f);
     }

@@ -2,7 +2,7 @@
 //! file's own name, and the report of an import's rows.
 
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -60,8 +60,16 @@ pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
     upload_named(req, None).await.map(|(_, bytes)| bytes)
 }
 
+/// How an import runs: `preview` checks only, `all` commits only if every row is good,
+/// `good_only` commits the good rows.
+pub(crate) const IMPORT_MODES: [&str; 3] = ["preview", "all", "good_only"];
+
+pub(crate) fn import_mode_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&IMPORT_MODES)
+}
+
 pub fn file_failure(e: sheets::members::FileError) -> Failure {
-    Failure::new(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
+    Failure::new(&e.to_string())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -69,6 +77,7 @@ pub fn file_failure(e: sheets::members::FileError) -> Failure {
 pub struct FileNameQuery {
     /// The file's name when the body is the raw file (a multipart upload carries its own).
     #[serde(default)]
+    #[param(schema_with = domain::schema::text::<200>)]
     pub(crate) name: Option<String>,
 }
 
@@ -82,7 +91,7 @@ pub(crate) async fn upload_named(req: Request, name: Option<String>) -> Result<(
     if !is_multipart {
         let body = axum::body::to_bytes(req.into_body(), crate::MAX_UPLOAD_BYTES)
             .await
-            .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "file.too_large"))?;
+            .map_err(|_| Failure::new("file.too_large"))?;
         return Ok((name.unwrap_or_else(|| "file".into()), body.to_vec()));
     }
     let malformed = |e: axum::extract::multipart::MultipartError| Failure::bad_request(&e.body_text());
@@ -95,7 +104,7 @@ pub(crate) async fn upload_named(req: Request, name: Option<String>) -> Result<(
             return Ok((name, field.bytes().await.map_err(malformed)?.to_vec()));
         }
     }
-    Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "file.empty"))
+    Err(Failure::new("file.empty"))
 }
 
 /// An uploaded file sent back under its own name (in ASCII for old clients, in UTF-8 for the rest).

@@ -185,8 +185,7 @@ pub async fn org_ledger(
 ) -> ApiResult<Response> {
     let year = q.year()?;
     let rows = life::ledger::ledger(&s.store.db, &a.caller, id, year).await?;
-    let bytes = sheets::members::write_meeting_ledger(&rows)
-        .map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes = sheets::members::write_meeting_ledger(&rows).map_err(|_| Failure::new("internal"))?;
     Ok(attachment(XLSX_TYPE, &format!("meetings-{year}.xlsx"), bytes))
 }
 

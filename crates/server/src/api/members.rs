@@ -138,8 +138,7 @@ pub async fn export_xlsx(
     ApiQuery(f): ApiQuery<MemberFilter>,
 ) -> ApiResult<Response> {
     let rows = members::export(&s.store.db, &s.store.keys, &a.caller, &f, "xlsx").await?;
-    let bytes =
-        sheets::members::write_xlsx(&rows).map_err(|_| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"))?;
+    let bytes = sheets::members::write_xlsx(&rows).map_err(|_| Failure::new("internal"))?;
     Ok(attachment(XLSX_TYPE, "members.xlsx", bytes))
 }
 
@@ -148,6 +147,7 @@ pub async fn export_xlsx(
 pub struct ImportQuery {
     /// `preview` (default: check only), `all` (commit only if every row is good) or `good_only`.
     #[serde(default)]
+    #[param(schema_with = crate::api::files::import_mode_schema)]
     pub(crate) mode: Option<String>,
 }
 
@@ -167,8 +167,8 @@ pub async fn import_members(
         .map(Lang::parse)
         .unwrap_or(Lang::Zh);
     let mode = q.mode.as_deref().unwrap_or("preview");
-    if !matches!(mode, "preview" | "all" | "good_only") {
-        let mut f = Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    if !super::files::IMPORT_MODES.contains(&mode) {
+        let mut f = Failure::new("validation");
         f.fields.push(("mode".into(), "invalid".into()));
         return Err(f);
     }

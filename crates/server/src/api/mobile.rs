@@ -46,6 +46,7 @@ pub async fn list_mobile(
 pub struct EndBody {
     /// `YYYY-MM-DD`; today when left out.
     #[serde(default)]
+    #[schema(schema_with = domain::schema::date)]
     ended_on: Option<String>,
 }
 

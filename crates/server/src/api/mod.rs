@@ -62,7 +62,7 @@ pub fn routes() -> Router<AppState> {
         )
         .fallback(|uri: axum::http::Uri| async move {
             if uri.path().starts_with("/api/") {
-                Failure::new(StatusCode::NOT_FOUND, "not_found").into_response()
+                Failure::new("not_found").into_response()
             } else {
                 (
                     StatusCode::NOT_FOUND,
@@ -91,16 +91,32 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
-            return Err(Failure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.not_json"));
+            return Err(Failure::new("request.not_json"));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| Failure::malformed(&e.path().to_string(), e.inner()))?;
-        de.end().map_err(|e| Failure::malformed("", &e))?;
+            .map_err(|_| Failure::new("request.too_large"))?;
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Failure::malformed("", &e))?;
+        integral_numbers_as_integers(&mut json);
+        let value =
+            serde_path_to_error::deserialize(json).map_err(|e| Failure::malformed(&e.path().to_string(), e.inner()))?;
         Ok(ApiJson(value))
+    }
+}
+
+/// `12.0` is the integer 12 to JSON Schema (and to a client whose numbers are all floats), so an
+/// integer field takes it; `12.5` still answers that an integer was expected.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
     }
 }
 
@@ -126,7 +142,7 @@ impl<S: Send + Sync, A: DeserializeOwned + Send, B: DeserializeOwned + Send> Fro
         Path::<(A, B)>::from_request_parts(parts, state)
             .await
             .map(|Path((a, b))| Pair(a, b))
-            .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "not_found"))
+            .map_err(|_| Failure::new("not_found"))
     }
 }
 
@@ -138,12 +154,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
         let Path(params) = Path::<Vec<String>>::from_request_parts(parts, state)
             .await
-            .map_err(|_| Failure::new(StatusCode::NOT_FOUND, "not_found"))?;
+            .map_err(|_| Failure::new("not_found"))?;
         params
             .first()
             .and_then(|p| p.parse().ok())
             .map(Id)
-            .ok_or(Failure::new(StatusCode::NOT_FOUND, "not_found"))
+            .ok_or(Failure::new("not_found"))
     }
 }
 
@@ -151,6 +167,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
+    /// 2000–2200 (`domain::time::YEARS`); this year by default.
+    #[param(minimum = 2000, maximum = 2200)]
     pub(crate) year: Option<i32>,
 }
 
@@ -159,7 +177,7 @@ impl YearQuery {
         let year = self
             .year
             .unwrap_or_else(|| chrono::Datelike::year(&store::clock::today()));
-        if (1921..=2200).contains(&year) {
+        if domain::time::YEARS.contains(&year) {
             Ok(year)
         } else {
             Err(store::Error::Invalid(domain::Invalid::one("year", "invalid")).into())

@@ -57,13 +57,20 @@ pub async fn approve_review(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", params(("id" = i64, Path, description = "the record's id")), request_body = DecisionInput,
+/// Returning a submission says what to fix.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ReturnBody {
+    #[schema(schema_with = domain::schema::required_text::<1000>)]
+    comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/return", params(("id" = i64, Path, description = "the record's id")), request_body = ReturnBody,
     responses((status = 200, body = ReviewView, description = "back to the submitter with the comment (required)")))]
 pub async fn return_review(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<DecisionInput>,
+    ApiJson(b): ApiJson<ReturnBody>,
 ) -> ApiResult<Json<ReviewView>> {
     Ok(Json(
         reviews::decide(
@@ -73,7 +80,9 @@ pub async fn return_review(
             &a.caller,
             id,
             false,
-            &b,
+            &DecisionInput {
+                comment: Some(b.comment),
+            },
         )
         .await?,
     ))

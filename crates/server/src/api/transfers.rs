@@ -71,7 +71,8 @@ pub async fn accept_transfer(State(s): State<AppState>, a: ApiCaller, Id(id): Id
 
 #[derive(Deserialize, ToSchema)]
 pub struct ReasonBody {
-    reason: Option<String>,
+    #[schema(schema_with = domain::schema::required_text::<500>)]
+    reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/reject", params(("id" = i64, Path, description = "the record's id")), request_body = ReasonBody, responses((status = 200, body = Transfer)))]
@@ -82,7 +83,7 @@ pub async fn reject_transfer(
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> ApiResult<Json<Transfer>> {
     Ok(Json(
-        transfers::reject(&s.store.db, &a.caller, id, b.reason.as_deref()).await?,
+        transfers::reject(&s.store.db, &a.caller, id, Some(&b.reason)).await?,
     ))
 }
 

@@ -71,7 +71,7 @@ fn calendar(year: i32, month: u32, meetings: &[MeetingView]) -> Option<Calendar>
 
 fn year_of(q: &YearQuery) -> i32 {
     q.year
-        .filter(|y| (1921..=2200).contains(y))
+        .filter(|y| domain::time::YEARS.contains(y))
         .unwrap_or_else(|| store::clock::today().year())
 }
 

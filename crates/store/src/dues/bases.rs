@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::scope::Caller;
 use chrono::{Datelike, NaiveDate};
 use domain::dues::{self, DuesCategory, Month, Rounding};
+use domain::schema::text;
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
@@ -17,15 +18,19 @@ use serde::{Deserialize, Serialize};
 #[serde(default)]
 pub struct ProfileInput {
     #[serde(deserialize_with = "empty_as_none")]
+    #[schema(minimum = 2000, maximum = 2200)]
     pub year: Option<i32>,
     /// `employed`, `retired`, `annual_salary`, `self_employed`, `rural`, `student`, `unemployed`,
     /// `relief`, `reduced` or `exempt` (the Chinese names are accepted too).
+    #[schema(schema_with = <domain::dues::DuesCategory as utoipa::PartialSchema>::schema, required = true)]
     pub category: Option<String>,
     /// The monthly base in fen; for `rural` and `reduced`, the set monthly amount.
     #[serde(deserialize_with = "empty_as_none")]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub base_fen: Option<i64>,
     /// The month (1–12) the base applies from: 1 for the yearly setting, later for a pay change.
     #[serde(deserialize_with = "empty_as_none")]
+    #[schema(minimum = 1, maximum = 12)]
     pub effective_month: Option<u32>,
     /// For `reduced` and `exempt`: the branch's decision…
     #[serde(deserialize_with = "empty_as_none")]
@@ -33,6 +38,7 @@ pub struct ProfileInput {
     /// …and the higher committee's approval, with its reference.
     #[serde(deserialize_with = "empty_as_none")]
     pub approved_on: Option<NaiveDate>,
+    #[schema(schema_with = text::<100>)]
     pub approval_ref: Option<String>,
 }
 

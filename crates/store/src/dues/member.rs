@@ -72,7 +72,7 @@ pub fn last_complete_month(today: NaiveDate) -> Month {
 /// A member's year: bases and how they were computed, each month due and paid, paid-up-to, arrears
 /// and payments. For the member themself and whoever may read their record.
 pub async fn member_dues(db: &Db, caller: &Caller, member_id: i64, year: i32) -> Result<MemberDues> {
-    if !(2000..=9999).contains(&year) {
+    if !domain::time::YEARS.contains(&year) {
         return Err(Invalid::one("year", "invalid").into());
     }
     let member = payer(db, caller, member_id, false).await?;

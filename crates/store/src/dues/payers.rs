@@ -8,6 +8,10 @@ use domain::dues::{self, Month};
 
 pub const METHODS: [&str; 3] = ["cash", "bank_transfer", "online"];
 
+pub(crate) fn method_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&METHODS)
+}
+
 /// The member fields the books need.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Payer {

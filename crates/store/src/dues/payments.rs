@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::scope::{Caller, Own, Perm};
 use chrono::{Datelike, NaiveDate};
 use domain::dues::{self, Month};
+use domain::schema::{id, text};
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -16,19 +17,26 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PaymentInput {
+    #[schema(schema_with = id, required = true)]
     pub member_id: Option<i64>,
     /// The months paid for, `YYYY-MM`.
     pub months: Vec<String>,
+    #[schema(minimum = 0, maximum = 100_000_000, required = true)]
     pub amount_fen: Option<i64>,
     /// `cash`, `bank_transfer` or `online`.
+    #[schema(schema_with = crate::dues::payers::method_schema, required = true)]
     pub method: Option<String>,
+    #[schema(required = true)]
     pub paid_on: Option<NaiveDate>,
     /// Who handed it over, when someone paid for the member (代交).
+    #[schema(schema_with = text::<50>)]
     pub payer: Option<String>,
     /// More than the months owe: the rest is a voluntary payment (自愿多交).
     pub voluntary: bool,
     /// Needed for back-payment of more than 6 months.
+    #[schema(schema_with = text::<500>)]
     pub reason: Option<String>,
+    #[schema(schema_with = text::<500>)]
     pub note: Option<String>,
 }
 

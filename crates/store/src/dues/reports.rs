@@ -67,7 +67,7 @@ async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
 
 /// Due, paid and outstanding over an organization's subtree for a year, or one month of it.
 pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Option<u32>) -> Result<OrgDues> {
-    if !(2000..=9999).contains(&year) {
+    if !domain::time::YEARS.contains(&year) {
         return Err(Invalid::one("year", "invalid").into());
     }
     if month.is_some_and(|m| !(1..=12).contains(&m)) {

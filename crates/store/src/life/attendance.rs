@@ -95,12 +95,21 @@ pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceS
     })
 }
 
+const MARKS: [&str; 3] = ["present", "absent", "leave"];
+
+fn mark_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&MARKS)
+}
+
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AttendanceMark {
+    #[schema(schema_with = domain::schema::id)]
     pub member_id: i64,
     /// `present`, `absent` or `leave`.
+    #[schema(schema_with = mark_schema)]
     pub status: String,
     #[serde(default)]
+    #[schema(schema_with = domain::schema::text::<200>)]
     pub reason: Option<String>,
 }
 
@@ -114,7 +123,7 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
     }
     let mut e = Vec::new();
     for m in marks {
-        if !["present", "absent", "leave"].contains(&m.status.as_str()) {
+        if !MARKS.contains(&m.status.as_str()) {
             e.push(FieldError::new("status", "invalid"));
         }
         if m.reason.as_deref().is_some_and(|r| r.chars().count() > 200) {

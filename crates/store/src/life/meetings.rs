@@ -45,26 +45,52 @@ pub struct MeetingView {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MeetingInput {
+    #[schema(schema_with = id)]
     pub org_id: Option<i64>,
     /// One kind, or `kinds` for a joint meeting.
+    #[schema(schema_with = domain::life::MeetingKind::schema)]
     pub kind: Option<String>,
     pub kinds: Option<Vec<String>>,
+    #[schema(schema_with = lines::<100>)]
     pub title: Option<String>,
     /// RFC 3339, or `YYYY-MM-DDTHH:MM` in Beijing time.
+    #[schema(schema_with = instant)]
     pub starts_at: Option<String>,
+    #[schema(schema_with = instant)]
     pub ends_at: Option<String>,
+    #[schema(schema_with = lines::<200>)]
     pub location: Option<String>,
+    #[schema(schema_with = link_schema)]
     pub online_link: Option<String>,
+    #[schema(schema_with = lines::<200>)]
     pub topic: Option<String>,
+    #[schema(schema_with = lines::<5000>)]
     pub agenda: Option<String>,
     /// `planned`, `held`, `archived` or `cancelled`.
+    #[schema(schema_with = status_schema)]
     pub status: Option<String>,
+    #[schema(schema_with = lines::<50_000>)]
     pub minutes: Option<String>,
+    #[schema(schema_with = lines::<10_000>)]
     pub resolutions: Option<String>,
 }
 
 const STATUSES: [&str; 4] = ["planned", "held", "archived", "cancelled"];
 
+fn status_schema() -> utoipa::openapi::schema::Object {
+    domain::schema::one_of(&STATUSES)
+}
+
+/// An `http(s)://` address of at most 500 characters without spaces.
+fn link_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^https?://[!-~]+$"))
+        .max_length(Some(500))
+        .build()
+}
+
+use domain::schema::{id, instant, lines};
 use domain::time::{local_date, parse_local_instant};
 
 struct Valid {
@@ -173,16 +199,15 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
     })
 }
 
-/// The organization the caller manages meetings for.
+/// The organization the caller manages meetings for: not found outside the caller's scope,
+/// refused once dissolved.
 pub(crate) async fn managed_org(db: &Db, caller: &Caller, org_id: i64, action: &'static str) -> Result<Org> {
-    let org = orgs::get(db, caller, org_id)
-        .await
-        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    let org = orgs::get(db, caller, org_id).await?;
     caller
         .require(db, Perm::ManageMeetings, &org.path, action, ("org", &org_id))
         .await?;
     if org.dissolved_on.is_some() {
-        return Err(Invalid::one("org_id", "dissolved").into());
+        return Err(Error::Refused("org.dissolved"));
     }
     Ok(org)
 }
@@ -192,7 +217,12 @@ pub(crate) async fn managed_org(db: &Db, caller: &Caller, org_id: i64, action: &
 pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<MeetingView> {
     let v = validate(input);
     let org = match input.org_id {
-        Some(id) => managed_org(db, caller, id, "meeting.create").await.map(Some),
+        // The organization is a field of the input here: its problems are named on the field.
+        Some(id) => match managed_org(db, caller, id, "meeting.create").await {
+            Err(Error::NotFound) => Err(Invalid::one("org_id", "not_found").into()),
+            Err(Error::Refused("org.dissolved")) => Err(Invalid::one("org_id", "dissolved").into()),
+            other => other.map(Some),
+        },
         None => Err(Invalid::one("org_id", "required").into()),
     };
     let (v, org) = match (v, org) {
@@ -368,8 +398,11 @@ pub struct MeetingFilter {
     #[serde(deserialize_with = "crate::empty_as_none")]
     pub org_id: Option<i64>,
     /// Inclusive local dates, `YYYY-MM-DD`.
+    #[param(schema_with = domain::schema::date_or_blank)]
     pub from: Option<String>,
+    #[param(schema_with = domain::schema::date_or_blank)]
     pub to: Option<String>,
+    #[param(schema_with = domain::life::MeetingKind::schema)]
     pub kind: Option<String>,
     #[serde(deserialize_with = "crate::empty_as_none")]
     pub limit: Option<i64>,
