@@ -300,7 +300,8 @@ impl Month {
         let s = s.trim();
         let (y, m) = match s.split_once('-') {
             Some((y, m)) => (y, m),
-            None if s.len() == 6 => s.split_at(4),
+            // Six ASCII digits: a split at byte 4 would panic inside a multi-byte character.
+            None if s.len() == 6 && s.is_ascii() => s.split_at(4),
             None => return None,
         };
         Month::new(y.parse().ok()?, m.parse().ok()?)
@@ -699,7 +700,21 @@ mod tests {
         assert!(split_payment(&seven, 700, false, on, Some("在外地治病，支部同意补交")).is_ok());
     }
 
+    #[test]
+    fn six_bytes_that_are_not_six_digits_are_no_month() {
+        assert_eq!(Month::parse("00𐀀"), None);
+        assert_eq!(Month::parse("202605"), Month::new(2026, 5));
+    }
+
     proptest! {
+        /// Any text a client sends as a month is read or refused, never a panic (`00𐀀` once was).
+        #[test]
+        fn reading_a_month_never_panics(s in "\\PC{0,8}") {
+            if let Some(m) = Month::parse(&s) {
+                prop_assert!((1..=12).contains(&m.month));
+            }
+        }
+
         #[test]
         fn one_rate_on_the_whole_base(base in 0i64..5_000_000) {
             let d = monthly(Employed, base, Rounding::HalfUp).unwrap();

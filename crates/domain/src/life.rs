@@ -23,7 +23,7 @@ macro_rules! kinds {
                 Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
             }
             /// The codes, for the OpenAPI document.
-            pub fn schema() -> utoipa::openapi::schema::Object {
+            pub fn schema() -> utoipa::openapi::schema::Schema {
                 crate::schema::one_of(&[$($code),+])
             }
         }

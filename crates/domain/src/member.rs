@@ -44,7 +44,7 @@ macro_rules! code_enum {
                 FieldError::new(field, format!("invalid:{}", labels.join("、")))
             }
             /// The codes, for the OpenAPI document.
-            pub fn schema() -> utoipa::openapi::schema::Object {
+            pub fn schema() -> utoipa::openapi::schema::Schema {
                 crate::schema::one_of(&[$($code),+])
             }
         }

@@ -4,11 +4,13 @@
 //! number's check digit, a date not in the future, an end after its start) stay with the
 //! validators and answer 422 naming the field. Used as `#[schema(schema_with = text::<100>)]`.
 //!
-//! Each also takes `null`, as the `Option` fields they describe do; the server's document drops
-//! `null` from the fields an input requires (a required field is never null), and a required text
-//! is [`required_text`].
+//! Each also takes `null`, and a blank string where a blank is no value, as the `Option` fields
+//! they describe do; the server's document takes both out of the fields an input requires (a
+//! required field is never null or blank), and a required text is [`required_text`].
 
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 
 /// A value of this type, or null.
 fn or_null(t: Type) -> SchemaType {
@@ -48,37 +50,57 @@ pub fn lines<const MAX: usize>() -> Object {
     string(LINES, MAX).build()
 }
 
-/// A calendar date, `YYYY-MM-DD` (`2024/5/1` is also read, as Excel users write it).
-pub fn date() -> Object {
-    ObjectBuilder::new()
-        .schema_type(or_null(Type::String))
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+/// The value, or a blank string: a blank optional field is no value (as a form leaves it).
+fn or_blank(value: Object) -> Schema {
+    AnyOfBuilder::new()
+        .item(value)
+        .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
         .build()
+        .into()
+}
+
+/// A calendar date, `YYYY-MM-DD` (`2024/5/1` is also read, as Excel users write it).
+pub fn date() -> Schema {
+    or_blank(
+        ObjectBuilder::new()
+            .schema_type(or_null(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .build(),
+    )
 }
 
 /// An instant, RFC 3339 (`YYYY-MM-DDTHH:MM` without an offset is also read, as Beijing time).
-pub fn instant() -> Object {
-    ObjectBuilder::new()
-        .schema_type(or_null(Type::String))
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-        .build()
+pub fn instant() -> Schema {
+    or_blank(
+        ObjectBuilder::new()
+            .schema_type(or_null(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .build(),
+    )
 }
 
+/// A month, `YYYY-MM`, as `domain::dues::Month` reads it.
+pub const MONTH: &str = "^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$";
+
 /// A month, `YYYY-MM`.
-pub fn month() -> Object {
-    ObjectBuilder::new()
-        .schema_type(or_null(Type::String))
-        .pattern(Some("^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"))
-        .build()
+pub fn month() -> Schema {
+    or_blank(
+        ObjectBuilder::new()
+            .schema_type(or_null(Type::String))
+            .pattern(Some(MONTH))
+            .build(),
+    )
 }
 
 /// One of the given codes (an enumerated field also reads its Chinese label, see the validators).
-pub fn one_of(codes: &[&str]) -> Object {
+pub fn one_of(codes: &[&str]) -> Schema {
     let values = codes.iter().map(|c| Some(*c)).chain([None]);
-    ObjectBuilder::new()
-        .schema_type(or_null(Type::String))
-        .enum_values(Some(values))
-        .build()
+    or_blank(
+        ObjectBuilder::new()
+            .schema_type(or_null(Type::String))
+            .enum_values(Some(values))
+            .build(),
+    )
 }
 
 /// A record's id.
@@ -88,13 +110,4 @@ pub fn id() -> Object {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
         .minimum(Some(1))
         .build()
-}
-
-/// A date in a query string, where a blank value (`?to=`, as a form sends it) is no date.
-pub fn date_or_blank() -> utoipa::openapi::schema::Schema {
-    utoipa::openapi::schema::OneOfBuilder::new()
-        .item(date())
-        .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
-        .build()
-        .into()
 }

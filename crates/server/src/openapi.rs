@@ -129,16 +129,25 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     ErrorAnswers.modify(&mut doc);
     RequiredOnCreate.modify(&mut doc);
     let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serializes");
-    required_is_never_null(&mut doc);
+    blank_and_null(&mut doc);
     doc
 }
 
-/// A field or parameter an operation requires is never null: the validators answer `required` to
-/// a null as to a missing value. The `Option` fields' schemas take null (`domain::schema`); here
-/// null is taken out of those that are required.
-fn required_is_never_null(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    fn not_null(schema: &mut Value) {
+/// Blank and null, as the validators read them: a field or parameter an operation requires is
+/// never null or blank (the validators answer `required` to both, as to a missing value), and an
+/// optional query parameter may be blank, which is the same as leaving it out (`?year=`, as a form
+/// sends it). The `Option` fields' schemas take null and blank (`domain::schema`); here both are
+/// taken out of those that are required, and blank is added to optional query parameters.
+fn blank_and_null(value: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let blank = json!({"type": "string", "maxLength": 0});
+    let required = |schema: &mut Value| {
+        if let Some(Value::Array(items)) = schema.get_mut("anyOf") {
+            items.retain(|i| *i != blank);
+            if items.len() == 1 {
+                *schema = items.remove(0);
+            }
+        }
         if let Some(Value::Array(types)) = schema.get_mut("type") {
             types.retain(|t| t != "null");
             if types.len() == 1 {
@@ -149,30 +158,35 @@ fn required_is_never_null(value: &mut serde_json::Value) {
         if let Some(Value::Array(values)) = schema.get_mut("enum") {
             values.retain(|v| !v.is_null());
         }
-    }
+    };
     match value {
         Value::Object(map) => {
-            let required: Vec<String> = match map.get("required") {
+            let names: Vec<String> = match map.get("required") {
                 Some(Value::Array(names)) => names.iter().filter_map(|n| n.as_str().map(String::from)).collect(),
-                // A parameter: `"required": true` beside its `schema`.
-                Some(Value::Bool(true)) => {
-                    if let Some(schema) = map.get_mut("schema") {
-                        not_null(schema);
-                    }
-                    Vec::new()
-                }
                 _ => Vec::new(),
             };
             if let Some(Value::Object(properties)) = map.get_mut("properties") {
-                for name in &required {
+                for name in &names {
                     if let Some(p) = properties.get_mut(name) {
-                        not_null(p);
+                        required(p);
                     }
                 }
             }
-            map.values_mut().for_each(required_is_never_null);
+            // A parameter: `in`, `required` and `schema` side by side.
+            if map.get("in").is_some() && map.get("name").is_some_and(Value::is_string) {
+                let is_required = map.get("required") == Some(&Value::Bool(true));
+                let in_query = map.get("in") == Some(&json!("query"));
+                if let Some(schema) = map.get_mut("schema") {
+                    if is_required {
+                        required(schema);
+                    } else if in_query && schema.get("anyOf").is_none() {
+                        *schema = json!({"anyOf": [schema.take(), blank.clone()]});
+                    }
+                }
+            }
+            map.values_mut().for_each(blank_and_null);
         }
-        Value::Array(items) => items.iter_mut().for_each(required_is_never_null),
+        Value::Array(items) => items.iter_mut().for_each(blank_and_null),
         _ => {}
     }
 }

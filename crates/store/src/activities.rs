@@ -17,7 +17,7 @@ use domain::time::parse_local_instant;
 
 pub const KINDS: [&str; 3] = ["theme_activity", "volunteer_service", "three_linkage"];
 
-fn kind_schema() -> utoipa::openapi::schema::Object {
+fn kind_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&KINDS)
 }
 

@@ -143,12 +143,14 @@ pub struct AuditFilter {
     pub target_id: Option<String>,
     pub result: Option<String>,
     /// Inclusive, `YYYY-MM-DD` (Beijing dates).
-    #[param(schema_with = domain::schema::date_or_blank)]
+    #[param(schema_with = domain::schema::date)]
     pub from: Option<String>,
-    #[param(schema_with = domain::schema::date_or_blank)]
+    #[param(schema_with = domain::schema::date)]
     pub to: Option<String>,
     /// Entries before this sequence number (for paging backwards from the newest).
+    #[serde(deserialize_with = "crate::empty_as_none")]
     pub before: Option<i64>,
+    #[serde(deserialize_with = "crate::empty_as_none")]
     pub limit: Option<i64>,
 }
 

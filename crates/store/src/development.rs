@@ -391,7 +391,7 @@ async fn insert_step(
 /// At conversion approval (step 24): made a full member, probation extended, or cancelled.
 const OUTCOMES: [&str; 3] = ["full", "extend", "cancel"];
 
-fn outcome_schema() -> utoipa::openapi::schema::Object {
+fn outcome_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&OUTCOMES)
 }
 

@@ -129,7 +129,11 @@ pub async fn member_dues(
 /// One or more months, `YYYY-MM`.
 fn months_schema() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
-        .items(domain::schema::month())
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .pattern(Some(domain::schema::MONTH)),
+        )
         .min_items(Some(1))
         .build()
 }
@@ -264,8 +268,8 @@ pub struct PaymentsQuery {
     #[param(minimum = 2000, maximum = 2200)]
     year: Option<i32>,
     /// Only payments with a voluntary part.
-    #[serde(default)]
-    voluntary: bool,
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    voluntary: Option<bool>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/payments", params(("id" = i64, Path, description = "the record's id"), PaymentsQuery),
@@ -277,7 +281,15 @@ pub async fn org_payments(
     ApiQuery(q): ApiQuery<PaymentsQuery>,
 ) -> ApiResult<Json<Items<Payment>>> {
     let year = YearQuery { year: q.year }.year()?;
-    let items = dues::reports::org_payments(&s.store.db, &a.caller, id, year, q.voluntary, BOOK_LIMIT).await?;
+    let items = dues::reports::org_payments(
+        &s.store.db,
+        &a.caller,
+        id,
+        year,
+        q.voluntary.unwrap_or(false),
+        BOOK_LIMIT,
+    )
+    .await?;
     Ok(Json(Items::from(items)))
 }
 
@@ -398,7 +410,7 @@ pub async fn import_bases(
 ) -> ApiResult<Response> {
     let lang = lang(req.headers());
     let year = YearQuery { year: q.year }.year()?;
-    let mode = q.mode.unwrap_or_else(|| "preview".into());
+    let mode = q.mode.filter(|m| !m.is_empty()).unwrap_or_else(|| "preview".into());
     let bytes = upload_bytes(req).await?;
     let report = import_bases_file(&s, &a.caller, lang, year, &mode, &bytes).await?;
     let status = if mode == "all" && !report.problems.is_empty() {

@@ -64,7 +64,7 @@ pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
 /// `good_only` commits the good rows.
 pub(crate) const IMPORT_MODES: [&str; 3] = ["preview", "all", "good_only"];
 
-pub(crate) fn import_mode_schema() -> utoipa::openapi::schema::Object {
+pub(crate) fn import_mode_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&IMPORT_MODES)
 }
 
@@ -92,7 +92,8 @@ pub(crate) async fn upload_named(req: Request, name: Option<String>) -> Result<(
         let body = axum::body::to_bytes(req.into_body(), crate::MAX_UPLOAD_BYTES)
             .await
             .map_err(|_| Failure::new("file.too_large"))?;
-        return Ok((name.unwrap_or_else(|| "file".into()), body.to_vec()));
+        let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "file".into());
+        return Ok((name, body.to_vec()));
     }
     let malformed = |e: axum::extract::multipart::MultipartError| Failure::bad_request(&e.body_text());
     let mut form = Multipart::from_request(req, &())

@@ -166,7 +166,7 @@ pub async fn import_members(
         .and_then(|v| v.to_str().ok())
         .map(Lang::parse)
         .unwrap_or(Lang::Zh);
-    let mode = q.mode.as_deref().unwrap_or("preview");
+    let mode = q.mode.as_deref().filter(|m| !m.is_empty()).unwrap_or("preview");
     if !super::files::IMPORT_MODES.contains(&mode) {
         let mut f = Failure::new("validation");
         f.fields.push(("mode".into(), "invalid".into()));

@@ -8,7 +8,7 @@ use domain::dues::{self, Month};
 
 pub const METHODS: [&str; 3] = ["cash", "bank_transfer", "online"];
 
-pub(crate) fn method_schema() -> utoipa::openapi::schema::Object {
+pub(crate) fn method_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&METHODS)
 }
 

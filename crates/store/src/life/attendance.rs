@@ -97,7 +97,7 @@ pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceS
 
 const MARKS: [&str; 3] = ["present", "absent", "leave"];
 
-fn mark_schema() -> utoipa::openapi::schema::Object {
+fn mark_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&MARKS)
 }
 

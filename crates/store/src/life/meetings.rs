@@ -77,7 +77,7 @@ pub struct MeetingInput {
 
 const STATUSES: [&str; 4] = ["planned", "held", "archived", "cancelled"];
 
-fn status_schema() -> utoipa::openapi::schema::Object {
+fn status_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&STATUSES)
 }
 
@@ -398,9 +398,9 @@ pub struct MeetingFilter {
     #[serde(deserialize_with = "crate::empty_as_none")]
     pub org_id: Option<i64>,
     /// Inclusive local dates, `YYYY-MM-DD`.
-    #[param(schema_with = domain::schema::date_or_blank)]
+    #[param(schema_with = domain::schema::date)]
     pub from: Option<String>,
-    #[param(schema_with = domain::schema::date_or_blank)]
+    #[param(schema_with = domain::schema::date)]
     pub to: Option<String>,
     #[param(schema_with = domain::life::MeetingKind::schema)]
     pub kind: Option<String>,
