@@ -193,6 +193,9 @@ fn band(category: DuesCategory, base_fen: i64) -> (i64, i64, Option<i64>) {
     }
 }
 
+/// The highest monthly base taken, in fen (a million yuan).
+pub const MAX_BASE_FEN: i64 = 100_000_000;
+
 /// The monthly dues for a category and base (for `rural` and `reduced`, the set amount).
 pub fn monthly(category: DuesCategory, base_fen: i64, rounding: Rounding) -> Result<Dues, DuesError> {
     use DuesCategory::*;
@@ -204,6 +207,11 @@ pub fn monthly(category: DuesCategory, base_fen: i64, rounding: Rounding) -> Res
             explanation_en: en,
         })
     };
+    // A negative base is a typing error whatever the category, even where the base is not used;
+    // above a million yuan a month, the same (and `base * rate` stays far from overflowing).
+    if !(0..=MAX_BASE_FEN).contains(&base_fen) {
+        return Err(DuesError::Base);
+    }
     match category {
         Student | Unemployed | Relief => fixed(
             20,
@@ -221,20 +229,12 @@ pub fn monthly(category: DuesCategory, base_fen: i64, rounding: Rounding) -> Res
                 format!("rural: {} yuan a month (0.2–1 yuan)", yuan(base_fen)),
             )
         }
-        Reduced => {
-            if base_fen < 0 {
-                return Err(DuesError::Base);
-            }
-            fixed(
-                base_fen,
-                format!("经批准减交：每月 {} 元", yuan(base_fen)),
-                format!("reduced by approval: {} yuan a month", yuan(base_fen)),
-            )
-        }
+        Reduced => fixed(
+            base_fen,
+            format!("经批准减交：每月 {} 元", yuan(base_fen)),
+            format!("reduced by approval: {} yuan a month", yuan(base_fen)),
+        ),
         Employed | Retired | AnnualSalary | SelfEmployed => {
-            if base_fen < 0 {
-                return Err(DuesError::Base);
-            }
             let (bp, low, high) = band(category, base_fen);
             let exact = base_fen * bp;
             let fen = match rounding {
@@ -698,6 +698,17 @@ mod tests {
         let e = split_payment(&seven, 700, false, on, None).unwrap_err();
         assert_eq!(e, vec![FieldError::new("reason", "back_payment_needs_reason")]);
         assert!(split_payment(&seven, 700, false, on, Some("在外地治病，支部同意补交")).is_ok());
+    }
+
+    #[test]
+    fn a_base_out_of_range_is_refused_whatever_the_category() {
+        for category in DuesCategory::ALL {
+            assert_eq!(monthly(category, -1, Rounding::HalfUp).unwrap_err(), DuesError::Base);
+            assert_eq!(
+                monthly(category, MAX_BASE_FEN + 1, Rounding::HalfUp).unwrap_err(),
+                DuesError::Base
+            );
+        }
     }
 
     #[test]

@@ -75,8 +75,9 @@ impl ProfileInput {
             ));
         }
         let base_fen = self.base_fen.unwrap_or(0);
-        if base_fen > 100_000_000 {
-            // A monthly base above a million yuan is a typing error (fen entered as yuan×100 twice).
+        // `dues::monthly` refuses a base out of range (a negative one, or above a million yuan: fen
+        // entered as yuan×100 twice); without a category it is refused here.
+        if category.is_none() && !(0..=dues::MAX_BASE_FEN).contains(&base_fen) {
             e.push(FieldError::new("base_fen", "invalid"));
         }
         let computed = category.map(|c| dues::monthly(c, base_fen, rounding));
