@@ -305,4 +305,17 @@ both!(every_refusal_is_audited_as_denied, |app: App| async move {
             "{method} {path} leaves a denied entry"
         );
     }
+    // A page refuses through the same gate: a member opening the import form.
+    let member = app.browser("member").await;
+    let res = member.get(format!("{}/import", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let last: Option<(String, String)> = app
+        .store
+        .db
+        .opt(store::db::Q::new(
+            "SELECT action, result FROM audit_log WHERE actor = 'member' ORDER BY seq DESC LIMIT 1",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(last, Some(("member.import".to_string(), "denied".to_string())));
 });

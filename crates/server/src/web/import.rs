@@ -35,10 +35,6 @@ struct ImportPage {
 
 fn page(w: &WebCaller, here: &str, job: Option<JobView>, error: Option<String>) -> Response {
     let c = Chrome::for_caller(w, here, "import.title");
-    // Uploading needs the right to write members; a job stays visible to the user who started it.
-    if job.is_none() && !w.caller.can(Perm::WriteMembers) {
-        return error_page(c, store::Error::Forbidden.into());
-    }
     let percent = match job.as_ref().map(|j| &j.stage) {
         Some(Stage::Running { done, total }) if *total > 0 => done * 100 / total,
         Some(Stage::Done { .. }) => 100,
@@ -47,7 +43,19 @@ fn page(w: &WebCaller, here: &str, job: Option<JobView>, error: Option<String>) 
     render(&ImportPage { c, job, error, percent })
 }
 
-async fn upload_form(w: WebCaller) -> Response {
+/// Uploading needs the right to write members, asked of the gate (a refusal is audited); a job
+/// stays visible to the user who started it.
+async fn may_upload(s: &AppState, w: &WebCaller) -> Result<(), Response> {
+    w.caller
+        .require_any(&s.store.db, Perm::WriteMembers, "member.import", ("members", &""))
+        .await
+        .map_err(|e| error_page(Chrome::for_caller(w, "/import", "import.title"), e.into()))
+}
+
+async fn upload_form(State(s): State<AppState>, w: WebCaller) -> Response {
+    if let Err(refused) = may_upload(&s, &w).await {
+        return refused;
+    }
     page(&w, "/import", None, None)
 }
 
@@ -66,6 +74,9 @@ async fn template() -> Response {
 }
 
 async fn upload(State(s): State<AppState>, w: WebCaller, mut form: Multipart) -> Response {
+    if let Err(refused) = may_upload(&s, &w).await {
+        return refused;
+    }
     let c = Chrome::for_caller(&w, "/import", "import.title");
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
