@@ -1,0 +1,267 @@
+//! The roster: a filtered, sorted, paged list of members over the caller's scope, and the same
+//! filter with full values for exports.
+
+use domain::org::subtree_end;
+use domain::{IdNumber, Phone};
+use serde::Deserialize;
+
+use super::{Member, Revealed, Secrets, MEMBER_COLUMNS, MEMBER_FROM};
+use crate::audit::{self, Event};
+use crate::crypto::Keys;
+use crate::db::{Db, Q};
+use crate::empty_as_none;
+use crate::error::{Error, Result};
+use crate::orgs::{self, Org};
+use crate::scope::{Caller, Own, Perm};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    #[serde(deserialize_with = "empty_as_none")]
+    pub org_id: Option<i64>,
+    /// A name prefix, or an exact ID number or phone.
+    pub q: Option<String>,
+    pub gender: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub education: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub offline: Option<bool>,
+    /// `org` (default: by organization, then name), `name`, `joined_on`, `birth_date`, `updated_at`;
+    /// a leading `-` sorts descending.
+    pub sort: Option<String>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub page: Option<i64>,
+    #[serde(deserialize_with = "empty_as_none")]
+    pub per_page: Option<i64>,
+}
+
+impl MemberFilter {
+    /// Pages beyond this are not useful to anyone and would overflow the offset.
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
+    }
+    pub fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(20).clamp(1, 200)
+    }
+}
+
+pub struct MemberPage {
+    pub items: Vec<Member>,
+    pub total: i64,
+}
+
+/// The WHERE clause shared by the list, its count and exports. With `walk_names`, the organization
+/// path is kept out of SQLite's index choice (`+col`), so that a page of a large subtree sorted by
+/// name walks the name index instead of sorting the whole subtree (PostgreSQL's statistics choose
+/// this by themselves).
+fn filtered(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    f: &MemberFilter,
+    org: Option<&Org>,
+    select: &str,
+    walk_names: bool,
+) -> Q {
+    let path_col = if walk_names && !db.is_postgres() {
+        "+m.org_path"
+    } else {
+        "m.org_path"
+    };
+    let mut q = Q::new(select);
+    q.push(" WHERE ");
+    match org {
+        // A subtree wholly in scope needs no scope condition of its own; a second range on the same
+        // column would also mislead PostgreSQL's row estimates.
+        Some(o) if caller.can_at(Perm::ReadMembers, &o.path) => q.push("1=1"),
+        _ => {
+            caller.filter(&mut q, Perm::ReadMembers, path_col, Own::MemberRow("m.id"));
+            &mut q
+        }
+    };
+    if let Some(org) = org {
+        q.push(&format!(" AND {path_col} >= ")).push_bind(org.path.clone());
+        q.push(&format!(" AND {path_col} < ")).push_bind(subtree_end(&org.path));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Ok(id) = IdNumber::parse(text) {
+            q.push(" AND m.id_number_bi = ")
+                .push_bind(keys.blind_index("id_number", id.as_str()));
+        } else if let Some(phone) = Phone::parse(text) {
+            q.push(" AND m.phone_bi = ")
+                .push_bind(keys.blind_index("phone", phone.as_str()));
+        } else {
+            q.push(" AND m.name >= ")
+                .push_bind(text)
+                .push(" AND m.name < ")
+                .push_bind(format!("{text}\u{10ffff}"));
+        }
+    }
+    for (col, value) in [
+        ("gender", &f.gender),
+        ("category", &f.category),
+        ("status", &f.status),
+        ("education", &f.education),
+    ] {
+        if let Some(v) = value.as_deref().filter(|s| !s.is_empty()) {
+            q.push(&format!(" AND m.{col} = ")).push_bind(v);
+        }
+    }
+    if let Some(o) = f.offline {
+        q.push(" AND m.offline = ").push_bind(o);
+    }
+    q
+}
+
+/// The organization a list is filtered by, if the caller may see it.
+async fn filter_org(db: &Db, caller: &Caller, f: &MemberFilter) -> Result<Option<Org>> {
+    match f.org_id {
+        Some(id) => Ok(Some(orgs::get(db, caller, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Above this many members, a page sorted by name is cheaper by walking the name index.
+const WALK_NAMES_ABOVE: i64 = 5_000;
+
+/// Roughly how many members a list may hold, from the maintained counts.
+async fn list_size(db: &Db, caller: &Caller, org: Option<&Org>) -> Result<i64> {
+    if let Some(org) = org {
+        return Ok(org.subtree_members);
+    }
+    let roots = caller.roots(Perm::ReadMembers);
+    if roots.is_empty() {
+        return Ok(1);
+    }
+    let mut q = Q::new("SELECT subtree_members FROM orgs WHERE path IN (");
+    for (i, r) in roots.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(*r);
+    }
+    q.push(")");
+    let sizes: Vec<(i64,)> = db.all(q).await?;
+    // The whole-system root "/" is no organization's path: everything.
+    Ok(if roots.contains(&"/") {
+        i64::MAX
+    } else {
+        sizes.iter().map(|(n,)| n).sum()
+    })
+}
+
+fn order_by(sort: Option<&str>) -> &'static str {
+    match sort.unwrap_or("org") {
+        "name" => " ORDER BY m.name, m.id",
+        "-name" => " ORDER BY m.name DESC, m.id",
+        "joined_on" => " ORDER BY m.joined_on, m.id",
+        "-joined_on" => " ORDER BY m.joined_on DESC, m.id",
+        "birth_date" => " ORDER BY m.birth_date, m.id",
+        "-birth_date" => " ORDER BY m.birth_date DESC, m.id",
+        "updated_at" => " ORDER BY m.updated_at, m.id",
+        "-updated_at" => " ORDER BY m.updated_at DESC, m.id",
+        // By organization, then name: the roster's natural order, read straight from an index.
+        _ => " ORDER BY m.org_path, m.name, m.id",
+    }
+}
+
+pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Result<MemberPage> {
+    if !caller.can(Perm::ReadMembers) && caller.member_id.is_none() {
+        return caller
+            .refuse(db, Error::Forbidden, "member.list", ("org", &f.org_id.unwrap_or(0)))
+            .await;
+    }
+    let by_name = matches!(f.sort.as_deref(), Some("name" | "-name"));
+    let no_prefix = f.q.as_deref().is_none_or(|q| q.trim().is_empty());
+    let org = filter_org(db, caller, f).await?;
+    // Looking a person up by ID number or phone is a sensitive read (and repeated, a way to
+    // complete a masked value): it is audited, without the value.
+    if let Some(text) = f.q.as_deref().map(str::trim) {
+        let by = if IdNumber::parse(text).is_ok() {
+            Some("id_number")
+        } else {
+            Phone::parse(text).map(|_| "phone")
+        };
+        if let Some(by) = by {
+            audit::append_alone(
+                db,
+                caller,
+                Event::ok("member.search", "members", "").with_detail(format!("by={by}")),
+            )
+            .await?;
+        }
+    }
+    let walk_names = by_name && no_prefix && list_size(db, caller, org.as_ref()).await? > WALK_NAMES_ABOVE;
+    let select = format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM}");
+    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, walk_names);
+    q.push(order_by(f.sort.as_deref()));
+    q.push(" LIMIT ")
+        .push_bind(f.per_page())
+        .push(" OFFSET ")
+        .push_bind((f.page() - 1) * f.per_page());
+    let count = filtered(
+        db,
+        keys,
+        caller,
+        f,
+        org.as_ref(),
+        "SELECT COUNT(*) FROM members m",
+        false,
+    );
+    let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(count))?;
+    Ok(MemberPage { items, total })
+}
+
+/// Every member matching the filter with full values, for exports; audited as a sensitive read.
+pub async fn export(
+    db: &Db,
+    keys: &Keys,
+    caller: &Caller,
+    f: &MemberFilter,
+    format: &str,
+) -> Result<Vec<(Member, Revealed)>> {
+    caller
+        .require_any(db, Perm::ReadMembers, "member.export", ("org", &f.org_id.unwrap_or(0)))
+        .await?;
+    let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}");
+    let org = filter_org(db, caller, f).await?;
+    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, false);
+    q.push(" ORDER BY m.org_path, m.name, m.id");
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        member: Member,
+        #[sqlx(flatten)]
+        secrets: Secrets,
+    }
+    let rows: Vec<Row> = db.all(q).await?;
+    // Only those allowed to reveal get the full values; others export the masked roster.
+    let out = rows
+        .into_iter()
+        .map(|r| {
+            let full = caller.can_at(Perm::RevealMembers, &r.member.org_path);
+            let revealed = if full {
+                r.secrets.open(keys, r.member.id)?
+            } else {
+                Revealed {
+                    id: r.member.id,
+                    id_number: r.member.id_number_masked.clone(),
+                    phone: r.member.phone_masked.clone(),
+                    address: None,
+                }
+            };
+            Ok((r.member, revealed))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    audit::append_alone(
+        db,
+        caller,
+        Event::ok(
+            "member.export",
+            "org",
+            f.org_id.map(|i| i.to_string()).unwrap_or_default(),
+        )
+        .with_detail(format!("format={format} rows={}", out.len())),
+    )
+    .await?;
+    Ok(out)
+}
