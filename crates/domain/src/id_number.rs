@@ -34,13 +34,7 @@ impl IdNumber {
     /// Its shape, as the OpenAPI document describes it: the check digit and the birth date in it
     /// are checked by `parse`.
     pub fn schema() -> utoipa::openapi::schema::Object {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-                utoipa::openapi::schema::Type::String,
-                utoipa::openapi::schema::Type::Null,
-            ]))
-            .pattern(Some("^[0-9]{17}[0-9Xx]$"))
-            .build()
+        crate::schema::shaped("^[0-9]{17}[0-9Xx]$")
     }
 
     pub fn parse(input: &str) -> Result<Self, IdNumberError> {

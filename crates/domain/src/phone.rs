@@ -21,13 +21,7 @@ impl Phone {
     /// A mainland mobile number, or blank for none, as the OpenAPI document describes it (`+86`,
     /// spaces and dashes are also read).
     pub fn schema() -> utoipa::openapi::schema::Object {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-                utoipa::openapi::schema::Type::String,
-                utoipa::openapi::schema::Type::Null,
-            ]))
-            .pattern(Some("^(1[3-9][0-9]{9})?$"))
-            .build()
+        crate::schema::shaped("^(1[3-9][0-9]{9})?$")
     }
 
     pub fn as_str(&self) -> &str {

@@ -103,6 +103,14 @@ pub fn one_of(codes: &[&str]) -> Schema {
     )
 }
 
+/// Text of a fixed shape (an ID number, a phone), or null.
+pub fn shaped(pattern: &'static str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(or_null(Type::String))
+        .pattern(Some(pattern))
+        .build()
+}
+
 /// A record's id.
 pub fn id() -> Object {
     ObjectBuilder::new()

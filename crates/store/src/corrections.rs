@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::scope::Caller;
 use crate::{members, orgs, reviews};
 
+/// A member's proposed correction of their own record: a new phone, an education (a code or its
+/// Chinese name), or both.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CorrectionInput {

@@ -21,13 +21,15 @@ use crate::members::{self, NewRow};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Own, Perm};
-use domain::schema::{date, id, required_text, text};
+use domain::schema::{date, required_text, text};
 
+/// A written application to join (step 1 of the 25): the applicant and `applied_on`, the date of
+/// the application.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ApplicantInput {
     /// The branch the application was made to.
-    #[schema(schema_with = id, required = true)]
+    #[schema(minimum = 1, required = true)]
     pub org_id: Option<i64>,
     #[schema(schema_with = required_text::<50>, required = true)]
     pub name: Option<String>,
@@ -395,6 +397,8 @@ fn outcome_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&OUTCOMES)
 }
 
+/// A step of a development file: at conversion approval (step 24) `outcome` is `full` (the
+/// default), `extend` (6–12 months, once) or `cancel`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct StepInput {

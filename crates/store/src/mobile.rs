@@ -18,6 +18,8 @@ use crate::orgs;
 use crate::scope::{Caller, Own, Perm};
 use domain::schema::{date, id};
 
+/// A member away from their branch (流动党员): the host branch, `since` and, when known, `until`
+/// they expect to be away, and `reason`: where and why (work, study, family).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MobileInput {
@@ -26,7 +28,7 @@ pub struct MobileInput {
     pub member_id: Option<i64>,
     /// The host organization (a branch), by its number.
     #[serde(deserialize_with = "crate::empty_as_none")]
-    #[schema(schema_with = id, required = true)]
+    #[schema(minimum = 1, required = true)]
     pub host_org_id: Option<i64>,
     /// `YYYY-MM-DD`: since when the member is away.
     #[schema(schema_with = date, required = true)]

@@ -13,13 +13,13 @@ use crate::error::{Error, Result};
 use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Perm};
-use domain::schema::{id, lines, required_text};
+use domain::schema::{lines, required_text};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AnnouncementInput {
     /// The publishing organization.
-    #[schema(schema_with = id, required = true)]
+    #[schema(minimum = 1, required = true)]
     pub org_id: Option<i64>,
     #[schema(schema_with = required_text::<100>, required = true)]
     pub title: Option<String>,

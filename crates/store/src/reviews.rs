@@ -297,6 +297,8 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<ReviewView> {
     Ok(v)
 }
 
+/// A reviewer's decision: the comment is optional to approve (returning requires one, see
+/// `ReturnBody`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     /// Required to return a submission: what to fix.

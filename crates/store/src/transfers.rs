@@ -151,13 +151,15 @@ pub async fn save_settings(
     Ok(())
 }
 
+/// A transfer letter: to `to_org_id`, a branch on the platform, or to `to_name`, an organization
+/// outside it as the letter will state it; `reason` why (a new work unit, a move, study elsewhere).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct TransferInput {
     #[schema(schema_with = id, required = true)]
     pub member_id: Option<i64>,
     /// The receiving organization on the platform (a branch)…
-    #[schema(schema_with = id)]
+    #[schema(minimum = 1)]
     pub to_org_id: Option<i64>,
     /// …or, for one outside it, its name as the letter will state it.
     #[schema(schema_with = domain::schema::text::<100>)]

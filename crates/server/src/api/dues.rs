@@ -138,6 +138,7 @@ fn months_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
+/// Unpaid months (`YYYY-MM`) given a reason why the member did not pay; an empty reason clears it.
 #[derive(Deserialize, ToSchema)]
 pub struct ExcuseBody {
     /// `YYYY-MM`.
@@ -322,6 +323,7 @@ pub async fn org_workbook(
     Ok(attachment(XLSX_TYPE, &format!("dues-{year}.xlsx"), bytes))
 }
 
+/// The yearly statement to members: `note` says how the dues were used and passed up.
 #[derive(Deserialize, ToSchema)]
 pub struct StatementBody {
     #[schema(minimum = 2000, maximum = 2200)]

@@ -42,6 +42,7 @@ pub async fn list_mobile(
     Ok(Json(Items::from(mobile::list(&s.store.db, &a.caller, q.org_id).await?)))
 }
 
+/// The end of a mobile registration: `ended_on`, today when left out.
 #[derive(Deserialize, ToSchema)]
 pub struct EndBody {
     /// `YYYY-MM-DD`; today when left out.

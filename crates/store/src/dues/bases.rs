@@ -14,6 +14,8 @@ use domain::schema::text;
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
+/// A member's dues base for a year, from `effective_month`: the category (a code or its Chinese
+/// name) and the monthly base in fen (for rural and reduced, the set monthly amount).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ProfileInput {

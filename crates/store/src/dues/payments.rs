@@ -14,6 +14,8 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+/// A payment for the months given: `payer` when someone handed it over for the member (代交);
+/// `reason` needed for back-payment of more than 6 months.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PaymentInput {

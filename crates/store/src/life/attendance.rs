@@ -101,6 +101,7 @@ fn mark_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&MARKS)
 }
 
+/// One member's mark at a meeting: present, absent (with a reason) or on leave.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AttendanceMark {
     #[schema(schema_with = domain::schema::id)]

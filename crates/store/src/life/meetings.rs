@@ -42,6 +42,9 @@ pub struct MeetingView {
     pub kinds: Vec<String>,
 }
 
+/// A meeting: one `kind`, or `kinds` for a joint meeting; `starts_at` and `ends_at` in RFC 3339 or
+/// `YYYY-MM-DDTHH:MM` Beijing time; `status` planned (the default), held, archived or cancelled.
+/// A patch keeps what it leaves out.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MeetingInput {
