@@ -54,9 +54,13 @@ pub enum FileError {
     NoHeader,
     #[error("file.too_many_rows")]
     TooManyRows,
+    #[error("file.too_many_columns")]
+    TooManyColumns,
 }
 
 pub const MAX_ROWS: usize = 200_000;
+/// Columns an import sheet may use: the templates have about fifteen.
+pub const MAX_COLUMNS: usize = 64;
 
 /// Reads an import file, telling XLSX from CSV by content, and CSV encodings apart.
 pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
@@ -126,18 +130,37 @@ fn csv_table(text: &str) -> Result<Table, FileError> {
 
 fn xlsx_table(bytes: &[u8]) -> Result<Table, FileError> {
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| FileError::Unreadable)?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or(FileError::Empty)?
-        .map_err(|_| FileError::Unreadable)?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    if range.height() > MAX_ROWS + 1 {
-        return Err(FileError::TooManyRows);
+    let sheet = book.sheet_names().first().cloned().ok_or(FileError::Empty)?;
+    // Cell by cell, never by the sheet's declared dimensions: a two-cell file that declares
+    // A1:XFD1048576 would otherwise be allocated whole (512 GiB) before a row is read.
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(|_| FileError::Unreadable)?;
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| FileError::Unreadable)? {
+        let (row, column) = cell.get_position();
+        let column = column as usize;
+        if column >= MAX_COLUMNS {
+            return Err(FileError::TooManyColumns);
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() && !rows.contains_key(&row) {
+            continue;
+        }
+        if !rows.contains_key(&row) && rows.len() > MAX_ROWS {
+            return Err(FileError::TooManyRows);
+        }
+        let cells_of_row = rows.entry(row).or_default();
+        if cells_of_row.len() <= column {
+            cells_of_row.resize(column + 1, String::new());
+        }
+        cells_of_row[column] = text;
     }
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| (first_row + i + 1, row.iter().map(cell_text).collect()))
+    let width = rows.values().map(Vec::len).max().unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|(row, mut cells)| {
+            cells.resize(width, String::new());
+            (row as usize + 1, cells)
+        })
         .collect())
 }
 
@@ -362,6 +385,28 @@ mod tests {
     fn refuses_files_without_the_key_headers() {
         assert_eq!(read(b"a,b\n1,2\n").unwrap_err(), FileError::NoHeader);
         assert_eq!(read(b"").unwrap_err(), FileError::Empty);
+    }
+
+    fn xlsx_with(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (row, column, text) in cells {
+            sheet.write_string(*row, *column, *text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    /// Two cells at opposite corners declare the whole sheet (A1:XFD1048576): reading it whole
+    /// once asked for 512 GiB and aborted the server. Read cell by cell, it is refused by its
+    /// columns, and a far row costs one row.
+    #[test]
+    fn a_sheet_is_read_by_its_cells_not_its_declared_size() {
+        let corners = xlsx_with(&[(0, 0, "姓名"), (1_048_575, 16_383, "x")]);
+        assert_eq!(read_table(&corners).unwrap_err(), FileError::TooManyColumns);
+        let far = xlsx_with(&[(0, 0, "姓名"), (0, 1, "公民身份号码"), (1_048_575, 0, "王芳")]);
+        let table = read_table(&far).unwrap();
+        assert_eq!(table.len(), 2);
+        assert_eq!(table[1], (1_048_576, vec!["王芳".to_string(), String::new()]));
     }
 
     #[test]
