@@ -89,11 +89,8 @@ struct StartPage {
 async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/life", "life.title");
     let mut orgs = Vec::new();
-    for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Some(o) = crate::or_error_page!(
-            c,
-            orgs::find(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
-        ) {
+    for org_id in w.caller.grants.iter().filter_map(|g| g.org_id) {
+        if let Some(o) = crate::or_error_page!(c, orgs::find(&s.store.db, &w.caller, org_id).await) {
             orgs.push(o);
         }
     }

@@ -402,11 +402,8 @@ struct HomePage {
 async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/", "home.title");
     let mut orgs = Vec::new();
-    for g in w.caller.grants.iter().filter(|g| g.org_id.is_some()) {
-        if let Some(o) = crate::or_error_page!(
-            c,
-            store::orgs::find(&s.store.db, &w.caller, g.org_id.unwrap_or_default()).await
-        ) {
+    for (g, org_id) in w.caller.grants.iter().filter_map(|g| Some((g, g.org_id?))) {
+        if let Some(o) = crate::or_error_page!(c, store::orgs::find(&s.store.db, &w.caller, org_id).await) {
             let warnings = o.warnings();
             let children = crate::or_error_page!(c, store::orgs::list(&s.store.db, &w.caller, Some(o.id)).await)
                 .into_iter()
