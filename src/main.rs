@@ -35,7 +35,10 @@ struct Data {
 
 impl Data {
     async fn open(&self) -> Result<Store> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        // The data directory holds the database, the keys and the uploaded files: 0700.
+        store::private::create_dir_all(&self.data_dir)
+            .and_then(|()| store::private::restrict(&self.data_dir))
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
         let (default_url, default_keys) = store::data_dir_defaults(&self.data_dir);
         let url = self.database_url.clone().unwrap_or(default_url);
         let keys = self.key_file.clone().unwrap_or(default_keys);

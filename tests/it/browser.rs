@@ -637,7 +637,7 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
     assert!(b.wait_text("main", "上级审核中").await.contains("上级审核中"));
     // A document for the application (step 1).
     let pdf = std::env::temp_dir().join(format!("application-{}.pdf", store::crypto::new_token()));
-    std::fs::write(&pdf, b"%PDF-1.4\n% application\n").unwrap();
+    std::fs::write(&pdf, crate::support::pdf("application")).unwrap();
     b.script("document.getElementById('doc-step').value = '1'").await;
     b.type_into("#doc-file", pdf.to_str().unwrap()).await;
     b.click("#document-form button[type=submit]").await;

@@ -273,7 +273,7 @@ both!(
                 .body(body)
                 .send()
         };
-        let pdf = b"%PDF-1.7\n% application\n".to_vec();
+        let pdf = crate::support::pdf("application");
         let res = upload(&t, id, 1, "入党申请书.pdf", pdf.clone()).await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "another branch's file");
         let res = upload(&c, id, 1, "入党申请书.pdf", pdf.clone()).await.unwrap();

@@ -103,7 +103,42 @@ both!(import_previews_then_commits_all_or_good_only, |app: App| async move {
     let (status, err) = import(&app, &t, Vec::new(), "preview").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["error"]["code"], "file.empty");
+
+    // A zip bomb (64 MiB of one letter in 64 KiB) through both imports: refused by its ratio,
+    // the server still answering.
+    let bomb = zip_bomb();
+    let (status, err) = import(&app, &t, bomb.clone(), "preview").await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("file.compression_ratio"))
+    );
+    let c = app.login("committee").await;
+    let res = app
+        .http
+        .post(format!("{}/api/v1/dues/bases/import?year=2026&mode=preview", app.base))
+        .bearer_auth(&c)
+        .body(bomb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "file.compression_ratio");
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK);
 });
+
+fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("[Content_Types].xml", opts).unwrap();
+    w.write_all(b"<Types/>").unwrap();
+    w.start_file("xl/sharedStrings.xml", opts).unwrap();
+    for _ in 0..64 {
+        w.write_all(&[b'a'; 1024 * 1024]).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
 
 both!(xlsx_import_and_exports_keep_ids_as_text, |app: App| async move {
     let t = app.login("secretary").await;

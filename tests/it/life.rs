@@ -1,7 +1,7 @@
 //! Organizational life: meetings, attendance and quorum, check-in, compliance, the six-month flag.
 
 use crate::both;
-use crate::support::App;
+use crate::support::{pdf, App};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -591,7 +591,7 @@ both!(attachments_are_checked_and_scoped, |app: App| async move {
             .body(body)
             .send()
     };
-    let pdf = b"%PDF-1.4\n% minutes\n".to_vec();
+    let pdf = pdf("minutes");
     let res = upload(pdf.clone(), "minutes.pdf").await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let att: serde_json::Value = res.json().await.unwrap();
@@ -599,6 +599,46 @@ both!(attachments_are_checked_and_scoped, |app: App| async move {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err: serde_json::Value = res.json().await.unwrap();
     assert_eq!(err["error"]["fields"]["file"]["code"], "file.type_not_allowed");
+    // Told by structure, not by the first bytes or the name: a PDF header over HTML is refused,
+    // a real PDF named .html is kept and served as a PDF, a spreadsheet named .docx as a spreadsheet.
+    let res = upload(
+        b"%PDF-1.4\n<html><script>alert(1)</script></html>".to_vec(),
+        "page.html",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["fields"]["file"]["code"], "file.malformed");
+    let res = upload(pdf.clone(), "page.html").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let renamed: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["content_type"].as_str()),
+        (Some("page.pdf"), Some("application/pdf"))
+    );
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().write_string(0, 0, "x").unwrap();
+    let res = upload(book.save_to_buffer().unwrap(), "letter.docx").await.unwrap();
+    let sheet: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(sheet["name"], "letter.xlsx", "{sheet}");
+    // At rest: sealed (the text is not in the file), readable by the server's user only.
+    let stored = app
+        .data_dir
+        .join("files/attachments")
+        .join(att["id"].as_i64().unwrap().to_string());
+    let on_disk = std::fs::read(&stored).unwrap();
+    assert!(!on_disk.windows(7).any(|w| w == b"minutes"), "stored in clear");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(stored.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
     // The member of the branch downloads it; a member elsewhere cannot.
     let m = app.login("member").await;
     let res = app
@@ -610,6 +650,18 @@ both!(attachments_are_checked_and_scoped, |app: App| async move {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let res = app
+        .http
+        .get(format!("{}/api/v1/attachments/{}", app.base, renamed["id"]))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("page.pdf"));
     let c = app.login("committee").await;
     let other = app.org_id(&c, "法学院学生党支部").await;
     let (_, theirs) = app.get(&c, &format!("/api/v1/meetings?org_id={other}&limit=1")).await;
@@ -620,7 +672,7 @@ both!(attachments_are_checked_and_scoped, |app: App| async move {
             app.base, theirs["items"][0]["id"]
         ))
         .bearer_auth(&t)
-        .body(b"%PDF-1.4".to_vec())
+        .body(pdf.clone())
         .send()
         .await
         .unwrap();

@@ -16,4 +16,5 @@ mod notices;
 mod orgs;
 mod schema;
 mod scope;
+mod security;
 mod transfers;

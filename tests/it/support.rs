@@ -265,3 +265,12 @@ macro_rules! both {
         }
     };
 }
+
+/// The smallest well-formed PDF, carrying `note` in a comment: uploads are checked by structure.
+pub fn pdf(note: &str) -> Vec<u8> {
+    let mut out = format!("%PDF-1.4\n% {note}\n1 0 obj\n<< /Type /Catalog >>\nendobj\n").into_bytes();
+    let xref_at = out.len();
+    out.extend_from_slice(b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\n");
+    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    out
+}

@@ -195,6 +195,9 @@ fn band(category: DuesCategory, base_fen: i64) -> (i64, i64, Option<i64>) {
 
 /// The highest monthly base taken, in fen (a million yuan).
 pub const MAX_BASE_FEN: i64 = 100_000_000;
+/// The largest single payment (voluntary payments included), the same cap as a base: with it,
+/// no sum over a province's payments can overflow `i64`.
+pub const MAX_PAYMENT_FEN: i64 = MAX_BASE_FEN;
 
 /// The monthly dues for a category and base (for `rural` and `reduced`, the set amount).
 pub fn monthly(category: DuesCategory, base_fen: i64, rounding: Rounding) -> Result<Dues, DuesError> {

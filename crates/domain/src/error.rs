@@ -38,3 +38,28 @@ pub fn check(errors: Vec<FieldError>) -> Result<(), Invalid> {
         Err(Invalid(errors))
     }
 }
+
+/// A list in a request: at most `max` items (what one organization can have), each once. A list
+/// of 300,000 copies of one mark once cost 55 s of CPU; checked before any item is looked up.
+pub fn list<T: Ord>(field: &'static str, items: &[T], max: usize) -> Result<(), Invalid> {
+    if items.len() > max {
+        return Err(Invalid(vec![FieldError::new(field, format!("too_many_items:{max}"))]));
+    }
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Invalid::one(field, "repeated"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lists_are_bounded_and_without_repeats() {
+        assert!(super::list("ids", &[1, 2, 3], 3).is_ok());
+        let long = super::list("ids", &[1, 2, 3, 4], 3).unwrap_err();
+        assert_eq!(long.0[0].code, "too_many_items:3");
+        assert_eq!(super::list("ids", &[1, 2, 1], 3).unwrap_err().0[0].code, "repeated");
+    }
+}

@@ -59,7 +59,7 @@ pub fn past_date(
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
     match member::parse_date(value) {
         None => {
-            errors.push(FieldError::new(field, "invalid"));
+            errors.push(FieldError::new(field, time::date_problem(value)));
             None
         }
         Some(d) if d > today => {

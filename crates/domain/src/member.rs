@@ -207,7 +207,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     let nums: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2])
+    NaiveDate::from_ymd_opt(nums[0] as i32, nums[1], nums[2]).filter(|d| crate::time::DATE_YEARS.contains(&d.year()))
 }
 
 /// Whole years from `from` to `to`.
@@ -236,7 +236,7 @@ fn optional(v: &Option<String>) -> Option<&str> {
 fn date_field(field: &'static str, s: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let d = parse_date(s);
     if d.is_none() {
-        errors.push(FieldError::new(field, "invalid"));
+        errors.push(FieldError::new(field, crate::time::date_problem(s)));
     }
     d
 }

@@ -4,9 +4,31 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
-/// China Standard Time.
-/// The years a report, a compliance year or a dues year can be asked for.
+/// The years a report, a compliance year or a dues year can be asked for, and the years an event
+/// (a meeting, an activity) can be dated in.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2200;
+
+/// The years any recorded date can carry (births, joining, an organization's founding): outside
+/// them a date is a typing error (0001-01-01, 9999-12-31), refused as `out_of_range`.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// The field code for a date that did not parse: `out_of_range` when it is a real date outside
+/// the plausible years, `invalid` otherwise.
+pub fn date_problem(s: &str) -> &'static str {
+    let digits: String = s.trim().chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<i32>() {
+        Ok(y) if digits.len() == 4 && !DATE_YEARS.contains(&y) => "out_of_range",
+        Ok(y) if digits.len() == 4 && !YEARS.contains(&y) && looks_like_instant(s) => "out_of_range",
+        _ if digits.len() > 4 => "out_of_range",
+        _ => "invalid",
+    }
+}
+
+fn looks_like_instant(s: &str) -> bool {
+    s.contains(':')
+}
+
+/// China Standard Time.
 
 pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
@@ -34,15 +56,18 @@ pub fn from_local(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// Parses an instant typed with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]` (or with a space)
 /// taken as Beijing time.
+/// Events are dated in `YEARS`; anything else is refused.
 pub fn parse_local_instant(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .map(from_local)
+    let t = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            .map(from_local)?,
+    };
+    use chrono::Datelike;
+    YEARS.contains(&local_date(t).year()).then_some(t)
 }
 
 #[cfg(test)]
@@ -65,5 +90,12 @@ mod tests {
         assert_eq!(parse_local_instant("2026-03-01 09:30"), Some(t));
         assert_eq!(parse_local_instant("2026-03-01T09:30:00+08:00"), Some(t));
         assert_eq!(parse_local_instant("yesterday"), None);
+        assert_eq!(parse_local_instant("0001-01-01T09:00"), None);
+        assert_eq!(parse_local_instant("9999-12-31T09:00:00Z"), None);
+        assert_eq!(date_problem("9999-12-31T09:00"), "out_of_range");
+        assert_eq!(date_problem("1990-05-01T09:00"), "out_of_range");
+        assert_eq!(date_problem("0001-01-01"), "out_of_range");
+        assert_eq!(date_problem("1990-05-01"), "invalid");
+        assert_eq!(date_problem("soon"), "invalid");
     }
 }

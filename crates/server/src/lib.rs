@@ -53,10 +53,22 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Where uploaded files are kept, with the keys that seal them.
+    pub fn vault(&self) -> store::files::Vault<'_> {
+        store::files::Vault {
+            dir: &self.files_dir,
+            keys: &self.store.keys,
+        }
+    }
+}
+
 /// Uploads above this are refused before they are read (an import of 100,000 rows is ~15 MB).
 pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    // Served over HTTPS (secure cookies): browsers are told to stay on HTTPS for a year.
+    let hsts = state.secure_cookies;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(static_css))
@@ -64,7 +76,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security_headers(hsts, req, next)
+        }))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
@@ -89,9 +103,19 @@ async fn static_js() -> impl axum::response::IntoResponse {
     )
 }
 
-async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn security_headers(
+    hsts: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

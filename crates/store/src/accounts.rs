@@ -46,7 +46,7 @@ pub struct NewUser {
     pub member_id: Option<i64>,
 }
 
-pub fn hash_password(password: &str) -> String {
+fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut rand::thread_rng());
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -60,11 +60,14 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Hashing is deliberately slow: keep it off the async workers.
-async fn verify_password_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+/// Hashing is deliberately slow and large: it runs on the bounded hashing threads.
+async fn verify_password_blocking(password: String, hash: String) -> Result<bool> {
+    crate::hashing::run(move || verify_password(&password, &hash)).await
+}
+
+async fn hash_password_bounded(password: &str) -> Result<String> {
+    let password = password.to_string();
+    crate::hashing::run(move || hash_password(&password)).await
 }
 
 fn password_error(field: &'static str, password: &str) -> Option<FieldError> {
@@ -124,7 +127,7 @@ pub async fn create_user(
         return Err(Invalid::one("username", "taken").into());
     }
     let id = new_id();
-    let hash = hash_password(&u.password);
+    let hash = hash_password_bounded(&u.password).await?;
     let now = now_text();
     let mut tx = db.begin().await?;
     tx.exec(
@@ -339,7 +342,8 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
     let row: Option<LoginRow> = db.opt(q).await?;
     let Some(row) = row else {
         // Spend the same time as a real check so that timing does not tell which names exist.
-        verify_password_blocking(password.to_string(), dummy_hash().to_string()).await;
+        let password = password.to_string();
+        crate::hashing::run(move || verify_password(&password, dummy_hash())).await?;
         audit::append_alone(
             db,
             &anonymous,
@@ -371,7 +375,7 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
         .await?;
         return Err(Error::Locked);
     }
-    let ok = verify_password_blocking(password.to_string(), row.password_hash.clone()).await;
+    let ok = verify_password_blocking(password.to_string(), row.password_hash.clone()).await?;
     if !ok || row.disabled {
         let mut tx = db.begin().await?;
         // Counted in the database, so that parallel guesses cannot all read the same count.
@@ -536,7 +540,7 @@ pub async fn change_password(
     let (hash,): (String,) = db
         .one(Q::new("SELECT password_hash FROM users WHERE id = $1").bind(caller.user_id))
         .await?;
-    if !verify_password_blocking(current.to_string(), hash).await {
+    if !verify_password_blocking(current.to_string(), hash).await? {
         audit::append_alone(
             db,
             caller,
@@ -554,12 +558,13 @@ pub async fn change_password(
     if new == current {
         return Err(Invalid::one("new_password", "unchanged").into());
     }
+    let new_hash = hash_password_bounded(new).await?;
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = FALSE WHERE id = $3",
         )
-        .bind(hash_password(new))
+        .bind(new_hash)
         .bind(now_text())
         .bind(caller.user_id),
     )
@@ -586,13 +591,14 @@ pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &
         return Err(Invalid(vec![e]).into());
     }
     get_user(db, user_id).await?;
+    let new_hash = hash_password_bounded(temporary).await?;
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = TRUE, failed_logins = 0,
              locked_until = NULL WHERE id = $3",
         )
-        .bind(hash_password(temporary))
+        .bind(new_hash)
         .bind(now_text())
         .bind(user_id),
     )

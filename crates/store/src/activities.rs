@@ -98,11 +98,12 @@ pub async fn create(db: &Db, caller: &Caller, i: &ActivityInput) -> Result<Activ
         .and_then(|l| clean_text("location", l, 200, &mut e));
     let starts = i.starts_at.as_deref().and_then(parse_local_instant);
     let ends = i.ends_at.as_deref().and_then(parse_local_instant);
+    let problem = |v: &Option<String>| domain::time::date_problem(v.as_deref().unwrap_or_default());
     if starts.is_none() {
-        e.push(FieldError::new("starts_at", "invalid"));
+        e.push(FieldError::new("starts_at", problem(&i.starts_at)));
     }
     match (starts, ends) {
-        (_, None) => e.push(FieldError::new("ends_at", "invalid")),
+        (_, None) => e.push(FieldError::new("ends_at", problem(&i.ends_at))),
         (Some(s), Some(en)) if en <= s => e.push(FieldError::new("ends_at", "before_start")),
         _ => {}
     }

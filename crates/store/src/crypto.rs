@@ -47,9 +47,9 @@ impl Keys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let keys = Self::generate();
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| KeyError::Io(name.clone(), e))?;
+                    crate::private::create_dir_all(dir).map_err(|e| KeyError::Io(name.clone(), e))?;
                 }
-                write_private(path, &keys.to_text()).map_err(|e| KeyError::Io(name, e))?;
+                crate::private::create_new(path, keys.to_text().as_bytes()).map_err(|e| KeyError::Io(name, e))?;
                 Ok(keys)
             }
             Err(e) => Err(KeyError::Io(name, e)),
@@ -112,6 +112,15 @@ impl Keys {
     /// Encrypts `plain`; `context` (table, field and record id) is bound as associated data, so a
     /// ciphertext copied into another row or field fails to decrypt.
     pub fn encrypt(&self, context: &str, plain: &str) -> Vec<u8> {
+        self.seal(context, plain.as_bytes())
+    }
+
+    pub fn decrypt(&self, context: &str, data: &[u8]) -> Option<String> {
+        String::from_utf8(self.open(context, data)?).ok()
+    }
+
+    /// Encrypts bytes (an uploaded file) as `encrypt` does text: key version, nonce, sealed bytes.
+    pub fn seal(&self, context: &str, plain: &[u8]) -> Vec<u8> {
         let (&version, cipher) = self.ciphers.iter().next_back().expect("at least one key");
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
@@ -119,11 +128,11 @@ impl Keys {
             .encrypt(
                 (&nonce).into(),
                 Payload {
-                    msg: plain.as_bytes(),
+                    msg: plain,
                     aad: context.as_bytes(),
                 },
             )
-            .expect("SM4-GCM encryption does not fail for short inputs");
+            .expect("SM4-GCM encrypts anything below 64 GiB");
         let mut out = Vec::with_capacity(13 + sealed.len());
         out.push(version);
         out.extend_from_slice(&nonce);
@@ -131,12 +140,12 @@ impl Keys {
         out
     }
 
-    pub fn decrypt(&self, context: &str, data: &[u8]) -> Option<String> {
+    pub fn open(&self, context: &str, data: &[u8]) -> Option<Vec<u8>> {
         if data.len() < 13 + 16 {
             return None;
         }
         let cipher = self.ciphers.get(&data[0])?;
-        let plain = cipher
+        cipher
             .decrypt(
                 data[1..13].into(),
                 Payload {
@@ -144,8 +153,7 @@ impl Keys {
                     aad: context.as_bytes(),
                 },
             )
-            .ok()?;
-        String::from_utf8(plain).ok()
+            .ok()
     }
 
     /// Keyed blind index of a normalized value, per kind (`id_number`, `phone`), for exact lookup.
@@ -172,18 +180,6 @@ pub fn new_token() -> String {
 
 pub fn sm3_hex(data: &[u8]) -> String {
     hex::encode(Sm3::digest(data))
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

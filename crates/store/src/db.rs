@@ -196,6 +196,25 @@ fn sqlite_sql(sql: &str) -> String {
     plain
 }
 
+/// The database, its WAL and shared-memory files are the server user's alone (SQLite gives the
+/// WAL the database file's mode, so creating that as 0600 is enough for new files).
+fn private_sqlite_files(db: &std::path::Path) -> std::io::Result<()> {
+    let name = db.to_string_lossy();
+    if name.is_empty() || name.starts_with(':') {
+        return Ok(()); // in memory
+    }
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private::create_dir_all(dir)?;
+    }
+    if !db.exists() {
+        crate::private::create_new(db, b"")?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        crate::private::restrict(std::path::Path::new(&format!("{name}{suffix}")))?;
+    }
+    Ok(())
+}
+
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -217,6 +236,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536");
+            private_sqlite_files(opts.get_filename()).map_err(sqlx::Error::Io)?;
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(opts.clone())

@@ -805,7 +805,7 @@ const SELECT_DOCUMENT: &str =
 pub async fn attach_document(
     db: &Db,
     caller: &Caller,
-    dir: &std::path::Path,
+    vault: files::Vault<'_>,
     id: i64,
     step: Option<i64>,
     name: &str,
@@ -845,7 +845,7 @@ pub async fn attach_document(
         tx.commit().await?;
         Ok::<(), Error>(())
     };
-    files::save(dir, doc_id, bytes, record).await?;
+    files::save(vault, doc_id, bytes, record).await?;
     Ok(db
         .one(Q::new(&format!("{SELECT_DOCUMENT} WHERE id = $1")).bind(doc_id))
         .await?)
@@ -867,7 +867,7 @@ pub async fn documents(db: &Db, caller: &Caller, id: i64) -> Result<Vec<Document
 pub async fn open_document(
     db: &Db,
     caller: &Caller,
-    dir: &std::path::Path,
+    vault: files::Vault<'_>,
     doc_id: i64,
 ) -> Result<(Document, Vec<u8>)> {
     let doc: Document = db
@@ -875,7 +875,7 @@ pub async fn open_document(
         .await?
         .ok_or(Error::NotFound)?;
     file_row(db, caller, doc.file_id).await?;
-    let bytes = files::read(dir, doc_id).await?;
+    let bytes = files::read(vault, doc_id).await?;
     audit::append_alone(
         db,
         caller,

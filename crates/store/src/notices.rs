@@ -27,8 +27,12 @@ pub struct AnnouncementInput {
     pub body: Option<String>,
     /// Organizations (in the publisher's subtree) whose members it reaches; empty for the whole
     /// subtree of the publisher.
+    #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
 }
+
+/// Organizations one notice may name (a subtree reaches more at once).
+pub const MAX_TARGETS: usize = 1_000;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Announcement {
@@ -112,6 +116,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Resu
     caller
         .require(db, Perm::PublishNotices, &org.path, "notice.create", ("org", &org_id))
         .await?;
+    domain::error::list("to_org_ids", &input.to_org_ids, MAX_TARGETS)?;
     let mut targets = Vec::new();
     for id in &input.to_org_ids {
         match orgs::get(db, caller, *id).await {

@@ -153,7 +153,7 @@ fn validate(input: &OrgInput) -> Result<ValidOrg, Invalid> {
                 }
                 Some(d) => Some(d),
                 None => {
-                    e.push(FieldError::new(field, "invalid"));
+                    e.push(FieldError::new(field, domain::time::date_problem(s)));
                     None
                 }
             },

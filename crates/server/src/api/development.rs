@@ -117,7 +117,7 @@ pub async fn add_document(
     req: axum::extract::Request,
 ) -> ApiResult<Response> {
     let (name, bytes) = crate::api::files::upload_named(req, q.name).await?;
-    let doc = development::attach_document(&s.store.db, &a.caller, &s.files_dir, id, q.step, &name, &bytes).await?;
+    let doc = development::attach_document(&s.store.db, &a.caller, s.vault(), id, q.step, &name, &bytes).await?;
     Ok((StatusCode::CREATED, Json(doc)).into_response())
 }
 
@@ -130,6 +130,6 @@ pub async fn list_documents(State(s): State<AppState>, a: ApiCaller, Id(id): Id)
 
 #[utoipa::path(get, path = "/api/v1/development/documents/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "the document's bytes; the read is audited")))]
 pub async fn download_document(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
-    let (doc, bytes) = development::open_document(&s.store.db, &a.caller, &s.files_dir, id).await?;
+    let (doc, bytes) = development::open_document(&s.store.db, &a.caller, s.vault(), id).await?;
     Ok(crate::api::files::download(&doc.content_type, &doc.name, bytes))
 }

@@ -217,7 +217,7 @@ pub async fn add_attachment(
     req: Request,
 ) -> ApiResult<Response> {
     let (name, bytes) = upload_named(req, q.name).await?;
-    let att = life::attachments::attach(&s.store.db, &a.caller, &s.files_dir, id, &name, &bytes).await?;
+    let att = life::attachments::attach(&s.store.db, &a.caller, s.vault(), id, &name, &bytes).await?;
     Ok((StatusCode::CREATED, Json(att)).into_response())
 }
 
@@ -234,6 +234,6 @@ pub async fn list_attachments(
 
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, description = "the file; audited")))]
 pub async fn download_attachment(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
-    let (att, bytes) = life::attachments::open_attachment(&s.store.db, &a.caller, &s.files_dir, id).await?;
+    let (att, bytes) = life::attachments::open_attachment(&s.store.db, &a.caller, s.vault(), id).await?;
     Ok(download(&att.content_type, &att.name, bytes))
 }

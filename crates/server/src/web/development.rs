@@ -297,12 +297,12 @@ async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, fo
         .find(|p| p.name == "file")
         .map(|p| (p.file_name.unwrap_or_else(|| "file".into()), p.bytes))
         .unwrap_or_default();
-    let result = development::attach_document(&s.store.db, &w.caller, &s.files_dir, id, step, &name, &bytes).await;
+    let result = development::attach_document(&s.store.db, &w.caller, s.vault(), id, step, &name, &bytes).await;
     after(&s, &w, id, result).await
 }
 
 async fn download(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    match development::open_document(&s.store.db, &w.caller, &s.files_dir, id).await {
+    match development::open_document(&s.store.db, &w.caller, s.vault(), id).await {
         Ok((doc, bytes)) => crate::api::files::download(&doc.content_type, &doc.name, bytes),
         Err(e) => error_page(Chrome::for_caller(&w, "/development", "development.file"), e.into()),
     }

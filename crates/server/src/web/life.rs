@@ -730,7 +730,7 @@ async fn attach(
         )
         .await;
     };
-    match life::attachments::attach(&s.store.db, &w.caller, &s.files_dir, id, &name, &bytes).await {
+    match life::attachments::attach(&s.store.db, &w.caller, s.vault(), id, &name, &bytes).await {
         Ok(_) => see_other(&format!("/meetings/{id}")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => detail_page(&s, &w, id, errors, None).await,

@@ -190,7 +190,7 @@ pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> R
     let amount_fen = input.amount_fen.unwrap_or(0);
     if input.amount_fen.is_none() {
         e.push(FieldError::new("amount_fen", "required"));
-    } else if amount_fen > 10_000_000_000 {
+    } else if amount_fen > dues::MAX_PAYMENT_FEN {
         e.push(FieldError::new("amount_fen", "invalid"));
     }
     let payer_name = input.payer.as_deref().and_then(|p| clean_text("payer", p, 50, &mut e));

@@ -23,7 +23,7 @@ pub struct Attachment {
 pub async fn attach(
     db: &Db,
     caller: &Caller,
-    dir: &std::path::Path,
+    vault: files::Vault<'_>,
     meeting_id: i64,
     name: &str,
     bytes: &[u8],
@@ -54,7 +54,7 @@ pub async fn attach(
         tx.commit().await?;
         Ok::<(), Error>(())
     };
-    files::save(dir, id, bytes, record).await?;
+    files::save(vault, id, bytes, record).await?;
     Ok(db
         .one(
             Q::new("SELECT id, meeting_id, name, content_type, size, created_at FROM attachments WHERE id = $1")
@@ -74,7 +74,7 @@ pub async fn attachments(db: &Db, caller: &Caller, meeting_id: i64) -> Result<Ve
 pub async fn open_attachment(
     db: &Db,
     caller: &Caller,
-    dir: &std::path::Path,
+    vault: files::Vault<'_>,
     id: i64,
 ) -> Result<(Attachment, Vec<u8>)> {
     let a: Attachment = db
@@ -86,7 +86,7 @@ pub async fn open_attachment(
         .ok_or(Error::NotFound)?;
     // The meeting's own lookup decides (and audits) whether the caller reaches it.
     get(db, caller, a.meeting_id).await?;
-    let bytes = files::read(dir, id).await?;
+    let bytes = files::read(vault, id).await?;
     audit::append_alone(db, caller, Event::ok("meeting.attachment_read", "attachment", id)).await?;
     Ok((a, bytes))
 }

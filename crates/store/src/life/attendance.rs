@@ -97,6 +97,9 @@ pub async fn attendance(db: &Db, caller: &Caller, id: i64) -> Result<AttendanceS
 
 const MARKS: [&str; 3] = ["present", "absent", "leave"];
 
+/// Marks one request may carry: more than the largest Party committee's meeting would need.
+pub const MAX_MARKS: usize = 20_000;
+
 fn mark_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&MARKS)
 }
@@ -122,6 +125,8 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
     if view.meeting.status == "archived" {
         return Err(Error::Refused("meeting.archived"));
     }
+    let ids: Vec<i64> = marks.iter().map(|m| m.member_id).collect();
+    domain::error::list("member_id", &ids, MAX_MARKS)?;
     let mut e = Vec::new();
     for m in marks {
         if !MARKS.contains(&m.status.as_str()) {

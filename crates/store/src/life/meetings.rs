@@ -114,6 +114,12 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
     let mut e = Vec::new();
     let mut codes: Vec<String> = i.kinds.clone().unwrap_or_default();
     codes.extend(i.kind.clone());
+    if codes.len() > MeetingKind::ALL.len() {
+        e.push(FieldError::new(
+            "kinds",
+            format!("too_many_items:{}", MeetingKind::ALL.len()),
+        ));
+    }
     let mut kinds = Vec::new();
     for c in &codes {
         match MeetingKind::parse(c) {
@@ -139,7 +145,7 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
                 None
             }
             Some(s) => parse_local_instant(s).or_else(|| {
-                e.push(FieldError::new(field, "invalid"));
+                e.push(FieldError::new(field, domain::time::date_problem(s)));
                 None
             }),
         };
