@@ -47,9 +47,9 @@ fn ms(d: Duration) -> f64 {
 pub async fn run(args: BenchArgs) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("hongji-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (sqlite_url, keys) = store::data_dir_defaults(&dir);
+    let (sqlite_url, keys, checkpoints) = store::data_dir_defaults(&dir);
     let url = args.database_url.clone().unwrap_or(sqlite_url);
-    let store = Store::open(&url, &keys).await?;
+    let store = Store::open(&url, &keys, &checkpoints).await?;
     println!(
         "database: {}",
         if store.db.is_postgres() { "PostgreSQL" } else { "SQLite" }

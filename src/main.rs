@@ -31,6 +31,10 @@ struct Data {
     /// The key file (default: DATA_DIR/hongji.keys). Keep it apart from database backups.
     #[arg(long, env = "HONGJI_KEY_FILE", global = true)]
     key_file: Option<PathBuf>,
+    /// The audit checkpoint file, appended to daily and at shutdown (default:
+    /// DATA_DIR/audit.checkpoints). Put it on another disk or host to anchor the log there.
+    #[arg(long, env = "HONGJI_AUDIT_CHECKPOINTS", global = true)]
+    audit_checkpoints: Option<PathBuf>,
 }
 
 impl Data {
@@ -39,10 +43,13 @@ impl Data {
         store::private::create_dir_all(&self.data_dir)
             .and_then(|()| store::private::restrict(&self.data_dir))
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let (default_url, default_keys) = store::data_dir_defaults(&self.data_dir);
+        let (default_url, default_keys, default_checkpoints) = store::data_dir_defaults(&self.data_dir);
         let url = self.database_url.clone().unwrap_or(default_url);
         let keys = self.key_file.clone().unwrap_or(default_keys);
-        Store::open(&url, &keys).await.context("opening the database")
+        let checkpoints = self.audit_checkpoints.clone().unwrap_or(default_checkpoints);
+        Store::open(&url, &keys, &checkpoints)
+            .await
+            .context("opening the database")
     }
 }
 
@@ -160,8 +167,13 @@ enum ExportWhat {
 
 #[derive(Subcommand)]
 enum AuditWhat {
-    /// Check the hash chain; exits non-zero and names the first bad entry.
+    /// Check the keyed chain against the checkpoint file; exits non-zero and names what is broken.
     Verify {
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Append a checkpoint of the log now (the server does at start, daily and at shutdown).
+    Checkpoint {
         #[command(flatten)]
         data: Data,
     },
@@ -287,8 +299,20 @@ async fn run() -> Result<()> {
         } => {
             let store = data.open().await?;
             match store::audit::verify(&store.db).await? {
-                Ok(n) => {
-                    println!("audit log intact: {n} entries");
+                Ok(intact) => {
+                    println!(
+                        "audit log intact: {} entries, agreeing with {} checkpoints",
+                        intact.entries, intact.checkpoints
+                    );
+                    match intact.last_checkpoint {
+                        Some(c) => println!(
+                            "last checkpoint {} at entry {}: the {} entries after it are protected by the key alone",
+                            c.at,
+                            c.seq,
+                            intact.entries - c.seq
+                        ),
+                        None => println!("no checkpoint yet: a log cut back at its end could not be told apart"),
+                    }
                     Ok(())
                 }
                 Err(broken) => {
@@ -296,6 +320,14 @@ async fn run() -> Result<()> {
                     std::process::exit(2);
                 }
             }
+        }
+        Command::Audit {
+            what: AuditWhat::Checkpoint { data },
+        } => {
+            let store = data.open().await?;
+            let c = store::audit::checkpoint(&store.db).await?;
+            println!("checkpoint written: {} entries at {}", c.seq, c.at);
+            Ok(())
         }
         Command::Admin {
             what:

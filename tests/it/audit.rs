@@ -99,11 +99,93 @@ both!(removal_and_truncation_are_detected, |app: App| async move {
         .exec(Q::new("DELETE FROM audit_log WHERE seq = $1").bind(last))
         .await
         .unwrap();
+    // The head names it; so does the server's start checkpoint once it is written.
+    let broken = store::audit::verify(&other.store.db).await.unwrap().unwrap_err();
+    assert!(
+        broken
+            == store::audit::Broken::Head {
+                head_seq: last,
+                last_seq: last - 1
+            }
+            || matches!(broken, store::audit::Broken::Truncated { seq, last_seq, .. } if seq == last && last_seq == last - 1),
+        "{broken:?}"
+    );
+});
+
+/// Whoever can write the database but lacks the key and the checkpoint file: a re-hashed edit,
+/// a log cut back with its head moved to match, an emptied log and a forged checkpoint all fail.
+both!(a_database_writer_cannot_rewrite_or_cut_the_log, |app: App| async move {
+    // A request answered means the server's start checkpoint is written.
+    app.login("secretary").await;
+    let db = &app.store.db;
+    let anchored = store::audit::checkpoint(db).await.unwrap();
+    let intact = store::audit::verify(db).await.unwrap().unwrap();
+    assert_eq!(intact.entries, anchored.seq);
+    assert!(intact.checkpoints >= 2, "the start checkpoint and ours");
+
+    // An edit re-hashed with the old, unkeyed SM3 chain is still an edit.
+    let (seq, prev): (i64, String) = db
+        .one(Q::new("SELECT seq, prev_hash FROM audit_log WHERE seq = 5"))
+        .await
+        .unwrap();
+    let forged = store::crypto::sm3_hex(format!("{seq}\u{1f}{prev}").as_bytes());
+    db.exec(Q::new("UPDATE audit_log SET actor = 'nobody', hash = $1 WHERE seq = 5").bind(forged))
+        .await
+        .unwrap();
     assert_eq!(
-        store::audit::verify(&other.store.db).await.unwrap(),
-        Err(store::audit::Broken::Head {
-            head_seq: last,
-            last_seq: last - 1
-        })
+        store::audit::verify(db).await.unwrap(),
+        Err(store::audit::Broken::Edited(5))
+    );
+
+    // Cut back by three entries, the head moved to the new end: the checkpoint names the loss.
+    let other = App::start(if db.is_postgres() {
+        crate::support::Backend::Postgres
+    } else {
+        crate::support::Backend::Sqlite
+    })
+    .await;
+    other.login("secretary").await;
+    let db = &other.store.db;
+    let c = store::audit::checkpoint(db).await.unwrap();
+    db.exec(Q::new("DELETE FROM audit_log WHERE seq > $1").bind(c.seq - 3))
+        .await
+        .unwrap();
+    db.exec(
+        Q::new("UPDATE audit_head SET seq = $1, hash = (SELECT hash FROM audit_log WHERE seq = $1) WHERE id = 1")
+            .bind(c.seq - 3),
+    )
+    .await
+    .unwrap();
+    let broken = store::audit::verify(db).await.unwrap().unwrap_err();
+    assert_eq!(
+        broken,
+        store::audit::Broken::Truncated {
+            at: c.at.clone(),
+            seq: c.seq,
+            last_seq: c.seq - 3
+        }
+    );
+    assert!(
+        broken.to_string().contains(&format!("entries {}–{}", c.seq - 2, c.seq)),
+        "{broken}"
+    );
+
+    // Emptied, head reset: the same.
+    db.exec(Q::new("DELETE FROM audit_log")).await.unwrap();
+    db.exec(Q::new("UPDATE audit_head SET seq = 0, hash = '' WHERE id = 1"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store::audit::verify(db).await.unwrap(),
+        Err(store::audit::Broken::Truncated { last_seq: 0, .. })
+    ));
+
+    // A checkpoint line written without the key is refused, naming its line.
+    let file = other.data_dir.join("audit.checkpoints");
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    store::private::append(&file, b"2026-01-01T00:00:00.000000Z\t0\t\tforged\n").unwrap();
+    assert_eq!(
+        store::audit::verify(db).await.unwrap(),
+        Err(store::audit::Broken::UnsealedCheckpoint(lines + 1))
     );
 });

@@ -95,7 +95,8 @@ async fn template(backend: Backend) -> &'static (String, PathBuf) {
         let (u, k) = (url.clone(), keys.clone());
         std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
-                let store = Store::open(&u, &k).await.unwrap();
+                let checkpoints = std::path::Path::new(&k).with_extension("checkpoints");
+                let store = Store::open(&u, &k, &checkpoints).await.unwrap();
                 hongji::demo::ensure(&store).await.unwrap();
                 store.db.close().await;
             })
@@ -131,7 +132,9 @@ impl App {
                 with_database(&pg_url().unwrap(), &name)
             }
         };
-        let store = Store::open(&database_url, &key_file).await.unwrap();
+        let store = Store::open(&database_url, &key_file, &dir.join("audit.checkpoints"))
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut state = server::AppState::new(store.clone(), true);

@@ -133,14 +133,26 @@ async fn security_headers(
 }
 
 /// Serves until the process is stopped (Ctrl-C or SIGTERM).
+/// The audit log is anchored when the server starts and when it stops (and daily, with the jobs).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let store = state.store.clone();
+    anchor_audit(&store, "start").await;
     if state.scheduled_jobs {
         tokio::spawn(daily_jobs(state.store.clone()));
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+    anchor_audit(&store, "shutdown").await;
+    served
+}
+
+async fn anchor_audit(store: &Store, when: &str) {
+    match store::audit::checkpoint(&store.db).await {
+        Ok(c) => tracing::info!(entries = c.seq, when, "audit checkpoint written"),
+        Err(e) => tracing::error!(error = %e, when, "audit checkpoint failed"),
+    }
 }
 
 /// The daily reminders and, on a month's first run, its dues ledger; checked every ten minutes: the lease lets one server run them once per
@@ -151,7 +163,14 @@ async fn daily_jobs(store: Store) {
         std::process::id(),
         store::crypto::new_token().get(..8).unwrap_or_default()
     );
+    // Every server anchors its own checkpoint file once a day (the lease is for shared work).
+    let mut anchored_on = domain::time::local_date(store::clock::now());
     loop {
+        let today = domain::time::local_date(store::clock::now());
+        if today != anchored_on {
+            anchor_audit(&store, "daily").await;
+            anchored_on = today;
+        }
         match store::jobs::run_daily(&store.db, &holder).await {
             Ok(Some(run)) => {
                 match run.reminders {

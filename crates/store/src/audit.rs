@@ -1,10 +1,15 @@
-//! The hash-chained audit log (数据留痕; GB/T 22239-2019 §8.1.4.3). Each entry's hash covers its own
-//! fields and the previous entry's hash; a head row holds the last sequence number and hash, so an
-//! edit, a removal (anywhere, including at the end) or a reordering is detected by `verify`.
+//! The keyed, anchored audit log (数据留痕; GB/T 22239-2019 §8.1.4.3). Each entry's seal is an
+//! HMAC-SM3, under a key kept outside the database, of its own fields and the previous entry's
+//! seal: whoever can write the database but lacks the key cannot edit, remove or reorder entries
+//! and re-seal the rest. Checkpoints (the count, the last seal, the time, themselves sealed) are
+//! appended at least daily and at shutdown to a file outside the database, so a log cut back or
+//! emptied, with its head row moved to match, is caught too. `verify` checks both.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::sm3_hex;
+use crate::crypto::AuditKey;
 use crate::db::{now_text, Db, Tx, Q};
 use crate::error::Result;
 use crate::scope::{Caller, Perm};
@@ -61,8 +66,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn compute_hash(&self) -> String {
-        let fields = [
+    fn fields(&self) -> [String; 11] {
+        [
             self.seq.to_string(),
             self.at.clone(),
             self.actor_id.map(|i| i.to_string()).unwrap_or_default(),
@@ -74,9 +79,132 @@ impl Entry {
             self.result.clone(),
             self.detail.clone(),
             self.prev_hash.clone(),
-        ];
-        sm3_hex(fields.join("\u{1f}").as_bytes())
+        ]
     }
+
+    fn seal(&self, key: &AuditKey) -> String {
+        let fields = self.fields();
+        let parts: Vec<&str> = fields.iter().map(String::as_str).collect();
+        key.mac(&parts)
+    }
+
+    /// The unkeyed SM3 chain of logs written before the key, checked once when they are re-sealed.
+    fn unkeyed_hash(&self) -> String {
+        crate::crypto::sm3_hex(self.fields().join("\u{1f}").as_bytes())
+    }
+}
+
+/// The audit key and where checkpoints are appended; both outside the database.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub key: AuditKey,
+    pub checkpoints: PathBuf,
+}
+
+/// One line of the checkpoint file: at `at`, the log held `seq` entries ending in `hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub at: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Checkpoint {
+    fn line(&self, key: &AuditKey) -> String {
+        let seq = self.seq.to_string();
+        let mac = key.mac(&["checkpoint", &self.at, &seq, &self.hash]);
+        format!("{}\t{}\t{}\t{}\n", self.at, self.seq, self.hash, mac)
+    }
+
+    fn parse(line: &str, key: &AuditKey) -> Option<Checkpoint> {
+        let mut parts = line.split('\t');
+        let (at, seq, hash, mac) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if key.mac(&["checkpoint", at, seq, hash]) != mac {
+            return None;
+        }
+        Some(Checkpoint {
+            at: at.to_string(),
+            seq: seq.parse().ok()?,
+            hash: hash.to_string(),
+        })
+    }
+}
+
+/// Appends a checkpoint of the log as it stands (the server does at start, daily and at shutdown;
+/// `hongji audit checkpoint` by hand).
+pub async fn checkpoint(db: &Db) -> Result<Checkpoint> {
+    let (seq, hash): (i64, String) = db.one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1")).await?;
+    let c = Checkpoint {
+        at: now_text(),
+        seq,
+        hash,
+    };
+    let anchor = db.anchor();
+    let line = c.line(&anchor.key);
+    let path = anchor.checkpoints.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::private::create_dir_all(dir)?;
+        }
+        crate::private::append(&path, line.as_bytes())
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|r| r)
+    .map_err(|e| {
+        tracing::error!(error = %e, "could not write an audit checkpoint");
+        Error::Refused("audit.checkpoint_unwritable")
+    })?;
+    Ok(c)
+}
+
+/// The checkpoints, oldest first; a line that does not carry the key's seal is a break.
+fn read_checkpoints(path: &Path, key: &AuditKey) -> std::result::Result<Vec<Checkpoint>, Broken> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(_) => return Err(Broken::UnsealedCheckpoint(0)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| Checkpoint::parse(l, key).ok_or(Broken::UnsealedCheckpoint(i + 1)))
+        .collect()
+}
+
+/// Re-seals a log written before the key (migration 14), once, if its unkeyed chain holds.
+pub async fn seal_unkeyed(db: &Db) -> anyhow::Result<()> {
+    let (keyed,): (bool,) = db.one(Q::new("SELECT keyed FROM audit_head WHERE id = 1")).await?;
+    if keyed {
+        return Ok(());
+    }
+    let key = db.anchor().key.clone();
+    let mut tx = db.begin().await?;
+    let entries: Vec<Entry> = tx.all(Q::new("SELECT * FROM audit_log ORDER BY seq")).await?;
+    let (mut prev_unkeyed, mut prev) = (String::new(), String::new());
+    for (i, mut e) in entries.into_iter().enumerate() {
+        if e.seq != i as i64 + 1 || e.prev_hash != prev_unkeyed || e.unkeyed_hash() != e.hash {
+            anyhow::bail!(
+                "the audit log was already broken at entry {} before it was keyed",
+                e.seq
+            );
+        }
+        prev_unkeyed = e.hash.clone();
+        e.prev_hash = prev.clone();
+        let sealed = e.seal(&key);
+        tx.exec(
+            Q::new("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(e.prev_hash)
+                .bind(sealed.clone())
+                .bind(e.seq),
+        )
+        .await?;
+        prev = sealed;
+    }
+    tx.exec(Q::new("UPDATE audit_head SET hash = $1, keyed = TRUE WHERE id = 1").bind(prev))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Appends within the caller's transaction, so the record and its audit entry commit together.
@@ -101,7 +229,7 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
         prev_hash,
         hash: String::new(),
     };
-    entry.hash = entry.compute_hash();
+    entry.hash = entry.seal(&tx.anchor().key);
     tx.exec(
         Q::new(
             "INSERT INTO audit_log (seq, at, actor_id, actor, ip, action, target_type, target_id, result, detail, prev_hash, hash)
@@ -207,7 +335,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Broken {
-    /// An entry's content no longer matches its hash (edited).
+    /// An entry's content no longer matches its seal (edited, or sealed without the key).
     Edited(i64),
     /// A sequence number is missing (removed) or out of place (reordered).
     Gap { expected: i64, found: i64 },
@@ -215,12 +343,18 @@ pub enum Broken {
     Link(i64),
     /// The head disagrees with the last entry (entries removed from the end).
     Head { head_seq: i64, last_seq: i64 },
+    /// The log holds fewer entries than a checkpoint recorded (cut back or emptied).
+    Truncated { at: String, seq: i64, last_seq: i64 },
+    /// The entry a checkpoint recorded has another seal now (rewritten with the key).
+    Rewritten { at: String, seq: i64 },
+    /// A line of the checkpoint file does not carry the key's seal (0: the file is unreadable).
+    UnsealedCheckpoint(usize),
 }
 
 impl std::fmt::Display for Broken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Broken::Edited(s) => write!(f, "entry {s} was edited: its hash does not match its content"),
+            Broken::Edited(s) => write!(f, "entry {s} was edited: its seal does not match its content"),
             Broken::Gap { expected, found } => {
                 write!(f, "entry {expected} is missing or out of order (found {found} in its place)")
             }
@@ -229,12 +363,44 @@ impl std::fmt::Display for Broken {
                 f,
                 "the log ends at entry {last_seq} but the chain head records {head_seq}: entries after {last_seq} were removed"
             ),
+            Broken::Truncated { at, seq, last_seq } => write!(
+                f,
+                "the checkpoint of {at} records {seq} entries but the log ends at {last_seq}: entries {}–{seq} are missing since that checkpoint",
+                last_seq + 1
+            ),
+            Broken::Rewritten { at, seq } => write!(
+                f,
+                "entry {seq} differs from the checkpoint of {at}: the log up to it was rewritten"
+            ),
+            Broken::UnsealedCheckpoint(0) => write!(f, "the checkpoint file cannot be read"),
+            Broken::UnsealedCheckpoint(line) => write!(
+                f,
+                "line {line} of the checkpoint file is not sealed with the audit key: the file was altered"
+            ),
         }
     }
 }
 
-/// Walks the whole chain in order; returns the number of entries or the first break.
-pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
+/// What `verify` found intact: the entries, and the checkpoints they agree with.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Intact {
+    pub entries: i64,
+    pub checkpoints: usize,
+    /// The newest checkpoint: entries after it are protected by the key only.
+    pub last_checkpoint: Option<Checkpoint>,
+}
+
+/// Walks the whole chain in order, then holds it against every checkpoint.
+pub async fn verify(db: &Db) -> Result<std::result::Result<Intact, Broken>> {
+    let anchor = db.anchor();
+    let checkpoints = match read_checkpoints(&anchor.checkpoints, &anchor.key) {
+        Ok(c) => c,
+        Err(b) => return Ok(Err(b)),
+    };
+    let mut at_checkpoint: std::collections::BTreeMap<i64, Vec<&Checkpoint>> = Default::default();
+    for c in &checkpoints {
+        at_checkpoint.entry(c.seq).or_default().push(c);
+    }
     let mut expected = 1i64;
     let mut prev = String::new();
     loop {
@@ -248,24 +414,44 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<i64, Broken>> {
             if e.seq != expected {
                 return Ok(Err(Broken::Gap { expected, found: e.seq }));
             }
-            if e.compute_hash() != e.hash {
+            if e.seal(&anchor.key) != e.hash {
                 return Ok(Err(Broken::Edited(e.seq)));
             }
             if e.prev_hash != prev {
                 return Ok(Err(Broken::Link(e.seq)));
             }
+            if let Some(c) = at_checkpoint
+                .get(&e.seq)
+                .and_then(|cs| cs.iter().find(|c| c.hash != e.hash))
+            {
+                return Ok(Err(Broken::Rewritten {
+                    at: c.at.clone(),
+                    seq: c.seq,
+                }));
+            }
             prev = e.hash;
             expected += 1;
         }
     }
-    // Entries below `expected` skipped by a lower first seq are caught as a gap at 1.
-    let (head_seq, head_hash): (i64, String) = db.one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1")).await?;
     let last = expected - 1;
+    // The newest checkpoint that the log no longer reaches names what is gone.
+    if let Some(c) = checkpoints.iter().filter(|c| c.seq > last).max_by_key(|c| c.seq) {
+        return Ok(Err(Broken::Truncated {
+            at: c.at.clone(),
+            seq: c.seq,
+            last_seq: last,
+        }));
+    }
+    let (head_seq, head_hash): (i64, String) = db.one(Q::new("SELECT seq, hash FROM audit_head WHERE id = 1")).await?;
     if head_seq != last || head_hash != prev {
         return Ok(Err(Broken::Head {
             head_seq,
             last_seq: last,
         }));
     }
-    Ok(Ok(last))
+    Ok(Ok(Intact {
+        entries: last,
+        checkpoints: checkpoints.len(),
+        last_checkpoint: checkpoints.into_iter().max_by_key(|c| c.seq),
+    }))
 }

@@ -22,6 +22,8 @@ pub struct Keys {
     /// The same keys, scheduled once (key expansion is a measurable part of a bulk import).
     ciphers: BTreeMap<u8, Sm4Gcm>,
     index: [u8; 32],
+    /// The HMAC-SM3 key of the audit chain and its checkpoints.
+    audit: [u8; 32],
 }
 
 impl fmt::Debug for Keys {
@@ -43,7 +45,15 @@ impl Keys {
     pub fn load_or_create(path: &Path) -> Result<Keys, KeyError> {
         let name = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).map_err(|m| KeyError::Malformed(name, m)),
+            Ok(text) => {
+                let (keys, had_audit) = Self::parse(&text).map_err(|m| KeyError::Malformed(name.clone(), m))?;
+                if !had_audit {
+                    // Key files from before the keyed audit chain gain its key once.
+                    let line = format!("audit={}\n", hex::encode(keys.audit));
+                    crate::private::append(path, line.as_bytes()).map_err(|e| KeyError::Io(name, e))?;
+                }
+                Ok(keys)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let keys = Self::generate();
                 if let Some(dir) = path.parent() {
@@ -62,17 +72,24 @@ impl Keys {
         let mut index = [0u8; 32];
         rng.fill_bytes(&mut enc);
         rng.fill_bytes(&mut index);
-        Keys::with(BTreeMap::from([(1, enc)]), index)
+        Keys::with(BTreeMap::from([(1, enc)]), index, random_key())
     }
 
-    fn with(enc: BTreeMap<u8, [u8; 16]>, index: [u8; 32]) -> Keys {
+    fn with(enc: BTreeMap<u8, [u8; 16]>, index: [u8; 32], audit: [u8; 32]) -> Keys {
         let ciphers = enc.iter().map(|(v, k)| (*v, Sm4Gcm::new(k.into()))).collect();
-        Keys { enc, ciphers, index }
+        Keys {
+            enc,
+            ciphers,
+            index,
+            audit,
+        }
     }
 
-    fn parse(text: &str) -> Result<Keys, &'static str> {
+    /// The keys, and whether the file had an audit key (a new one is made if not).
+    fn parse(text: &str) -> Result<(Keys, bool), &'static str> {
         let mut enc = BTreeMap::new();
         let mut index = None;
+        let mut audit = None;
         for line in text
             .lines()
             .map(str::trim)
@@ -82,6 +99,8 @@ impl Keys {
             let bytes = hex::decode(v.trim()).map_err(|_| "a value that is not hex")?;
             if k.trim() == "index" {
                 index = Some(bytes.try_into().map_err(|_| "index key must be 32 bytes")?);
+            } else if k.trim() == "audit" {
+                audit = Some(bytes.try_into().map_err(|_| "audit key must be 32 bytes")?);
             } else if let Some(ver) = k.trim().strip_prefix("enc.") {
                 let ver: u8 = ver.parse().map_err(|_| "bad key version")?;
                 enc.insert(ver, bytes.try_into().map_err(|_| "encryption keys must be 16 bytes")?);
@@ -93,16 +112,18 @@ impl Keys {
         if enc.is_empty() {
             return Err("no encryption key");
         }
-        Ok(Keys::with(enc, index))
+        let had_audit = audit.is_some();
+        Ok((Keys::with(enc, index, audit.unwrap_or_else(random_key)), had_audit))
     }
 
     fn to_text(&self) -> String {
         let mut s = String::from(
-            "# Hongji keys: SM4 field encryption (enc.N, newest used for new values) and the HMAC-SM3\n\
-             # blind index key. Keep this file secret and back it up apart from the database:\n\
-             # without it the encrypted fields cannot be read.\n",
+            "# Hongji keys: SM4 field encryption (enc.N, newest used for new values), the HMAC-SM3\n\
+             # blind index key and the HMAC-SM3 audit chain key. Keep this file secret and back it\n\
+             # up apart from the database: without it the encrypted fields cannot be read.\n",
         );
         s.push_str(&format!("index={}\n", hex::encode(self.index)));
+        s.push_str(&format!("audit={}\n", hex::encode(self.audit)));
         for (v, k) in &self.enc {
             s.push_str(&format!("enc.{v}={}\n", hex::encode(k)));
         }
@@ -163,6 +184,40 @@ impl Keys {
         mac.update(b"\0");
         mac.update(value.as_bytes());
         mac.finalize().into_bytes()[..16].to_vec()
+    }
+}
+
+fn random_key() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut k);
+    k
+}
+
+/// The key that seals the audit chain: kept with the other keys, outside the database.
+#[derive(Clone)]
+pub struct AuditKey([u8; 32]);
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey(redacted)")
+    }
+}
+
+impl AuditKey {
+    /// HMAC-SM3 over the parts, separated so that no two lists of parts give the same input.
+    pub fn mac(&self, parts: &[&str]) -> String {
+        let mut mac = <Hmac<Sm3> as Mac>::new_from_slice(&self.0).expect("any key length");
+        for p in parts {
+            mac.update(p.as_bytes());
+            mac.update(b"\x1f");
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl Keys {
+    pub fn audit_key(&self) -> AuditKey {
+        AuditKey(self.audit)
     }
 }
 

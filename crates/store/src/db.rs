@@ -112,8 +112,16 @@ macro_rules! bound {
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
+/// The database, and the anchor its audit chain is sealed with (the key and the checkpoint file,
+/// both outside the database).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    backend: Backend,
+    anchor: std::sync::Arc<crate::audit::Anchor>,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
     /// SQLite allows one writer: writes go through a one-connection pool so that transactions
     /// queue instead of failing with SQLITE_BUSY; reads use their own pool (WAL).
     Sqlite {
@@ -123,7 +131,12 @@ pub enum Db {
     Pg(PgPool),
 }
 
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    anchor: std::sync::Arc<crate::audit::Anchor>,
+}
+
+enum TxConn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Pg(sqlx::Transaction<'static, Postgres>),
 }
@@ -216,7 +229,8 @@ fn private_sqlite_files(db: &std::path::Path) -> std::io::Result<()> {
 }
 
 impl Db {
-    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+    pub async fn connect(url: &str, anchor: crate::audit::Anchor) -> Result<Db, sqlx::Error> {
+        let anchor = std::sync::Arc::new(anchor);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // A subtree is a path range, and one prepared statement serves a branch of 30 members
             // and a province of millions: a generic plan fits neither, so plan for the values.
@@ -227,7 +241,10 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Pg(pool))
+            Ok(Db {
+                backend: Backend::Pg(pool),
+                anchor,
+            })
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -245,32 +262,45 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { read, write })
+            Ok(Db {
+                backend: Backend::Sqlite { read, write },
+                anchor,
+            })
         }
     }
 
+    pub fn anchor(&self) -> &crate::audit::Anchor {
+        &self.anchor
+    }
+
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Db::Pg(_))
+        matches!(self.backend, Backend::Pg(_))
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        Ok(match &self.backend {
+            Backend::Sqlite { write, .. } => Tx {
+                conn: TxConn::Sqlite(write.begin().await?),
+                anchor: self.anchor.clone(),
+            },
+            Backend::Pg(p) => Tx {
+                conn: TxConn::Pg(p.begin().await?),
+                anchor: self.anchor.clone(),
+            },
         })
     }
 
     pub async fn all<T: Row>(&self, q: Q) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Db::Sqlite { read, .. } => run!(fetch_all, read, sqlite_sql(&q.sql), q, T),
-            Db::Pg(p) => run!(fetch_all, p, q.sql.clone(), q, T),
+        match &self.backend {
+            Backend::Sqlite { read, .. } => run!(fetch_all, read, sqlite_sql(&q.sql), q, T),
+            Backend::Pg(p) => run!(fetch_all, p, q.sql.clone(), q, T),
         }
     }
 
     pub async fn opt<T: Row>(&self, q: Q) -> Result<Option<T>, sqlx::Error> {
-        match self {
-            Db::Sqlite { read, .. } => run!(fetch_first, read, sqlite_sql(&q.sql), q, T),
-            Db::Pg(p) => run!(fetch_optional, p, q.sql.clone(), q, T),
+        match &self.backend {
+            Backend::Sqlite { read, .. } => run!(fetch_first, read, sqlite_sql(&q.sql), q, T),
+            Backend::Pg(p) => run!(fetch_optional, p, q.sql.clone(), q, T),
         }
     }
 
@@ -280,56 +310,60 @@ impl Db {
 
     /// A single write outside an explicit transaction.
     pub async fn exec(&self, q: Q) -> Result<u64, sqlx::Error> {
-        match self {
-            Db::Sqlite { write, .. } => run!(execute, write, sqlite_sql(&q.sql), q),
-            Db::Pg(p) => run!(execute, p, q.sql.clone(), q),
+        match &self.backend {
+            Backend::Sqlite { write, .. } => run!(execute, write, sqlite_sql(&q.sql), q),
+            Backend::Pg(p) => run!(execute, p, q.sql.clone(), q),
         }
     }
 
     /// Runs a script of several statements (migrations).
     pub async fn script(&self, sql: &str) -> Result<(), sqlx::Error> {
-        match self {
-            Db::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
-            Db::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        match &self.backend {
+            Backend::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
+            Backend::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
         }
     }
 
     /// Refreshes the planner's statistics after bulk loads; on PostgreSQL also the visibility map,
     /// so that index-only scans need not visit the table (what autovacuum does later on its own).
     pub async fn analyze(&self) -> Result<(), sqlx::Error> {
-        match self {
-            Db::Sqlite { .. } => self.script("ANALYZE").await,
-            Db::Pg(_) => self.script("VACUUM ANALYZE").await,
+        match &self.backend {
+            Backend::Sqlite { .. } => self.script("ANALYZE").await,
+            Backend::Pg(_) => self.script("VACUUM ANALYZE").await,
         }
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { read, write } => {
+        match &self.backend {
+            Backend::Sqlite { read, write } => {
                 read.close().await;
                 write.close().await;
             }
-            Db::Pg(p) => p.close().await,
+            Backend::Pg(p) => p.close().await,
         }
     }
 }
 
 impl Tx {
+    pub fn anchor(&self) -> &crate::audit::Anchor {
+        &self.anchor
+    }
+
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Pg(_))
+        matches!(self.conn, TxConn::Pg(_))
     }
 
     pub async fn all<T: Row>(&mut self, q: Q) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => run!(fetch_all, &mut **t, sqlite_sql(&q.sql), q, T),
-            Tx::Pg(t) => run!(fetch_all, &mut **t, q.sql.clone(), q, T),
+        match &mut self.conn {
+            TxConn::Sqlite(t) => run!(fetch_all, &mut **t, sqlite_sql(&q.sql), q, T),
+            TxConn::Pg(t) => run!(fetch_all, &mut **t, q.sql.clone(), q, T),
         }
     }
 
     pub async fn opt<T: Row>(&mut self, q: Q) -> Result<Option<T>, sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => run!(fetch_first, &mut **t, sqlite_sql(&q.sql), q, T),
-            Tx::Pg(t) => run!(fetch_optional, &mut **t, q.sql.clone(), q, T),
+        match &mut self.conn {
+            TxConn::Sqlite(t) => run!(fetch_first, &mut **t, sqlite_sql(&q.sql), q, T),
+            TxConn::Pg(t) => run!(fetch_optional, &mut **t, q.sql.clone(), q, T),
         }
     }
 
@@ -338,16 +372,16 @@ impl Tx {
     }
 
     pub async fn exec(&mut self, q: Q) -> Result<u64, sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => run!(execute, &mut **t, sqlite_sql(&q.sql), q),
-            Tx::Pg(t) => run!(execute, &mut **t, q.sql.clone(), q),
+        match &mut self.conn {
+            TxConn::Sqlite(t) => run!(execute, &mut **t, sqlite_sql(&q.sql), q),
+            TxConn::Pg(t) => run!(execute, &mut **t, q.sql.clone(), q),
         }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Pg(t) => t.commit().await,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Pg(t) => t.commit().await,
         }
     }
 }
@@ -389,6 +423,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_transfers_mobile_documents.sql"),
     ),
+    (14, include_str!("../migrations/sqlite/0014_keyed_audit.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -407,6 +442,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/postgres/0013_transfers_mobile_documents.sql"),
     ),
+    (14, include_str!("../migrations/postgres/0014_keyed_audit.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -44,20 +44,27 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (creating a SQLite file if needed), applies migrations and loads the keys.
-    pub async fn open(database_url: &str, key_file: &Path) -> anyhow::Result<Store> {
-        let db = Db::connect(database_url).await?;
-        db::migrate(&db).await?;
+    /// Loads the keys, connects (creating a SQLite file if needed), applies migrations and seals
+    /// an audit log written before the key. `checkpoints` is the audit checkpoint file.
+    pub async fn open(database_url: &str, key_file: &Path, checkpoints: &Path) -> anyhow::Result<Store> {
         let keys = Keys::load_or_create(key_file)?;
+        let anchor = audit::Anchor {
+            key: keys.audit_key(),
+            checkpoints: checkpoints.to_path_buf(),
+        };
+        let db = Db::connect(database_url, anchor).await?;
+        db::migrate(&db).await?;
+        audit::seal_unkeyed(&db).await?;
         Ok(Store { db, keys })
     }
 }
 
-/// The default SQLite URL and key file for a data directory.
-pub fn data_dir_defaults(data_dir: &Path) -> (String, PathBuf) {
+/// The default SQLite URL, key file and audit checkpoint file for a data directory.
+pub fn data_dir_defaults(data_dir: &Path) -> (String, PathBuf, PathBuf) {
     (
         format!("sqlite://{}", data_dir.join("hongji.db").display()),
         data_dir.join("hongji.keys"),
+        data_dir.join("audit.checkpoints"),
     )
 }
 
