@@ -64,6 +64,21 @@ struct Listen {
     /// How computed dues are rounded to the fen: `half_up` or `down` (there is no national rule).
     #[arg(long, env = "HONGJI_DUES_ROUNDING", default_value = "half_up", value_parser = parse_rounding)]
     dues_rounding: domain::dues::Rounding,
+    /// Requests a minute from one client address (a campus behind one NAT shares it).
+    #[arg(long, env = "HONGJI_RATE_PER_IP", default_value_t = 1200)]
+    rate_per_ip: u32,
+    /// Requests a minute in one signed-in session.
+    #[arg(long, env = "HONGJI_RATE_PER_SESSION", default_value_t = 600)]
+    rate_per_session: u32,
+    /// Reveals, exports, imports, searches and check-in codes a minute, per address and session.
+    #[arg(long, env = "HONGJI_RATE_SENSITIVE", default_value_t = 60)]
+    rate_sensitive: u32,
+    /// Sign-in attempts a minute from one address.
+    #[arg(long, env = "HONGJI_RATE_LOGIN", default_value_t = 20)]
+    rate_login: u32,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeat, or comma-separated in the env).
+    #[arg(long, env = "HONGJI_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 fn parse_rounding(s: &str) -> Result<domain::dues::Rounding, String> {
@@ -367,6 +382,13 @@ async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> 
     state.secure_cookies = listen.secure_cookies;
     state.dues_rounding = listen.dues_rounding;
     state.files_dir = files_dir;
+    state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
+        per_ip: listen.rate_per_ip,
+        per_session: listen.rate_per_session,
+        sensitive: listen.rate_sensitive,
+        login: listen.rate_login,
+        trusted_proxies: listen.trusted_proxy,
+    }));
     println!("Hongji is serving on http://{}", listener.local_addr()?);
     server::serve(listener, state).await?;
     Ok(())

@@ -112,8 +112,8 @@ both!(removal_and_truncation_are_detected, |app: App| async move {
     );
 });
 
-/// Whoever can write the database but lacks the key and the checkpoint file: a re-hashed edit,
-/// a log cut back with its head moved to match, an emptied log and a forged checkpoint all fail.
+// Whoever can write the database but lacks the key and the checkpoint file: a re-hashed edit,
+// a log cut back with its head moved to match, an emptied log and a forged checkpoint all fail.
 both!(a_database_writer_cannot_rewrite_or_cut_the_log, |app: App| async move {
     // A request answered means the server's start checkpoint is written.
     app.login("secretary").await;

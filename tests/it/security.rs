@@ -72,3 +72,92 @@ both!(lists_dates_and_money_have_bounds, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
 });
+
+/// Limits answer 429 with Retry-After and `rate_limited` (JSON for the API, a page for browsers),
+/// are audited once, and are per session and per address; HTTPS deployments send HSTS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_meet_the_limits_and_https_gets_hsts() {
+    use crate::support::Backend;
+    let app = App::start_with(Backend::Sqlite, |state| {
+        state.secure_cookies = true;
+        state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
+            per_ip: 1_000,
+            per_session: 40,
+            sensitive: 5,
+            login: 6,
+            trusted_proxies: Vec::new(),
+        }));
+    })
+    .await;
+    let t = app.login("secretary").await;
+    let res = app.http.get(format!("{}/login", app.base)).send().await.unwrap();
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    // Searching is sensitive: the sixth search in a minute is refused, browsing is not.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(app.get(&t, "/api/v1/members?q=王").await.0);
+    }
+    assert_eq!(statuses[..5], [StatusCode::OK; 5], "{statuses:?}");
+    let res = app
+        .http
+        .get(format!("{}/api/v1/members?q=王", app.base))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK);
+    // The session's whole allowance, then a page: a page in the reader's language.
+    let mut last = StatusCode::OK;
+    for _ in 0..40 {
+        last = app.get(&t, "/api/v1/me").await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let other = app.login("committee").await;
+    assert_eq!(
+        app.get(&other, "/api/v1/me").await.0,
+        StatusCode::OK,
+        "another session is not slowed"
+    );
+    // Sign-in attempts from one address.
+    let mut codes = Vec::new();
+    for _ in 0..6 {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "nobody", "password": "wrong"})),
+            )
+            .await;
+        codes.push(status);
+    }
+    assert!(codes.contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
+    let res = app
+        .http
+        .post(format!("{}/login", app.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("username", "nobody"), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.text().await.unwrap().contains("操作过于频繁"));
+    // Audited, once per class and address however long the flood.
+    let (n,): (i64,) = app
+        .store
+        .db
+        .one(store::db::Q::new(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'rate_limited'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(n, 3, "sensitive, general and login, once each");
+}

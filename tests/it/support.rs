@@ -112,6 +112,11 @@ impl App {
     /// A server over a fresh copy of the demo. PostgreSQL tests are ignored at build time when
     /// HONGJI_TEST_PG_URL is unset (see build.rs), so reaching here without it is an error.
     pub async fn start(backend: Backend) -> App {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// A server over a fresh copy of the demo, its settings changed first (limits, HTTPS).
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut server::AppState)) -> App {
         if backend == Backend::Postgres && pg_url().is_none() {
             panic!("HONGJI_TEST_PG_URL was unset after the build (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
         }
@@ -141,6 +146,7 @@ impl App {
         // The reminders job is tested on its own, not left to race the tests.
         state.scheduled_jobs = false;
         state.files_dir = dir.join("files");
+        configure(&mut state);
         tokio::spawn(server::serve(listener, state));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -6,10 +6,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use store::Caller;
 
 use crate::error::Failure;
@@ -19,8 +16,11 @@ use crate::AppState;
 pub const SESSION_COOKIE: &str = "hj_session";
 
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -30,7 +30,11 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The client address the rate limits found (behind a trusted proxy, the forwarded one).
 pub fn client_ip(parts: &Parts) -> String {
+    if let Some(ip) = parts.extensions.get::<crate::limits::ClientIp>() {
+        return ip.0.clone();
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -162,38 +166,6 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// A fixed-window limit per key (client address): slows down password guessing from one place;
-/// the per-account lock handles guessing against one account.
-pub struct RateLimiter {
-    limit: u32,
-    window: Duration,
-    hits: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(limit: u32, window: Duration) -> RateLimiter {
-        RateLimiter {
-            limit,
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn allow(&self, key: &str) -> bool {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > 10_000 {
-            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let entry = hits.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.limit
-    }
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> String {

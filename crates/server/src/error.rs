@@ -217,6 +217,6 @@ mod tests {
             assert_eq!(Failure::from(e).status.as_u16(), status, "{code}");
         }
         assert_eq!(Failure::new("request.too_large").status.as_u16(), 413);
-        assert_eq!(Failure::new("auth.rate_limited").status.as_u16(), 429);
+        assert_eq!(Failure::new("rate_limited").status.as_u16(), 429);
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod imports;
+pub mod limits;
 pub mod openapi;
 pub mod qr;
 pub mod request_id;
@@ -29,7 +30,7 @@ pub struct AppState {
     /// Set the `Secure` flag on the session cookie (behind HTTPS).
     pub secure_cookies: bool,
     pub imports: imports::Jobs,
-    pub login_limiter: Arc<auth::RateLimiter>,
+    pub limits: limits::Shared,
     /// Run the scheduled jobs (daily reminders) in this process; tests turn them off.
     pub scheduled_jobs: bool,
     /// Where uploaded files are kept (in the data directory).
@@ -45,7 +46,7 @@ impl AppState {
             demo,
             secure_cookies: false,
             imports: imports::Jobs::default(),
-            login_limiter: Arc::new(auth::RateLimiter::new(20, std::time::Duration::from_secs(60))),
+            limits: Arc::new(limits::Limits::new(limits::Settings::default())),
             scheduled_jobs: true,
             files_dir: std::path::PathBuf::from("hongji-data/files"),
             dues_rounding: domain::dues::Rounding::HalfUp,
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers(hsts, req, next)
         }))

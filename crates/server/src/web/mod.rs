@@ -306,9 +306,7 @@ async fn login_submit(
     let ip = client_ip(&parts);
     let c = Chrome::new(prefs, None, "/login", "login.title");
     let next = safe_next(f.next.as_deref());
-    let error = if !s.login_limiter.allow(&ip) {
-        "err.auth.rate_limited".to_string()
-    } else {
+    let error = {
         match store::accounts::login(&s.store.db, &s.store.keys, &f.username, &f.password, &ip).await {
             Ok((token, caller)) => {
                 let to = if caller.must_change_password {
