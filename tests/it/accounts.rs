@@ -121,6 +121,46 @@ both!(accounts_passwords_phones_and_tokens, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{grant}");
 
+    // Two people for personal data: the grant waits, reaching nothing, until staff above confirm it.
+    assert_eq!(grant["pending"], true, "{grant}");
+    let (_, zhang) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "zhang", "password": "Temp-Pass-01"})),
+        )
+        .await;
+    let z = zhang["token"].as_str().unwrap().to_string();
+    let (status, _) = app.get(&z, &format!("/api/v1/members?org_id={branch}")).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+    let (_, waiting) = app.get(&c, "/api/v1/reviews/pending").await;
+    let review = waiting["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "grant" && r["subject_id"] == grant["id"])
+        .unwrap_or_else(|| panic!("the grant's review waits for the committee: {waiting}"))
+        .clone();
+    assert!(review["title"].as_str().unwrap().contains("查阅"), "{review}");
+    let (status, _) = app
+        .post(&sec, &format!("/api/v1/reviews/{}/approve", review["id"]), json!({}))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the security administrator cannot confirm it"
+    );
+    let (status, done) = app
+        .post(&c, &format!("/api/v1/reviews/{}/approve", review["id"]), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    let (_, users) = app.get(&sec, "/api/v1/users").await;
+    assert!(users.to_string().contains("\"pending\":false"), "{users}");
+
     // Sign in by phone; change the password; old sessions end, this one stays.
     let (status, login) = app
         .call(

@@ -161,3 +161,38 @@ async fn floods_meet_the_limits_and_https_gets_hsts() {
         .unwrap();
     assert_eq!(n, 3, "sensitive, general and login, once each");
 }
+
+// A submitter never decides their own submission: committee staff's notice from the top committee
+// (which reviews itself, having no parent) waits for someone else. Reviews outside one's scope
+// answer 404, not 403.
+both!(no_one_decides_their_own_submission, |app: App| async move {
+    let c = app.login("committee").await;
+    let (_, me) = app.get(&c, "/api/v1/me").await;
+    let root = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (status, notice) = app
+        .post(
+            &c,
+            "/api/v1/notices",
+            json!({"org_id": root, "title": "自审测试", "body": "正文", "to_org_ids": []}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{notice}");
+    let (_, waiting) = app.get(&c, "/api/v1/reviews/pending").await;
+    let review = waiting["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "notice" && r["subject_id"] == notice["id"])
+        .unwrap_or_else(|| panic!("{waiting}"))
+        .clone();
+    let (status, err) = app
+        .post(&c, &format!("/api/v1/reviews/{}/approve", review["id"]), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["code"], "review.own_submission");
+    let t = app.login("secretary").await;
+    let (status, _) = app
+        .post(&t, &format!("/api/v1/reviews/{}/approve", review["id"]), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "outside the secretary's scope");
+});

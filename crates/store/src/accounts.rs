@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
 use crate::crypto::{new_token, token_hash, Keys};
-use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Q};
+use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Tx, Q};
 use crate::error::{Error, Result};
 use crate::scope::{Caller, Grant, Perm, Role};
 
@@ -198,12 +198,13 @@ struct GrantRow {
     org_id: Option<i64>,
     path: Option<String>,
     org_name: Option<String>,
+    status: String,
 }
 
-/// Grants of one user, or of everyone.
+/// Grants of one user, or of everyone, pending ones included (they carry `pending`).
 async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
     let mut q = Q::new(
-        "SELECT g.user_id, g.id, g.role, g.org_id, o.path, o.name AS org_name FROM grants g LEFT JOIN orgs o ON o.id = g.org_id",
+        "SELECT g.user_id, g.id, g.role, g.org_id, o.path, o.name AS org_name, g.status FROM grants g LEFT JOIN orgs o ON o.id = g.org_id",
     );
     if let Some(u) = user_id {
         q.push(" WHERE g.user_id = ").push_bind(u);
@@ -222,6 +223,7 @@ async fn grants_of(db: &Db, user_id: Option<i64>) -> Result<Vec<(i64, Grant)>> {
                     org_id: r.org_id,
                     path,
                     org_name: r.org_name,
+                    pending: r.status == "pending",
                 },
             ))
         })
@@ -238,7 +240,7 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
     if user_id == caller.user_id {
         return Err(Error::Refused("grant.self"));
     }
-    get_user(db, user_id).await?;
+    let grantee = get_user(db, user_id).await?;
     let org_id = if role.is_administrator() {
         None
     } else {
@@ -256,24 +258,35 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
             return Err(Error::Refused("grant.separation_of_duties"));
         }
     }
+    // Two people for personal data: an organization role granted in the browser or the API
+    // waits for staff of that organization or above to confirm it through the review chain. The
+    // operator's own command line (the first accounts, the demo) is the one exception.
+    let pending = org_id.is_some() && caller.user_id != 0;
     let id = new_id();
     let mut tx = db.begin().await?;
     tx.exec(
-        Q::new("INSERT INTO grants (id, user_id, role, org_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+        Q::new("INSERT INTO grants (id, user_id, role, org_id, created_at, status) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id)
             .bind(user_id)
             .bind(role.as_str())
             .bind(org_id)
-            .bind(now_text()),
+            .bind(now_text())
+            .bind(if pending { "pending" } else { "active" }),
     )
     .await?;
+    if let (true, Some(org_id)) = (pending, org_id) {
+        let org = crate::orgs::get_in(&mut tx, org_id).await?;
+        let title = format!("权限授予：{}（{}）", grantee.display_name, role_zh(role));
+        crate::reviews::submit(&mut tx, caller, "grant", id, &org, &title).await?;
+    }
     audit::append(
         &mut tx,
         caller,
         Event::ok("grant.create", "user", user_id).with_detail(format!(
-            "role={} org={}",
+            "role={} org={}{}",
             role.as_str(),
-            org_id.unwrap_or(0)
+            org_id.unwrap_or(0),
+            if pending { " pending" } else { "" }
         )),
     )
     .await?;
@@ -284,6 +297,37 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
         .map(|(_, g)| g)
         .find(|g| g.id == id);
     granted.ok_or(Error::NotFound)
+}
+
+fn role_zh(role: Role) -> &'static str {
+    match role {
+        Role::OrgAdmin => "党委（总支）工作人员",
+        Role::Secretary => "支部书记（支委）",
+        Role::Viewer => "查阅",
+        Role::Reviewer => "审核员",
+        Role::SystemAdmin => "系统管理员",
+        Role::SecurityAdmin => "安全管理员",
+        Role::AuditAdmin => "审计管理员",
+    }
+}
+
+/// The end of a grant's review: confirmed, it takes effect; returned, it is void. The person it
+/// grants cannot confirm it themselves (they may already be staff above).
+pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, grant_id: i64, approved: bool) -> Result<()> {
+    let (user_id,): (i64,) = tx
+        .one(Q::new("SELECT user_id FROM grants WHERE id = $1").bind(grant_id))
+        .await?;
+    if user_id == caller.user_id {
+        return Err(Error::Refused("grant.self"));
+    }
+    if approved {
+        tx.exec(Q::new("UPDATE grants SET status = 'active' WHERE id = $1 AND status = 'pending'").bind(grant_id))
+            .await?;
+    } else {
+        tx.exec(Q::new("DELETE FROM grants WHERE id = $1 AND status = 'pending'").bind(grant_id))
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {
@@ -456,10 +500,12 @@ async fn load_caller(db: &Db, user_id: i64, ip: &str) -> Result<Caller> {
     if row.disabled {
         return Err(Error::Unauthenticated);
     }
+    // A pending grant reaches nothing until it is confirmed.
     let grants = grants_of(db, Some(user_id))
         .await?
         .into_iter()
         .map(|(_, g)| g)
+        .filter(|g| !g.pending)
         .collect();
     Ok(Caller {
         user_id: row.id,

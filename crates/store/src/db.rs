@@ -424,6 +424,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0013_transfers_mobile_documents.sql"),
     ),
     (14, include_str!("../migrations/sqlite/0014_keyed_audit.sql")),
+    (15, include_str!("../migrations/sqlite/0015_pending_grants.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -443,6 +444,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0013_transfers_mobile_documents.sql"),
     ),
     (14, include_str!("../migrations/postgres/0014_keyed_audit.sql")),
+    (15, include_str!("../migrations/postgres/0015_pending_grants.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

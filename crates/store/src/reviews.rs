@@ -18,7 +18,7 @@ use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
 /// The kinds of submission that go through a chain, as stored and as the API names them.
-pub const KINDS: [&str; 4] = ["transfer", "notice", "development", "correction"];
+pub const KINDS: [&str; 5] = ["transfer", "notice", "development", "correction", "grant"];
 
 /// A kind of submission that goes through a chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub enum ReviewKind {
     Development,
     /// A member's request to correct their record.
     Correction,
+    /// A grant that reaches personal data, confirmed by a second person (两人授权).
+    Grant,
 }
 
 impl ReviewKind {
@@ -40,6 +42,7 @@ impl ReviewKind {
             ReviewKind::Notice => "notice",
             ReviewKind::Development => "development",
             ReviewKind::Correction => "correction",
+            ReviewKind::Grant => "grant",
         }
     }
 
@@ -49,6 +52,7 @@ impl ReviewKind {
             ReviewKind::Notice,
             ReviewKind::Development,
             ReviewKind::Correction,
+            ReviewKind::Grant,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -326,11 +330,13 @@ pub async fn decide(
     let review: Option<Review> = db.opt(Q::new(&format!("{SELECT} WHERE r.id = $1")).bind(id)).await?;
     let review = caller.found(db, review, action, ("review", &id)).await?;
     if !caller.can_at(Perm::Review, &review.reviewer_path) {
-        let in_view = caller.can_at(Perm::ReadMembers, &review.org_path) || caller.can(Perm::Review);
-        if !in_view {
-            return caller.refuse(db, Error::NotFound, action, ("review", &id)).await;
-        }
-        return caller.refuse(db, Error::Forbidden, action, ("review", &id)).await;
+        // Only those who may see the review learn that it is not theirs to decide; to anyone
+        // else it does not exist, as everywhere.
+        let v = view(db, review).await?;
+        let in_view = caller.can_at(Perm::ReadMembers, &v.review.org_path)
+            || v.chain.iter().any(|l| caller.can_at(Perm::Review, &l.path));
+        let refusal = if in_view { Error::Forbidden } else { Error::NotFound };
+        return caller.refuse(db, refusal, action, ("review", &id)).await;
     }
     let mut e: Vec<FieldError> = Vec::new();
     let comment = input
@@ -345,6 +351,18 @@ pub async fn decide(
         return Err(Error::Refused("review.decided"));
     }
     let mut tx = db.begin().await?;
+    // A submitter never decides any level of their own submission (a secretary approving the
+    // correction they asked for, a staff member passing their own letter). The operator's command
+    // line (user 0: the demo, scripted seeding) is not a person and is exempt.
+    let (submitted_by,): (i64,) = tx
+        .one(Q::new("SELECT submitted_by FROM reviews WHERE id = $1").bind(id))
+        .await?;
+    if submitted_by == caller.user_id && caller.user_id != 0 {
+        drop(tx);
+        return caller
+            .refuse(db, Error::Refused("review.own_submission"), action, ("review", &id))
+            .await;
+    }
     let (earlier,): (i64,) = tx
         .one(
             Q::new(

@@ -120,6 +120,8 @@ pub struct Grant {
     /// The organization's path; `/` for the administrators' whole-system grants.
     pub path: String,
     pub org_name: Option<String>,
+    /// Waiting for a second person to confirm it (review kind `grant`): it reaches nothing yet.
+    pub pending: bool,
 }
 
 /// The signed-in user making a request.
@@ -151,6 +153,7 @@ impl Caller {
                 org_id: None,
                 path: "/".into(),
                 org_name: None,
+                pending: false,
             }],
             ip: "local".into(),
             must_change_password: false,
@@ -167,6 +170,7 @@ impl Caller {
             org_id: None,
             path: "/".into(),
             org_name: None,
+            pending: false,
         }];
         c
     }
@@ -256,6 +260,7 @@ mod tests {
                 org_id: None,
                 path: path.to_string(),
                 org_name: None,
+                pending: false,
             })
             .collect();
         c

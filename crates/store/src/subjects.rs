@@ -24,6 +24,7 @@ impl OnReview for All {
             ReviewKind::Notice => Box::pin(crate::notices::on_review(tx, subject_id, approved)),
             ReviewKind::Development => Box::pin(crate::development::on_review(tx, keys, caller, subject_id, approved)),
             ReviewKind::Correction => Box::pin(crate::corrections::on_review(tx, keys, caller, subject_id, approved)),
+            ReviewKind::Grant => Box::pin(crate::accounts::on_review(tx, caller, subject_id, approved)),
         }
     }
 }
