@@ -24,6 +24,18 @@ pub fn date_problem(s: &str) -> &'static str {
     }
 }
 
+/// A date that bounds a search (`from`, `to`): any calendar date in the format the schema names,
+/// held to the plausible years. A bound outside them only widens or empties the search, so it
+/// is not a typing error to refuse.
+pub fn parse_bound(s: &str) -> Option<NaiveDate> {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .ok()
+        .or_else(|| crate::member::parse_date(s))?;
+    let first = NaiveDate::from_ymd_opt(*DATE_YEARS.start(), 1, 1)?;
+    let last = NaiveDate::from_ymd_opt(*DATE_YEARS.end(), 12, 31)?;
+    Some(d.clamp(first, last))
+}
+
 fn looks_like_instant(s: &str) -> bool {
     s.contains(':')
 }
@@ -73,6 +85,16 @@ pub fn parse_local_instant(s: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_bounds_take_any_calendar_date_held_to_the_plausible_years() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_bound("0560-04-26"), d(1900, 1, 1));
+        assert_eq!(parse_bound("9999-12-31"), d(2200, 12, 31));
+        assert_eq!(parse_bound("2026/5/1"), d(2026, 5, 1));
+        assert_eq!(parse_bound("2026-02-30"), None);
+        assert_eq!(parse_bound("yesterday"), None);
+    }
 
     #[test]
     fn beijing_dates_turn_at_sixteen_utc() {

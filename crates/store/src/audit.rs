@@ -312,7 +312,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &AuditFilter) -> Result<Vec<Entry
     }
     // The dates people type are Beijing dates; the log keeps UTC instants.
     let day_start = |field: &'static str, d: &str, plus_days: i64| {
-        domain::member::parse_date(d)
+        domain::time::parse_bound(d)
             .map(|d| domain::time::day_start(d + chrono::Duration::days(plus_days)))
             .map(crate::db::instant_text)
             .ok_or_else(|| Error::Invalid(domain::Invalid::one(field, "invalid")))

@@ -433,7 +433,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<Mee
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => domain::member::parse_date(s)
+            Some(s) => domain::time::parse_bound(s)
                 .map(Some)
                 .ok_or_else(|| Invalid::one(field, "invalid").into()),
         }
