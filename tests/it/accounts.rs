@@ -57,16 +57,40 @@ both!(login_lockout_and_unlock, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     app.login("member").await;
-    // Unknown users fail the same way, and the failures are audited without the password.
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"username": "nobody", "password": "Secret-123"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Unknown names fail and lock exactly as a known one does (the lockout does not tell which
+    // accounts exist), and the failures are audited without the name or the password.
+    let attempt = |name: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    None,
+                    Some(json!({"username": name, "password": "Secret-123"})),
+                )
+                .await;
+            (status, body["error"]["code"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..5 {
+        known.push(attempt("member").await);
+        unknown.push(attempt("nobody").await);
+    }
+    assert_eq!(known, unknown);
+    assert_eq!(
+        unknown[0],
+        (StatusCode::UNAUTHORIZED, "auth.bad_credentials".to_string())
+    );
+    assert_eq!(
+        unknown[4],
+        (StatusCode::LOCKED, "auth.locked".to_string()),
+        "{unknown:?}"
+    );
+    // A different unknown name has its own count.
+    assert_eq!(attempt("nobody2").await.0, StatusCode::UNAUTHORIZED);
     let auditor = app.login("auditor").await;
     let (_, log) = app
         .get(&auditor, "/api/v1/audit?action=auth.login&result=failed&limit=50")

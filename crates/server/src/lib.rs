@@ -184,6 +184,9 @@ async fn daily_jobs(store: Store) {
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),
                 }
+                if let Err(e) = run.login_failures {
+                    tracing::error!(error = %e, "forgetting old failed sign-ins failed");
+                }
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not take the daily jobs' lease"),

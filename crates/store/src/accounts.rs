@@ -366,8 +366,71 @@ struct LoginRow {
     id: i64,
     username: String,
     password_hash: String,
-    locked_until: Option<String>,
     disabled: bool,
+}
+
+/// Where failed sign-ins are counted: on the account, or, for a name no account has, in
+/// `login_failures` under the name's blind index. Both count to MAX_FAILED_LOGINS and lock for
+/// LOCK_MINUTES alike, so neither the answer nor the lockout tells which names exist.
+enum Failures {
+    Account(i64),
+    Unknown(Vec<u8>),
+}
+
+impl Failures {
+    async fn locked_until(&self, db: &Db) -> Result<Option<String>> {
+        let q = match self {
+            Failures::Account(id) => Q::new("SELECT locked_until FROM users WHERE id = $1").bind(*id),
+            Failures::Unknown(bi) => {
+                Q::new("SELECT locked_until FROM login_failures WHERE login_bi = $1").bind(bi.clone())
+            }
+        };
+        let row: Option<(Option<String>,)> = db.opt(q).await?;
+        Ok(row.and_then(|(t,)| t))
+    }
+
+    /// Counts one failure (in the database, so that parallel guesses cannot all read the same
+    /// count); true when it locks.
+    async fn count(&self, tx: &mut Tx, now: chrono::DateTime<chrono::Utc>) -> Result<bool> {
+        let q = match self {
+            Failures::Account(id) => {
+                Q::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
+                    .bind(*id)
+            }
+            Failures::Unknown(bi) => Q::new(
+                "INSERT INTO login_failures (login_bi, failed, last_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (login_bi) DO UPDATE SET failed = login_failures.failed + 1, last_at = $2
+                 RETURNING failed",
+            )
+            .bind(bi.clone())
+            .bind(instant_text(now)),
+        };
+        let (failed,): (i64,) = tx.one(q).await?;
+        if failed < MAX_FAILED_LOGINS {
+            return Ok(false);
+        }
+        let until = instant_text(now + Duration::minutes(LOCK_MINUTES));
+        let q = match self {
+            Failures::Account(id) => Q::new("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                .bind(until)
+                .bind(*id),
+            Failures::Unknown(bi) => {
+                Q::new("UPDATE login_failures SET failed = 0, locked_until = $1 WHERE login_bi = $2")
+                    .bind(until)
+                    .bind(bi.clone())
+            }
+        };
+        tx.exec(q).await?;
+        Ok(true)
+    }
+}
+
+/// Forgets failures under unknown names a day after the last one (the daily job).
+pub async fn forget_unknown_failures(db: &Db) -> Result<u64> {
+    let cutoff = instant_text(crate::clock::now() - Duration::days(1));
+    Ok(db
+        .exec(Q::new("DELETE FROM login_failures WHERE last_at < $1").bind(cutoff))
+        .await?)
 }
 
 /// Signs in by username or phone. Returns a new session token (also usable as a Bearer token).
@@ -377,33 +440,35 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
     anonymous.username = unknown_login(keys, login);
     anonymous.ip = ip.to_string();
     anonymous.grants.clear();
-    let q = match Phone::parse(login) {
-        Some(p) => Q::new("SELECT id, username, password_hash, locked_until, disabled FROM users WHERE phone_bi = $1")
+    let phone = Phone::parse(login);
+    let q = match &phone {
+        Some(p) => Q::new("SELECT id, username, password_hash, disabled FROM users WHERE phone_bi = $1")
             .bind(keys.blind_index("user_phone", p.as_str())),
-        None => Q::new("SELECT id, username, password_hash, locked_until, disabled FROM users WHERE username = $1")
+        None => Q::new("SELECT id, username, password_hash, disabled FROM users WHERE username = $1")
             .bind(login.to_lowercase()),
     };
     let row: Option<LoginRow> = db.opt(q).await?;
-    let Some(row) = row else {
-        // Spend the same time as a real check so that timing does not tell which names exist.
-        let password = password.to_string();
-        crate::hashing::run(move || verify_password(&password, dummy_hash())).await?;
-        audit::append_alone(
-            db,
-            &anonymous,
-            Event {
-                result: "failed",
-                ..Event::ok("auth.login", "user", "")
-            },
-        )
-        .await?;
-        return Err(Error::BadCredentials);
+    let (failures, target, hash) = match &row {
+        Some(row) => {
+            anonymous.username = row.username.clone();
+            anonymous.user_id = row.id;
+            (Failures::Account(row.id), row.id.to_string(), row.password_hash.clone())
+        }
+        None => {
+            let name = phone.map_or_else(|| login.to_lowercase(), |p| p.as_str().to_string());
+            // An unknown name spends the same time on a check as a real one.
+            (
+                Failures::Unknown(keys.blind_index("login", &name)),
+                String::new(),
+                dummy_hash().to_string(),
+            )
+        }
     };
-    anonymous.username = row.username.clone();
-    anonymous.user_id = row.id;
     let now = crate::clock::now();
-    if row
-        .locked_until
+    let attempt = Event::ok("auth.login", "user", target);
+    if failures
+        .locked_until(db)
+        .await?
         .as_deref()
         .and_then(parse_instant)
         .is_some_and(|t| t > now)
@@ -413,34 +478,19 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
             &anonymous,
             Event {
                 result: "locked",
-                ..Event::ok("auth.login", "user", row.id)
+                ..attempt
             },
         )
         .await?;
         return Err(Error::Locked);
     }
-    let ok = verify_password_blocking(password.to_string(), row.password_hash.clone()).await?;
-    if !ok || row.disabled {
+    let matches = verify_password_blocking(password.to_string(), hash).await?;
+    let Some(row) = row.filter(|r| matches && !r.disabled) else {
         let mut tx = db.begin().await?;
-        // Counted in the database, so that parallel guesses cannot all read the same count.
-        let (failed,): (i64,) = tx
-            .one(
-                Q::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-                    .bind(row.id),
-            )
-            .await?;
-        let locked = failed >= MAX_FAILED_LOGINS;
-        if locked {
-            tx.exec(
-                Q::new("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-                    .bind(instant_text(now + Duration::minutes(LOCK_MINUTES)))
-                    .bind(row.id),
-            )
-            .await?;
-        }
+        let locked = failures.count(&mut tx, now).await?;
         let event = Event {
             result: "failed",
-            ..Event::ok("auth.login", "user", row.id)
+            ..attempt
         };
         audit::append(
             &mut tx,
@@ -450,7 +500,7 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
         .await?;
         tx.commit().await?;
         return Err(if locked { Error::Locked } else { Error::BadCredentials });
-    }
+    };
     let token = new_token();
     let mut tx = db.begin().await?;
     tx.exec(Q::new("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").bind(row.id))
@@ -463,13 +513,12 @@ pub async fn login(db: &Db, keys: &Keys, login: &str, password: &str, ip: &str) 
             .bind(ip),
     )
     .await?;
-    audit::append(&mut tx, &anonymous, Event::ok("auth.login", "user", row.id)).await?;
+    audit::append(&mut tx, &anonymous, attempt).await?;
     tx.commit().await?;
     let caller = load_caller(db, row.id, ip).await?;
     Ok((token, caller))
 }
 
-/// A real argon2id hash of a random password, checked against when a login name does not exist.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password(&new_token()))

@@ -37,6 +37,8 @@ pub struct DailyRun {
     pub reminders: Result<usize>,
     /// Ledger rows written for a new month, if this was the month's first run.
     pub dues: Result<Option<u64>>,
+    /// Failed sign-ins under unknown names forgotten (a day after the last).
+    pub login_failures: Result<u64>,
 }
 
 /// Runs today's jobs if this server takes the lease; `None` when another run has them.
@@ -48,5 +50,6 @@ pub async fn run_daily(db: &Db, holder: &str) -> Result<Option<DailyRun>> {
     Ok(Some(DailyRun {
         reminders: reminders::send(db, today).await,
         dues: crate::dues::ledger::generate_if_new_month(db, today).await,
+        login_failures: crate::accounts::forget_unknown_failures(db).await,
     }))
 }
