@@ -125,6 +125,11 @@ enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// The daily security watch.
+    Security {
+        #[command(subcommand)]
+        what: SecurityWhat,
+    },
     /// Accounts for a real deployment.
     Admin {
         #[command(subcommand)]
@@ -189,6 +194,19 @@ enum AuditWhat {
     },
     /// Append a checkpoint of the log now (the server does at start, daily and at shutdown).
     Checkpoint {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecurityWhat {
+    /// Write the security report for the 24 hours to 22:00 of a day (the server writes it at
+    /// 22:00 Beijing time on its own); written again, a day's report is unacknowledged.
+    Report {
+        /// YYYY-MM-DD; today if left out.
+        #[arg(long)]
+        date: Option<String>,
         #[command(flatten)]
         data: Data,
     },
@@ -344,6 +362,9 @@ async fn run() -> Result<()> {
             println!("checkpoint written: {} entries at {}", c.seq, c.at);
             Ok(())
         }
+        Command::Security {
+            what: SecurityWhat::Report { date, data },
+        } => security_report(date, data).await,
         Command::Admin {
             what:
                 AdminWhat::CreateUser {
@@ -497,4 +518,52 @@ async fn create_user(
 
 fn describe(e: store::Error, lang: server::i18n::Lang) -> anyhow::Error {
     anyhow::anyhow!(server::error::Failure::from(e).message(lang))
+}
+
+async fn security_report(date: Option<String>, data: Data) -> Result<()> {
+    let on = match date {
+        Some(d) => domain::member::parse_date(&d).with_context(|| format!("{d}: expected YYYY-MM-DD"))?,
+        None => store::clock::today(),
+    };
+    let store = data.open().await?;
+    let report = store::security::write(&store.db, &Caller::system("security"), on).await?;
+    let figures = report.figures.as_ref().context("the report has its figures")?;
+    println!(
+        "security report {} ({} – {}), id {}",
+        report.report_on, report.window_from, report.window_to, report.id
+    );
+    match &figures.chain.problem {
+        None => println!("audit chain: intact, {} entries", figures.chain.entries),
+        Some(p) => println!("audit chain: BROKEN: {p}"),
+    }
+    for c in &figures.counts {
+        let mark = if c.unusual { "  UNUSUAL" } else { "" };
+        println!(
+            "{:>16}: {:>6}  (30-day daily average {:.1}){mark}",
+            c.what, c.count, c.daily_average
+        );
+    }
+    println!(
+        "grant changes: {}, pending grants: {}, new accounts: {}, backups: {}",
+        figures.grant_changes.len(),
+        figures.pending_grants.len(),
+        figures.new_accounts.len(),
+        figures.backups.len()
+    );
+    match &figures.last_backup {
+        Some(b) => println!("last backup: {} {}", b.at, b.detail),
+        None => println!("last backup: never"),
+    }
+    if figures.incidents.is_empty() {
+        println!("no incidents");
+    }
+    for i in &figures.incidents {
+        println!(
+            "INCIDENT {}{}: {}",
+            i.kind,
+            i.what.as_deref().map(|w| format!(" ({w})")).unwrap_or_default(),
+            i.detail
+        );
+    }
+    Ok(())
 }

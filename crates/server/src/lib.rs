@@ -157,8 +157,9 @@ async fn anchor_audit(store: &Store, when: &str) {
     }
 }
 
-/// The daily reminders and, on a month's first run, its dues ledger; checked every ten minutes: the lease lets one server run them once per
-/// local (Asia/Shanghai) date.
+/// The daily reminders, on a month's first run its dues ledger, and after 22:00 the security
+/// report; checked every ten minutes: the leases let one server run each once per local
+/// (Asia/Shanghai) date.
 async fn daily_jobs(store: Store) {
     let holder = format!(
         "{}:{}",
@@ -190,6 +191,11 @@ async fn daily_jobs(store: Store) {
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not take the daily jobs' lease"),
+        }
+        match store::security::run_nightly(&store.db, &holder).await {
+            Ok(Some(r)) => tracing::info!(incidents = r.incidents, "security report written"),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "the security report failed"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     }

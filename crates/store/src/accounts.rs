@@ -327,7 +327,13 @@ pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, grant_id: i64, appro
         tx.exec(Q::new("DELETE FROM grants WHERE id = $1 AND status = 'pending'").bind(grant_id))
             .await?;
     }
-    Ok(())
+    let action = if approved { "grant.confirm" } else { "grant.return" };
+    audit::append(
+        tx,
+        caller,
+        Event::ok(action, "user", user_id).with_detail(format!("grant={grant_id}")),
+    )
+    .await
 }
 
 pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {

@@ -426,6 +426,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_keyed_audit.sql")),
     (15, include_str!("../migrations/sqlite/0015_pending_grants.sql")),
     (16, include_str!("../migrations/sqlite/0016_login_failures.sql")),
+    (17, include_str!("../migrations/sqlite/0017_security_reports.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -447,6 +448,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_keyed_audit.sql")),
     (15, include_str!("../migrations/postgres/0015_pending_grants.sql")),
     (16, include_str!("../migrations/postgres/0016_login_failures.sql")),
+    (17, include_str!("../migrations/postgres/0017_security_reports.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

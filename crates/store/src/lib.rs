@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod private;
 pub mod reviews;
 pub mod scope;
+pub mod security;
 pub mod seed;
 pub mod subjects;
 pub mod transfers;

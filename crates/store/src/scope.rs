@@ -59,7 +59,7 @@ impl Role {
         use Perm::*;
         match self {
             Role::SystemAdmin => matches!(perm, ReadOrgs | ManageOrgs),
-            Role::SecurityAdmin => matches!(perm, ReadOrgs | ManageAccounts),
+            Role::SecurityAdmin => matches!(perm, ReadOrgs | ManageAccounts | WatchSecurity),
             Role::AuditAdmin => matches!(perm, ReadAudit),
             Role::OrgAdmin => {
                 matches!(
@@ -101,6 +101,8 @@ pub enum Perm {
     /// See full ID numbers, phones and addresses (each reveal audited).
     RevealMembers,
     ManageAccounts,
+    /// Read and acknowledge the daily security reports.
+    WatchSecurity,
     ReadAudit,
     /// Plan and record meetings, set an organization's meeting settings.
     ManageMeetings,

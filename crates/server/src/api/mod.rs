@@ -28,6 +28,7 @@ pub mod mobile;
 pub mod notices;
 pub mod orgs;
 pub mod reviews;
+pub mod security;
 pub mod transfers;
 pub mod users;
 
@@ -48,6 +49,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(notices::routes())
         .merge(orgs::routes())
         .merge(reviews::routes())
+        .merge(security::routes())
         .merge(transfers::routes())
         .merge(users::routes())
 }

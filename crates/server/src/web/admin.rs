@@ -1,5 +1,5 @@
-//! Accounts and grants (security administrator), the audit log (audit administrator), and each
-//! user's own account page (password, API tokens).
+//! Accounts, grants and the daily security reports (security administrator), the audit log
+//! (audit administrator), and each user's own account page (password, API tokens).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,6 +11,7 @@ use store::accounts::{self, ApiToken, NewUser, User};
 use store::audit::{self, AuditFilter, Entry};
 use store::orgs::{self, Org};
 use store::scope::Grant;
+use store::security;
 use store::Role;
 
 use super::{error_page, form_errors, render, see_other, Chrome};
@@ -25,6 +26,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/accounts/{id}/reset", post(reset))
         .route("/grants/{id}/revoke", post(revoke_grant))
         .route("/audit", get(audit_page))
+        .route("/security", get(security_reports_page))
+        .route("/security/{id}", get(security_report_page))
+        .route("/security/{id}/ack", post(ack_security_report))
         .route("/account", get(own_page))
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(create_token))
@@ -152,6 +156,76 @@ async fn audit_page(State(s): State<AppState>, w: WebCaller, Query(f): Query<Aud
             render(&AuditPage { c, f, entries, older })
         }
         Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "security_reports.html")]
+struct SecurityReportsPage {
+    c: Chrome,
+    reports: Vec<security::Report>,
+}
+
+async fn security_reports_page(State(s): State<AppState>, w: WebCaller) -> Response {
+    let c = Chrome::for_caller(&w, "/security", "security.title");
+    let reports = crate::or_error_page!(c, security::list(&s.store.db, &w.caller, false).await);
+    render(&SecurityReportsPage { c, reports })
+}
+
+#[derive(Template)]
+#[template(path = "security_report.html")]
+struct SecurityReportPage {
+    c: Chrome,
+    f: security::Figures,
+    r: security::Report,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn security_report_view(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> Response {
+    let c = Chrome::for_caller(w, &format!("/security/{id}"), "security.title");
+    let mut r = crate::or_error_page!(c, security::get(&s.store.db, &w.caller, id).await);
+    let Some(f) = r.figures.take() else {
+        return error_page(c, store::Error::NotFound.into());
+    };
+    render(&SecurityReportPage {
+        c,
+        f,
+        r,
+        errors,
+        notice,
+    })
+}
+
+async fn security_report_page(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    security_report_view(&s, &w, id, Vec::new(), None).await
+}
+
+#[derive(Deserialize)]
+struct AckForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn ack_security_report(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Form(f): Form<AckForm>,
+) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/security/{id}"), "security.title");
+    match security::acknowledge(&s.store.db, &w.caller, id, &f.note).await {
+        Ok(_) => security_report_view(&s, &w, id, Vec::new(), Some(c.t("security.acknowledged"))).await,
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => security_report_view(&s, &w, id, errors, None).await,
+            None => error_page(c, e.into()),
+        },
     }
 }
 

@@ -57,6 +57,7 @@ pub struct Nav {
     pub accounts: bool,
     pub audit: bool,
     pub life: bool,
+    pub security: bool,
     pub dues: bool,
     pub transfers: bool,
     pub reviews: bool,
@@ -85,6 +86,7 @@ impl Chrome {
             import: c.can(Perm::WriteMembers),
             accounts: c.can(Perm::ManageAccounts),
             audit: c.can(Perm::ReadAudit),
+            security: c.can(Perm::WatchSecurity),
             life: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             dues: c.can(Perm::ReadMembers) || c.member_id.is_some(),
             transfers: c.can(Perm::ReadMembers),
@@ -391,6 +393,8 @@ struct HomePage {
     member: Option<store::members::Member>,
     must_change_password: bool,
     notices: Vec<store::inbox::Notice>,
+    /// Security reports not yet acknowledged (the security administrator).
+    security_reports: Vec<store::security::Report>,
     /// The member's meetings of the last month and the coming ones.
     meetings: Vec<store::life::meetings::MeetingView>,
     /// The newest published notices (党务公开) that reach the member, unread marked.
@@ -445,7 +449,13 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     };
     let mut announcements = crate::or_error_page!(c, store::notices::mine(&s.store.db, &w.caller).await);
     announcements.truncate(5);
+    let security_reports = if w.caller.can(store::Perm::WatchSecurity) {
+        crate::or_error_page!(c, store::security::list(&s.store.db, &w.caller, true).await)
+    } else {
+        Vec::new()
+    };
     render(&HomePage {
+        security_reports,
         announcements,
         roles,
         orgs,
