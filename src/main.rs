@@ -1,4 +1,5 @@
-//! The `hongji` command: serve, demo, import, export, generate, audit verify, admin, bench.
+//! The `hongji` command: serve, demo, import, export, generate, audit, security report, backup,
+//! restore, admin, bench.
 
 use hongji::{bench, demo, generate};
 
@@ -38,15 +39,27 @@ struct Data {
 }
 
 impl Data {
+    /// The database URL, the key file and the audit checkpoint file, each from its flag or the
+    /// data directory.
+    fn paths(&self) -> (String, PathBuf, PathBuf) {
+        let (default_url, default_keys, default_checkpoints) = store::data_dir_defaults(&self.data_dir);
+        (
+            self.database_url.clone().unwrap_or(default_url),
+            self.key_file.clone().unwrap_or(default_keys),
+            self.audit_checkpoints.clone().unwrap_or(default_checkpoints),
+        )
+    }
+
+    fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
     async fn open(&self) -> Result<Store> {
         // The data directory holds the database, the keys and the uploaded files: 0700.
         store::private::create_dir_all(&self.data_dir)
             .and_then(|()| store::private::restrict(&self.data_dir))
             .with_context(|| format!("creating {}", self.data_dir.display()))?;
-        let (default_url, default_keys, default_checkpoints) = store::data_dir_defaults(&self.data_dir);
-        let url = self.database_url.clone().unwrap_or(default_url);
-        let keys = self.key_file.clone().unwrap_or(default_keys);
-        let checkpoints = self.audit_checkpoints.clone().unwrap_or(default_checkpoints);
+        let (url, keys, checkpoints) = self.paths();
         Store::open(&url, &keys, &checkpoints)
             .await
             .context("opening the database")
@@ -124,6 +137,25 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditWhat,
+    },
+    /// Copy the database (a consistent snapshot, while the server runs) and the uploaded files
+    /// into a new folder, with a manifest of every table's rows. The key file is not copied:
+    /// keep it apart.
+    Backup {
+        out: PathBuf,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Bring a backup back into the data directory (or --database-url) and verify it: the key
+    /// file must be in place, then every table's rows and the audit chain are checked. Stop the
+    /// server first.
+    Restore {
+        backup: PathBuf,
+        /// Move a database and files already there aside instead of refusing.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        data: Data,
     },
     /// The daily security watch.
     Security {
@@ -204,7 +236,7 @@ enum SecurityWhat {
     /// Write the security report for the 24 hours to 22:00 of a day (the server writes it at
     /// 22:00 Beijing time on its own); written again, a day's report is unacknowledged.
     Report {
-        /// YYYY-MM-DD; today if left out.
+        /// YYYY-MM-DD; the day whose report covers now if left out (after 22:00, tomorrow's).
         #[arg(long)]
         date: Option<String>,
         #[command(flatten)]
@@ -365,6 +397,56 @@ async fn run() -> Result<()> {
         Command::Security {
             what: SecurityWhat::Report { date, data },
         } => security_report(date, data).await,
+        Command::Backup { out, data } => {
+            let store = data.open().await?;
+            let (url, _, _) = data.paths();
+            let m = store::backup::make(&store, &url, &data.files_dir(), &out).await?;
+            println!(
+                "backup written to {}: {} ({} rows in {} tables, {} audit entries, {} files of {} bytes)",
+                out.display(),
+                m.backend,
+                m.tables.values().sum::<i64>(),
+                m.tables.len(),
+                m.audit_seq,
+                m.files,
+                m.file_bytes
+            );
+            println!("the key file is not in it: keep a copy of it apart from the backups");
+            Ok(())
+        }
+        Command::Restore { backup, replace, data } => {
+            store::private::create_dir_all(&data.data_dir)?;
+            let (url, key_file, checkpoints) = data.paths();
+            let files_dir = data.files_dir();
+            let target = store::backup::Target {
+                database_url: &url,
+                key_file: &key_file,
+                checkpoints: &checkpoints,
+                files_dir: &files_dir,
+                replace,
+            };
+            let r = store::backup::restore(&backup, target).await?;
+            println!(
+                "restored the backup of {}: {} rows in {} tables agree with its manifest; audit log intact ({} entries)",
+                r.manifest.made_at,
+                r.manifest.tables.values().sum::<i64>(),
+                r.manifest.tables.len(),
+                r.audit_entries
+            );
+            if let Some(c) = r.after_backup {
+                println!(
+                    "the log had reached entry {} by {}: entries {}–{} were made after the backup and are not in it",
+                    c.seq,
+                    c.at,
+                    r.manifest.audit_seq + 1,
+                    c.seq
+                );
+            }
+            for p in r.moved_aside {
+                println!("moved aside: {}", p.display());
+            }
+            Ok(())
+        }
         Command::Admin {
             what:
                 AdminWhat::CreateUser {
@@ -523,7 +605,7 @@ fn describe(e: store::Error, lang: server::i18n::Lang) -> anyhow::Error {
 async fn security_report(date: Option<String>, data: Data) -> Result<()> {
     let on = match date {
         Some(d) => domain::member::parse_date(&d).with_context(|| format!("{d}: expected YYYY-MM-DD"))?,
-        None => store::clock::today(),
+        None => store::security::report_day(store::clock::now()),
     };
     let store = data.open().await?;
     let report = store::security::write(&store.db, &Caller::system("security"), on).await?;

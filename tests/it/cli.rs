@@ -1,4 +1,5 @@
-//! The command line: import, export, audit verify and create-user, run as a user would.
+//! The command line: import, export, audit verify, create-user, backup and restore, run as a
+//! user would.
 
 use crate::support::{id_number, App, Backend};
 use std::process::Command;
@@ -128,4 +129,122 @@ async fn generate_builds_a_national_tree() {
         .unwrap();
     assert_eq!(branches, 138, "≈ 21.7 members a branch");
     assert!(store::audit::verify(&app.store.db).await.unwrap().is_ok());
+}
+
+/// A backup made while the server runs comes back whole into an empty database: every table's
+/// rows, the uploaded files, an audit chain that verifies; what happened after it is named, and a
+/// missing or wrong key file or an occupied target is refused before anything moves.
+async fn backup_then_restore(backend: Backend) {
+    let app = App::start(backend).await;
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let (_, list) = app.get(&t, &format!("/api/v1/meetings?org_id={branch}&limit=1")).await;
+    let meeting = list["items"][0]["id"].as_i64().unwrap();
+    let pdf = crate::support::pdf("minutes of the backup test");
+    let res = app
+        .http
+        .post(format!("{}/api/v1/meetings/{meeting}/attachments?name=m.pdf", app.base))
+        .bearer_auth(&t)
+        .body(pdf.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let attachment: serde_json::Value = res.json().await.unwrap();
+
+    let out = app.data_dir.join("backup-1");
+    let made = hongji(&app, &["backup", out.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        !out.join("hongji.keys").exists(),
+        "the key file stays out of the backup"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["files"], 1);
+    let (members,): (i64,) = app.store.db.one(Q::new("SELECT COUNT(*) FROM members")).await.unwrap();
+    assert_eq!(manifest["tables"]["members"], members);
+    let again = hongji(&app, &["backup", out.to_str().unwrap()]);
+    assert!(!again.status.success(), "a backup never overwrites another");
+    // After the backup: a change, anchored by a checkpoint.
+    app.login("committee").await;
+    assert!(hongji(&app, &["audit", "checkpoint"]).status.success());
+
+    let target = app.data_dir.join("restored");
+    std::fs::create_dir_all(&target).unwrap();
+    let url = app.empty_database(&target).await;
+    let key_file = target.join("hongji.keys");
+    let checkpoints = target.join("audit.checkpoints");
+    let restore = |args: &[&str]| {
+        let mut all = vec!["restore", out.to_str().unwrap()];
+        all.extend_from_slice(args);
+        hongji_with(
+            &app,
+            &all,
+            &[
+                ("HONGJI_DATA_DIR", target.to_str().unwrap()),
+                ("HONGJI_DATABASE_URL", &url),
+                ("HONGJI_KEY_FILE", key_file.to_str().unwrap()),
+                ("HONGJI_AUDIT_CHECKPOINTS", checkpoints.to_str().unwrap()),
+            ],
+        )
+    };
+    let refused = restore(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("key file"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    store::Keys::load_or_create(&key_file).unwrap(); // a new key, not the backup's
+    let refused = restore(&[]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not the one"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    std::fs::copy(&app.key_file, &key_file).unwrap();
+    std::fs::copy(app.data_dir.join("audit.checkpoints"), &checkpoints).unwrap();
+    let done = restore(&[]);
+    let said = String::from_utf8_lossy(&done.stdout);
+    assert!(done.status.success(), "{said}{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        said.contains("agree with its manifest") && said.contains("made after the backup"),
+        "{said}"
+    );
+
+    let restored = store::Store::open(&url, &key_file, &checkpoints).await.unwrap();
+    let (n,): (i64,) = restored.db.one(Q::new("SELECT COUNT(*) FROM members")).await.unwrap();
+    assert_eq!(n, members);
+    assert!(store::audit::verify(&restored.db).await.unwrap().is_ok());
+    let file = format!("files/attachments/{}", attachment["id"]);
+    assert_eq!(
+        std::fs::read(target.join(&file)).unwrap(),
+        std::fs::read(app.data_dir.join(&file)).unwrap(),
+        "the sealed file came back as it was"
+    );
+    let again = restore(&[]);
+    assert!(
+        !again.status.success(),
+        "an occupied target is refused without --replace"
+    );
+    let replaced = restore(&["--replace"]);
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    assert!(String::from_utf8_lossy(&replaced.stdout).contains("moved aside"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_then_restore_on_sqlite() {
+    backup_then_restore(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(hongji_pg), ignore = "PostgreSQL: set HONGJI_TEST_PG_URL")]
+async fn backup_then_restore_on_postgres() {
+    backup_then_restore(Backend::Postgres).await;
 }

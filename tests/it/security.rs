@@ -196,3 +196,174 @@ both!(no_one_decides_their_own_submission, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "outside the secretary's scope");
 });
+
+// The daily security watch: the report's figures are what happened, the security administrator
+// alone reads and acknowledges it, a backup and a broken chain show in the next one.
+both!(the_daily_security_report, |app: App| async move {
+    use store::security;
+    let db = &app.store.db;
+    let on = security::report_day(store::clock::now());
+    let sec = app.login("secadmin").await;
+    let c = app.login("committee").await;
+    for n in 0..12 {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": format!("guess{n}"), "password": "Wrong-Pass-1"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (_, user) = app
+        .post(
+            &sec,
+            "/api/v1/users",
+            json!({"username": "li.watch", "display_name": "李监", "password": "Temp-Pass-01"}),
+        )
+        .await;
+    let branch = app.org_id(&c, "法学院教工党支部").await;
+    let (status, grant) = app
+        .post(
+            &sec,
+            &format!("/api/v1/users/{}/grants", user["id"]),
+            json!({"role": "viewer", "org_id": branch}),
+        )
+        .await;
+    assert_eq!(
+        (status, grant["pending"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{grant}"
+    );
+
+    let report = security::write(db, &store::Caller::system("test"), on).await.unwrap();
+    let f = report.figures.clone().unwrap();
+    assert!(f.chain.intact, "{:?}", f.chain);
+    let failed = f.counts.iter().find(|n| n.what == "failed_logins").unwrap();
+    assert_eq!((failed.count, failed.unusual), (12, true), "{failed:?}");
+    let kinds: Vec<(&str, Option<&str>)> = f
+        .incidents
+        .iter()
+        .map(|i| (i.kind.as_str(), i.what.as_deref()))
+        .collect();
+    assert!(kinds.contains(&("unusual", Some("failed_logins"))), "{kinds:?}");
+    assert!(kinds.contains(&("no_backup", None)), "{kinds:?}");
+    assert!(f
+        .pending_grants
+        .iter()
+        .any(|g| g.username == "li.watch" && g.role == "viewer"));
+    assert!(f.grant_changes.iter().any(|l| l.action == "grant.create"));
+    assert!(f.new_accounts.iter().any(|l| l.target_id == user["id"].to_string()));
+    assert_eq!(report.incidents, f.incidents.len() as i64);
+
+    // Through the API: listed unacknowledged, read with figures, for the security administrator only.
+    let (_, list) = app.get(&sec, "/api/v1/security/reports?unacknowledged=true").await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == report.id && r["figures"].is_null()),
+        "{list}"
+    );
+    let path = format!("/api/v1/security/reports/{}", report.id);
+    let (status, full) = app.get(&sec, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(full["figures"]["counts"][0]["what"], "failed_logins");
+    assert_eq!(app.get(&c, &path).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&sec, "/api/v1/security/reports/1").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // In the browser: on the home page until acknowledged, with a note that is escaped.
+    let b = app.browser("secadmin").await;
+    let home = b
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains(&format!("/security/{}", report.id)),
+        "the home page lists it"
+    );
+    let page = b
+        .get(format!("{}/security/{}", app.base, report.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("登录失败") && page.contains("li.watch") && page.contains("7 天内没有备份"));
+    let (status, acked) = app
+        .post(
+            &sec,
+            &format!("{path}/ack"),
+            json!({"note": "<b>checked</b> the guesses: one address, blocked"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acked}");
+    assert_eq!(acked["acked_by"], "安全管理员");
+    let (status, again) = app.post(&sec, &format!("{path}/ack"), json!({})).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("security.report.acknowledged"))
+    );
+    let page = b
+        .get(format!("{}/security/{}", app.base, report.id))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&#60;b&#62;checked") && !page.contains("<b>checked"),
+        "the note is escaped"
+    );
+    let home = b
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !home.contains(&format!("/security/{}", report.id)),
+        "acknowledged, it leaves the home page"
+    );
+
+    // A backup today is listed and ends that incident; a broken chain is the first incident.
+    let out = app.data_dir.join("backup-today");
+    store::backup::make(&app.store, &app.database_url, &app.data_dir.join("files"), &out)
+        .await
+        .unwrap();
+    let report = security::write(db, &store::Caller::system("test"), on).await.unwrap();
+    let f = report.figures.unwrap();
+    assert_eq!(f.backups.len(), 1);
+    assert!(
+        f.last_backup.is_some() && !f.incidents.iter().any(|i| i.kind == "no_backup"),
+        "{:?}",
+        f.incidents
+    );
+    assert!(report.acked_at.is_none(), "written again, it is to be read again");
+    db.exec(store::db::Q::new(
+        "UPDATE audit_log SET detail = 'edited' WHERE seq = 3",
+    ))
+    .await
+    .unwrap();
+    let f = security::write(db, &store::Caller::system("test"), on)
+        .await
+        .unwrap()
+        .figures
+        .unwrap();
+    assert!(!f.chain.intact);
+    assert_eq!(f.incidents[0].kind, "chain_broken");
+    assert!(f.incidents[0].detail.contains("entry 3"), "{:?}", f.incidents[0]);
+});

@@ -162,6 +162,17 @@ impl App {
         }
     }
 
+    /// A database URL with nothing in it yet, on the app's backend (a file in `dir` for SQLite).
+    pub async fn empty_database(&self, dir: &std::path::Path) -> String {
+        if self.database_url.starts_with("sqlite:") {
+            format!("sqlite://{}", dir.join("hongji.db").display())
+        } else {
+            let name = format!("hongji_t_{}", unique());
+            pg_admin(&format!("CREATE DATABASE {name}")).await;
+            with_database(&pg_url().unwrap(), &name)
+        }
+    }
+
     pub async fn login(&self, username: &str) -> String {
         let (status, body) = self
             .call(

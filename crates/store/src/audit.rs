@@ -158,6 +158,36 @@ pub async fn checkpoint(db: &Db) -> Result<Checkpoint> {
     Ok(c)
 }
 
+/// After a restore the log ends where the backup's did, and checkpoints written since record more
+/// entries than it holds. The file is moved aside to `archive` and written again without them
+/// (lines copied as they were, sealed; a line without the key's seal stays, for `verify` to name);
+/// returns the newest checkpoint left out, which says what the backup does not hold.
+pub fn checkpoints_upto(path: &Path, archive: &Path, key: &AuditKey, seq: i64) -> std::io::Result<Option<Checkpoint>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    std::fs::rename(path, archive)?;
+    let mut kept = String::new();
+    let mut dropped: Option<Checkpoint> = None;
+    for line in text.lines() {
+        match Checkpoint::parse(line, key) {
+            Some(c) if c.seq > seq => {
+                if dropped.as_ref().is_none_or(|d| d.seq < c.seq) {
+                    dropped = Some(c);
+                }
+            }
+            _ => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    crate::private::write(path, kept.as_bytes())?;
+    Ok(dropped)
+}
+
 /// The checkpoints, oldest first; a line that does not carry the key's seal is a break.
 fn read_checkpoints(path: &Path, key: &AuditKey) -> std::result::Result<Vec<Checkpoint>, Broken> {
     let text = match std::fs::read_to_string(path) {

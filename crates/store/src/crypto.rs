@@ -216,6 +216,12 @@ impl AuditKey {
 }
 
 impl Keys {
+    /// Names the key file without revealing it: a backup records it, and a restore refuses a
+    /// key file that cannot open the backup's fields.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(&self.blind_index("key.fingerprint", "hongji")[..8])
+    }
+
     pub fn audit_key(&self) -> AuditKey {
         AuditKey(self.audit)
     }

@@ -324,6 +324,23 @@ impl Db {
         }
     }
 
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.backend, Backend::Sqlite { .. })
+    }
+
+    /// A consistent copy of a SQLite database while the server reads and writes: `VACUUM INTO`
+    /// copies one read snapshot, on a reading connection so that writers are not held up.
+    pub async fn sqlite_copy_into(&self, path: &std::path::Path) -> Result<(), sqlx::Error> {
+        let Backend::Sqlite { read, .. } = &self.backend else {
+            return Err(sqlx::Error::Configuration("not a SQLite database".into()));
+        };
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(read)
+            .await
+            .map(|_| ())
+    }
+
     /// Refreshes the planner's statistics after bulk loads; on PostgreSQL also the visibility map,
     /// so that index-only scans need not visit the table (what autovacuum does later on its own).
     pub async fn analyze(&self) -> Result<(), sqlx::Error> {
@@ -378,6 +395,21 @@ impl Tx {
         }
     }
 
+    /// Every table's row count, as this transaction sees them (a backup's check).
+    pub async fn table_counts(&mut self) -> Result<std::collections::BTreeMap<String, i64>, sqlx::Error> {
+        let tables = match &self.conn {
+            TxConn::Sqlite(_) => SQLITE_TABLES,
+            TxConn::Pg(_) => PG_TABLES,
+        };
+        let names: Vec<(String,)> = self.all(Q::new(tables)).await?;
+        let mut counts = std::collections::BTreeMap::new();
+        for (name,) in names {
+            let (n,): (i64,) = self.one(Q::new(&format!("SELECT COUNT(*) FROM \"{name}\""))).await?;
+            counts.insert(name, n);
+        }
+        Ok(counts)
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await,
@@ -385,6 +417,12 @@ impl Tx {
         }
     }
 }
+
+/// The tables of the database (names from the catalog, never from input).
+pub const SQLITE_TABLES: &str =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name";
+pub const PG_TABLES: &str =
+    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename";
 
 /// Instants are stored as fixed-width UTC text (`2026-11-24T01:02:03.123456Z`) on both backends:
 /// it sorts correctly, compares as text, and hashes identically when the audit chain is verified.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod audit;
+pub mod backup;
 pub mod clock;
 pub mod corrections;
 pub mod crypto;

@@ -68,3 +68,29 @@ pub fn restrict(path: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Copies a folder's files into a new private folder, keeping the layout; returns the files and
+/// bytes copied. A source that does not exist copies nothing.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
+    create_dir_all(to)?;
+    let entries = match std::fs::read_dir(from) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(e),
+    };
+    let (mut files, mut bytes) = (0, 0);
+    for entry in entries {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            let (f, b) = copy_tree(&entry.path(), &target)?;
+            files += f;
+            bytes += b;
+        } else {
+            bytes += std::fs::copy(entry.path(), &target)?;
+            restrict(&target)?;
+            files += 1;
+        }
+    }
+    Ok((files, bytes))
+}

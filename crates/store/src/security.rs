@@ -188,6 +188,16 @@ pub fn window(on: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     (to - Duration::days(1), to)
 }
 
+/// The report whose 24 hours hold this instant (after 22:00 it is the next day's).
+pub fn report_day(at: DateTime<Utc>) -> NaiveDate {
+    let today = domain::time::local_date(at);
+    if at < window(today).1 {
+        today
+    } else {
+        today + Duration::days(1)
+    }
+}
+
 async fn count(db: &Db, condition: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64> {
     let (n,): (i64,) = db
         .one(
