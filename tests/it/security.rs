@@ -367,3 +367,29 @@ both!(the_daily_security_report, |app: App| async move {
     assert_eq!(f.incidents[0].kind, "chain_broken");
     assert!(f.incidents[0].detail.contains("entry 3"), "{:?}", f.incidents[0]);
 });
+
+both!(the_nightly_report_waits_for_22_and_runs_once, |app: App| async move {
+    use store::security;
+    let db = &app.store.db;
+    let today = store::clock::today();
+    let (_, ten_pm) = security::window(today);
+    let before = security::run_nightly(db, "a", ten_pm - chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(before.is_none(), "not before 22:00");
+    let first = security::run_nightly(db, "a", ten_pm)
+        .await
+        .unwrap()
+        .expect("at 22:00 one server writes it");
+    assert_eq!((first.report_on, first.made_by.as_str()), (today, "cli:job"));
+    assert!(
+        security::run_nightly(db, "b", ten_pm + chrono::Duration::minutes(10))
+            .await
+            .unwrap()
+            .is_none(),
+        "once a day"
+    );
+    let sec = app.login("secadmin").await;
+    let (_, list) = app.get(&sec, "/api/v1/security/reports").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+});

@@ -192,7 +192,7 @@ async fn daily_jobs(store: Store) {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "could not take the daily jobs' lease"),
         }
-        match store::security::run_nightly(&store.db, &holder).await {
+        match store::security::run_nightly(&store.db, &holder, store::clock::now()).await {
             Ok(Some(r)) => tracing::info!(incidents = r.incidents, "security report written"),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "the security report failed"),

@@ -347,10 +347,10 @@ pub async fn write(db: &Db, caller: &Caller, on: NaiveDate) -> Result<Report> {
     row.report(true)
 }
 
-/// The nightly run: after 22:00 Beijing time, the server that takes today's lease writes today's
-/// report. `None` before 22:00 or when another server has it.
-pub async fn run_nightly(db: &Db, holder: &str) -> Result<Option<Report>> {
-    let now = crate::clock::now();
+/// The nightly run, checked every few minutes (`now` is the clock's): after 22:00 Beijing time,
+/// the server that takes today's lease writes today's report. `None` before 22:00 or when
+/// another server has it.
+pub async fn run_nightly(db: &Db, holder: &str, now: DateTime<Utc>) -> Result<Option<Report>> {
     let today = domain::time::local_date(now);
     if now < window(today).1 || !crate::jobs::take_daily_lease(db, "security_report", holder, today).await? {
         return Ok(None);
