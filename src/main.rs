@@ -89,9 +89,29 @@ struct Listen {
     /// Sign-in attempts a minute from one address.
     #[arg(long, env = "HONGJI_RATE_LOGIN", default_value_t = 20)]
     rate_login: u32,
+    /// Remove audit entries older than this many days, daily (at least 184: network logs are
+    /// kept six months, 网络安全法 Art. 21); left out, every entry is kept.
+    #[arg(long, env = "HONGJI_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<i64>,
     /// A reverse proxy whose X-Forwarded-For is believed (repeat, or comma-separated in the env).
     #[arg(long, env = "HONGJI_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
+}
+
+impl Listen {
+    /// Settings that would break a rule are refused before anything is opened.
+    fn check(&self) -> Result<()> {
+        if let Some(days) = self
+            .audit_retention_days
+            .filter(|d| *d < store::audit::MIN_RETENTION_DAYS)
+        {
+            bail!(
+                "--audit-retention-days {days} is too short: audit entries are kept at least {} days (网络安全法 Art. 21)",
+                store::audit::MIN_RETENTION_DAYS
+            );
+        }
+        Ok(())
+    }
 }
 
 fn parse_rounding(s: &str) -> Result<domain::dues::Rounding, String> {
@@ -322,8 +342,12 @@ async fn run() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data } => serve(listen, data.open().await?, false, data.data_dir.join("files")).await,
+        Command::Serve { listen, data } => {
+            listen.check()?;
+            serve(listen, data.open().await?, false, data.files_dir()).await
+        }
         Command::Demo { listen, data } => {
+            listen.check()?;
             let store = data.open().await?;
             if demo::ensure(&store).await? {
                 println!("Created the demo in {}.", data.data_dir.display());
@@ -332,7 +356,7 @@ async fn run() -> Result<()> {
                 "Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member",
                 demo::DEMO_PASSWORD
             );
-            serve(listen, store, true, data.data_dir.join("files")).await
+            serve(listen, store, true, data.files_dir()).await
         }
         Command::Import {
             what:
@@ -367,8 +391,12 @@ async fn run() -> Result<()> {
                 Ok(intact) => {
                     println!(
                         "audit log intact: {} entries, agreeing with {} checkpoints",
-                        intact.entries, intact.checkpoints
+                        intact.entries - intact.pruned_through,
+                        intact.checkpoints
                     );
+                    if intact.pruned_through > 0 {
+                        println!("entries 1–{} were removed by the retention", intact.pruned_through);
+                    }
                     match intact.last_checkpoint {
                         Some(c) => println!(
                             "last checkpoint {} at entry {}: the {} entries after it are protected by the key alone",
@@ -485,6 +513,7 @@ async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> 
     state.secure_cookies = listen.secure_cookies;
     state.dues_rounding = listen.dues_rounding;
     state.files_dir = files_dir;
+    state.audit_retention_days = listen.audit_retention_days;
     state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
         per_ip: listen.rate_per_ip,
         per_session: listen.rate_per_session,

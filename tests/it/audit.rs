@@ -189,3 +189,54 @@ both!(a_database_writer_cannot_rewrite_or_cut_the_log, |app: App| async move {
         Err(store::audit::Broken::UnsealedCheckpoint(lines + 1))
     );
 });
+
+// The retention removes old entries from the start and leaves a sealed mark; the chain verifies
+// from it. A removal faked by a database writer (the mark moved without the key) is caught, and
+// a retention under 184 days is refused.
+both!(
+    retention_removes_old_entries_under_a_sealed_mark,
+    |app: App| async move {
+        let db = &app.store.db;
+        let too_short = store::audit::prune(db, 30, store::clock::now()).await;
+        assert!(matches!(too_short, Err(store::Error::Invalid(_))), "{too_short:?}");
+        store::audit::checkpoint(db).await.unwrap();
+        let (before,): (i64,) = db.one(Q::new("SELECT COUNT(*) FROM audit_log")).await.unwrap();
+        assert_eq!(
+            store::audit::prune(db, 184, store::clock::now()).await.unwrap(),
+            0,
+            "nothing is that old"
+        );
+        // A year on, everything but the newest entry is past a 184-day retention.
+        let later = store::clock::now() + chrono::Duration::days(365);
+        let removed = store::audit::prune(db, 184, later).await.unwrap();
+        assert_eq!(removed, before - 1);
+        let (left,): (i64,) = db.one(Q::new("SELECT COUNT(*) FROM audit_log")).await.unwrap();
+        assert_eq!(left, 2, "the newest entry and the removal's own");
+        let intact = store::audit::verify(db).await.unwrap().expect("verifies from the mark");
+        assert_eq!(intact.pruned_through, before - 1);
+        let (action,): (String,) = db
+            .one(Q::new("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1"))
+            .await
+            .unwrap();
+        assert_eq!(action, "audit.prune");
+        // A writer without the key removes more and moves the mark: caught.
+        let (seq, hash): (i64, String) = db
+            .one(Q::new("SELECT seq, hash FROM audit_log ORDER BY seq LIMIT 1"))
+            .await
+            .unwrap();
+        db.exec(Q::new("DELETE FROM audit_log WHERE seq = $1").bind(seq))
+            .await
+            .unwrap();
+        db.exec(
+            Q::new("UPDATE audit_head SET pruned_seq = $1, pruned_hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(hash),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            store::audit::verify(db).await.unwrap(),
+            Err(store::audit::Broken::Pruned(seq))
+        );
+    }
+);

@@ -248,3 +248,16 @@ async fn backup_then_restore_on_sqlite() {
 async fn backup_then_restore_on_postgres() {
     backup_then_restore(Backend::Postgres).await;
 }
+
+#[test]
+fn a_short_audit_retention_is_refused_at_start() {
+    let dir = std::env::temp_dir().join(format!("hongji-retention-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_hongji"))
+        .args(["serve", "--audit-retention-days", "90", "--listen", "127.0.0.1:0"])
+        .env("HONGJI_DATA_DIR", &dir)
+        .output()
+        .expect("run hongji");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 184 days"));
+    assert!(!dir.exists(), "refused before anything is created");
+}

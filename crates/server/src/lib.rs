@@ -37,6 +37,8 @@ pub struct AppState {
     pub files_dir: std::path::PathBuf,
     /// How computed dues are rounded to the fen (half up unless configured).
     pub dues_rounding: domain::dues::Rounding,
+    /// Audit entries older than this many days are removed daily; `None` keeps them all.
+    pub audit_retention_days: Option<i64>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             scheduled_jobs: true,
             files_dir: std::path::PathBuf::from("hongji-data/files"),
             dues_rounding: domain::dues::Rounding::HalfUp,
+            audit_retention_days: None,
         }
     }
 }
@@ -140,7 +143,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let store = state.store.clone();
     anchor_audit(&store, "start").await;
     if state.scheduled_jobs {
-        tokio::spawn(daily_jobs(state.store.clone()));
+        tokio::spawn(daily_jobs(state.store.clone(), state.audit_retention_days));
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
@@ -160,7 +163,7 @@ async fn anchor_audit(store: &Store, when: &str) {
 /// The daily reminders, on a month's first run its dues ledger, and after 22:00 the security
 /// report; checked every ten minutes: the leases let one server run each once per local
 /// (Asia/Shanghai) date.
-async fn daily_jobs(store: Store) {
+async fn daily_jobs(store: Store, audit_retention_days: Option<i64>) {
     let holder = format!(
         "{}:{}",
         std::process::id(),
@@ -174,7 +177,7 @@ async fn daily_jobs(store: Store) {
             anchor_audit(&store, "daily").await;
             anchored_on = today;
         }
-        match store::jobs::run_daily(&store.db, &holder).await {
+        match store::jobs::run_daily(&store.db, &holder, audit_retention_days).await {
             Ok(Some(run)) => {
                 match run.reminders {
                     Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
@@ -187,6 +190,11 @@ async fn daily_jobs(store: Store) {
                 }
                 if let Err(e) = run.login_failures {
                     tracing::error!(error = %e, "forgetting old failed sign-ins failed");
+                }
+                match run.audit_pruned {
+                    Some(Ok(removed)) => tracing::info!(removed, "audit entries past the retention removed"),
+                    Some(Err(e)) => tracing::error!(error = %e, "removing audit entries past the retention failed"),
+                    None => {}
                 }
             }
             Ok(None) => {}

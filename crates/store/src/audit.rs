@@ -284,6 +284,59 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
     Ok(())
 }
 
+/// Audit entries are kept at least this long (网络安全法 Art. 21: network logs kept no less than
+/// six months); a shorter retention is refused when the server starts.
+pub const MIN_RETENTION_DAYS: i64 = 184;
+
+fn prune_seal(key: &AuditKey, seq: i64, hash: &str) -> String {
+    key.mac(&["pruned", &seq.to_string(), hash])
+}
+
+/// Removes the entries older than `retention_days` before `now` (never the last one) and keeps
+/// the last removed entry's number and seal, sealed, for the chain to start from. Returns how
+/// many were removed; the removal is itself audited.
+pub async fn prune(db: &Db, retention_days: i64, now: chrono::DateTime<chrono::Utc>) -> Result<i64> {
+    if retention_days < MIN_RETENTION_DAYS {
+        return Err(domain::Invalid::one("retention_days", "out_of_range").into());
+    }
+    let cutoff = crate::db::instant_text(now - chrono::Duration::days(retention_days));
+    let mut tx = db.begin().await?;
+    let (head_seq, pruned_seq): (i64, i64) = tx
+        .one(Q::new(
+            "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, pruned_seq",
+        ))
+        .await?;
+    let last: Option<(i64, String)> = tx
+        .opt(
+            Q::new("SELECT seq, hash FROM audit_log WHERE at < $1 AND seq < $2 ORDER BY seq DESC LIMIT 1")
+                .bind(cutoff)
+                .bind(head_seq),
+        )
+        .await?;
+    let Some((through, hash)) = last.filter(|(seq, _)| *seq > pruned_seq) else {
+        return Ok(0);
+    };
+    let removed = tx
+        .exec(Q::new("DELETE FROM audit_log WHERE seq <= $1").bind(through))
+        .await? as i64;
+    let seal = prune_seal(&tx.anchor().key, through, &hash);
+    tx.exec(
+        Q::new("UPDATE audit_head SET pruned_seq = $1, pruned_hash = $2, pruned_seal = $3 WHERE id = 1")
+            .bind(through)
+            .bind(hash)
+            .bind(seal),
+    )
+    .await?;
+    append(
+        &mut tx,
+        &Caller::system("retention"),
+        Event::ok("audit.prune", "audit", through).with_detail(format!("removed={removed} days={retention_days}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
 /// Appends in a transaction of its own: for reads, refusals and failed logins.
 pub async fn append_alone(db: &Db, caller: &Caller, event: Event) -> Result<()> {
     let mut tx = db.begin().await?;
@@ -379,6 +432,9 @@ pub enum Broken {
     Rewritten { at: String, seq: i64 },
     /// A line of the checkpoint file does not carry the key's seal (0: the file is unreadable).
     UnsealedCheckpoint(usize),
+    /// The mark of entries removed by the retention is not sealed with the key: entries were
+    /// removed from the start by someone else.
+    Pruned(i64),
 }
 
 impl std::fmt::Display for Broken {
@@ -402,6 +458,10 @@ impl std::fmt::Display for Broken {
                 f,
                 "entry {seq} differs from the checkpoint of {at}: the log up to it was rewritten"
             ),
+            Broken::Pruned(s) => write!(
+                f,
+                "entries up to {s} are marked as removed by the retention, but the mark is not sealed with the audit key: they were removed by someone else"
+            ),
             Broken::UnsealedCheckpoint(0) => write!(f, "the checkpoint file cannot be read"),
             Broken::UnsealedCheckpoint(line) => write!(
                 f,
@@ -414,7 +474,10 @@ impl std::fmt::Display for Broken {
 /// What `verify` found intact: the entries, and the checkpoints they agree with.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Intact {
+    /// The last entry's number.
     pub entries: i64,
+    /// Entries up to this number were removed by the retention (0: none).
+    pub pruned_through: i64,
     pub checkpoints: usize,
     /// The newest checkpoint: entries after it are protected by the key only.
     pub last_checkpoint: Option<Checkpoint>,
@@ -431,8 +494,17 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<Intact, Broken>> {
     for c in &checkpoints {
         at_checkpoint.entry(c.seq).or_default().push(c);
     }
-    let mut expected = 1i64;
-    let mut prev = String::new();
+    // After a removal by the retention, the chain starts at the sealed mark it left.
+    let (pruned_seq, pruned_hash, pruned_seal): (i64, String, String) = db
+        .one(Q::new(
+            "SELECT pruned_seq, pruned_hash, pruned_seal FROM audit_head WHERE id = 1",
+        ))
+        .await?;
+    if pruned_seq > 0 && prune_seal(&anchor.key, pruned_seq, &pruned_hash) != pruned_seal {
+        return Ok(Err(Broken::Pruned(pruned_seq)));
+    }
+    let mut expected = pruned_seq + 1;
+    let mut prev = pruned_hash;
     loop {
         let page: Vec<Entry> = db
             .all(Q::new("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 5000").bind(expected))
@@ -481,6 +553,7 @@ pub async fn verify(db: &Db) -> Result<std::result::Result<Intact, Broken>> {
     }
     Ok(Ok(Intact {
         entries: last,
+        pruned_through: pruned_seq,
         checkpoints: checkpoints.len(),
         last_checkpoint: checkpoints.into_iter().max_by_key(|c| c.seq),
     }))

@@ -39,10 +39,13 @@ pub struct DailyRun {
     pub dues: Result<Option<u64>>,
     /// Failed sign-ins under unknown names forgotten (a day after the last).
     pub login_failures: Result<u64>,
+    /// Audit entries removed by the retention, when one is configured.
+    pub audit_pruned: Option<Result<i64>>,
 }
 
 /// Runs today's jobs if this server takes the lease; `None` when another run has them.
-pub async fn run_daily(db: &Db, holder: &str) -> Result<Option<DailyRun>> {
+/// `audit_retention_days`: remove audit entries older than this (at least 184 days).
+pub async fn run_daily(db: &Db, holder: &str, audit_retention_days: Option<i64>) -> Result<Option<DailyRun>> {
     let today = clock::today();
     if !take_daily_lease(db, "daily_reminders", holder, today).await? {
         return Ok(None);
@@ -51,5 +54,9 @@ pub async fn run_daily(db: &Db, holder: &str) -> Result<Option<DailyRun>> {
         reminders: reminders::send(db, today).await,
         dues: crate::dues::ledger::generate_if_new_month(db, today).await,
         login_failures: crate::accounts::forget_unknown_failures(db).await,
+        audit_pruned: match audit_retention_days {
+            Some(days) => Some(crate::audit::prune(db, days, clock::now()).await),
+            None => None,
+        },
     }))
 }
