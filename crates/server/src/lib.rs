@@ -85,7 +85,20 @@ pub fn router(state: AppState) -> Router {
             security_headers(hsts, req, next)
         }))
         .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .with_state(state)
+}
+
+/// A bug that panics in one request answers 500 in the error format; the server stays up and
+/// the other requests go on. The panic's message is logged, never sent.
+fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request panicked");
+    axum::response::IntoResponse::into_response(error::Failure::new("internal"))
 }
 
 async fn static_css() -> impl axum::response::IntoResponse {
@@ -222,4 +235,15 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_answers_500_in_the_error_format() {
+        let res = super::on_panic(Box::new("index out of bounds"));
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let res = super::on_panic(Box::new(String::from("called unwrap on None")));
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }
