@@ -80,10 +80,10 @@ struct Listen {
     /// Requests a minute from one client address (a campus behind one NAT shares it).
     #[arg(long, env = "HONGJI_RATE_PER_IP", default_value_t = 1200)]
     rate_per_ip: u32,
-    /// Requests a minute in one signed-in session.
-    #[arg(long, env = "HONGJI_RATE_PER_SESSION", default_value_t = 600)]
-    rate_per_session: u32,
-    /// Reveals, exports, imports, searches and check-in codes a minute, per address and session.
+    /// Requests a minute from one signed-in account, all its sessions together.
+    #[arg(long, env = "HONGJI_RATE_PER_ACCOUNT", default_value_t = 600)]
+    rate_per_account: u32,
+    /// Reveals, exports, imports, searches and check-in codes a minute, per address and per account.
     #[arg(long, env = "HONGJI_RATE_SENSITIVE", default_value_t = 60)]
     rate_sensitive: u32,
     /// Sign-in attempts a minute from one address.
@@ -516,7 +516,7 @@ async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> 
     state.audit_retention_days = listen.audit_retention_days;
     state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
         per_ip: listen.rate_per_ip,
-        per_session: listen.rate_per_session,
+        per_account: listen.rate_per_account,
         sensitive: listen.rate_sensitive,
         login: listen.rate_login,
         trusted_proxies: listen.trusted_proxy,

@@ -82,7 +82,7 @@ async fn floods_meet_the_limits_and_https_gets_hsts() {
         state.secure_cookies = true;
         state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
             per_ip: 1_000,
-            per_session: 40,
+            per_account: 40,
             sensitive: 5,
             login: 6,
             trusted_proxies: Vec::new(),
@@ -114,17 +114,25 @@ async fn floods_meet_the_limits_and_https_gets_hsts() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
     assert_eq!(app.get(&t, "/api/v1/me").await.0, StatusCode::OK);
-    // The session's whole allowance, then a page: a page in the reader's language.
+    // The account's whole allowance.
     let mut last = StatusCode::OK;
     for _ in 0..40 {
         last = app.get(&t, "/api/v1/me").await.0;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // A new session of the same account counts on its own only until it is seen to be theirs.
+    let again = app.login("secretary").await;
+    assert_eq!(app.get(&again, "/api/v1/me").await.0, StatusCode::OK);
+    assert_eq!(
+        app.get(&again, "/api/v1/me").await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account's sessions share one allowance"
+    );
     let other = app.login("committee").await;
     assert_eq!(
         app.get(&other, "/api/v1/me").await.0,
         StatusCode::OK,
-        "another session is not slowed"
+        "another account is not slowed"
     );
     // Sign-in attempts from one address.
     let mut codes = Vec::new();

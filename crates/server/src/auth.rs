@@ -89,6 +89,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             }
         };
         let caller = store::accounts::authenticate(&state.store.db, &token, &ip).await?;
+        state.limits.remember(&token, caller.user_id);
         // A temporary password set by the security administrator opens nothing but its own change.
         let allowed = ["/api/v1/me", "/api/v1/me/password", "/api/v1/auth/logout"];
         if caller.must_change_password && !allowed.contains(&parts.uri.path()) {
@@ -145,7 +146,11 @@ impl FromRequestParts<AppState> for WebCaller {
         if !same_origin(parts) {
             return Err((StatusCode::FORBIDDEN, "cross-site request refused").into_response());
         }
-        match store::accounts::authenticate(&state.store.db, &token, &client_ip(parts)).await {
+        let authenticated = store::accounts::authenticate(&state.store.db, &token, &client_ip(parts)).await;
+        if let Ok(caller) = &authenticated {
+            state.limits.remember(&token, caller.user_id);
+        }
+        match authenticated {
             Ok(caller)
                 if caller.must_change_password
                     && !["/account", "/account/password", "/logout"].contains(&parts.uri.path()) =>

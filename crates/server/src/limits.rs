@@ -1,5 +1,6 @@
 //! Rate limits over every page and API call (the seed paper's IP and high-frequency limits), keyed
-//! by client address and by signed-in session, with tighter classes for signing in and for what
+//! by client address and by account (a session counts on its own until its first request shows
+//! whose it is; then all of an account's sessions share one allowance), with tighter classes for signing in and for what
 //! reveals, exports or floods (reveal, export, import, search, check-in codes). Generous enough that
 //! a secretary working fast never meets them; a refusal is `429` with `Retry-After` and code
 //! `rate_limited` (a page for browsers, JSON for the API), audited at most once a minute per key.
@@ -25,9 +26,9 @@ use crate::AppState;
 pub struct Settings {
     /// Any request, per client address (a campus behind one NAT shares it).
     pub per_ip: u32,
-    /// Any request, per signed-in session.
-    pub per_session: u32,
-    /// Reveals, exports, imports, searches and check-in codes, per address and per session.
+    /// Any request, per signed-in account.
+    pub per_account: u32,
+    /// Reveals, exports, imports, searches and check-in codes, per address and per account.
     pub sensitive: u32,
     /// Sign-in attempts, per address.
     pub login: u32,
@@ -39,7 +40,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             per_ip: 1_200,
-            per_session: 600,
+            per_account: 600,
             sensitive: 60,
             login: 20,
             trusted_proxies: Vec::new(),
@@ -52,7 +53,7 @@ impl Settings {
     pub fn unlimited() -> Settings {
         Settings {
             per_ip: u32::MAX,
-            per_session: u32::MAX,
+            per_account: u32::MAX,
             sensitive: u32::MAX,
             login: u32::MAX,
             trusted_proxies: Vec::new(),
@@ -106,11 +107,13 @@ type Limiter = DefaultKeyedRateLimiter<String>;
 pub struct Limits {
     settings: Settings,
     per_ip: Limiter,
-    per_session: Limiter,
+    per_account: Limiter,
     sensitive: Limiter,
     login: Limiter,
     /// One audit entry per key and minute, however long a flood lasts.
     audited: Limiter,
+    /// Whose each session is (session key → account), learnt when a request is authenticated.
+    accounts: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -123,10 +126,11 @@ impl Limits {
     pub fn new(settings: Settings) -> Limits {
         Limits {
             per_ip: Limiter::keyed(per_minute(settings.per_ip)),
-            per_session: Limiter::keyed(per_minute(settings.per_session)),
+            per_account: Limiter::keyed(per_minute(settings.per_account)),
             sensitive: Limiter::keyed(per_minute(settings.sensitive)),
             login: Limiter::keyed(per_minute(settings.login)),
             audited: Limiter::keyed(per_minute(1)),
+            accounts: Default::default(),
             settings,
         }
     }
@@ -155,19 +159,39 @@ impl Limits {
             .to_string()
     }
 
+    /// Records whose session this is, so that its requests count against the account.
+    pub fn remember(&self, token: &str, user_id: i64) {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        if accounts.len() > 100_000 {
+            accounts.clear(); // sessions then count on their own until they are seen again
+        }
+        accounts.insert(session_key_of(token), user_id);
+    }
+
+    /// The bucket a session's requests count in: its account's once known.
+    fn holder(&self, session: &str) -> String {
+        let accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        match accounts.get(session) {
+            Some(user) => format!("account:{user}"),
+            None => format!("session:{session}"),
+        }
+    }
+
     /// `Some(wait)` when the request must be refused.
     fn check(&self, class: Class, ip: &str, session: Option<&str>) -> Option<Duration> {
         let clock = DefaultClock::default();
+        let holder = session.map(|s| self.holder(s));
+        let session = holder.as_deref();
         let mut checks: Vec<(&Limiter, String)> = vec![(&self.per_ip, format!("ip:{ip}"))];
         if let Some(s) = session {
-            checks.push((&self.per_session, format!("session:{s}")));
+            checks.push((&self.per_account, s.to_string()));
         }
         match class {
             Class::Login => checks.push((&self.login, format!("login:{ip}"))),
             Class::Sensitive => {
                 checks.push((&self.sensitive, format!("ip:{ip}")));
                 if let Some(s) = session {
-                    checks.push((&self.sensitive, format!("session:{s}")));
+                    checks.push((&self.sensitive, s.to_string()));
                 }
             }
             Class::General => {}
@@ -191,7 +215,11 @@ fn session_key(headers: &HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let token = bearer.or_else(|| crate::auth::cookie_in(headers, crate::auth::SESSION_COOKIE))?;
-    Some(store::crypto::sm3_hex(token.as_bytes())[..16].to_string())
+    Some(session_key_of(token))
+}
+
+fn session_key_of(token: &str) -> String {
+    store::crypto::sm3_hex(token.as_bytes())[..16].to_string()
 }
 
 /// The middleware: finds the client address, applies the limits, and refuses with 429.
@@ -254,6 +282,32 @@ mod tests {
             limits.client_ip(Some("198.51.100.7".parse().unwrap()), &h),
             "198.51.100.7",
             "a client cannot choose its address"
+        );
+    }
+
+    #[test]
+    fn an_accounts_sessions_share_one_allowance() {
+        let limits = Limits::new(Settings {
+            per_account: 3,
+            ..Settings::default()
+        });
+        limits.remember("token-a", 7);
+        limits.remember("token-b", 7);
+        let (a, b, c) = (
+            session_key_of("token-a"),
+            session_key_of("token-b"),
+            session_key_of("token-c"),
+        );
+        assert!(limits.check(Class::General, "1.1.1.1", Some(&a)).is_none());
+        assert!(limits.check(Class::General, "1.1.1.2", Some(&b)).is_none());
+        assert!(limits.check(Class::General, "1.1.1.3", Some(&a)).is_none());
+        assert!(
+            limits.check(Class::General, "1.1.1.4", Some(&b)).is_some(),
+            "a second session, from another address, does not double the account's allowance"
+        );
+        assert!(
+            limits.check(Class::General, "1.1.1.5", Some(&c)).is_none(),
+            "another account's session"
         );
     }
 
