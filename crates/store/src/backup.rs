@@ -55,10 +55,18 @@ fn sqlite_path(url: &str) -> Result<PathBuf> {
     Ok(opts.get_filename().to_path_buf())
 }
 
-/// Runs a PostgreSQL client tool, naming it when it is missing or fails.
-async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
-    let out = tokio::process::Command::new(tool)
+/// Runs a PostgreSQL client tool on a database, naming the tool when it is missing or fails. The
+/// password goes in the tool's environment, never on its command line (where `ps` shows it).
+async fn run_tool(tool: &str, database_url: &str, args: &[&str]) -> Result<()> {
+    let (url, password) = without_password(database_url)?;
+    let mut command = tokio::process::Command::new(tool);
+    if let Some(p) = password {
+        command.env("PGPASSWORD", p);
+    }
+    let out = command
         .args(args)
+        .arg("--dbname")
+        .arg(url)
         .output()
         .await
         .with_context(|| format!("running {tool} (install the PostgreSQL client tools)"))?;
@@ -66,6 +74,16 @@ async fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
         bail!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(())
+}
+
+/// The URL without its password, and the password (percent-decoded).
+fn without_password(database_url: &str) -> Result<(String, Option<String>)> {
+    let mut url = url::Url::parse(database_url).context("reading the PostgreSQL URL")?;
+    let password = url
+        .password()
+        .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+    let _ = url.set_password(None);
+    Ok((url.to_string(), password))
 }
 
 /// Makes a backup into `out` (a new or empty folder) while the server may run, and audits it.
@@ -120,15 +138,8 @@ pub async fn make(store: &Store, database_url: &str, files_dir: &Path, out: &Pat
         let dump_arg = dump.to_string_lossy().into_owned();
         run_tool(
             "pg_dump",
-            &[
-                "--format=custom",
-                "--snapshot",
-                &snapshot,
-                "--file",
-                &dump_arg,
-                "--dbname",
-                database_url,
-            ],
+            database_url,
+            &["--format=custom", "--snapshot", &snapshot, "--file", &dump_arg],
         )
         .await?;
         tx.commit().await?;
@@ -284,14 +295,8 @@ pub async fn restore(backup: &Path, to: Target<'_>) -> Result<Restored> {
         let dump = backup.join(PG_FILE).to_string_lossy().into_owned();
         let restored = run_tool(
             "pg_restore",
-            &[
-                "--no-owner",
-                "--single-transaction",
-                "--exit-on-error",
-                "--dbname",
-                to.database_url,
-                &dump,
-            ],
+            to.database_url,
+            &["--no-owner", "--single-transaction", "--exit-on-error", &dump],
         )
         .await;
         if let Err(e) = restored {
@@ -370,4 +375,20 @@ pub async fn restore(backup: &Path, to: Target<'_>) -> Result<Restored> {
         after_backup,
         moved_aside,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_leaves_the_command_line() {
+        let (url, password) =
+            super::without_password("postgres://hongji:p%40ss+w%2Frd@db.internal:5432/hongji?sslmode=require").unwrap();
+        assert_eq!(url, "postgres://hongji@db.internal:5432/hongji?sslmode=require");
+        assert_eq!(password.as_deref(), Some("p@ss+w/rd"));
+        let (url, password) = super::without_password("postgres://postgres@127.0.0.1:5432/postgres").unwrap();
+        assert_eq!(
+            (url.as_str(), password),
+            ("postgres://postgres@127.0.0.1:5432/postgres", None)
+        );
+    }
 }
