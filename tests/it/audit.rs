@@ -240,3 +240,60 @@ both!(
         );
     }
 );
+
+// Whoever holds the database and the key but not the checkpoint file: entries rewritten and the
+// whole chain after them re-sealed verify link by link, but not against the checkpoint of before.
+both!(
+    a_key_holder_cannot_rewrite_what_a_checkpoint_anchored,
+    |app: App| async move {
+        app.login("secretary").await;
+        let db = &app.store.db;
+        let anchored = store::audit::checkpoint(db).await.unwrap();
+        app.login("committee").await;
+        let key = app.store.keys.audit_key();
+        let entries: Vec<store::audit::Entry> = db
+            .all(Q::new("SELECT * FROM audit_log WHERE seq >= 4 ORDER BY seq"))
+            .await
+            .unwrap();
+        let (mut prev,): (String,) = db
+            .one(Q::new("SELECT hash FROM audit_log WHERE seq = 3"))
+            .await
+            .unwrap();
+        for mut e in entries {
+            if e.seq == 4 {
+                e.actor = "someone-else".into();
+            }
+            let (seq, actor_id) = (e.seq.to_string(), e.actor_id.map(|i| i.to_string()).unwrap_or_default());
+            let hash = key.mac(&[
+                &seq,
+                &e.at,
+                &actor_id,
+                &e.actor,
+                &e.ip,
+                &e.action,
+                &e.target_type,
+                &e.target_id,
+                &e.result,
+                &e.detail,
+                &prev,
+            ]);
+            db.exec(
+                Q::new("UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+                    .bind(e.actor.clone())
+                    .bind(prev.clone())
+                    .bind(hash.clone())
+                    .bind(e.seq),
+            )
+            .await
+            .unwrap();
+            prev = hash;
+        }
+        db.exec(Q::new("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(prev))
+            .await
+            .unwrap();
+        match store::audit::verify(db).await.unwrap() {
+            Err(store::audit::Broken::Rewritten { seq, .. }) => assert!(seq <= anchored.seq, "{seq}"),
+            other => panic!("a re-sealed rewrite must fail against the checkpoint: {other:?}"),
+        }
+    }
+);

@@ -312,6 +312,30 @@ mod tests {
     }
 
     #[test]
+    fn an_allowance_refills_as_the_minute_goes() {
+        let limits = Limits::new(Settings {
+            sensitive: 60,
+            ..Settings::default()
+        });
+        for _ in 0..60 {
+            assert!(limits.check(Class::Sensitive, "3.3.3.3", None).is_none());
+        }
+        let wait = limits
+            .check(Class::Sensitive, "3.3.3.3", None)
+            .expect("the 61st in a minute waits");
+        assert!(wait <= Duration::from_secs(1), "one more each second: {wait:?}");
+        std::thread::sleep(wait + Duration::from_millis(50));
+        assert!(
+            limits.check(Class::Sensitive, "3.3.3.3", None).is_none(),
+            "after Retry-After it is let through"
+        );
+        assert!(
+            limits.check(Class::Sensitive, "3.3.3.3", None).is_some(),
+            "one at a time"
+        );
+    }
+
+    #[test]
     fn each_class_has_its_own_allowance() {
         let limits = Limits::new(Settings {
             per_ip: 100,

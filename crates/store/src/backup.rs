@@ -98,7 +98,7 @@ pub async fn make(store: &Store, database_url: &str, files_dir: &Path, out: &Pat
     crate::private::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     crate::private::restrict(out)?;
     let db = &store.db;
-    let (backend, tables, (audit_seq, audit_hash)) = if db.is_sqlite() {
+    let (backend, tables, (audit_seq, audit_hash)) = if !db.is_postgres() {
         let copy = out.join(SQLITE_FILE);
         db.sqlite_copy_into(&copy)
             .await

@@ -324,10 +324,6 @@ impl Db {
         }
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self.backend, Backend::Sqlite { .. })
-    }
-
     /// A consistent copy of a SQLite database while the server reads and writes: `VACUUM INTO`
     /// copies one read snapshot, on a reading connection so that writers are not held up.
     pub async fn sqlite_copy_into(&self, path: &std::path::Path) -> Result<(), sqlx::Error> {
@@ -397,10 +393,7 @@ impl Tx {
 
     /// Every table's row count, as this transaction sees them (a backup's check).
     pub async fn table_counts(&mut self) -> Result<std::collections::BTreeMap<String, i64>, sqlx::Error> {
-        let tables = match &self.conn {
-            TxConn::Sqlite(_) => SQLITE_TABLES,
-            TxConn::Pg(_) => PG_TABLES,
-        };
+        let tables = if self.is_postgres() { PG_TABLES } else { SQLITE_TABLES };
         let names: Vec<(String,)> = self.all(Q::new(tables)).await?;
         let mut counts = std::collections::BTreeMap::new();
         for (name,) in names {
