@@ -169,7 +169,7 @@ both!(accounts_passwords_phones_and_tokens, |app: App| async move {
         .find(|r| r["kind"] == "grant" && r["subject_id"] == grant["id"])
         .unwrap_or_else(|| panic!("the grant's review waits for the committee: {waiting}"))
         .clone();
-    assert!(review["title"].as_str().unwrap().contains("查阅"), "{review}");
+    assert!(review["title"].as_str().unwrap().contains("只读查看"), "{review}");
     let (status, _) = app
         .post(&sec, &format!("/api/v1/reviews/{}/approve", review["id"]), json!({}))
         .await;

@@ -157,7 +157,11 @@ async fn floods_meet_the_limits_and_https_gets_hsts() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.text().await.unwrap().contains("操作过于频繁"));
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("操作过于频繁") && page.contains("秒后再试"),
+        "the page says when: {page}"
+    );
     // Audited, once per class and address however long the flood.
     let (n,): (i64,) = app
         .store
@@ -307,15 +311,31 @@ both!(the_daily_security_report, |app: App| async move {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("登录失败") && page.contains("li.watch") && page.contains("7 天内没有备份"));
-    let (status, acked) = app
-        .post(
-            &sec,
-            &format!("{path}/ack"),
-            json!({"note": "<b>checked</b> the guesses: one address, blocked"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{acked}");
+    assert!(page.contains("登录失败") && page.contains("李监 (li.watch)") && page.contains("7 天内没有备份"));
+    assert!(
+        page.contains("只读查看") && page.contains("法学院教工党支部"),
+        "the grant in words: role and organization"
+    );
+    assert!(
+        !page.contains("grant.create") && !page.contains("role=viewer"),
+        "no codes"
+    );
+    // Acknowledged in the browser: the form answers with a redirect to the page, which says so.
+    let res = b
+        .post(format!("{}/security/{}/ack", app.base, report.id))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("note", "<b>checked</b> the guesses: one address, blocked")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.url().path(),
+        format!("/security/{}", report.id),
+        "redirected back to the report"
+    );
+    assert_eq!(res.url().query(), Some("saved=1"));
+    assert!(res.text().await.unwrap().contains("已确认这份安全报告"));
+    let (_, acked) = app.get(&sec, &path).await;
     assert_eq!(acked["acked_by"], "安全管理员");
     let (status, again) = app.post(&sec, &format!("{path}/ack"), json!({})).await;
     assert_eq!(

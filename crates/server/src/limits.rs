@@ -250,7 +250,11 @@ pub async fn limit(State(s): State<AppState>, mut req: Request, next: Next) -> R
     let mut res = if path.starts_with("/api/") {
         axum::Json(failure.to_json(prefs.lang)).into_response()
     } else {
-        crate::web::error_page(crate::web::Chrome::new(prefs, None, &path, "error.title"), failure)
+        crate::web::error_page_retry(
+            crate::web::Chrome::new(prefs, None, &path, "error.title"),
+            failure,
+            Some(retry_after),
+        )
     };
     *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     res.headers_mut()

@@ -303,7 +303,7 @@ fn role_zh(role: Role) -> &'static str {
     match role {
         Role::OrgAdmin => "党委（总支）工作人员",
         Role::Secretary => "支部书记（支委）",
-        Role::Viewer => "查阅",
+        Role::Viewer => "只读查看",
         Role::Reviewer => "审核员",
         Role::SystemAdmin => "系统管理员",
         Role::SecurityAdmin => "安全管理员",

@@ -66,15 +66,23 @@ pub struct Count {
     pub unusual: bool,
 }
 
-/// An audit entry the report lists (grant changes, new accounts, backups).
+/// An audit entry the report lists (grant changes, new accounts, backups), in words.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Line {
     pub at: String,
-    /// The account that acted (`cli:…` for the command line).
+    /// Who acted: their name, or `cli:…` for the command line and the jobs.
     pub actor: String,
+    /// `grant.create`, `grant.revoke`, `grant.confirm`, `grant.return`, `user.create`, `backup.create`.
     pub action: String,
     pub target_id: String,
     pub detail: String,
+    /// The account the entry is about (grants, new accounts): `name (username)`.
+    pub account: Option<String>,
+    /// For a grant: its role (`viewer`, …) and organization.
+    #[sqlx(default)]
+    pub role: Option<String>,
+    #[sqlx(default)]
+    pub org_name: Option<String>,
 }
 
 /// A grant waiting for its second person.
@@ -93,8 +101,13 @@ pub struct PendingGrant {
 pub struct Incident {
     /// `chain_broken`, `unusual` (a figure above twice its average) or `no_backup`.
     pub kind: String,
-    /// The figure, for `unusual`.
+    /// For `unusual`: the figure, its count and its daily average.
     pub what: Option<String>,
+    pub count: Option<i64>,
+    pub daily_average: Option<f64>,
+    /// For `no_backup`: when the last backup was made, if ever.
+    pub last_backup_at: Option<String>,
+    /// The same in a sentence (English, for the command line and logs).
     pub detail: String,
 }
 
@@ -211,17 +224,59 @@ async fn count(db: &Db, condition: &str, from: DateTime<Utc>, to: DateTime<Utc>)
     Ok(n)
 }
 
+/// Audit entries with the names of who acted and of the account they are about.
+fn lines_query(entries: &str) -> String {
+    format!(
+        "SELECT a.at, COALESCE(actor.display_name, a.actor) AS actor, a.action, a.target_id, a.detail,
+                CASE WHEN u.id IS NULL THEN NULL ELSE u.display_name || ' (' || u.username || ')' END AS account
+         FROM ({entries}) a
+         LEFT JOIN users actor ON actor.id = a.actor_id
+         LEFT JOIN users u ON a.target_type = 'user' AND CAST(u.id AS TEXT) = a.target_id
+         ORDER BY a.seq"
+    )
+}
+
 async fn lines(db: &Db, condition: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Line>> {
-    Ok(db
+    let entries = format!("SELECT * FROM audit_log WHERE at >= $1 AND at < $2 AND {condition} ORDER BY seq LIMIT 500");
+    let mut lines: Vec<Line> = db
         .all(
-            Q::new(&format!(
-                "SELECT at, actor, action, target_id, detail FROM audit_log
-                 WHERE at >= $1 AND at < $2 AND {condition} ORDER BY seq LIMIT 500"
-            ))
-            .bind(instant_text(from))
-            .bind(instant_text(to)),
+            Q::new(&lines_query(&entries))
+                .bind(instant_text(from))
+                .bind(instant_text(to)),
         )
-        .await?)
+        .await?;
+    for line in &mut lines {
+        name_the_grant(db, line).await?;
+    }
+    Ok(lines)
+}
+
+/// A grant entry's role and organization, from its detail (`role=viewer org=12 pending` when made,
+/// `grant=34` after) and the records.
+async fn name_the_grant(db: &Db, line: &mut Line) -> Result<()> {
+    let value = |key: &str| {
+        line.detail
+            .split(' ')
+            .find_map(|part| part.strip_prefix(key))
+            .map(str::to_string)
+    };
+    let number = |key: &str| value(key).and_then(|v| v.parse::<i64>().ok()).filter(|n| *n != 0);
+    let (role, org_id) = if let Some(role) = value("role=") {
+        (Some(role), number("org="))
+    } else if let Some(grant) = number("grant=") {
+        let row: Option<(String, Option<i64>)> = db
+            .opt(Q::new("SELECT role, org_id FROM grants WHERE id = $1").bind(grant))
+            .await?;
+        row.map_or((None, None), |(role, org)| (Some(role), org))
+    } else {
+        return Ok(());
+    };
+    line.role = role;
+    if let Some(org) = org_id {
+        let name: Option<(String,)> = db.opt(Q::new("SELECT name FROM orgs WHERE id = $1").bind(org)).await?;
+        line.org_name = name.map(|(n,)| n);
+    }
+    Ok(())
 }
 
 const BACKUPS: &str = "action = 'backup.create' AND result = 'ok'";
@@ -246,6 +301,9 @@ pub async fn figures(db: &Db, on: NaiveDate) -> Result<Figures> {
         incidents.push(Incident {
             kind: "chain_broken".into(),
             what: None,
+            count: None,
+            daily_average: None,
+            last_backup_at: None,
             detail: problem.clone(),
         });
     }
@@ -259,6 +317,9 @@ pub async fn figures(db: &Db, on: NaiveDate) -> Result<Figures> {
             incidents.push(Incident {
                 kind: "unusual".into(),
                 what: Some(what.to_string()),
+                count: Some(n),
+                daily_average: Some(daily_average),
+                last_backup_at: None,
                 detail: format!("{n} against a daily average of {daily_average:.1}"),
             });
         }
@@ -269,11 +330,8 @@ pub async fn figures(db: &Db, on: NaiveDate) -> Result<Figures> {
             unusual,
         });
     }
-    let last_backup: Option<Line> = db
-        .opt(Q::new(&format!(
-            "SELECT at, actor, action, target_id, detail FROM audit_log WHERE at < $1 AND {BACKUPS} ORDER BY seq DESC LIMIT 1"
-        )).bind(instant_text(to)))
-        .await?;
+    let last = format!("SELECT * FROM audit_log WHERE at < $1 AND {BACKUPS} ORDER BY seq DESC LIMIT 1");
+    let last_backup: Option<Line> = db.opt(Q::new(&lines_query(&last)).bind(instant_text(to))).await?;
     let recent = last_backup
         .as_ref()
         .and_then(|b| crate::db::parse_instant(&b.at))
@@ -282,6 +340,9 @@ pub async fn figures(db: &Db, on: NaiveDate) -> Result<Figures> {
         incidents.push(Incident {
             kind: "no_backup".into(),
             what: None,
+            count: None,
+            daily_average: None,
+            last_backup_at: last_backup.as_ref().map(|b| b.at.clone()),
             detail: match &last_backup {
                 Some(b) => format!("last backup {}", b.at),
                 None => "no backup has been made".into(),

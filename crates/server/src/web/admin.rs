@@ -203,8 +203,20 @@ async fn security_report_view(
     })
 }
 
-async fn security_report_page(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    security_report_view(&s, &w, id, Vec::new(), None).await
+#[derive(Deserialize)]
+struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+async fn security_report_page(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    let notice = q.saved.map(|_| crate::i18n::t(w.prefs.lang, "security.acknowledged"));
+    security_report_view(&s, &w, id, Vec::new(), notice).await
 }
 
 #[derive(Deserialize)]
@@ -221,7 +233,7 @@ async fn ack_security_report(
 ) -> Response {
     let c = Chrome::for_caller(&w, &format!("/security/{id}"), "security.title");
     match security::acknowledge(&s.store.db, &w.caller, id, &f.note).await {
-        Ok(_) => security_report_view(&s, &w, id, Vec::new(), Some(c.t("security.acknowledged"))).await,
+        Ok(_) => see_other(&format!("/security/{id}?saved=1")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => security_report_view(&s, &w, id, errors, None).await,
             None => error_page(c, e.into()),

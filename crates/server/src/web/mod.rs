@@ -167,11 +167,18 @@ struct ErrorPage {
     status: u16,
     message: String,
     request_id: Option<String>,
+    /// For a refusal by the rate limits: the seconds until it is let through.
+    retry_after: Option<u64>,
 }
 
 /// An error as a page, in the user's language, with the request id to report it by. A failure of
 /// the server itself is logged (its code, never the data).
 pub fn error_page(c: Chrome, f: Failure) -> Response {
+    error_page_retry(c, f, None)
+}
+
+/// An error page that says when to try again.
+pub fn error_page_retry(c: Chrome, f: Failure, retry_after: Option<u64>) -> Response {
     let message = f.message(c.lang);
     let status = f.status;
     if status.is_server_error() {
@@ -182,6 +189,7 @@ pub fn error_page(c: Chrome, f: Failure) -> Response {
         status: status.as_u16(),
         message,
         request_id: crate::request_id::current(),
+        retry_after,
     });
     *res.status_mut() = status;
     res
