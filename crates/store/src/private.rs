@@ -70,7 +70,8 @@ pub fn restrict(path: &Path) -> std::io::Result<()> {
 }
 
 /// Copies a folder's files into a new private folder, keeping the layout; returns the files and
-/// bytes copied. A source that does not exist copies nothing.
+/// bytes copied. A source that does not exist copies nothing; links are not followed (a backup
+/// holding a link to a file elsewhere does not bring that file in).
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     create_dir_all(to)?;
     let entries = match std::fs::read_dir(from) {
@@ -82,7 +83,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     for entry in entries {
         let entry = entry?;
         let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            continue;
+        }
+        if kind.is_dir() {
             let (f, b) = copy_tree(&entry.path(), &target)?;
             files += f;
             bytes += b;
