@@ -386,6 +386,80 @@ both!(pages_render_for_every_role, |app: App| async move {
     not(hongji_browser),
     ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
 )]
+async fn a_secretary_takes_the_roll_of_a_whole_branch_on_a_phone_in_a_few_taps() {
+    let app = App::start(Backend::Sqlite).await;
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let today = store::clock::today();
+    let (status, m) = app
+        .post(
+            &t,
+            "/api/v1/meetings",
+            json!({"org_id": branch, "kind": "branch_general_meeting", "title": "支部党员大会", "status": "held",
+                   "starts_at": format!("{today}T00:00"), "ends_at": format!("{today}T01:00")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_i64().unwrap();
+    let b = Browser::start(390).await;
+    let mut taps = 0;
+    login(&b, &app, "secretary").await;
+    taps += 1;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/meetings/{id}", app.base)).await;
+    let rows = b
+        .script("return document.querySelectorAll('#attendance ul.roll li').length")
+        .await
+        .as_i64()
+        .unwrap();
+    assert!(rows >= 10, "the whole branch is on the roll: {rows}");
+    // Everyone starts as present: one absent with a reason, one on leave, then save.
+    b.click("#attendance ul.roll li:nth-child(2) label[for$='-absent']")
+        .await;
+    b.type_into("#attendance ul.roll li:nth-child(2) input.reason", "出差")
+        .await;
+    b.click("#attendance ul.roll li:nth-child(3) label[for$='-leave']")
+        .await;
+    b.click("#attendance button[type=submit]").await;
+    taps += 4;
+    let saved = b.wait_text("main", "出勤已保存").await;
+    assert!(saved.contains("出勤已保存"), "the save is confirmed");
+    let height = b
+        .script("return document.getElementById('attendance').scrollHeight")
+        .await
+        .as_i64()
+        .unwrap();
+    assert!(
+        height < rows * 80 + 400,
+        "a compact row a person at 390 px: {height} px for {rows}"
+    );
+    b.screenshot("roll-call-phone").await;
+    b.script("document.querySelector('#attendance ul.roll li:nth-child(2)').scrollIntoView()")
+        .await;
+    b.screenshot("roll-call-phone-rows").await;
+    b.quit().await;
+    assert!(taps <= 5, "{taps} taps for {rows} people");
+    let (_, sheet) = app.get(&t, &format!("/api/v1/meetings/{id}/attendance")).await;
+    let items = sheet["items"].as_array().unwrap();
+    let count = |st: &str| items.iter().filter(|a| a["status"] == st).count();
+    assert_eq!(
+        (count("present"), count("absent"), count("leave"), count("expected")),
+        (rows as usize - 2, 1, 1, 0),
+        "{sheet}"
+    );
+    assert!(items.iter().any(|a| a["status"] == "absent" && a["reason"] == "出差"));
+    assert!(
+        items.iter().all(|a| a["status"] != "present" || a["reason"].is_null()),
+        "no reason kept for the present"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_change() {
     let app = App::start(Backend::Sqlite).await;
     let b = Browser::start(1280).await;
@@ -410,11 +484,17 @@ async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_cha
     b.type_into("#title", "主题党日：学习贯彻会议精神").await;
     b.type_into("#location", "行政楼 204").await;
     b.script("document.getElementById('status').value = 'held'").await;
+    // Held this morning, so that the roll call starts everyone as present.
+    b.script(&format!(
+        "document.getElementById('starts_at').value = '{}T00:00'",
+        store::clock::today()
+    ))
+    .await;
     b.click("form.grid button[type=submit]").await;
     let url = b.wait_url(|u| u.contains("/meetings/") && !u.contains("/new")).await;
     assert!(url.contains("/meetings/"), "{url}");
-    // Everyone present but the first, who is on leave.
-    b.script("const s = [...document.querySelectorAll('#attendance select')]; s.forEach(x => x.value = 'present'); s[0].value = 'leave';").await;
+    // Everyone present but the first, who is on leave: one tap.
+    b.click("#attendance ul.roll li:first-child label[for$='-leave']").await;
     b.click("#attendance button[type=submit]").await;
     let quorum = b.wait_text("#quorum", "达到法定人数").await;
     assert!(quorum.contains("达到法定人数"), "{quorum}");

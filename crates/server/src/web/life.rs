@@ -407,6 +407,9 @@ struct DetailPage {
     attachments: Vec<life::attachments::Attachment>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
+    /// The meeting has begun: those not yet marked start as present, and only the exceptions
+    /// are marked (absent with a reason, on leave).
+    default_present: bool,
 }
 
 async fn detail_page(
@@ -445,7 +448,9 @@ async fn detail_page_with(
         .as_deref()
         .map(|c| crate::qr::svg(&format!("{}/meetings/{id}?code={c}", base.as_deref().unwrap_or(""))));
     let attachments = crate::or_error_page!(c, life::attachments::attachments(&s.store.db, &w.caller, id).await);
+    let default_present = store::db::parse_instant(&m.meeting.starts_at).is_some_and(|t| t <= store::clock::now());
     render(&DetailPage {
+        default_present,
         c,
         m,
         sheet,
@@ -461,6 +466,8 @@ async fn detail_page_with(
 #[derive(Deserialize)]
 struct CodeQuery {
     code: Option<String>,
+    /// `attendance` after the roll call was saved.
+    saved: Option<String>,
 }
 
 async fn detail(
@@ -482,7 +489,9 @@ async fn detail(
         .filter(char::is_ascii_digit)
         .take(6)
         .collect();
-    detail_page_with(&s, &w, id, Vec::new(), None, base, code).await
+    let notice =
+        (q.saved.as_deref() == Some("attendance")).then(|| crate::i18n::t(w.prefs.lang, "life.attendance_saved"));
+    detail_page_with(&s, &w, id, Vec::new(), notice, base, code).await
 }
 
 #[derive(Deserialize)]
@@ -511,7 +520,8 @@ async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Fo
     }
 }
 
-/// The attendance form posts `status_<member>` and `reason_<member>` for every line.
+/// The roll call posts `status_<member>` (present, absent, leave) for every line marked and
+/// `reason_<member>`, kept for the absent and those on leave.
 async fn record(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
     let pairs = form_urlencoded_pairs(&body);
     let reason_of = |member: &str| {
@@ -528,12 +538,12 @@ async fn record(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
             (v != "expected").then(|| AttendanceMark {
                 member_id,
                 status: v.clone(),
-                reason: reason_of(member),
+                reason: if v == "present" { None } else { reason_of(member) },
             })
         })
         .collect();
     match life::attendance::record_attendance(&s.store.db, &w.caller, id, &marks).await {
-        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Ok(_) => see_other(&format!("/meetings/{id}?saved=attendance")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
             match form_errors(&c, &e) {
@@ -659,6 +669,9 @@ struct ActivityPage {
     can_manage: bool,
     signed_up: bool,
     error: Option<String>,
+    /// The activity has begun and no attendance is recorded yet: everyone signed up starts as
+    /// having come, and only who did not is unticked.
+    default_attended: bool,
 }
 
 async fn activity_page(s: &AppState, w: &WebCaller, id: i64, error: Option<String>) -> Response {
@@ -670,7 +683,10 @@ async fn activity_page(s: &AppState, w: &WebCaller, id: i64, error: Option<Strin
     let signups = crate::or_error_page!(c, store::activities::signups(&s.store.db, &w.caller, id).await);
     let can_manage = w.caller.can_at(Perm::ManageMeetings, &a.org_path);
     let signed_up = signups.iter().any(|x| Some(x.member_id) == w.caller.member_id);
+    let begun = store::db::parse_instant(&a.starts_at).is_some_and(|t| t <= store::clock::now());
+    let default_attended = begun && signups.iter().all(|x| !x.attended);
     render(&ActivityPage {
+        default_attended,
         c,
         a,
         signups,
