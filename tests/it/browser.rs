@@ -482,6 +482,7 @@ async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_cha
 
     b.click(&format!("a[href='/meetings/new?org_id={lagging}']")).await;
     b.type_into("#title", "主题党日：学习贯彻会议精神").await;
+    b.click("input[name=kinds][value=theme_day]").await;
     b.type_into("#location", "行政楼 204").await;
     b.script("document.getElementById('status').value = 'held'").await;
     // Held this morning, so that the roll call starts everyone as present.
@@ -743,4 +744,60 @@ async fn an_applicant_is_filed_step_by_step_and_the_filing_goes_to_the_committee
     assert!(filed.contains(&talked.to_string()), "filed once approved: {steps}");
     b.screenshot("development-file-desktop").await;
     b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_favicon_times_without_seconds_and_no_kind_ticked_for_the_reader() {
+    let app = App::start(Backend::Sqlite).await;
+    let res = app.http.get(format!("{}/favicon.ico", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    let b = app.browser("secretary").await;
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let form = b
+        .get(format!("{}/meetings/new?org_id={branch}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("value=\"theme_day\"") && !form.contains(" checked>"),
+        "no kind starts ticked"
+    );
+    let linked = b
+        .get(format!("{}/meetings/new?org_id={branch}&kind=party_lecture", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        linked.contains("value=\"party_lecture\" checked"),
+        "a kind asked for starts ticked"
+    );
+    let (_, list) = app.get(&t, &format!("/api/v1/meetings?org_id={branch}&limit=1")).await;
+    let page = b
+        .get(format!("{}/meetings/{}", app.base, list["items"][0]["id"]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let with_seconds = regex_like_seconds(&page);
+    assert!(!with_seconds, "times are shown without seconds");
+}
+
+/// Whether the page shows a time of day with seconds (`12:34:56`).
+fn regex_like_seconds(page: &str) -> bool {
+    let b = page.as_bytes();
+    b.windows(8).any(|w| {
+        let d = |i: usize| w[i].is_ascii_digit();
+        d(0) && d(1) && w[2] == b':' && d(3) && d(4) && w[5] == b':' && d(6) && d(7)
+    })
 }

@@ -77,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .merge(api::routes())
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
@@ -108,6 +110,17 @@ async fn static_css() -> impl axum::response::IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.css"),
+    )
+}
+
+/// The icon browsers ask for at `/favicon.ico` (an SVG: every current browser reads it there).
+async fn favicon() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/favicon.svg"),
     )
 }
 

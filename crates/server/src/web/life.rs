@@ -331,13 +331,21 @@ async fn form_page(s: &AppState, w: &WebCaller, v: MeetingValues, errors: Vec<(S
 #[derive(Deserialize)]
 struct NewQuery {
     org_id: Option<String>,
+    /// A kind to start ticked (a link from what is due); otherwise none is: a meeting counts
+    /// only as what the secretary chooses (a 支部党员大会 is not also a 主题党日 by default).
+    kind: Option<String>,
 }
 
 async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQuery>) -> Response {
     let today = store::clock::today();
     let v = MeetingValues {
         org_id: q.org_id.unwrap_or_default(),
-        kinds: vec!["theme_day".into()],
+        kinds: q
+            .kind
+            .as_deref()
+            .and_then(domain::life::MeetingKind::parse)
+            .map(|k| vec![k.as_str().to_string()])
+            .unwrap_or_default(),
         starts_at: format!("{today}T14:30"),
         ends_at: format!("{today}T16:30"),
         status: "planned".into(),

@@ -134,7 +134,7 @@ impl Chrome {
     /// A stored UTC instant as Beijing time (UTC+8, no daylight saving), to the second.
     pub fn local(&self, instant: &str) -> String {
         store::db::parse_instant(instant)
-            .map(|t| domain::time::local_datetime(t).format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|t| domain::time::local_datetime(t).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| instant.to_string())
     }
 
