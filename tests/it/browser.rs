@@ -407,6 +407,15 @@ async fn a_secretary_takes_the_roll_of_a_whole_branch_on_a_phone_in_a_few_taps()
     login(&b, &app, "secretary").await;
     taps += 1;
     b.wait_url(|u| u.ends_with('/')).await;
+    // The phone's menu folds under one button: the header is one short band until opened.
+    let header = "return document.querySelector('header.top').getBoundingClientRect().height";
+    let folded = b.script(header).await.as_f64().unwrap();
+    assert!(folded < 100.0, "the header takes {folded} px at 390");
+    b.click("label.menu-button").await;
+    let nav = b
+        .script("return getComputedStyle(document.querySelector('header nav')).display")
+        .await;
+    assert_eq!(nav, "grid", "opened, the menu shows its links");
     b.go(&format!("{}/meetings/{id}", app.base)).await;
     let rows = b
         .script("return document.querySelectorAll('#attendance ul.roll li').length")
