@@ -679,3 +679,92 @@ both!(reports_workbook_and_the_published_statement, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+// The branch's dues sheet: who owes what up to a month; ticked members are recorded each as their
+// own payment, all in one transaction; any refusal writes nothing and names the member.
+both!(a_months_dues_for_the_branch_in_one_submit, |app: App| async move {
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let today = store::clock::today();
+    let month = Month::of(today).to_string();
+    let sheet_path = format!("/api/v1/orgs/{branch}/dues/sheet?month={month}");
+    let (status, sheet) = app.get(&t, &sheet_path).await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+    let payable: Vec<&Value> = sheet["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["needs_reason"] == false)
+        .collect();
+    assert!(payable.len() >= 3, "the demo branch owes something this month: {sheet}");
+    let three: Vec<i64> = payable[..3].iter().map(|l| l["member_id"].as_i64().unwrap()).collect();
+    let owed: i64 = payable[..3].iter().map(|l| l["owed_fen"].as_i64().unwrap()).sum();
+    let payments = |extra: Option<i64>| {
+        let mut list: Vec<Value> = three
+            .iter()
+            .map(|id| json!({"member_id": id, "method": "cash"}))
+            .collect();
+        if let Some(id) = extra {
+            list.push(json!({"member_id": id, "method": "online"}));
+        }
+        json!({"month": month, "paid_on": today.to_string(), "payments": list})
+    };
+    let count = || async {
+        let (n,): (i64,) = app
+            .store
+            .db
+            .one(store::db::Q::new("SELECT COUNT(*) FROM dues_payments"))
+            .await
+            .unwrap();
+        n
+    };
+    let before = count().await;
+    // A member who owes nothing here: refused, and nothing is written for the three either.
+    let c = app.login("committee").await;
+    let elsewhere = app.some_member(&c, app.org_id(&c, "法学院学生党支部").await).await["id"]
+        .as_i64()
+        .unwrap();
+    let sheet_post = format!("/api/v1/orgs/{branch}/dues/sheet");
+    let (status, err) = app.post(&t, &sheet_post, payments(Some(elsewhere))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(count().await, before, "all or nothing");
+    let mut future = payments(None);
+    future["paid_on"] = json!((today + chrono::Duration::days(3)).to_string());
+    let (status, err) = app.post(&t, &sheet_post, future).await;
+    assert_eq!(
+        (status, err["error"]["fields"]["paid_on"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("paid_on.in_future"))
+    );
+    let (status, _) = app.post(&t, &sheet_post, json!({"month": month, "paid_on": today.to_string(), "payments": [{"member_id": three[0], "method": "cash"}, {"member_id": three[0], "method": "cash"}]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a member twice is refused");
+
+    let (status, done) = app.post(&t, &sheet_post, payments(None)).await;
+    assert_eq!((status, done["recorded"].as_i64()), (StatusCode::OK, Some(3)), "{done}");
+    assert_eq!(count().await, before + 3, "each its own payment");
+    let (sum,): (i64,) = app
+        .store
+        .db
+        .one(store::db::Q::new(&format!(
+            "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM dues_payments WHERE member_id IN ({}, {}, {})",
+            three[0], three[1], three[2]
+        )))
+        .await
+        .unwrap();
+    assert!(sum >= owed, "what they owed is paid: {sum} ≥ {owed}");
+    let (_, after) = app.get(&t, &sheet_path).await;
+    assert!(
+        after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| !three.contains(&l["member_id"].as_i64().unwrap())),
+        "paid up, they leave the sheet"
+    );
+    // Another branch's sheet is out of the secretary's sight.
+    let other = app.org_id(&c, "法学院学生党支部").await;
+    assert_eq!(
+        app.get(&t, &format!("/api/v1/orgs/{other}/dues/sheet")).await.0,
+        StatusCode::NOT_FOUND
+    );
+});

@@ -42,6 +42,72 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(org_payments))
         .routes(routes!(org_workbook))
         .routes(routes!(statements, publish_statement))
+        .routes(routes!(get_sheet, record_sheet))
+}
+
+/// The month of a dues sheet; this month if left out.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    #[serde(default)]
+    #[param(schema_with = domain::schema::month)]
+    month: Option<String>,
+}
+
+fn sheet_month(month: Option<&str>) -> Result<Month, Failure> {
+    match month.map(str::trim).filter(|m| !m.is_empty()) {
+        None => Ok(Month::of(store::clock::today())),
+        Some(m) => Month::parse(m).ok_or_else(|| store::Error::from(domain::Invalid::one("month", "invalid")).into()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/sheet", params(("id" = i64, Path, description = "the record's id"), SheetQuery),
+    responses((status = 200, body = Items<dues::sheet::SheetLine>, description = "the organization's own members who owe anything up to the month, by name"), (status = 404)))]
+pub async fn get_sheet(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<SheetQuery>,
+) -> ApiResult<Json<Items<dues::sheet::SheetLine>>> {
+    let month = sheet_month(q.month.as_deref())?;
+    Ok(Json(
+        dues::sheet::sheet(&s.store.db, &a.caller, id, month, store::clock::today())
+            .await?
+            .into(),
+    ))
+}
+
+/// Who paid, each in full for the months owed up to `month`, on `paid_on`.
+#[derive(Deserialize, ToSchema)]
+pub struct SheetBody {
+    #[schema(schema_with = domain::schema::month)]
+    month: Option<String>,
+    #[schema(required = true)]
+    paid_on: Option<chrono::NaiveDate>,
+    #[schema(max_items = 2000)]
+    payments: Vec<dues::sheet::SheetPayment>,
+}
+
+/// How many payments a sheet recorded.
+#[derive(serde::Serialize, ToSchema)]
+pub struct SheetRecorded {
+    recorded: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs/{id}/dues/sheet", params(("id" = i64, Path, description = "the record's id")), request_body = SheetBody,
+    responses((status = 200, body = SheetRecorded, description = "each ticked member's payment, all in one transaction"), (status = 422, description = "nothing written; each refused member named"), (status = 404)))]
+pub async fn record_sheet(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(b): ApiJson<SheetBody>,
+) -> ApiResult<Json<SheetRecorded>> {
+    let month = sheet_month(b.month.as_deref())?;
+    let paid_on = b
+        .paid_on
+        .ok_or_else(|| store::Error::from(domain::Invalid::one("paid_on", "required")))?;
+    let recorded = dues::sheet::record(&s.store.db, &a.caller, id, month, paid_on, &b.payments).await?;
+    Ok(Json(SheetRecorded { recorded }))
 }
 
 fn lang(headers: &axum::http::HeaderMap) -> Lang {

@@ -24,6 +24,111 @@ use crate::auth::WebCaller;
 use crate::sheets::dues::parse_yuan;
 use crate::AppState;
 
+#[derive(Template)]
+#[template(path = "dues_sheet.html")]
+struct SheetPage {
+    c: Chrome,
+    org: Org,
+    month: String,
+    today: NaiveDate,
+    lines: Vec<dues::sheet::SheetLine>,
+    methods: [&'static str; 3],
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+impl SheetPage {
+    fn money(&self, fen: &i64) -> String {
+        money(fen)
+    }
+}
+
+#[derive(Deserialize)]
+struct SheetQuery {
+    month: Option<String>,
+    /// How many payments the last submit recorded.
+    saved: Option<usize>,
+}
+
+fn sheet_month(month: Option<&str>) -> domain::dues::Month {
+    month
+        .and_then(domain::dues::Month::parse)
+        .unwrap_or_else(|| domain::dues::Month::of(store::clock::today()))
+}
+
+async fn draw_sheet(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    month: domain::dues::Month,
+    notice: Option<String>,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let c = Chrome::for_caller(w, &format!("/orgs/{id}/dues/sheet"), "dues.sheet");
+    let org = crate::or_error_page!(c, orgs::get(&s.store.db, &w.caller, id).await);
+    let today = store::clock::today();
+    let lines = crate::or_error_page!(c, dues::sheet::sheet(&s.store.db, &w.caller, id, month, today).await);
+    render(&SheetPage {
+        c,
+        org,
+        month: month.to_string(),
+        today,
+        lines,
+        methods: dues::payers::METHODS,
+        notice,
+        errors,
+    })
+}
+
+async fn sheet_page(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<SheetQuery>,
+) -> Response {
+    let notice = q.saved.map(|n| {
+        format!(
+            "{} {n} {}",
+            crate::i18n::t(w.prefs.lang, "dues.sheet_saved"),
+            crate::i18n::t(w.prefs.lang, "dues.sheet_saved_people")
+        )
+    });
+    draw_sheet(&s, &w, id, sheet_month(q.month.as_deref()), notice, Vec::new()).await
+}
+
+/// The sheet posts `paid` for each member ticked, `method` for the sheet and `method_<member>`
+/// where one paid otherwise, `paid_on` and `month`.
+async fn record_sheet(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let month = sheet_month(value("month").as_deref());
+    let method = value("method").unwrap_or_default();
+    let payments: Vec<dues::sheet::SheetPayment> = pairs
+        .iter()
+        .filter(|(k, _)| k == "paid")
+        .filter_map(|(_, v)| v.parse::<i64>().ok())
+        .map(|member_id| dues::sheet::SheetPayment {
+            member_id,
+            method: value(&format!("method_{member_id}"))
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| method.clone()),
+        })
+        .collect();
+    let paid_on = value("paid_on").and_then(|d| domain::member::parse_date(&d));
+    let c = Chrome::for_caller(&w, &format!("/orgs/{id}/dues/sheet"), "dues.sheet");
+    let Some(paid_on) = paid_on else {
+        let errors = vec![("paid_on".into(), c.field_error("paid_on", "required"))];
+        return draw_sheet(&s, &w, id, month, None, errors).await;
+    };
+    match dues::sheet::record(&s.store.db, &w.caller, id, month, paid_on, &payments).await {
+        Ok(n) => see_other(&format!("/orgs/{id}/dues/sheet?month={month}&saved={n}")),
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => draw_sheet(&s, &w, id, month, None, errors).await,
+            None => error_page(c, e.into()),
+        },
+    }
+}
+
 /// A branch page lists each member's year; larger subtrees show totals and link to the workbook.
 const PAGE_BOOK_LIMIT: i64 = 1_000;
 
@@ -31,6 +136,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dues", get(start))
         .route("/orgs/{id}/dues", get(org_page))
+        .route("/orgs/{id}/dues/sheet", get(sheet_page).post(record_sheet))
         .route("/orgs/{id}/dues/bases", post(import_bases))
         .route("/orgs/{id}/dues/statements", post(publish))
         .route("/dues/statements/{org_id}/{id}", get(statement_page))

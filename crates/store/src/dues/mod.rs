@@ -14,4 +14,5 @@ pub mod member;
 pub mod payers;
 pub mod payments;
 pub mod reports;
+pub mod sheet;
 pub mod statements;

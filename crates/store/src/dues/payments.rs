@@ -163,6 +163,15 @@ pub(crate) async fn payment(db: &Db, id: i64) -> Result<Payment> {
 /// generated yet (paying a quarter ahead). Each month's paid amount is updated only if no other
 /// payment changed it meanwhile.
 pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> Result<Payment> {
+    let mut tx = db.begin().await?;
+    let id = record_in(db, &mut tx, caller, input).await?;
+    tx.commit().await?;
+    payment(db, id).await
+}
+
+/// Checks and writes one payment inside the caller's transaction (a dues sheet writes many in
+/// one); returns its id.
+pub(crate) async fn record_in(db: &Db, tx: &mut Tx, caller: &Caller, input: &PaymentInput) -> Result<i64> {
     let mut e = Vec::new();
     let mut months = Vec::new();
     for m in &input.months {
@@ -206,7 +215,6 @@ pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> R
     domain::error::check(e)?;
     let member = payer(db, caller, member_id, true).await?;
     let paid_on = input.paid_on.expect("checked");
-    let mut tx = db.begin().await?;
     let first = member.first_owed();
     let mut e = Vec::new();
     let before: Vec<String> = months.iter().filter(|m| **m < first).map(Month::to_string).collect();
@@ -218,8 +226,8 @@ pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> R
         years.entry(m.year).or_default().push(*m);
     }
     for (year, in_year) in &years {
-        let profiles = profiles_in(&mut tx, member.id, *year).await?;
-        write_ledger(&mut tx, &member, &profiles, in_year).await?;
+        let profiles = profiles_in(tx, member.id, *year).await?;
+        write_ledger(tx, &member, &profiles, in_year).await?;
     }
     let mut rows: Vec<(i64, i64, i64)> = Vec::new();
     for chunk in months.chunks(50) {
@@ -277,16 +285,15 @@ pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> R
     .await?;
     for (month, fen) in &owed {
         let (_, _, seen_paid) = rows.iter().find(|(k, _, _)| *k == month.key()).expect("checked");
-        apply_to_month(&mut tx, id, member.id, *month, *fen, *seen_paid).await?;
+        apply_to_month(tx, id, member.id, *month, *fen, *seen_paid).await?;
     }
     audit::append(
-        &mut tx,
+        tx,
         caller,
         Event::ok("dues.payment.record", "member", member.id).with_detail(format!("payment {id}")),
     )
     .await?;
-    tx.commit().await?;
-    payment(db, id).await
+    Ok(id)
 }
 
 /// Adds `fen` to a month's paid amount, refusing if another payment changed it since it was read.
