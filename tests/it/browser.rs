@@ -469,6 +469,61 @@ async fn a_secretary_takes_the_roll_of_a_whole_branch_on_a_phone_in_a_few_taps()
     not(hongji_browser),
     ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
 )]
+async fn a_secretary_records_a_months_dues_for_the_branch_on_a_phone() {
+    let app = App::start(Backend::Sqlite).await;
+    let t = app.login("secretary").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    let b = Browser::start(390).await;
+    let mut taps = 0;
+    login(&b, &app, "secretary").await;
+    taps += 1;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/orgs/{branch}/dues", app.base)).await;
+    b.click(&format!("a[href='/orgs/{branch}/dues/sheet']")).await;
+    taps += 1;
+    let owing = b
+        .script("return document.querySelectorAll('#sheet input[name=paid]').length")
+        .await
+        .as_i64()
+        .unwrap();
+    assert!(owing >= 5, "{owing} members to tick");
+    // Five paid: four in cash (the sheet's method), one online.
+    for n in 1..=5 {
+        b.click(&format!("#sheet ul.roll li:nth-child({n}) input[name=paid]"))
+            .await;
+        taps += 1;
+    }
+    b.script("const s = document.querySelector('#sheet ul.roll li:nth-child(5) select'); s.value = 'online';")
+        .await;
+    taps += 1;
+    b.click("#sheet button[type=submit]").await;
+    taps += 1;
+    let saved = b.wait_text("main", "已记录").await;
+    assert!(saved.contains("已记录 5 名同志的党费"), "{saved}");
+    b.screenshot("dues-sheet-phone").await;
+    b.quit().await;
+    assert!(taps <= 9, "{taps} taps for five payments");
+    let by_method: Vec<(String, i64)> = app
+        .store
+        .db
+        .all(store::db::Q::new(
+            "SELECT method, COUNT(*) FROM dues_payments WHERE recorded_by = 'secretary' GROUP BY method ORDER BY method",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        by_method,
+        [("cash".to_string(), 4), ("online".to_string(), 1)],
+        "each its own payment, each its method"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
 async fn committee_staff_plan_a_meeting_record_attendance_and_see_compliance_change() {
     let app = App::start(Backend::Sqlite).await;
     let b = Browser::start(1280).await;
