@@ -761,6 +761,34 @@ both!(a_months_dues_for_the_branch_in_one_submit, |app: App| async move {
             .all(|l| !three.contains(&l["member_id"].as_i64().unwrap())),
         "paid up, they leave the sheet"
     );
+    // The headline's outstanding runs to last month; this month is shown apart.
+    let now = Month::of(today);
+    let (_, year) = app
+        .get(&t, &format!("/api/v1/orgs/{branch}/dues?year={}", now.year))
+        .await;
+    let (out, overdue, this) = (
+        year["outstanding_fen"].as_i64().unwrap(),
+        year["overdue_fen"].as_i64().unwrap(),
+        year["this_month_fen"].as_i64().unwrap(),
+    );
+    let this_row = year["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == now.to_string())
+        .unwrap();
+    assert_eq!(this, this_row["outstanding_fen"].as_i64().unwrap(), "{year}");
+    assert_eq!(overdue + this, out, "nothing is ahead of this month: {year}");
+    let (_, only_this) = app
+        .get(
+            &t,
+            &format!("/api/v1/orgs/{branch}/dues?year={}&month={}", now.year, now.month),
+        )
+        .await;
+    assert_eq!(
+        only_this["overdue_fen"], 0,
+        "a month that has just begun is not overdue"
+    );
     // Another branch's sheet is out of the secretary's sight.
     let other = app.org_id(&c, "法学院学生党支部").await;
     assert_eq!(

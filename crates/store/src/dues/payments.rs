@@ -1,7 +1,7 @@
 //! Payments recorded by the branch, reversing entries for corrections, and excused months.
 
 use super::bases::{profiles_in, write_ledger};
-use super::payers::{payer, METHODS};
+use super::payers::{payer, Payer, METHODS};
 use crate::audit::{self, Event};
 use crate::clock::today;
 use crate::db::{new_id, now_text, Arg, Db, Tx, Q};
@@ -163,15 +163,20 @@ pub(crate) async fn payment(db: &Db, id: i64) -> Result<Payment> {
 /// generated yet (paying a quarter ahead). Each month's paid amount is updated only if no other
 /// payment changed it meanwhile.
 pub async fn record_payment(db: &Db, caller: &Caller, input: &PaymentInput) -> Result<Payment> {
+    let Some(member_id) = input.member_id else {
+        return Err(Invalid::one("member_id", "required").into());
+    };
+    // Found (or refused, and that refusal audited) before the transaction takes the writer.
+    let member = payer(db, caller, member_id, true).await?;
     let mut tx = db.begin().await?;
-    let id = record_in(db, &mut tx, caller, input).await?;
+    let id = record_in(&mut tx, caller, &member, input).await?;
     tx.commit().await?;
     payment(db, id).await
 }
 
-/// Checks and writes one payment inside the caller's transaction (a dues sheet writes many in
-/// one); returns its id.
-pub(crate) async fn record_in(db: &Db, tx: &mut Tx, caller: &Caller, input: &PaymentInput) -> Result<i64> {
+/// Checks and writes one payment of a member already found in scope, inside the caller's
+/// transaction (a dues sheet writes many in one); returns its id.
+pub(crate) async fn record_in(tx: &mut Tx, caller: &Caller, member: &Payer, input: &PaymentInput) -> Result<i64> {
     let mut e = Vec::new();
     let mut months = Vec::new();
     for m in &input.months {
@@ -208,12 +213,7 @@ pub(crate) async fn record_in(db: &Db, tx: &mut Tx, caller: &Caller, input: &Pay
         .as_deref()
         .and_then(|r| clean_text("reason", r, 500, &mut e));
     let note = input.note.as_deref().and_then(|n| clean_text("note", n, 500, &mut e));
-    let Some(member_id) = input.member_id else {
-        e.push(FieldError::new("member_id", "required"));
-        return Err(Invalid(e).into());
-    };
     domain::error::check(e)?;
-    let member = payer(db, caller, member_id, true).await?;
     let paid_on = input.paid_on.expect("checked");
     let first = member.first_owed();
     let mut e = Vec::new();

@@ -37,7 +37,13 @@ pub struct OrgDues {
     pub month: Option<u32>,
     pub due_fen: i64,
     pub paid_fen: i64,
+    /// What the period's months still owe, all of them (the rows add up to it).
     pub outstanding_fen: i64,
+    /// Of it, the months before this one: what is overdue (the headline 未交). A month that
+    /// began two days ago is not arrears.
+    pub overdue_fen: i64,
+    /// Of it, this month's, shown apart (本月应交).
+    pub this_month_fen: i64,
     /// For a month, that month's; for a year, those of its latest month so far.
     pub members: i64,
     pub paying_members: i64,
@@ -153,6 +159,16 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
         None
     };
     let latest = months.last().cloned().unwrap_or_default();
+    let this_month = Month::of(crate::clock::today()).to_string();
+    let owed_where = |keep: &dyn Fn(&str) -> bool| -> i64 {
+        months
+            .iter()
+            .filter(|m| keep(&m.month))
+            .map(|m| m.outstanding_fen)
+            .sum()
+    };
+    let overdue_fen = owed_where(&|m| m < this_month.as_str());
+    let this_month_fen = owed_where(&|m| m == this_month.as_str());
     Ok(OrgDues {
         org_id,
         org_name: org.name,
@@ -161,6 +177,8 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
         due_fen: months.iter().map(|m| m.due_fen).sum(),
         paid_fen: months.iter().map(|m| m.paid_fen).sum(),
         outstanding_fen: months.iter().map(|m| m.outstanding_fen).sum(),
+        overdue_fen,
+        this_month_fen,
         members: latest.members,
         paying_members: latest.paying_members,
         voluntary_fen,

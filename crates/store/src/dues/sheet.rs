@@ -8,6 +8,7 @@ use domain::{FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, Q};
+use crate::dues::payers::payer;
 use crate::dues::payments::{record_in, PaymentInput};
 use crate::error::{Error, Result};
 use crate::orgs::{self, Org};
@@ -124,12 +125,20 @@ pub async fn record(
     }
     let lines = sheet(db, caller, org_id, month, paid_on).await?;
     let mut refused = Vec::new();
-    let mut tx = db.begin().await?;
+    // Every member is found (a refusal audited) before the transaction takes the writer.
+    let mut ticked = Vec::new();
     for p in payments {
         let Some(line) = lines.iter().find(|l| l.member_id == p.member_id) else {
             refused.push(FieldError::new("payments", "nothing_owed"));
             continue;
         };
+        ticked.push((p, line, payer(db, caller, line.member_id, true).await?));
+    }
+    if !refused.is_empty() {
+        return Err(Invalid(refused).into());
+    }
+    let mut tx = db.begin().await?;
+    for (p, line, member) in ticked {
         let input = PaymentInput {
             member_id: Some(line.member_id),
             months: line.months.clone(),
@@ -138,7 +147,7 @@ pub async fn record(
             paid_on: Some(paid_on),
             ..Default::default()
         };
-        match record_in(db, &mut tx, caller, &input).await {
+        match record_in(&mut tx, caller, &member, &input).await {
             Ok(_) => {}
             Err(Error::Invalid(_) | Error::Refused(_)) => {
                 refused.push(FieldError::new("payments", format!("member_refused:{}", line.name)));
