@@ -474,6 +474,33 @@ async fn a_secretary_records_a_months_dues_for_the_branch_on_a_phone() {
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    // Five members admitted this month with a base, whatever the demo's day: each owes this month.
+    let today = store::clock::today();
+    let joined = format!(
+        "{}-{:02}-01",
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today)
+    );
+    for seq in 81..86 {
+        let (status, m) = app
+            .post(
+                &t,
+                "/api/v1/members",
+                json!({"org_id": branch, "name": format!("收缴测试{seq}"), "gender": "male", "birth_date": "1995-03-04",
+                       "id_number": id_number("19950304", seq, true), "joined_on": joined, "category": "probationary"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        let (status, p) = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/members/{}/dues-profile", m["id"]),
+                Some(&t),
+                Some(json!({"year": chrono::Datelike::year(&today), "category": "employed", "base_fen": 520000, "effective_month": 1})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+    }
     let b = Browser::start(390).await;
     let mut taps = 0;
     login(&b, &app, "secretary").await;
@@ -489,12 +516,13 @@ async fn a_secretary_records_a_months_dues_for_the_branch_on_a_phone() {
         .unwrap();
     assert!(owing >= 5, "{owing} members to tick");
     // Five paid: four in cash (the sheet's method), one online.
-    for n in 1..=5 {
-        b.click(&format!("#sheet ul.roll li:nth-child({n}) input[name=paid]"))
+    let rows = "[...document.querySelectorAll('#sheet ul.roll li')].filter(li => li.textContent.includes('收缴测试'))";
+    for n in 0..5 {
+        b.script(&format!("{rows}[{n}].querySelector('input[name=paid]').click()"))
             .await;
         taps += 1;
     }
-    b.script("const s = document.querySelector('#sheet ul.roll li:nth-child(5) select'); s.value = 'online';")
+    b.script(&format!("{rows}[4].querySelector('select').value = 'online'"))
         .await;
     taps += 1;
     b.click("#sheet button[type=submit]").await;

@@ -688,18 +688,42 @@ both!(a_months_dues_for_the_branch_in_one_submit, |app: App| async move {
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
     let today = store::clock::today();
     let month = Month::of(today).to_string();
+    // Three members admitted last month, each with a base: each owes last month and this one.
+    let mut three = Vec::new();
+    for seq in [71, 72, 73] {
+        let (id, _, joined) = new_member(&app, &t, 1, seq).await;
+        for year in [joined.year, Month::of(today).year] {
+            let (status, p) = app
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/members/{id}/dues-profile"),
+                    Some(&t),
+                    Some(json!({"year": year, "category": "employed", "base_fen": 520000, "effective_month": 1})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+        }
+        three.push(id);
+    }
     let sheet_path = format!("/api/v1/orgs/{branch}/dues/sheet?month={month}");
     let (status, sheet) = app.get(&t, &sheet_path).await;
     assert_eq!(status, StatusCode::OK, "{sheet}");
-    let payable: Vec<&Value> = sheet["items"]
+    let lines: Vec<&Value> = sheet["items"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|l| l["needs_reason"] == false)
+        .filter(|l| three.contains(&l["member_id"].as_i64().unwrap()))
         .collect();
-    assert!(payable.len() >= 3, "the demo branch owes something this month: {sheet}");
-    let three: Vec<i64> = payable[..3].iter().map(|l| l["member_id"].as_i64().unwrap()).collect();
-    let owed: i64 = payable[..3].iter().map(|l| l["owed_fen"].as_i64().unwrap()).sum();
+    assert_eq!(lines.len(), 3, "each is on the sheet: {sheet}");
+    for l in &lines {
+        assert_eq!(l["months"].as_array().unwrap().len(), 2, "last month and this: {l}");
+        assert_eq!(
+            (l["owed_fen"].as_i64(), &l["needs_reason"]),
+            (Some(2 * 7800), &json!(false)),
+            "{l}"
+        );
+    }
+    let owed: i64 = 3 * 2 * 7800;
     let payments = |extra: Option<i64>| {
         let mut list: Vec<Value> = three
             .iter()
