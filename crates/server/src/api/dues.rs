@@ -84,7 +84,7 @@ pub struct SheetBody {
     month: Option<String>,
     #[schema(required = true)]
     paid_on: Option<chrono::NaiveDate>,
-    #[schema(max_items = 2000)]
+    #[schema(min_items = 1, max_items = 2000)]
     payments: Vec<dues::sheet::SheetPayment>,
 }
 

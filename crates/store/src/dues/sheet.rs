@@ -106,6 +106,8 @@ pub async fn record(
 ) -> Result<usize> {
     let ids: Vec<i64> = payments.iter().map(|p| p.member_id).collect();
     domain::error::list("payments", &ids, MAX_PAYMENTS)?;
+    // Out of scope answers 404 before anything about the sheet is judged.
+    let lines = sheet(db, caller, org_id, month, paid_on).await?;
     if payments.is_empty() {
         return Err(Invalid::one("payments", "required").into());
     }
@@ -123,7 +125,6 @@ pub async fn record(
     {
         return Err(Invalid::one("method", if p.method.is_empty() { "required" } else { "invalid" }).into());
     }
-    let lines = sheet(db, caller, org_id, month, paid_on).await?;
     let mut refused = Vec::new();
     // Every member is found (a refusal audited) before the transaction takes the writer.
     let mut ticked = Vec::new();
