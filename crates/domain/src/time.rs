@@ -28,9 +28,8 @@ pub fn date_problem(s: &str) -> &'static str {
 /// held to the plausible years. A bound outside them only widens or empties the search, so it
 /// is not a typing error to refuse.
 pub fn parse_bound(s: &str) -> Option<NaiveDate> {
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .ok()
-        .or_else(|| crate::member::parse_date(s))?;
+    // `2024/5/1` and `2024.5.1` as Excel users write them, like the recorded dates.
+    let d = NaiveDate::parse_from_str(&s.trim().replace(['/', '.'], "-"), "%Y-%m-%d").ok()?;
     let first = NaiveDate::from_ymd_opt(*DATE_YEARS.start(), 1, 1)?;
     let last = NaiveDate::from_ymd_opt(*DATE_YEARS.end(), 12, 31)?;
     Some(d.clamp(first, last))
