@@ -263,6 +263,8 @@ async fn a_secretary_adds_a_member_in_the_browser() {
             saved.contains("/members/") && !saved.ends_with("/new"),
             "saved and shown: {saved}"
         );
+        let said = b.wait_text("main", "已保存").await;
+        assert!(said.contains("已保存"), "the page says it is saved");
         let shown = b.text("#id-number").await;
         assert_eq!(
             shown,

@@ -3,7 +3,7 @@
 //! the next one (a vote at steps 15 and 23, the outcome at step 24).
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -141,8 +141,8 @@ struct FilePage {
     notice: Option<String>,
 }
 
-async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    draw_file(&s, &w, id, Vec::new(), None).await
+async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<super::Saved>) -> Response {
+    draw_file(&s, &w, id, Vec::new(), q.notice(w.prefs.lang)).await
 }
 
 async fn draw_file(
@@ -201,7 +201,7 @@ async fn draw_file(
 async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>) -> Response {
     let c = Chrome::for_caller(w, &format!("/development/{id}"), "development.file");
     match result {
-        Ok(_) => see_other(&format!("/development/{id}")),
+        Ok(_) => see_other(&format!("/development/{id}?saved=1")),
         Err(store::Error::Refused(code)) => {
             let message = crate::error::Failure::from(store::Error::Refused(code)).message(c.lang);
             draw_file(s, w, id, vec![("step".into(), message)], None).await

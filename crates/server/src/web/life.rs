@@ -497,8 +497,11 @@ async fn detail(
         .filter(char::is_ascii_digit)
         .take(6)
         .collect();
-    let notice =
-        (q.saved.as_deref() == Some("attendance")).then(|| crate::i18n::t(w.prefs.lang, "life.attendance_saved"));
+    let notice = match q.saved.as_deref() {
+        Some("attendance") => Some(crate::i18n::t(w.prefs.lang, "life.attendance_saved")),
+        Some(_) => Some(crate::i18n::t(w.prefs.lang, "common.saved")),
+        None => None,
+    };
     detail_page_with(&s, &w, id, Vec::new(), notice, base, code).await
 }
 
@@ -517,7 +520,7 @@ async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Fo
         ..Default::default()
     };
     match life::meetings::update(&s.store.db, &w.caller, id, &patch).await {
-        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Ok(_) => see_other(&format!("/meetings/{id}?saved=meeting")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings", "life.meeting");
             match form_errors(&c, &e) {

@@ -200,8 +200,13 @@ async fn propose_correction(State(s): State<AppState>, w: WebCaller, body: Strin
     }
 }
 
-async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    detail_page(&s, &w, id, None).await
+async fn detail(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<super::Saved>,
+) -> Response {
+    draw_detail(&s, &w, id, None, q.notice(w.prefs.lang), Vec::new()).await
 }
 
 async fn reveal(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
@@ -407,7 +412,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
         None => Err(domain::Invalid::one("org_id", "required").into()),
     };
     match result {
-        Ok(id) => see_other(&format!("/members/{id}")),
+        Ok(id) => see_other(&format!("/members/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/members/new", "member.new");
             match form_errors(&c, &e) {
@@ -427,7 +432,7 @@ async fn edit_form(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>)
 
 async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(v): Form<MemberValues>) -> Response {
     match members::update(&s.store.db, &s.store.keys, &w.caller, id, &v.to_patch(true)).await {
-        Ok(_) => see_other(&format!("/members/{id}")),
+        Ok(_) => see_other(&format!("/members/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/members", "member.edit");
             match form_errors(&c, &e) {

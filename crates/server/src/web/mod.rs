@@ -256,6 +256,19 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// After a save a page is redirected to itself with `?saved=1`, and says it is saved.
+#[derive(Deserialize, Default)]
+pub struct Saved {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+impl Saved {
+    pub fn notice(&self, lang: Lang) -> Option<String> {
+        self.saved.as_ref().map(|_| i18n::t(lang, "common.saved"))
+    }
+}
+
 /// Only local paths may be redirected to after login or a preference change.
 fn safe_next(next: Option<&str>) -> String {
     // Browsers drop tabs and newlines from a Location, so `/\t/evil` would become `//evil`: allow
