@@ -850,39 +850,18 @@ async fn a_favicon_times_without_seconds_and_no_kind_ticked_for_the_reader() {
     let t = app.login("secretary").await;
     let (_, me) = app.get(&t, "/api/v1/me").await;
     let branch = me["grants"][0]["org_id"].as_i64().unwrap();
-    let form = b
-        .get(format!("{}/meetings/new?org_id={branch}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = app.page(&b, "/meetings/new?org_id={branch}").await;
     assert!(
         form.contains("value=\"theme_day\"") && !form.contains(" checked>"),
         "no kind starts ticked"
     );
-    let linked = b
-        .get(format!("{}/meetings/new?org_id={branch}&kind=party_lecture", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let linked = app.page(&b, "/meetings/new?org_id={branch}&kind=party_lecture").await;
     assert!(
         linked.contains("value=\"party_lecture\" checked"),
         "a kind asked for starts ticked"
     );
     let (_, list) = app.get(&t, &format!("/api/v1/meetings?org_id={branch}&limit=1")).await;
-    let page = b
-        .get(format!("{}/meetings/{}", app.base, list["items"][0]["id"]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&b, &format!("/meetings/{}", list["items"][0]["id"])).await;
     let with_seconds = regex_like_seconds(&page);
     assert!(!with_seconds, "times are shown without seconds");
 }

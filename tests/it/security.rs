@@ -291,26 +291,12 @@ both!(the_daily_security_report, |app: App| async move {
 
     // In the browser: on the home page until acknowledged, with a note that is escaped.
     let b = app.browser("secadmin").await;
-    let home = b
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = app.page(&b, "/").await;
     assert!(
         home.contains(&format!("/security/{}", report.id)),
         "the home page lists it"
     );
-    let page = b
-        .get(format!("{}/security/{}", app.base, report.id))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&b, &format!("/security/{}", report.id)).await;
     assert!(page.contains("登录失败") && page.contains("李监 (li.watch)") && page.contains("7 天内没有备份"));
     assert!(
         page.contains("只读查看") && page.contains("法学院教工党支部"),
@@ -342,26 +328,12 @@ both!(the_daily_security_report, |app: App| async move {
         (status, again["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("security.report.acknowledged"))
     );
-    let page = b
-        .get(format!("{}/security/{}", app.base, report.id))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&b, &format!("/security/{}", report.id)).await;
     assert!(
         page.contains("&#60;b&#62;checked") && !page.contains("<b>checked"),
         "the note is escaped"
     );
-    let home = b
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = app.page(&b, "/").await;
     assert!(
         !home.contains(&format!("/security/{}", report.id)),
         "acknowledged, it leaves the home page"

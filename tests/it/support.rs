@@ -186,6 +186,18 @@ impl App {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// The text of a page fetched with a browser-like client from `browser`.
+    pub async fn page(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A client with a cookie jar, signed in through the login form as a browser would.
     pub async fn browser(&self, username: &str) -> reqwest::Client {
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();

@@ -203,19 +203,13 @@ async fn security_report_view(
     })
 }
 
-#[derive(Deserialize)]
-struct SavedQuery {
-    #[serde(default)]
-    saved: Option<String>,
-}
-
 async fn security_report_page(
     State(s): State<AppState>,
     w: WebCaller,
     Path(id): Path<i64>,
-    Query(q): Query<SavedQuery>,
+    Query(q): Query<super::Saved>,
 ) -> Response {
-    let notice = q.saved.map(|_| crate::i18n::t(w.prefs.lang, "security.acknowledged"));
+    let notice = q.notice(w.prefs.lang, "security.acknowledged");
     security_report_view(&s, &w, id, Vec::new(), notice).await
 }
 

@@ -142,7 +142,7 @@ struct FilePage {
 }
 
 async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<super::Saved>) -> Response {
-    draw_file(&s, &w, id, Vec::new(), q.notice(w.prefs.lang)).await
+    draw_file(&s, &w, id, Vec::new(), q.notice(w.prefs.lang, "common.saved")).await
 }
 
 async fn draw_file(

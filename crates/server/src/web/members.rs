@@ -206,7 +206,7 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<super::Saved>,
 ) -> Response {
-    draw_detail(&s, &w, id, None, q.notice(w.prefs.lang), Vec::new()).await
+    draw_detail(&s, &w, id, None, q.notice(w.prefs.lang, "common.saved"), Vec::new()).await
 }
 
 async fn reveal(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {

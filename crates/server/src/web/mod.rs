@@ -256,7 +256,8 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// After a save a page is redirected to itself with `?saved=1`, and says it is saved.
+/// After a save a page is redirected to itself with `?saved=1`, and says so in the words `key`
+/// names (`common.saved`, or the page's own).
 #[derive(Deserialize, Default)]
 pub struct Saved {
     #[serde(default)]
@@ -264,8 +265,8 @@ pub struct Saved {
 }
 
 impl Saved {
-    pub fn notice(&self, lang: Lang) -> Option<String> {
-        self.saved.as_ref().map(|_| i18n::t(lang, "common.saved"))
+    pub fn notice(&self, lang: Lang, key: &str) -> Option<String> {
+        self.saved.as_ref().map(|_| i18n::t(lang, key))
     }
 }
 
