@@ -710,17 +710,28 @@ async fn a_transfer_goes_from_one_branch_to_another_through_approval() {
     login(&b, &app, "secretary").await;
     b.wait_url(|u| u.ends_with('/')).await;
     b.go(&format!("{}/members/{id}", app.base)).await;
+    let mut taps = 0;
     b.click("#transfer-out").await;
+    taps += 1;
     b.wait_url(|u| u.contains("/transfers/new")).await;
-    // A receiver that does not exist is named as such.
-    b.type_into("#to_org", "不存在的党支部").await;
+    // A name nobody has finds nothing, and says so as one types.
+    b.type_into("#to_org_q", "不存在的党支部").await;
+    let none = b.wait_text("#to_org-pick .choices", "没有找到").await;
+    assert!(none.contains("没有找到"), "{none}");
+    // Part of the name finds the branch, with where it sits in the tree and its number.
+    b.type_into("#to_org_q", "组织人事").await;
+    let choices = b.wait_text("#to_org-pick .choices", "组织人事党支部").await;
+    let committee = app.login("committee").await;
+    let to = app.org_id(&committee, "组织人事党支部").await;
+    assert!(choices.contains(&format!("编号 {to}")), "{choices}");
+    b.click(&format!("#to_org-pick input[value='{to}']")).await;
+    taps += 1;
     b.type_into("#reason", "工作调动").await;
-    b.click("#transfer-form button[type=submit]").await;
-    assert!(b.text("#form-errors").await.contains("接收党组织"));
-    b.type_into("#to_org", "组织人事党支部").await;
-    b.click("#transfer-form button[type=submit]").await;
+    b.click("#transfer-form button[type=submit]:not([formaction])").await;
+    taps += 1;
     let url = b.wait_url(|u| u.contains("/transfers/") && !u.contains("new")).await;
     assert!(b.text("#transfer-status").await.contains("审核中"), "{url}");
+    assert!(taps <= 3, "{taps} taps for a letter");
     b.screenshot("transfer-letter-phone").await;
     b.quit().await;
 

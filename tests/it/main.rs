@@ -17,4 +17,5 @@ mod orgs;
 mod schema;
 mod scope;
 mod security;
+mod todo;
 mod transfers;

@@ -419,6 +419,18 @@ pub const PG_TABLES: &str =
 
 /// Instants are stored as fixed-width UTC text (`2026-11-24T01:02:03.123456Z`) on both backends:
 /// it sorts correctly, compares as text, and hashes identically when the audit chain is verified.
+/// Text for a `LIKE … ESCAPE '\'` pattern that matches itself only: `%`, `_` and `\` escaped.
+pub fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn now_text() -> String {
     instant_text(crate::clock::now())
 }

@@ -29,6 +29,7 @@ pub mod scope;
 pub mod security;
 pub mod seed;
 pub mod subjects;
+pub mod todo;
 pub mod transfers;
 
 use std::path::{Path, PathBuf};

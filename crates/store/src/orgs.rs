@@ -69,9 +69,7 @@ impl Org {
 
     /// The ancestors' ids, root first, without this organization.
     pub fn ancestor_ids(&self) -> Vec<i64> {
-        let mut ids = path_ids(&self.path);
-        ids.pop();
-        ids
+        above(&self.path)
     }
 }
 
@@ -192,6 +190,43 @@ pub async fn list(db: &Db, caller: &Caller, parent_id: Option<i64>) -> Result<Ve
     }
     q.push(" ORDER BY o.path");
     Ok(tree_order(db.all(q).await?))
+}
+
+/// The names of the organizations above some others, read in one query: pickers show them so that
+/// two branches of the same name can be told apart (names of organizations are not personal data).
+pub struct NamesAbove(std::collections::HashMap<i64, String>);
+
+impl NamesAbove {
+    pub async fn of<'a>(db: &Db, paths: impl Iterator<Item = &'a str>) -> Result<NamesAbove> {
+        let mut ids: Vec<i64> = paths.flat_map(|p| above(p)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = Q::new("SELECT id, name FROM orgs WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
+            }
+            q.push(")");
+            names.extend(db.all::<(i64, String)>(q).await?);
+        }
+        Ok(NamesAbove(names))
+    }
+
+    /// The organizations above the one at `path`, from the top of the tree, joined by " › ".
+    pub fn above(&self, path: &str) -> String {
+        above(path)
+            .iter()
+            .filter_map(|id| self.0.get(id).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+}
+
+fn above(path: &str) -> Vec<i64> {
+    let mut ids = path_ids(path);
+    ids.pop();
+    ids
 }
 
 /// Depth-first, siblings by name: the order people read a tree in. (Path order alone would put

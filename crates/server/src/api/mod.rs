@@ -29,6 +29,7 @@ pub mod notices;
 pub mod orgs;
 pub mod reviews;
 pub mod security;
+pub mod todo;
 pub mod transfers;
 pub mod users;
 
@@ -50,6 +51,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(orgs::routes())
         .merge(reviews::routes())
         .merge(security::routes())
+        .merge(todo::routes())
         .merge(transfers::routes())
         .merge(users::routes())
 }

@@ -8,9 +8,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use store::mobile::{self, Mobile, MobileInput};
-use store::transfers;
 use store::Perm;
 
+use super::transfers::ReceiverPicker;
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -26,8 +26,10 @@ pub fn routes() -> Router<AppState> {
 #[serde(default)]
 struct RegisterForm {
     member_id: String,
-    /// The host branch: its exact name or number.
+    /// The host branch chosen from the picker: its number.
     host: String,
+    /// What was typed into the picker.
+    host_q: String,
     since: String,
     until: String,
     reason: String,
@@ -42,6 +44,7 @@ struct ListPage {
     /// The member being registered, when the form is open.
     member: Option<store::members::Member>,
     f: RegisterForm,
+    picker: Option<ReceiverPicker>,
     can_write: bool,
     errors: Vec<(String, String)>,
 }
@@ -59,8 +62,19 @@ async fn draw(s: &AppState, w: &WebCaller, f: RegisterForm, errors: Vec<(String,
         },
         Err(_) => None,
     };
+    let picker = match &member {
+        Some(_) => {
+            let field = ("host", c.t("field.host_org_id"), "/mobile");
+            match ReceiverPicker::new(s, w, field, &f.host_q, &f.host).await {
+                Ok(p) => Some(p),
+                Err(e) => return error_page(c, e.into()),
+            }
+        }
+        None => None,
+    };
     match mobile::list(&s.store.db, &w.caller, None).await {
         Ok(items) => render(&ListPage {
+            picker,
             c,
             items: items
                 .into_iter()
@@ -88,16 +102,12 @@ async fn register(State(s): State<AppState>, w: WebCaller, body: String) -> Resp
         reason: Some(f.reason.clone()),
         ..Default::default()
     };
-    if !f.host.trim().is_empty() {
-        match transfers::find_receivers(&s.store.db, &f.host).await {
-            Ok(found) if found.len() == 1 => input.host_org_id = Some(found[0].0),
-            Ok(found) => {
-                let code = if found.is_empty() { "not_found" } else { "ambiguous" };
-                let errors = vec![("host_org_id".into(), c.field_error("host_org_id", code))];
-                return draw(&s, &w, f, errors).await;
-            }
-            Err(e) => return error_page(c, e.into()),
-        }
+    match ReceiverPicker::chosen(&s, &w, "host_org_id", &f.host, &f.host_q).await {
+        Ok(id) => input.host_org_id = id,
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => return draw(&s, &w, f, errors).await,
+            None => return error_page(c, e.into()),
+        },
     }
     match mobile::register(&s.store.db, &w.caller, &input).await {
         Ok(_) => see_other("/mobile"),

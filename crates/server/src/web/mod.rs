@@ -414,6 +414,8 @@ struct HomePage {
     orgs: Vec<HomeOrg>,
     member: Option<store::members::Member>,
     must_change_password: bool,
+    /// What the user must act on, worst first.
+    todo: Vec<store::todo::TodoItem>,
     notices: Vec<store::inbox::Notice>,
     /// Security reports not yet acknowledged (the security administrator).
     security_reports: Vec<store::security::Report>,
@@ -457,6 +459,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         roles.push(c.t("role.member"));
     }
     let notices = crate::or_error_page!(c, store::inbox::mine(&s.store.db, &w.caller, true).await);
+    let todo = crate::or_error_page!(c, store::todo::for_caller(&s.store.db, &w.caller).await);
     let meetings = match w.caller.member_id {
         Some(_) => {
             let since = (store::clock::today() - chrono::Duration::days(30)).to_string();
@@ -483,6 +486,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
         orgs,
         member,
         must_change_password: w.caller.must_change_password,
+        todo,
         notices,
         meetings,
         c,

@@ -59,10 +59,14 @@ async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<TransferF
 struct LetterForm {
     #[serde(default)]
     member_id: String,
-    /// The receiving organization on the platform: its exact name or number.
+    /// The receiving organization chosen from the picker: its number.
     #[serde(default)]
     to_org: String,
-    /// Ticked when the receiver is outside the platform; then `to_org` is its name.
+    /// What was typed into the picker: part of a name or a number; the name itself when the
+    /// receiver is outside the platform.
+    #[serde(default)]
+    to_org_q: String,
+    /// Ticked when the receiver is outside the platform.
     #[serde(default)]
     outside: Option<String>,
     #[serde(default)]
@@ -80,8 +84,50 @@ struct FormPage {
     c: Chrome,
     member: store::members::Member,
     f: LetterForm,
+    picker: ReceiverPicker,
     validity: Validity,
     errors: Vec<(String, String)>,
+}
+
+/// A receiver field (a letter's receiving branch, a mobile member's host): what was typed, what
+/// was chosen, and the organizations the typed text finds.
+pub(super) struct ReceiverPicker {
+    pub(super) field: &'static str,
+    pub(super) label: String,
+    /// The form's page, which the search button reloads with the choices.
+    pub(super) action: &'static str,
+    pub(super) q: String,
+    pub(super) chosen: String,
+    pub(super) choices: Vec<transfers::Receiver>,
+}
+
+impl ReceiverPicker {
+    pub(super) async fn new(
+        s: &AppState,
+        w: &WebCaller,
+        (field, label, action): (&'static str, String, &'static str),
+        q: &str,
+        chosen: &str,
+    ) -> store::Result<ReceiverPicker> {
+        Ok(ReceiverPicker {
+            field,
+            label,
+            action,
+            q: q.trim().to_string(),
+            chosen: chosen.to_string(),
+            choices: transfers::receivers(&s.store.db, &w.caller, q).await?,
+        })
+    }
+
+    /// The receiver a submitted form names: the choice, else what was typed (a number or an exact
+    /// name); `None` when the field is empty.
+    pub(super) async fn chosen(s: &AppState, w: &WebCaller, field: &'static str, chosen: &str, q: &str) -> store::Result<Option<i64>> {
+        let key = if chosen.trim().is_empty() { q } else { chosen };
+        if key.trim().is_empty() {
+            return Ok(None);
+        }
+        transfers::receiver(&s.store.db, &w.caller, field, key).await.map(Some)
+    }
 }
 
 async fn new_form(State(s): State<AppState>, w: WebCaller, Query(f): Query<LetterForm>) -> Response {
@@ -98,11 +144,19 @@ async fn draw_form(s: &AppState, w: &WebCaller, f: LetterForm, errors: Vec<(Stri
         Ok(member) => member,
         Err(e) => return error_page(c, e.into()),
     };
-    match transfers::validity(&s.store.db, &w.caller, member.org_id).await {
-        Ok(validity) => render(&FormPage {
+    let typed = if f.outside.is_some() { "" } else { f.to_org_q.as_str() };
+    let parts = async {
+        let validity = transfers::validity(&s.store.db, &w.caller, member.org_id).await?;
+        let field = ("to_org", c.t("transfer.to"), "/transfers/new");
+        let picker = ReceiverPicker::new(s, w, field, typed, &f.to_org).await?;
+        Ok::<_, store::Error>((validity, picker))
+    };
+    match parts.await {
+        Ok((validity, picker)) => render(&FormPage {
             c,
             member,
             f,
+            picker,
             validity,
             errors,
         }),
@@ -126,16 +180,14 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         ..Default::default()
     };
     if outside {
-        input.to_name = Some(f.to_org.clone()).filter(|n| !n.trim().is_empty());
-    } else if !f.to_org.trim().is_empty() {
-        match transfers::find_receivers(&s.store.db, &f.to_org).await {
-            Ok(found) if found.len() == 1 => input.to_org_id = Some(found[0].0),
-            Ok(found) => {
-                let code = if found.is_empty() { "not_found" } else { "ambiguous" };
-                let errors = vec![("to_org_id".into(), c.field_error("to_org_id", code))];
-                return draw_form(&s, &w, f, errors).await;
-            }
-            Err(e) => return error_page(c, e.into()),
+        input.to_name = Some(f.to_org_q.clone()).filter(|n| !n.trim().is_empty());
+    } else {
+        match ReceiverPicker::chosen(&s, &w, "to_org_id", &f.to_org, &f.to_org_q).await {
+            Ok(id) => input.to_org_id = id,
+            Err(e) => match form_errors(&c, &e) {
+                Some(errors) => return draw_form(&s, &w, f, errors).await,
+                None => return error_page(c, e.into()),
+            },
         }
     }
     match transfers::create(&s.store.db, &w.caller, &input).await {

@@ -71,6 +71,27 @@ async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
     Ok(org)
 }
 
+/// Active members of an organization's subtree with no dues base for `year`.
+pub async fn members_without_base(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<i64> {
+    let org = report_org(db, caller, org_id).await?;
+    without_base(db, &org, year).await
+}
+
+async fn without_base(db: &Db, org: &Org, year: i32) -> Result<i64> {
+    let (n,): (i64,) = db
+        .one(
+            Q::new(
+                "SELECT COUNT(*) FROM members m WHERE m.org_path >= $1 AND m.org_path < $2 AND m.status = 'active'
+                 AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $3)",
+            )
+            .bind(org.path.clone())
+            .bind(subtree_end(&org.path))
+            .bind(year as i64),
+        )
+        .await?;
+    Ok(n)
+}
+
 /// Due, paid and outstanding over an organization's subtree for a year, or one month of it.
 pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Option<u32>) -> Result<OrgDues> {
     if !domain::time::YEARS.contains(&year) {
@@ -143,18 +164,7 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
         )
         .await?;
     let members_without_base = if org.subtree_members <= WITHOUT_BASE_LIMIT {
-        let (n,): (i64,) = db
-            .one(
-                Q::new(
-                    "SELECT COUNT(*) FROM members m WHERE m.org_path >= $1 AND m.org_path < $2 AND m.status = 'active'
-                     AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $3)",
-                )
-                .bind(org.path.clone())
-                .bind(end)
-                .bind(year as i64),
-            )
-            .await?;
-        Some(n)
+        Some(without_base(db, &org, year).await?)
     } else {
         None
     };
