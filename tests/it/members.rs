@@ -78,12 +78,37 @@ both!(create_list_masked_reveal_and_history, |app: App| async move {
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["phone_masked"], "138****1111");
     assert_eq!(edited["post"], "副教授");
+    let (_, was) = app.get(&t, &format!("/api/v1/members/{id}")).await;
+    let education = if was["education"] == "master" { "doctorate" } else { "master" };
+    let (status, _) = app
+        .patch(&t, &format!("/api/v1/members/{id}"), json!({"education": education}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (_, h) = app.get(&t, &format!("/api/v1/members/{id}/history")).await;
-    let latest = h["changes"][0]["changes"].as_str().unwrap();
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let secretary = me["display_name"].as_str().unwrap();
+    assert_eq!(h["changes"][0]["actor"], secretary, "people by name: {h}");
+    assert_eq!(h["changes"][0]["changes"][0]["field"], "education");
+    assert_eq!(h["changes"][0]["changes"][0]["after"], education);
+    let edit = h["changes"][1]["changes"].to_string();
     assert!(
-        latest.contains("post") && latest.contains("phone") && !latest.contains("13800001111"),
-        "{latest}"
+        edit.contains("\"post\"") && edit.contains("\"phone\"") && !edit.contains("13800001111"),
+        "{edit}"
     );
+    let created = h["changes"].as_array().unwrap().last().unwrap();
+    assert_eq!(created["changes"][0]["field"], "created");
+    // The page says it in words: translated fields and values, never the stored codes.
+    let web = app.browser("secretary").await;
+    let page = app.page(&web, &format!("/members/{id}")).await;
+    let changes = &page[page.find("id=\"changes\"").unwrap()..];
+    let changes = &changes[..changes.find("</ul>").unwrap()];
+    let education = if education == "master" { "硕士研究生" } else { "博士研究生" };
+    for words in ["学历：", education, "手机号码已修改", "建立档案", secretary] {
+        assert!(changes.contains(words), "{words}: {changes}");
+    }
+    for code in ["master", "doctorate", "{", "\"phone\"", ">secretary<"] {
+        assert!(!changes.contains(code), "{code}: {changes}");
+    }
     assert_eq!(h["organizations"][0]["org_id"], branch);
 });
 

@@ -160,6 +160,12 @@ both!(create_rename_move_dissolve_with_history, |app: App| async move {
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(events, vec!["dissolved", "moved", "renamed", "created"]);
+    // A move names the organizations, not their numbers.
+    let moved = history["items"][1]["changes"].as_array().unwrap();
+    assert!(
+        moved.iter().all(|c| c["after"].as_str().is_some_and(|v| v.parse::<i64>().is_err())),
+        "{moved:?}"
+    );
     let (status, _) = app
         .patch(&t, &format!("/api/v1/orgs/{id}"), json!({"name": "again"}))
         .await;

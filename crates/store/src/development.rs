@@ -105,7 +105,7 @@ async fn file_row(db: &Db, caller: &Caller, id: i64) -> Result<FileRow> {
 async fn steps_of(db: &Db, id: i64) -> Result<Vec<StepRow>> {
     Ok(db
         .all(
-            Q::new("SELECT step, done_on, note, recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step")
+            Q::new(concat!("SELECT step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"))
                 .bind(id),
         )
         .await?)
@@ -208,7 +208,7 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
             q.push(")");
             q
         };
-        let mut q = among("SELECT file_id, step, done_on, note, recorded_by FROM development_steps WHERE file_id IN (");
+        let mut q = among(concat!("SELECT file_id, step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id IN ("));
         q.push(" ORDER BY file_id, step");
         let rows: Vec<(i64, i64, NaiveDate, Option<String>, String)> = db.all(q).await?;
         for (file_id, step, done_on, note, recorded_by) in rows {
@@ -562,7 +562,7 @@ pub(crate) async fn on_review(tx: &mut Tx, keys: &Keys, caller: &Caller, id: i64
     let f: FileRow = tx.one(Q::new(&format!("{SELECT} WHERE f.id = $1")).bind(id)).await?;
     let steps: Vec<StepRow> = tx
         .all(
-            Q::new("SELECT step, done_on, note, recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step")
+            Q::new(concat!("SELECT step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"))
                 .bind(id),
         )
         .await?;
@@ -797,8 +797,11 @@ pub struct Document {
     pub created_at: String,
 }
 
-const SELECT_DOCUMENT: &str =
-    "SELECT id, file_id, step, name, content_type, size, created_by, created_at FROM development_documents";
+const SELECT_DOCUMENT: &str = concat!(
+    "SELECT id, file_id, step, name, content_type, size, ",
+    person!("created_by"),
+    " AS created_by, created_at FROM development_documents"
+);
 
 /// Files a document under a step of a development file: type and size checked (PDF, PNG, JPEG,
 /// DOCX or XLSX up to 20 MB), by those who keep the file.

@@ -1,10 +1,20 @@
 //! Persistence for Hongji: one query layer over SQLite (embedded default) and PostgreSQL, with scope,
 //! encryption and audit applied here so that no handler can forget them.
 
+/// SQL naming the person behind an account column (`created_by`, `actor`): the account's display
+/// name, as pages and answers show people; `cli:…` (the command line) stays as it is. The account
+/// itself is for the audit log.
+macro_rules! person {
+    ($col:literal) => {
+        concat!("COALESCE((SELECT u.display_name FROM users u WHERE u.username = ", $col, "), ", $col, ")")
+    };
+}
+
 pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod backup;
+pub mod changes;
 pub mod clock;
 pub mod corrections;
 pub mod crypto;

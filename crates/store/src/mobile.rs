@@ -71,10 +71,13 @@ impl Mobile {
     }
 }
 
-const SELECT: &str = "SELECT x.id, x.member_id, m.name AS member_name, m.org_id AS home_org_id, h.name AS home_org_name,
-    x.host_org_id, o.name AS host_org_name, x.since, x.until, x.reason, x.ended_on, x.created_by, x.created_at,
-    m.org_path AS home_path, x.host_path
-    FROM mobile_members x JOIN members m ON m.id = x.member_id JOIN orgs h ON h.id = m.org_id JOIN orgs o ON o.id = x.host_org_id";
+const SELECT: &str = concat!(
+    "SELECT x.id, x.member_id, m.name AS member_name, m.org_id AS home_org_id, h.name AS home_org_name,
+    x.host_org_id, o.name AS host_org_name, x.since, x.until, x.reason, x.ended_on, ",
+    person!("x.created_by"),
+    " AS created_by, x.created_at, m.org_path AS home_path, x.host_path
+    FROM mobile_members x JOIN members m ON m.id = x.member_id JOIN orgs h ON h.id = m.org_id JOIN orgs o ON o.id = x.host_org_id"
+);
 
 /// The registrations the caller reaches: of members they may read (the home side), or at
 /// organizations whose members they may read (the host side, which sees the registration and the

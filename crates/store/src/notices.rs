@@ -63,11 +63,13 @@ pub struct Receipts {
 }
 
 fn select(user_id: i64) -> Q {
-    Q::new(
-        "SELECT a.id, a.org_id, o.name AS org_name, a.org_path, a.title, a.body, a.status, a.created_by, a.created_at,
-         a.published_at, EXISTS (SELECT 1 FROM announcement_reads r WHERE r.announcement_id = a.id AND r.user_id = $1) AS read
-         FROM announcements a JOIN orgs o ON o.id = a.org_id",
-    )
+    Q::new(concat!(
+        "SELECT a.id, a.org_id, o.name AS org_name, a.org_path, a.title, a.body, a.status, ",
+        person!("a.created_by"),
+        " AS created_by, a.created_at, a.published_at,
+         EXISTS (SELECT 1 FROM announcement_reads r WHERE r.announcement_id = a.id AND r.user_id = $1) AS read
+         FROM announcements a JOIN orgs o ON o.id = a.org_id"
+    ))
     .bind(user_id)
 }
 

@@ -760,22 +760,31 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrgEvent {
     pub at: String,
+    /// Who made the change, by name.
     pub actor: String,
     pub event: String,
-    pub detail: String,
+    pub changes: Vec<crate::changes::Change>,
 }
 
 pub async fn history(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<OrgEvent>> {
-    get(db, caller, org_id).await?;
-    Ok(db
+    let org = get(db, caller, org_id).await?;
+    let rows: Vec<(String, String, String, String)> = db
         .all(
-            Q::new("SELECT at, actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200")
+            Q::new(concat!("SELECT at, ", person!("actor"), " AS actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200"))
                 .bind(org_id),
         )
-        .await?)
+        .await?;
+    let mut lines: Vec<_> = rows.iter().map(|(_, _, _, json)| crate::changes::lines(json)).collect();
+    // Officers are named to those who may read the organization's members.
+    crate::changes::name_ids(db, &mut lines, caller.can_at(Perm::ReadMembers, &org.path)).await?;
+    Ok(rows
+        .into_iter()
+        .zip(lines)
+        .map(|((at, actor, event, _), changes)| OrgEvent { at, actor, event, changes })
+        .collect())
 }
 
 /// An organization for bulk loading (the demo and the generator); the caller picks ids and paths.

@@ -277,7 +277,7 @@ async fn view(db: &Db, review: Review) -> Result<ReviewView> {
         .await?;
     let decisions: Vec<Decision> = db
         .all(
-            Q::new("SELECT level, decision, comment, actor, at FROM review_decisions WHERE review_id = $1 ORDER BY at")
+            Q::new(concat!("SELECT level, decision, comment, ", person!("actor"), " AS actor, at FROM review_decisions WHERE review_id = $1 ORDER BY at"))
                 .bind(review.id),
         )
         .await?;

@@ -243,10 +243,15 @@ struct Row {
     decided_at: Option<String>,
 }
 
-const SELECT: &str = "SELECT t.id, t.letter_no, t.member_id, t.from_org_id, f.name AS from_org_name, t.from_path,
+const SELECT: &str = concat!(
+    "SELECT t.id, t.letter_no, t.member_id, t.from_org_id, f.name AS from_org_name, t.from_path,
     t.to_org_id, t.to_path, t.to_name, t.reason, t.in_city, t.valid_days, t.issued_on, t.expires_on, t.paid_up_to, t.particulars,
-    t.status, t.reject_reason, t.receipt_on, t.created_by, t.created_at, t.decided_by, t.decided_at
-    FROM transfers t JOIN orgs f ON f.id = t.from_org_id";
+    t.status, t.reject_reason, t.receipt_on, ",
+    person!("t.created_by"),
+    " AS created_by, t.created_at, ",
+    person!("t.decided_by"),
+    " AS decided_by, t.decided_at FROM transfers t JOIN orgs f ON f.id = t.from_org_id"
+);
 
 impl Row {
     fn shown(self, today: NaiveDate) -> Transfer {
@@ -815,9 +820,12 @@ fn as_month<S: serde::Serializer>(key: &Option<i64>, s: S) -> std::result::Resul
     key.and_then(Month::from_key).map(|m| m.to_string()).serialize(s)
 }
 
-const SELECT_INCOMING: &str = "SELECT t.id, t.member_id, m.name AS member_name, t.org_id, o.name AS org_name,
-    t.from_name, t.letter_no, t.issued_on, t.received_on, t.paid_up_to, t.created_by, t.created_at
-    FROM transfers_in t JOIN members m ON m.id = t.member_id JOIN orgs o ON o.id = t.org_id";
+const SELECT_INCOMING: &str = concat!(
+    "SELECT t.id, t.member_id, m.name AS member_name, t.org_id, o.name AS org_name,
+    t.from_name, t.letter_no, t.issued_on, t.received_on, t.paid_up_to, ",
+    person!("t.created_by"),
+    " AS created_by, t.created_at FROM transfers_in t JOIN members m ON m.id = t.member_id JOIN orgs o ON o.id = t.org_id"
+);
 
 /// Registers a member from their letter: the record and the letter in one transaction. The
 /// member's fields and the letter's are checked together, and every problem is reported at once.

@@ -127,6 +127,44 @@ impl Chrome {
         }
     }
 
+    /// One recorded change in words: "学历：大学本科 → 硕士研究生", "手机号码已修改", "建立档案".
+    pub fn change(&self, ch: &store::changes::Change) -> String {
+        let prefix = match ch.field.as_str() {
+            "gender" => "gender.",
+            "education" => "education.",
+            "category" => "category.",
+            "status" => "status.",
+            "kind" => "kind.",
+            "branch_type" => "branch_type.",
+            "sector" => "sector.",
+            "post" => "post.",
+            "offline" => "history.bool.",
+            "note" => "history.note.",
+            _ => "",
+        };
+        let value = |v: &str| if prefix.is_empty() { v.to_string() } else { self.tc(prefix, v) };
+        let colon = if self.lang == Lang::Zh { "：" } else { ": " };
+        let label = self.tc("field.", &ch.field);
+        match (ch.field.as_str(), &ch.before, &ch.after) {
+            ("created", ..) => self.t("history.created"),
+            ("note", _, Some(n)) => format!("（{}）", value(n)),
+            (_, Some(b), Some(a)) => format!("{label}{colon}{} → {}", value(b), value(a)),
+            (_, None, Some(a)) => format!("{label}{colon}{}", value(a)),
+            (_, Some(b), None) => format!("{label}{colon}{} → —", value(b)),
+            (_, None, None) if self.lang == Lang::Zh => format!("{label}{}", self.t("history.changed")),
+            (_, None, None) => format!("{label} {}", self.t("history.changed")),
+        }
+    }
+
+    /// A person as pages show them: the command line's account (`cli:…`) is the system.
+    pub fn person(&self, name: &str) -> String {
+        if name.starts_with("cli:") {
+            self.t("history.system")
+        } else {
+            name.to_string()
+        }
+    }
+
     pub fn field_error(&self, field: &str, code: &str) -> String {
         i18n::field_error(self.lang, field, code)
     }

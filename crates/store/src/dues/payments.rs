@@ -89,11 +89,13 @@ pub(crate) struct PaymentRow {
     recorded_at: String,
 }
 
-pub(crate) const PAYMENT_SELECT: &str =
+pub(crate) const PAYMENT_SELECT: &str = concat!(
     "SELECT p.id, p.member_id, m.name AS member_name, p.org_id, p.paid_on, p.amount_fen,
     p.dues_fen, p.voluntary_fen, p.method, p.payer, p.reason, p.note, p.remit_to_centre, p.reverses,
-    (SELECT r.id FROM dues_payments r WHERE r.reverses = p.id) AS reversed_by, p.recorded_by, p.recorded_at
-    FROM dues_payments p JOIN members m ON m.id = p.member_id";
+    (SELECT r.id FROM dues_payments r WHERE r.reverses = p.id) AS reversed_by, ",
+    person!("p.recorded_by"),
+    " AS recorded_by, p.recorded_at FROM dues_payments p JOIN members m ON m.id = p.member_id"
+);
 
 /// Payments matching `condition` (a column and `=`, completed with `value`), newest first, in a year.
 pub(crate) async fn payments_where(db: &Db, condition: &str, value: Arg, year: Option<i32>) -> Result<Vec<Payment>> {

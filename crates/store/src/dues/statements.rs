@@ -114,10 +114,12 @@ pub async fn statements(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Sta
     }
     let rows: Vec<StatementRow> = db
         .all(
-            Q::new(
-                "SELECT s.id, s.org_id, o.name AS org_name, s.year, s.body, s.note, s.published_by, s.published_at
-                 FROM dues_statements s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = $1 ORDER BY s.published_at DESC",
-            )
+            Q::new(concat!(
+                "SELECT s.id, s.org_id, o.name AS org_name, s.year, s.body, s.note, ",
+                person!("s.published_by"),
+                " AS published_by, s.published_at
+                 FROM dues_statements s JOIN orgs o ON o.id = s.org_id WHERE s.org_id = $1 ORDER BY s.published_at DESC"
+            ))
             .bind(org_id),
         )
         .await?;

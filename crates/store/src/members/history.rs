@@ -4,15 +4,17 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::get;
+use crate::changes::{self, Change};
 use crate::db::{Db, Q};
 use crate::error::Result;
 use crate::scope::Caller;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: String,
+    /// Who made the change, by name.
     pub actor: String,
-    pub changes: String,
+    pub changes: Vec<Change>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -26,9 +28,16 @@ pub struct Membership {
 /// Every recorded change and every organization the member belonged to, newest first.
 pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
     get(db, caller, id).await?;
-    let changes = db
-        .all(Q::new("SELECT at, actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC").bind(id))
+    let rows: Vec<(String, String, String)> = db
+        .all(Q::new(concat!("SELECT at, ", person!("actor"), " AS actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC")).bind(id))
         .await?;
+    let mut lines: Vec<Vec<Change>> = rows.iter().map(|(_, _, json)| changes::lines(json)).collect();
+    changes::name_ids(db, &mut lines, true).await?;
+    let changes = rows
+        .into_iter()
+        .zip(lines)
+        .map(|((at, actor, _), changes)| HistoryEntry { at, actor, changes })
+        .collect();
     let orgs = db
         .all(
             Q::new(
