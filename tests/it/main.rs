@@ -11,6 +11,7 @@ mod development;
 mod dues;
 mod import_export;
 mod life;
+mod links;
 mod members;
 mod notices;
 mod orgs;

@@ -418,6 +418,10 @@ struct DetailPage {
     /// The meeting has begun: those not yet marked start as present, and only the exceptions
     /// are marked (absent with a reason, on leave).
     default_present: bool,
+    /// Members may check in now (the form is offered only then).
+    checkin_open: bool,
+    /// The caller may open the organization's list of meetings (else the crumbs lead to 组织生活).
+    lists_meetings: bool,
 }
 
 async fn detail_page(
@@ -457,8 +461,11 @@ async fn detail_page_with(
         .map(|c| crate::qr::svg(&format!("{}/meetings/{id}?code={c}", base.as_deref().unwrap_or(""))));
     let attachments = crate::or_error_page!(c, life::attachments::attachments(&s.store.db, &w.caller, id).await);
     let default_present = store::db::parse_instant(&m.meeting.starts_at).is_some_and(|t| t <= store::clock::now());
+    let checkin_open = crate::or_error_page!(c, life::checkin::is_open(&s.store.db, id).await);
     render(&DetailPage {
         default_present,
+        checkin_open,
+        lists_meetings: w.caller.can_at(Perm::ReadMembers, &m.meeting.org_path),
         c,
         m,
         sheet,

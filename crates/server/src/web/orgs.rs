@@ -72,6 +72,11 @@ struct OrgPage {
     movable_to: Vec<Org>,
     history: Vec<OrgEvent>,
     can_manage: bool,
+    /// The caller works with this organization's members (its lists, warnings and history);
+    /// a member sees only its name, kind and officers.
+    reads_members: bool,
+    /// The caller files its applicants (发展党员).
+    develops: bool,
     errors: Vec<(String, String)>,
 }
 
@@ -89,7 +94,9 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
     let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await);
     let officers = crate::or_error_page!(c, orgs::officers(db, &w.caller, id).await);
     let can_manage = orgs::may_manage(&w.caller, &org);
-    let (candidates, movable_to) = if can_manage {
+    // Officers are appointed from the members, by those who may read them (not the system
+    // administrator, who keeps the tree without personal data).
+    let candidates = if can_manage && w.caller.can_at(Perm::ReadMembers, &org.path) {
         let f = MemberFilter {
             org_id: Some(id),
             category: Some("full".into()),
@@ -97,8 +104,12 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
             per_page: Some(200),
             ..Default::default()
         };
-        let members = crate::or_error_page!(c, store::members::list(db, &s.store.keys, &w.caller, &f).await).items;
-        let targets = crate::or_error_page!(c, orgs::list(db, &w.caller, None).await)
+        crate::or_error_page!(c, store::members::list(db, &s.store.keys, &w.caller, &f).await).items
+    } else {
+        Vec::new()
+    };
+    let movable_to = if can_manage {
+        crate::or_error_page!(c, orgs::list(db, &w.caller, None).await)
             .into_iter()
             .filter(|p| {
                 p.dissolved_on.is_none()
@@ -108,14 +119,16 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
                     && w.caller.can_at(Perm::ManageOrgs, &p.path)
             })
             .take(500)
-            .collect();
-        (members, targets)
+            .collect()
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
     let history = crate::or_error_page!(c, orgs::history(db, &w.caller, id).await);
+    let reads_members = w.caller.can_at(Perm::ReadMembers, &org.path);
     render(&OrgPage {
         c,
+        reads_members,
+        develops: w.caller.can_at(Perm::WriteMembers, &org.path),
         warnings: org.warnings(),
         org,
         parent,

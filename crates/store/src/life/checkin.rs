@@ -9,6 +9,25 @@ use chrono::Duration;
 
 /// A member checks in with the meeting's code, from thirty minutes before the start until the end,
 /// if the organization uses check-in.
+/// Check-in opens half an hour before a meeting starts and closes when it ends.
+fn window_open(starts_at: &str, ends_at: &str) -> bool {
+    let now = crate::clock::now();
+    parse_instant(starts_at)
+        .zip(parse_instant(ends_at))
+        .is_some_and(|(s, e)| now >= s - Duration::minutes(30) && now <= e)
+}
+
+/// Whether members can check in to this meeting now (pages offer the form by it): check-in is on,
+/// the meeting is not cancelled or archived, and its window is open.
+pub async fn is_open(db: &Db, id: i64) -> Result<bool> {
+    let row: Option<(Option<String>, String, String, String)> = db
+        .opt(Q::new("SELECT checkin_code, starts_at, ends_at, status FROM meetings WHERE id = $1").bind(id))
+        .await?;
+    Ok(row.is_some_and(|(code, starts, ends, status)| {
+        code.is_some() && matches!(status.as_str(), "planned" | "held") && window_open(&starts, &ends)
+    }))
+}
+
 pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<()> {
     let member_id = caller.member_id.ok_or(Error::Forbidden)?;
     let view = get(db, caller, id).await?;
@@ -31,12 +50,7 @@ pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<(
     let Some(expected) = row.0 else {
         return refused("checkin.disabled").await;
     };
-    let now = crate::clock::now();
-    let (starts, ends) = (parse_instant(&row.1), parse_instant(&row.2));
-    let open = starts
-        .zip(ends)
-        .is_some_and(|(s, e)| now >= s - Duration::minutes(30) && now <= e);
-    if !open {
+    if !window_open(&row.1, &row.2) {
         return refused("checkin.closed").await;
     }
     if code.trim() != expected {
