@@ -401,3 +401,18 @@ both!(
         assert_eq!(status, StatusCode::FORBIDDEN, "no member record of one's own");
     }
 );
+
+both!(the_default_roster_is_the_active_members_and_agrees_with_the_tree, |app: App| async move {
+    let c = app.login("committee").await;
+    let (_, roots) = app.get(&c, "/api/v1/orgs").await;
+    let tree = roots["items"][0]["member_count"].as_i64().unwrap();
+    let (_, roster) = app.get(&c, "/api/v1/members?per_page=1").await;
+    assert_eq!(roster["total"].as_i64().unwrap(), tree, "{roster}");
+    let (_, all) = app.get(&c, "/api/v1/members?per_page=1&status=all").await;
+    let (_, deceased) = app.get(&c, "/api/v1/members?per_page=1&status=deceased").await;
+    assert!(deceased["total"].as_i64().unwrap() > 0, "the demo has deceased members");
+    assert!(all["total"].as_i64().unwrap() >= tree + deceased["total"].as_i64().unwrap());
+    let web = app.browser("committee").await;
+    let page = app.page(&web, "/members").await;
+    assert!(page.contains(&format!("<small>{tree}</small>")), "the page's total is the tree's");
+});

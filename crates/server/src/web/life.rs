@@ -43,7 +43,12 @@ struct YearQuery {
     year: Option<i32>,
     /// `YYYY-MM` shows that month as a calendar.
     month: Option<String>,
+    /// The page of the year's list.
+    page: Option<i64>,
 }
+
+/// Meetings on one page of an organization's list.
+const MEETINGS_PER_PAGE: i64 = 100;
 
 /// A month as weeks of days (Monday first), each day with its meetings; `None` pads the weeks.
 type Calendar = Vec<Vec<Option<(u32, Vec<MeetingView>)>>>;
@@ -128,6 +133,10 @@ struct OrgMeetingsPage {
     org: Org,
     year: i32,
     meetings: Vec<MeetingView>,
+    /// All the year's meetings in the subtree, and the page of them shown.
+    total: i64,
+    page: i64,
+    pages: i64,
     grid: Vec<GridRow>,
     can_manage: bool,
     /// The month shown as a calendar, with the months before and after.
@@ -155,17 +164,31 @@ async fn org_meetings(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let f = MeetingFilter {
+    // The year's list goes page by page with its total; a month's calendar shows all of its days.
+    let month_days = q.month.as_deref().and_then(|m| {
+        let first = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok()?;
+        Some((first, first + chrono::Months::new(1) - chrono::Days::new(1)))
+    });
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let mut f = MeetingFilter {
         org_id: Some(id),
         from: Some(format!("{year}-01-01")),
         to: Some(format!("{year}-12-31")),
-        limit: Some(500),
+        limit: Some(MEETINGS_PER_PAGE),
+        offset: Some((page - 1) * MEETINGS_PER_PAGE),
         ..Default::default()
     };
-    let list = match life::meetings::list(&s.store.db, &w.caller, &f).await {
-        Ok(l) => l,
-        Err(e) => return error_page(c, e.into()),
-    };
+    if let Some((from, to)) = month_days {
+        f = MeetingFilter {
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            limit: Some(2000),
+            offset: None,
+            ..f
+        };
+    }
+    let total = crate::or_error_page!(c, life::meetings::count(&s.store.db, &w.caller, &f).await);
+    let list = crate::or_error_page!(c, life::meetings::list(&s.store.db, &w.caller, &f).await);
     // The grid covers this organization only; the subtree's view is the overdue list.
     let items: Vec<ComplianceItem> = crate::or_error_page!(
         c,
@@ -221,6 +244,9 @@ async fn org_meetings(
         org,
         year,
         meetings: list,
+        total,
+        page,
+        pages: ((total + f.limit.unwrap_or(MEETINGS_PER_PAGE) - 1) / f.limit.unwrap_or(MEETINGS_PER_PAGE)).max(1),
         grid,
         can_manage,
         month,

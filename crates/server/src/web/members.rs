@@ -54,12 +54,8 @@ struct FilterValues {
     sort: String,
 }
 
-async fn list(State(s): State<AppState>, w: WebCaller, Query(mut f): Query<MemberFilter>) -> Response {
+async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<MemberFilter>) -> Response {
     let c = Chrome::for_caller(&w, "/members", "members.title");
-    // The roster shows active members unless the user asks for others ("any" sends an empty value).
-    if f.status.is_none() {
-        f.status = Some("active".into());
-    }
     let page = match members::list(&s.store.db, &s.store.keys, &w.caller, &f).await {
         Ok(p) => p,
         Err(e) => return error_page(c, e.into()),
@@ -83,8 +79,7 @@ async fn list(State(s): State<AppState>, w: WebCaller, Query(mut f): Query<Membe
         ("offline", &values.offline),
     ]
     .iter()
-    // An empty status ("any") is kept: left out, it would mean "active".
-    .filter(|(k, v)| !v.is_empty() || *k == "status")
+    .filter(|(_, v)| !v.is_empty())
     .map(|(k, v)| format!("{k}={}", urlencode(v)))
     .collect::<Vec<_>>()
     .join("&");

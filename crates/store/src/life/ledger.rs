@@ -13,8 +13,8 @@ pub async fn ledger(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<
         org_id: Some(org_id),
         from: Some(format!("{year}-01-01")),
         to: Some(format!("{year}-12-31")),
-        kind: None,
         limit: Some(2000),
+        ..Default::default()
     };
     let mut meetings = list(db, caller, &f).await?;
     meetings.reverse();

@@ -415,11 +415,34 @@ pub struct MeetingFilter {
     pub kind: Option<String>,
     #[serde(deserialize_with = "crate::empty_as_none")]
     pub limit: Option<i64>,
+    /// Meetings to skip, for the next page.
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub offset: Option<i64>,
 }
 
-/// Meetings of an organization's subtree (or all the caller sees), newest first.
+/// Meetings of an organization's subtree (or all the caller sees), newest first: at most `limit`
+/// (200 by default), after skipping `offset`.
 pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<MeetingView>> {
     let mut q = Q::new(&format!("{SELECT_MEETING} WHERE "));
+    filtered(db, caller, f, &mut q).await?;
+    q.push(" ORDER BY m.starts_at DESC, m.id DESC LIMIT ")
+        .push_bind(f.limit.unwrap_or(200).clamp(1, 2000))
+        .push(" OFFSET ")
+        .push_bind(f.offset.unwrap_or(0).clamp(0, 10_000_000));
+    let meetings = db.all(q).await?;
+    with_kinds(db, meetings).await
+}
+
+/// How many meetings the filter finds in all, for a list's total and pages.
+pub async fn count(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<i64> {
+    let mut q = Q::new("SELECT COUNT(*) FROM meetings m WHERE ");
+    filtered(db, caller, f, &mut q).await?;
+    let (n,): (i64,) = db.one(q).await?;
+    Ok(n)
+}
+
+/// The conditions of a filter, shared by the list and its count.
+async fn filtered(db: &Db, caller: &Caller, f: &MeetingFilter, q: &mut Q) -> Result<()> {
     match f.org_id {
         Some(id) => {
             let org = orgs::get(db, caller, id).await?;
@@ -428,7 +451,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<Mee
                 .push(" AND m.org_path < ")
                 .push_bind(subtree_end(&org.path));
         }
-        None => visible(caller, &mut q),
+        None => visible(caller, q),
     }
     let date = |field: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -450,10 +473,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &MeetingFilter) -> Result<Vec<Mee
             .push_bind(kind.as_str())
             .push(")");
     }
-    q.push(" ORDER BY m.starts_at DESC LIMIT ")
-        .push_bind(f.limit.unwrap_or(200).clamp(1, 2000));
-    let meetings = db.all(q).await?;
-    with_kinds(db, meetings).await
+    Ok(())
 }
 
 /// Edits a meeting; an archived meeting is read-only.

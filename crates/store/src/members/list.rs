@@ -24,6 +24,8 @@ pub struct MemberFilter {
     pub q: Option<String>,
     pub gender: Option<String>,
     pub category: Option<String>,
+    /// `active` by default, so that the roster counts as the tree does; `transferred_out`,
+    /// `suspended`, `deceased` or `left` for the others, `all` for everyone.
     pub status: Option<String>,
     pub education: Option<String>,
     #[serde(deserialize_with = "empty_as_none")]
@@ -99,10 +101,15 @@ fn filtered(
                 .push_bind(format!("{text}\u{10ffff}"));
         }
     }
+    let status = match f.status.as_deref().map(str::trim) {
+        None | Some("") => Some("active".to_string()),
+        Some("all") => None,
+        Some(s) => Some(s.to_string()),
+    };
     for (col, value) in [
         ("gender", &f.gender),
         ("category", &f.category),
-        ("status", &f.status),
+        ("status", &status),
         ("education", &f.education),
     ] {
         if let Some(v) = value.as_deref().filter(|s| !s.is_empty()) {
