@@ -769,26 +769,43 @@ both!(
     }
 );
 
-both!(the_year_s_meetings_are_paged_with_their_total_never_cut, |app: App| async move {
-    let c = app.login("committee").await;
-    let (_, roots) = app.get(&c, "/api/v1/orgs").await;
-    let root = roots["items"][0]["id"].as_i64().unwrap();
-    let year = chrono::Datelike::year(&store::clock::today());
-    let (_, all) = app
-        .get(&c, &format!("/api/v1/meetings?org_id={root}&from={year}-01-01&to={year}-12-31&limit=2000"))
-        .await;
-    let total = all["items"].as_array().unwrap().len();
-    assert!(total > 100, "the demo's year has more than one page: {total}");
-    let (_, second) = app
-        .get(&c, &format!("/api/v1/meetings?org_id={root}&from={year}-01-01&to={year}-12-31&limit=100&offset=100"))
-        .await;
-    assert_eq!(second["items"][0]["id"], all["items"][100]["id"], "offset skips the first page");
-    let web = app.browser("committee").await;
-    let page = app.page(&web, &format!("/orgs/{root}/meetings?year={year}")).await;
-    assert!(page.contains(&format!("共 {total}")), "the total, not a cut");
-    let pages = total.div_ceil(100);
-    assert!(page.contains(&format!("1 / {pages}")) && page.contains("rel=\"next\""), "a pager");
-    let last = app.page(&web, &format!("/orgs/{root}/meetings?year={year}&page={pages}")).await;
-    let rows = last.matches("href=\"/meetings/").count() - last.matches("href=\"/meetings/new").count();
-    assert_eq!(rows, total - (pages - 1) * 100, "the last page holds the rest");
-});
+both!(
+    the_year_s_meetings_are_paged_with_their_total_never_cut,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let (_, roots) = app.get(&c, "/api/v1/orgs").await;
+        let root = roots["items"][0]["id"].as_i64().unwrap();
+        let year = chrono::Datelike::year(&store::clock::today());
+        let (_, all) = app
+            .get(
+                &c,
+                &format!("/api/v1/meetings?org_id={root}&from={year}-01-01&to={year}-12-31&limit=2000"),
+            )
+            .await;
+        let total = all["items"].as_array().unwrap().len();
+        assert!(total > 100, "the demo's year has more than one page: {total}");
+        let (_, second) = app
+            .get(
+                &c,
+                &format!("/api/v1/meetings?org_id={root}&from={year}-01-01&to={year}-12-31&limit=100&offset=100"),
+            )
+            .await;
+        assert_eq!(
+            second["items"][0]["id"], all["items"][100]["id"],
+            "offset skips the first page"
+        );
+        let web = app.browser("committee").await;
+        let page = app.page(&web, &format!("/orgs/{root}/meetings?year={year}")).await;
+        assert!(page.contains(&format!("共 {total}")), "the total, not a cut");
+        let pages = total.div_ceil(100);
+        assert!(
+            page.contains(&format!("1 / {pages}")) && page.contains("rel=\"next\""),
+            "a pager"
+        );
+        let last = app
+            .page(&web, &format!("/orgs/{root}/meetings?year={year}&page={pages}"))
+            .await;
+        let rows = last.matches("href=\"/meetings/").count() - last.matches("href=\"/meetings/new").count();
+        assert_eq!(rows, total - (pages - 1) * 100, "the last page holds the rest");
+    }
+);

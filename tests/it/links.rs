@@ -16,10 +16,20 @@ fn links(html: &str) -> Vec<String> {
         .map(|href| href.split('#').next().unwrap_or_default().to_string())
         .filter(|href| href.starts_with('/') && !href.starts_with("//"))
         .filter(|href| {
-            !["/static/", "/favicon", "/prefs", "/logout", "/api/"].iter().any(|p| href.starts_with(p))
-                && ![".csv", ".xlsx", "export", "/download", "/documents/", "/attachments/", "/print"]
-                    .iter()
-                    .any(|p| href.contains(p))
+            !["/static/", "/favicon", "/prefs", "/logout", "/api/"]
+                .iter()
+                .any(|p| href.starts_with(p))
+                && ![
+                    ".csv",
+                    ".xlsx",
+                    "export",
+                    "/download",
+                    "/documents/",
+                    "/attachments/",
+                    "/print",
+                ]
+                .iter()
+                .any(|p| href.contains(p))
         })
         .collect()
 }
@@ -59,7 +69,14 @@ async fn walk(app: &App, user: &str, limit: usize) -> (usize, Vec<String>) {
 }
 
 both!(no_page_offers_a_link_its_reader_cannot_open, |app: App| async move {
-    let users = [("member", 80), ("secretary", 150), ("committee", 150), ("admin", 60), ("secadmin", 40), ("auditor", 40)];
+    let users = [
+        ("member", 80),
+        ("secretary", 150),
+        ("committee", 150),
+        ("admin", 60),
+        ("secadmin", 40),
+        ("auditor", 40),
+    ];
     for (user, limit) in users {
         let (visited, failed) = walk(&app, user, limit).await;
         assert!(visited > 3, "{user} walked only {visited} pages");

@@ -79,7 +79,11 @@ both!(create_list_masked_reveal_and_history, |app: App| async move {
     assert_eq!(edited["phone_masked"], "138****1111");
     assert_eq!(edited["post"], "副教授");
     let (_, was) = app.get(&t, &format!("/api/v1/members/{id}")).await;
-    let education = if was["education"] == "master" { "doctorate" } else { "master" };
+    let education = if was["education"] == "master" {
+        "doctorate"
+    } else {
+        "master"
+    };
     let (status, _) = app
         .patch(&t, &format!("/api/v1/members/{id}"), json!({"education": education}))
         .await;
@@ -102,7 +106,11 @@ both!(create_list_masked_reveal_and_history, |app: App| async move {
     let page = app.page(&web, &format!("/members/{id}")).await;
     let changes = &page[page.find("id=\"changes\"").unwrap()..];
     let changes = &changes[..changes.find("</ul>").unwrap()];
-    let education = if education == "master" { "硕士研究生" } else { "博士研究生" };
+    let education = if education == "master" {
+        "硕士研究生"
+    } else {
+        "博士研究生"
+    };
     for words in ["学历：", education, "手机号码已修改", "建立档案", secretary] {
         assert!(changes.contains(words), "{words}: {changes}");
     }
@@ -402,17 +410,23 @@ both!(
     }
 );
 
-both!(the_default_roster_is_the_active_members_and_agrees_with_the_tree, |app: App| async move {
-    let c = app.login("committee").await;
-    let (_, roots) = app.get(&c, "/api/v1/orgs").await;
-    let tree = roots["items"][0]["member_count"].as_i64().unwrap();
-    let (_, roster) = app.get(&c, "/api/v1/members?per_page=1").await;
-    assert_eq!(roster["total"].as_i64().unwrap(), tree, "{roster}");
-    let (_, all) = app.get(&c, "/api/v1/members?per_page=1&status=all").await;
-    let (_, deceased) = app.get(&c, "/api/v1/members?per_page=1&status=deceased").await;
-    assert!(deceased["total"].as_i64().unwrap() > 0, "the demo has deceased members");
-    assert!(all["total"].as_i64().unwrap() >= tree + deceased["total"].as_i64().unwrap());
-    let web = app.browser("committee").await;
-    let page = app.page(&web, "/members").await;
-    assert!(page.contains(&format!("<small>{tree}</small>")), "the page's total is the tree's");
-});
+both!(
+    the_default_roster_is_the_active_members_and_agrees_with_the_tree,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let (_, roots) = app.get(&c, "/api/v1/orgs").await;
+        let tree = roots["items"][0]["member_count"].as_i64().unwrap();
+        let (_, roster) = app.get(&c, "/api/v1/members?per_page=1").await;
+        assert_eq!(roster["total"].as_i64().unwrap(), tree, "{roster}");
+        let (_, all) = app.get(&c, "/api/v1/members?per_page=1&status=all").await;
+        let (_, deceased) = app.get(&c, "/api/v1/members?per_page=1&status=deceased").await;
+        assert!(deceased["total"].as_i64().unwrap() > 0, "the demo has deceased members");
+        assert!(all["total"].as_i64().unwrap() >= tree + deceased["total"].as_i64().unwrap());
+        let web = app.browser("committee").await;
+        let page = app.page(&web, "/members").await;
+        assert!(
+            page.contains(&format!("<small>{tree}</small>")),
+            "the page's total is the tree's"
+        );
+    }
+);

@@ -163,7 +163,9 @@ both!(create_rename_move_dissolve_with_history, |app: App| async move {
     // A move names the organizations, not their numbers.
     let moved = history["items"][1]["changes"].as_array().unwrap();
     assert!(
-        moved.iter().all(|c| c["after"].as_str().is_some_and(|v| v.parse::<i64>().is_err())),
+        moved
+            .iter()
+            .all(|c| c["after"].as_str().is_some_and(|v| v.parse::<i64>().is_err())),
         "{moved:?}"
     );
     let (status, _) = app

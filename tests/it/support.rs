@@ -84,7 +84,10 @@ async fn template(backend: Backend) -> &'static (String, PathBuf) {
                 // Built in a work file and copied out whole (`VACUUM INTO`), so that no copy taken
                 // from the template can catch a write-ahead log half checkpointed.
                 let work = dir.join("work.db");
-                (format!("sqlite://{}", work.display()), dir.join("hongji.db").display().to_string())
+                (
+                    format!("sqlite://{}", work.display()),
+                    dir.join("hongji.db").display().to_string(),
+                )
             }
             Backend::Postgres => {
                 drop_old_test_databases().await;
@@ -94,7 +97,11 @@ async fn template(backend: Backend) -> &'static (String, PathBuf) {
             }
         };
         // Built on its own runtime: this runtime (the first test's) may end before others copy it.
-        let (u, k, copy) = (url.clone(), keys.clone(), (backend == Backend::Sqlite).then(|| name.clone()));
+        let (u, k, copy) = (
+            url.clone(),
+            keys.clone(),
+            (backend == Backend::Sqlite).then(|| name.clone()),
+        );
         std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async {
                 let checkpoints = std::path::Path::new(&k).with_extension("checkpoints");

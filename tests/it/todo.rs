@@ -33,72 +33,111 @@ async fn links_open(app: &App, user: &str, items: &[Value]) {
     }
 }
 
-both!(the_home_lists_what_each_user_must_do_with_counts_that_match_their_lists, |app: App| async move {
-    let t = app.login("secretary").await;
-    let c = app.login("committee").await;
-    let m = app.login("member").await;
-    let (_, me) = app.get(&t, "/api/v1/me").await;
-    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
-    let today = store::clock::today();
-    let at = |d: chrono::NaiveDate| format!("{d}T14:30");
+both!(
+    the_home_lists_what_each_user_must_do_with_counts_that_match_their_lists,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let (_, me) = app.get(&t, "/api/v1/me").await;
+        let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+        let today = store::clock::today();
+        let at = |d: chrono::NaiveDate| format!("{d}T14:30");
 
-    // A meeting whose time has passed while still planned is to be recorded; one to come is the
-    // member's.
-    let yesterday = today - Days::new(1);
-    let (status, past) = app
+        // A meeting whose time has passed while still planned is to be recorded; one to come is the
+        // member's.
+        let yesterday = today - Days::new(1);
+        let (status, past) = app
         .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "party_lecture", "title": "待记录的党课", "starts_at": at(yesterday), "ends_at": format!("{yesterday}T16:00")}))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{past}");
-    let soon = today + Days::new(3);
-    let (status, next) = app
+        assert_eq!(status, StatusCode::CREATED, "{past}");
+        let soon = today + Days::new(3);
+        let (status, next) = app
         .post(&t, "/api/v1/meetings", json!({"org_id": branch, "kind": "theme_day", "title": "下周的主题党日", "starts_at": at(soon), "ends_at": format!("{soon}T16:00")}))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{next}");
+        assert_eq!(status, StatusCode::CREATED, "{next}");
 
-    let mine = todo(&app, &t).await;
-    let record = item(&mine, "meetings_to_record").unwrap_or_else(|| panic!("{mine:?}"));
-    assert!(record["examples"].to_string().contains("待记录的党课"), "{record}");
-    assert_eq!(record["link"], format!("/orgs/{branch}/meetings"));
-    links_open(&app, "secretary", &mine).await;
+        let mine = todo(&app, &t).await;
+        let record = item(&mine, "meetings_to_record").unwrap_or_else(|| panic!("{mine:?}"));
+        assert!(record["examples"].to_string().contains("待记录的党课"), "{record}");
+        assert_eq!(record["link"], format!("/orgs/{branch}/meetings"));
+        links_open(&app, "secretary", &mine).await;
 
-    let own = todo(&app, &m).await;
-    assert!(own.iter().all(|i| i["what"].as_str().unwrap().starts_with("my_")), "a member's own only: {own:?}");
-    let coming = item(&own, "my_meetings").unwrap_or_else(|| panic!("{own:?}"));
-    assert!(coming["examples"].to_string().contains("下周的主题党日"), "{coming}");
-    assert!(!coming["examples"].to_string().contains("待记录的党课"), "past meetings are not to come");
-    links_open(&app, "member", &own).await;
+        let own = todo(&app, &m).await;
+        assert!(
+            own.iter().all(|i| i["what"].as_str().unwrap().starts_with("my_")),
+            "a member's own only: {own:?}"
+        );
+        let coming = item(&own, "my_meetings").unwrap_or_else(|| panic!("{own:?}"));
+        assert!(coming["examples"].to_string().contains("下周的主题党日"), "{coming}");
+        assert!(
+            !coming["examples"].to_string().contains("待记录的党课"),
+            "past meetings are not to come"
+        );
+        links_open(&app, "member", &own).await;
 
-    // Committee staff: counts over the tree, each the length of the list it opens.
-    let tree = todo(&app, &c).await;
-    let (_, pending) = app.get(&c, "/api/v1/reviews/pending").await;
-    let waiting = pending["items"].as_array().unwrap().len() as i64;
-    assert_eq!(item(&tree, "reviews").map(|i| i["count"].as_i64().unwrap()).unwrap_or(0), waiting);
-    let (_, roots) = app.get(&c, "/api/v1/orgs").await;
-    let root = roots["items"][0]["id"].as_i64().unwrap();
-    let (_, arrears) = app.get(&c, &format!("/api/v1/orgs/{root}/dues/arrears")).await;
-    let flagged = arrears["items"].as_array().unwrap().iter().filter(|a| a["level"] == "flag").count() as i64;
-    assert!(flagged > 0, "the demo has a member a year behind");
-    assert_eq!(item(&tree, "dues_flag").unwrap()["count"], flagged);
-    let (_, sent) = app.get(&c, "/api/v1/transfers?status=sent").await;
-    let to_accept = sent["items"].as_array().unwrap().iter().filter(|l| !l["to_org_id"].is_null()).count() as i64;
-    assert_eq!(item(&tree, "letters_to_accept").map(|i| i["count"].as_i64().unwrap()).unwrap_or(0), to_accept);
-    let (_, expired) = app.get(&c, "/api/v1/transfers?status=expired").await;
-    assert_eq!(
-        item(&tree, "letters_expired").map(|i| i["count"].as_i64().unwrap()).unwrap_or(0),
-        expired["items"].as_array().unwrap().len() as i64
-    );
-    assert!(item(&tree, "development_late").is_some(), "the demo has a talk overdue: {tree:?}");
-    links_open(&app, "committee", &tree).await;
+        // Committee staff: counts over the tree, each the length of the list it opens.
+        let tree = todo(&app, &c).await;
+        let (_, pending) = app.get(&c, "/api/v1/reviews/pending").await;
+        let waiting = pending["items"].as_array().unwrap().len() as i64;
+        assert_eq!(
+            item(&tree, "reviews")
+                .map(|i| i["count"].as_i64().unwrap())
+                .unwrap_or(0),
+            waiting
+        );
+        let (_, roots) = app.get(&c, "/api/v1/orgs").await;
+        let root = roots["items"][0]["id"].as_i64().unwrap();
+        let (_, arrears) = app.get(&c, &format!("/api/v1/orgs/{root}/dues/arrears")).await;
+        let flagged = arrears["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["level"] == "flag")
+            .count() as i64;
+        assert!(flagged > 0, "the demo has a member a year behind");
+        assert_eq!(item(&tree, "dues_flag").unwrap()["count"], flagged);
+        let (_, sent) = app.get(&c, "/api/v1/transfers?status=sent").await;
+        let to_accept = sent["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| !l["to_org_id"].is_null())
+            .count() as i64;
+        assert_eq!(
+            item(&tree, "letters_to_accept")
+                .map(|i| i["count"].as_i64().unwrap())
+                .unwrap_or(0),
+            to_accept
+        );
+        let (_, expired) = app.get(&c, "/api/v1/transfers?status=expired").await;
+        assert_eq!(
+            item(&tree, "letters_expired")
+                .map(|i| i["count"].as_i64().unwrap())
+                .unwrap_or(0),
+            expired["items"].as_array().unwrap().len() as i64
+        );
+        assert!(
+            item(&tree, "development_late").is_some(),
+            "the demo has a talk overdue: {tree:?}"
+        );
+        links_open(&app, "committee", &tree).await;
 
-    // Done, it leaves the list.
-    let id = past["id"].as_i64().unwrap();
-    let (status, _) = app.patch(&t, &format!("/api/v1/meetings/{id}"), json!({"status": "cancelled"})).await;
-    assert_eq!(status, StatusCode::OK);
-    let after = todo(&app, &t).await;
-    assert!(!item(&after, "meetings_to_record").is_some_and(|i| i["examples"].to_string().contains("待记录的党课")), "{after:?}");
+        // Done, it leaves the list.
+        let id = past["id"].as_i64().unwrap();
+        let (status, _) = app
+            .patch(&t, &format!("/api/v1/meetings/{id}"), json!({"status": "cancelled"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let after = todo(&app, &t).await;
+        assert!(
+            !item(&after, "meetings_to_record").is_some_and(|i| i["examples"].to_string().contains("待记录的党课")),
+            "{after:?}"
+        );
 
-    // The home page shows it in words.
-    let web = app.browser("secretary").await;
-    let home = app.page(&web, "/").await;
-    assert!(home.contains("id=\"todo\"") && home.contains("待办"), "{home}");
-});
+        // The home page shows it in words.
+        let web = app.browser("secretary").await;
+        let home = app.page(&web, "/").await;
+        assert!(home.contains("id=\"todo\"") && home.contains("待办"), "{home}");
+    }
+);

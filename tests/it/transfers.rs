@@ -921,72 +921,91 @@ both!(
     }
 );
 
-both!(a_receiver_is_chosen_by_part_of_its_name_with_or_without_javascript, |app: App| async move {
-    let (t, c, _, member, to) = setup(&app).await;
-    let (_, root) = app.get(&c, "/api/v1/orgs").await;
-    let top = root["items"][0]["name"].as_str().unwrap().to_string();
-    let (status, found) = app.get(&t, "/api/v1/transfers/receivers?q=组织人事").await;
-    assert_eq!(status, StatusCode::OK, "{found}");
-    let hit = found["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["id"] == to)
-        .unwrap_or_else(|| panic!("part of the name finds the branch: {found}"))
-        .clone();
-    assert_eq!(hit["name"], "组织人事党支部");
-    assert!(hit["within"].as_str().unwrap().starts_with(&top), "the path from the top: {hit}");
-    let (_, by_number) = app.get(&t, &format!("/api/v1/transfers/receivers?q={to}")).await;
-    assert_eq!(by_number["items"][0]["id"], to, "{by_number}");
-    // `%` and `_` are letters here, not wildcards; only organizations that hold members are offered.
-    for q in ["%25", "_", "党委"] {
-        let (_, none) = app.get(&t, &format!("/api/v1/transfers/receivers?q={q}")).await;
+both!(
+    a_receiver_is_chosen_by_part_of_its_name_with_or_without_javascript,
+    |app: App| async move {
+        let (t, c, _, member, to) = setup(&app).await;
+        let (_, root) = app.get(&c, "/api/v1/orgs").await;
+        let top = root["items"][0]["name"].as_str().unwrap().to_string();
+        let (status, found) = app.get(&t, "/api/v1/transfers/receivers?q=组织人事").await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let hit = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == to)
+            .unwrap_or_else(|| panic!("part of the name finds the branch: {found}"))
+            .clone();
+        assert_eq!(hit["name"], "组织人事党支部");
         assert!(
-            none["items"].as_array().unwrap().iter().all(|o| !o["name"].as_str().unwrap().ends_with("党委")),
-            "{q}: {none}"
+            hit["within"].as_str().unwrap().starts_with(&top),
+            "the path from the top: {hit}"
         );
-        if q != "党委" {
-            assert_eq!(none["items"].as_array().unwrap().len(), 0, "{q}: {none}");
+        let (_, by_number) = app.get(&t, &format!("/api/v1/transfers/receivers?q={to}")).await;
+        assert_eq!(by_number["items"][0]["id"], to, "{by_number}");
+        // `%` and `_` are letters here, not wildcards; only organizations that hold members are offered.
+        for q in ["%25", "_", "党委"] {
+            let (_, none) = app.get(&t, &format!("/api/v1/transfers/receivers?q={q}")).await;
+            assert!(
+                none["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|o| !o["name"].as_str().unwrap().ends_with("党委")),
+                "{q}: {none}"
+            );
+            if q != "党委" {
+                assert_eq!(none["items"].as_array().unwrap().len(), 0, "{q}: {none}");
+            }
         }
-    }
-    let m = app.login("member").await;
-    let (status, _) = app.get(&m, "/api/v1/transfers/receivers?q=支部").await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "members write no letters");
+        let m = app.login("member").await;
+        let (status, _) = app.get(&m, "/api/v1/transfers/receivers?q=支部").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "members write no letters");
 
-    // Without JavaScript: the search button reloads the form with the choices, the rest kept.
-    let web = app.browser("secretary").await;
-    let form = app
-        .page(&web, &format!("/transfers/new?member_id={member}&to_org_q=组织人事&reason=工作调动"))
-        .await;
-    assert!(form.contains(&format!("name=\"to_org\" value=\"{to}\"")), "{form}");
-    assert!(form.contains(&format!("编号 {to}")) && form.contains("value=\"工作调动\""), "{form}");
-    let (_, before) = app.get(&t, "/api/v1/transfers?status=open").await;
-    let post = |fields: Vec<(&'static str, String)>| {
-        let web = web.clone();
-        let base = app.base.clone();
-        async move {
-            let res = web
-                .post(format!("{base}/transfers"))
-                .header("sec-fetch-site", "same-origin")
-                .form(&fields)
-                .send()
-                .await
-                .unwrap();
-            (res.url().path().to_string(), res.text().await.unwrap())
-        }
-    };
-    // Part of a name alone is not a choice: the form asks for one, and nothing is issued.
-    let typed = vec![
-        ("member_id", member.to_string()),
-        ("to_org_q", "组织人事".to_string()),
-        ("reason", "工作调动".to_string()),
-    ];
-    let (path, page) = post(typed.clone()).await;
-    assert!(page.contains("请从查找结果中选择一项"), "{path}: {page}");
-    let (_, after) = app.get(&t, "/api/v1/transfers?status=open").await;
-    assert_eq!(before["items"].as_array().unwrap().len(), after["items"].as_array().unwrap().len());
-    let mut chosen = typed;
-    chosen.push(("to_org", to.to_string()));
-    let (path, _) = post(chosen).await;
-    assert!(path.starts_with("/transfers/") && !path.ends_with("new"), "{path}");
-});
+        // Without JavaScript: the search button reloads the form with the choices, the rest kept.
+        let web = app.browser("secretary").await;
+        let form = app
+            .page(
+                &web,
+                &format!("/transfers/new?member_id={member}&to_org_q=组织人事&reason=工作调动"),
+            )
+            .await;
+        assert!(form.contains(&format!("name=\"to_org\" value=\"{to}\"")), "{form}");
+        assert!(
+            form.contains(&format!("编号 {to}")) && form.contains("value=\"工作调动\""),
+            "{form}"
+        );
+        let (_, before) = app.get(&t, "/api/v1/transfers?status=open").await;
+        let post = |fields: Vec<(&'static str, String)>| {
+            let web = web.clone();
+            let base = app.base.clone();
+            async move {
+                let res = web
+                    .post(format!("{base}/transfers"))
+                    .header("sec-fetch-site", "same-origin")
+                    .form(&fields)
+                    .send()
+                    .await
+                    .unwrap();
+                (res.url().path().to_string(), res.text().await.unwrap())
+            }
+        };
+        // Part of a name alone is not a choice: the form asks for one, and nothing is issued.
+        let typed = vec![
+            ("member_id", member.to_string()),
+            ("to_org_q", "组织人事".to_string()),
+            ("reason", "工作调动".to_string()),
+        ];
+        let (path, page) = post(typed.clone()).await;
+        assert!(page.contains("请从查找结果中选择一项"), "{path}: {page}");
+        let (_, after) = app.get(&t, "/api/v1/transfers?status=open").await;
+        assert_eq!(
+            before["items"].as_array().unwrap().len(),
+            after["items"].as_array().unwrap().len()
+        );
+        let mut chosen = typed;
+        chosen.push(("to_org", to.to_string()));
+        let (path, _) = post(chosen).await;
+        assert!(path.starts_with("/transfers/") && !path.ends_with("new"), "{path}");
+    }
+);

@@ -105,8 +105,12 @@ async fn file_row(db: &Db, caller: &Caller, id: i64) -> Result<FileRow> {
 async fn steps_of(db: &Db, id: i64) -> Result<Vec<StepRow>> {
     Ok(db
         .all(
-            Q::new(concat!("SELECT step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"))
-                .bind(id),
+            Q::new(concat!(
+                "SELECT step, done_on, note, ",
+                person!("recorded_by"),
+                " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"
+            ))
+            .bind(id),
         )
         .await?)
 }
@@ -208,7 +212,11 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
             q.push(")");
             q
         };
-        let mut q = among(concat!("SELECT file_id, step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id IN ("));
+        let mut q = among(concat!(
+            "SELECT file_id, step, done_on, note, ",
+            person!("recorded_by"),
+            " AS recorded_by FROM development_steps WHERE file_id IN ("
+        ));
         q.push(" ORDER BY file_id, step");
         let rows: Vec<(i64, i64, NaiveDate, Option<String>, String)> = db.all(q).await?;
         for (file_id, step, done_on, note, recorded_by) in rows {
@@ -562,8 +570,12 @@ pub(crate) async fn on_review(tx: &mut Tx, keys: &Keys, caller: &Caller, id: i64
     let f: FileRow = tx.one(Q::new(&format!("{SELECT} WHERE f.id = $1")).bind(id)).await?;
     let steps: Vec<StepRow> = tx
         .all(
-            Q::new(concat!("SELECT step, done_on, note, ", person!("recorded_by"), " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"))
-                .bind(id),
+            Q::new(concat!(
+                "SELECT step, done_on, note, ",
+                person!("recorded_by"),
+                " AS recorded_by FROM development_steps WHERE file_id = $1 ORDER BY step"
+            ))
+            .bind(id),
         )
         .await?;
     let file = rules_file(&f, &steps);

@@ -6,7 +6,13 @@
 /// itself is for the audit log.
 macro_rules! person {
     ($col:literal) => {
-        concat!("COALESCE((SELECT u.display_name FROM users u WHERE u.username = ", $col, "), ", $col, ")")
+        concat!(
+            "COALESCE((SELECT u.display_name FROM users u WHERE u.username = ",
+            $col,
+            "), ",
+            $col,
+            ")"
+        )
     };
 }
 

@@ -773,8 +773,12 @@ pub async fn history(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<OrgEve
     let org = get(db, caller, org_id).await?;
     let rows: Vec<(String, String, String, String)> = db
         .all(
-            Q::new(concat!("SELECT at, ", person!("actor"), " AS actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200"))
-                .bind(org_id),
+            Q::new(concat!(
+                "SELECT at, ",
+                person!("actor"),
+                " AS actor, event, detail FROM org_events WHERE org_id = $1 ORDER BY id DESC LIMIT 200"
+            ))
+            .bind(org_id),
         )
         .await?;
     let mut lines: Vec<_> = rows.iter().map(|(_, _, _, json)| crate::changes::lines(json)).collect();
@@ -783,7 +787,12 @@ pub async fn history(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<OrgEve
     Ok(rows
         .into_iter()
         .zip(lines)
-        .map(|((at, actor, event, _), changes)| OrgEvent { at, actor, event, changes })
+        .map(|((at, actor, event, _), changes)| OrgEvent {
+            at,
+            actor,
+            event,
+            changes,
+        })
         .collect())
 }
 

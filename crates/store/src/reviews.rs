@@ -277,8 +277,12 @@ async fn view(db: &Db, review: Review) -> Result<ReviewView> {
         .await?;
     let decisions: Vec<Decision> = db
         .all(
-            Q::new(concat!("SELECT level, decision, comment, ", person!("actor"), " AS actor, at FROM review_decisions WHERE review_id = $1 ORDER BY at"))
-                .bind(review.id),
+            Q::new(concat!(
+                "SELECT level, decision, comment, ",
+                person!("actor"),
+                " AS actor, at FROM review_decisions WHERE review_id = $1 ORDER BY at"
+            ))
+            .bind(review.id),
         )
         .await?;
     Ok(ReviewView {

@@ -126,15 +126,37 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         // The overdue items come whole organizations at a time: enough of them to name a few.
         let (late, total) = overdue(db, caller, org.id, today.year(), 10 * EXAMPLES).await?;
         let names = late.iter().map(|i| i.org_name.clone()).collect::<Vec<_>>();
-        push(item("meetings_overdue", Urgency::Late, total, format!("/orgs/{}/compliance", org.id), dedup(names)));
+        push(item(
+            "meetings_overdue",
+            Urgency::Late,
+            total,
+            format!("/orgs/{}/compliance", org.id),
+            dedup(names),
+        ));
         let (count, titles) = meetings_to_record(db, caller, org).await?;
-        push(item("meetings_to_record", Urgency::Due, count, format!("/orgs/{}/meetings", org.id), titles));
+        push(item(
+            "meetings_to_record",
+            Urgency::Due,
+            count,
+            format!("/orgs/{}/meetings", org.id),
+            titles,
+        ));
         let terms = terms(db, caller, org.id).await?;
         let late = terms.iter().filter(|t| t.status == "overdue").collect::<Vec<_>>();
-        let due = terms.iter().filter(|t| t.status == "due_in3_months").collect::<Vec<_>>();
+        let due = terms
+            .iter()
+            .filter(|t| t.status == "due_in3_months")
+            .collect::<Vec<_>>();
         let link = format!("/orgs/{}/compliance#terms", org.id);
-        let names = |ts: &[&crate::life::terms::TermItem]| ts.iter().take(EXAMPLES).map(|t| t.org_name.clone()).collect();
-        push(item("terms_overdue", Urgency::Late, late.len(), link.clone(), names(&late)));
+        let names =
+            |ts: &[&crate::life::terms::TermItem]| ts.iter().take(EXAMPLES).map(|t| t.org_name.clone()).collect();
+        push(item(
+            "terms_overdue",
+            Urgency::Late,
+            late.len(),
+            link.clone(),
+            names(&late),
+        ));
         push(item("terms_due", Urgency::Soon, due.len(), link, names(&due)));
     }
     if caller.can_at(Perm::ManageDues, &org.path) {
@@ -142,13 +164,22 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         // three or more is a warning to talk to the member.
         let behind = arrears(db, caller, org.id, None, usize::MAX).await?;
         let link = format!("/orgs/{}/dues#arrears", org.id);
-        for (what, urgency, level) in [("dues_flag", Urgency::Late, "flag"), ("dues_warning", Urgency::Due, "warning")] {
+        for (what, urgency, level) in [
+            ("dues_flag", Urgency::Late, "flag"),
+            ("dues_warning", Urgency::Due, "warning"),
+        ] {
             let these = behind.iter().filter(|a| a.level == level).collect::<Vec<_>>();
             let names = these.iter().take(EXAMPLES).map(|a| a.name.clone()).collect();
             push(item(what, urgency, these.len(), link.clone(), names));
         }
         let without = members_without_base(db, caller, org.id, today.year()).await?;
-        push(item("without_base", Urgency::Due, without as usize, format!("/orgs/{}/dues#book", org.id), Vec::new()));
+        push(item(
+            "without_base",
+            Urgency::Due,
+            without as usize,
+            format!("/orgs/{}/dues#book", org.id),
+            Vec::new(),
+        ));
     }
     if caller.can_at(Perm::ReadMembers, &org.path) {
         letters(db, org, &mut push).await?;
@@ -157,8 +188,16 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         let board = crate::development::board(db, caller, org.id).await?;
         let link = format!("/orgs/{}/development", org.id);
         for (what, urgency, alerts) in [
-            ("development_late", Urgency::Late, &["talk_overdue", "approval_overdue"][..]),
-            ("development_due", Urgency::Due, &["conversion_due", "target_eligible"][..]),
+            (
+                "development_late",
+                Urgency::Late,
+                &["talk_overdue", "approval_overdue"][..],
+            ),
+            (
+                "development_due",
+                Urgency::Due,
+                &["conversion_due", "target_eligible"][..],
+            ),
         ] {
             let these = board
                 .iter()
@@ -264,7 +303,11 @@ async fn own(db: &Db, caller: &Caller, member_id: i64, items: &mut Vec<TodoItem>
             org_id: None,
             org_name: None,
             count: coming.len() as i64,
-            link: if coming.len() == 1 { format!("/meetings/{first}") } else { "/life".into() },
+            link: if coming.len() == 1 {
+                format!("/meetings/{first}")
+            } else {
+                "/life".into()
+            },
             examples: coming.iter().take(EXAMPLES).map(|(_, t)| t.clone()).collect(),
         });
     }

@@ -360,7 +360,9 @@ pub async fn receivers(db: &Db, caller: &Caller, key: &str) -> Result<Vec<Receiv
             .push_bind(format!("%{}%", crate::db::like_escaped(key)))
             .push(" ESCAPE '\\'"),
     };
-    q.push(" ORDER BY CASE WHEN name = ").push_bind(key.to_string()).push(" THEN 0 ELSE 1 END, path LIMIT 200");
+    q.push(" ORDER BY CASE WHEN name = ")
+        .push_bind(key.to_string())
+        .push(" THEN 0 ELSE 1 END, path LIMIT 200");
     let rows: Vec<(i64, String, String, String)> = db.all(q).await?;
     let found: Vec<(i64, String, String)> = rows
         .into_iter()

@@ -15,5 +15,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[utoipa::path(get, path = "/api/v1/me/todo", responses((status = 200, body = Items<TodoItem>, description = "what the caller must act on, worst first, each with a link to where it is done")))]
 pub async fn my_todo(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<Items<TodoItem>>> {
-    Ok(Json(Items::from(store::todo::for_caller(&s.store.db, &a.caller).await?)))
+    Ok(Json(Items::from(
+        store::todo::for_caller(&s.store.db, &a.caller).await?,
+    )))
 }

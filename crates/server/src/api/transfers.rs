@@ -46,7 +46,9 @@ pub async fn list_receivers(
     ApiQuery(f): ApiQuery<ReceiverQuery>,
 ) -> ApiResult<Json<Items<Receiver>>> {
     let key: String = f.q.chars().take(100).collect();
-    Ok(Json(Items::from(transfers::receivers(&s.store.db, &a.caller, &key).await?)))
+    Ok(Json(Items::from(
+        transfers::receivers(&s.store.db, &a.caller, &key).await?,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,

@@ -142,7 +142,13 @@ impl Chrome {
             "note" => "history.note.",
             _ => "",
         };
-        let value = |v: &str| if prefix.is_empty() { v.to_string() } else { self.tc(prefix, v) };
+        let value = |v: &str| {
+            if prefix.is_empty() {
+                v.to_string()
+            } else {
+                self.tc(prefix, v)
+            }
+        };
         let colon = if self.lang == Lang::Zh { "：" } else { ": " };
         let label = self.tc("field.", &ch.field);
         match (ch.field.as_str(), &ch.before, &ch.after) {

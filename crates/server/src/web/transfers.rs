@@ -121,7 +121,13 @@ impl ReceiverPicker {
 
     /// The receiver a submitted form names: the choice, else what was typed (a number or an exact
     /// name); `None` when the field is empty.
-    pub(super) async fn chosen(s: &AppState, w: &WebCaller, field: &'static str, chosen: &str, q: &str) -> store::Result<Option<i64>> {
+    pub(super) async fn chosen(
+        s: &AppState,
+        w: &WebCaller,
+        field: &'static str,
+        chosen: &str,
+        q: &str,
+    ) -> store::Result<Option<i64>> {
         let key = if chosen.trim().is_empty() { q } else { chosen };
         if key.trim().is_empty() {
             return Ok(None);

@@ -29,7 +29,14 @@ pub struct Membership {
 pub async fn history(db: &Db, caller: &Caller, id: i64) -> Result<(Vec<HistoryEntry>, Vec<Membership>)> {
     get(db, caller, id).await?;
     let rows: Vec<(String, String, String)> = db
-        .all(Q::new(concat!("SELECT at, ", person!("actor"), " AS actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC")).bind(id))
+        .all(
+            Q::new(concat!(
+                "SELECT at, ",
+                person!("actor"),
+                " AS actor, changes FROM member_history WHERE member_id = $1 ORDER BY id DESC"
+            ))
+            .bind(id),
+        )
         .await?;
     let mut lines: Vec<Vec<Change>> = rows.iter().map(|(_, _, json)| changes::lines(json)).collect();
     changes::name_ids(db, &mut lines, true).await?;
