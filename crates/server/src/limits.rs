@@ -179,7 +179,6 @@ impl Limits {
 
     /// `Some(wait)` when the request must be refused.
     fn check(&self, class: Class, ip: &str, session: Option<&str>) -> Option<Duration> {
-        let clock = DefaultClock::default();
         let holder = session.map(|s| self.holder(s));
         let session = holder.as_deref();
         let mut checks: Vec<(&Limiter, String)> = vec![(&self.per_ip, format!("ip:{ip}"))];
@@ -201,7 +200,9 @@ impl Limits {
                 limiter.retain_recent();
             }
             if let Err(not_until) = limiter.check_key(&key) {
-                return Some(not_until.wait_time_from(clock.now()));
+                // A clock only for a refusal: making one calibrates it (a profile found it on
+                // every request).
+                return Some(not_until.wait_time_from(DefaultClock::default().now()));
             }
         }
         None

@@ -471,6 +471,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/sqlite/0016_login_failures.sql")),
     (17, include_str!("../migrations/sqlite/0017_security_reports.sql")),
     (18, include_str!("../migrations/sqlite/0018_audit_retention.sql")),
+    (19, include_str!("../migrations/sqlite/0019_partial_indexes.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -494,6 +495,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/postgres/0016_login_failures.sql")),
     (17, include_str!("../migrations/postgres/0017_security_reports.sql")),
     (18, include_str!("../migrations/postgres/0018_audit_retention.sql")),
+    (19, include_str!("../migrations/postgres/0019_partial_indexes.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

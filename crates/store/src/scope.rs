@@ -209,13 +209,21 @@ impl Caller {
     /// `own_member_col`, the caller's own member record (and, for `own_org_col`, their own
     /// branch) is also reachable.
     pub fn filter(&self, q: &mut Q, perm: Perm, path_col: &str, own: Own<'_>) {
-        q.push("(1=0");
-        for root in self.roots(perm) {
-            if root == "/" {
-                q.push(" OR 1=1");
-                continue;
-            }
-            q.push(&format!(" OR ({path_col} >= "))
+        let roots = self.roots(perm);
+        if roots.contains(&"/") {
+            q.push("1=1");
+            return;
+        }
+        // Only the terms that can match, so that one grant is a bare range the planner walks in
+        // its index (a constant `1=0 OR …` kept SQLite from using it).
+        let mut terms = 0;
+        let mut or = |q: &mut Q| {
+            q.push(if terms == 0 { "(" } else { " OR " });
+            terms += 1;
+        };
+        for root in roots {
+            or(q);
+            q.push(&format!("({path_col} >= "))
                 .push_bind(root)
                 .push(&format!(" AND {path_col} < "))
                 .push_bind(domain::org::subtree_end(root))
@@ -225,16 +233,18 @@ impl Caller {
             Own::Nothing => {}
             Own::MemberRow(col) => {
                 if let Some(id) = self.member_id {
-                    q.push(&format!(" OR {col} = ")).push_bind(id);
+                    or(q);
+                    q.push(&format!("{col} = ")).push_bind(id);
                 }
             }
             Own::BranchPath(col) => {
                 if let Some(path) = &self.member_org_path {
-                    q.push(&format!(" OR {col} = ")).push_bind(path);
+                    or(q);
+                    q.push(&format!("{col} = ")).push_bind(path);
                 }
             }
         }
-        q.push(")");
+        q.push(if terms == 0 { "1=0" } else { ")" });
     }
 }
 
@@ -301,7 +311,18 @@ mod tests {
         c.filter(&mut q, Perm::ReadMembers, "org_path", Own::Nothing);
         assert_eq!(
             q.sql(),
-            "SELECT 1 FROM members WHERE (1=0 OR (org_path >= $1 AND org_path < $2))"
+            "SELECT 1 FROM members WHERE ((org_path >= $1 AND org_path < $2))"
         );
+        let mut member = caller(&[]);
+        member.member_id = Some(7);
+        let mut q = Q::new("SELECT 1 FROM members m WHERE ");
+        member.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+        assert_eq!(q.sql(), "SELECT 1 FROM members m WHERE (m.id = $1)");
+        let mut q = Q::new("SELECT 1 FROM members WHERE ");
+        caller(&[(Role::Viewer, "/1/")]).filter(&mut q, Perm::WriteMembers, "org_path", Own::Nothing);
+        assert_eq!(q.sql(), "SELECT 1 FROM members WHERE 1=0", "nothing reaches nothing");
+        let mut q = Q::new("SELECT 1 FROM members WHERE ");
+        caller(&[(Role::OrgAdmin, "/")]).filter(&mut q, Perm::ReadMembers, "org_path", Own::MemberRow("id"));
+        assert_eq!(q.sql(), "SELECT 1 FROM members WHERE 1=1");
     }
 }

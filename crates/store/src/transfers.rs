@@ -352,6 +352,9 @@ pub async fn receivers(db: &Db, caller: &Caller, key: &str) -> Result<Vec<Receiv
     if key.is_empty() {
         return Ok(Vec::new());
     }
+    if key.chars().count() > 100 {
+        return Err(Invalid::one("q", "too_long").into());
+    }
     let mut q = Q::new("SELECT id, name, kind, path FROM orgs WHERE dissolved_on IS NULL AND ");
     match key.parse::<i64>() {
         Ok(id) => q.push("id = ").push_bind(id),

@@ -45,9 +45,8 @@ pub async fn list_receivers(
     a: ApiCaller,
     ApiQuery(f): ApiQuery<ReceiverQuery>,
 ) -> ApiResult<Json<Items<Receiver>>> {
-    let key: String = f.q.chars().take(100).collect();
     Ok(Json(Items::from(
-        transfers::receivers(&s.store.db, &a.caller, &key).await?,
+        transfers::receivers(&s.store.db, &a.caller, &f.q).await?,
     )))
 }
 

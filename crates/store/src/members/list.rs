@@ -101,15 +101,19 @@ fn filtered(
                 .push_bind(format!("{text}\u{10ffff}"));
         }
     }
-    let status = match f.status.as_deref().map(str::trim) {
-        None | Some("") => Some("active".to_string()),
-        Some("all") => None,
-        Some(s) => Some(s.to_string()),
-    };
+    match f.status.as_deref().map(str::trim) {
+        // Written out, not bound, so that the planners may use the index of active members.
+        None | Some("") => {
+            q.push(" AND m.status = 'active'");
+        }
+        Some("all") => {}
+        Some(s) => {
+            q.push(" AND m.status = ").push_bind(s.to_string());
+        }
+    }
     for (col, value) in [
         ("gender", &f.gender),
         ("category", &f.category),
-        ("status", &status),
         ("education", &f.education),
     ] {
         if let Some(v) = value.as_deref().filter(|s| !s.is_empty()) {
@@ -197,25 +201,78 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
             .await?;
         }
     }
-    let walk_names = by_name && no_prefix && list_size(db, caller, org.as_ref()).await? > WALK_NAMES_ABOVE;
-    let select = format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM}");
-    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, walk_names);
-    q.push(order_by(f.sort.as_deref()));
-    q.push(" LIMIT ")
-        .push_bind(f.per_page())
-        .push(" OFFSET ")
-        .push_bind((f.page() - 1) * f.per_page());
-    let count = filtered(
+    let size = list_size(db, caller, org.as_ref()).await?;
+    let walk_names = by_name && no_prefix && size > WALK_NAMES_ABOVE;
+    // The page's ids first, from the index alone where it can; then their rows. Skipping to a
+    // deep page then reads index entries, not the rows (and organizations) of every page before.
+    let mut q = filtered(
         db,
         keys,
         caller,
         f,
         org.as_ref(),
-        "SELECT COUNT(*) FROM members m",
-        false,
+        "SELECT m.id FROM members m",
+        walk_names,
     );
-    let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(count))?;
+    q.push(order_by(f.sort.as_deref()));
+    q.push(" LIMIT ")
+        .push_bind(f.per_page())
+        .push(" OFFSET ")
+        .push_bind((f.page() - 1) * f.per_page());
+    let total = async {
+        if default_filter(f) && maintained_total(caller, org.as_ref()) {
+            return Ok::<i64, sqlx::Error>(size);
+        }
+        let count = filtered(
+            db,
+            keys,
+            caller,
+            f,
+            org.as_ref(),
+            "SELECT COUNT(*) FROM members m",
+            false,
+        );
+        Ok(db.one::<(i64,)>(count).await?.0)
+    };
+    let (ids, total) = tokio::try_join!(db.all::<(i64,)>(q), total)?;
+    let items = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let mut q = Q::new(&format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.id IN ("));
+        crate::dues::reports::push_ids(&mut q, ids.iter().map(|(id,)| *id));
+        q.push(")");
+        let mut rows: std::collections::HashMap<i64, Member> =
+            db.all::<Member>(q).await?.into_iter().map(|m| (m.id, m)).collect();
+        ids.iter().filter_map(|(id,)| rows.remove(id)).collect()
+    };
     Ok(MemberPage { items, total })
+}
+
+/// Whether the filter is the roster's default: a subtree (or the caller's scope), active members,
+/// nothing else — what the maintained counts count.
+fn default_filter(f: &MemberFilter) -> bool {
+    f.status.as_deref().is_none_or(|s| s.trim().is_empty())
+        && [&f.q, &f.gender, &f.category, &f.education]
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()))
+        && f.offline.is_none()
+}
+
+/// Whether the maintained counts give the list's total: an organization in scope, or a scope of
+/// subtrees that holds the caller's own record too (else it is counted apart).
+fn maintained_total(caller: &Caller, org: Option<&Org>) -> bool {
+    match org {
+        Some(o) => caller.can_at(Perm::ReadMembers, &o.path),
+        None => {
+            let roots = caller.roots(Perm::ReadMembers);
+            !roots.is_empty()
+                && !roots.contains(&"/")
+                && caller
+                    .member_org_path
+                    .as_deref()
+                    .is_none_or(|own| caller.can_at(Perm::ReadMembers, own))
+        }
+    }
 }
 
 /// Every member matching the filter with full values, for exports; audited as a sensitive read.
