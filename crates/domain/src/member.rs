@@ -140,13 +140,14 @@ pub const ETHNICITIES: [&str; 56] = [
     "基诺族",
 ];
 
-/// A member record as typed or imported: every field text, every field optional.
+/// A member record as typed or imported: every field text, every field optional (a patch leaves
+/// out what it keeps; what a create needs is required by its operation's schema).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct MemberInput {
-    #[schema(schema_with = required_text::<50>, required = true)]
+    #[schema(schema_with = required_text::<50>)]
     pub name: Option<String>,
-    #[schema(schema_with = Gender::schema, required = true)]
+    #[schema(schema_with = Gender::schema)]
     pub gender: Option<String>,
     /// One of the 56 ethnic groups (GB 3304), `汉族` or `汉`.
     #[schema(schema_with = text::<10>)]
@@ -155,7 +156,7 @@ pub struct MemberInput {
     #[schema(schema_with = date)]
     pub birth_date: Option<String>,
     /// 18 characters with a valid check digit (GB 11643).
-    #[schema(schema_with = IdNumber::schema, required = true)]
+    #[schema(schema_with = IdNumber::schema)]
     pub id_number: Option<String>,
     #[schema(schema_with = Phone::schema)]
     pub phone: Option<String>,
@@ -167,7 +168,7 @@ pub struct MemberInput {
     pub work_unit: Option<String>,
     #[schema(schema_with = text::<50>)]
     pub post: Option<String>,
-    #[schema(schema_with = date, required = true)]
+    #[schema(schema_with = date)]
     pub joined_on: Option<String>,
     /// Required for a full member, refused for a probationary one.
     #[schema(schema_with = date)]

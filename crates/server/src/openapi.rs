@@ -83,11 +83,13 @@ impl utoipa::Modify for ErrorAnswers {
 }
 
 /// Fields a create must give that the same type leaves optional in its patch (members, meetings
-/// and organizations are created and patched with one input type): the create's request schema is
+/// and organizations are created and patched with one input type; a member arriving from outside
+/// is created from the member's input too): the create's request schema is
 /// the type with these required. The validators (`MemberInput::validate`, `life::meetings`,
 /// `orgs`) answer `required` for each when it is missing.
-const REQUIRED_ON_CREATE: [(&str, &[&str]); 3] = [
+const REQUIRED_ON_CREATE: [(&str, &[&str]); 4] = [
     ("create_member", &["org_id", "name", "gender", "id_number", "joined_on"]),
+    ("register_incoming", &["name", "gender", "id_number", "joined_on"]),
     ("create_meeting", &["org_id", "title", "starts_at", "ends_at"]),
     ("create_org", &["name", "kind", "established_on"]),
 ];

@@ -102,8 +102,9 @@ where
     match <Option<Raw<T>> as serde::Deserialize>::deserialize(d)? {
         None => Ok(None),
         Some(Raw::Value(v)) => Ok(Some(v)),
-        Some(Raw::Text(s)) if s.trim().is_empty() => Ok(None),
-        Some(Raw::Text(s)) => s.trim().parse().map(Some).map_err(|_| {
+        // Blank is what a form sends for nothing; anything else must be the value itself.
+        Some(Raw::Text(s)) if s.is_empty() => Ok(None),
+        Some(Raw::Text(s)) => s.parse().map(Some).map_err(|_| {
             let expected = match std::any::type_name::<T>().rsplit("::").next().unwrap_or_default() {
                 "i64" | "i32" | "u32" | "u64" => "an integer",
                 "NaiveDate" => "a date (YYYY-MM-DD)",
