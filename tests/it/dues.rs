@@ -820,3 +820,47 @@ both!(a_months_dues_for_the_branch_in_one_submit, |app: App| async move {
         StatusCode::NOT_FOUND
     );
 });
+
+both!(
+    the_branch_book_is_searched_by_name_and_filtered_by_who_owes,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let (_, me) = app.get(&t, "/api/v1/me").await;
+        let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+        let year = chrono::Datelike::year(&store::clock::today());
+        let (_, book) = app
+            .get(&t, &format!("/api/v1/orgs/{branch}/dues/book?year={year}"))
+            .await;
+        let lines = book["items"].as_array().unwrap();
+        let owing = lines
+            .iter()
+            .filter(|l| l["paid_fen"].as_i64() < l["due_fen"].as_i64())
+            .count();
+        let web = app.browser("secretary").await;
+        let rows = |page: &str| {
+            let book = &page[page.find("id=\"book\"").unwrap()..];
+            book.matches(&format!("/dues?year={year}\">")).count()
+        };
+        let all = app.page(&web, &format!("/orgs/{branch}/dues?year={year}")).await;
+        assert_eq!(rows(&all), lines.len());
+        let behind = app
+            .page(&web, &format!("/orgs/{branch}/dues?year={year}&show=owing"))
+            .await;
+        assert_eq!(rows(&behind), owing, "only those behind this year");
+        let name = lines[0]["name"].as_str().unwrap();
+        let part: String = name.chars().skip(1).collect();
+        let found = app
+            .page(&web, &format!("/orgs/{branch}/dues?year={year}&q={}", urlencode(&part)))
+            .await;
+        let expected = lines
+            .iter()
+            .filter(|l| l["name"].as_str().unwrap().contains(&part))
+            .count();
+        assert_eq!(rows(&found), expected, "{part}");
+        assert!(found.contains(&format!("{expected} / {}", lines.len())) || expected == lines.len());
+    }
+);
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}

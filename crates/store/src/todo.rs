@@ -177,7 +177,7 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
             "without_base",
             Urgency::Due,
             without as usize,
-            format!("/orgs/{}/dues#book", org.id),
+            format!("/orgs/{}/dues?show=no_base#book", org.id),
             Vec::new(),
         ));
     }

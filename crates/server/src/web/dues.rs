@@ -166,6 +166,31 @@ struct YearQuery {
     year: Option<i32>,
     /// What was just done, for the confirmation line.
     done: Option<String>,
+    /// The book's search (a flattened struct would read `year` as text).
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    show: String,
+}
+
+/// The branch book's search: part of a name, and who to show (`owing`: behind this year;
+/// `no_base`: without a base for the year).
+#[derive(Default)]
+struct BookFilter {
+    q: String,
+    show: String,
+}
+
+impl BookFilter {
+    fn keeps(&self, line: &BookLine) -> bool {
+        let q = self.q.trim();
+        (q.is_empty() || line.name.contains(q))
+            && match self.show.as_str() {
+                "owing" => line.paid_fen < line.due_fen,
+                "no_base" => line.category.is_none(),
+                _ => true,
+            }
+    }
 }
 
 fn year_of(year: Option<i32>) -> i32 {
@@ -213,6 +238,9 @@ struct OrgPage {
     voluntary: Vec<Payment>,
     book: Vec<BookLine>,
     book_complete: bool,
+    /// The book's search, and how many lines it holds before the search.
+    filter: BookFilter,
+    book_all: usize,
     children: Vec<Org>,
     statements: Vec<Statement>,
     can_manage: bool,
@@ -236,7 +264,8 @@ async fn org_page(
     Path(id): Path<i64>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    draw_org(&s, &w, id, year_of(q.year), None, Vec::new()).await
+    let filter = BookFilter { q: q.q, show: q.show };
+    draw_org(&s, &w, id, year_of(q.year), filter, None, Vec::new()).await
 }
 
 async fn draw_org(
@@ -244,6 +273,7 @@ async fn draw_org(
     w: &WebCaller,
     id: i64,
     year: i32,
+    filter: BookFilter,
     import: Option<ImportReport>,
     errors: Vec<(String, String)>,
 ) -> Response {
@@ -265,6 +295,8 @@ async fn draw_org(
     );
     let book_complete = book.len() as i64 <= PAGE_BOOK_LIMIT;
     let book = if book_complete { book } else { Vec::new() };
+    let book_all = book.len();
+    let book = book.into_iter().filter(|l| filter.keeps(l)).collect();
     let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await)
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group")
@@ -280,6 +312,8 @@ async fn draw_org(
         voluntary,
         book,
         book_complete,
+        filter,
+        book_all,
         children,
         statements,
         can_manage,
@@ -301,10 +335,19 @@ async fn import_bases(State(s): State<AppState>, w: WebCaller, Path(id): Path<i6
     let mode = part("mode").map_or_else(|| "preview".to_string(), |p| p.text());
     let year = year_of(year);
     match import_bases_file(&s, &w.caller, c.lang, year, &mode, &bytes).await {
-        Ok(report) => draw_org(&s, &w, id, year, Some(report), Vec::new()).await,
+        Ok(report) => draw_org(&s, &w, id, year, BookFilter::default(), Some(report), Vec::new()).await,
         Err(f) if f.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
             let message = f.message(c.lang);
-            draw_org(&s, &w, id, year, None, vec![("file".into(), message)]).await
+            draw_org(
+                &s,
+                &w,
+                id,
+                year,
+                BookFilter::default(),
+                None,
+                vec![("file".into(), message)],
+            )
+            .await
         }
         Err(f) => error_page(c, f),
     }
@@ -324,7 +367,7 @@ async fn publish(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, b
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/dues"), "dues.title");
             match form_errors(&c, &e) {
-                Some(errors) => draw_org(&s, &w, id, year, None, errors).await,
+                Some(errors) => draw_org(&s, &w, id, year, BookFilter::default(), None, errors).await,
                 None => error_page(c, e.into()),
             }
         }
