@@ -10,6 +10,13 @@ use std::time::Duration;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// axe-core's script, read once, when HONGJI_AXE names it.
+fn axe_source() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| std::fs::read_to_string(std::env::var("HONGJI_AXE").ok()?).ok())
+        .as_deref()
+}
+
 struct Browser {
     driver: Child,
     http: reqwest::Client,
@@ -89,8 +96,31 @@ impl Browser {
         res.json::<Value>().await.unwrap()["value"].clone()
     }
 
+    /// Opens a page; where axe-core is installed, the page must pass it (see `accessible`).
     async fn go(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", json!({"url": url})).await;
+        self.accessible().await;
+    }
+
+    /// Runs axe-core (HONGJI_AXE names its `axe.min.js`) over the page shown and fails on any
+    /// violation, naming the rule and the elements. Without it (a machine that did not install it)
+    /// nothing is checked here; the walk below is then reported as ignored.
+    async fn accessible(&self) {
+        let Some(axe) = axe_source() else { return };
+        self.script(axe).await;
+        let found = self
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/async",
+                json!({"script": "const done = arguments[arguments.length - 1];
+                    axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v =>
+                      v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')
+                    ))).catch(e => done(['axe failed: ' + e]));", "args": []}),
+            )
+            .await;
+        let url = self.url().await;
+        let violations: Vec<String> = serde_json::from_value(found.clone()).unwrap_or_else(|_| vec![found.to_string()]);
+        assert!(violations.is_empty(), "axe-core on {url}:\n{}", violations.join("\n"));
     }
 
     async fn find(&self, css: &str) -> String {
@@ -151,7 +181,8 @@ impl Browser {
             .to_string()
     }
 
-    /// Waits up to ten seconds for the address to satisfy `ok` (a click's navigation may still run).
+    /// Waits up to ten seconds for the address to satisfy `ok` (a click's navigation may still
+    /// run); the page arrived at is checked as `go` checks one.
     async fn wait_url(&self, ok: impl Fn(&str) -> bool) -> String {
         let mut url = self.url().await;
         for _ in 0..100 {
@@ -161,6 +192,7 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
             url = self.url().await;
         }
+        self.accessible().await;
         url
     }
 
@@ -884,4 +916,41 @@ fn regex_like_seconds(page: &str) -> bool {
         let d = |i: usize| w[i].is_ascii_digit();
         d(0) && d(1) && w[2] == b':' && d(3) && d(4) && w[5] == b':' && d(6) && d(7)
     })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(hongji_browser, hongji_axe)),
+    ignore = "needs chromedriver and axe-core: apt-get install chromium chromium-driver fonts-noto-cjk; npm install axe-core, HONGJI_AXE=…/axe.min.js"
+)]
+async fn every_page_passes_axe_core_on_a_phone_and_a_desktop() {
+    let app = App::start(Backend::Sqlite).await;
+    for (user, width, limit) in [("member", 390, 25), ("secretary", 390, 45), ("committee", 1280, 45)] {
+        let b = Browser::start(width).await;
+        login(&b, &app, user).await;
+        b.wait_url(|u| u.ends_with('/')).await;
+        // The pages the user reaches from their home, breadth first, a few of each kind.
+        let mut seen = std::collections::HashSet::from(["/".to_string()]);
+        let mut shapes = std::collections::HashMap::<String, usize>::new();
+        let mut queue = std::collections::VecDeque::from(["/".to_string()]);
+        let mut visited = 0;
+        while let Some(path) = queue.pop_front() {
+            if visited == limit {
+                break;
+            }
+            visited += 1;
+            b.go(&format!("{}{path}", app.base)).await;
+            let html = b.script("return document.documentElement.outerHTML").await;
+            for link in crate::links::links(html.as_str().unwrap_or_default()) {
+                let shape: String = link.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
+                let tried = shapes.entry(shape).or_default();
+                if *tried < 2 && seen.insert(link.clone()) {
+                    *tried += 1;
+                    queue.push_back(link);
+                }
+            }
+        }
+        assert!(visited > 5, "{user} reached only {visited} pages");
+        b.quit().await;
+    }
 }

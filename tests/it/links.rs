@@ -8,7 +8,7 @@ use crate::support::App;
 
 /// The pages of ours a page links to (paths with their queries, without fragments), skipping
 /// downloads, exports and the switches that only set a preference.
-fn links(html: &str) -> Vec<String> {
+pub(crate) fn links(html: &str) -> Vec<String> {
     html.split("href=\"")
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
