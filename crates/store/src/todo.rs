@@ -12,7 +12,7 @@ use crate::db::{Db, Q};
 use crate::dues::reports::{arrears, members_without_base};
 use crate::error::Result;
 use crate::life::compliance::overdue;
-use crate::life::terms::terms;
+use crate::life::terms;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Own, Perm};
 use domain::org::subtree_end;
@@ -141,7 +141,7 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
             format!("/orgs/{}/meetings", org.id),
             titles,
         ));
-        let terms = terms(db, caller, org.id).await?;
+        let terms = terms::due(db, caller, org.id).await?;
         let late = terms.iter().filter(|t| t.status == "overdue").collect::<Vec<_>>();
         let due = terms
             .iter()
@@ -172,14 +172,13 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
             let names = these.iter().take(EXAMPLES).map(|a| a.name.clone()).collect();
             push(item(what, urgency, these.len(), link.clone(), names));
         }
-        let without = members_without_base(db, caller, org.id, today.year()).await?;
-        push(item(
-            "without_base",
-            Urgency::Due,
-            without as usize,
-            format!("/orgs/{}/dues?show=no_base#book", org.id),
-            Vec::new(),
-        ));
+        // Counted where the dues page counts them (a subtree up to a large county): reading a
+        // province's members for it takes a second; its branches' homes show theirs.
+        if org.subtree_members <= crate::dues::reports::WITHOUT_BASE_LIMIT {
+            let without = members_without_base(db, caller, org.id, today.year()).await?;
+            let link = format!("/orgs/{}/dues?show=no_base#book", org.id);
+            push(item("without_base", Urgency::Due, without as usize, link, Vec::new()));
+        }
     }
     if caller.can_at(Perm::ReadMembers, &org.path) {
         letters(db, org, &mut push).await?;

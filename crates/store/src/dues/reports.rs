@@ -60,7 +60,7 @@ pub struct OrgDues {
 
 /// The largest subtree whose members without a base are counted: reading every member of a
 /// province takes seconds, a county's tens of milliseconds.
-const WITHOUT_BASE_LIMIT: i64 = 100_000;
+pub const WITHOUT_BASE_LIMIT: i64 = 100_000;
 
 /// An organization the caller may read members of, for a report over its subtree.
 async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
