@@ -319,7 +319,7 @@ both!(the_daily_security_report, |app: App| async move {
         format!("/security/{}", report.id),
         "redirected back to the report"
     );
-    assert_eq!(res.url().query(), Some("saved=1"));
+    assert_eq!(res.url().query(), Some("acked=1"));
     assert!(res.text().await.unwrap().contains("已确认这份安全报告"));
     let (_, acked) = app.get(&sec, &path).await;
     assert_eq!(acked["acked_by"], "安全管理员");

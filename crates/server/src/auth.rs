@@ -128,6 +128,8 @@ pub struct WebCaller {
     pub caller: Caller,
     pub token: String,
     pub prefs: Prefs,
+    /// The page was reached by the redirect after a save (`?saved=1`): it says so.
+    pub saved: bool,
 }
 
 impl FromRequestParts<AppState> for WebCaller {
@@ -157,7 +159,18 @@ impl FromRequestParts<AppState> for WebCaller {
             {
                 Err(Redirect::to("/account").into_response())
             }
-            Ok(caller) => Ok(WebCaller { caller, token, prefs }),
+            Ok(caller) => {
+                let saved = parts
+                    .uri
+                    .query()
+                    .is_some_and(|q| q.split('&').any(|kv| kv == "saved=1"));
+                Ok(WebCaller {
+                    caller,
+                    token,
+                    prefs,
+                    saved,
+                })
+            }
             Err(store::Error::Unauthenticated) => Err(to_login()),
             Err(e) => Err(Failure::from(e).into_response()),
         }

@@ -74,7 +74,7 @@ async fn accounts_page(State(s): State<AppState>, w: WebCaller) -> Response {
 /// After an action: back to the list, or the list with the error.
 async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>) -> Response {
     match r {
-        Ok(()) => see_other("/accounts"),
+        Ok(()) => see_other("/accounts?saved=1"),
         Err(e) => {
             let c = Chrome::for_caller(w, "/accounts", "accounts.title");
             match form_errors(&c, &e) {
@@ -207,10 +207,16 @@ async fn security_report_page(
     State(s): State<AppState>,
     w: WebCaller,
     Path(id): Path<i64>,
-    Query(q): Query<super::Saved>,
+    Query(q): Query<AckedQuery>,
 ) -> Response {
-    let notice = q.notice(w.prefs.lang, "security.acknowledged");
+    let notice = q.acked.map(|_| crate::i18n::t(w.prefs.lang, "security.acknowledged"));
     security_report_view(&s, &w, id, Vec::new(), notice).await
+}
+
+/// `?acked=1` after the report was acknowledged.
+#[derive(Deserialize)]
+struct AckedQuery {
+    acked: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,7 +233,7 @@ async fn ack_security_report(
 ) -> Response {
     let c = Chrome::for_caller(&w, &format!("/security/{id}"), "security.title");
     match security::acknowledge(&s.store.db, &w.caller, id, &f.note).await {
-        Ok(_) => see_other(&format!("/security/{id}?saved=1")),
+        Ok(_) => see_other(&format!("/security/{id}?acked=1")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => security_report_view(&s, &w, id, errors, None).await,
             None => error_page(c, e.into()),
@@ -325,7 +331,7 @@ async fn create_token(State(s): State<AppState>, w: WebCaller, Form(f): Form<Tok
 
 async fn revoke_token(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match accounts::revoke_token(&s.store.db, &w.caller, id).await {
-        Ok(()) => see_other("/account"),
+        Ok(()) => see_other("/account?saved=1"),
         Err(e) => error_page(Chrome::for_caller(&w, "/account", "account.title"), e.into()),
     }
 }

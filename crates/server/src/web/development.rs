@@ -3,7 +3,7 @@
 //! the next one (a vote at steps 15 and 23, the outcome at step 24).
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -113,7 +113,7 @@ async fn apply(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bod
         ..Default::default()
     };
     match development::apply(&s.store.db, &s.store.keys, &w.caller, &input).await {
-        Ok(file) => see_other(&format!("/development/{}", file.file.id)),
+        Ok(file) => see_other(&format!("/development/{}?saved=1", file.file.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/development"), "development.title");
             match form_errors(&c, &e) {
@@ -141,8 +141,8 @@ struct FilePage {
     notice: Option<String>,
 }
 
-async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<super::Saved>) -> Response {
-    draw_file(&s, &w, id, Vec::new(), q.notice(w.prefs.lang, "common.saved")).await
+async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    draw_file(&s, &w, id, Vec::new(), None).await
 }
 
 async fn draw_file(

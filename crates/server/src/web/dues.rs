@@ -47,7 +47,7 @@ impl SheetPage {
 struct SheetQuery {
     month: Option<String>,
     /// How many payments the last submit recorded.
-    saved: Option<usize>,
+    recorded: Option<usize>,
 }
 
 fn sheet_month(month: Option<&str>) -> domain::dues::Month {
@@ -86,7 +86,7 @@ async fn sheet_page(
     Path(id): Path<i64>,
     Query(q): Query<SheetQuery>,
 ) -> Response {
-    let notice = q.saved.map(|n| {
+    let notice = q.recorded.map(|n| {
         format!(
             "{} {n} {}",
             crate::i18n::t(w.prefs.lang, "dues.sheet_saved"),
@@ -121,7 +121,7 @@ async fn record_sheet(State(s): State<AppState>, w: WebCaller, Path(id): Path<i6
         return draw_sheet(&s, &w, id, month, None, errors).await;
     };
     match dues::sheet::record(&s.store.db, &w.caller, id, month, paid_on, &payments).await {
-        Ok(n) => see_other(&format!("/orgs/{id}/dues/sheet?month={month}&saved={n}")),
+        Ok(n) => see_other(&format!("/orgs/{id}/dues/sheet?month={month}&recorded={n}")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => draw_sheet(&s, &w, id, month, None, errors).await,
             None => error_page(c, e.into()),
@@ -363,7 +363,7 @@ async fn publish(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, b
     let f: StatementForm = serde_urlencoded::from_str(&body).unwrap_or(StatementForm { year: None, note: None });
     let year = year_of(f.year);
     match dues::statements::publish_statement(&s.store.db, &w.caller, id, year, f.note.as_deref()).await {
-        Ok(st) => see_other(&format!("/dues/statements/{id}/{}", st.id)),
+        Ok(st) => see_other(&format!("/dues/statements/{id}/{}?saved=1", st.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/dues"), "dues.title");
             match form_errors(&c, &e) {

@@ -417,7 +417,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         ..Default::default()
     };
     match life::meetings::create(&s.store.db, &w.caller, &input).await {
-        Ok(m) => see_other(&format!("/meetings/{}", m.meeting.id)),
+        Ok(m) => see_other(&format!("/meetings/{}?saved=1", m.meeting.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/meetings/new", "life.new");
             match form_errors(&c, &e) {
@@ -532,8 +532,9 @@ async fn detail(
         .collect();
     let notice = match q.saved.as_deref() {
         Some("attendance") => Some(crate::i18n::t(w.prefs.lang, "life.attendance_saved")),
-        Some(_) => Some(crate::i18n::t(w.prefs.lang, "common.saved")),
-        None => None,
+        Some("meeting") => Some(crate::i18n::t(w.prefs.lang, "common.saved")),
+        // `saved=1` is said by the page's chrome.
+        _ => None,
     };
     detail_page_with(&s, &w, id, Vec::new(), notice, base, code).await
 }
@@ -693,7 +694,7 @@ async fn create_activity(State(s): State<AppState>, w: WebCaller, Form(f): Form<
         credit_minutes: number(&f.credit_minutes),
     };
     match store::activities::create(&s.store.db, &w.caller, &v).await {
-        Ok(a) => see_other(&format!("/activities/{}", a.id)),
+        Ok(a) => see_other(&format!("/activities/{}?saved=1", a.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/activities/new", "life.activity_new");
             match form_errors(&c, &e) {
@@ -746,7 +747,7 @@ async fn activity_detail(State(s): State<AppState>, w: WebCaller, Path(id): Path
 
 async fn activity_sign_up(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match store::activities::sign_up(&s.store.db, &w.caller, id).await {
-        Ok(_) => see_other(&format!("/activities/{id}")),
+        Ok(_) => see_other(&format!("/activities/{id}?saved=1")),
         Err(e @ store::Error::Refused(_)) => {
             let c = Chrome::for_caller(&w, "/activities", "life.activity");
             activity_page(&s, &w, id, Some(crate::error::Failure::from(e).message(c.lang))).await
@@ -763,7 +764,7 @@ async fn activity_attendance(State(s): State<AppState>, w: WebCaller, Path(id): 
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
     match store::activities::record_attendance(&s.store.db, &w.caller, id, &attended).await {
-        Ok(_) => see_other(&format!("/activities/{id}")),
+        Ok(_) => see_other(&format!("/activities/{id}?saved=1")),
         Err(e) => error_page(Chrome::for_caller(&w, "/activities", "life.activity"), e.into()),
     }
 }
@@ -791,7 +792,7 @@ async fn attach(
         .await;
     };
     match life::attachments::attach(&s.store.db, &w.caller, s.vault(), id, &name, &bytes).await {
-        Ok(_) => see_other(&format!("/meetings/{id}")),
+        Ok(_) => see_other(&format!("/meetings/{id}?saved=1")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => detail_page(&s, &w, id, errors, None).await,
             None => error_page(c, e.into()),
@@ -810,7 +811,7 @@ async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i
             .collect(),
     };
     match life::settings::set_settings(&s.store.db, &w.caller, id, &settings).await {
-        Ok(()) => see_other(&format!("/orgs/{id}/meetings")),
+        Ok(()) => see_other(&format!("/orgs/{id}/meetings?saved=1")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "life.meetings"), e.into()),
     }
 }

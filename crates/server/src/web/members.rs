@@ -195,13 +195,8 @@ async fn propose_correction(State(s): State<AppState>, w: WebCaller, body: Strin
     }
 }
 
-async fn detail(
-    State(s): State<AppState>,
-    w: WebCaller,
-    Path(id): Path<i64>,
-    Query(q): Query<super::Saved>,
-) -> Response {
-    draw_detail(&s, &w, id, None, q.notice(w.prefs.lang, "common.saved"), Vec::new()).await
+async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    draw_detail(&s, &w, id, None, None, Vec::new()).await
 }
 
 async fn reveal(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {

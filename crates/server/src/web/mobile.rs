@@ -110,7 +110,7 @@ async fn register(State(s): State<AppState>, w: WebCaller, body: String) -> Resp
         },
     }
     match mobile::register(&s.store.db, &w.caller, &input).await {
-        Ok(_) => see_other("/mobile"),
+        Ok(_) => see_other("/mobile?saved=1"),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => draw(&s, &w, f, errors).await,
             None => error_page(c, e.into()),
@@ -120,7 +120,7 @@ async fn register(State(s): State<AppState>, w: WebCaller, body: String) -> Resp
 
 async fn end(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match mobile::end(&s.store.db, &w.caller, id, None).await {
-        Ok(_) => see_other("/mobile"),
+        Ok(_) => see_other("/mobile?saved=1"),
         Err(e) => error_page(Chrome::for_caller(&w, "/mobile", "mobile.title"), e.into()),
     }
 }

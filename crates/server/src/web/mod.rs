@@ -75,6 +75,8 @@ pub struct Chrome {
     /// The current path, for the language and font switches to come back to.
     pub here: String,
     pub title: String,
+    /// Reached by the redirect after a save: the page begins with "已保存".
+    pub saved: bool,
 }
 
 impl Chrome {
@@ -101,11 +103,15 @@ impl Chrome {
             nav,
             here: here.to_string(),
             title: i18n::t(prefs.lang, title_key),
+            saved: false,
         }
     }
 
     pub fn for_caller(w: &WebCaller, here: &str, title_key: &str) -> Chrome {
-        Chrome::new(w.prefs, Some(&w.caller), here, title_key)
+        Chrome {
+            saved: w.saved,
+            ..Chrome::new(w.prefs, Some(&w.caller), here, title_key)
+        }
     }
 
     /// Whether the signed-in user has a member record of their own.
@@ -298,20 +304,6 @@ pub fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
 
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
-}
-
-/// After a save a page is redirected to itself with `?saved=1`, and says so in the words `key`
-/// names (`common.saved`, or the page's own).
-#[derive(Deserialize, Default)]
-pub struct Saved {
-    #[serde(default)]
-    saved: Option<String>,
-}
-
-impl Saved {
-    pub fn notice(&self, lang: Lang, key: &str) -> Option<String> {
-        self.saved.as_ref().map(|_| i18n::t(lang, key))
-    }
 }
 
 /// Only local paths may be redirected to after login or a preference change.

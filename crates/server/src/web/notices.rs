@@ -100,7 +100,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         to_org_ids: f.to_org_ids.iter().filter_map(|v| v.parse().ok()).collect(),
     };
     match notices::create(&s.store.db, &w.caller, &input).await {
-        Ok(n) => see_other(&format!("/notices/{}", n.id)),
+        Ok(n) => see_other(&format!("/notices/{}?saved=1", n.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/notices", "notice.title");
             match form_errors(&c, &e) {

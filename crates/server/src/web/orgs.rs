@@ -148,7 +148,7 @@ async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) ->
 
 async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(input): Form<OrgForm>) -> Response {
     match orgs::update(&s.store.db, &w.caller, id, &input.into_input()).await {
-        Ok(_) => see_other(&format!("/orgs/{id}")),
+        Ok(_) => see_other(&format!("/orgs/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/orgs", "org.title");
             match form_errors(&c, &e) {
@@ -183,7 +183,7 @@ async fn dissolve(
         .await;
     }
     match orgs::dissolve(&s.store.db, &w.caller, id, on.flatten()).await {
-        Ok(_) => see_other(&format!("/orgs/{id}")),
+        Ok(_) => see_other(&format!("/orgs/{id}?saved=1")),
         Err(e) => error_page(Chrome::for_caller(&w, "/orgs", "org.title"), e.into()),
     }
 }
@@ -197,7 +197,7 @@ struct OfficerForm {
 async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<OfficerForm>) -> Response {
     let post = Some(f.post.as_str()).filter(|p| !p.is_empty());
     match orgs::set_officer(&s.store.db, &w.caller, id, f.member_id, post).await {
-        Ok(()) => see_other(&format!("/orgs/{id}")),
+        Ok(()) => see_other(&format!("/orgs/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/orgs", "org.title");
             match form_errors(&c, &e) {
@@ -303,7 +303,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(f): Form<OrgForm>)
         term_start: f.term_start.clone().unwrap_or_default(),
     };
     match orgs::create(&s.store.db, &w.caller, &f.into_input()).await {
-        Ok(org) => see_other(&format!("/orgs/{}", org.id)),
+        Ok(org) => see_other(&format!("/orgs/{}?saved=1", org.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/orgs/new", "org.new");
             match form_errors(&c, &e) {

@@ -65,7 +65,7 @@ async fn decide(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     )
     .await
     {
-        Ok(_) => see_other("/reviews"),
+        Ok(_) => see_other("/reviews?saved=1"),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/reviews", "review.title");
             match form_errors(&c, &e) {
@@ -178,7 +178,7 @@ async fn save_settings(State(s): State<AppState>, w: WebCaller, Path(id): Path<i
         .collect();
     let saved = transfers::save_settings(&s.store.db, &w.caller, id, &validity, &chains).await;
     match saved {
-        Ok(()) => see_other(&format!("/orgs/{id}/review-settings")),
+        Ok(()) => see_other(&format!("/orgs/{id}/review-settings?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/review-settings"), "review.settings");
             match form_errors(&c, &e) {

@@ -197,7 +197,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         }
     }
     match transfers::create(&s.store.db, &w.caller, &input).await {
-        Ok(t) => see_other(&format!("/transfers/{}", t.id)),
+        Ok(t) => see_other(&format!("/transfers/{}?saved=1", t.id)),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => draw_form(&s, &w, f, errors).await,
             None => error_page(c, e.into()),
@@ -274,7 +274,7 @@ async fn draw_letter(
 async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>) -> Response {
     let c = Chrome::for_caller(w, &format!("/transfers/{id}"), "transfer.letter");
     match result {
-        Ok(_) => see_other(&format!("/transfers/{id}")),
+        Ok(_) => see_other(&format!("/transfers/{id}?saved=1")),
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => draw_letter(s, w, id, errors, None).await,
             None => error_page(c, e.into()),
