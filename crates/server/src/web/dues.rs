@@ -182,11 +182,17 @@ struct BookFilter {
 }
 
 impl BookFilter {
-    fn keeps(&self, line: &BookLine) -> bool {
+    /// Whether a line is shown; `closed` is how many months of the year are over (behind means
+    /// owing for one of those: the month under way is not late).
+    fn keeps(&self, line: &BookLine, closed: usize) -> bool {
         let q = self.q.trim();
         (q.is_empty() || line.name.contains(q))
             && match self.show.as_str() {
-                "owing" => line.paid_fen < line.due_fen,
+                "owing" => line
+                    .months
+                    .iter()
+                    .take(closed)
+                    .any(|m| m.is_some_and(|(due, paid)| paid < due)),
                 "no_base" => line.category.is_none(),
                 _ => true,
             }
@@ -296,7 +302,13 @@ async fn draw_org(
     let book_complete = book.len() as i64 <= PAGE_BOOK_LIMIT;
     let book = if book_complete { book } else { Vec::new() };
     let book_all = book.len();
-    let book = book.into_iter().filter(|l| filter.keeps(l)).collect();
+    let today = store::clock::today();
+    let closed = match year.cmp(&today.year()) {
+        std::cmp::Ordering::Less => 12,
+        std::cmp::Ordering::Equal => today.month0() as usize,
+        std::cmp::Ordering::Greater => 0,
+    };
+    let book = book.into_iter().filter(|l| filter.keeps(l, closed)).collect();
     let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await)
         .into_iter()
         .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group")
