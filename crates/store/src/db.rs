@@ -75,6 +75,17 @@ impl Q {
         self
     }
 
+    /// Appends bound ids separated by commas, for `IN (…)`.
+    pub fn push_ids(&mut self, ids: impl Iterator<Item = i64>) -> &mut Self {
+        for (i, id) in ids.enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_bind(id);
+        }
+        self
+    }
+
     /// Appends one row of a multi-row `VALUES` list: `(`$1, $2, …`)`, preceded by a comma unless first.
     pub fn push_row(&mut self, first: bool, values: impl IntoIterator<Item = Arg>) -> &mut Self {
         self.push(if first { "(" } else { ", (" });

@@ -204,10 +204,7 @@ impl NamesAbove {
         let mut names = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             let mut q = Q::new("SELECT id, name FROM orgs WHERE id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).push_bind(*id);
-            }
-            q.push(")");
+            q.push_ids(chunk.iter().copied()).push(")");
             names.extend(db.all::<(i64, String)>(q).await?);
         }
         Ok(NamesAbove(names))

@@ -244,13 +244,13 @@ pub async fn arrears(
             "SELECT l.member_id, l.month, l.due_fen, l.paid_fen, l.unpaid_reason FROM dues_ledger l WHERE l.month <= ",
         );
         q.push_bind(cut.key()).push(" AND l.member_id IN (");
-        push_ids(&mut q, chunk.iter().map(|(id,)| *id));
+        q.push_ids(chunk.iter().map(|(id,)| *id));
         q.push(") ORDER BY l.member_id, l.month");
         let rows: Vec<LedgerRow> = db.all(q).await?;
         let mut q = Q::new(
             "SELECT m.id, m.name, m.org_id, o.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id IN (",
         );
-        push_ids(&mut q, chunk.iter().map(|(id,)| *id));
+        q.push_ids(chunk.iter().map(|(id,)| *id));
         q.push(")");
         let names: HashMap<i64, (String, i64, String)> = db
             .all::<(i64, String, i64, String)>(q)
@@ -286,15 +286,6 @@ pub async fn arrears(
     items.sort_by(|a, b| (b.level == "flag", b.months, &a.name).cmp(&(a.level == "flag", a.months, &b.name)));
     items.truncate(limit);
     Ok(items)
-}
-
-pub(crate) fn push_ids(q: &mut Q, ids: impl Iterator<Item = i64>) {
-    for (i, id) in ids.enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push_bind(id);
-    }
 }
 
 /// One member's year in a branch's dues book.
@@ -333,14 +324,14 @@ pub async fn book(db: &Db, caller: &Caller, org_id: i64, year: i32, limit: i64) 
     for chunk in members.chunks(500) {
         let mut q =
             Q::new("SELECT member_id, month, due_fen, paid_fen, unpaid_reason FROM dues_ledger WHERE member_id IN (");
-        push_ids(&mut q, chunk.iter().map(|(id, _, _)| *id));
+        q.push_ids(chunk.iter().map(|(id, _, _)| *id));
         q.push(") AND month <= ")
             .push_bind(year as i64 * 100 + 12)
             .push(" ORDER BY member_id, month");
         let rows: Vec<LedgerRow> = db.all(q).await?;
         let mut q = Q::new(&format!("SELECT {PROFILE_COLUMNS} FROM dues_profiles WHERE year = "));
         q.push_bind(year as i64).push(" AND member_id IN (");
-        push_ids(&mut q, chunk.iter().map(|(id, _, _)| *id));
+        q.push_ids(chunk.iter().map(|(id, _, _)| *id));
         q.push(") ORDER BY member_id, from_month");
         let profiles: Vec<ProfileRow> = db.all(q).await?;
         let mut ledger: HashMap<i64, Vec<&LedgerRow>> = HashMap::new();

@@ -239,7 +239,7 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
         Vec::new()
     } else {
         let mut q = Q::new(&format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.id IN ("));
-        crate::dues::reports::push_ids(&mut q, ids.iter().map(|(id,)| *id));
+        q.push_ids(ids.iter().map(|(id,)| *id));
         q.push(")");
         let mut rows: std::collections::HashMap<i64, Member> =
             db.all::<Member>(q).await?.into_iter().map(|m| (m.id, m)).collect();

@@ -3,7 +3,6 @@
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Arg, Db, Q};
 use crate::dues::bases::{ValidProfile, PROFILE_COLUMNS};
-use crate::dues::reports::push_ids;
 use crate::error::Result;
 use crate::scope::Caller;
 use chrono::NaiveDate;
@@ -73,7 +72,7 @@ pub async fn insert_past_payments(db: &Db, caller: &Caller, payments: &[PastPaym
              JOIN dues_payments p ON p.id = pm.payment_id WHERE p.member_id = dues_ledger.member_id AND pm.month = dues_ledger.month)
              WHERE member_id IN (",
         );
-        push_ids(&mut q, chunk.iter().map(|p| p.member_id));
+        q.push_ids(chunk.iter().map(|p| p.member_id));
         q.push(")");
         tx.exec(q).await?;
     }
