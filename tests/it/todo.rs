@@ -141,3 +141,31 @@ both!(
         assert!(home.contains("id=\"todo\"") && home.contains("待办"), "{home}");
     }
 );
+
+both!(a_grant_inside_another_is_not_counted_twice, |app: App| async move {
+    let c = app.login("committee").await;
+    let before = todo(&app, &c).await;
+    // Committee staff also made secretary of a branch below: the branch is already in the tree.
+    let (_, me) = app.get(&c, "/api/v1/me").await;
+    let user = me["id"].as_i64().unwrap();
+    let branch = app.org_id(&c, "信息学院教工党支部").await;
+    let sec = store::Caller::system_as("test", store::Role::SecurityAdmin);
+    store::accounts::grant(&app.store.db, &sec, user, store::Role::Secretary, Some(branch))
+        .await
+        .unwrap();
+    let c = app.login("committee").await;
+    let (_, me) = app.get(&c, "/api/v1/me").await;
+    let grants = me["grants"].as_array().unwrap();
+    assert!(
+        grants.iter().any(|g| g["org_id"] == branch && g["pending"] == false),
+        "the second grant is in force: {me}"
+    );
+    let after = todo(&app, &c).await;
+    let counts = |items: &[Value]| {
+        items
+            .iter()
+            .map(|i| (i["what"].clone(), i["count"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&after), counts(&before));
+});

@@ -70,7 +70,10 @@ const NEVER: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
 pub async fn for_caller(db: &Db, caller: &Caller) -> Result<Vec<TodoItem>> {
     let mut items = Vec::new();
     let mut seen = Vec::<String>::new();
-    for grant in &caller.grants {
+    // Widest first, so that a grant inside another one's subtree is recognised as such.
+    let mut grants: Vec<_> = caller.grants.iter().collect();
+    grants.sort_by_key(|g| g.path.len());
+    for grant in grants {
         let Some(org_id) = grant.org_id.filter(|_| !grant.pending) else {
             continue;
         };
