@@ -87,44 +87,35 @@ both!(no_page_offers_a_link_its_reader_cannot_open, |app: App| async move {
 both!(every_save_says_so_once, |app: App| async move {
     let c = app.login("committee").await;
     let web = app.browser("committee").await;
-    let post = |path: String, form: Vec<(&'static str, String)>| {
-        let (web, base) = (web.clone(), app.base.clone());
-        async move {
-            let res = web
-                .post(format!("{base}{path}"))
-                .header("sec-fetch-site", "same-origin")
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
-            (res.url().to_string(), res.text().await.unwrap())
-        }
-    };
     let branch = app.org_id(&c, "信息学院教工党支部").await;
     let (_, org) = app.get(&c, &format!("/api/v1/orgs/{branch}")).await;
     // An organization's edit and a meeting planned: each page says 已保存 once (a member's save
     // is the browser test's).
-    let (url, page) = post(
-        format!("/orgs/{branch}"),
-        vec![
-            ("name", org["name"].as_str().unwrap().to_string()),
-            ("sector", "general".into()),
-        ],
-    )
-    .await;
+    let (url, page) = app
+        .submit(
+            &web,
+            &format!("/orgs/{branch}"),
+            &[
+                ("name", org["name"].as_str().unwrap().to_string()),
+                ("sector", "general".into()),
+            ],
+        )
+        .await;
     assert_eq!(page.matches("id=\"saved\"").count(), 1, "{url}");
     let day = store::clock::today() + chrono::Days::new(5);
-    let (url, page) = post(
-        "/meetings".into(),
-        vec![
-            ("org_id", branch.to_string()),
-            ("kinds", "party_lecture".into()),
-            ("title", "确认测试党课".into()),
-            ("starts_at", format!("{day}T14:30")),
-            ("ends_at", format!("{day}T16:00")),
-        ],
-    )
-    .await;
-    assert!(url.contains("/meetings/"), "{url}: {page}");
+    let (url, page) = app
+        .submit(
+            &web,
+            "/meetings",
+            &[
+                ("org_id", branch.to_string()),
+                ("kinds", "party_lecture".into()),
+                ("title", "确认测试党课".into()),
+                ("starts_at", format!("{day}T14:30")),
+                ("ends_at", format!("{day}T16:00")),
+            ],
+        )
+        .await;
+    assert!(url.path().starts_with("/meetings/"), "{url}: {page}");
     assert_eq!(page.matches("已保存").count(), 1, "{url}");
 });

@@ -210,6 +210,24 @@ impl App {
             .unwrap()
     }
 
+    /// Submits a form as a browser would (same origin, redirects followed): where it ended, and
+    /// the page there.
+    pub async fn submit(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, String)],
+    ) -> (reqwest::Url, String) {
+        let res = client
+            .post(format!("{}{path}", self.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        (res.url().clone(), res.text().await.unwrap())
+    }
+
     /// A client with a cookie jar, signed in through the login form as a browser would.
     pub async fn browser(&self, username: &str) -> reqwest::Client {
         let client = reqwest::Client::builder().cookie_store(true).build().unwrap();

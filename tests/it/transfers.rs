@@ -976,27 +976,13 @@ both!(
             "{form}"
         );
         let (_, before) = app.get(&t, "/api/v1/transfers?status=open").await;
-        let post = |fields: Vec<(&'static str, String)>| {
-            let web = web.clone();
-            let base = app.base.clone();
-            async move {
-                let res = web
-                    .post(format!("{base}/transfers"))
-                    .header("sec-fetch-site", "same-origin")
-                    .form(&fields)
-                    .send()
-                    .await
-                    .unwrap();
-                (res.url().path().to_string(), res.text().await.unwrap())
-            }
-        };
         // Part of a name alone is not a choice: the form asks for one, and nothing is issued.
         let typed = vec![
             ("member_id", member.to_string()),
             ("to_org_q", "组织人事".to_string()),
             ("reason", "工作调动".to_string()),
         ];
-        let (path, page) = post(typed.clone()).await;
+        let (path, page) = app.submit(&web, "/transfers", &typed).await;
         assert!(page.contains("请从查找结果中选择一项"), "{path}: {page}");
         let (_, after) = app.get(&t, "/api/v1/transfers?status=open").await;
         assert_eq!(
@@ -1005,7 +991,10 @@ both!(
         );
         let mut chosen = typed;
         chosen.push(("to_org", to.to_string()));
-        let (path, _) = post(chosen).await;
-        assert!(path.starts_with("/transfers/") && !path.ends_with("new"), "{path}");
+        let (url, _) = app.submit(&web, "/transfers", &chosen).await;
+        assert!(
+            url.path().starts_with("/transfers/") && !url.path().ends_with("new"),
+            "{url}"
+        );
     }
 );
