@@ -137,7 +137,8 @@ async fn filter_org(db: &Db, caller: &Caller, f: &MemberFilter) -> Result<Option
 /// Above this many members, a page sorted by name is cheaper by walking the name index.
 const WALK_NAMES_ABOVE: i64 = 5_000;
 
-/// Roughly how many members a list may hold, from the maintained counts.
+/// How many active members a list holds, from the maintained counts: exact for the default
+/// filter (see `maintained_total`), an upper bound for planning otherwise.
 async fn list_size(db: &Db, caller: &Caller, org: Option<&Org>) -> Result<i64> {
     if let Some(org) = org {
         return Ok(org.subtree_members);
