@@ -15,6 +15,7 @@ mod links;
 mod members;
 mod notices;
 mod orgs;
+mod pick;
 mod schema;
 mod scope;
 mod security;

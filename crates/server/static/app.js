@@ -10,39 +10,44 @@ document.addEventListener("click", (event) => {
 });
 
 // Pickers: the choices follow the typing (the search button gives the same list without this).
+// What is ticked stays; a picker of one keeps its choice only until another is ticked.
 for (const pick of document.querySelectorAll("fieldset[data-pick]")) {
   const input = pick.querySelector("input[type=search]");
   const choices = pick.querySelector(".choices");
+  const multiple = pick.hasAttribute("data-multiple");
   let timer;
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const q = input.value.trim();
       if (!q) return;
-      const answer = await fetch(pick.dataset.pick + "?q=" + encodeURIComponent(q), { credentials: "same-origin" });
+      const url = pick.dataset.pick + (pick.dataset.pick.includes("?") ? "&" : "?") + "q=" + encodeURIComponent(q);
+      const answer = await fetch(url, { credentials: "same-origin" });
       if (!answer.ok) return;
       const { items } = await answer.json();
-      const rows = items.map((o) => {
+      const kept = [...choices.querySelectorAll("label.choice")].filter((l) => l.querySelector("input").checked);
+      const keptIds = kept.map((l) => l.querySelector("input").value);
+      const rows = items.filter((o) => !keptIds.includes(String(o.id))).map((o) => {
         const label = document.createElement("label");
         label.className = "choice";
-        const radio = document.createElement("input");
-        radio.type = "radio";
-        radio.name = pick.dataset.field;
-        radio.value = o.id;
-        radio.checked = items.length === 1;
+        const box = document.createElement("input");
+        box.type = multiple ? "checkbox" : "radio";
+        box.name = pick.dataset.field;
+        box.value = o.id;
+        box.checked = !multiple && !kept.length && items.length === 1;
         const where = document.createElement("small");
         where.className = "hint";
         where.textContent = (o.within ? o.within + " · " : "") + pick.dataset.number + " " + o.id;
-        label.append(radio, " " + o.name + " ", where);
+        label.append(box, " " + o.name + " ", where);
         return label;
       });
-      if (!rows.length) {
+      if (!rows.length && !items.length) {
         const none = document.createElement("p");
         none.className = "hint";
         none.textContent = pick.dataset.none;
         rows.push(none);
       }
-      choices.replaceChildren(...rows);
+      choices.replaceChildren(...kept, ...rows);
     }, 250);
   });
 }

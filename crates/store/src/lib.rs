@@ -39,6 +39,7 @@ pub mod members;
 pub mod mobile;
 pub mod notices;
 pub mod orgs;
+pub mod pick;
 pub mod private;
 pub mod reviews;
 pub mod scope;

@@ -69,7 +69,9 @@ impl Org {
 
     /// The ancestors' ids, root first, without this organization.
     pub fn ancestor_ids(&self) -> Vec<i64> {
-        above(&self.path)
+        let mut ids = path_ids(&self.path);
+        ids.pop();
+        ids
     }
 }
 
@@ -198,7 +200,7 @@ pub struct NamesAbove(std::collections::HashMap<i64, String>);
 
 impl NamesAbove {
     pub async fn of<'a>(db: &Db, paths: impl Iterator<Item = &'a str>) -> Result<NamesAbove> {
-        let mut ids: Vec<i64> = paths.flat_map(|p| above(p)).collect();
+        let mut ids: Vec<i64> = paths.flat_map(path_ids).collect();
         ids.sort_unstable();
         ids.dedup();
         let mut names = std::collections::HashMap::new();
@@ -212,18 +214,21 @@ impl NamesAbove {
 
     /// The organizations above the one at `path`, from the top of the tree, joined by " › ".
     pub fn above(&self, path: &str) -> String {
-        above(path)
-            .iter()
+        let ids = path_ids(path);
+        self.join(&ids[..ids.len().saturating_sub(1)])
+    }
+
+    /// The organizations along `path`, the last (a person's own branch) included.
+    pub fn along(&self, path: &str) -> String {
+        self.join(&path_ids(path))
+    }
+
+    fn join(&self, ids: &[i64]) -> String {
+        ids.iter()
             .filter_map(|id| self.0.get(id).map(String::as_str))
             .collect::<Vec<_>>()
             .join(" › ")
     }
-}
-
-fn above(path: &str) -> Vec<i64> {
-    let mut ids = path_ids(path);
-    ids.pop();
-    ids
 }
 
 /// Depth-first, siblings by name: the order people read a tree in. (Path order alone would put

@@ -328,77 +328,9 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
     Ok(row(db, caller, id).await?.shown(today()))
 }
 
-/// An organization a letter (or a mobile member) can go to, as a picker shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Receiver {
-    /// Its number (编号), which the API takes as `to_org_id`.
-    pub id: i64,
-    pub name: String,
-    /// The organizations above it, from the top of the tree, joined by " › ".
-    pub within: String,
-}
-
-/// The most receivers a search lists; a longer part of the name narrows it.
-pub const RECEIVERS_SHOWN: usize = 20;
-
-/// Live organizations that hold members whose name contains `key`, or whose number it is: a
-/// sender chooses a receiver it cannot otherwise read, so only names and numbers leave. An exact
-/// name comes first. For those who write letters or register mobile members.
-pub async fn receivers(db: &Db, caller: &Caller, key: &str) -> Result<Vec<Receiver>> {
-    caller
-        .require_any(db, Perm::WriteMembers, "transfer.receivers", ("org", &0))
-        .await?;
-    let key = key.trim();
-    if key.is_empty() {
-        return Ok(Vec::new());
-    }
-    if key.chars().count() > 100 {
-        return Err(Invalid::one("q", "too_long").into());
-    }
-    let mut q = Q::new("SELECT id, name, kind, path FROM orgs WHERE dissolved_on IS NULL AND ");
-    match key.parse::<i64>() {
-        Ok(id) => q.push("id = ").push_bind(id),
-        Err(_) => q
-            .push("name LIKE ")
-            .push_bind(format!("%{}%", crate::db::like_escaped(key)))
-            .push(" ESCAPE '\\'"),
-    };
-    q.push(" ORDER BY CASE WHEN name = ")
-        .push_bind(key.to_string())
-        .push(" THEN 0 ELSE 1 END, path LIMIT 200");
-    let rows: Vec<(i64, String, String, String)> = db.all(q).await?;
-    let found: Vec<(i64, String, String)> = rows
-        .into_iter()
-        .filter(|(_, _, kind, _)| OrgKind::parse(kind).is_some_and(OrgKind::holds_members))
-        .take(RECEIVERS_SHOWN)
-        .map(|(id, name, _, path)| (id, name, path))
-        .collect();
-    let names = orgs::NamesAbove::of(db, found.iter().map(|(_, _, path)| path.as_str())).await?;
-    Ok(found
-        .into_iter()
-        .map(|(id, name, path)| Receiver {
-            within: names.above(&path),
-            id,
-            name,
-        })
-        .collect())
-}
-
-/// The one receiver `key` names: its number, or its exact name; else the field's error:
-/// `not_found`, `choose` when the key is only part of some names, `ambiguous` when several share
-/// the name.
+/// The one receiver `key` names (see `pick::the_one`).
 pub async fn receiver(db: &Db, caller: &Caller, field: &'static str, key: &str) -> Result<i64> {
-    let found = receivers(db, caller, key).await?;
-    let exact: Vec<&Receiver> = found
-        .iter()
-        .filter(|r| r.name == key.trim() || r.id.to_string() == key.trim())
-        .collect();
-    match exact[..] {
-        [one] => Ok(one.id),
-        [] if found.is_empty() => Err(Invalid::one(field, "not_found").into()),
-        [] => Err(Invalid::one(field, "choose").into()),
-        _ => Err(Invalid::one(field, "ambiguous").into()),
-    }
+    crate::pick::the_one(&crate::pick::receivers(db, caller, key).await?, field, key)
 }
 
 /// Issues a letter for a member of a branch the caller keeps; it goes to the review chain first.

@@ -27,6 +27,7 @@ pub mod members;
 pub mod mobile;
 pub mod notices;
 pub mod orgs;
+pub mod pick;
 pub mod reviews;
 pub mod security;
 pub mod todo;
@@ -51,6 +52,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(orgs::routes())
         .merge(reviews::routes())
         .merge(security::routes())
+        .merge(pick::routes())
         .merge(todo::routes())
         .merge(transfers::routes())
         .merge(users::routes())

@@ -7,8 +7,8 @@ use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use store::reviews::{self};
-use store::transfers::{self, Incoming, IncomingInput, Receiver, Transfer, TransferFilter, TransferInput, Validity};
-use utoipa::{IntoParams, ToSchema};
+use store::transfers::{self, Incoming, IncomingInput, Transfer, TransferFilter, TransferInput, Validity};
+use utoipa::ToSchema;
 
 use super::Items;
 use super::{ApiJson, ApiQuery, Id, OrgQuery};
@@ -26,28 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer_receipt))
         .routes(routes!(get_validity, set_validity))
         .routes(routes!(list_incoming, register_incoming))
-        .routes(routes!(list_receivers))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReceiverQuery {
-    /// Part of the organization's name, or its number.
-    #[param(max_length = 100)]
-    #[serde(default)]
-    q: String,
-}
-
-#[utoipa::path(get, path = "/api/v1/transfers/receivers", params(ReceiverQuery),
-    responses((status = 200, body = Items<Receiver>, description = "live organizations holding members whose name contains `q` (or whose number it is), at most 20, with the organizations above them: where a letter or a mobile member can go")))]
-pub async fn list_receivers(
-    State(s): State<AppState>,
-    a: ApiCaller,
-    ApiQuery(f): ApiQuery<ReceiverQuery>,
-) -> ApiResult<Json<Items<Receiver>>> {
-    Ok(Json(Items::from(
-        transfers::receivers(&s.store.db, &a.caller, &f.q).await?,
-    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/transfers", request_body = TransferInput,

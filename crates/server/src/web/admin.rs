@@ -9,11 +9,12 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use store::accounts::{self, ApiToken, NewUser, User};
 use store::audit::{self, AuditFilter, Entry};
-use store::orgs::{self, Org};
+use store::pick::{self, Among};
 use store::scope::Grant;
 use store::security;
-use store::Role;
+use store::{Perm, Role};
 
+use super::pick::{Picker, Search};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -39,46 +40,106 @@ pub fn routes() -> axum::Router<AppState> {
 #[template(path = "accounts.html")]
 struct AccountsPage {
     c: Chrome,
-    users: Vec<(User, Vec<Grant>)>,
-    orgs: Vec<Org>,
+    /// Each account with its grants and the organization picker of its grant form.
+    users: Vec<(User, Vec<Grant>, Picker)>,
+    /// The member a new account belongs to.
+    member_picker: Picker,
+    /// The role the grant form being searched had chosen.
+    grant_role: String,
     roles: Vec<&'static str>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
 }
 
-async fn accounts_view(s: &AppState, w: &WebCaller, errors: Vec<(String, String)>, notice: Option<String>) -> Response {
+/// The pickers' searches on the accounts page: the new account's member, or one account's grant
+/// organization (`grant_user`), each reloading the page by GET.
+#[derive(Deserialize, Default)]
+struct AccountsQuery {
+    #[serde(default)]
+    member_id_q: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    grant_user: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org_id_q: String,
+}
+
+async fn accounts_view(
+    s: &AppState,
+    w: &WebCaller,
+    f: AccountsQuery,
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+) -> Response {
     let c = Chrome::for_caller(w, "/accounts", "accounts.title");
-    let users = match accounts::list_users(&s.store.db, &w.caller).await {
-        Ok(u) => u,
+    let db = &s.store.db;
+    let page = async {
+        let found = pick::members(db, &w.caller, Among::Unlinked, &f.member_id_q).await?;
+        let chosen = match f.member_id.trim().parse::<i64>() {
+            // The security administrator reads no member records: the one chosen is found again
+            // by its number among the unlinked.
+            Ok(id) => pick::members(db, &w.caller, Among::Unlinked, &id.to_string()).await?,
+            Err(_) => Vec::new(),
+        };
+        let member_picker = Picker::one(
+            "member_id",
+            c.t("accounts.member"),
+            Search::Alone("/accounts".into()),
+            "/api/v1/pick/members?for=account",
+        )
+        .with(&f.member_id_q, chosen, found);
+        let grant_user: Option<i64> = f.grant_user.trim().parse().ok();
+        let mut users = Vec::new();
+        for (u, grants) in accounts::list_users(db, &w.caller).await? {
+            let searched = grant_user == Some(u.id) && !f.org_id_q.trim().is_empty();
+            let found = if searched {
+                pick::orgs(db, &w.caller, Perm::ReadOrgs, None, &f.org_id_q).await?
+            } else {
+                Vec::new()
+            };
+            let picker = Picker::one(
+                "org_id",
+                c.t("accounts.grant_org"),
+                Search::Reload("/accounts".into()),
+                "/api/v1/pick/orgs",
+            )
+            .keyed(format!("grant{}", u.id))
+            .with(if searched { &f.org_id_q } else { "" }, Vec::new(), found);
+            users.push((u, grants, picker));
+        }
+        Ok::<_, store::Error>((users, member_picker))
+    };
+    let (users, member_picker) = match page.await {
+        Ok(parts) => parts,
         Err(e) => return error_page(c, e.into()),
     };
-    let orgs = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
-        .into_iter()
-        .take(2000)
-        .collect();
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
     render(&AccountsPage {
         c,
         users,
-        orgs,
+        member_picker,
+        grant_role: f.role,
         roles,
         errors,
         notice,
     })
 }
 
-async fn accounts_page(State(s): State<AppState>, w: WebCaller) -> Response {
-    accounts_view(&s, &w, Vec::new(), None).await
+async fn accounts_page(State(s): State<AppState>, w: WebCaller, Query(f): Query<AccountsQuery>) -> Response {
+    accounts_view(&s, &w, f, Vec::new(), None).await
 }
 
-/// After an action: back to the list, or the list with the error.
-async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>) -> Response {
+/// After an action: back to the list, or the list with the error (and what the form had chosen).
+async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>, f: AccountsQuery) -> Response {
     match r {
         Ok(()) => see_other("/accounts?saved=1"),
         Err(e) => {
             let c = Chrome::for_caller(w, "/accounts", "accounts.title");
             match form_errors(&c, &e) {
-                Some(errors) => accounts_view(s, w, errors, None).await,
+                Some(errors) => accounts_view(s, w, f, errors, None).await,
                 None => error_page(c, e.into()),
             }
         }
@@ -89,29 +150,50 @@ async fn create_user(State(s): State<AppState>, w: WebCaller, Form(u): Form<NewU
     let r = accounts::create_user(&s.store.db, &s.store.keys, &w.caller, &u, true)
         .await
         .map(|_| ());
-    after(&s, &w, r).await
+    let kept = AccountsQuery {
+        member_id: u.member_id.map(|m| m.to_string()).unwrap_or_default(),
+        ..Default::default()
+    };
+    after(&s, &w, r, kept).await
 }
 
 #[derive(Deserialize)]
 struct GrantForm {
     role: String,
-    org_id: Option<String>,
+    /// The organization chosen in the picker; none (and nothing typed) for a whole-system grant.
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    org_id_q: String,
 }
 
 async fn add_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<GrantForm>) -> Response {
-    let r = match Role::parse(&f.role) {
-        Some(role) => {
-            let org = f.org_id.and_then(|o| o.parse().ok());
-            accounts::grant(&s.store.db, &w.caller, id, role, org).await.map(|_| ())
-        }
-        None => Err(domain::Invalid::one("role", "invalid").into()),
+    let db = &s.store.db;
+    let r = async {
+        let role = Role::parse(&f.role).ok_or_else(|| domain::Invalid::one("role", "invalid"))?;
+        let org = match super::pick::key(&f.org_id, &f.org_id_q) {
+            Some(key) => Some(pick::the_one(
+                &pick::orgs(db, &w.caller, Perm::ReadOrgs, None, key).await?,
+                "org_id",
+                key,
+            )?),
+            None => None,
+        };
+        accounts::grant(db, &w.caller, id, role, org).await.map(|_| ())
     };
-    after(&s, &w, r).await
+    let r = r.await;
+    let kept = AccountsQuery {
+        grant_user: id.to_string(),
+        role: f.role.clone(),
+        org_id_q: f.org_id_q.clone(),
+        ..Default::default()
+    };
+    after(&s, &w, r, kept).await
 }
 
 async fn revoke_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     let r = accounts::revoke(&s.store.db, &w.caller, id).await;
-    after(&s, &w, r).await
+    after(&s, &w, r, AccountsQuery::default()).await
 }
 
 #[derive(Deserialize)]
@@ -121,7 +203,7 @@ struct StateForm {
 
 async fn set_state(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<StateForm>) -> Response {
     let r = accounts::set_account_state(&s.store.db, &w.caller, id, &f.action).await;
-    after(&s, &w, r).await
+    after(&s, &w, r, AccountsQuery::default()).await
 }
 
 #[derive(Deserialize)]
@@ -131,7 +213,7 @@ struct ResetForm {
 
 async fn reset(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Response {
     let r = accounts::reset_password(&s.store.db, &w.caller, id, &f.password).await;
-    after(&s, &w, r).await
+    after(&s, &w, r, AccountsQuery::default()).await
 }
 
 #[derive(Template)]

@@ -9,10 +9,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use store::development::{self, ApplicantInput, DevelopmentFile, Document, StepInput, VoteInput};
-use store::members::{Member, MemberFilter};
 use store::orgs::{self, Org};
+use store::pick::{self, Among};
 use store::Perm;
 
+use super::pick::{searching, Picker};
 use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -130,8 +131,10 @@ struct FilePage {
     c: Chrome,
     d: DevelopmentFile,
     steps: Vec<(usize, u8, &'static str, Option<String>)>,
-    /// Full members of the branch, for naming contacts and introducers.
-    full_members: Vec<Member>,
+    /// Contacts or introducers, chosen from the branch's full members.
+    people: Picker,
+    /// What the step form held when its picker searched.
+    draft: StepDraft,
     documents: Vec<Document>,
     /// The latest request to the committees above, and where its review stands.
     review: Option<store::reviews::ReviewView>,
@@ -141,14 +144,47 @@ struct FilePage {
     notice: Option<String>,
 }
 
+/// The step form as sent, drawn again after its picker searched or a refusal.
+#[derive(Default)]
+struct StepDraft {
+    done_on: String,
+    note: String,
+    people: Vec<i64>,
+    people_q: String,
+}
+
+impl StepDraft {
+    fn from(pairs: &[(String, String)]) -> StepDraft {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let people: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k == "people")
+            .map(|(_, v)| v.clone())
+            .collect();
+        StepDraft {
+            done_on: get("done_on"),
+            note: get("note"),
+            people: store::pick::ids(&people),
+            people_q: get("people_q"),
+        }
+    }
+}
+
 async fn file(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    draw_file(&s, &w, id, Vec::new(), None).await
+    draw_file(&s, &w, id, StepDraft::default(), Vec::new(), None).await
 }
 
 async fn draw_file(
     s: &AppState,
     w: &WebCaller,
     id: i64,
+    draft: StepDraft,
     errors: Vec<(String, String)>,
     notice: Option<String>,
 ) -> Response {
@@ -169,17 +205,24 @@ async fn draw_file(
             (i + 1, *stage, *name, done)
         })
         .collect();
-    let filter = MemberFilter {
-        org_id: Some(d.file.org_id),
-        category: Some("full".into()),
-        per_page: Some(200),
-        ..Default::default()
+    let people = if d.next_step == 5 || d.next_step == 9 {
+        let db = &s.store.db;
+        let among = Among::Readable {
+            within: Some(d.file.org_id),
+            full_only: true,
+        };
+        let found = crate::or_error_page!(c, pick::members(db, &w.caller, among, &draft.people_q).await);
+        let chosen = crate::or_error_page!(c, pick::chosen_members(db, &w.caller, &draft.people).await);
+        let label = c.t(if d.next_step == 5 {
+            "development.contacts"
+        } else {
+            "development.introducers"
+        });
+        let source = format!("/api/v1/pick/members?within={}&full=true", d.file.org_id);
+        Picker::many("people", label, source).with(&draft.people_q, chosen, found)
+    } else {
+        Picker::many("people", String::new(), String::new())
     };
-    let full_members = crate::or_error_page!(
-        c,
-        store::members::list(&s.store.db, &s.store.keys, &w.caller, &filter).await
-    )
-    .items;
     let documents = crate::or_error_page!(c, development::documents(&s.store.db, &w.caller, id).await);
     let review = crate::or_error_page!(c, store::reviews::of_subject(&s.store.db, "development", id).await);
     let can_write = development::may_record(&w.caller, &d);
@@ -188,7 +231,8 @@ async fn draw_file(
         c,
         d,
         steps,
-        full_members,
+        people,
+        draft,
         documents,
         can_write,
         today: store::clock::today(),
@@ -198,16 +242,16 @@ async fn draw_file(
 }
 
 /// After recording: back to the file, or the file with the form's errors, or an error page.
-async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>) -> Response {
+async fn after<T>(s: &AppState, w: &WebCaller, id: i64, draft: StepDraft, result: store::Result<T>) -> Response {
     let c = Chrome::for_caller(w, &format!("/development/{id}"), "development.file");
     match result {
         Ok(_) => see_other(&format!("/development/{id}?saved=1")),
         Err(store::Error::Refused(code)) => {
             let message = crate::error::Failure::from(store::Error::Refused(code)).message(c.lang);
-            draw_file(s, w, id, vec![("step".into(), message)], None).await
+            draw_file(s, w, id, draft, vec![("step".into(), message)], None).await
         }
         Err(e) => match form_errors(&c, &e) {
-            Some(errors) => draw_file(s, w, id, errors, None).await,
+            Some(errors) => draw_file(s, w, id, draft, errors, None).await,
             None => error_page(c, e.into()),
         },
     }
@@ -215,6 +259,10 @@ async fn after<T>(s: &AppState, w: &WebCaller, id: i64, result: store::Result<T>
 
 async fn step(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
     let pairs = form_urlencoded_pairs(&body);
+    let draft = StepDraft::from(&pairs);
+    if searching(&pairs) {
+        return draw_file(&s, &w, id, draft, Vec::new(), None).await;
+    }
     let get = |k: &str| {
         pairs
             .iter()
@@ -225,17 +273,13 @@ async fn step(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
     let input = StepInput {
         step: get("step").parse().ok(),
         done_on: chrono::NaiveDate::parse_from_str(&get("done_on"), "%Y-%m-%d").ok(),
-        people: pairs
-            .iter()
-            .filter(|(k, _)| k == "people")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect(),
+        people: draft.people.clone(),
         note: Some(get("note")).filter(|n| !n.is_empty()),
         outcome: Some(get("outcome")).filter(|o| !o.is_empty()),
         extension_months: get("extension_months").parse().ok(),
     };
     let result = development::record_step(&s.store.db, &w.caller, id, &input).await;
-    after(&s, &w, id, result).await
+    after(&s, &w, id, draft, result).await
 }
 
 #[derive(Deserialize, Default)]
@@ -278,9 +322,9 @@ async fn vote(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
             } else {
                 r.explanation
             };
-            draw_file(&s, &w, id, Vec::new(), Some(explanation)).await
+            draw_file(&s, &w, id, StepDraft::default(), Vec::new(), Some(explanation)).await
         }
-        Err(e) => after(&s, &w, id, Err::<(), _>(e)).await,
+        Err(e) => after(&s, &w, id, StepDraft::default(), Err::<(), _>(e)).await,
     }
 }
 
@@ -298,7 +342,7 @@ async fn attach(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, fo
         .map(|p| (p.file_name.unwrap_or_else(|| "file".into()), p.bytes))
         .unwrap_or_default();
     let result = development::attach_document(&s.store.db, &w.caller, s.vault(), id, step, &name, &bytes).await;
-    after(&s, &w, id, result).await
+    after(&s, &w, id, StepDraft::default(), result).await
 }
 
 async fn download(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use store::mobile::{self, Mobile, MobileInput};
 use store::Perm;
 
-use super::transfers::ReceiverPicker;
+use super::pick::Picker;
+use super::transfers::{chosen_receiver, receiver_picker};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -44,7 +45,7 @@ struct ListPage {
     /// The member being registered, when the form is open.
     member: Option<store::members::Member>,
     f: RegisterForm,
-    picker: Option<ReceiverPicker>,
+    picker: Option<Picker>,
     can_write: bool,
     errors: Vec<(String, String)>,
 }
@@ -65,7 +66,7 @@ async fn draw(s: &AppState, w: &WebCaller, f: RegisterForm, errors: Vec<(String,
     let picker = match &member {
         Some(_) => {
             let field = ("host", c.t("field.host_org_id"), "/mobile");
-            match ReceiverPicker::new(s, w, field, &f.host_q, &f.host).await {
+            match receiver_picker(s, w, field, &f.host_q, &f.host).await {
                 Ok(p) => Some(p),
                 Err(e) => return error_page(c, e.into()),
             }
@@ -102,7 +103,7 @@ async fn register(State(s): State<AppState>, w: WebCaller, body: String) -> Resp
         reason: Some(f.reason.clone()),
         ..Default::default()
     };
-    match ReceiverPicker::chosen(&s, &w, "host_org_id", &f.host, &f.host_q).await {
+    match chosen_receiver(&s, &w, "host_org_id", &f.host, &f.host_q).await {
         Ok(id) => input.host_org_id = id,
         Err(e) => match form_errors(&c, &e) {
             Some(errors) => return draw(&s, &w, f, errors).await,

@@ -11,6 +11,7 @@ mod members;
 mod mobile;
 mod notices;
 mod orgs;
+mod pick;
 mod reviews;
 mod transfers;
 

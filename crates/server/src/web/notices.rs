@@ -8,9 +8,11 @@ use axum::routing::get;
 use axum::Router;
 use store::notices::{self, Announcement, AnnouncementInput, Receipts};
 use store::orgs::{self, Org};
+use store::pick;
 use store::reviews::{self, ReviewView};
 use store::Perm;
 
+use super::pick::{searching, Picker};
 use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -27,6 +29,8 @@ struct Draft {
     title: String,
     body: String,
     to_org_ids: Vec<String>,
+    /// What was typed into the audience picker.
+    to_org_ids_q: String,
 }
 
 #[derive(Template)]
@@ -35,8 +39,10 @@ struct ListPage {
     c: Chrome,
     mine: Vec<Announcement>,
     managed: Vec<Announcement>,
-    /// Organizations the user publishes for, each with the organizations below it.
-    publishers: Vec<(Org, Vec<Org>)>,
+    /// Organizations the user publishes for.
+    publishers: Vec<Org>,
+    /// The organizations below the publisher that the notice goes to (none: all of them).
+    audience: Picker,
     f: Draft,
     errors: Vec<(String, String)>,
 }
@@ -55,16 +61,21 @@ async fn draw_list(s: &AppState, w: &WebCaller, f: Draft, errors: Vec<(String, S
         let Some(org_id) = g.org_id.filter(|_| w.caller.can_at(Perm::PublishNotices, &g.path)) else {
             continue;
         };
-        let o = crate::or_error_page!(c, orgs::get(db, &w.caller, org_id).await);
-        {
-            let below = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(o.id)).await)
-                .into_iter()
-                .filter(|b| b.dissolved_on.is_none() && b.kind != "party_group")
-                .collect();
-            publishers.push((o, below));
-        }
+        publishers.push(crate::or_error_page!(c, orgs::get(db, &w.caller, org_id).await));
+    }
+    let mut audience = Picker::many("to_org_ids", c.t("notice.to"), "/api/v1/pick/orgs?for=publish");
+    if !publishers.is_empty() {
+        let ids = pick::ids(&f.to_org_ids);
+        let audiences = async {
+            let found = pick::orgs(db, &w.caller, Perm::PublishNotices, None, &f.to_org_ids_q).await?;
+            let chosen = pick::chosen_orgs(db, &w.caller, Perm::PublishNotices, &ids).await?;
+            Ok::<_, store::Error>((chosen, found))
+        };
+        let (chosen, found) = crate::or_error_page!(c, audiences.await);
+        audience = audience.with(&f.to_org_ids_q, chosen, found);
     }
     render(&ListPage {
+        audience,
         c,
         mine,
         managed,
@@ -92,12 +103,16 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
             .filter(|(k, _)| k == "to_org_ids")
             .map(|(_, v)| v.clone())
             .collect(),
+        to_org_ids_q: get("to_org_ids_q"),
     };
+    if searching(&pairs) {
+        return draw_list(&s, &w, f, Vec::new()).await;
+    }
     let input = AnnouncementInput {
         org_id: f.org_id.parse().ok(),
         title: Some(f.title.clone()),
         body: Some(f.body.clone()),
-        to_org_ids: f.to_org_ids.iter().filter_map(|v| v.parse().ok()).collect(),
+        to_org_ids: pick::ids(&f.to_org_ids),
     };
     match notices::create(&s.store.db, &w.caller, &input).await {
         Ok(n) => see_other(&format!("/notices/{}?saved=1", n.id)),

@@ -6,10 +6,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use store::members::{Member, MemberFilter};
 use store::orgs::{self, Officer, Org, OrgEvent, OrgInput};
+use store::pick::{self, Among};
 use store::Perm;
 
+use super::pick::{Picker, Search};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -68,8 +69,10 @@ struct OrgPage {
     parent: Option<Org>,
     children: Vec<Org>,
     officers: Vec<Officer>,
-    candidates: Vec<Member>,
-    movable_to: Vec<Org>,
+    /// The member to appoint, from the organization's full members (for those who read them).
+    officer_picker: Option<Picker>,
+    /// A new parent, for those who manage it.
+    parent_picker: Option<Picker>,
     history: Vec<OrgEvent>,
     can_manage: bool,
     /// The caller works with this organization's members (its lists, warnings and history);
@@ -80,7 +83,16 @@ struct OrgPage {
     errors: Vec<(String, String)>,
 }
 
-async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
+/// The pickers' searches on an organization's page: a member to appoint, a new parent.
+#[derive(Deserialize, Default)]
+struct OrgPicks {
+    #[serde(default)]
+    member_id_q: String,
+    #[serde(default)]
+    parent_id_q: String,
+}
+
+async fn org_page(s: &AppState, w: &WebCaller, id: i64, picks: OrgPicks, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, &format!("/orgs/{id}"), "org.title");
     let db = &s.store.db;
     let org = match orgs::get(db, &w.caller, id).await {
@@ -94,34 +106,55 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
     let children = crate::or_error_page!(c, orgs::list(db, &w.caller, Some(id)).await);
     let officers = crate::or_error_page!(c, orgs::officers(db, &w.caller, id).await);
     let can_manage = orgs::may_manage(&w.caller, &org);
+    let action = format!("/orgs/{id}");
     // Officers are appointed from the members, by those who may read them (not the system
     // administrator, who keeps the tree without personal data).
-    let candidates = if can_manage && w.caller.can_at(Perm::ReadMembers, &org.path) {
-        let f = MemberFilter {
-            org_id: Some(id),
-            category: Some("full".into()),
-            status: Some("active".into()),
-            per_page: Some(200),
-            ..Default::default()
+    let officer_picker = if can_manage && w.caller.can_at(Perm::ReadMembers, &org.path) {
+        let among = Among::Readable {
+            within: Some(id),
+            full_only: true,
         };
-        crate::or_error_page!(c, store::members::list(db, &s.store.keys, &w.caller, &f).await).items
+        let found = crate::or_error_page!(c, pick::members(db, &w.caller, among, &picks.member_id_q).await);
+        let source = format!("/api/v1/pick/members?within={id}&full=true");
+        Some(
+            Picker::one("member_id", c.t("org.appoint"), Search::Alone(action.clone()), source).with(
+                &picks.member_id_q,
+                Vec::new(),
+                found,
+            ),
+        )
     } else {
-        Vec::new()
+        None
     };
-    let movable_to = if can_manage {
-        crate::or_error_page!(c, orgs::list(db, &w.caller, None).await)
-            .into_iter()
-            .filter(|p| {
-                p.dissolved_on.is_none()
-                    && !p.path.starts_with(&org.path)
-                    && Some(p.id) != org.parent_id
-                    && org.kind().may_sit_under(Some(p.kind()))
-                    && w.caller.can_at(Perm::ManageOrgs, &p.path)
-            })
-            .take(500)
-            .collect()
+    // A new parent: one the caller manages, outside this subtree, of a kind this one may sit under
+    // (the store decides again when the form is sent).
+    let parent_picker = if can_manage && org.parent_id.is_some() {
+        let found = crate::or_error_page!(
+            c,
+            pick::orgs(db, &w.caller, Perm::ManageOrgs, None, &picks.parent_id_q).await
+        );
+        let mut fits = Vec::new();
+        for p in found {
+            if p.id == id || Some(p.id) == org.parent_id {
+                continue;
+            }
+            if let Some(o) = crate::or_error_page!(c, orgs::find(db, &w.caller, p.id).await) {
+                if !o.path.starts_with(&org.path) && org.kind().may_sit_under(Some(o.kind())) {
+                    fits.push(p);
+                }
+            }
+        }
+        Some(
+            Picker::one(
+                "parent_id",
+                c.t("org.move_to"),
+                Search::Alone(action),
+                "/api/v1/pick/orgs?for=manage",
+            )
+            .with(&picks.parent_id_q, Vec::new(), fits),
+        )
     } else {
-        Vec::new()
+        None
     };
     let history = crate::or_error_page!(c, orgs::history(db, &w.caller, id).await);
     let reads_members = w.caller.can_at(Perm::ReadMembers, &org.path);
@@ -134,16 +167,21 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, Str
         parent,
         children,
         officers,
-        candidates,
-        movable_to,
+        officer_picker,
+        parent_picker,
         history,
         can_manage,
         errors,
     })
 }
 
-async fn detail(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    org_page(&s, &w, id, Vec::new()).await
+async fn detail(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(picks): Query<OrgPicks>,
+) -> Response {
+    org_page(&s, &w, id, picks, Vec::new()).await
 }
 
 async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(input): Form<OrgForm>) -> Response {
@@ -152,7 +190,7 @@ async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Fo
         Err(e) => {
             let c = Chrome::for_caller(&w, "/orgs", "org.title");
             match form_errors(&c, &e) {
-                Some(errors) => org_page(&s, &w, id, errors).await,
+                Some(errors) => org_page(&s, &w, id, OrgPicks::default(), errors).await,
                 None => error_page(c, e.into()),
             }
         }
@@ -178,6 +216,7 @@ async fn dissolve(
             &s,
             &w,
             id,
+            OrgPicks::default(),
             vec![("dissolved_on".into(), c.field_error("dissolved_on", "invalid"))],
         )
         .await;
@@ -190,18 +229,25 @@ async fn dissolve(
 
 #[derive(Deserialize)]
 struct OfficerForm {
-    member_id: i64,
+    /// The member chosen in the picker (or the officer being removed).
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
     post: String,
 }
 
 async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<OfficerForm>) -> Response {
     let post = Some(f.post.as_str()).filter(|p| !p.is_empty());
-    match orgs::set_officer(&s.store.db, &w.caller, id, f.member_id, post).await {
+    let r = match f.member_id.trim().parse() {
+        Ok(member_id) => orgs::set_officer(&s.store.db, &w.caller, id, member_id, post).await,
+        Err(_) => Err(domain::Invalid::one("member_id", "choose").into()),
+    };
+    match r {
         Ok(()) => see_other(&format!("/orgs/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/orgs", "org.title");
             match form_errors(&c, &e) {
-                Some(errors) => org_page(&s, &w, id, errors).await,
+                Some(errors) => org_page(&s, &w, id, OrgPicks::default(), errors).await,
                 None => error_page(c, e.into()),
             }
         }

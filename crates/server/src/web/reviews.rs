@@ -123,12 +123,15 @@ async fn draw_settings(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String
         for kind in reviews::KINDS {
             chains.push((kind, reviews::chain(&s.store.db, &w.caller, id, kind).await?));
         }
-        // Those above the caller's reach are named from the chains that include them.
+        // The organization and those above it: at most the tree's depth, so a select (not a
+        // picker) chooses among them. Those above the caller's reach are named from the chains
+        // that include them (looked up without a refusal in the audit log: nothing was asked of
+        // them).
         let mut reviewers = Vec::new();
         for ancestor in domain::org::path_ids(&org.path) {
-            let name = match store::orgs::get(&s.store.db, &w.caller, ancestor).await {
-                Ok(o) => Some(o.name),
-                Err(_) => chains
+            let name = match store::orgs::find(&s.store.db, &w.caller, ancestor).await? {
+                Some(o) => Some(o.name),
+                None => chains
                     .iter()
                     .flat_map(|(_, chain)| chain)
                     .find(|l| l.org_id == ancestor)

@@ -8,10 +8,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
+use store::pick;
 use store::reviews::{self, ReviewView};
 use store::transfers::{self, Incoming, Transfer, TransferFilter, TransferInput, Validity};
 use store::Perm;
 
+use super::pick::{Picker, Search};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -84,55 +86,37 @@ struct FormPage {
     c: Chrome,
     member: store::members::Member,
     f: LetterForm,
-    picker: ReceiverPicker,
+    picker: Picker,
     validity: Validity,
     errors: Vec<(String, String)>,
 }
 
-/// A receiver field (a letter's receiving branch, a mobile member's host): what was typed, what
-/// was chosen, and the organizations the typed text finds.
-pub(super) struct ReceiverPicker {
-    pub(super) field: &'static str,
-    pub(super) label: String,
-    /// The form's page, which the search button reloads with the choices.
-    pub(super) action: &'static str,
-    pub(super) q: String,
-    pub(super) chosen: String,
-    pub(super) choices: Vec<transfers::Receiver>,
+/// The receiver picker of a letter or a mobile member's registration.
+pub(super) async fn receiver_picker(
+    s: &AppState,
+    w: &WebCaller,
+    (field, label, action): (&'static str, String, &'static str),
+    q: &str,
+    chosen: &str,
+) -> store::Result<Picker> {
+    let db = &s.store.db;
+    let found = pick::receivers(db, &w.caller, q).await?;
+    let chosen = pick::chosen_receivers(db, &w.caller, &pick::ids(&[chosen.to_string()])).await?;
+    let search = Search::Reload(action.to_string());
+    Ok(Picker::one(field, label, search, "/api/v1/transfers/receivers").with(q, chosen, found))
 }
 
-impl ReceiverPicker {
-    pub(super) async fn new(
-        s: &AppState,
-        w: &WebCaller,
-        (field, label, action): (&'static str, String, &'static str),
-        q: &str,
-        chosen: &str,
-    ) -> store::Result<ReceiverPicker> {
-        Ok(ReceiverPicker {
-            field,
-            label,
-            action,
-            q: q.trim().to_string(),
-            chosen: chosen.to_string(),
-            choices: transfers::receivers(&s.store.db, &w.caller, q).await?,
-        })
-    }
-
-    /// The receiver a submitted form names: the choice, else what was typed (a number or an exact
-    /// name); `None` when the field is empty.
-    pub(super) async fn chosen(
-        s: &AppState,
-        w: &WebCaller,
-        field: &'static str,
-        chosen: &str,
-        q: &str,
-    ) -> store::Result<Option<i64>> {
-        let key = if chosen.trim().is_empty() { q } else { chosen };
-        if key.trim().is_empty() {
-            return Ok(None);
-        }
-        transfers::receiver(&s.store.db, &w.caller, field, key).await.map(Some)
+/// The receiver a submitted form names, if any (see `web::pick::key`).
+pub(super) async fn chosen_receiver(
+    s: &AppState,
+    w: &WebCaller,
+    field: &'static str,
+    chosen: &str,
+    q: &str,
+) -> store::Result<Option<i64>> {
+    match super::pick::key(chosen, q) {
+        Some(key) => transfers::receiver(&s.store.db, &w.caller, field, key).await.map(Some),
+        None => Ok(None),
     }
 }
 
@@ -154,7 +138,7 @@ async fn draw_form(s: &AppState, w: &WebCaller, f: LetterForm, errors: Vec<(Stri
     let parts = async {
         let validity = transfers::validity(&s.store.db, &w.caller, member.org_id).await?;
         let field = ("to_org", c.t("transfer.to"), "/transfers/new");
-        let picker = ReceiverPicker::new(s, w, field, typed, &f.to_org).await?;
+        let picker = receiver_picker(s, w, field, typed, &f.to_org).await?;
         Ok::<_, store::Error>((validity, picker))
     };
     match parts.await {
@@ -188,7 +172,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
     if outside {
         input.to_name = Some(f.to_org_q.clone()).filter(|n| !n.trim().is_empty());
     } else {
-        match ReceiverPicker::chosen(&s, &w, "to_org_id", &f.to_org, &f.to_org_q).await {
+        match chosen_receiver(&s, &w, "to_org_id", &f.to_org, &f.to_org_q).await {
             Ok(id) => input.to_org_id = id,
             Err(e) => match form_errors(&c, &e) {
                 Some(errors) => return draw_form(&s, &w, f, errors).await,

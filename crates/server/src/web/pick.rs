@@ -1,0 +1,122 @@
+//! The pages' pickers (选择器): a search box that finds organizations or members by part of a name
+//! or by number and shows each with where it sits. Without JavaScript the search button reloads
+//! the page with the choices (see `Search`); with it, the choices follow the typing from the same
+//! search over the API (`data-pick`). What is ticked stays ticked across searches.
+
+use store::pick::Choice;
+
+/// How the search button reloads the page without JavaScript.
+pub(super) enum Search {
+    /// The whole form goes by GET to this page, which fills it again from the query.
+    Reload(String),
+    /// A form of its own (`{key}-search`, which the page renders outside the picker's form) goes
+    /// by GET to this page with only the typed text: for forms whose other fields must not travel
+    /// in a URL (a password) or that the page does not refill.
+    Alone(String),
+    /// The whole form is posted to its own action with `pick={field}`, and the handler draws it
+    /// again instead of saving: for long forms (a notice's text) and for pickers of several, whose
+    /// ticked choices must travel with the search.
+    Post,
+}
+
+/// One picker on a form: `field` carries the chosen number (or numbers), `{field}_q` the typed text.
+pub(super) struct Picker {
+    pub(super) field: &'static str,
+    /// Unique on the page: the base of the elements' ids (several rows may each have a picker).
+    pub(super) key: String,
+    pub(super) label: String,
+    pub(super) search: Search,
+    /// The API search the page's script calls as one types, with its fixed parameters.
+    pub(super) source: String,
+    /// Several may be ticked (a notice's audience, introducers), else one.
+    pub(super) multiple: bool,
+    pub(super) q: String,
+    /// What is shown: those chosen before the search (ticked), then what it found.
+    pub(super) rows: Vec<(Choice, bool)>,
+    /// The search found nothing.
+    pub(super) none: bool,
+}
+
+impl Picker {
+    /// A picker of one: `field` and its label, how it searches without JavaScript, the API search.
+    pub(super) fn one(field: &'static str, label: String, search: Search, source: impl Into<String>) -> Picker {
+        Picker {
+            field,
+            key: field.to_string(),
+            label,
+            search,
+            source: source.into(),
+            multiple: false,
+            q: String::new(),
+            rows: Vec::new(),
+            none: false,
+        }
+    }
+
+    /// A picker of several (its search posts the form, see `Search::Post`).
+    pub(super) fn many(field: &'static str, label: String, source: impl Into<String>) -> Picker {
+        Picker {
+            multiple: true,
+            ..Picker::one(field, label, Search::Post, source)
+        }
+    }
+
+    /// Element ids from `key` instead of the field's name.
+    pub(super) fn keyed(mut self, key: impl Into<String>) -> Picker {
+        self.key = key.into();
+        self
+    }
+
+    /// What the form holds: the typed text, those chosen before, and what the text finds. Several
+    /// stay ticked above what a new search finds; a single choice is replaced by a search that
+    /// finds something, and a single find is ticked.
+    pub(super) fn with(mut self, q: &str, chosen: Vec<Choice>, found: Vec<Choice>) -> Picker {
+        self.q = q.trim().to_string();
+        self.none = !self.q.is_empty() && found.is_empty();
+        self.rows = if self.multiple {
+            let kept: Vec<i64> = chosen.iter().map(|c| c.id).collect();
+            let new = found.into_iter().filter(|c| !kept.contains(&c.id)).map(|c| (c, false));
+            chosen.into_iter().map(|c| (c, true)).chain(new).collect()
+        } else if found.is_empty() {
+            chosen.into_iter().map(|c| (c, true)).collect()
+        } else {
+            let single = found.len() == 1;
+            let before = chosen.first().map(|c| c.id);
+            found
+                .into_iter()
+                .map(|c| {
+                    let on = single || Some(c.id) == before;
+                    (c, on)
+                })
+                .collect()
+        };
+        self
+    }
+
+    /// The page the search reloads by GET, if it does.
+    pub(super) fn reloads(&self) -> Option<&str> {
+        match &self.search {
+            Search::Reload(page) => Some(page),
+            _ => None,
+        }
+    }
+
+    /// The page the picker's own search form goes to, if it has one.
+    pub(super) fn alone(&self) -> Option<&str> {
+        match &self.search {
+            Search::Alone(page) => Some(page),
+            _ => None,
+        }
+    }
+}
+
+/// What a submitted single picker names: the choice, else the typed text (a number or an exact
+/// name, which `store::pick::the_one` settles); `None` when both are empty.
+pub(super) fn key<'a>(chosen: &'a str, q: &'a str) -> Option<&'a str> {
+    [chosen, q].into_iter().map(str::trim).find(|k| !k.is_empty())
+}
+
+/// Whether a posted form asks a picker to search (`pick={field}`) rather than to be saved.
+pub(super) fn searching(pairs: &[(String, String)]) -> bool {
+    pairs.iter().any(|(k, _)| k == "pick")
+}

@@ -1,0 +1,272 @@
+//! Pickers (选择器): organizations and people found by part of a name or by number, each shown with
+//! the organizations above it so that two of the same name can be told apart. Every form that
+//! chooses an organization or a member asks here instead of listing them all (a select of a
+//! province's 100,000 organizations is no choice) or asking for an exact name.
+//!
+//! Each search is scoped through the gate like any read; the form's submission is decided again by
+//! the feature that receives it.
+
+use domain::org::OrgKind;
+use domain::Invalid;
+use serde::Serialize;
+
+use crate::audit::{self, Event};
+use crate::db::{like_escaped, Db, Q};
+use crate::error::Result;
+use crate::orgs;
+use crate::scope::{Caller, Own, Perm};
+
+/// One organization or person a picker offers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Choice {
+    /// Its number (编号): what a form or the API takes.
+    pub id: i64,
+    pub name: String,
+    /// Where it sits: the organizations above it (for a person, down to their own), from the top of
+    /// the tree, joined by " › ".
+    pub within: String,
+}
+
+/// The most choices a search lists; a longer part of the name narrows it.
+pub const SHOWN: usize = 20;
+
+/// The longest key a search takes.
+const KEY_CHARS: usize = 100;
+
+/// The searched text, trimmed; `None` for an empty one (nothing is listed), an error for one
+/// longer than any name.
+fn key(key: &str) -> Result<Option<&str>> {
+    let key = key.trim();
+    if key.chars().count() > KEY_CHARS {
+        return Err(Invalid::one("q", "too_long").into());
+    }
+    Ok(Some(key).filter(|k| !k.is_empty()))
+}
+
+/// `column` is the number typed, or contains the typed text (`%` and `_` taken literally).
+fn push_match(q: &mut Q, id_col: &str, name_col: &str, key: &str) {
+    match key.parse::<i64>() {
+        Ok(id) => q.push(&format!("{id_col} = ")).push_bind(id),
+        Err(_) => q
+            .push(&format!("{name_col} LIKE "))
+            .push_bind(format!("%{}%", like_escaped(key)))
+            .push(" ESCAPE '\\'"),
+    };
+}
+
+/// The path of the organization a search stays within, read through the gate (out of scope is
+/// `NotFound`, audited).
+async fn within_path(db: &Db, caller: &Caller, within: Option<i64>) -> Result<Option<String>> {
+    Ok(match within {
+        Some(id) => Some(orgs::get(db, caller, id).await?.path),
+        None => None,
+    })
+}
+
+/// Live organizations where the caller holds `perm`, optionally within one organization's subtree,
+/// whose name contains `key` or whose number it is; an exact name first, then in tree order.
+pub async fn orgs(db: &Db, caller: &Caller, perm: Perm, within: Option<i64>, key: &str) -> Result<Vec<Choice>> {
+    caller.require_any(db, perm, "pick.orgs", ("org", &0)).await?;
+    let Some(key) = self::key(key)? else {
+        return Ok(Vec::new());
+    };
+    let within = within_path(db, caller, within).await?;
+    let mut q = Q::new("SELECT id, name, path FROM orgs WHERE dissolved_on IS NULL AND ");
+    caller.filter(&mut q, perm, "path", Own::Nothing);
+    if let Some(root) = &within {
+        q.push(" AND path >= ")
+            .push_bind(root.clone())
+            .push(" AND path < ")
+            .push_bind(domain::org::subtree_end(root));
+    }
+    q.push(" AND ");
+    push_match(&mut q, "id", "name", key);
+    q.push(" ORDER BY CASE WHEN name = ")
+        .push_bind(key.to_string())
+        .push(&format!(" THEN 0 ELSE 1 END, path LIMIT {SHOWN}"));
+    placed(db, db.all(q).await?, Place::Above).await
+}
+
+/// Live organizations that hold members, anywhere in the tree, whose name contains `key` or whose
+/// number it is: a letter's receiver or a mobile member's host, chosen by one who cannot otherwise
+/// read it, so only names and numbers leave. For those who write letters or register mobile members.
+pub async fn receivers(db: &Db, caller: &Caller, key: &str) -> Result<Vec<Choice>> {
+    caller
+        .require_any(db, Perm::WriteMembers, "transfer.receivers", ("org", &0))
+        .await?;
+    let Some(key) = self::key(key)? else {
+        return Ok(Vec::new());
+    };
+    let mut q = Q::new("SELECT id, name, path, kind FROM orgs WHERE dissolved_on IS NULL AND ");
+    push_match(&mut q, "id", "name", key);
+    q.push(" ORDER BY CASE WHEN name = ")
+        .push_bind(key.to_string())
+        .push(" THEN 0 ELSE 1 END, path LIMIT 200");
+    let rows: Vec<(i64, String, String, String)> = db.all(q).await?;
+    let found = rows
+        .into_iter()
+        .filter(|(_, _, _, kind)| OrgKind::parse(kind).is_some_and(OrgKind::holds_members))
+        .take(SHOWN)
+        .map(|(id, name, path, _)| (id, name, path))
+        .collect();
+    placed(db, found, Place::Above).await
+}
+
+/// Which members a person search looks among.
+#[derive(Debug, Clone, Copy)]
+pub enum Among {
+    /// Active members the caller may read, optionally within one organization's subtree and only
+    /// full members (正式党员: officers, introducers and contacts must be full members).
+    Readable { within: Option<i64>, full_only: bool },
+    /// Active members with no account yet, for the security administrator linking an account to
+    /// its owner (who reads no member records otherwise: each search is audited).
+    Unlinked,
+}
+
+/// Members whose name contains `key`, or whose number it is, among `among`; by name.
+pub async fn members(db: &Db, caller: &Caller, among: Among, key: &str) -> Result<Vec<Choice>> {
+    let perm = match among {
+        Among::Readable { .. } => Perm::ReadMembers,
+        Among::Unlinked => Perm::ManageAccounts,
+    };
+    caller.require_any(db, perm, "pick.members", ("member", &0)).await?;
+    let Some(key) = self::key(key)? else {
+        return Ok(Vec::new());
+    };
+    let mut q = Q::new("SELECT m.id, m.name, m.org_path FROM members m WHERE m.status = 'active' AND ");
+    match among {
+        Among::Readable { within, full_only } => {
+            let within = within_path(db, caller, within).await?;
+            caller.filter(&mut q, perm, "m.org_path", Own::Nothing);
+            if let Some(root) = &within {
+                q.push(" AND m.org_path >= ")
+                    .push_bind(root.clone())
+                    .push(" AND m.org_path < ")
+                    .push_bind(domain::org::subtree_end(root));
+            }
+            if full_only {
+                q.push(" AND m.category = 'full'");
+            }
+        }
+        Among::Unlinked => {
+            q.push("NOT EXISTS (SELECT 1 FROM users u WHERE u.member_id = m.id)");
+        }
+    }
+    q.push(" AND ");
+    push_match(&mut q, "m.id", "m.name", key);
+    q.push(&format!(" ORDER BY m.name, m.id LIMIT {SHOWN}"));
+    let found: Vec<(i64, String, String)> = db.all(q).await?;
+    if matches!(among, Among::Unlinked) {
+        let event = Event::ok("pick.members", "member", 0).with_detail(format!("found={}", found.len()));
+        audit::append_alone(db, caller, event).await?;
+    }
+    placed(db, found, Place::Along).await
+}
+
+/// Organizations by number, those the caller may read with `perm`, in the order asked: a form
+/// shows again what was chosen before its search reloaded it.
+pub async fn chosen_orgs(db: &Db, caller: &Caller, perm: Perm, ids: &[i64]) -> Result<Vec<Choice>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("SELECT id, name, path FROM orgs WHERE id IN (");
+    q.push_ids(ids.iter().copied()).push(") AND ");
+    caller.filter(&mut q, perm, "path", Own::Nothing);
+    placed(db, in_order(db.all(q).await?, ids), Place::Above).await
+}
+
+/// Receivers by number (see `receivers`: names and numbers only), in the order asked.
+pub async fn chosen_receivers(db: &Db, caller: &Caller, ids: &[i64]) -> Result<Vec<Choice>> {
+    caller
+        .require_any(db, Perm::WriteMembers, "transfer.receivers", ("org", &0))
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("SELECT id, name, path FROM orgs WHERE id IN (");
+    q.push_ids(ids.iter().copied()).push(")");
+    placed(db, in_order(db.all(q).await?, ids), Place::Above).await
+}
+
+/// Members by number, those the caller may read, in the order asked (see `chosen_orgs`).
+pub async fn chosen_members(db: &Db, caller: &Caller, ids: &[i64]) -> Result<Vec<Choice>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("SELECT m.id, m.name, m.org_path FROM members m WHERE m.id IN (");
+    q.push_ids(ids.iter().copied()).push(") AND ");
+    caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
+    placed(db, in_order(db.all(q).await?, ids), Place::Along).await
+}
+
+fn in_order(mut rows: Vec<(i64, String, String)>, ids: &[i64]) -> Vec<(i64, String, String)> {
+    rows.sort_by_key(|(id, _, _)| ids.iter().position(|i| i == id));
+    rows
+}
+
+/// Whether a choice's place names the organizations above its path (an organization) or along it,
+/// its own included (a person, whose path is their branch's).
+enum Place {
+    Above,
+    Along,
+}
+
+async fn placed(db: &Db, rows: Vec<(i64, String, String)>, place: Place) -> Result<Vec<Choice>> {
+    let names = orgs::NamesAbove::of(db, rows.iter().map(|(_, _, path)| path.as_str())).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, path)| Choice {
+            within: match place {
+                Place::Above => names.above(&path),
+                Place::Along => names.along(&path),
+            },
+            id,
+            name,
+        })
+        .collect())
+}
+
+/// The one choice `key` names among those a search for it found: its number, or its exact name;
+/// else the field's error: `not_found`, `choose` when the key is only part of some names,
+/// `ambiguous` when several share the name.
+pub fn the_one(found: &[Choice], field: &'static str, key: &str) -> Result<i64> {
+    let key = key.trim();
+    let exact: Vec<&Choice> = found
+        .iter()
+        .filter(|c| c.name == key || c.id.to_string() == key)
+        .collect();
+    match exact[..] {
+        [one] => Ok(one.id),
+        [] if found.is_empty() => Err(Invalid::one(field, "not_found").into()),
+        [] => Err(Invalid::one(field, "choose").into()),
+        _ => Err(Invalid::one(field, "ambiguous").into()),
+    }
+}
+
+/// The numbers a form field sent (`field=1&field=2`), ignoring what is not a number: a picker's
+/// chosen values.
+pub fn ids(values: &[String]) -> Vec<i64> {
+    let mut ids: Vec<i64> = Vec::new();
+    for id in values.iter().filter_map(|v| v.trim().parse().ok()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_skip_what_is_not_a_number() {
+        let sent = ["3", " 5 ", "x", "", "3"].map(String::from);
+        assert_eq!(super::ids(&sent), vec![3, 5]);
+    }
+
+    #[test]
+    fn a_key_longer_than_any_name_is_refused() {
+        assert!(super::key(&"党".repeat(101)).is_err());
+        assert_eq!(super::key("  信息  ").unwrap(), Some("信息"));
+        assert_eq!(super::key("   ").unwrap(), None);
+    }
+}
