@@ -179,15 +179,10 @@ both!(
         let (path, page) = app.submit(&web, &format!("/accounts/{uid}/grants"), &typed).await;
         assert!(page.contains("请从查找结果中选择一项"), "{path}: {page}");
         assert!(grants(&app, &sec, uid).await.is_empty());
-        // The search reloads the row's form with the choices; the chosen one is granted.
-        let page = app
-            .page(
-                &web,
-                &format!("/accounts?grant_user={uid}&role=viewer&org_id_q=组织人事"),
-            )
-            .await;
+        // The demo's 34 organizations fit a select in each row; the chosen one is granted.
+        let page = app.page(&web, "/accounts").await;
         assert!(
-            page.contains(&format!("name=\"org_id\" value=\"{branch}\" checked")),
+            page.contains(&format!("<option value=\"{branch}\">组织人事党支部</option>")),
             "{page}"
         );
         let chosen = [("role", "viewer".to_string()), ("org_id", branch.to_string())];
@@ -336,4 +331,97 @@ both!(officers_introducers_and_audiences_are_picked, |app: App| async move {
     assert!(page.contains("已保存"), "{path}: {page}");
     let (_, again) = app.get(&s, &format!("/api/v1/development/{id}")).await;
     assert_eq!(again["next_step"], 6, "{again}");
+});
+
+/// `n` more branches under one general branch: more than a select holds.
+async fn many_branches(app: &App, under: &str, n: usize) -> Vec<i64> {
+    use store::orgs::NewOrg;
+    let c = app.login("committee").await;
+    let parent = app.org(&c, under).await;
+    let parent = NewOrg {
+        id: parent["id"].as_i64().unwrap(),
+        parent_id: parent["parent_id"].as_i64(),
+        path: parent["path"].as_str().unwrap().to_string(),
+        ..NewOrg::under(
+            None,
+            String::new(),
+            domain::org::OrgKind::GeneralBranch,
+            store::clock::today(),
+        )
+    };
+    let established = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let rows: Vec<NewOrg> = (0..n)
+        .map(|i| {
+            NewOrg::under(
+                Some(&parent),
+                format!("新建第{i:03}党支部"),
+                domain::org::OrgKind::Branch,
+                established,
+            )
+        })
+        .collect();
+    store::orgs::insert_bulk(&app.store.db, &store::Caller::system("test"), &rows)
+        .await
+        .unwrap();
+    rows.iter().map(|o| o.id).collect()
+}
+
+both!(beyond_a_selects_worth_the_forms_search, |app: App| async move {
+    let added = many_branches(&app, "信息与工程学院党总支", 210).await;
+    let web = app.browser("committee").await;
+    // The roster's filter, the member form, the meeting form and the activity form search instead
+    // of listing 244 organizations.
+    for page in ["/members", "/members/new", "/meetings/new", "/activities/new"] {
+        let html = app.page(&web, page).await;
+        assert!(html.contains("id=\"org_id-pick\""), "{page} searches: {html}");
+        assert!(
+            !html.contains(&format!("<option value=\"{}\"", added[0])),
+            "{page} lists none"
+        );
+    }
+    // The roster's search reloads the filter with the choices.
+    let html = app.page(&web, "/members?org_id_q=新建第007").await;
+    assert!(
+        html.contains(&format!("name=\"org_id\" value=\"{}\" checked", added[7])),
+        "{html}"
+    );
+    // A meeting for part of a name alone is not saved: the form asks to choose.
+    let c = app.login("committee").await;
+    let meetings = |id: i64| {
+        let (app, c) = (&app, &c);
+        async move {
+            app.get(c, &format!("/api/v1/meetings?org_id={id}")).await.1["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let before = meetings(added[7]).await;
+    let today = store::clock::today();
+    let meeting = [
+        ("org_id_q", "新建第00".to_string()),
+        ("kinds", "branch_general_meeting".to_string()),
+        ("title", "支部党员大会".to_string()),
+        ("starts_at", format!("{today}T14:30")),
+        ("ends_at", format!("{today}T16:30")),
+        ("status", "planned".to_string()),
+    ];
+    let (path, html) = app.submit(&web, "/meetings", &meeting).await;
+    assert!(html.contains("请从查找结果中选择一项"), "{path}: {html}");
+    // The search button posts the form back with the choices, the rest kept.
+    let mut search = meeting.to_vec();
+    search.push(("pick", "org_id".to_string()));
+    let (_, html) = app.submit(&web, "/meetings", &search).await;
+    assert!(
+        html.contains(&format!("name=\"org_id\" value=\"{}\"", added[3])),
+        "{html}"
+    );
+    assert!(html.contains("value=\"支部党员大会\""), "{html}");
+    assert_eq!(meetings(added[7]).await, before, "nothing saved");
+    // The exact name is a choice.
+    let mut exact = meeting.to_vec();
+    exact[0] = ("org_id_q", "新建第007党支部".to_string());
+    let (path, html) = app.submit(&web, "/meetings", &exact).await;
+    assert!(html.contains("已保存"), "{path}: {html}");
+    assert_eq!(meetings(added[7]).await, before + 1);
 });

@@ -8,7 +8,7 @@
 
 use domain::org::OrgKind;
 use domain::Invalid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
 use crate::db::{like_escaped, Db, Q};
@@ -63,28 +63,115 @@ async fn within_path(db: &Db, caller: &Caller, within: Option<i64>) -> Result<Op
     })
 }
 
-/// Live organizations where the caller holds `perm`, optionally within one organization's subtree,
-/// whose name contains `key` or whose number it is; an exact name first, then in tree order.
-pub async fn orgs(db: &Db, caller: &Caller, perm: Perm, within: Option<i64>, key: &str) -> Result<Vec<Choice>> {
-    caller.require_any(db, perm, "pick.orgs", ("org", &0)).await?;
+/// What a chosen organization is for: the right the caller must hold there and the kinds that fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Any organization the caller may read (a grant's scope, say).
+    #[default]
+    Read,
+    /// One the caller manages (a new parent).
+    Manage,
+    /// One whose members the caller reads (a roster's filter).
+    Roster,
+    /// A branch the caller keeps members in (a member's branch).
+    Enrol,
+    /// A branch or party group whose meetings the caller keeps (三会一课).
+    Meetings,
+    /// A committee, general branch or branch that holds activities (主题党日 and the like).
+    Activities,
+    /// One the caller publishes notices for, or below it (a notice's audience).
+    Publish,
+}
+
+impl Purpose {
+    /// Its name in the API (`for=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Read => "read",
+            Purpose::Manage => "manage",
+            Purpose::Roster => "roster",
+            Purpose::Enrol => "enrol",
+            Purpose::Meetings => "meetings",
+            Purpose::Activities => "activities",
+            Purpose::Publish => "publish",
+        }
+    }
+
+    fn perm(self) -> Perm {
+        match self {
+            Purpose::Read => Perm::ReadOrgs,
+            Purpose::Manage => Perm::ManageOrgs,
+            Purpose::Roster => Perm::ReadMembers,
+            Purpose::Enrol => Perm::WriteMembers,
+            Purpose::Meetings | Purpose::Activities => Perm::ManageMeetings,
+            Purpose::Publish => Perm::PublishNotices,
+        }
+    }
+
+    /// The kinds that fit; empty for any.
+    fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Purpose::Enrol => &["branch"],
+            Purpose::Meetings => &["branch", "party_group"],
+            Purpose::Activities => &["committee", "general_branch", "branch"],
+            Purpose::Publish => &["committee", "general_branch", "branch"],
+            Purpose::Read | Purpose::Manage | Purpose::Roster => &[],
+        }
+    }
+
+    /// Live organizations of the fitting kinds where the caller holds the right, optionally
+    /// within a subtree.
+    fn select(self, caller: &Caller, within: Option<&str>) -> Q {
+        let mut q = Q::new("SELECT id, name, path FROM orgs WHERE dissolved_on IS NULL AND ");
+        caller.filter(&mut q, self.perm(), "path", Own::Nothing);
+        if let Some(root) = within {
+            q.push(" AND path >= ")
+                .push_bind(root.to_string())
+                .push(" AND path < ")
+                .push_bind(domain::org::subtree_end(root));
+        }
+        if !self.kinds().is_empty() {
+            q.push(" AND kind IN (");
+            for (i, kind) in self.kinds().iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(kind.to_string());
+            }
+            q.push(")");
+        }
+        q
+    }
+}
+
+/// Organizations that fit `purpose`, optionally within one organization's subtree, whose name
+/// contains `key` or whose number it is; an exact name first, then in tree order.
+pub async fn orgs(db: &Db, caller: &Caller, purpose: Purpose, within: Option<i64>, key: &str) -> Result<Vec<Choice>> {
+    caller.require_any(db, purpose.perm(), "pick.orgs", ("org", &0)).await?;
     let Some(key) = self::key(key)? else {
         return Ok(Vec::new());
     };
     let within = within_path(db, caller, within).await?;
-    let mut q = Q::new("SELECT id, name, path FROM orgs WHERE dissolved_on IS NULL AND ");
-    caller.filter(&mut q, perm, "path", Own::Nothing);
-    if let Some(root) = &within {
-        q.push(" AND path >= ")
-            .push_bind(root.clone())
-            .push(" AND path < ")
-            .push_bind(domain::org::subtree_end(root));
-    }
+    let mut q = purpose.select(caller, within.as_deref());
     q.push(" AND ");
     push_match(&mut q, "id", "name", key);
     q.push(" ORDER BY CASE WHEN name = ")
         .push_bind(key.to_string())
         .push(&format!(" THEN 0 ELSE 1 END, path LIMIT {SHOWN}"));
     placed(db, db.all(q).await?, Place::Above).await
+}
+
+/// Every organization that fits `purpose`, when there are at most `most` (a branch secretary's one
+/// branch, a school's 34): a page offers them in a select instead of a search. `None` when more.
+pub async fn few_orgs(db: &Db, caller: &Caller, purpose: Purpose, most: usize) -> Result<Option<Vec<Choice>>> {
+    if !caller.can(purpose.perm()) {
+        return Ok(Some(Vec::new()));
+    }
+    let mut q = purpose.select(caller, None);
+    q.push(&format!(" ORDER BY path LIMIT {}", most + 1));
+    let rows: Vec<(i64, String, String)> = db.all(q).await?;
+    if rows.len() > most {
+        return Ok(None);
+    }
+    placed(db, rows, Place::Above).await.map(Some)
 }
 
 /// Live organizations that hold members, anywhere in the tree, whose name contains `key` or whose
@@ -163,15 +250,14 @@ pub async fn members(db: &Db, caller: &Caller, among: Among, key: &str) -> Resul
     placed(db, found, Place::Along).await
 }
 
-/// Organizations by number, those the caller may read with `perm`, in the order asked: a form
+/// Organizations by number, those that fit `purpose`, in the order asked: a form
 /// shows again what was chosen before its search reloaded it.
-pub async fn chosen_orgs(db: &Db, caller: &Caller, perm: Perm, ids: &[i64]) -> Result<Vec<Choice>> {
+pub async fn chosen_orgs(db: &Db, caller: &Caller, purpose: Purpose, ids: &[i64]) -> Result<Vec<Choice>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Q::new("SELECT id, name, path FROM orgs WHERE id IN (");
-    q.push_ids(ids.iter().copied()).push(") AND ");
-    caller.filter(&mut q, perm, "path", Own::Nothing);
+    let mut q = purpose.select(caller, None);
+    q.push(" AND id IN (").push_ids(ids.iter().copied()).push(")");
     placed(db, in_order(db.all(q).await?, ids), Place::Above).await
 }
 

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use store::pick::{self, Among, Choice};
-use store::Perm;
+use store::pick::{self, Among, Choice, Purpose};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, Items};
@@ -21,32 +20,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_receivers))
 }
 
-/// What the chosen organization is for: the caller must hold the matching right there.
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgsFor {
-    /// Any organization the caller may read.
-    #[default]
-    Read,
-    /// One the caller manages (a new parent, say).
-    Manage,
-    /// One whose members the caller may read (a roster's filter).
-    Members,
-    /// One the caller publishes notices for or below (a notice's audience).
-    Publish,
-}
-
-impl OrgsFor {
-    fn perm(self) -> Perm {
-        match self {
-            OrgsFor::Read => Perm::ReadOrgs,
-            OrgsFor::Manage => Perm::ManageOrgs,
-            OrgsFor::Members => Perm::ReadMembers,
-            OrgsFor::Publish => Perm::PublishNotices,
-        }
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgsQuery {
@@ -59,18 +32,18 @@ pub struct OrgsQuery {
     within: Option<i64>,
     #[serde(default, rename = "for")]
     #[param(inline)]
-    purpose: OrgsFor,
+    purpose: Purpose,
 }
 
 #[utoipa::path(get, path = "/api/v1/pick/orgs", params(OrgsQuery),
-    responses((status = 200, body = Items<Choice>, description = "live organizations where the caller holds the right `for` names, whose name contains `q` (or whose number it is), at most 20, with the organizations above them"),
+    responses((status = 200, body = Items<Choice>, description = "live organizations that fit `for` (the caller holds its right there; its kinds), whose name contains `q` (or whose number it is), at most 20, with the organizations above them"),
         (status = 404, description = "`within` is out of scope")))]
 pub async fn pick_orgs(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(f): ApiQuery<OrgsQuery>,
 ) -> ApiResult<Json<Items<Choice>>> {
-    let found = pick::orgs(&s.store.db, &a.caller, f.purpose.perm(), f.within, &f.q).await?;
+    let found = pick::orgs(&s.store.db, &a.caller, f.purpose, f.within, &f.q).await?;
     Ok(Json(Items::from(found)))
 }
 

@@ -9,12 +9,12 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use store::accounts::{self, ApiToken, NewUser, User};
 use store::audit::{self, AuditFilter, Entry};
-use store::pick::{self, Among};
+use store::pick::{self, Among, Purpose};
 use store::scope::Grant;
 use store::security;
-use store::{Perm, Role};
+use store::Role;
 
-use super::pick::{Picker, Search};
+use super::pick::{chosen_org, Picker, Search, FEW};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -91,23 +91,27 @@ async fn accounts_view(
             "/api/v1/pick/members?for=account",
         )
         .with(&f.member_id_q, chosen, found);
+        // A grant's organization: a select of all when few (read once for every row), else a
+        // search in the row whose button was pressed.
+        let few = pick::few_orgs(db, &w.caller, Purpose::Read, FEW).await?;
         let grant_user: Option<i64> = f.grant_user.trim().parse().ok();
         let mut users = Vec::new();
         for (u, grants) in accounts::list_users(db, &w.caller).await? {
-            let searched = grant_user == Some(u.id) && !f.org_id_q.trim().is_empty();
-            let found = if searched {
-                pick::orgs(db, &w.caller, Perm::ReadOrgs, None, &f.org_id_q).await?
-            } else {
-                Vec::new()
-            };
             let picker = Picker::one(
                 "org_id",
                 c.t("accounts.grant_org"),
                 Search::Reload("/accounts".into()),
                 "/api/v1/pick/orgs",
             )
-            .keyed(format!("grant{}", u.id))
-            .with(if searched { &f.org_id_q } else { "" }, Vec::new(), found);
+            .keyed(format!("grant{}", u.id));
+            let picker = match &few {
+                Some(all) => picker.listing(all.clone(), "", Some(c.t("accounts.whole_system"))),
+                None if grant_user == Some(u.id) => {
+                    let found = pick::orgs(db, &w.caller, Purpose::Read, None, &f.org_id_q).await?;
+                    picker.with(&f.org_id_q, Vec::new(), found)
+                }
+                None => picker,
+            };
             users.push((u, grants, picker));
         }
         Ok::<_, store::Error>((users, member_picker))
@@ -171,14 +175,7 @@ async fn add_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>,
     let db = &s.store.db;
     let r = async {
         let role = Role::parse(&f.role).ok_or_else(|| domain::Invalid::one("role", "invalid"))?;
-        let org = match super::pick::key(&f.org_id, &f.org_id_q) {
-            Some(key) => Some(pick::the_one(
-                &pick::orgs(db, &w.caller, Perm::ReadOrgs, None, key).await?,
-                "org_id",
-                key,
-            )?),
-            None => None,
-        };
+        let org = chosen_org(&s, &w, Purpose::Read, "org_id", &f.org_id, &f.org_id_q).await?;
         accounts::grant(db, &w.caller, id, role, org).await.map(|_| ())
     };
     let r = r.await;

@@ -13,8 +13,10 @@ use store::life::{
     meetings::MeetingInput, meetings::MeetingView,
 };
 use store::orgs::{self, Org};
+use store::pick::Purpose;
 use store::Perm;
 
+use super::pick::{chosen_org, OrgField, Picker, Search};
 use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -309,7 +311,8 @@ async fn subtree_compliance(
 #[template(path = "meeting_form.html")]
 struct FormPage {
     c: Chrome,
-    orgs: Vec<Org>,
+    /// The branch or party group whose meeting it is.
+    org: Picker,
     v: MeetingValues,
     errors: Vec<(String, String)>,
     kinds: Vec<&'static str>,
@@ -328,26 +331,29 @@ struct MeetingValues {
     topic: String,
     agenda: String,
     status: String,
+    /// What was typed into the organization's search.
+    org_id_q: String,
+    /// Set when that search was pressed: the form is drawn again, nothing saved.
+    pick: String,
 }
 
 async fn form_page(s: &AppState, w: &WebCaller, v: MeetingValues, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/meetings/new", "life.new");
-    let orgs: Vec<Org> = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
-        .into_iter()
-        .filter(|o| {
-            o.dissolved_on.is_none()
-                && matches!(o.kind.as_str(), "branch" | "party_group")
-                && w.caller.can_at(Perm::ManageMeetings, &o.path)
-        })
-        .take(2000)
-        .collect();
-    if orgs.is_empty() {
+    let field = OrgField {
+        field: "org_id",
+        label: c.t("field.org_id"),
+        purpose: Purpose::Meetings,
+        search: Search::Post,
+        blank: None,
+    };
+    let org = crate::or_error_page!(c, field.picker(s, w, &v.org_id, &v.org_id_q).await);
+    if org.listed && org.rows.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
     }
     let kinds = domain::life::MeetingKind::ALL.iter().map(|k| k.as_str()).collect();
     render(&FormPage {
         c,
-        orgs,
+        org,
         v,
         errors,
         kinds,
@@ -395,6 +401,8 @@ fn meeting_values(body: &str) -> MeetingValues {
             "topic" => v.topic = val,
             "agenda" => v.agenda = val,
             "status" => v.status = val,
+            "org_id_q" => v.org_id_q = val,
+            "pick" => v.pick = val,
             _ => {}
         }
     }
@@ -403,8 +411,19 @@ fn meeting_values(body: &str) -> MeetingValues {
 
 async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
     let v = meeting_values(&body);
+    if !v.pick.is_empty() {
+        return form_page(&s, &w, v, Vec::new()).await;
+    }
+    let c = Chrome::for_caller(&w, "/meetings/new", "life.new");
+    let org_id = match chosen_org(&s, &w, Purpose::Meetings, "org_id", &v.org_id, &v.org_id_q).await {
+        Ok(id) => id,
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => return form_page(&s, &w, v, errors).await,
+            None => return error_page(c, e.into()),
+        },
+    };
     let input = MeetingInput {
-        org_id: v.org_id.parse().ok(),
+        org_id,
         kinds: Some(v.kinds.clone()),
         title: Some(v.title.clone()),
         starts_at: Some(v.starts_at.clone()),
@@ -625,7 +644,8 @@ async fn check_in(
 #[template(path = "activity_form.html")]
 struct ActivityFormPage {
     c: Chrome,
-    orgs: Vec<Org>,
+    /// The organization that holds it.
+    org: Picker,
     v: store::activities::ActivityInput,
     errors: Vec<(String, String)>,
 }
@@ -634,20 +654,23 @@ async fn activity_form_page(
     s: &AppState,
     w: &WebCaller,
     v: store::activities::ActivityInput,
+    org_q: &str,
     errors: Vec<(String, String)>,
 ) -> Response {
     let c = Chrome::for_caller(w, "/activities/new", "life.activity_new");
-    let orgs: Vec<Org> = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
-        .into_iter()
-        .filter(|o| {
-            o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageMeetings, &o.path)
-        })
-        .take(2000)
-        .collect();
-    if orgs.is_empty() {
+    let field = OrgField {
+        field: "org_id",
+        label: c.t("life.publish_to"),
+        purpose: Purpose::Activities,
+        search: Search::Post,
+        blank: None,
+    };
+    let chosen = v.org_id.map(|o| o.to_string()).unwrap_or_default();
+    let org = crate::or_error_page!(c, field.picker(s, w, &chosen, org_q).await);
+    if org.listed && org.rows.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
     }
-    render(&ActivityFormPage { c, orgs, v, errors })
+    render(&ActivityFormPage { c, org, v, errors })
 }
 
 async fn activity_form(State(s): State<AppState>, w: WebCaller) -> Response {
@@ -659,7 +682,7 @@ async fn activity_form(State(s): State<AppState>, w: WebCaller) -> Response {
         credit_minutes: Some(120),
         ..Default::default()
     };
-    activity_form_page(&s, &w, v, Vec::new()).await
+    activity_form_page(&s, &w, v, "", Vec::new()).await
 }
 
 #[derive(Deserialize)]
@@ -673,6 +696,12 @@ struct ActivityForm {
     location: Option<String>,
     capacity: Option<String>,
     credit_minutes: Option<String>,
+    /// What was typed into the organization's search.
+    #[serde(default)]
+    org_id_q: String,
+    /// Set when that search was pressed: the form is drawn again, nothing saved.
+    #[serde(default)]
+    pick: String,
 }
 
 async fn create_activity(State(s): State<AppState>, w: WebCaller, Form(f): Form<ActivityForm>) -> Response {
@@ -682,8 +711,22 @@ async fn create_activity(State(s): State<AppState>, w: WebCaller, Form(f): Form<
             .filter(|x| !x.is_empty())
             .map(|x| x.parse::<i64>().unwrap_or(-1))
     };
+    let org_id = match f.pick.is_empty() {
+        true => {
+            chosen_org(
+                &s,
+                &w,
+                Purpose::Activities,
+                "org_id",
+                f.org_id.as_deref().unwrap_or(""),
+                &f.org_id_q,
+            )
+            .await
+        }
+        false => Ok(f.org_id.as_deref().and_then(|o| o.trim().parse().ok())),
+    };
     let v = store::activities::ActivityInput {
-        org_id: f.org_id.as_deref().and_then(|o| o.parse().ok()),
+        org_id: org_id.as_ref().ok().copied().flatten(),
         kind: f.kind,
         title: f.title,
         description: f.description.filter(|d| !d.trim().is_empty()),
@@ -693,12 +736,19 @@ async fn create_activity(State(s): State<AppState>, w: WebCaller, Form(f): Form<
         capacity: number(&f.capacity),
         credit_minutes: number(&f.credit_minutes),
     };
-    match store::activities::create(&s.store.db, &w.caller, &v).await {
+    if !f.pick.is_empty() {
+        return activity_form_page(&s, &w, v, &f.org_id_q, Vec::new()).await;
+    }
+    let created = match org_id {
+        Ok(_) => store::activities::create(&s.store.db, &w.caller, &v).await,
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(a) => see_other(&format!("/activities/{}?saved=1", a.id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/activities/new", "life.activity_new");
             match form_errors(&c, &e) {
-                Some(errors) => activity_form_page(&s, &w, v, errors).await,
+                Some(errors) => activity_form_page(&s, &w, v, &f.org_id_q, errors).await,
                 None => error_page(c, e.into()),
             }
         }

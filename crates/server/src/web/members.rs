@@ -10,9 +10,11 @@ use domain::member::{Education, MemberInput, ETHNICITIES};
 use serde::Deserialize;
 use store::members::{self, HistoryEntry, Member, MemberFilter, MemberPatch, Membership, Placement, Revealed};
 use store::orgs::{self, Org};
+use store::pick::Purpose;
 use store::transfers::{self, IncomingInput};
 use store::Perm;
 
+use super::pick::{chosen_org, OrgField, Picker, Search};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::{urlencode, WebCaller};
 use crate::AppState;
@@ -32,7 +34,8 @@ pub fn routes() -> axum::Router<AppState> {
 struct ListPage {
     c: Chrome,
     f: FilterValues,
-    orgs: Vec<Org>,
+    /// The organization filter.
+    org: Picker,
     items: Vec<Member>,
     total: i64,
     page: i64,
@@ -54,13 +57,33 @@ struct FilterValues {
     sort: String,
 }
 
-async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<MemberFilter>) -> Response {
+/// What was typed into the organization filter's search.
+#[derive(Deserialize, Default)]
+struct OrgSearch {
+    #[serde(default)]
+    org_id_q: String,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Query(f): Query<MemberFilter>,
+    Query(typed): Query<OrgSearch>,
+) -> Response {
     let c = Chrome::for_caller(&w, "/members", "members.title");
     let page = match members::list(&s.store.db, &s.store.keys, &w.caller, &f).await {
         Ok(p) => p,
         Err(e) => return error_page(c, e.into()),
     };
-    let orgs = crate::or_error_page!(c, branch_choices(&s, &w, Perm::ReadMembers, true).await);
+    let field = OrgField {
+        field: "org_id",
+        label: c.t("field.org_id"),
+        purpose: Purpose::Roster,
+        search: Search::Reload("/members".into()),
+        blank: Some(c.t("members.all_orgs")),
+    };
+    let chosen = f.org_id.map(|i| i.to_string()).unwrap_or_default();
+    let org = crate::or_error_page!(c, field.picker(&s, &w, &chosen, &typed.org_id_q).await);
     let values = FilterValues {
         org_id: f.org_id.map(|i| i.to_string()).unwrap_or_default(),
         q: f.q.clone().unwrap_or_default(),
@@ -88,24 +111,13 @@ async fn list(State(s): State<AppState>, w: WebCaller, Query(f): Query<MemberFil
         can_write: w.caller.can(Perm::WriteMembers),
         c,
         f: values,
-        orgs,
+        org,
         items: page.items,
         total: page.total,
         page: f.page(),
         pages,
         query,
     })
-}
-
-/// Organizations to pick from: branches where `perm` holds (or, with `all_kinds`, any visible one).
-async fn branch_choices(s: &AppState, w: &WebCaller, perm: Perm, all_kinds: bool) -> store::Result<Vec<Org>> {
-    Ok(orgs::list(&s.store.db, &w.caller, None)
-        .await?
-        .into_iter()
-        .filter(|o| o.dissolved_on.is_none() && w.caller.can_at(perm, &o.path))
-        .filter(|o| all_kinds || o.kind().holds_members())
-        .take(2000)
-        .collect())
 }
 
 #[derive(Template)]
@@ -213,8 +225,10 @@ struct FormPage {
     /// None for a new member.
     id: Option<i64>,
     v: MemberValues,
-    orgs: Vec<Org>,
-    /// Party groups of those branches, with their branch's name.
+    /// The member's branch.
+    org: Picker,
+    /// Party groups of the chosen branch (or of every branch, when they are few), with their
+    /// branch's name.
     groups: Vec<(Org, String)>,
     errors: Vec<(String, String)>,
     educations: Vec<(&'static str, &'static str)>,
@@ -256,6 +270,10 @@ struct MemberValues {
     issued_on: String,
     received_on: String,
     paid_up_to: String,
+    /// What was typed into the branch's search.
+    org_id_q: String,
+    /// Set when the branch's search was pressed: the form is drawn again, nothing saved.
+    pick: String,
 }
 
 impl MemberValues {
@@ -324,24 +342,45 @@ async fn form_page(
         .map(|i| format!("/members/{i}/edit"))
         .unwrap_or_else(|| "/members/new".into());
     let c = Chrome::for_caller(w, &here, if id.is_some() { "member.edit" } else { "member.new" });
-    let orgs = crate::or_error_page!(c, branch_choices(s, w, Perm::WriteMembers, false).await);
-    let groups = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
-        .into_iter()
-        .filter(|g| g.kind == "party_group" && g.dissolved_on.is_none())
-        .filter_map(|g| {
-            let branch = orgs.iter().find(|b| Some(b.id) == g.parent_id)?.name.clone();
-            Some((g, branch))
-        })
-        .collect();
-    if orgs.is_empty() {
+    let field = OrgField {
+        field: "org_id",
+        label: format!("{} *", c.t("field.org_id")),
+        purpose: Purpose::Enrol,
+        search: Search::Post,
+        blank: None,
+    };
+    let org = crate::or_error_page!(c, field.picker(s, w, &v.org_id, &v.org_id_q).await);
+    if org.listed && org.rows.is_empty() {
         return error_page(c, store::Error::Forbidden.into());
+    }
+    // Party groups: of the chosen branch, or of every listed one (a select can change branch
+    // without a reload).
+    let branches: Vec<(i64, String)> = match v.org_id.trim().parse::<i64>() {
+        Ok(id) => org
+            .rows
+            .iter()
+            .filter(|(b, _)| b.id == id)
+            .map(|(b, _)| (b.id, b.name.clone()))
+            .collect(),
+        Err(_) if org.listed => org.rows.iter().map(|(b, _)| (b.id, b.name.clone())).collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut groups = Vec::new();
+    for (id, name) in branches {
+        let below = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, Some(id)).await);
+        groups.extend(
+            below
+                .into_iter()
+                .filter(|g| g.kind == "party_group" && g.dissolved_on.is_none())
+                .map(|g| (g, name.clone())),
+        );
     }
     let educations = Education::ALL.iter().map(|e| (e.as_str(), e.zh())).collect();
     render(&FormPage {
         c,
         id,
         v,
-        orgs,
+        org,
         groups,
         errors,
         educations,
@@ -370,7 +409,14 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
 }
 
 async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberValues>) -> Response {
-    let patch = v.to_patch(false);
+    if !v.pick.is_empty() {
+        return form_page(&s, &w, None, v, Vec::new()).await;
+    }
+    let mut patch = v.to_patch(false);
+    patch.org_id = match chosen_org(&s, &w, Purpose::Enrol, "org_id", &v.org_id, &v.org_id_q).await {
+        Ok(id) => id,
+        Err(e) => return after_form(&s, &w, None, v, e).await,
+    };
     let result = match patch.org_id {
         Some(_) if v.incoming == "1" => {
             let input = IncomingInput {
@@ -403,13 +449,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(v): Form<MemberVal
     };
     match result {
         Ok(id) => see_other(&format!("/members/{id}?saved=1")),
-        Err(e) => {
-            let c = Chrome::for_caller(&w, "/members/new", "member.new");
-            match form_errors(&c, &e) {
-                Some(errors) => form_page(&s, &w, None, v, errors).await,
-                None => error_page(c, e.into()),
-            }
-        }
+        Err(e) => after_form(&s, &w, None, v, e).await,
     }
 }
 
@@ -421,14 +461,25 @@ async fn edit_form(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>)
 }
 
 async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(v): Form<MemberValues>) -> Response {
-    match members::update(&s.store.db, &s.store.keys, &w.caller, id, &v.to_patch(true)).await {
+    if !v.pick.is_empty() {
+        return form_page(&s, &w, Some(id), v, Vec::new()).await;
+    }
+    let mut patch = v.to_patch(true);
+    patch.org_id = match chosen_org(&s, &w, Purpose::Enrol, "org_id", &v.org_id, &v.org_id_q).await {
+        Ok(org) => org,
+        Err(e) => return after_form(&s, &w, Some(id), v, e).await,
+    };
+    match members::update(&s.store.db, &s.store.keys, &w.caller, id, &patch).await {
         Ok(_) => see_other(&format!("/members/{id}?saved=1")),
-        Err(e) => {
-            let c = Chrome::for_caller(&w, "/members", "member.edit");
-            match form_errors(&c, &e) {
-                Some(errors) => form_page(&s, &w, Some(id), v, errors).await,
-                None => error_page(c, e.into()),
-            }
-        }
+        Err(e) => after_form(&s, &w, Some(id), v, e).await,
+    }
+}
+
+/// The form again with a refusal's errors, or an error page.
+async fn after_form(s: &AppState, w: &WebCaller, id: Option<i64>, v: MemberValues, e: store::Error) -> Response {
+    let c = Chrome::for_caller(w, "/members", if id.is_some() { "member.edit" } else { "member.new" });
+    match form_errors(&c, &e) {
+        Some(errors) => form_page(s, w, id, v, errors).await,
+        None => error_page(c, e.into()),
     }
 }

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use store::notices::{self, Announcement, AnnouncementInput, Receipts};
 use store::orgs::{self, Org};
-use store::pick;
+use store::pick::{self, Purpose};
 use store::reviews::{self, ReviewView};
 use store::Perm;
 
@@ -67,8 +67,8 @@ async fn draw_list(s: &AppState, w: &WebCaller, f: Draft, errors: Vec<(String, S
     if !publishers.is_empty() {
         let ids = pick::ids(&f.to_org_ids);
         let audiences = async {
-            let found = pick::orgs(db, &w.caller, Perm::PublishNotices, None, &f.to_org_ids_q).await?;
-            let chosen = pick::chosen_orgs(db, &w.caller, Perm::PublishNotices, &ids).await?;
+            let found = pick::orgs(db, &w.caller, Purpose::Publish, None, &f.to_org_ids_q).await?;
+            let chosen = pick::chosen_orgs(db, &w.caller, Purpose::Publish, &ids).await?;
             Ok::<_, store::Error>((chosen, found))
         };
         let (chosen, found) = crate::or_error_page!(c, audiences.await);

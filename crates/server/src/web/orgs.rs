@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use store::orgs::{self, Officer, Org, OrgEvent, OrgInput};
-use store::pick::{self, Among};
+use store::pick::{self, Among, Purpose};
 use store::Perm;
 
 use super::pick::{Picker, Search};
@@ -131,7 +131,7 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, picks: OrgPicks, errors:
     let parent_picker = if can_manage && org.parent_id.is_some() {
         let found = crate::or_error_page!(
             c,
-            pick::orgs(db, &w.caller, Perm::ManageOrgs, None, &picks.parent_id_q).await
+            pick::orgs(db, &w.caller, Purpose::Manage, None, &picks.parent_id_q).await
         );
         let mut fits = Vec::new();
         for p in found {

@@ -3,7 +3,13 @@
 //! the page with the choices (see `Search`); with it, the choices follow the typing from the same
 //! search over the API (`data-pick`). What is ticked stays ticked across searches.
 
-use store::pick::Choice;
+use store::pick::{self, Choice, Purpose};
+
+use crate::auth::WebCaller;
+use crate::AppState;
+
+/// Up to this many organizations fit a select; more are searched.
+pub(super) const FEW: usize = 200;
 
 /// How the search button reloads the page without JavaScript.
 pub(super) enum Search {
@@ -35,6 +41,10 @@ pub(super) struct Picker {
     pub(super) rows: Vec<(Choice, bool)>,
     /// The search found nothing.
     pub(super) none: bool,
+    /// Every choice is listed (few enough), drawn as a select instead of a search.
+    pub(super) listed: bool,
+    /// A listed select's empty choice ("all organizations"); none when one must be chosen.
+    pub(super) blank: Option<String>,
 }
 
 impl Picker {
@@ -50,7 +60,24 @@ impl Picker {
             q: String::new(),
             rows: Vec::new(),
             none: false,
+            listed: false,
+            blank: None,
         }
+    }
+
+    /// Every choice at once, the chosen one (if any) selected: drawn as a select.
+    pub(super) fn listing(mut self, all: Vec<Choice>, chosen: &str, blank: Option<String>) -> Picker {
+        let chosen: Option<i64> = chosen.trim().parse().ok();
+        self.listed = true;
+        self.blank = blank;
+        self.rows = all
+            .into_iter()
+            .map(|c| {
+                let on = Some(c.id) == chosen;
+                (c, on)
+            })
+            .collect();
+        self
     }
 
     /// A picker of several (its search posts the form, see `Search::Post`).
@@ -107,6 +134,51 @@ impl Picker {
             Search::Alone(page) => Some(page),
             _ => None,
         }
+    }
+}
+
+/// An organization field of a form: a select when the caller has few that fit (a secretary's one
+/// branch, a school's 34), else a search (a province's 100,000).
+pub(super) struct OrgField {
+    pub(super) field: &'static str,
+    pub(super) label: String,
+    pub(super) purpose: Purpose,
+    pub(super) search: Search,
+    /// The select's empty choice; none when one must be chosen.
+    pub(super) blank: Option<String>,
+}
+
+impl OrgField {
+    /// The picker for what the form holds: the chosen number and the typed text.
+    pub(super) async fn picker(self, s: &AppState, w: &WebCaller, chosen: &str, q: &str) -> store::Result<Picker> {
+        let db = &s.store.db;
+        let source = format!("/api/v1/pick/orgs?for={}", self.purpose.as_str());
+        let picker = Picker::one(self.field, self.label, self.search, source);
+        if let Some(all) = pick::few_orgs(db, &w.caller, self.purpose, FEW).await? {
+            return Ok(picker.listing(all, chosen, self.blank));
+        }
+        let found = pick::orgs(db, &w.caller, self.purpose, None, q).await?;
+        let chosen = pick::chosen_orgs(db, &w.caller, self.purpose, &pick::ids(&[chosen.to_string()])).await?;
+        Ok(picker.with(q, chosen, found))
+    }
+}
+
+/// The organization a submitted field names, if any: the choice or the typed text (see `key`),
+/// which must fit `purpose`; `choose` when the text is only part of some names.
+pub(super) async fn chosen_org(
+    s: &AppState,
+    w: &WebCaller,
+    purpose: Purpose,
+    field: &'static str,
+    chosen: &str,
+    q: &str,
+) -> store::Result<Option<i64>> {
+    match key(chosen, q) {
+        Some(k) => {
+            let found = pick::orgs(&s.store.db, &w.caller, purpose, None, k).await?;
+            pick::the_one(&found, field, k).map(Some)
+        }
+        None => Ok(None),
     }
 }
 
