@@ -303,6 +303,8 @@ both!(
             .exec(Q::new("UPDATE sessions SET last_seen_at = $1").bind(stale))
             .await
             .unwrap();
+        // Thirty minutes on, the caller is no longer remembered (see store::callers).
+        app.store.db.callers().forget();
         let (status, err) = app.get(&t, "/api/v1/me").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(err["error"]["code"], "auth.required");

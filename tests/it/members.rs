@@ -430,3 +430,55 @@ both!(
         );
     }
 );
+
+both!(
+    deep_pages_of_the_default_roster_start_where_the_counts_say,
+    |app: App| async move {
+        // The default roster finds a deep page from the maintained counts; an explicit
+        // `status=active` (the same rows, not the default filter) reads them by OFFSET. Every page
+        // must agree, across organizations, to the last and past it.
+        let c = app.login("committee").await;
+        let ids = |v: &serde_json::Value| -> Vec<i64> {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_i64().unwrap())
+                .collect()
+        };
+        let (_, first) = app.get(&c, "/api/v1/members?per_page=1").await;
+        let total = first["total"].as_i64().unwrap();
+        let last_page = (total + 19) / 20;
+        let gb = app.org_id(&c, "信息与工程学院党总支").await;
+        for page in [51, 52, 53, 60, 66, last_page - 1, last_page, last_page + 1] {
+            let (_, counted) = app.get(&c, &format!("/api/v1/members?per_page=20&page={page}")).await;
+            let (_, offset) = app
+                .get(&c, &format!("/api/v1/members?per_page=20&page={page}&status=active"))
+                .await;
+            assert_eq!(ids(&counted), ids(&offset), "page {page}");
+            assert_eq!(counted["total"], offset["total"], "page {page}");
+        }
+        let (_, last) = app
+            .get(&c, &format!("/api/v1/members?per_page=20&page={last_page}"))
+            .await;
+        assert_eq!(
+            ids(&last).len() as i64,
+            total - (last_page - 1) * 20,
+            "the last page is partial"
+        );
+        // Within a subtree, by its own counts.
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        for org in [root, gb] {
+            let (_, o) = app.get(&c, &format!("/api/v1/orgs/{org}")).await;
+            for per_page in [7, 200] {
+                let pages = (o["member_count"].as_i64().unwrap() + per_page - 1) / per_page;
+                for page in (1..=pages + 1).filter(|p| (p - 1) * per_page >= 500 || *p == pages) {
+                    let q = format!("/api/v1/members?org_id={org}&per_page={per_page}&page={page}");
+                    let (_, counted) = app.get(&c, &q).await;
+                    let (_, offset) = app.get(&c, &format!("{q}&status=active")).await;
+                    assert_eq!(ids(&counted), ids(&offset), "{q}");
+                }
+            }
+        }
+    }
+);

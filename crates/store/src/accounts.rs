@@ -290,6 +290,7 @@ pub async fn grant(db: &Db, caller: &Caller, user_id: i64, role: Role, org_id: O
         )),
     )
     .await?;
+    tx.changes_callers();
     tx.commit().await?;
     let granted = grants_of(db, Some(user_id))
         .await?
@@ -320,6 +321,7 @@ pub(crate) async fn on_review(tx: &mut Tx, caller: &Caller, grant_id: i64, appro
     if user_id == caller.user_id {
         return Err(Error::Refused("grant.self"));
     }
+    tx.changes_callers();
     if approved {
         tx.exec(Q::new("UPDATE grants SET status = 'active' WHERE id = $1 AND status = 'pending'").bind(grant_id))
             .await?;
@@ -356,6 +358,7 @@ pub async fn revoke(db: &Db, caller: &Caller, grant_id: i64) -> Result<()> {
         Event::ok("grant.revoke", "user", user_id).with_detail(format!("grant={grant_id}")),
     )
     .await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }
@@ -574,9 +577,20 @@ async fn load_caller(db: &Db, user_id: i64, ip: &str) -> Result<Caller> {
     })
 }
 
-/// Resolves a session or API token to its caller. Sessions idle for 30 minutes end.
+/// Resolves a session or API token to its caller (remembered for a few seconds: see `callers`).
+/// Sessions idle for 30 minutes end.
 pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
     let hash = token_hash(token);
+    if let Some(caller) = db.callers().get(&hash, ip) {
+        return Ok(caller);
+    }
+    let epoch = db.callers().epoch();
+    let caller = read_caller(db, token, hash.clone(), ip).await?;
+    db.callers().put(hash, &caller, epoch);
+    Ok(caller)
+}
+
+async fn read_caller(db: &Db, token: &str, hash: Vec<u8>, ip: &str) -> Result<Caller> {
     if token.starts_with(API_TOKEN_PREFIX) {
         let row: Option<(i64, i64, Option<String>)> = db
             .opt(
@@ -626,6 +640,7 @@ pub async fn logout(db: &Db, caller: &Caller, token: &str) -> Result<()> {
     tx.exec(Q::new("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)))
         .await?;
     audit::append(&mut tx, caller, Event::ok("auth.logout", "user", caller.user_id)).await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }
@@ -678,6 +693,7 @@ pub async fn change_password(
     )
     .await?;
     audit::append(&mut tx, caller, Event::ok("user.password", "user", caller.user_id)).await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }
@@ -707,6 +723,7 @@ pub async fn reset_password(db: &Db, caller: &Caller, user_id: i64, temporary: &
     tx.exec(Q::new("DELETE FROM sessions WHERE user_id = $1").bind(user_id))
         .await?;
     audit::append(&mut tx, caller, Event::ok("user.reset_password", "user", user_id)).await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }
@@ -738,6 +755,7 @@ pub async fn set_account_state(db: &Db, caller: &Caller, user_id: i64, action: &
             .await?;
     }
     audit::append(&mut tx, caller, Event::ok(event, "user", user_id)).await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }
@@ -807,6 +825,7 @@ pub async fn revoke_token(db: &Db, caller: &Caller, token_id: i64) -> Result<()>
     )
     .await?;
     audit::append(&mut tx, caller, Event::ok("token.revoke", "token", token_id)).await?;
+    tx.changes_callers();
     tx.commit().await?;
     Ok(())
 }

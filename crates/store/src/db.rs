@@ -129,6 +129,8 @@ impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, 
 pub struct Db {
     backend: Backend,
     anchor: std::sync::Arc<crate::audit::Anchor>,
+    /// Callers read in the last seconds, by token (see `callers`).
+    callers: std::sync::Arc<crate::callers::Callers>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +147,10 @@ enum Backend {
 pub struct Tx {
     conn: TxConn,
     anchor: std::sync::Arc<crate::audit::Anchor>,
+    callers: std::sync::Arc<crate::callers::Callers>,
+    /// This transaction changes who a token is or what it reaches: remembered callers are
+    /// forgotten once it commits.
+    changes_callers: bool,
 }
 
 enum TxConn {
@@ -255,6 +261,7 @@ impl Db {
             Ok(Db {
                 backend: Backend::Pg(pool),
                 anchor,
+                callers: Default::default(),
             })
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -276,12 +283,17 @@ impl Db {
             Ok(Db {
                 backend: Backend::Sqlite { read, write },
                 anchor,
+                callers: Default::default(),
             })
         }
     }
 
     pub fn anchor(&self) -> &crate::audit::Anchor {
         &self.anchor
+    }
+
+    pub fn callers(&self) -> &crate::callers::Callers {
+        &self.callers
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -293,10 +305,14 @@ impl Db {
             Backend::Sqlite { write, .. } => Tx {
                 conn: TxConn::Sqlite(write.begin().await?),
                 anchor: self.anchor.clone(),
+                callers: self.callers.clone(),
+                changes_callers: false,
             },
             Backend::Pg(p) => Tx {
                 conn: TxConn::Pg(p.begin().await?),
                 anchor: self.anchor.clone(),
+                callers: self.callers.clone(),
+                changes_callers: false,
             },
         })
     }
@@ -373,6 +389,10 @@ impl Tx {
         &self.anchor
     }
 
+    pub fn callers(&self) -> &crate::callers::Callers {
+        &self.callers
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.conn, TxConn::Pg(_))
     }
@@ -416,9 +436,19 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.conn {
-            TxConn::Sqlite(t) => t.commit().await,
-            TxConn::Pg(t) => t.commit().await,
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Pg(t) => t.commit().await?,
         }
+        // After the commit: a caller read from here on sees the change (see `callers`).
+        if self.changes_callers {
+            self.callers.forget();
+        }
+        Ok(())
+    }
+
+    /// Marks this transaction as changing accounts, grants, sessions or tokens.
+    pub fn changes_callers(&mut self) {
+        self.changes_callers = true;
     }
 }
 

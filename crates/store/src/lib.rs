@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod backup;
+pub mod callers;
 pub mod changes;
 pub mod clock;
 pub mod corrections;

@@ -194,6 +194,58 @@ pub async fn list(db: &Db, caller: &Caller, parent_id: Option<i64>) -> Result<Ve
     Ok(tree_order(db.all(q).await?))
 }
 
+/// A page of the organizations the caller may see (optionally the children of one), depth first
+/// in path order, with how many there are in all: the API's list, which a province's 100,000
+/// organizations would otherwise make one answer of megabytes.
+pub async fn page(
+    db: &Db,
+    caller: &Caller,
+    parent_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Org>, i64)> {
+    let select = |what: &str| {
+        let mut q = Q::new(&format!("SELECT {what} FROM orgs o WHERE "));
+        caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
+        if let Some(p) = parent_id {
+            q.push(" AND o.parent_id = ").push_bind(p);
+        }
+        q
+    };
+    let mut q = select(ORG_COLUMNS);
+    q.push(" ORDER BY o.path LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let (items, (total,)) = tokio::try_join!(db.all(q), db.one::<(i64,)>(select("COUNT(*)")))?;
+    Ok((items, total))
+}
+
+/// The top `levels` levels of what the caller may see, in tree order: the tree page of a scope
+/// too large to show whole, which the reader drills down from.
+pub async fn top_levels(db: &Db, caller: &Caller, levels: i64) -> Result<Vec<Org>> {
+    let top = caller
+        .roots(Perm::ReadOrgs)
+        .iter()
+        .map(|r| path_ids(r).len() as i64 - 1)
+        .min()
+        .unwrap_or(0)
+        .max(0);
+    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE "));
+    caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
+    q.push(" AND o.depth < ").push_bind(top + levels);
+    q.push(" ORDER BY o.path");
+    Ok(tree_order(db.all(q).await?))
+}
+
+/// How many organizations the caller may see, counting no further than `most + 1`.
+pub async fn count_upto(db: &Db, caller: &Caller, most: i64) -> Result<i64> {
+    let mut q = Q::new("SELECT COUNT(*) FROM (SELECT 1 FROM orgs o WHERE ");
+    caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
+    q.push(" LIMIT ").push_bind(most + 1).push(") AS upto");
+    Ok(db.one::<(i64,)>(q).await?.0)
+}
+
 /// The names of the organizations above some others, read in one query: pickers show them so that
 /// two branches of the same name can be told apart (names of organizations are not personal data).
 pub struct NamesAbove(std::collections::HashMap<i64, String>);

@@ -81,20 +81,42 @@ pub struct OrgQuery {
     /// Only the children of this organization.
     #[serde(default, deserialize_with = "store::empty_as_none")]
     parent_id: Option<i64>,
+    /// At most this many (1–5,000; 1,000 by default).
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 1, maximum = 5000)]
+    limit: Option<i64>,
+    /// Skip this many (paging on).
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 0)]
+    offset: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), responses((status = 200, body = Items<OrgView>, description = "only what the caller may see")))]
+/// A page of organizations and how many there are in all.
+#[derive(Serialize, ToSchema)]
+pub struct OrgPage {
+    items: Vec<OrgView>,
+    total: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgQuery), responses((status = 200, body = OrgPage, description = "only what the caller may see, depth first (in path order), `limit` at a time, with the `total`")))]
 pub async fn list_orgs(
     State(s): State<AppState>,
     a: ApiCaller,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<Items<OrgView>>> {
-    let items: Vec<OrgView> = orgs::list(&s.store.db, &a.caller, q.parent_id)
-        .await?
-        .into_iter()
-        .map(OrgView::from)
-        .collect();
-    Ok(Json(Items::from(items)))
+) -> ApiResult<Json<OrgPage>> {
+    let limit = q.limit.unwrap_or(1000);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=5000).contains(&limit) {
+        return Err(store::Error::Invalid(domain::Invalid::one("limit", "invalid")).into());
+    }
+    if !(0..=i64::from(i32::MAX)).contains(&offset) {
+        return Err(store::Error::Invalid(domain::Invalid::one("offset", "invalid")).into());
+    }
+    let (items, total) = orgs::page(&s.store.db, &a.caller, q.parent_id, limit, offset).await?;
+    Ok(Json(OrgPage {
+        items: items.into_iter().map(OrgView::from).collect(),
+        total,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", request_body = OrgInput, responses((status = 201, body = OrgView), (status = 422)))]

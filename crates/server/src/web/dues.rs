@@ -214,8 +214,9 @@ async fn start(State(s): State<AppState>, w: WebCaller) -> Response {
     if w.caller.can(Perm::ReadMembers) {
         // A whole-tree grant: the top organizations.
         let c = Chrome::for_caller(&w, "/dues", "dues.title");
-        let orgs = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await);
-        if let Some(top) = orgs.into_iter().find(|o| o.parent_id.is_none()) {
+        // A whole-tree grant: the first organization in path order is a top one.
+        let (first, _) = crate::or_error_page!(c, orgs::page(&s.store.db, &w.caller, None, 1, 0).await);
+        if let Some(top) = first.first() {
             return see_other(&format!("/orgs/{}/dues", top.id));
         }
     }

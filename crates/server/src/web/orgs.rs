@@ -38,15 +38,23 @@ struct TreePage {
 
 async fn tree(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/orgs", "orgs.title");
-    let all = match orgs::list(&s.store.db, &w.caller, None).await {
-        Ok(o) => o,
+    let db = &s.store.db;
+    let all = async {
+        let truncated = orgs::count_upto(db, &w.caller, FULL_TREE_LIMIT as i64).await? > FULL_TREE_LIMIT as i64;
+        let shown = if truncated {
+            orgs::top_levels(db, &w.caller, 2).await?
+        } else {
+            orgs::list(db, &w.caller, None).await?
+        };
+        Ok::<_, store::Error>((shown, truncated))
+    };
+    let (all, truncated) = match all.await {
+        Ok(parts) => parts,
         Err(e) => return error_page(c, e.into()),
     };
     let top = all.iter().map(|o| o.depth).min().unwrap_or(0);
-    let truncated = all.len() > FULL_TREE_LIMIT;
     let orgs = all
         .into_iter()
-        .filter(|o| !truncated || o.depth <= top + 1)
         .map(|o| {
             let indent = o.depth - top;
             (o, indent)
