@@ -103,9 +103,10 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// The floor our path is compared with: the same number of member rows, encrypted beforehand,
-/// inserted with the same batch size into a table with the members table's columns and indexes —
-/// no validation, encryption, history, counts or audit while the clock runs.
+/// The floor our path is compared with: the same number of member rows, sealed beforehand, in the
+/// generator's branches, inserted with the same batch size into a copy of the members table with
+/// every one of its indexes (read from the catalog, the partial index of active members
+/// included) — no validation, sealing, history, counts or audit while the clock runs.
 async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
     store.db.exec(Q::new("DROP TABLE IF EXISTS bench_members")).await?;
     store
@@ -114,29 +115,36 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
             "CREATE TABLE bench_members AS SELECT * FROM members WHERE 1 = 0",
         ))
         .await?;
-    for (name, cols) in [
-        ("bench_bi", "id_number_bi"),
-        ("bench_phone", "phone_bi"),
-        ("bench_path", "org_path, name"),
-        ("bench_name", "name"),
-    ] {
-        store
-            .db
-            .exec(Q::new(&format!("CREATE INDEX {name} ON bench_members({cols})")))
-            .await?;
+    let catalog = if store.db.is_postgres() {
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'members'"
+    } else {
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' AND sql IS NOT NULL"
+    };
+    let indexes: Vec<(String,)> = store.db.all(Q::new(catalog)).await?;
+    for (sql,) in indexes {
+        let sql = sql
+            .replacen("INDEX ", "INDEX bench_", 1)
+            .replace(" ON public.members ", " ON bench_members ")
+            .replace(" ON members", " ON bench_members");
+        store.db.exec(Q::new(&sql)).await?;
     }
+    let branches: Vec<(i64, String)> = store
+        .db
+        .all(Q::new("SELECT id, path FROM orgs WHERE kind = 'branch' ORDER BY id"))
+        .await?;
     let mut people = People::new(StdRng::seed_from_u64(7), store::clock::today(), 10_000_000);
     let now = store::db::now_text();
     let k = &store.keys;
     let rows: Vec<Vec<Arg>> = (0..n)
-        .map(|_| {
+        .map(|i| {
             let m = people.member(Profile::National, "");
             let id = store::db::new_id();
             let phone = m.phone.as_ref().map(|p| p.as_str().to_string());
+            let (org_id, org_path) = branches[i % branches.len()].clone();
             vec![
                 id.into(),
-                1i64.into(),
-                "/1/2/3/4/5/".into(),
+                org_id.into(),
+                org_path.into(),
                 Option::<i64>::None.into(),
                 m.name.clone().into(),
                 m.gender.as_str().into(),

@@ -9,7 +9,7 @@ use domain::org::{OrgKind, Sector};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use store::db::Q;
-use store::members::NewRow;
+use store::members::{NewRow, SealedRow};
 use store::orgs::NewOrg;
 use store::{Caller, Store};
 
@@ -114,8 +114,8 @@ pub fn build_tree(shape: &Shape, rng: &mut StdRng) -> (Vec<NewOrg>, Vec<usize>) 
     (all, branch_at)
 }
 
-/// Fills the database: the tree, then `members` members in batches (generated on a second thread
-/// while the previous batch is written), then the maintained counts. `progress` gets members written.
+/// Fills the database: the tree, then `members` members in batches (generated and sealed on a
+/// second thread while the previous batch is written), then the maintained counts. `progress` gets members written.
 pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usize)) -> Result<()> {
     let caller = Caller::system("generate");
     let mut rng = StdRng::seed_from_u64(seed);
@@ -125,8 +125,10 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
     let (existing,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM members")).await?;
 
     let branches: Vec<(i64, String)> = branch_at.iter().map(|&i| (orgs[i].id, orgs[i].path.clone())).collect();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRow>>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<SealedRow>>(2);
     let today = store::clock::today();
+    let keys = store.keys.clone();
+    // People are made and sealed on this thread while the previous batch is written.
     let producer = std::thread::spawn(move || {
         let mut people = People::new(StdRng::seed_from_u64(seed ^ 0x5eed), today, existing as u32);
         let mut made = 0;
@@ -151,17 +153,18 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
                 })
                 .collect();
             made += n;
-            if tx.blocking_send(rows).is_err() {
+            if tx.blocking_send(store::members::seal(&keys, &rows)).is_err() {
                 break;
             }
         }
     });
     let mut written = 0;
     while let Some(rows) = rx.recv().await {
+        let n = rows.len();
         let mut t = store.db.begin().await?;
-        store::members::insert_many(&mut t, &store.keys, &rows).await?;
+        store::members::insert_sealed(&mut t, rows).await?;
         t.commit().await?;
-        written += rows.len();
+        written += n;
         progress(written);
     }
     producer

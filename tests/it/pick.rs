@@ -55,6 +55,23 @@ both!(searches_find_by_part_of_a_name_within_scope, |app: App| async move {
     assert_eq!(e["error"]["fields"]["q"]["code"], "q.too_long");
     let (_, empty) = app.get(&c, "/api/v1/pick/orgs?q=%20").await;
     assert!(ids(&empty).is_empty());
+    // A new parent: never the organization itself, nor a party group under a branch.
+    let (status, parents) = app
+        .get(
+            &c,
+            &format!("/api/v1/pick/orgs?for=manage&parent_of={other}&q=组织人事"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{parents}");
+    assert!(ids(&parents).is_empty(), "not itself: {parents}");
+    let (_, groups) = app
+        .get(&c, &format!("/api/v1/pick/orgs?parent_of={other}&q=党小组"))
+        .await;
+    assert!(ids(&groups).is_empty(), "a branch sits under no party group: {groups}");
+    let (_, fits) = app
+        .get(&c, &format!("/api/v1/pick/orgs?parent_of={other}&q=党总支"))
+        .await;
+    assert!(!ids(&fits).is_empty(), "general branches fit: {fits}");
     // The right asked for: a member manages nothing.
     let m = app.login("member").await;
     let (status, _) = app.get(&m, "/api/v1/pick/orgs?q=支部&for=manage").await;
@@ -147,13 +164,25 @@ both!(
             "the search is audited: {audit}"
         );
 
-        // Without JavaScript: the search form lists the choices; the account is created with one.
+        // Without JavaScript: the search posts the form back with the choices, what was typed
+        // kept (never the password) and nothing ticked for the user; the account is created with
+        // the one chosen.
         let web = app.browser("secadmin").await;
-        let page = app.page(&web, &format!("/accounts?member_id_q={}", part(&name))).await;
+        let search = [
+            ("username", "picked.one".to_string()),
+            ("password", "Picked-Account-2026".to_string()),
+            ("member_id_q", part(&name)),
+            ("pick", "member_id".to_string()),
+        ];
+        let (_, page) = app.submit(&web, "/accounts", &search).await;
         assert!(
-            page.contains(&format!("name=\"member_id\" value=\"{member}\"")),
+            page.contains(&format!("name=\"member_id\" value=\"{member}\">")),
             "{page}"
         );
+        assert!(page.contains("value=\"picked.one\""), "{page}");
+        assert!(!page.contains("Picked-Account-2026"), "the password is not sent back");
+        let (_, users) = app.get(&sec, "/api/v1/users").await;
+        assert!(!users.to_string().contains("picked.one"), "a search creates nothing");
         assert!(!page.contains("inputmode=\"numeric\""), "no number to type");
         let new = [
             ("username", "picked.one".to_string()),
@@ -179,10 +208,11 @@ both!(
         let (path, page) = app.submit(&web, &format!("/accounts/{uid}/grants"), &typed).await;
         assert!(page.contains("请从查找结果中选择一项"), "{path}: {page}");
         assert!(grants(&app, &sec, uid).await.is_empty());
-        // The demo's 34 organizations fit a select in each row; the chosen one is granted.
+        // The demo's 34 organizations fit a select in each row, each with the one it sits in; the
+        // chosen one is granted.
         let page = app.page(&web, "/accounts").await;
         assert!(
-            page.contains(&format!("<option value=\"{branch}\">组织人事党支部</option>")),
+            page.contains(&format!("<option value=\"{branch}\">组织人事党支部 · ")),
             "{page}"
         );
         let chosen = [("role", "viewer".to_string()), ("org_id", branch.to_string())];
@@ -382,8 +412,8 @@ both!(beyond_a_selects_worth_the_forms_search, |app: App| async move {
     // The roster's search reloads the filter with the choices.
     let html = app.page(&web, "/members?org_id_q=新建第007").await;
     assert!(
-        html.contains(&format!("name=\"org_id\" value=\"{}\" checked", added[7])),
-        "{html}"
+        html.contains(&format!("name=\"org_id\" value=\"{}\">", added[7])),
+        "found, and not ticked for the user: {html}"
     );
     // A meeting for part of a name alone is not saved: the form asks to choose.
     let c = app.login("committee").await;

@@ -10,7 +10,8 @@ document.addEventListener("click", (event) => {
 });
 
 // Pickers: the choices follow the typing (the search button gives the same list without this).
-// What is ticked stays; a picker of one keeps its choice only until another is ticked.
+// Nothing is ticked for the user. A picker of several keeps what is ticked above the new finds; a
+// picker of one shows only the new finds, so a choice made for an earlier search cannot ride along.
 for (const pick of document.querySelectorAll("fieldset[data-pick]")) {
   const input = pick.querySelector("input[type=search]");
   const choices = pick.querySelector(".choices");
@@ -25,7 +26,7 @@ for (const pick of document.querySelectorAll("fieldset[data-pick]")) {
       const answer = await fetch(url, { credentials: "same-origin" });
       if (!answer.ok) return;
       const { items } = await answer.json();
-      const kept = [...choices.querySelectorAll("label.choice")].filter((l) => l.querySelector("input").checked);
+      const kept = multiple ? [...choices.querySelectorAll("label.choice")].filter((l) => l.querySelector("input").checked) : [];
       const keptIds = kept.map((l) => l.querySelector("input").value);
       const rows = items.filter((o) => !keptIds.includes(String(o.id))).map((o) => {
         const label = document.createElement("label");
@@ -34,14 +35,15 @@ for (const pick of document.querySelectorAll("fieldset[data-pick]")) {
         box.type = multiple ? "checkbox" : "radio";
         box.name = pick.dataset.field;
         box.value = o.id;
-        box.checked = !multiple && !kept.length && items.length === 1;
         const where = document.createElement("small");
         where.className = "hint";
         where.textContent = (o.within ? o.within + " · " : "") + pick.dataset.number + " " + o.id;
-        label.append(box, " " + o.name + " ", where);
+        const text = document.createElement("span");
+        text.append(o.name + " ", where);
+        label.append(box, text);
         return label;
       });
-      if (!rows.length && !items.length) {
+      if (!items.length) {
         const none = document.createElement("p");
         none.className = "hint";
         none.textContent = pick.dataset.none;

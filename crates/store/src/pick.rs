@@ -159,6 +159,37 @@ pub async fn orgs(db: &Db, caller: &Caller, purpose: Purpose, within: Option<i64
     placed(db, db.all(q).await?, Place::Above).await
 }
 
+/// Organizations `org_id` may be moved under: those the caller manages, outside its own subtree,
+/// other than its parent now, of a kind it may sit under (a branch under a committee or a general
+/// branch, never under a party group).
+pub async fn parents(db: &Db, caller: &Caller, org_id: i64, key: &str) -> Result<Vec<Choice>> {
+    caller
+        .require_any(db, Perm::ManageOrgs, "pick.orgs", ("org", &org_id))
+        .await?;
+    let org = orgs::get(db, caller, org_id).await?;
+    let Some(key) = self::key(key)? else {
+        return Ok(Vec::new());
+    };
+    let mut q = Purpose::Manage.select(caller, None);
+    q.push(" AND NOT (path >= ")
+        .push_bind(org.path.clone())
+        .push(" AND path < ")
+        .push_bind(domain::org::subtree_end(&org.path))
+        .push(")");
+    if let Some(parent) = org.parent_id {
+        q.push(" AND id <> ").push_bind(parent);
+    }
+    q.push(" AND kind IN (");
+    let fits = OrgKind::ALL.into_iter().filter(|k| org.kind().may_sit_under(Some(*k)));
+    for (i, kind) in fits.enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(kind.as_str());
+    }
+    q.push(") AND ");
+    push_match(&mut q, "id", "name", key);
+    q.push(&format!(" ORDER BY path LIMIT {SHOWN}"));
+    placed(db, db.all(q).await?, Place::Above).await
+}
+
 /// Every organization that fits `purpose`, when there are at most `most` (a branch secretary's one
 /// branch, a school's 34): a page offers them in a select instead of a search. `None` when more.
 pub async fn few_orgs(db: &Db, caller: &Caller, purpose: Purpose, most: usize) -> Result<Option<Vec<Choice>>> {

@@ -33,6 +33,9 @@ pub struct OrgsQuery {
     #[serde(default, rename = "for")]
     #[param(inline)]
     purpose: Purpose,
+    /// Only organizations this one may be moved under (its new parent; `for` is then `manage`).
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    parent_of: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/pick/orgs", params(OrgsQuery),
@@ -43,7 +46,10 @@ pub async fn pick_orgs(
     a: ApiCaller,
     ApiQuery(f): ApiQuery<OrgsQuery>,
 ) -> ApiResult<Json<Items<Choice>>> {
-    let found = pick::orgs(&s.store.db, &a.caller, f.purpose, f.within, &f.q).await?;
+    let found = match f.parent_of {
+        Some(org) => pick::parents(&s.store.db, &a.caller, org, &f.q).await?,
+        None => pick::orgs(&s.store.db, &a.caller, f.purpose, f.within, &f.q).await?,
+    };
     Ok(Json(Items::from(found)))
 }
 

@@ -44,6 +44,9 @@ struct AccountsPage {
     users: Vec<(User, Vec<Grant>, Picker)>,
     /// The member a new account belongs to.
     member_picker: Picker,
+    /// The new account's form as typed, drawn again after its search or a refusal (never the
+    /// password).
+    draft: NewAccountForm,
     /// The role the grant form being searched had chosen.
     grant_role: String,
     roles: Vec<&'static str>,
@@ -56,10 +59,6 @@ struct AccountsPage {
 #[derive(Deserialize, Default)]
 struct AccountsQuery {
     #[serde(default)]
-    member_id_q: String,
-    #[serde(default)]
-    member_id: String,
-    #[serde(default)]
     grant_user: String,
     #[serde(default)]
     role: String,
@@ -67,18 +66,38 @@ struct AccountsQuery {
     org_id_q: String,
 }
 
+/// The new-account form as posted; `pick` set when its member search was pressed.
+#[derive(Deserialize, Default)]
+struct NewAccountForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    member_id_q: String,
+    #[serde(default)]
+    pick: String,
+}
+
 async fn accounts_view(
     s: &AppState,
     w: &WebCaller,
     f: AccountsQuery,
+    draft: NewAccountForm,
     errors: Vec<(String, String)>,
     notice: Option<String>,
 ) -> Response {
     let c = Chrome::for_caller(w, "/accounts", "accounts.title");
     let db = &s.store.db;
     let page = async {
-        let found = pick::members(db, &w.caller, Among::Unlinked, &f.member_id_q).await?;
-        let chosen = match f.member_id.trim().parse::<i64>() {
+        let found = pick::members(db, &w.caller, Among::Unlinked, &draft.member_id_q).await?;
+        let chosen = match draft.member_id.trim().parse::<i64>() {
             // The security administrator reads no member records: the one chosen is found again
             // by its number among the unlinked.
             Ok(id) => pick::members(db, &w.caller, Among::Unlinked, &id.to_string()).await?,
@@ -87,10 +106,10 @@ async fn accounts_view(
         let member_picker = Picker::one(
             "member_id",
             c.t("accounts.member"),
-            Search::Alone("/accounts".into()),
+            Search::Post,
             "/api/v1/pick/members?for=account",
         )
-        .with(&f.member_id_q, chosen, found);
+        .with(&draft.member_id_q, chosen, found);
         // A grant's organization: a select of all when few (read once for every row), else a
         // search in the row whose button was pressed.
         let few = pick::few_orgs(db, &w.caller, Purpose::Read, FEW).await?;
@@ -121,10 +140,15 @@ async fn accounts_view(
         Err(e) => return error_page(c, e.into()),
     };
     let roles = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let draft = NewAccountForm {
+        password: String::new(),
+        ..draft
+    };
     render(&AccountsPage {
         c,
         users,
         member_picker,
+        draft,
         grant_role: f.role,
         roles,
         errors,
@@ -133,32 +157,51 @@ async fn accounts_view(
 }
 
 async fn accounts_page(State(s): State<AppState>, w: WebCaller, Query(f): Query<AccountsQuery>) -> Response {
-    accounts_view(&s, &w, f, Vec::new(), None).await
+    accounts_view(&s, &w, f, NewAccountForm::default(), Vec::new(), None).await
 }
 
 /// After an action: back to the list, or the list with the error (and what the form had chosen).
-async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>, f: AccountsQuery) -> Response {
+async fn after(s: &AppState, w: &WebCaller, r: store::Result<()>, f: AccountsQuery, draft: NewAccountForm) -> Response {
     match r {
         Ok(()) => see_other("/accounts?saved=1"),
         Err(e) => {
             let c = Chrome::for_caller(w, "/accounts", "accounts.title");
             match form_errors(&c, &e) {
-                Some(errors) => accounts_view(s, w, f, errors, None).await,
+                Some(errors) => accounts_view(s, w, f, draft, errors, None).await,
                 None => error_page(c, e.into()),
             }
         }
     }
 }
 
-async fn create_user(State(s): State<AppState>, w: WebCaller, Form(u): Form<NewUser>) -> Response {
-    let r = accounts::create_user(&s.store.db, &s.store.keys, &w.caller, &u, true)
-        .await
-        .map(|_| ());
-    let kept = AccountsQuery {
-        member_id: u.member_id.map(|m| m.to_string()).unwrap_or_default(),
-        ..Default::default()
+async fn create_user(State(s): State<AppState>, w: WebCaller, Form(f): Form<NewAccountForm>) -> Response {
+    if !f.pick.is_empty() {
+        return accounts_view(&s, &w, AccountsQuery::default(), f, Vec::new(), None).await;
+    }
+    let db = &s.store.db;
+    let r = async {
+        // The member chosen, or one named exactly by what was typed.
+        let member_id = match super::pick::key(&f.member_id, &f.member_id_q) {
+            Some(key) => Some(pick::the_one(
+                &pick::members(db, &w.caller, Among::Unlinked, key).await?,
+                "member_id",
+                key,
+            )?),
+            None => None,
+        };
+        let u = NewUser {
+            username: f.username.clone(),
+            display_name: f.display_name.clone(),
+            phone: Some(f.phone.clone()).filter(|p| !p.trim().is_empty()),
+            password: f.password.clone(),
+            member_id,
+        };
+        accounts::create_user(db, &s.store.keys, &w.caller, &u, true)
+            .await
+            .map(|_| ())
     };
-    after(&s, &w, r, kept).await
+    let r = r.await;
+    after(&s, &w, r, AccountsQuery::default(), f).await
 }
 
 #[derive(Deserialize)]
@@ -185,12 +228,12 @@ async fn add_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>,
         org_id_q: f.org_id_q.clone(),
         ..Default::default()
     };
-    after(&s, &w, r, kept).await
+    after(&s, &w, r, kept, NewAccountForm::default()).await
 }
 
 async fn revoke_grant(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     let r = accounts::revoke(&s.store.db, &w.caller, id).await;
-    after(&s, &w, r, AccountsQuery::default()).await
+    after(&s, &w, r, AccountsQuery::default(), NewAccountForm::default()).await
 }
 
 #[derive(Deserialize)]
@@ -200,7 +243,7 @@ struct StateForm {
 
 async fn set_state(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<StateForm>) -> Response {
     let r = accounts::set_account_state(&s.store.db, &w.caller, id, &f.action).await;
-    after(&s, &w, r, AccountsQuery::default()).await
+    after(&s, &w, r, AccountsQuery::default(), NewAccountForm::default()).await
 }
 
 #[derive(Deserialize)]
@@ -210,7 +253,7 @@ struct ResetForm {
 
 async fn reset(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> Response {
     let r = accounts::reset_password(&s.store.db, &w.caller, id, &f.password).await;
-    after(&s, &w, r, AccountsQuery::default()).await
+    after(&s, &w, r, AccountsQuery::default(), NewAccountForm::default()).await
 }
 
 #[derive(Template)]

@@ -10,7 +10,7 @@ use store::orgs::{self, Officer, Org, OrgEvent, OrgInput};
 use store::pick::{self, Among, Purpose};
 use store::Perm;
 
-use super::pick::{Picker, Search};
+use super::pick::{chosen_org, OrgField, Picker, Search};
 use super::{error_page, form_errors, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
@@ -134,32 +134,17 @@ async fn org_page(s: &AppState, w: &WebCaller, id: i64, picks: OrgPicks, errors:
     } else {
         None
     };
-    // A new parent: one the caller manages, outside this subtree, of a kind this one may sit under
-    // (the store decides again when the form is sent).
+    // A new parent: one the caller manages that this organization may sit under (the store
+    // decides again when the form is sent).
     let parent_picker = if can_manage && org.parent_id.is_some() {
-        let found = crate::or_error_page!(
-            c,
-            pick::orgs(db, &w.caller, Purpose::Manage, None, &picks.parent_id_q).await
-        );
-        let mut fits = Vec::new();
-        for p in found {
-            if p.id == id || Some(p.id) == org.parent_id {
-                continue;
-            }
-            if let Some(o) = crate::or_error_page!(c, orgs::find(db, &w.caller, p.id).await) {
-                if !o.path.starts_with(&org.path) && org.kind().may_sit_under(Some(o.kind())) {
-                    fits.push(p);
-                }
-            }
-        }
+        let found = crate::or_error_page!(c, pick::parents(db, &w.caller, id, &picks.parent_id_q).await);
+        let source = format!("/api/v1/pick/orgs?for=manage&parent_of={id}");
         Some(
-            Picker::one(
-                "parent_id",
-                c.t("org.move_to"),
-                Search::Alone(action),
-                "/api/v1/pick/orgs?for=manage",
-            )
-            .with(&picks.parent_id_q, Vec::new(), fits),
+            Picker::one("parent_id", c.t("org.move_to"), Search::Alone(action), source).with(
+                &picks.parent_id_q,
+                Vec::new(),
+                found,
+            ),
         )
     } else {
         None
@@ -266,6 +251,10 @@ async fn officer(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, F
 #[derive(Debug, Default, Deserialize)]
 struct OrgForm {
     parent_id: Option<String>,
+    /// What was typed into the parent's search (the new-organization form).
+    parent_id_q: Option<String>,
+    /// Set when that search was pressed: the form is drawn again, nothing saved.
+    pick: Option<String>,
     name: Option<String>,
     kind: Option<String>,
     branch_type: Option<String>,
@@ -295,7 +284,8 @@ impl OrgForm {
 #[template(path = "org_new.html")]
 struct NewPage {
     c: Chrome,
-    parents: Vec<Org>,
+    /// Where the new organization goes: one the caller manages (none: a new top of the tree).
+    parent: Picker,
     form: OrgFormValues,
     errors: Vec<(String, String)>,
 }
@@ -309,6 +299,8 @@ struct OrgFormValues {
     sector: String,
     established_on: String,
     term_start: String,
+    /// What was typed into the parent's search.
+    parent_id_q: String,
 }
 
 #[derive(Deserialize)]
@@ -324,14 +316,17 @@ async fn new_page(s: &AppState, w: &WebCaller, form: OrgFormValues, errors: Vec<
             .require_any(&s.store.db, Perm::ManageOrgs, "org.create", ("org", &""))
             .await
     );
-    let parents = crate::or_error_page!(c, orgs::list(&s.store.db, &w.caller, None).await)
-        .into_iter()
-        .filter(|o| o.dissolved_on.is_none() && o.kind != "party_group" && w.caller.can_at(Perm::ManageOrgs, &o.path))
-        .take(2000)
-        .collect();
+    let field = OrgField {
+        field: "parent_id",
+        label: c.t("field.parent_id"),
+        purpose: Purpose::Manage,
+        search: Search::Post,
+        blank: Some(c.t("org.top_level")),
+    };
+    let parent = crate::or_error_page!(c, field.picker(s, w, &form.parent_id, &form.parent_id_q).await);
     render(&NewPage {
         c,
-        parents,
+        parent,
         form,
         errors,
     })
@@ -347,7 +342,8 @@ async fn new_form(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewQu
 }
 
 async fn create(State(s): State<AppState>, w: WebCaller, Form(f): Form<OrgForm>) -> Response {
-    let values = OrgFormValues {
+    let c = Chrome::for_caller(&w, "/orgs/new", "org.new");
+    let mut values = OrgFormValues {
         parent_id: f.parent_id.clone().unwrap_or_default(),
         name: f.name.clone().unwrap_or_default(),
         kind: f.kind.clone().unwrap_or_default(),
@@ -355,15 +351,27 @@ async fn create(State(s): State<AppState>, w: WebCaller, Form(f): Form<OrgForm>)
         sector: f.sector.clone().unwrap_or_default(),
         established_on: f.established_on.clone().unwrap_or_default(),
         term_start: f.term_start.clone().unwrap_or_default(),
+        parent_id_q: f.parent_id_q.clone().unwrap_or_default(),
     };
-    match orgs::create(&s.store.db, &w.caller, &f.into_input()).await {
+    if f.pick.is_some() {
+        return new_page(&s, &w, values, Vec::new()).await;
+    }
+    let typed = (values.parent_id.clone(), values.parent_id_q.clone());
+    let parent = match chosen_org(&s, &w, Purpose::Manage, "parent_id", &typed.0, &typed.1).await {
+        Ok(p) => p,
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => return new_page(&s, &w, values, errors).await,
+            None => return error_page(c, e.into()),
+        },
+    };
+    values.parent_id = parent.map(|p| p.to_string()).unwrap_or_default();
+    let mut input = f.into_input();
+    input.parent_id = parent;
+    match orgs::create(&s.store.db, &w.caller, &input).await {
         Ok(org) => see_other(&format!("/orgs/{}?saved=1", org.id)),
-        Err(e) => {
-            let c = Chrome::for_caller(&w, "/orgs/new", "org.new");
-            match form_errors(&c, &e) {
-                Some(errors) => new_page(&s, &w, values, errors).await,
-                None => error_page(c, e.into()),
-            }
-        }
+        Err(e) => match form_errors(&c, &e) {
+            Some(errors) => new_page(&s, &w, values, errors).await,
+            None => error_page(c, e.into()),
+        },
     }
 }

@@ -94,9 +94,10 @@ impl Picker {
         self
     }
 
-    /// What the form holds: the typed text, those chosen before, and what the text finds. Several
-    /// stay ticked above what a new search finds; a single choice is replaced by a search that
-    /// finds something, and a single find is ticked.
+    /// What the form holds: the typed text, those chosen before, and what the text finds. Nothing is
+    /// ticked for the user. Several stay ticked above what a new search finds; a single choice
+    /// shows again only while no new search is made (drawn again after an error), or ticked among
+    /// the new finds if it is one of them.
     pub(super) fn with(mut self, q: &str, chosen: Vec<Choice>, found: Vec<Choice>) -> Picker {
         self.q = q.trim().to_string();
         self.none = !self.q.is_empty() && found.is_empty();
@@ -104,20 +105,28 @@ impl Picker {
             let kept: Vec<i64> = chosen.iter().map(|c| c.id).collect();
             let new = found.into_iter().filter(|c| !kept.contains(&c.id)).map(|c| (c, false));
             chosen.into_iter().map(|c| (c, true)).chain(new).collect()
-        } else if found.is_empty() {
+        } else if self.q.is_empty() {
             chosen.into_iter().map(|c| (c, true)).collect()
         } else {
-            let single = found.len() == 1;
             let before = chosen.first().map(|c| c.id);
             found
                 .into_iter()
                 .map(|c| {
-                    let on = single || Some(c.id) == before;
+                    let on = Some(c.id) == before;
                     (c, on)
                 })
                 .collect()
         };
         self
+    }
+
+    /// A listed choice's words: its name, and the organization it sits in, which tells two of the
+    /// same name apart (第一党小组 · 信息学院教工党支部).
+    pub(super) fn option(&self, c: &Choice) -> String {
+        match c.within.rsplit(" › ").next().filter(|p| !p.is_empty()) {
+            Some(parent) => format!("{} · {parent}", c.name),
+            None => c.name.clone(),
+        }
     }
 
     /// The page the search reloads by GET, if it does.

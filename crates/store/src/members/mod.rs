@@ -334,60 +334,85 @@ pub async fn is_recorded(db: &Db, keys: &Keys, id: &IdNumber, except: Option<i64
     Ok(matches!(found, Some((f,)) if Some(f) != except))
 }
 
-/// Inserts members in multi-row batches, each with its first organization membership. The caller
-/// adjusts counts and audits.
-pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()> {
+/// A member row with its personal data already sealed (SM4 and the blind indexes), and its first
+/// organization membership: what `insert_sealed` writes. Sealing is most of a bulk load's work,
+/// so a loader seals the next batch on another thread while this one is written.
+pub struct SealedRow {
+    member: Vec<crate::db::Arg>,
+    membership: [crate::db::Arg; 3],
+}
+
+/// Seals rows for `insert_sealed`: pure computation, no database.
+pub fn seal(keys: &Keys, rows: &[NewRow]) -> Vec<SealedRow> {
     let now = now_text();
     let today = today();
-    for chunk in rows.chunks(400) {
+    rows.iter()
+        .map(|r| {
+            let m = &r.member;
+            SealedRow {
+                member: vec![
+                    r.id.into(),
+                    r.org_id.into(),
+                    r.org_path.clone().into(),
+                    r.group_id.into(),
+                    m.name.clone().into(),
+                    m.gender.as_str().into(),
+                    m.ethnicity.clone().into(),
+                    m.birth_date.into(),
+                    m.education.map(|e| e.as_str()).into(),
+                    keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str()).into(),
+                    keys.blind_index("id_number", m.id_number.as_str()).into(),
+                    m.id_number.masked().into(),
+                    m.phone
+                        .as_ref()
+                        .map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str()))
+                        .into(),
+                    m.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())).into(),
+                    m.phone.as_ref().map(Phone::masked).into(),
+                    m.address
+                        .as_ref()
+                        .map(|a| keys.encrypt(&ctx("address", r.id), a))
+                        .into(),
+                    m.work_unit.clone().into(),
+                    m.post.clone().into(),
+                    m.joined_on.into(),
+                    m.full_member_on.into(),
+                    m.category.as_str().into(),
+                    m.status.as_str().into(),
+                    m.offline.into(),
+                    now.clone().into(),
+                    now.clone().into(),
+                ],
+                membership: [r.id.into(), r.org_id.into(), today.into()],
+            }
+        })
+        .collect()
+}
+
+/// Inserts sealed members in multi-row batches, each with its first organization membership. The
+/// caller adjusts counts and audits.
+pub async fn insert_sealed(tx: &mut Tx, rows: Vec<SealedRow>) -> Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
         let mut q = Q::new(
             "INSERT INTO members (id, org_id, org_path, group_id, name, gender, ethnicity, birth_date, education,
              id_number_enc, id_number_bi, id_number_masked, phone_enc, phone_bi, phone_masked, address_enc,
              work_unit, post, joined_on, full_member_on, category, status, offline, created_at, updated_at) VALUES ",
         );
         let mut history = Q::new("INSERT INTO member_orgs (member_id, org_id, from_on) VALUES ");
-        for (i, r) in chunk.iter().enumerate() {
-            let m = &r.member;
-            let args: Vec<crate::db::Arg> = vec![
-                r.id.into(),
-                r.org_id.into(),
-                r.org_path.clone().into(),
-                r.group_id.into(),
-                m.name.clone().into(),
-                m.gender.as_str().into(),
-                m.ethnicity.clone().into(),
-                m.birth_date.into(),
-                m.education.map(|e| e.as_str()).into(),
-                keys.encrypt(&ctx("id_number", r.id), m.id_number.as_str()).into(),
-                keys.blind_index("id_number", m.id_number.as_str()).into(),
-                m.id_number.masked().into(),
-                m.phone
-                    .as_ref()
-                    .map(|p| keys.encrypt(&ctx("phone", r.id), p.as_str()))
-                    .into(),
-                m.phone.as_ref().map(|p| keys.blind_index("phone", p.as_str())).into(),
-                m.phone.as_ref().map(Phone::masked).into(),
-                m.address
-                    .as_ref()
-                    .map(|a| keys.encrypt(&ctx("address", r.id), a))
-                    .into(),
-                m.work_unit.clone().into(),
-                m.post.clone().into(),
-                m.joined_on.into(),
-                m.full_member_on.into(),
-                m.category.as_str().into(),
-                m.status.as_str().into(),
-                m.offline.into(),
-                now.clone().into(),
-                now.clone().into(),
-            ];
-            q.push_row(i == 0, args);
-            history.push_row(i == 0, [r.id.into(), r.org_id.into(), today.into()]);
+        for (i, r) in rows.by_ref().take(400).enumerate() {
+            q.push_row(i == 0, r.member);
+            history.push_row(i == 0, r.membership);
         }
         tx.exec(q).await?;
         tx.exec(history).await?;
     }
     Ok(())
+}
+
+/// Seals and inserts members (see `seal` and `insert_sealed`).
+pub async fn insert_many(tx: &mut Tx, keys: &Keys, rows: &[NewRow]) -> Result<()> {
+    insert_sealed(tx, seal(keys, rows)).await
 }
 
 async fn record_history(tx: &mut Tx, caller: &Caller, member_id: i64, changes: &serde_json::Value) -> Result<()> {
