@@ -149,42 +149,21 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
         .all(Q::new("SELECT id, path FROM orgs WHERE kind = 'branch' ORDER BY id"))
         .await?;
     let mut people = People::new(StdRng::seed_from_u64(7), store::clock::today(), 10_000_000);
-    let now = store::db::now_text();
-    let k = &store.keys;
-    let rows: Vec<Vec<Arg>> = (0..n)
+    let made: Vec<store::members::NewRow> = (0..n)
         .map(|i| {
-            let m = people.member(Profile::National, "");
-            let id = store::db::new_id();
-            let phone = m.phone.as_ref().map(|p| p.as_str().to_string());
             let (org_id, org_path) = branches[i % branches.len()].clone();
-            vec![
-                id.into(),
-                org_id.into(),
-                org_path.into(),
-                Option::<i64>::None.into(),
-                m.name.clone().into(),
-                m.gender.as_str().into(),
-                m.ethnicity.clone().into(),
-                m.birth_date.into(),
-                m.education.map(|e| e.as_str()).into(),
-                k.encrypt("bench", m.id_number.as_str()).into(),
-                k.blind_index("id_number", m.id_number.as_str()).into(),
-                m.id_number.masked().into(),
-                phone.as_ref().map(|p| k.encrypt("bench", p)).into(),
-                phone.as_ref().map(|p| k.blind_index("phone", p)).into(),
-                m.phone.as_ref().map(domain::Phone::masked).into(),
-                m.address.as_ref().map(|a| k.encrypt("bench", a)).into(),
-                m.work_unit.clone().into(),
-                m.post.clone().into(),
-                m.joined_on.into(),
-                m.full_member_on.into(),
-                m.category.as_str().into(),
-                m.status.as_str().into(),
-                m.offline.into(),
-                now.clone().into(),
-                now.clone().into(),
-            ]
+            store::members::NewRow {
+                id: store::db::new_id(),
+                org_id,
+                org_path,
+                group_id: None,
+                member: people.member(Profile::National, ""),
+            }
         })
+        .collect();
+    let rows: Vec<Vec<Arg>> = store::members::seal(&store.keys, &made)
+        .iter()
+        .map(|r| r.member_values().to_vec())
         .collect();
     let start = Instant::now();
     for batch in rows.chunks(crate::generate::BATCH) {

@@ -581,12 +581,15 @@ async fn load_caller(db: &Db, user_id: i64, ip: &str) -> Result<Caller> {
 /// Sessions idle for 30 minutes end.
 pub async fn authenticate(db: &Db, token: &str, ip: &str) -> Result<Caller> {
     let hash = token_hash(token);
-    if let Some(caller) = db.callers().get(&hash, ip) {
-        return Ok(caller);
+    if let Some(caller) = db.callers().get::<Caller>(&hash) {
+        return Ok(Caller {
+            ip: ip.to_string(),
+            ..caller
+        });
     }
     let epoch = db.callers().epoch();
     let caller = read_caller(db, token, hash.clone(), ip).await?;
-    db.callers().put(hash, &caller, epoch);
+    db.callers().put(hash, caller.clone(), epoch);
     Ok(caller)
 }
 

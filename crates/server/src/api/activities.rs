@@ -1,7 +1,7 @@
 //! Activities and volunteer services (志愿服务): publish, sign up, credit attendance.
 
 use super::Items;
-use super::{ApiJson, ApiQuery, Id};
+use super::{ApiJson, ApiList, ApiQuery, Id};
 use crate::auth::ApiCaller;
 use crate::error::ApiResult;
 use crate::AppState;
@@ -77,7 +77,7 @@ pub async fn activity_attendance(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<Vec<i64>>,
+    ApiList(b): ApiList<i64>,
 ) -> ApiResult<Json<Items<Signup>>> {
     Ok(Json(
         activities::record_attendance(&s.store.db, &a.caller, id, &b)

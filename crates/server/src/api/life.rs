@@ -3,7 +3,7 @@
 
 use super::files::{attachment, download, upload_named, FileNameQuery, XLSX_TYPE};
 use super::Items;
-use super::{ApiJson, ApiQuery, Id, YearQuery};
+use super::{ApiJson, ApiList, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
 use crate::sheets;
@@ -96,7 +96,7 @@ pub async fn put_attendance(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiJson(b): ApiJson<Vec<life::attendance::AttendanceMark>>,
+    ApiList(b): ApiList<life::attendance::AttendanceMark>,
 ) -> ApiResult<Json<life::attendance::AttendanceSheet>> {
     Ok(Json(
         life::attendance::record_attendance(&s.store.db, &a.caller, id, &b).await?,

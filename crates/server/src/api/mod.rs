@@ -80,34 +80,58 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(render_api_failures))
 }
 
-/// A JSON body. Syntax and type errors answer 422 in our error format, naming the field (its
-/// path, e.g. `kinds[1]`) and what was expected there.
+/// A JSON object body. Syntax and type errors answer 422 in our error format, naming the field (its
+/// path, e.g. `kinds[1]`) and what was expected there. An array is refused: serde would read one
+/// into a struct field by field (`[null, null]` as a PATCH of nothing). Bodies that are lists use
+/// `ApiList`.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = Failure;
     async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-            });
-        if !is_json {
-            return Err(Failure::new("request.not_json"));
+        let json = json_body(req, state).await?;
+        if json.is_array() {
+            let e = <serde_json::Error as serde::de::Error>::invalid_type(serde::de::Unexpected::Seq, &"an object");
+            return Err(Failure::malformed("", &e));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Failure::new("request.too_large"))?;
-        let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Failure::malformed("", &e))?;
-        integral_numbers_as_integers(&mut json);
-        let value =
-            serde_path_to_error::deserialize(json).map_err(|e| Failure::malformed(&e.path().to_string(), e.inner()))?;
-        Ok(ApiJson(value))
+        parse(json).map(ApiJson)
     }
+}
+
+/// A JSON body that is a list (attendance marks, who came).
+pub struct ApiList<T>(pub Vec<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiList<T> {
+    type Rejection = Failure;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+        parse(json_body(req, state).await?).map(ApiList)
+    }
+}
+
+/// The request's body as JSON, if it says it is JSON and is.
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<serde_json::Value, Failure> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !is_json {
+        return Err(Failure::new("request.not_json"));
+    }
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|_| Failure::new("request.too_large"))?;
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Failure::malformed("", &e))?;
+    integral_numbers_as_integers(&mut json);
+    Ok(json)
+}
+
+fn parse<T: DeserializeOwned>(json: serde_json::Value) -> Result<T, Failure> {
+    serde_path_to_error::deserialize(json).map_err(|e| Failure::malformed(&e.path().to_string(), e.inner()))
 }
 
 /// `12.0` is the integer 12 to JSON Schema (and to a client whose numbers are all floats), so an

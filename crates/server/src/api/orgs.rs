@@ -87,7 +87,7 @@ pub struct OrgQuery {
     limit: Option<i64>,
     /// Skip this many (paging on).
     #[serde(default, deserialize_with = "store::empty_as_none")]
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 2147483647)]
     offset: Option<i64>,
 }
 
@@ -178,6 +178,7 @@ pub async fn list_officers(
 #[derive(Deserialize, ToSchema)]
 pub struct OfficerRequest {
     /// `secretary`, `deputy_secretary`, `organization`, `propaganda`, `discipline`, `committee_member`.
+    #[schema(pattern = "^(secretary|deputy_secretary|organization|propaganda|discipline|committee_member)$")]
     post: String,
 }
 

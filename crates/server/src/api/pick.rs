@@ -20,6 +20,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_receivers))
 }
 
+/// A blank `for=` is the default, as any optional query parameter may be blank.
+fn blank_is_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    use serde::de::IntoDeserializer;
+    let text = String::deserialize(d)?;
+    if text.trim().is_empty() {
+        return Ok(T::default());
+    }
+    T::deserialize(text.into_deserializer())
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrgsQuery {
@@ -30,7 +44,7 @@ pub struct OrgsQuery {
     /// Only within this organization's subtree.
     #[serde(default, deserialize_with = "store::empty_as_none")]
     within: Option<i64>,
-    #[serde(default, rename = "for")]
+    #[serde(default, rename = "for", deserialize_with = "blank_is_default")]
     #[param(inline)]
     purpose: Purpose,
     /// Only organizations this one may be moved under (its new parent; `for` is then `manage`).
@@ -75,9 +89,9 @@ pub struct MembersQuery {
     #[serde(default, deserialize_with = "store::empty_as_none")]
     within: Option<i64>,
     /// Only full members (正式党员).
-    #[serde(default)]
-    full: bool,
-    #[serde(default, rename = "for")]
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    full: Option<bool>,
+    #[serde(default, rename = "for", deserialize_with = "blank_is_default")]
     #[param(inline)]
     purpose: MembersFor,
 }
@@ -93,7 +107,7 @@ pub async fn pick_members(
     let among = match f.purpose {
         MembersFor::Read => Among::Readable {
             within: f.within,
-            full_only: f.full,
+            full_only: f.full.unwrap_or(false),
         },
         MembersFor::Account => Among::Unlinked,
     };

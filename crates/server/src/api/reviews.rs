@@ -95,8 +95,20 @@ pub struct ChainBody {
     levels: Vec<i64>,
 }
 
+/// A kind of submission reviewed in a chain (`store::reviews::KINDS`), as the path names it.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ChainKind {
+    Transfer,
+    Notice,
+    Development,
+    Correction,
+    Grant,
+}
+
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/review-chains/{kind}", request_body = ChainBody,
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice` or `development`")),
+    params(("id" = i64, Path), ("kind" = inline(ChainKind), Path, description = "whose chain: `transfer`, `notice` or `development` are set here")),
     responses((status = 200, body = Items<ChainLevel>, description = "the chain that now applies")))]
 pub async fn set_chain(
     State(s): State<AppState>,
@@ -109,7 +121,7 @@ pub async fn set_chain(
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/review-chains/{kind}",
-    params(("id" = i64, Path), ("kind" = String, Path, description = "`transfer`, `notice`, `development` or `correction`")),
+    params(("id" = i64, Path), ("kind" = inline(ChainKind), Path, description = "whose chain")),
     responses((status = 200, body = Items<ChainLevel>, description = "the chain that applies to submissions from this organization")))]
 pub async fn get_chain(
     State(s): State<AppState>,

@@ -298,6 +298,7 @@ pub struct BookLine {
     pub base_fen: Option<i64>,
     pub monthly_fen: Option<i64>,
     /// Each month of the year: due and paid (`None` when nothing is owed that month).
+    #[schema(value_type = Vec<Option<Vec<i64>>>)]
     pub months: Vec<Option<(i64, i64)>>,
     pub due_fen: i64,
     pub paid_fen: i64,

@@ -342,6 +342,13 @@ pub struct SealedRow {
     membership: [crate::db::Arg; 3],
 }
 
+impl SealedRow {
+    /// The member's columns in the members table's order (a benchmark's bare insert).
+    pub fn member_values(&self) -> &[crate::db::Arg] {
+        &self.member
+    }
+}
+
 /// Seals rows for `insert_sealed`: pure computation, no database.
 pub fn seal(keys: &Keys, rows: &[NewRow]) -> Vec<SealedRow> {
     let now = now_text();
