@@ -281,6 +281,18 @@ both!(officers_introducers_and_audiences_are_picked, |app: App| async move {
         "{officers}"
     );
 
+    // A letter's receiver is never the member's own branch.
+    let (_, own) = app.get(&s, &format!("/api/v1/orgs/{branch}")).await;
+    let own_name = own["name"].as_str().unwrap();
+    let form = app
+        .page(
+            &web,
+            &format!("/transfers/new?member_id={}&to_org_q={own_name}", a["id"]),
+        )
+        .await;
+    assert!(form.contains("没有找到"), "{form}");
+    assert!(!form.contains(&format!("name=\"to_org\" value=\"{branch}\"")), "{form}");
+
     // A notice's audience: the search posts the draft back with what is ticked, and writes nothing.
     let c = app.login("committee").await;
     let gb = app.org_id(&c, "信息与工程学院党总支").await;

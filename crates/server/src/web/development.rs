@@ -14,7 +14,7 @@ use store::pick::{self, Among};
 use store::Perm;
 
 use super::pick::{searching, Picker};
-use super::{error_page, form_errors, form_urlencoded_pairs, render, see_other, Chrome};
+use super::{error_page, form_errors, form_urlencoded_pairs, posted, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
 
@@ -155,13 +155,7 @@ struct StepDraft {
 
 impl StepDraft {
     fn from(pairs: &[(String, String)]) -> StepDraft {
-        let get = |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.trim().to_string())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| posted(pairs, k);
         let people: Vec<String> = pairs
             .iter()
             .filter(|(k, _)| k == "people")
@@ -263,13 +257,7 @@ async fn step(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
     if searching(&pairs) {
         return draw_file(&s, &w, id, draft, Vec::new(), None).await;
     }
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| posted(&pairs, k);
     let input = StepInput {
         step: get("step").parse().ok(),
         done_on: chrono::NaiveDate::parse_from_str(&get("done_on"), "%Y-%m-%d").ok(),

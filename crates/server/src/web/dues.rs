@@ -527,13 +527,7 @@ async fn payable_months(s: &AppState, w: &WebCaller, d: &MemberDues) -> store::R
 }
 
 fn drafts(pairs: &[(String, String)]) -> Drafts {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::posted(pairs, k);
     Drafts {
         category: get("category"),
         base: get("base"),

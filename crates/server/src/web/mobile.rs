@@ -64,9 +64,9 @@ async fn draw(s: &AppState, w: &WebCaller, f: RegisterForm, errors: Vec<(String,
         Err(_) => None,
     };
     let picker = match &member {
-        Some(_) => {
+        Some(m) => {
             let field = ("host", c.t("field.host_org_id"), "/mobile");
-            match receiver_picker(s, w, field, &f.host_q, &f.host).await {
+            match receiver_picker(s, w, field, m.org_id, &f.host_q, &f.host).await {
                 Ok(p) => Some(p),
                 Err(e) => return error_page(c, e.into()),
             }

@@ -303,6 +303,15 @@ pub fn form_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
+/// The first value posted under `name`, trimmed; empty when absent.
+pub fn posted(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

@@ -91,16 +91,19 @@ struct FormPage {
     errors: Vec<(String, String)>,
 }
 
-/// The receiver picker of a letter or a mobile member's registration.
+/// The receiver picker of a letter or a mobile member's registration: any branch but the member's
+/// own (`home`).
 pub(super) async fn receiver_picker(
     s: &AppState,
     w: &WebCaller,
     (field, label, action): (&'static str, String, &'static str),
+    home: i64,
     q: &str,
     chosen: &str,
 ) -> store::Result<Picker> {
     let db = &s.store.db;
-    let found = pick::receivers(db, &w.caller, q).await?;
+    let mut found = pick::receivers(db, &w.caller, q).await?;
+    found.retain(|c| c.id != home);
     let chosen = pick::chosen_receivers(db, &w.caller, &pick::ids(&[chosen.to_string()])).await?;
     let search = Search::Reload(action.to_string());
     Ok(Picker::one(field, label, search, "/api/v1/transfers/receivers").with(q, chosen, found))
@@ -138,7 +141,7 @@ async fn draw_form(s: &AppState, w: &WebCaller, f: LetterForm, errors: Vec<(Stri
     let parts = async {
         let validity = transfers::validity(&s.store.db, &w.caller, member.org_id).await?;
         let field = ("to_org", c.t("transfer.to"), "/transfers/new");
-        let picker = receiver_picker(s, w, field, typed, &f.to_org).await?;
+        let picker = receiver_picker(s, w, field, member.org_id, typed, &f.to_org).await?;
         Ok::<_, store::Error>((validity, picker))
     };
     match parts.await {
