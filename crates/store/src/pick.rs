@@ -6,7 +6,7 @@
 //! Each search is scoped through the gate like any read; the form's submission is decided again by
 //! the feature that receives it.
 
-use domain::org::OrgKind;
+use domain::org::{path_ids, OrgKind};
 use domain::Invalid;
 use serde::{Deserialize, Serialize};
 
@@ -329,7 +329,7 @@ enum Place {
 }
 
 async fn placed(db: &Db, rows: Vec<(i64, String, String)>, place: Place) -> Result<Vec<Choice>> {
-    let names = orgs::NamesAbove::of(db, rows.iter().map(|(_, _, path)| path.as_str())).await?;
+    let names = NamesAbove::of(db, rows.iter().map(|(_, _, path)| path.as_str())).await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, path)| Choice {
@@ -370,6 +370,43 @@ pub fn ids(values: &[String]) -> Vec<i64> {
         }
     }
     ids
+}
+
+/// The names of the organizations above some others, read in one query: pickers show them so that
+/// two branches of the same name can be told apart (names of organizations are not personal data).
+struct NamesAbove(std::collections::HashMap<i64, String>);
+
+impl NamesAbove {
+    async fn of<'a>(db: &Db, paths: impl Iterator<Item = &'a str>) -> Result<NamesAbove> {
+        let mut ids: Vec<i64> = paths.flat_map(path_ids).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut q = Q::new("SELECT id, name FROM orgs WHERE id IN (");
+            q.push_ids(chunk.iter().copied()).push(")");
+            names.extend(db.all::<(i64, String)>(q).await?);
+        }
+        Ok(NamesAbove(names))
+    }
+
+    /// The organizations above the one at `path`, from the top of the tree, joined by " › ".
+    fn above(&self, path: &str) -> String {
+        let ids = path_ids(path);
+        self.join(&ids[..ids.len().saturating_sub(1)])
+    }
+
+    /// The organizations along `path`, the last (a person's own branch) included.
+    fn along(&self, path: &str) -> String {
+        self.join(&path_ids(path))
+    }
+
+    fn join(&self, ids: &[i64]) -> String {
+        ids.iter()
+            .filter_map(|id| self.0.get(id).map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
 }
 
 #[cfg(test)]
