@@ -142,14 +142,7 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
                     } else {
                         (made + k) % branches.len()
                     };
-                    let (org_id, org_path) = branches[b].clone();
-                    NewRow {
-                        id: store::db::new_id(),
-                        org_id,
-                        org_path,
-                        group_id: None,
-                        member: people.member(Profile::National, ""),
-                    }
+                    member_in(&branches[b], &mut people)
                 })
                 .collect();
             made += n;
@@ -180,6 +173,17 @@ pub async fn run(store: &Store, members: usize, seed: u64, progress: impl Fn(usi
     )
     .await?;
     Ok(())
+}
+
+/// A new member of the national profile in a branch (its id and path).
+pub fn member_in((org_id, org_path): &(i64, String), people: &mut People) -> NewRow {
+    NewRow {
+        id: store::db::new_id(),
+        org_id: *org_id,
+        org_path: org_path.clone(),
+        group_id: None,
+        member: people.member(Profile::National, ""),
+    }
 }
 
 /// Members per transaction.

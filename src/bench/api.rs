@@ -69,22 +69,7 @@ async fn load(url: String, token: Option<String>, seconds: u64, concurrency: usi
 pub(super) async fn api_load(store: &Store, args: &BenchArgs) -> Result<()> {
     // A committee staff account over the whole tree, and a county-level subtree to list.
     let caller = Caller::system("bench");
-    let (root,): (i64,) = store
-        .db
-        .one(Q::new(
-            "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1",
-        ))
-        .await?;
-    let (county, county_members): (i64, i64) = store
-        .db
-        .one(Q::new(
-            "SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1",
-        ))
-        .await
-        .or(store
-            .db
-            .one(Q::new("SELECT id, subtree_members FROM orgs ORDER BY depth LIMIT 1"))
-            .await)?;
+    let (root, county, county_members) = super::root_and_county(store).await?;
     let username = format!("bench{}", rand::thread_rng().gen_range(0..1_000_000));
     let password = "Bench-Pass-2026";
     let user = store::accounts::create_user(

@@ -107,18 +107,7 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
 /// The reports a committee and a branch open, over the month's ledger.
 async fn dues_reports(store: &Store, caller: &Caller, month: domain::dues::Month) -> Result<()> {
     use store::dues;
-    let (root,): (i64,) = store
-        .db
-        .one(Q::new(
-            "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1",
-        ))
-        .await?;
-    let (county, county_members): (i64, i64) = store
-        .db
-        .one(Q::new(
-            "SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1",
-        ))
-        .await?;
+    let (root, county, county_members) = super::root_and_county(store).await?;
     let (branch, branch_members): (i64, i64) = store
         .db
         .one(Q::new(

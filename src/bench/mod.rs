@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use store::db::{Arg, Q};
 use store::{Caller, Store};
 
-use crate::people::{People, Profile};
+use crate::people::People;
 
 mod api;
 mod dues;
@@ -156,16 +156,7 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
         .await?;
     let mut people = People::new(StdRng::seed_from_u64(7), store::clock::today(), 10_000_000);
     let made: Vec<store::members::NewRow> = (0..n)
-        .map(|i| {
-            let (org_id, org_path) = branches[i % branches.len()].clone();
-            store::members::NewRow {
-                id: store::db::new_id(),
-                org_id,
-                org_path,
-                group_id: None,
-                member: people.member(Profile::National, ""),
-            }
-        })
+        .map(|i| crate::generate::member_in(&branches[i % branches.len()], &mut people))
         .collect();
     let rows: Vec<Vec<Arg>> = store::members::seal(&store.keys, &made)
         .iter()
@@ -186,6 +177,27 @@ async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
     let took = start.elapsed();
     store.db.exec(Q::new("DROP TABLE bench_members")).await?;
     Ok(took)
+}
+
+/// The tree's root, and its largest county with its members: what the parts measure over.
+async fn root_and_county(store: &Store) -> Result<(i64, i64, i64)> {
+    let (root,): (i64,) = store
+        .db
+        .one(Q::new(
+            "SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY depth LIMIT 1",
+        ))
+        .await?;
+    let (county, county_members): (i64, i64) = store
+        .db
+        .one(Q::new(
+            "SELECT id, subtree_members FROM orgs WHERE depth = 2 ORDER BY subtree_members DESC LIMIT 1",
+        ))
+        .await
+        .or(store
+            .db
+            .one(Q::new("SELECT id, subtree_members FROM orgs ORDER BY depth LIMIT 1"))
+            .await)?;
+    Ok((root, county, county_members))
 }
 
 async fn subtree_counts(store: &Store) -> Result<()> {
