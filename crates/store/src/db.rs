@@ -123,6 +123,30 @@ macro_rules! bound {
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 
+/// A row's fields as (name, SQL expression): selected as columns (`columns`) or packed into one
+/// JSON value per page (`Db::packing`).
+pub type Fields = [(&'static str, &'static str)];
+
+/// `expr AS name, …` for a SELECT list.
+pub fn columns(fields: &Fields) -> String {
+    let list: Vec<String> = fields.iter().map(|(name, expr)| format!("{expr} AS {name}")).collect();
+    list.join(", ")
+}
+
+/// A boolean packed by SQLite, which has none: `0`/`1` there, `false`/`true` from PostgreSQL.
+pub fn packed_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Packed {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match serde::Deserialize::deserialize(d)? {
+        Packed::Bool(b) => b,
+        Packed::Int(i) => i != 0,
+    })
+}
+
 /// The database, and the anchor its audit chain is sealed with (the key and the checkpoint file,
 /// both outside the database).
 #[derive(Clone, Debug)]
@@ -272,11 +296,16 @@ impl Db {
                 .busy_timeout(Duration::from_secs(30))
                 .pragma("cache_size", "-65536");
             private_sqlite_files(opts.get_filename()).map_err(sqlx::Error::Io)?;
+            // sqlx pings a connection before lending it by default: for SQLite a round trip to the
+            // connection's worker thread before every query, guarding against a lost network
+            // peer that a file does not have (perf: a third of the thread hand-offs under load).
             let write = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .connect_with(opts.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
@@ -333,6 +362,32 @@ impl Db {
 
     pub async fn one<T: Row>(&self, q: Q) -> Result<T, sqlx::Error> {
         self.opt(q).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The head of a query whose rows the database packs into one JSON array, in `order` (an
+    /// `ORDER BY …` clause): the driver then moves one value instead of every column of every row.
+    /// On SQLite each value is otherwise copied and sent across from the connection's worker
+    /// thread: perf at 100,000 members put a roster row of 23 columns at about 20 µs, packed 9 µs.
+    /// Read with `packed_page`.
+    pub fn packing(&self, fields: &Fields, order: &str) -> String {
+        let (array, object, cast) = if self.is_postgres() {
+            ("json_agg", "json_build_object", "::text")
+        } else {
+            ("json_group_array", "json_object", "")
+        };
+        let pairs: Vec<String> = fields.iter().map(|(name, expr)| format!("'{name}', {expr}")).collect();
+        format!("SELECT {array}({object}({}){order}){cast}", pairs.join(", "))
+    }
+
+    /// A page of rows from a query headed by `packing` and, as its second column, the total they
+    /// were paged from.
+    pub async fn packed_page<T: serde::de::DeserializeOwned>(&self, q: Q) -> Result<(Vec<T>, i64), sqlx::Error> {
+        let (json, total): (Option<String>, i64) = self.one(q).await?;
+        let rows = match json {
+            Some(json) => serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            None => Vec::new(),
+        };
+        Ok((rows, total))
     }
 
     /// A single write outside an explicit transaction.

@@ -5,10 +5,10 @@ use domain::org::subtree_end;
 use domain::{IdNumber, Phone};
 use serde::Deserialize;
 
-use super::{Member, Revealed, Secrets, MEMBER_COLUMNS, MEMBER_FROM};
+use super::{Member, Revealed, Secrets, MEMBER_FIELDS, MEMBER_FROM};
 use crate::audit::{self, Event};
 use crate::crypto::Keys;
-use crate::db::{Db, Q};
+use crate::db::{columns, Db, Q};
 use crate::empty_as_none;
 use crate::error::{Error, Result};
 use crate::orgs::{self, Org};
@@ -54,35 +54,25 @@ pub struct MemberPage {
     pub total: i64,
 }
 
-/// The WHERE clause shared by the list, its count and exports. With `walk_names`, the organization
-/// path is kept out of SQLite's index choice (`+col`), so that a page of a large subtree sorted by
-/// name walks the name index instead of sorting the whole subtree (PostgreSQL's statistics choose
-/// this by themselves).
-fn filtered(
-    db: &Db,
-    keys: &Keys,
-    caller: &Caller,
-    f: &MemberFilter,
-    org: Option<&Org>,
-    select: &str,
-    walk_names: bool,
-) -> Q {
+/// The WHERE clause over `members m` shared by the list, its count and exports, appended to `q`.
+/// With `walk_names`, the organization path is kept out of SQLite's index choice (`+col`), so that
+/// a page of a large subtree sorted by name walks the name index instead of sorting the whole
+/// subtree (PostgreSQL's statistics choose this by themselves).
+fn filter(q: &mut Q, db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, org: Option<&Org>, walk_names: bool) {
     let path_col = if walk_names && !db.is_postgres() {
         "+m.org_path"
     } else {
         "m.org_path"
     };
-    let mut q = Q::new(select);
     q.push(" WHERE ");
     match org {
         // A subtree wholly in scope needs no scope condition of its own; a second range on the same
         // column would also mislead PostgreSQL's row estimates.
-        Some(o) if caller.can_at(Perm::ReadMembers, &o.path) => q.push("1=1"),
-        _ => {
-            caller.filter(&mut q, Perm::ReadMembers, path_col, Own::MemberRow("m.id"));
-            &mut q
+        Some(o) if caller.can_at(Perm::ReadMembers, &o.path) => {
+            q.push("1=1");
         }
-    };
+        _ => caller.filter(q, Perm::ReadMembers, path_col, Own::MemberRow("m.id")),
+    }
     if let Some(org) = org {
         q.push(&format!(" AND {path_col} >= ")).push_bind(org.path.clone());
         q.push(&format!(" AND {path_col} < ")).push_bind(subtree_end(&org.path));
@@ -123,7 +113,6 @@ fn filtered(
     if let Some(o) = f.offline {
         q.push(" AND m.offline = ").push_bind(o);
     }
-    q
 }
 
 /// The organization a list is filtered by, if the caller may see it.
@@ -143,23 +132,28 @@ async fn list_size(db: &Db, caller: &Caller, org: Option<&Org>) -> Result<i64> {
     if let Some(org) = org {
         return Ok(org.subtree_members);
     }
-    let roots = caller.roots(Perm::ReadMembers);
-    if roots.is_empty() {
+    if caller.roots(Perm::ReadMembers).is_empty() {
         return Ok(1);
     }
+    let mut q = Q::new("");
+    push_scope_size(&mut q, caller);
+    Ok(db.one::<(i64,)>(q).await?.0)
+}
+
+/// `SELECT` the active members of the caller's readable subtrees from the maintained counts.
+fn push_scope_size(q: &mut Q, caller: &Caller) {
+    let roots = caller.roots(Perm::ReadMembers);
+    q.push("SELECT CAST(COALESCE(SUM(subtree_members), 0) AS BIGINT) FROM orgs WHERE ");
     // The whole-system root "/" is no organization's path: everything, the top organizations'.
-    let q = if roots.contains(&"/") {
-        Q::new("SELECT subtree_members FROM orgs WHERE parent_id IS NULL")
+    if roots.contains(&"/") {
+        q.push("parent_id IS NULL");
     } else {
-        let mut q = Q::new("SELECT subtree_members FROM orgs WHERE path IN (");
+        q.push("path IN (");
         for (i, r) in roots.iter().enumerate() {
             q.push(if i == 0 { "" } else { ", " }).push_bind(*r);
         }
         q.push(")");
-        q
-    };
-    let sizes: Vec<(i64,)> = db.all(q).await?;
-    Ok(sizes.iter().map(|(n,)| n).sum())
+    }
 }
 
 fn order_by(sort: Option<&str>) -> &'static str {
@@ -203,14 +197,20 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
             .await?;
         }
     }
-    let size = list_size(db, caller, org.as_ref()).await?;
-    let walk_names = by_name && no_prefix && size > WALK_NAMES_ABOVE;
     let counted = default_filter(f) && maintained_total(caller, org.as_ref());
     let mut skip = (f.page() - 1) * f.per_page();
+    let by_counts = counted && skip >= SKIP_BY_COUNTS_FROM && matches!(f.sort.as_deref(), None | Some("" | "org"));
+    // The list's size plans the query: only read it first where the plan depends on it.
+    let size = match org.as_ref() {
+        Some(o) => Some(o.subtree_members),
+        None if by_counts || (by_name && no_prefix) => Some(list_size(db, caller, None).await?),
+        None => None,
+    };
+    let walk_names = by_name && no_prefix && size.is_some_and(|n| n > WALK_NAMES_ABOVE);
     // A deep page of the default roster starts where the maintained counts say, not after
     // reading every index entry before it.
     let mut start_path = None;
-    if counted && skip >= SKIP_BY_COUNTS_FROM && matches!(f.sort.as_deref(), None | Some("" | "org")) {
+    if by_counts {
         match page_start(db, caller, org.as_ref(), skip).await? {
             Some((path, within)) => {
                 start_path = Some(path);
@@ -219,41 +219,40 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
             None => {
                 return Ok(MemberPage {
                     items: Vec::new(),
-                    total: size,
+                    total: size.unwrap_or_default(),
                 })
             }
         }
     }
-    // The page's ids from the index alone where it can, and their rows around them, in one
-    // statement: skipping to a deep page then reads index entries, not the rows (and
-    // organizations) of every page before.
-    let select = format!("SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.id IN (SELECT m.id FROM members m");
-    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, walk_names);
+    // One statement: the page packed into one value, and its total. The page's ids come from the
+    // index alone where it can, and their rows around them: skipping to a deep page then reads
+    // index entries, not the rows (and organizations) of every page before.
+    let order = order_by(f.sort.as_deref());
+    let mut q = Q::new(&format!("{}, (", db.packing(MEMBER_FIELDS, order)));
+    match size {
+        Some(n) if counted => {
+            q.push("SELECT ").push_bind(n);
+        }
+        None if counted => push_scope_size(&mut q, caller),
+        _ => {
+            q.push("SELECT COUNT(*) FROM members m");
+            filter(&mut q, db, keys, caller, f, org.as_ref(), false);
+        }
+    }
+    q.push(&format!(
+        ") FROM {MEMBER_FROM} WHERE m.id IN (SELECT m.id FROM members m"
+    ));
+    filter(&mut q, db, keys, caller, f, org.as_ref(), walk_names);
     if let Some(path) = start_path {
         q.push(" AND m.org_path >= ").push_bind(path);
     }
-    q.push(order_by(f.sort.as_deref()));
+    q.push(order);
     q.push(" LIMIT ")
         .push_bind(f.per_page())
         .push(" OFFSET ")
         .push_bind(skip);
-    q.push(")").push(order_by(f.sort.as_deref()));
-    let total = async {
-        if counted {
-            return Ok::<i64, sqlx::Error>(size);
-        }
-        let count = filtered(
-            db,
-            keys,
-            caller,
-            f,
-            org.as_ref(),
-            "SELECT COUNT(*) FROM members m",
-            false,
-        );
-        Ok(db.one::<(i64,)>(count).await?.0)
-    };
-    let (items, total) = tokio::try_join!(db.all::<Member>(q), total)?;
+    q.push(")");
+    let (items, total) = db.packed_page::<Member>(q).await?;
     Ok(MemberPage { items, total })
 }
 
@@ -343,9 +342,13 @@ pub async fn export(
     caller
         .require_any(db, Perm::ReadMembers, "member.export", ("org", &f.org_id.unwrap_or(0)))
         .await?;
-    let select = format!("SELECT {MEMBER_COLUMNS}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}");
+    let select = format!(
+        "SELECT {}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}",
+        columns(MEMBER_FIELDS)
+    );
     let org = filter_org(db, caller, f).await?;
-    let mut q = filtered(db, keys, caller, f, org.as_ref(), &select, false);
+    let mut q = Q::new(&select);
+    filter(&mut q, db, keys, caller, f, org.as_ref(), false);
     q.push(" ORDER BY m.org_path, m.name, m.id");
     #[derive(sqlx::FromRow)]
     struct Row {

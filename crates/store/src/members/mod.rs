@@ -27,12 +27,12 @@ use moves::moved;
 pub(crate) use moves::*;
 
 /// A member as shown: sensitive fields masked.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: i64,
     pub org_id: i64,
     pub org_name: String,
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub org_path: String,
     pub group_id: Option<i64>,
     pub group_name: Option<String>,
@@ -43,6 +43,7 @@ pub struct Member {
     pub education: Option<String>,
     pub id_number_masked: String,
     pub phone_masked: Option<String>,
+    #[serde(deserialize_with = "crate::db::packed_bool")]
     pub has_address: bool,
     pub work_unit: Option<String>,
     pub post: Option<String>,
@@ -50,17 +51,40 @@ pub struct Member {
     pub full_member_on: Option<NaiveDate>,
     pub category: String,
     pub status: String,
+    #[serde(deserialize_with = "crate::db::packed_bool")]
     pub offline: bool,
     pub created_at: String,
     pub updated_at: String,
 }
 
-const MEMBER_COLUMNS: &str =
-    "m.id, m.org_id, o.name AS org_name, m.org_path, m.group_id, g.name AS group_name, m.name, m.gender, m.ethnicity,
-    m.birth_date, m.education, m.id_number_masked, m.phone_masked, m.address_enc IS NOT NULL AS has_address,
-    m.work_unit, m.post, m.joined_on, m.full_member_on, m.category, m.status, m.offline, m.created_at, m.updated_at";
+/// A member's shown fields, over `MEMBER_FROM`.
+const MEMBER_FIELDS: &crate::db::Fields = &[
+    ("id", "m.id"),
+    ("org_id", "m.org_id"),
+    ("org_name", "o.name"),
+    ("org_path", "m.org_path"),
+    ("group_id", "m.group_id"),
+    ("group_name", "g.name"),
+    ("name", "m.name"),
+    ("gender", "m.gender"),
+    ("ethnicity", "m.ethnicity"),
+    ("birth_date", "m.birth_date"),
+    ("education", "m.education"),
+    ("id_number_masked", "m.id_number_masked"),
+    ("phone_masked", "m.phone_masked"),
+    ("has_address", "m.address_enc IS NOT NULL"),
+    ("work_unit", "m.work_unit"),
+    ("post", "m.post"),
+    ("joined_on", "m.joined_on"),
+    ("full_member_on", "m.full_member_on"),
+    ("category", "m.category"),
+    ("status", "m.status"),
+    ("offline", "m.offline"),
+    ("created_at", "m.created_at"),
+    ("updated_at", "m.updated_at"),
+];
 
-/// The tables behind `MEMBER_COLUMNS`: the member, their branch and their party group.
+/// The tables behind `MEMBER_FIELDS`: the member, their branch and their party group.
 const MEMBER_FROM: &str = "members m JOIN orgs o ON o.id = m.org_id LEFT JOIN orgs g ON g.id = m.group_id";
 
 /// The full values behind the masks.
@@ -453,7 +477,8 @@ pub fn actions(caller: &Caller, m: &Member) -> MemberActions {
 /// One member, if the caller may read it (their own record always).
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     let mut q = Q::new(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM {MEMBER_FROM} WHERE m.id = $1 AND "
+        "SELECT {} FROM {MEMBER_FROM} WHERE m.id = $1 AND ",
+        crate::db::columns(MEMBER_FIELDS)
     ))
     .bind(id);
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
