@@ -5,7 +5,7 @@ use domain::org::subtree_end;
 use domain::{IdNumber, Phone};
 use serde::Deserialize;
 
-use super::{Member, Revealed, Secrets, MEMBER_FIELDS, MEMBER_FROM};
+use super::{Member, Revealed, Secrets, MEMBER_FIELDS, MEMBER_JOINS};
 use crate::audit::{self, Event};
 use crate::crypto::Keys;
 use crate::db::{columns, Db, Q};
@@ -226,7 +226,8 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
     }
     // One statement: the page packed into one value, and its total. The page's ids come from the
     // index alone where it can, and their rows around them: skipping to a deep page then reads
-    // index entries, not the rows (and organizations) of every page before.
+    // index entries, not the rows (and organizations) of every page before. The ids are a derived
+    // table, not `IN (…)`: PostgreSQL, which plans every execution, plans that in half the time.
     let order = order_by(f.sort.as_deref());
     let mut q = Q::new(&format!("{}, (", db.packing(MEMBER_FIELDS, order)));
     match size {
@@ -239,9 +240,7 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
             filter(&mut q, db, keys, caller, f, org.as_ref(), false);
         }
     }
-    q.push(&format!(
-        ") FROM {MEMBER_FROM} WHERE m.id IN (SELECT m.id FROM members m"
-    ));
+    q.push(") FROM (SELECT m.id FROM members m");
     filter(&mut q, db, keys, caller, f, org.as_ref(), walk_names);
     if let Some(path) = start_path {
         q.push(" AND m.org_path >= ").push_bind(path);
@@ -251,7 +250,7 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
         .push_bind(f.per_page())
         .push(" OFFSET ")
         .push_bind(skip);
-    q.push(")");
+    q.push(&format!(") page JOIN members m ON m.id = page.id {MEMBER_JOINS}"));
     let (items, total) = db.packed_page::<Member>(q).await?;
     Ok(MemberPage { items, total })
 }
@@ -343,7 +342,7 @@ pub async fn export(
         .require_any(db, Perm::ReadMembers, "member.export", ("org", &f.org_id.unwrap_or(0)))
         .await?;
     let select = format!(
-        "SELECT {}, m.id_number_enc, m.phone_enc, m.address_enc FROM {MEMBER_FROM}",
+        "SELECT {}, m.id_number_enc, m.phone_enc, m.address_enc FROM members m {MEMBER_JOINS}",
         columns(MEMBER_FIELDS)
     );
     let org = filter_org(db, caller, f).await?;

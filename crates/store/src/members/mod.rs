@@ -57,7 +57,7 @@ pub struct Member {
     pub updated_at: String,
 }
 
-/// A member's shown fields, over `MEMBER_FROM`.
+/// A member's shown fields, over `members m {MEMBER_JOINS}`.
 const MEMBER_FIELDS: &crate::db::Fields = &[
     ("id", "m.id"),
     ("org_id", "m.org_id"),
@@ -84,8 +84,8 @@ const MEMBER_FIELDS: &crate::db::Fields = &[
     ("updated_at", "m.updated_at"),
 ];
 
-/// The tables behind `MEMBER_FIELDS`: the member, their branch and their party group.
-const MEMBER_FROM: &str = "members m JOIN orgs o ON o.id = m.org_id LEFT JOIN orgs g ON g.id = m.group_id";
+/// The tables behind `MEMBER_FIELDS` beside the member `m`: their branch and their party group.
+const MEMBER_JOINS: &str = "JOIN orgs o ON o.id = m.org_id LEFT JOIN orgs g ON g.id = m.group_id";
 
 /// The full values behind the masks.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -477,7 +477,7 @@ pub fn actions(caller: &Caller, m: &Member) -> MemberActions {
 /// One member, if the caller may read it (their own record always).
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Member> {
     let mut q = Q::new(&format!(
-        "SELECT {} FROM {MEMBER_FROM} WHERE m.id = $1 AND ",
+        "SELECT {} FROM members m {MEMBER_JOINS} WHERE m.id = $1 AND ",
         crate::db::columns(MEMBER_FIELDS)
     ))
     .bind(id);
