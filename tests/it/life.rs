@@ -809,3 +809,49 @@ both!(
         assert_eq!(rows, total - (pages - 1) * 100, "the last page holds the rest");
     }
 );
+
+both!(the_ledger_holds_every_meeting_of_the_year, |app: App| async move {
+    // A year with more meetings than one read returns (2,000): the ledger used to stop there.
+    let c = app.login("committee").await;
+    let root = app.org_id(&c, "浙江开放大学委员会").await;
+    let branch = app.org_id(&c, "组织人事党支部").await;
+    let (path,): (String,) = app
+        .store
+        .db
+        .one(store::db::Q::new("SELECT path FROM orgs WHERE id = $1").bind(branch))
+        .await
+        .unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T02:00:00Z")
+        .unwrap()
+        .to_utc();
+    let past: Vec<_> = (0..2_050)
+        .map(|i| store::seed::meetings::PastMeeting {
+            org_id: branch,
+            org_path: path.clone(),
+            kinds: vec![domain::life::MeetingKind::GroupMeeting],
+            title: format!("学习会 {i}"),
+            starts: start + chrono::Duration::hours(4 * i),
+            location: "会议室".into(),
+            attendance: Vec::new(),
+        })
+        .collect();
+    store::seed::meetings::insert_bulk(&app.store.db, &store::Caller::system("test"), &past)
+        .await
+        .unwrap();
+    let res = app
+        .http
+        .get(format!("{}/api/v1/orgs/{root}/meetings.xlsx?year=2024", app.base))
+        .bearer_auth(&c)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let titled = range
+        .rows()
+        .filter(|r| r.iter().any(|c| c.to_string().starts_with("学习会 ")))
+        .count();
+    assert_eq!(titled, 2_050, "every meeting of the year, not the first 2,000");
+});
