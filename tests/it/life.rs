@@ -135,17 +135,7 @@ both!(plan_hold_and_record_a_meeting_with_quorum, |app: App| async move {
     );
 
     // The ledger of the year, as a workbook.
-    let res = app
-        .http
-        .get(format!("{}/api/v1/orgs/{branch}/meetings.xlsx?year=2026", app.base))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    use calamine::Reader;
-    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let range = ledger_sheet(&app, &t, branch, 2026).await;
     assert!(range.height() > 10, "a year of meetings");
 });
 
@@ -413,6 +403,21 @@ both!(check_in_is_optional_and_guarded, |app: App| async move {
         .iter()
         .all(|m| m["org_id"] == branch || m["org_name"].as_str().unwrap().contains("党小组")));
 });
+
+/// The first sheet of an organization's meeting ledger (会议台账) for a year.
+async fn ledger_sheet(app: &App, token: &str, org: i64, year: i32) -> calamine::Range<calamine::Data> {
+    use calamine::Reader;
+    let res = app
+        .http
+        .get(format!("{}/api/v1/orgs/{org}/meetings.xlsx?year={year}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+    wb.worksheet_range_at(0).unwrap().unwrap()
+}
 
 async fn me_member(app: &App, token: &str) -> serde_json::Value {
     app.get(token, "/api/v1/me").await.1["member_id"].clone()
@@ -838,17 +843,7 @@ both!(the_ledger_holds_every_meeting_of_the_year, |app: App| async move {
     store::seed::meetings::insert_bulk(&app.store.db, &store::Caller::system("test"), &past)
         .await
         .unwrap();
-    let res = app
-        .http
-        .get(format!("{}/api/v1/orgs/{root}/meetings.xlsx?year=2024", app.base))
-        .bearer_auth(&c)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    use calamine::Reader;
-    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
-    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    let range = ledger_sheet(&app, &c, root, 2024).await;
     let titled = range
         .rows()
         .filter(|r| r.iter().any(|c| c.to_string().starts_with("学习会 ")))
