@@ -228,3 +228,55 @@ both!(officers_make_the_committee_warning_go, |app: App| async move {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+both!(a_moved_branch_takes_its_records_along, |app: App| async move {
+    let c = app.login("committee").await;
+    let branch = app.org_id(&c, "人文学院教工党支部").await;
+    let old_parent = app.org_id(&c, "人文学院党总支").await;
+    let new_parent = app.org_id(&c, "法学院党总支").await;
+    let year = chrono::Datelike::year(&store::clock::today());
+    // What the branch holds, as its parent's pages show it.
+    let held = |parent: i64| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let (_, items) = app
+                .get(c, &format!("/api/v1/orgs/{parent}/compliance?year={year}"))
+                .await;
+            let items = items["items"].as_array().unwrap().clone();
+            items
+                .iter()
+                .filter(|i| i["org_id"] == branch)
+                .map(|i| i["held"].as_i64().unwrap())
+                .sum::<i64>()
+        }
+    };
+    let paid = |parent: i64| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let (_, report) = app.get(c, &format!("/api/v1/orgs/{parent}/dues?year={year}")).await;
+            report["paid_fen"].as_i64().unwrap_or_default()
+        }
+    };
+    let (held_before, paid_before) = (held(old_parent).await, paid(old_parent).await);
+    let paid_new_before = paid(new_parent).await;
+    assert!(held_before > 0, "the demo's branch held meetings this year");
+    let (status, moved) = app
+        .patch(&c, &format!("/api/v1/orgs/{branch}"), json!({"parent_id": new_parent}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(
+        held(new_parent).await,
+        held_before,
+        "its meetings count under the new parent"
+    );
+    assert_eq!(held(old_parent).await, 0, "and no longer under the old one");
+    let moved_paid = paid_before - paid(old_parent).await;
+    assert!(moved_paid > 0, "the branch's dues left the old parent's report");
+    assert_eq!(
+        paid(new_parent).await - paid_new_before,
+        moved_paid,
+        "and arrived in the new one's"
+    );
+});

@@ -169,3 +169,144 @@ both!(a_grant_inside_another_is_not_counted_twice, |app: App| async move {
     };
     assert_eq!(counts(&after), counts(&before));
 });
+
+/// How many an item counts, none when it is not listed.
+fn count(items: &[Value], what: &str) -> i64 {
+    item(items, what).map_or(0, |i| i["count"].as_i64().unwrap())
+}
+
+both!(the_committees_counts_follow_the_records, |app: App| async move {
+    let c = app.login("committee").await;
+    let root = app.org_id(&c, "浙江开放大学委员会").await;
+    let today = store::clock::today();
+    let year = chrono::Datelike::year(&today);
+    let tree = todo(&app, &c).await;
+
+    // Each count is the length of the list it stands for.
+    let (_, overdue) = app.get(&c, &format!("/api/v1/orgs/{root}/overdue?year={year}")).await;
+    assert_eq!(
+        count(&tree, "meetings_overdue"),
+        overdue["total"].as_i64().unwrap(),
+        "{tree:?}"
+    );
+    let (_, terms) = app.get(&c, &format!("/api/v1/orgs/{root}/terms")).await;
+    let terms_in = |status: &str| {
+        terms["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == status)
+            .count() as i64
+    };
+    assert_eq!(count(&tree, "terms_overdue"), terms_in("overdue"));
+    assert_eq!(count(&tree, "terms_due"), terms_in("due_in3_months"));
+    let (_, board) = app.get(&c, &format!("/api/v1/development?org_id={root}")).await;
+    let alerted = |alerts: &[&str]| {
+        board["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["alerts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| alerts.contains(&a.as_str().unwrap()))
+            })
+            .count() as i64
+    };
+    assert!(count(&tree, "development_late") > 0, "the demo has a talk overdue");
+    assert_eq!(
+        count(&tree, "development_late"),
+        alerted(&["talk_overdue", "approval_overdue"])
+    );
+    assert_eq!(
+        count(&tree, "development_due"),
+        alerted(&["conversion_due", "target_eligible"])
+    );
+    let (_, arrears) = app.get(&c, &format!("/api/v1/orgs/{root}/dues/arrears")).await;
+    let arrears = arrears["items"].as_array().unwrap().clone();
+    let at_level = |level: &str| arrears.iter().filter(|a| a["level"] == level).count() as i64;
+    assert_eq!(count(&tree, "dues_flag"), at_level("flag"));
+    assert_eq!(count(&tree, "dues_warning"), at_level("warning"));
+
+    // A flagged member pays all they owe: the flag goes at once, on the committee's home and the branch's.
+    let flagged = arrears
+        .iter()
+        .find(|a| a["level"] == "flag")
+        .expect("the demo has a member a year behind");
+    let (from, to) = (flagged["from"].as_str().unwrap(), flagged["to"].as_str().unwrap());
+    let mut months = Vec::new();
+    let mut m = chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d").unwrap();
+    while m.format("%Y-%m").to_string().as_str() <= to {
+        months.push(m.format("%Y-%m").to_string());
+        m = m + chrono::Months::new(1);
+    }
+    let (status, paid) = app
+        .post(
+            &c,
+            "/api/v1/dues/payments",
+            json!({"member_id": flagged["member_id"], "months": months, "amount_fen": flagged["outstanding_fen"],
+                   "method": "cash", "paid_on": today.to_string(), "reason": "补交欠缴党费"}),
+        )
+        .await;
+    assert!(status.is_success(), "{paid}");
+    let after = todo(&app, &c).await;
+    assert_eq!(count(&after, "dues_flag"), count(&tree, "dues_flag") - 1, "{after:?}");
+
+    // A branch holds a theme day it had missed this year: one overdue item fewer.
+    let missed = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "theme_day" && i["period"].as_str().unwrap().len() == 7)
+        .cloned();
+    // The demo's lagging branch skipped last month's; in January that month is last year's.
+    assert!(missed.is_some() || chrono::Datelike::month(&today) == 1, "{overdue}");
+    let mut expected_overdue = count(&tree, "meetings_overdue");
+    if let Some(missed) = missed {
+        let day = format!("{}-15", missed["period"].as_str().unwrap());
+        let (status, held) = app
+            .post(
+                &c,
+                "/api/v1/meetings",
+                json!({"org_id": missed["org_id"], "kind": "theme_day", "title": "补开的主题党日",
+                       "starts_at": format!("{day}T09:00"), "ends_at": format!("{day}T11:00"), "status": "held"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{held}");
+        expected_overdue -= 1;
+        assert_eq!(count(&todo(&app, &c).await, "meetings_overdue"), expected_overdue);
+    }
+
+    // A new day evaluates every organization again, and finds the same.
+    app.store
+        .db
+        .exec(store::db::Q::new(
+            "UPDATE job_leases SET last_run_on = NULL WHERE name = 'warnings_day'",
+        ))
+        .await
+        .unwrap();
+    let again = todo(&app, &c).await;
+    for what in [
+        "meetings_overdue",
+        "terms_overdue",
+        "terms_due",
+        "dues_flag",
+        "dues_warning",
+        "development_late",
+        "development_due",
+    ] {
+        assert_eq!(count(&again, what), count(&todo(&app, &c).await, what), "{what}");
+    }
+    assert_eq!(count(&again, "meetings_overdue"), expected_overdue);
+    let (resolved,): (i64,) = app
+        .store
+        .db
+        .one(store::db::Q::new(
+            "SELECT COUNT(*) FROM warnings WHERE resolved_on IS NOT NULL",
+        ))
+        .await
+        .unwrap();
+    assert!(resolved >= 1, "a resolved warning keeps its day");
+});

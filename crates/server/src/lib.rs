@@ -214,6 +214,10 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>) {
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),
                 }
+                match run.warnings {
+                    Ok(orgs) => tracing::info!(orgs, "warnings evaluated for the day"),
+                    Err(e) => tracing::error!(error = %e, "evaluating the day's warnings failed"),
+                }
                 if let Err(e) = run.login_failures {
                     tracing::error!(error = %e, "forgetting old failed sign-ins failed");
                 }

@@ -49,6 +49,7 @@ pub mod seed;
 pub mod subjects;
 pub mod todo;
 pub mod transfers;
+pub mod warnings;
 
 use std::path::{Path, PathBuf};
 

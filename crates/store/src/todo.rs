@@ -9,12 +9,11 @@ use serde::Serialize;
 
 use crate::clock::{now, today};
 use crate::db::{Db, Q};
-use crate::dues::reports::{arrears, members_without_base};
+use crate::dues::reports::members_without_base;
 use crate::error::Result;
-use crate::life::compliance::overdue;
-use crate::life::terms;
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Own, Perm};
+use crate::warnings;
 use domain::org::subtree_end;
 
 /// How pressing an item is; the list is sorted by it.
@@ -125,17 +124,20 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         }
     };
     let today = today();
+    // What the rules find in the subtree's records, kept by `warnings`: evaluated again here for
+    // the organizations whose records changed since, so the counts are those of the lists.
+    crate::warnings::refresh(db, &org.path).await?;
     if caller.can_at(Perm::ManageMeetings, &org.path) {
-        // The overdue items come whole organizations at a time: enough of them to name a few.
-        let (late, total) = overdue(db, caller, org.id, today.year(), 10 * EXAMPLES).await?;
-        let names = late.iter().map(|i| i.org_name.clone()).collect::<Vec<_>>();
-        push(item(
-            "meetings_overdue",
-            Urgency::Late,
-            total,
-            format!("/orgs/{}/compliance", org.id),
-            dedup(names),
-        ));
+        push(
+            warned(
+                db,
+                org,
+                warnings::MEETINGS_OVERDUE,
+                Urgency::Late,
+                format!("/orgs/{}/compliance", org.id),
+            )
+            .await?,
+        );
         let (count, titles) = meetings_to_record(db, caller, org).await?;
         push(item(
             "meetings_to_record",
@@ -144,37 +146,16 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
             format!("/orgs/{}/meetings", org.id),
             titles,
         ));
-        let terms = terms::due(db, caller, org.id).await?;
-        let late = terms.iter().filter(|t| t.status == "overdue").collect::<Vec<_>>();
-        let due = terms
-            .iter()
-            .filter(|t| t.status == "due_in3_months")
-            .collect::<Vec<_>>();
         let link = format!("/orgs/{}/compliance#terms", org.id);
-        let names =
-            |ts: &[&crate::life::terms::TermItem]| ts.iter().take(EXAMPLES).map(|t| t.org_name.clone()).collect();
-        push(item(
-            "terms_overdue",
-            Urgency::Late,
-            late.len(),
-            link.clone(),
-            names(&late),
-        ));
-        push(item("terms_due", Urgency::Soon, due.len(), link, names(&due)));
+        push(warned(db, org, warnings::TERMS_OVERDUE, Urgency::Late, link.clone()).await?);
+        push(warned(db, org, warnings::TERMS_DUE, Urgency::Soon, link).await?);
     }
     if caller.can_at(Perm::ManageDues, &org.path) {
         // Arrears (党章 Art. 9): six months unpaid without a reason is for the branch to decide on;
         // three or more is a warning to talk to the member.
-        let behind = arrears(db, caller, org.id, None, usize::MAX).await?;
         let link = format!("/orgs/{}/dues#arrears", org.id);
-        for (what, urgency, level) in [
-            ("dues_flag", Urgency::Late, "flag"),
-            ("dues_warning", Urgency::Due, "warning"),
-        ] {
-            let these = behind.iter().filter(|a| a.level == level).collect::<Vec<_>>();
-            let names = these.iter().take(EXAMPLES).map(|a| a.name.clone()).collect();
-            push(item(what, urgency, these.len(), link.clone(), names));
-        }
+        push(warned(db, org, warnings::DUES_FLAG, Urgency::Late, link.clone()).await?);
+        push(warned(db, org, warnings::DUES_WARNING, Urgency::Due, link).await?);
         // Counted where the dues page counts them (a subtree up to a large county): reading a
         // province's members for it takes a second; its branches' homes show theirs.
         if org.subtree_members <= crate::dues::reports::WITHOUT_BASE_LIMIT {
@@ -187,35 +168,33 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         letters(db, org, &mut push).await?;
     }
     if caller.can_at(Perm::WriteMembers, &org.path) {
-        let board = crate::development::board(db, caller, org.id).await?;
         let link = format!("/orgs/{}/development", org.id);
-        for (what, urgency, alerts) in [
-            (
-                "development_late",
-                Urgency::Late,
-                &["talk_overdue", "approval_overdue"][..],
-            ),
-            (
-                "development_due",
-                Urgency::Due,
-                &["conversion_due", "target_eligible"][..],
-            ),
-        ] {
-            let these = board
-                .iter()
-                .filter(|f| f.alerts.iter().any(|a| alerts.contains(&a.as_str())))
-                .collect::<Vec<_>>();
-            let names = these.iter().take(EXAMPLES).map(|f| f.file.name.clone()).collect();
-            push(item(what, urgency, these.len(), link.clone(), names));
-        }
+        push(warned(db, org, warnings::DEVELOPMENT_LATE, Urgency::Late, link.clone()).await?);
+        push(warned(db, org, warnings::DEVELOPMENT_DUE, Urgency::Due, link).await?);
     }
     Ok(())
+}
+
+/// The subtree's open warnings of one kind as an item: the organizations concerned are named once
+/// each (an organization may have several quarters overdue).
+async fn warned(db: &Db, org: &Org, kind: &'static str, urgency: Urgency, link: String) -> Result<TodoItem> {
+    let (count, labels) = warnings::open(db, kind, &org.path, 10 * EXAMPLES).await?;
+    Ok(TodoItem {
+        what: kind,
+        urgency,
+        org_id: Some(org.id),
+        org_name: Some(org.name.clone()),
+        count,
+        link,
+        examples: dedup(labels),
+    })
 }
 
 /// Meetings of the subtree whose time has passed while they are still planned: their attendance
 /// and minutes are to be recorded (or the meeting cancelled).
 async fn meetings_to_record(db: &Db, caller: &Caller, org: &Org) -> Result<(usize, Vec<String>)> {
-    let mut q = Q::new("SELECT m.title FROM meetings m WHERE m.status = 'planned' AND m.starts_at < ");
+    let mut q =
+        Q::new("SELECT m.title, COUNT(*) OVER () FROM meetings m WHERE m.status = 'planned' AND m.starts_at < ");
     q.push_bind(crate::db::instant_text(now()))
         .push(" AND m.org_path >= ")
         .push_bind(org.path.clone())
@@ -223,9 +202,10 @@ async fn meetings_to_record(db: &Db, caller: &Caller, org: &Org) -> Result<(usiz
         .push_bind(subtree_end(&org.path))
         .push(" AND ");
     caller.filter(&mut q, Perm::ManageMeetings, "m.org_path", Own::Nothing);
-    q.push(" ORDER BY m.starts_at");
-    let titles: Vec<(String,)> = db.all(q).await?;
-    Ok((titles.len(), titles.into_iter().take(EXAMPLES).map(|(t,)| t).collect()))
+    q.push(" ORDER BY m.starts_at LIMIT ").push_bind(EXAMPLES as i64);
+    let titles: Vec<(String, i64)> = db.all(q).await?;
+    let count = titles.first().map_or(0, |(_, n)| *n as usize);
+    Ok((count, titles.into_iter().map(|(t, _)| t).collect()))
 }
 
 /// Transfer letters: those sent to the subtree wait for it to accept or reject them; those it sent

@@ -208,7 +208,24 @@ pub async fn board(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Developm
     .bind(subtree_end(&org.path));
     caller.filter(&mut q, Perm::ReadMembers, "f.org_path", Own::Nothing);
     q.push(" ORDER BY f.created_at LIMIT 2000");
-    let files: Vec<FileRow> = db.all(q).await?;
+    with_steps(db, db.all(q).await?).await
+}
+
+/// The files on the boards of these organizations (not their subtrees), all of them: for the
+/// warnings.
+pub(crate) async fn board_among(db: &Db, org_paths: &[String]) -> Result<Vec<DevelopmentFile>> {
+    let mut q = Q::new(&format!(
+        "{SELECT} WHERE f.status IN ('open', 'member', 'full') AND f.org_path IN ("
+    ));
+    for (i, path) in org_paths.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(path.clone());
+    }
+    q.push(") ORDER BY f.created_at");
+    with_steps(db, db.all(q).await?).await
+}
+
+/// Each file with its steps, alerts and whether a review waits; archived files (step 25) are left out.
+async fn with_steps(db: &Db, files: Vec<FileRow>) -> Result<Vec<DevelopmentFile>> {
     // Every file's steps and pending requests in one query each, not one per file.
     let mut steps: std::collections::HashMap<i64, Vec<StepRow>> = std::collections::HashMap::new();
     let mut waiting = std::collections::HashSet::new();
@@ -369,6 +386,7 @@ pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput
     )
     .await?;
     insert_step(&mut tx, caller, id, rules::APPLICATION, valid.joined_on, None).await?;
+    crate::warnings::stale(&mut tx, crate::warnings::Of::File(id)).await?;
     audit::append(&mut tx, caller, Event::ok("development.apply", "development", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await

@@ -289,6 +289,7 @@ pub(crate) async fn record_in(tx: &mut Tx, caller: &Caller, member: &Payer, inpu
         let (_, _, seen_paid) = rows.iter().find(|(k, _, _)| *k == month.key()).expect("checked");
         apply_to_month(tx, id, member.id, *month, *fen, *seen_paid).await?;
     }
+    crate::warnings::stale(tx, crate::warnings::Of::Member(member.id)).await?;
     audit::append(
         tx,
         caller,
@@ -403,6 +404,7 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
         )
         .await?;
     }
+    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(original.member_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -436,6 +438,7 @@ pub async fn excuse(db: &Db, caller: &Caller, member_id: i64, months: &[String],
             )
             .await?;
     }
+    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(member.id)).await?;
     audit::append(&mut tx, caller, Event::ok("dues.excuse", "member", member.id)).await?;
     tx.commit().await?;
     Ok(changed)

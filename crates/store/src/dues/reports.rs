@@ -238,19 +238,28 @@ pub async fn arrears(
                 .bind(subtree_end(&org.path)),
         )
         .await?;
+    let ids: Vec<i64> = candidates.into_iter().map(|(id,)| id).collect();
+    let mut items = arrears_of(db, &ids, cut).await?;
+    items.sort_by(|a, b| (b.level == "flag", b.months, &a.name).cmp(&(a.level == "flag", a.months, &b.name)));
+    items.truncate(limit);
+    Ok(items)
+}
+
+/// The arrears of these members (those behind at `cut`), in no particular order.
+async fn arrears_of(db: &Db, candidates: &[i64], cut: Month) -> Result<Vec<ArrearsItem>> {
     let mut items = Vec::new();
     for chunk in candidates.chunks(500) {
         let mut q = Q::new(
             "SELECT l.member_id, l.month, l.due_fen, l.paid_fen, l.unpaid_reason FROM dues_ledger l WHERE l.month <= ",
         );
         q.push_bind(cut.key()).push(" AND l.member_id IN (");
-        q.push_ids(chunk.iter().map(|(id,)| *id));
+        q.push_ids(chunk.iter().copied());
         q.push(") ORDER BY l.member_id, l.month");
         let rows: Vec<LedgerRow> = db.all(q).await?;
         let mut q = Q::new(
             "SELECT m.id, m.name, m.org_id, o.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id IN (",
         );
-        q.push_ids(chunk.iter().map(|(id,)| *id));
+        q.push_ids(chunk.iter().copied());
         q.push(")");
         let names: HashMap<i64, (String, i64, String)> = db
             .all::<(i64, String, i64, String)>(q)
@@ -283,9 +292,26 @@ pub async fn arrears(
             });
         }
     }
-    items.sort_by(|a, b| (b.level == "flag", b.months, &a.name).cmp(&(a.level == "flag", a.months, &b.name)));
-    items.truncate(limit);
     Ok(items)
+}
+
+/// The arrears of the members whose ledger at the last complete month lies in one of these
+/// organizations, each with that organization's path: for the warnings.
+pub(crate) async fn arrears_among(db: &Db, org_paths: &[String]) -> Result<Vec<(String, ArrearsItem)>> {
+    let cut = last_complete_month(today());
+    let mut q = Q::new("SELECT member_id, org_path FROM dues_ledger WHERE month = ");
+    q.push_bind(cut.key()).push(" AND paid_fen < due_fen AND org_path IN (");
+    for (i, path) in org_paths.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " }).push_bind(path.clone());
+    }
+    q.push(")");
+    let candidates: HashMap<i64, String> = db.all::<(i64, String)>(q).await?.into_iter().collect();
+    let ids: Vec<i64> = candidates.keys().copied().collect();
+    let items = arrears_of(db, &ids, cut).await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|i| Some((candidates.get(&i.member_id)?.clone(), i)))
+        .collect())
 }
 
 /// One member's year in a branch's dues book.

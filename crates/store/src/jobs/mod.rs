@@ -41,6 +41,9 @@ pub struct DailyRun {
     pub login_failures: Result<u64>,
     /// Audit entries removed by the retention, when one is configured.
     pub audit_pruned: Option<Result<i64>>,
+    /// Organizations whose warnings were evaluated for the new day (after the month's ledger), so
+    /// that no home waits for it.
+    pub warnings: Result<usize>,
 }
 
 /// Runs today's jobs if this server takes the lease; `None` when another run has them.
@@ -50,9 +53,12 @@ pub async fn run_daily(db: &Db, holder: &str, audit_retention_days: Option<i64>)
     if !take_daily_lease(db, "daily_reminders", holder, today).await? {
         return Ok(None);
     }
+    let reminders = reminders::send(db, today).await;
+    let dues = crate::dues::ledger::generate_if_new_month(db, today).await;
     Ok(Some(DailyRun {
-        reminders: reminders::send(db, today).await,
-        dues: crate::dues::ledger::generate_if_new_month(db, today).await,
+        reminders,
+        dues,
+        warnings: crate::warnings::refresh(db, "/").await,
         login_failures: crate::accounts::forget_unknown_failures(db).await,
         audit_pruned: match audit_retention_days {
             Some(days) => Some(crate::audit::prune(db, days, clock::now()).await),

@@ -5,7 +5,7 @@ use crate::db::{Db, Q};
 use crate::error::{Error, Result};
 use crate::orgs::{self};
 use crate::scope::{Caller, Perm};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use domain::life::{self, ComplianceStatus, Frequency, MeetingKind};
 use domain::org::subtree_end;
 use domain::Invalid;
@@ -40,38 +40,57 @@ async fn load_year(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<L
             .refuse(db, Error::Forbidden, "life.compliance", ("org", &org_id))
             .await;
     }
-    let (from, to) = (root.path.clone(), subtree_end(&root.path));
-    let orgs = db
-        .all(
-            Q::new(
-                "SELECT o.id, o.name, o.kind, (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id), o.established_on FROM orgs o
-                 WHERE o.path >= $1 AND o.path < $2 AND o.dissolved_on IS NULL AND o.kind IN ('branch', 'party_group') ORDER BY o.path",
-            )
-            .bind(from.clone())
-            .bind(to.clone()),
-        )
-        .await?;
-    let overrides: Vec<(i64, String, String)> = db
-        .all(
-            Q::new("SELECT s.org_id, s.kind, s.frequency FROM org_life_settings s JOIN orgs o ON o.id = s.org_id WHERE o.path >= $1 AND o.path < $2")
-                .bind(from.clone())
-                .bind(to.clone()),
-        )
-        .await?;
+    read_year(db, Among::Subtree(&root.path), year).await
+}
+
+/// Which organizations a year is read for: a subtree, or chosen ones (the warnings re-evaluate
+/// the organizations whose records changed).
+enum Among<'a> {
+    Subtree(&'a str),
+    Orgs(&'a [i64]),
+}
+
+impl Among<'_> {
+    /// ` AND {column} …` restricting rows to these organizations, by path or by id.
+    fn push(&self, q: &mut Q, path_column: &str, id_column: &str) {
+        match self {
+            Among::Subtree(path) => {
+                q.push(&format!(" AND {path_column} >= "))
+                    .push_bind(path.to_string())
+                    .push(&format!(" AND {path_column} < "))
+                    .push_bind(subtree_end(path));
+            }
+            Among::Orgs(ids) => {
+                q.push(&format!(" AND {id_column} IN ("));
+                q.push_ids(ids.iter().copied());
+                q.push(")");
+            }
+        }
+    }
+}
+
+async fn read_year(db: &Db, among: Among<'_>, year: i32) -> Result<LifeYear> {
+    let mut q = Q::new(
+        "SELECT o.id, o.name, o.kind, (SELECT COUNT(*) FROM org_officers f WHERE f.org_id = o.id), o.established_on FROM orgs o
+         WHERE o.dissolved_on IS NULL AND o.kind IN ('branch', 'party_group')",
+    );
+    among.push(&mut q, "o.path", "o.id");
+    q.push(" ORDER BY o.path");
+    let orgs = db.all(q).await?;
+    let mut q = Q::new(
+        "SELECT s.org_id, s.kind, s.frequency FROM org_life_settings s JOIN orgs o ON o.id = s.org_id WHERE 1 = 1",
+    );
+    among.push(&mut q, "o.path", "s.org_id");
+    let overrides: Vec<(i64, String, String)> = db.all(q).await?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Invalid::one("year", "invalid"))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Invalid::one("year", "invalid"))?;
-    let rows: Vec<(i64, String, NaiveDate)> = db
-        .all(
-            Q::new(
-                "SELECT m.org_id, k.kind, m.local_date FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
-                 WHERE m.org_path >= $1 AND m.org_path < $2 AND m.local_date >= $3 AND m.local_date <= $4 AND m.status IN ('held', 'archived')",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(first)
-            .bind(last),
-        )
-        .await?;
+    let mut q = Q::new(
+        "SELECT m.org_id, k.kind, m.local_date FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
+         WHERE m.status IN ('held', 'archived') AND m.local_date >= ",
+    );
+    q.push_bind(first).push(" AND m.local_date <= ").push_bind(last);
+    among.push(&mut q, "m.org_path", "m.org_id");
+    let rows: Vec<(i64, String, NaiveDate)> = db.all(q).await?;
     let mut held: HashMap<(i64, String), Vec<NaiveDate>> = HashMap::new();
     for (org, kind, date) in rows {
         held.entry((org, kind)).or_default().push(date);
@@ -192,4 +211,17 @@ pub async fn overdue(
     });
     items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.period.cmp(&b.1.period)));
     Ok((items.into_iter().map(|(_, i)| i).collect(), total))
+}
+
+/// The overdue items of chosen organizations this year, for the warnings.
+pub(crate) async fn overdue_among(db: &Db, org_ids: &[i64]) -> Result<Vec<ComplianceItem>> {
+    let today = today();
+    let data = read_year(db, Among::Orgs(org_ids), today.year()).await?;
+    let mut out = Vec::new();
+    data.each(today, |org, kind, p, held, status| {
+        if status == ComplianceStatus::Overdue {
+            out.push(data.item(org, kind, p, held, status));
+        }
+    });
+    Ok(out)
 }

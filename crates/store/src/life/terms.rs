@@ -24,32 +24,31 @@ pub struct TermItem {
 /// Committee terms below an organization (关于党的基层组织任期的意见 2018): when each ends and
 /// whether the 6- and 3-month reminders or the overdue alert apply; the most urgent first.
 pub async fn terms(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<TermItem>> {
-    read(db, caller, org_id, None).await
+    let root = orgs::get(db, caller, org_id).await?;
+    let q = Q::new(
+        "SELECT id, name, kind, term_start, term_end FROM orgs WHERE path >= $1 AND path < $2 AND dissolved_on IS NULL
+         AND kind <> 'party_group' ORDER BY path",
+    )
+    .bind(root.path.clone())
+    .bind(subtree_end(&root.path));
+    Ok(ranked(db.all(q).await?))
 }
 
-/// Only the terms ended or ending within six months, most urgent first: what the home lists. The
-/// database picks those ending within seven months (a province has tens of thousands of
-/// organizations); the rule itself is `life::term_status`.
-pub async fn due(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<TermItem>> {
-    let within = today() + chrono::Months::new(7);
-    let mut items = read(db, caller, org_id, Some(within)).await?;
+/// The terms of chosen organizations ended or ending within six months, for the warnings.
+pub(crate) async fn due_among(db: &Db, org_ids: &[i64]) -> Result<Vec<TermItem>> {
+    let mut q = Q::new(
+        "SELECT id, name, kind, term_start, term_end FROM orgs WHERE dissolved_on IS NULL AND kind <> 'party_group' AND id IN (",
+    );
+    q.push_ids(org_ids.iter().copied()).push(")");
+    let mut items = ranked(db.all(q).await?);
     items.retain(|t| !matches!(t.status.as_str(), "current" | "unknown"));
     Ok(items)
 }
 
-async fn read(db: &Db, caller: &Caller, org_id: i64, ending_before: Option<NaiveDate>) -> Result<Vec<TermItem>> {
-    let root = orgs::get(db, caller, org_id).await?;
-    let mut q = Q::new(
-        "SELECT id, name, kind, term_start, term_end FROM orgs WHERE path >= $1 AND path < $2 AND dissolved_on IS NULL
-         AND kind <> 'party_group'",
-    )
-    .bind(root.path.clone())
-    .bind(subtree_end(&root.path));
-    if let Some(before) = ending_before {
-        q.push(" AND term_end < ").push_bind(before);
-    }
-    q.push(" ORDER BY path");
-    let rows: Vec<(i64, String, String, Option<NaiveDate>, Option<NaiveDate>)> = db.all(q).await?;
+type TermRow = (i64, String, String, Option<NaiveDate>, Option<NaiveDate>);
+
+/// Each term's status by `life::term_status`, the most urgent first.
+fn ranked(rows: Vec<TermRow>) -> Vec<TermItem> {
     let today = today();
     let mut items: Vec<(u8, TermItem)> = rows
         .into_iter()
@@ -75,5 +74,5 @@ async fn read(db: &Db, caller: &Caller, org_id: i64, ending_before: Option<Naive
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.term_end.cmp(&b.1.term_end)));
-    Ok(items.into_iter().map(|(_, i)| i).collect())
+    items.into_iter().map(|(_, i)| i).collect()
 }

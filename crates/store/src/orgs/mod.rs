@@ -273,6 +273,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &OrgInput) -> Result<Org> {
         &serde_json::json!({"name": v.name, "kind": v.kind.as_str()}),
     )
     .await?;
+    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -389,6 +390,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         };
         record_event(&mut tx, caller, id, event, &serde_json::Value::Object(changes.clone())).await?;
         let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
+        crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
         audit::append(
             &mut tx,
             caller,
@@ -420,6 +422,25 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
     }
     Ok(parent)
 }
+
+/// The tables and columns that place a record in the tree by its organization's path.
+const PLACED_BY_PATH: [(&str, &str); 15] = [
+    ("members", "org_path"),
+    ("meetings", "org_path"),
+    ("activities", "org_path"),
+    ("dues_ledger", "org_path"),
+    ("dues_payments", "org_path"),
+    ("reviews", "org_path"),
+    ("reviews", "reviewer_path"),
+    ("transfers", "from_path"),
+    ("transfers", "to_path"),
+    ("transfers_in", "org_path"),
+    ("announcements", "org_path"),
+    ("announcement_targets", "org_path"),
+    ("development_files", "org_path"),
+    ("mobile_members", "host_path"),
+    ("warnings", "org_path"),
+];
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,
 /// depths and counts are read again inside the transaction (locked on PostgreSQL), so a member
@@ -453,14 +474,20 @@ async fn apply_move(tx: &mut Tx, postgres: bool, caller: &Caller, org_id: i64, p
             .bind(end.clone()),
     )
     .await?;
-    tx.exec(
-        Q::new("UPDATE members SET org_path = $1 || substr(org_path, CAST($2 AS INTEGER)) WHERE org_path >= $3 AND org_path < $4")
+    // Every record placed in the subtree by path moves with it: its meetings, ledger, files,
+    // letters and warnings are then found under the new parent as its members are.
+    for (table, column) in PLACED_BY_PATH {
+        tx.exec(
+            Q::new(&format!(
+                "UPDATE {table} SET {column} = $1 || substr({column}, CAST($2 AS INTEGER)) WHERE {column} >= $3 AND {column} < $4"
+            ))
             .bind(new.clone())
             .bind(keep_from)
             .bind(old.clone())
-            .bind(end),
-    )
-    .await?;
+            .bind(end.clone()),
+        )
+        .await?;
+    }
     tx.exec(
         Q::new("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3")
             .bind(parent_id)
@@ -525,6 +552,7 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
     )
     .await?;
     record_event(&mut tx, caller, id, "dissolved", &serde_json::json!({"on": on})).await?;
+    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
     audit::append(&mut tx, caller, Event::ok("org.dissolve", "org", id)).await?;
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
@@ -682,6 +710,7 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
         &serde_json::json!({"member_id": member_id, "post": post}),
     )
     .await?;
+    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(org_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -805,6 +834,7 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
         }
         tx.exec(events).await?;
     }
+    crate::warnings::stale_orgs(&mut tx, orgs.iter().map(|o| o.id)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -76,6 +76,7 @@ pub async fn insert_past_payments(db: &Db, caller: &Caller, payments: &[PastPaym
         q.push(")");
         tx.exec(q).await?;
     }
+    crate::warnings::stale_orgs(&mut tx, payments.iter().map(|p| p.org_id)).await?;
     audit::append(
         &mut tx,
         caller,
