@@ -1,4 +1,6 @@
-//! The home's to-do list, for committee staff of the whole tree and for a branch's secretary.
+//! The home's to-do list, for committee staff of the whole tree and for a branch's secretary: the
+//! day's evaluation of every organization's warnings, the list itself, and the list after a write
+//! in one branch (which evaluates that branch again).
 
 use anyhow::Result;
 use store::db::Q;
@@ -32,20 +34,62 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
             "SELECT id, path, subtree_members FROM orgs WHERE kind = 'branch' AND subtree_members BETWEEN 20 AND 60 ORDER BY id LIMIT 1",
         ))
         .await?;
-    for (label, caller, runs) in [
+    let committee = in_role(Role::OrgAdmin, root_path, root);
+    let secretary = in_role(Role::Secretary, branch_path, branch);
+    let (orgs,): (i64,) = store
+        .db
+        .one(Q::new("SELECT COUNT(*) FROM orgs WHERE dissolved_on IS NULL"))
+        .await?;
+    // A new day: what the daily job does before anyone opens a home.
+    store
+        .db
+        .exec(Q::new(
+            "UPDATE job_leases SET last_run_on = NULL WHERE name = 'warnings_day'",
+        ))
+        .await?;
+    let label = format!("warnings of a new day, every organization evaluated ({orgs})");
+    timed(&label, 1, || async {
+        Ok(store::warnings::refresh(&store.db, "/").await?)
+    })
+    .await?;
+    // A write in the branch marks it; the next home evaluates it again.
+    let write_in_branch = || async {
+        let mut tx = store.db.begin().await?;
+        store::warnings::stale(&mut tx, store::warnings::Of::Org(branch)).await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    };
+    for (label, caller, runs, after_write) in [
         (
             format!("to-do of committee staff over the whole tree ({tree} members)"),
-            in_role(Role::OrgAdmin, root_path, root),
-            5,
+            &committee,
+            20,
+            false,
+        ),
+        (
+            "  the same after a write in one branch".to_string(),
+            &committee,
+            20,
+            true,
         ),
         (
             format!("to-do of a branch secretary ({members} members)"),
-            in_role(Role::Secretary, branch_path, branch),
+            &secretary,
             50,
+            false,
+        ),
+        (
+            "  the same after a write in the branch".to_string(),
+            &secretary,
+            50,
+            true,
         ),
     ] {
         let items = timed(&label, runs, || async {
-            Ok(store::todo::for_caller(&store.db, &caller).await?)
+            if after_write {
+                write_in_branch().await?;
+            }
+            Ok(store::todo::for_caller(&store.db, caller).await?)
         })
         .await?;
         println!("  ({} items)", items.len());
