@@ -93,13 +93,13 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
         ours.as_secs_f64() / bare.as_secs_f64()
     );
     // Nine in ten have paid.
-    store
-        .db
-        .exec(
-            Q::new("UPDATE dues_ledger SET paid_fen = due_fen WHERE month = $1 AND member_id % 10 <> 0")
-                .bind(month.key()),
-        )
-        .await?;
+    let mut tx = store.db.begin().await?;
+    tx.exec(
+        Q::new("UPDATE dues_ledger SET paid_fen = due_fen WHERE month = $1 AND member_id % 10 <> 0").bind(month.key()),
+    )
+    .await?;
+    store::dues::totals::recount_month(&mut tx, month.key()).await?;
+    tx.commit().await?;
     store.db.analyze().await?;
     Ok(())
 }
@@ -121,6 +121,15 @@ async fn dues_reports(store: &Store, caller: &Caller, month: domain::dues::Month
     })
     .await?;
     println!("  ({} members owing, {} paid)", r.members, r.paying_members);
+    timed(
+        "dues: the whole tree's page — year report and the first 200 in arrears",
+        5,
+        || async {
+            dues::reports::report(db, c, root, month.year, None).await?;
+            Ok(dues::reports::arrears(db, c, root, Some(month), 200).await?.len())
+        },
+    )
+    .await?;
     timed(
         &format!("dues: a county's month report ({county_members} members)"),
         20,

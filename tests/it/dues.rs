@@ -7,6 +7,33 @@ use domain::dues::Month;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+/// The organizations' month totals the reports add up are the sums of the ledger's lines, every
+/// organization and month of them.
+async fn totals_agree(app: &App) {
+    use std::collections::BTreeMap;
+    type Sums = BTreeMap<(i64, i64), (String, i64, i64, i64, i64, i64)>;
+    let read = |sql: &'static str| async move {
+        let rows: Vec<(i64, i64, String, i64, i64, i64, i64, i64)> =
+            app.store.db.all(store::db::Q::new(sql)).await.unwrap();
+        rows.into_iter()
+            .map(|(o, m, p, d, pd, out, n, paying)| ((o, m), (p, d, pd, out, n, paying)))
+            .collect::<Sums>()
+    };
+    let ledger = read(
+        "SELECT org_id, month, MIN(org_path), CAST(SUM(due_fen) AS BIGINT), CAST(SUM(paid_fen) AS BIGINT),
+         CAST(SUM(CASE WHEN due_fen > paid_fen THEN due_fen - paid_fen ELSE 0 END) AS BIGINT), COUNT(*),
+         CAST(SUM(CASE WHEN paid_fen >= due_fen THEN 1 ELSE 0 END) AS BIGINT)
+         FROM dues_ledger GROUP BY org_id, month",
+    )
+    .await;
+    let totals = read(
+        "SELECT org_id, month, org_path, due_fen, paid_fen, outstanding_fen, members, paying_members FROM dues_totals",
+    )
+    .await;
+    assert!(!ledger.is_empty());
+    assert_eq!(ledger, totals, "the totals are the ledger's sums");
+}
+
 both!(dues_are_calculated_by_the_official_bands, |app: App| async move {
     let t = app.login("secretary").await;
     let (status, d) = app
@@ -310,6 +337,7 @@ both!(
         for a in ["dues.profile.set", "dues.payment.record", "dues.payment.reverse"] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
+        totals_agree(&app).await;
     }
 );
 
@@ -620,6 +648,7 @@ both!(bases_file_is_checked_then_written, |app: App| async move {
         .await;
     assert_eq!(d["months"][0]["status"], "unpaid");
     assert_eq!(d["months"][1]["status"], "upcoming");
+    totals_agree(&app).await;
 });
 
 both!(reports_workbook_and_the_published_statement, |app: App| async move {
@@ -819,6 +848,7 @@ both!(a_months_dues_for_the_branch_in_one_submit, |app: App| async move {
         app.get(&t, &format!("/api/v1/orgs/{other}/dues/sheet")).await.0,
         StatusCode::NOT_FOUND
     );
+    totals_agree(&app).await;
 });
 
 both!(

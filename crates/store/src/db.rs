@@ -569,6 +569,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_audit_retention.sql")),
     (19, include_str!("../migrations/sqlite/0019_partial_indexes.sql")),
     (20, include_str!("../migrations/sqlite/0020_warnings.sql")),
+    (21, include_str!("../migrations/sqlite/0021_dues_totals.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -594,6 +595,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_audit_retention.sql")),
     (19, include_str!("../migrations/postgres/0019_partial_indexes.sql")),
     (20, include_str!("../migrations/postgres/0020_warnings.sql")),
+    (21, include_str!("../migrations/postgres/0021_dues_totals.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

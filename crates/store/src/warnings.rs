@@ -15,13 +15,20 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::Datelike;
+use domain::life::ComplianceStatus;
+use domain::org::subtree_end;
+
 use crate::clock::today;
 use crate::db::{new_id, Db, Tx, Q};
 use crate::error::Result;
-use domain::org::subtree_end;
+use crate::life::compliance::ComplianceItem;
+use crate::scope::Caller;
 
-/// An organization's quarter (or month, or year) whose required meeting was not held in time.
+/// An organization's quarter (or month, or year) whose required meeting was not held in time …
 pub const MEETINGS_OVERDUE: &str = "meetings_overdue";
+/// … or whose period ends soon without it (life::Frequency::warning_days).
+pub const MEETINGS_DUE_SOON: &str = "meetings_due_soon";
 /// A committee whose term has ended (关于党的基层组织任期的意见 2018) …
 pub const TERMS_OVERDUE: &str = "terms_overdue";
 /// … or ends within three months.
@@ -62,21 +69,23 @@ pub enum Of {
 /// records they come from.
 pub async fn stale(tx: &mut Tx, of: Of) -> Result<()> {
     let (source, id) = match of {
-        Of::Org(id) => ("SELECT id, 1 FROM orgs", id),
-        Of::Member(id) => ("SELECT org_id, 1 FROM members", id),
-        Of::Meeting(id) => ("SELECT org_id, 1 FROM meetings", id),
-        Of::File(id) => ("SELECT org_id, 1 FROM development_files", id),
+        Of::Org(id) => ("SELECT id, path, 1 FROM orgs", id),
+        Of::Member(id) => ("SELECT org_id, org_path, 1 FROM members", id),
+        Of::Meeting(id) => ("SELECT org_id, org_path, 1 FROM meetings", id),
+        Of::File(id) => ("SELECT org_id, org_path, 1 FROM development_files", id),
     };
     tx.exec(
         Q::new(&format!(
-            "INSERT INTO warnings_stale (org_id, seq) {source} WHERE id = $1
-             ON CONFLICT (org_id) DO UPDATE SET seq = warnings_stale.seq + 1"
+            "INSERT INTO warnings_stale (org_id, org_path, seq) {source} WHERE id = $1 {RENEW}"
         ))
         .bind(id),
     )
     .await?;
     Ok(())
 }
+
+/// A mark already there is renewed: an evaluation that started from the old one leaves it.
+const RENEW: &str = "ON CONFLICT (org_id) DO UPDATE SET seq = warnings_stale.seq + 1";
 
 /// Marks many organizations at once (bulk loads).
 pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> Result<()> {
@@ -86,11 +95,9 @@ pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> 
         .into_iter()
         .collect();
     for chunk in ids.chunks(CHUNK) {
-        let mut q = Q::new("INSERT INTO warnings_stale (org_id, seq) VALUES ");
-        for (i, id) in chunk.iter().enumerate() {
-            q.push_row(i == 0, [(*id).into(), 1i64.into()]);
-        }
-        q.push(" ON CONFLICT (org_id) DO UPDATE SET seq = warnings_stale.seq + 1");
+        let mut q =
+            Q::new("INSERT INTO warnings_stale (org_id, org_path, seq) SELECT id, path, 1 FROM orgs WHERE id IN (");
+        q.push_ids(chunk.iter().copied()).push(&format!(") {RENEW}"));
         tx.exec(q).await?;
     }
     Ok(())
@@ -98,10 +105,9 @@ pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> 
 
 /// Marks every organization: a new day, a new month's ledger.
 pub async fn all_stale(tx: &mut Tx) -> Result<()> {
-    tx.exec(Q::new(
-        "INSERT INTO warnings_stale (org_id, seq) SELECT id, 1 FROM orgs WHERE dissolved_on IS NULL
-         ON CONFLICT (org_id) DO UPDATE SET seq = warnings_stale.seq + 1",
-    ))
+    tx.exec(Q::new(&format!(
+        "INSERT INTO warnings_stale (org_id, org_path, seq) SELECT id, path, 1 FROM orgs WHERE dissolved_on IS NULL {RENEW}"
+    )))
     .await?;
     Ok(())
 }
@@ -113,11 +119,11 @@ const CHUNK: usize = 500;
 /// warnings are what the rules find in its records today. Returns how many were evaluated.
 pub async fn refresh(db: &Db, path: &str) -> Result<usize> {
     new_day(db).await?;
+    // The mark's path is the organization's (a move updates both), so a subtree's marks are a range.
     let stale: Vec<(i64, i64, String)> = db
         .all(
             Q::new(
-                "SELECT s.org_id, s.seq, o.path FROM warnings_stale s JOIN orgs o ON o.id = s.org_id
-                 WHERE o.path >= $1 AND o.path < $2 ORDER BY o.path",
+                "SELECT org_id, seq, org_path FROM warnings_stale WHERE org_path >= $1 AND org_path < $2 ORDER BY org_path",
             )
             .bind(path)
             .bind(subtree_end(path)),
@@ -126,6 +132,11 @@ pub async fn refresh(db: &Db, path: &str) -> Result<usize> {
     for chunk in stale.chunks(CHUNK) {
         let found = evaluate(db, chunk).await?;
         keep(db, chunk, found).await?;
+    }
+    // A day's evaluation rewrites most rows: the planner is told, or it keeps the empty table's plans.
+    if stale.len() > 1000 {
+        db.exec(Q::new("ANALYZE warnings")).await?;
+        db.exec(Q::new("ANALYZE warning_counts")).await?;
     }
     Ok(stale.len())
 }
@@ -176,9 +187,13 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
             });
         }
     };
-    for item in crate::life::compliance::overdue_among(db, &ids).await? {
-        let subject = format!("o{}|{}|{}", item.org_id, item.kind, item.period);
-        push(MEETINGS_OVERDUE, subject, item.org_id, item.org_name);
+    for item in crate::life::compliance::flagged_among(db, &ids).await? {
+        let kind = if item.status == "overdue" {
+            MEETINGS_OVERDUE
+        } else {
+            MEETINGS_DUE_SOON
+        };
+        push(kind, meeting_subject(&item), item.org_id, item.org_name);
     }
     for term in crate::life::terms::due_among(db, &ids).await? {
         let kind = match term.status.as_str() {
@@ -253,6 +268,17 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
             ))
         })
         .collect();
+    // Subjects that change owner leave a count behind at their old owner: it is counted again too.
+    let mut recount: std::collections::BTreeSet<i64> = orgs.iter().map(|(id, _, _)| *id).collect();
+    let movable: Vec<&&Found> = changed.iter().filter(|f| !f.subject.starts_with('o')).collect();
+    for chunk in movable.chunks(CHUNK) {
+        let mut q = Q::new("SELECT DISTINCT org_id FROM warnings WHERE resolved_on IS NULL AND subject IN (");
+        for (i, f) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push_bind(f.subject.clone());
+        }
+        q.push(")");
+        recount.extend(tx.all::<(i64,)>(q).await?.into_iter().map(|(id,)| id));
+    }
     for chunk in changed.chunks(100) {
         let mut q = Q::new("INSERT INTO warnings (id, kind, subject, org_id, org_path, label, since) VALUES ");
         for (i, f) in chunk.iter().enumerate() {
@@ -275,6 +301,18 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
         );
         tx.exec(q).await?;
     }
+    let recount: Vec<i64> = recount.into_iter().collect();
+    for chunk in recount.chunks(CHUNK) {
+        let mut q = Q::new("DELETE FROM warning_counts WHERE org_id IN (");
+        q.push_ids(chunk.iter().copied()).push(")");
+        tx.exec(q).await?;
+        let mut q = Q::new(
+            "INSERT INTO warning_counts (org_id, kind, org_path, n)
+             SELECT org_id, kind, MIN(org_path), COUNT(*) FROM warnings WHERE resolved_on IS NULL AND org_id IN (",
+        );
+        q.push_ids(chunk.iter().copied()).push(") GROUP BY org_id, kind");
+        tx.exec(q).await?;
+    }
     for chunk in orgs.chunks(CHUNK) {
         let mut q = Q::new("DELETE FROM warnings_stale WHERE (org_id, seq) IN (VALUES ");
         for (i, (id, seq, _)) in chunk.iter().enumerate() {
@@ -287,19 +325,25 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     Ok(())
 }
 
-/// The open warnings of one kind over a subtree: how many, and the first few labels in tree order.
-pub async fn open(db: &Db, kind: &str, path: &str, examples: usize) -> Result<(i64, Vec<String>)> {
-    let end = subtree_end(path);
-    let (count,): (i64,) = db
+/// How many warnings of a kind are open over a subtree, from each organization's count.
+async fn counted(db: &Db, kind: &str, path: &str) -> Result<i64> {
+    let (n,): (Option<i64>,) = db
         .one(
             Q::new(
-                "SELECT COUNT(*) FROM warnings WHERE resolved_on IS NULL AND kind = $1 AND org_path >= $2 AND org_path < $3",
+                "SELECT CAST(SUM(n) AS BIGINT) FROM warning_counts WHERE kind = $1 AND org_path >= $2 AND org_path < $3",
             )
             .bind(kind)
             .bind(path)
-            .bind(end.clone()),
+            .bind(subtree_end(path)),
         )
         .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The open warnings of one kind over a subtree: how many, and the first few labels in tree order.
+pub async fn open(db: &Db, kind: &str, path: &str, examples: usize) -> Result<(i64, Vec<String>)> {
+    let end = subtree_end(path);
+    let count = counted(db, kind, path).await?;
     if count == 0 {
         return Ok((0, Vec::new()));
     }
@@ -307,7 +351,7 @@ pub async fn open(db: &Db, kind: &str, path: &str, examples: usize) -> Result<(i
         .all(
             Q::new(
                 "SELECT label FROM warnings WHERE resolved_on IS NULL AND kind = $1 AND org_path >= $2 AND org_path < $3
-                 ORDER BY org_path, since, id LIMIT $4",
+                 ORDER BY org_path, id LIMIT $4",
             )
             .bind(kind)
             .bind(path)
@@ -316,4 +360,89 @@ pub async fn open(db: &Db, kind: &str, path: &str, examples: usize) -> Result<(i
         )
         .await?;
     Ok((count, labels.into_iter().map(|(l,)| l).collect()))
+}
+
+/// A meeting warning's subject: the organization, the kind of meeting and the period.
+fn meeting_subject(item: &ComplianceItem) -> String {
+    format!("o{}|{}|{}", item.org_id, item.kind, item.period)
+}
+
+/// The item a meeting warning stands for; held is none, or the period would not be listed.
+fn meeting_item(org_id: i64, org_name: String, subject: &str, status: &str) -> Option<ComplianceItem> {
+    let mut parts = subject.split('|').skip(1);
+    Some(ComplianceItem {
+        org_id,
+        org_name,
+        kind: parts.next()?.to_string(),
+        period: parts.next()?.to_string(),
+        expected: 1,
+        held: 0,
+        status: status.to_string(),
+    })
+}
+
+/// The subtree's meetings overdue this year (or due soon: `status`), the organizations with the
+/// most first, at most `limit` items (whole organizations), and how many there are in all: the
+/// compliance pages' lists, from the warnings. Another year's overdue list is computed from the
+/// meetings (`life::compliance::overdue`); nothing is due soon in a year that is not this one.
+pub async fn meetings(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    year: i32,
+    status: ComplianceStatus,
+    limit: usize,
+) -> Result<(Vec<ComplianceItem>, usize)> {
+    let kind = match status {
+        ComplianceStatus::Overdue => MEETINGS_OVERDUE,
+        ComplianceStatus::DueSoon => MEETINGS_DUE_SOON,
+        ComplianceStatus::OnTrack => return Err(domain::Invalid::one("status", "invalid").into()),
+    };
+    if year != today().year() {
+        return match status {
+            ComplianceStatus::Overdue => crate::life::compliance::overdue(db, caller, org_id, year, limit).await,
+            _ => Ok((Vec::new(), 0)),
+        };
+    }
+    let org = crate::life::compliance::readable(db, caller, org_id).await?;
+    refresh(db, &org.path).await?;
+    let total = counted(db, kind, &org.path).await?;
+    // Whole organizations, the most first (then in tree order), until the limit is reached.
+    let q = Q::new(
+        "SELECT org_id, n FROM warning_counts WHERE kind = $1 AND org_path >= $2 AND org_path < $3
+         ORDER BY n DESC, org_path LIMIT $4",
+    )
+    .bind(kind)
+    .bind(org.path.clone())
+    .bind(subtree_end(&org.path))
+    .bind(limit as i64);
+    let worst: Vec<(i64, i64)> = db.all(q).await?;
+    let mut shown = Vec::new();
+    let mut items = 0;
+    for (org, n) in worst {
+        if items >= limit {
+            break;
+        }
+        shown.push(org);
+        items += n as usize;
+    }
+    if shown.is_empty() {
+        return Ok((Vec::new(), total as usize));
+    }
+    let mut q = Q::new("SELECT org_id, label, subject FROM warnings WHERE resolved_on IS NULL AND kind = ");
+    q.push_bind(kind).push(" AND org_id IN (");
+    q.push_ids(shown.iter().copied()).push(")");
+    let rows: Vec<(i64, String, String)> = db.all(q).await?;
+    let rank: HashMap<i64, usize> = shown.iter().enumerate().map(|(i, o)| (*o, i)).collect();
+    let mut items: Vec<ComplianceItem> = rows
+        .into_iter()
+        .filter_map(|(org, label, subject)| meeting_item(org, label, &subject, status.as_str()))
+        .collect();
+    items.sort_by(|a, b| {
+        rank[&a.org_id]
+            .cmp(&rank[&b.org_id])
+            .then(a.period.cmp(&b.period))
+            .then(a.kind.cmp(&b.kind))
+    });
+    Ok((items, total as usize))
 }

@@ -142,7 +142,15 @@ pub async fn org_overdue(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<Overdue>> {
     // The worst organizations first; a province's list stops near 1,000 items, with the total given.
-    let (items, total) = life::compliance::overdue(&s.store.db, &a.caller, id, q.year()?, 1000).await?;
+    let (items, total) = store::warnings::meetings(
+        &s.store.db,
+        &a.caller,
+        id,
+        q.year()?,
+        domain::life::ComplianceStatus::Overdue,
+        1000,
+    )
+    .await?;
     Ok(Json(Overdue { items, total }))
 }
 

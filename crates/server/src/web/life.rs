@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::Datelike;
+use domain::life::ComplianceStatus;
 use serde::Deserialize;
 use store::life::{
     self, attendance::AttendanceMark, attendance::AttendanceSheet, compliance::ComplianceItem, meetings::MeetingFilter,
@@ -282,20 +283,11 @@ async fn subtree_compliance(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let all = match life::compliance::compliance(&s.store.db, &w.caller, id, year, None).await {
-        Ok(a) => a,
-        Err(e) => return error_page(c, e.into()),
-    };
-    let due_soon = all.iter().filter(|i| i.status == "due_soon").cloned().collect();
-    let (overdue, _) = crate::or_error_page!(
-        c,
-        life::compliance::overdue(&s.store.db, &w.caller, id, year, 500).await
-    );
+    let listed = |status| store::warnings::meetings(&s.store.db, &w.caller, id, year, status, 500);
+    let (overdue, _) = crate::or_error_page!(c, listed(ComplianceStatus::Overdue).await);
+    let (due_soon, _) = crate::or_error_page!(c, listed(ComplianceStatus::DueSoon).await);
     let flags = crate::or_error_page!(c, life::absence::absence_flags(&s.store.db, &w.caller, id).await);
-    let terms = crate::or_error_page!(c, life::terms::terms(&s.store.db, &w.caller, id).await)
-        .into_iter()
-        .filter(|t| t.status != "current" && t.status != "unknown")
-        .collect();
+    let terms = crate::or_error_page!(c, life::terms::due(&s.store.db, &w.caller, id).await);
     render(&CompliancePage {
         c,
         org,

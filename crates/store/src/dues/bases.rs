@@ -282,6 +282,8 @@ pub(crate) async fn write_profile(tx: &mut Tx, caller: &Caller, member: &Payer, 
     let from = Month::new(v.year, v.from_month).expect("valid");
     let months: Vec<Month> = from.through(begun).collect();
     write_ledger(tx, member, &year_profiles, &months).await?;
+    let keys: Vec<i64> = (v.from_month..=12).map(|m| v.year as i64 * 100 + m as i64).collect();
+    crate::dues::totals::recount(tx, &[member.id], &keys).await?;
     Ok(())
 }
 

@@ -43,6 +43,7 @@ pub async fn generate_month(db: &Db, month: Month) -> Result<u64> {
         .bind(now_text()),
     )
     .await?;
+    crate::dues::totals::recount_month(&mut tx, month.key()).await?;
     // A new month's lines change everyone's arrears.
     crate::warnings::all_stale(&mut tx).await?;
     audit::append(

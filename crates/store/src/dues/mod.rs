@@ -16,3 +16,4 @@ pub mod payments;
 pub mod reports;
 pub mod sheet;
 pub mod statements;
+pub mod totals;

@@ -289,6 +289,8 @@ pub(crate) async fn record_in(tx: &mut Tx, caller: &Caller, member: &Payer, inpu
         let (_, _, seen_paid) = rows.iter().find(|(k, _, _)| *k == month.key()).expect("checked");
         apply_to_month(tx, id, member.id, *month, *fen, *seen_paid).await?;
     }
+    let keys: Vec<i64> = months.iter().map(|m| m.key()).collect();
+    crate::dues::totals::recount(tx, &[member.id], &keys).await?;
     crate::warnings::stale(tx, crate::warnings::Of::Member(member.id)).await?;
     audit::append(
         tx,
@@ -388,7 +390,7 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
         }
         Err(other) => return Err(other.into()),
     }
-    for (key, fen) in lines {
+    for &(key, fen) in &lines {
         tx.exec(
             Q::new("INSERT INTO dues_payment_months (payment_id, month, amount_fen) VALUES ($1, $2, $3)")
                 .bind(reversal)
@@ -404,6 +406,8 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
         )
         .await?;
     }
+    let keys: Vec<i64> = lines.iter().map(|(key, _)| *key).collect();
+    crate::dues::totals::recount(&mut tx, &[original.member_id], &keys).await?;
     crate::warnings::stale(&mut tx, crate::warnings::Of::Member(original.member_id)).await?;
     audit::append(
         &mut tx,

@@ -106,12 +106,12 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i32, month: Opt
         Some(m) => vec![year as i64 * 100 + m as i64],
         None => (1..=12).map(|m| year as i64 * 100 + m).collect(),
     };
-    // PostgreSQL sums BIGINT as NUMERIC: the sums are cast back.
+    // Each organization's month totals (`dues::totals`), added up over the subtree. PostgreSQL
+    // sums BIGINT as NUMERIC: the sums are cast back.
     let mut q = Q::new(
-        "SELECT month, CAST(COALESCE(SUM(due_fen), 0) AS BIGINT), CAST(COALESCE(SUM(paid_fen), 0) AS BIGINT),
-         CAST(COALESCE(SUM(CASE WHEN due_fen > paid_fen THEN due_fen - paid_fen ELSE 0 END), 0) AS BIGINT), COUNT(*),
-         CAST(COALESCE(SUM(CASE WHEN paid_fen >= due_fen THEN 1 ELSE 0 END), 0) AS BIGINT)
-         FROM dues_ledger WHERE month IN (",
+        "SELECT month, CAST(SUM(due_fen) AS BIGINT), CAST(SUM(paid_fen) AS BIGINT), CAST(SUM(outstanding_fen) AS BIGINT),
+         CAST(SUM(members) AS BIGINT), CAST(SUM(paying_members) AS BIGINT)
+         FROM dues_totals WHERE month IN (",
     );
     for (i, m) in wanted.iter().enumerate() {
         if i > 0 {

@@ -34,13 +34,20 @@ struct LifeYear {
 }
 
 async fn load_year(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<LifeYear> {
+    let root = readable(db, caller, org_id).await?;
+    read_year(db, Among::Subtree(&root.path), year).await
+}
+
+/// The organization whose subtree's compliance the caller asks for, if they may read it: those who
+/// read its members or manage its meetings.
+pub async fn readable(db: &Db, caller: &Caller, org_id: i64) -> Result<orgs::Org> {
     let root = orgs::get(db, caller, org_id).await?;
     if !caller.can_at(Perm::ReadMembers, &root.path) && !caller.can_at(Perm::ManageMeetings, &root.path) {
         return caller
             .refuse(db, Error::Forbidden, "life.compliance", ("org", &org_id))
             .await;
     }
-    read_year(db, Among::Subtree(&root.path), year).await
+    Ok(root)
 }
 
 /// Which organizations a year is read for: a subtree, or chosen ones (the warnings re-evaluate
@@ -213,13 +220,13 @@ pub async fn overdue(
     Ok((items.into_iter().map(|(_, i)| i).collect(), total))
 }
 
-/// The overdue items of chosen organizations this year, for the warnings.
-pub(crate) async fn overdue_among(db: &Db, org_ids: &[i64]) -> Result<Vec<ComplianceItem>> {
+/// The items of chosen organizations this year that are overdue or due soon, for the warnings.
+pub(crate) async fn flagged_among(db: &Db, org_ids: &[i64]) -> Result<Vec<ComplianceItem>> {
     let today = today();
     let data = read_year(db, Among::Orgs(org_ids), today.year()).await?;
     let mut out = Vec::new();
     data.each(today, |org, kind, p, held, status| {
-        if status == ComplianceStatus::Overdue {
+        if matches!(status, ComplianceStatus::Overdue | ComplianceStatus::DueSoon) {
             out.push(data.item(org, kind, p, held, status));
         }
     });

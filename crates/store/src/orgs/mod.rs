@@ -424,7 +424,7 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
 }
 
 /// The tables and columns that place a record in the tree by its organization's path.
-const PLACED_BY_PATH: [(&str, &str); 15] = [
+const PLACED_BY_PATH: [(&str, &str); 18] = [
     ("members", "org_path"),
     ("meetings", "org_path"),
     ("activities", "org_path"),
@@ -440,6 +440,9 @@ const PLACED_BY_PATH: [(&str, &str); 15] = [
     ("development_files", "org_path"),
     ("mobile_members", "host_path"),
     ("warnings", "org_path"),
+    ("warnings_stale", "org_path"),
+    ("warning_counts", "org_path"),
+    ("dues_totals", "org_path"),
 ];
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,

@@ -76,6 +76,13 @@ pub async fn insert_past_payments(db: &Db, caller: &Caller, payments: &[PastPaym
         q.push(")");
         tx.exec(q).await?;
     }
+    let months: std::collections::BTreeSet<i64> = payments
+        .iter()
+        .flat_map(|p| p.months.iter().map(|(m, _)| m.key()))
+        .collect();
+    for month in months {
+        crate::dues::totals::recount_month(&mut tx, month).await?;
+    }
     crate::warnings::stale_orgs(&mut tx, payments.iter().map(|p| p.org_id)).await?;
     audit::append(
         &mut tx,
