@@ -55,7 +55,7 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
     // A write in the branch marks it; the next home evaluates it again.
     let write_in_branch = || async {
         let mut tx = store.db.begin().await?;
-        store::warnings::stale(&mut tx, store::warnings::Of::Org(branch)).await?;
+        store::marks::stale(&mut tx, store::marks::Of::Org(branch)).await?;
         tx.commit().await?;
         anyhow::Ok(())
     };

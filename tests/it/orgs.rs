@@ -231,9 +231,9 @@ both!(officers_make_the_committee_warning_go, |app: App| async move {
 
 both!(a_moved_branch_takes_its_records_along, |app: App| async move {
     let c = app.login("committee").await;
-    let branch = app.org_id(&c, "人文学院教工党支部").await;
-    let old_parent = app.org_id(&c, "人文学院党总支").await;
-    let new_parent = app.org_id(&c, "法学院党总支").await;
+    let branch = app.org_id(&c, "法学院学生党支部").await;
+    let old_parent = app.org_id(&c, "法学院党总支").await;
+    let new_parent = app.org_id(&c, "人文学院党总支").await;
     let year = chrono::Datelike::year(&store::clock::today());
     // What the branch holds, as its parent's pages show it.
     let held = |parent: i64| {
@@ -259,6 +259,21 @@ both!(a_moved_branch_takes_its_records_along, |app: App| async move {
             report["paid_fen"].as_i64().unwrap_or_default()
         }
     };
+    // The overdue meetings counted in each subtree (this year's, from the warnings).
+    let overdue = |org: i64| {
+        let app = &app;
+        let c = &c;
+        async move {
+            let (_, list) = app.get(c, &format!("/api/v1/orgs/{org}/overdue?year={year}")).await;
+            list["total"].as_i64().unwrap()
+        }
+    };
+    let (branch_overdue, old_overdue, new_overdue) = (
+        overdue(branch).await,
+        overdue(old_parent).await,
+        overdue(new_parent).await,
+    );
+    assert!(branch_overdue > 0, "the demo's branch has overdue meetings to carry");
     let (held_before, paid_before) = (held(old_parent).await, paid(old_parent).await);
     let paid_new_before = paid(new_parent).await;
     assert!(held_before > 0, "the demo's branch held meetings this year");

@@ -111,6 +111,6 @@ pub(crate) async fn on_review(tx: &mut Tx, keys: &Keys, caller: &Caller, id: i64
     if !approved {
         return Ok(());
     }
-    crate::warnings::stale(tx, crate::warnings::Of::Member(member_id)).await?;
+    crate::marks::stale(tx, crate::marks::Of::Member(member_id)).await?;
     audit::append(tx, caller, Event::ok("correction.apply", "member", member_id)).await
 }

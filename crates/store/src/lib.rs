@@ -36,6 +36,7 @@ pub mod import;
 pub mod inbox;
 pub mod jobs;
 pub mod life;
+pub mod marks;
 pub mod members;
 pub mod mobile;
 pub mod notices;

@@ -178,7 +178,7 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
 /// The subtree's open warnings of one kind as an item: the organizations concerned are named once
 /// each (an organization may have several quarters overdue).
 async fn warned(db: &Db, org: &Org, kind: &'static str, urgency: Urgency, link: String) -> Result<TodoItem> {
-    let (count, labels) = warnings::open(db, kind, &org.path, 10 * EXAMPLES).await?;
+    let (count, labels) = warnings::open(db, kind, org.id, &org.path, 10 * EXAMPLES).await?;
     Ok(TodoItem {
         what: kind,
         urgency,

@@ -454,7 +454,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TransferInput) -> Result<T
     .await?;
     let title = format!("组织关系转接：{} · {} → {}", member.name, from.name, to_name);
     reviews::submit(&mut tx, caller, "transfer", id, &from, &title).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(member_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(member_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -590,8 +590,8 @@ pub async fn accept(db: &Db, caller: &Caller, id: i64) -> Result<Transfer> {
     let mut tx = db.begin().await?;
     close(&mut tx, caller, id, "accepted", None, None).await?;
     members::relocate(&mut tx, r.member_id, to_org_id, &to_path).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(r.member_id)).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(r.from_org_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(r.member_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Org(r.from_org_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -646,7 +646,7 @@ pub async fn record_receipt(db: &Db, caller: &Caller, id: i64, received_on: Opti
     let mut tx = db.begin().await?;
     close(&mut tx, caller, id, "completed", None, received_on).await?;
     members::mark_transferred_out(&mut tx, r.member_id).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(r.member_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(r.member_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -833,7 +833,7 @@ pub async fn register_incoming(db: &Db, keys: &Keys, caller: &Caller, input: &In
         .bind(now_text()),
     )
     .await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(member_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(member_id)).await?;
     audit::append(
         &mut tx,
         caller,

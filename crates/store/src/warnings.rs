@@ -5,7 +5,7 @@
 //! dues and files on every request.
 //!
 //! Kept current two ways. Every write that can change an organization's warnings marks it stale in
-//! its own transaction (`stale`, `member_stale`); and the first reader of a new day marks every
+//! its own transaction (`marks`); and the first reader of a new day marks every
 //! organization stale, since the rules speak of dates (a quarter ends, arrears reach six months).
 //! A reader first evaluates again the stale organizations of its subtree (`refresh`), so what it
 //! counts is what the lists it links to show. The rules themselves live where the lists are
@@ -13,14 +13,14 @@
 //! they find. The rows are derived from audited writes and name no more than those lists do; they
 //! are not themselves audited.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;
 use domain::life::ComplianceStatus;
-use domain::org::subtree_end;
+use domain::org::{path_ids, subtree_end};
 
 use crate::clock::today;
-use crate::db::{new_id, Db, Tx, Q};
+use crate::db::{new_id, Db, Q};
 use crate::error::Result;
 use crate::life::compliance::ComplianceItem;
 use crate::scope::Caller;
@@ -52,66 +52,6 @@ struct Found {
     label: String,
 }
 
-/// Whose records changed: the organization whose warnings are to be evaluated again.
-pub enum Of {
-    Org(i64),
-    /// The member's branch. (A member who moved within the last month still has last month's
-    /// ledger line at the old branch; that branch's warning about them is evaluated again with the
-    /// next day's marks.)
-    Member(i64),
-    /// The meeting's organization.
-    Meeting(i64),
-    /// The development file's branch.
-    File(i64),
-}
-
-/// Marks an organization's warnings to be evaluated again, in the transaction that changes the
-/// records they come from.
-pub async fn stale(tx: &mut Tx, of: Of) -> Result<()> {
-    let (source, id) = match of {
-        Of::Org(id) => ("SELECT id, path, 1 FROM orgs", id),
-        Of::Member(id) => ("SELECT org_id, org_path, 1 FROM members", id),
-        Of::Meeting(id) => ("SELECT org_id, org_path, 1 FROM meetings", id),
-        Of::File(id) => ("SELECT org_id, org_path, 1 FROM development_files", id),
-    };
-    tx.exec(
-        Q::new(&format!(
-            "INSERT INTO warnings_stale (org_id, org_path, seq) {source} WHERE id = $1 {RENEW}"
-        ))
-        .bind(id),
-    )
-    .await?;
-    Ok(())
-}
-
-/// A mark already there is renewed: an evaluation that started from the old one leaves it.
-const RENEW: &str = "ON CONFLICT (org_id) DO UPDATE SET seq = warnings_stale.seq + 1";
-
-/// Marks many organizations at once (bulk loads).
-pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> Result<()> {
-    let ids: Vec<i64> = org_ids
-        .into_iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    for chunk in ids.chunks(CHUNK) {
-        let mut q =
-            Q::new("INSERT INTO warnings_stale (org_id, org_path, seq) SELECT id, path, 1 FROM orgs WHERE id IN (");
-        q.push_ids(chunk.iter().copied()).push(&format!(") {RENEW}"));
-        tx.exec(q).await?;
-    }
-    Ok(())
-}
-
-/// Marks every organization: a new day, a new month's ledger.
-pub async fn all_stale(tx: &mut Tx) -> Result<()> {
-    tx.exec(Q::new(&format!(
-        "INSERT INTO warnings_stale (org_id, org_path, seq) SELECT id, path, 1 FROM orgs WHERE dissolved_on IS NULL {RENEW}"
-    )))
-    .await?;
-    Ok(())
-}
-
 /// How many organizations are evaluated together (a bound on the statements' parameters).
 const CHUNK: usize = 500;
 
@@ -129,12 +69,17 @@ pub async fn refresh(db: &Db, path: &str) -> Result<usize> {
             .bind(subtree_end(path)),
         )
         .await?;
-    for chunk in stale.chunks(CHUNK) {
+    // A day's evaluation may write most rows: the planner is told once the first part is written
+    // (or it keeps an empty table's plans for the rest), and at the end.
+    let large = stale.len() > 4 * CHUNK;
+    for (i, chunk) in stale.chunks(CHUNK).enumerate() {
         let found = evaluate(db, chunk).await?;
         keep(db, chunk, found).await?;
+        if large && i == 0 {
+            db.exec(Q::new("ANALYZE warnings")).await?;
+        }
     }
-    // A day's evaluation rewrites most rows: the planner is told, or it keeps the empty table's plans.
-    if stale.len() > 1000 {
+    if large {
         db.exec(Q::new("ANALYZE warnings")).await?;
         db.exec(Q::new("ANALYZE warning_counts")).await?;
     }
@@ -163,7 +108,7 @@ async fn new_day(db: &Db) -> Result<()> {
         )
         .await?;
     if taken == 1 {
-        all_stale(&mut tx).await?;
+        crate::marks::all_stale(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -229,15 +174,43 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
 }
 
 /// Stores what was found for these organizations: new warnings open today, those no longer found
-/// are resolved today, those found again keep their first day. The marks the evaluation started
-/// from are taken off unless a write renewed them meanwhile.
+/// are resolved today, those found again keep their first day; each organization's counts and its
+/// ancestors' subtree totals follow.
+///
+/// One keeper at a time (a row lock; SQLite has one writer anyway), and only for the marks this
+/// evaluation started from: a mark another keeper took, or a write renewed, is left to the next
+/// evaluation, so no change is counted twice and none is counted from older data.
 async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result<()> {
     let today = today();
     let mut tx = db.begin().await?;
+    tx.exec(Q::new(
+        "UPDATE job_leases SET holder = holder WHERE name = 'warnings_day'",
+    ))
+    .await?;
+    let mut claimed = HashSet::new();
+    for chunk in orgs.chunks(CHUNK) {
+        let mut q = Q::new("DELETE FROM warnings_stale WHERE (org_id, seq) IN (VALUES ");
+        for (i, (id, seq, _)) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [(*id).into(), (*seq).into()]);
+        }
+        q.push(") RETURNING org_id");
+        claimed.extend(tx.all::<(i64,)>(q).await?.into_iter().map(|(id,)| id));
+    }
+    let orgs: Vec<(i64, &str)> = orgs
+        .iter()
+        .filter(|(id, _, _)| claimed.contains(id))
+        .map(|(id, _, path)| (*id, path.as_str()))
+        .collect();
+    let found: Vec<Found> = found.into_iter().filter(|f| claimed.contains(&f.org_id)).collect();
+    if orgs.is_empty() {
+        tx.commit().await?;
+        return Ok(());
+    }
+
     let mut q = Q::new(
         "SELECT id, kind, subject, org_id, org_path, label FROM warnings WHERE resolved_on IS NULL AND org_id IN (",
     );
-    q.push_ids(orgs.iter().map(|(id, _, _)| *id)).push(")");
+    q.push_ids(orgs.iter().map(|(id, _)| *id)).push(")");
     let open: Vec<(i64, String, String, i64, String, String)> = tx.all(q).await?;
     let found_keys: HashSet<(&str, &str)> = found.iter().map(|f| (f.kind, f.subject.as_str())).collect();
     let resolved: Vec<i64> = open
@@ -268,16 +241,20 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
             ))
         })
         .collect();
-    // Subjects that change owner leave a count behind at their old owner: it is counted again too.
-    let mut recount: std::collections::BTreeSet<i64> = orgs.iter().map(|(id, _, _)| *id).collect();
+    // A person's warning that changes owner leaves its old owner with one fewer: that owner is
+    // counted again too (an organization's own meeting or term never changes owner).
+    let mut left: BTreeMap<i64, String> = BTreeMap::new();
     let movable: Vec<&&Found> = changed.iter().filter(|f| !f.subject.starts_with('o')).collect();
     for chunk in movable.chunks(CHUNK) {
-        let mut q = Q::new("SELECT DISTINCT org_id FROM warnings WHERE resolved_on IS NULL AND subject IN (");
+        let mut q = Q::new("SELECT DISTINCT org_id, org_path FROM warnings WHERE resolved_on IS NULL AND subject IN (");
         for (i, f) in chunk.iter().enumerate() {
             q.push(if i == 0 { "" } else { ", " }).push_bind(f.subject.clone());
         }
         q.push(")");
-        recount.extend(tx.all::<(i64,)>(q).await?.into_iter().map(|(id,)| id));
+        left.extend(tx.all::<(i64, String)>(q).await?);
+    }
+    for (id, _) in &orgs {
+        left.remove(id);
     }
     for chunk in changed.chunks(100) {
         let mut q = Q::new("INSERT INTO warnings (id, kind, subject, org_id, org_path, label, since) VALUES ");
@@ -301,49 +278,82 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
         );
         tx.exec(q).await?;
     }
-    let recount: Vec<i64> = recount.into_iter().collect();
-    for chunk in recount.chunks(CHUNK) {
+
+    // Each organization's own counts: those evaluated from what was found, those left from the table.
+    let mut counts: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for f in &found {
+        *counts.entry((f.org_id, f.kind.to_string())).or_default() += 1;
+    }
+    let left_ids: Vec<i64> = left.keys().copied().collect();
+    for chunk in left_ids.chunks(CHUNK) {
+        let mut q = Q::new("SELECT org_id, kind, COUNT(*) FROM warnings WHERE resolved_on IS NULL AND org_id IN (");
+        q.push_ids(chunk.iter().copied()).push(") GROUP BY org_id, kind");
+        counts.extend(
+            tx.all::<(i64, String, i64)>(q)
+                .await?
+                .into_iter()
+                .map(|(o, k, n)| ((o, k), n)),
+        );
+    }
+    let paths: HashMap<i64, &str> = orgs
+        .iter()
+        .copied()
+        .chain(left.iter().map(|(id, p)| (*id, p.as_str())))
+        .collect();
+    let counted_ids: Vec<i64> = paths.keys().copied().collect();
+    // What changes is added to the organization's and every ancestor's subtree totals.
+    let mut deltas: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for chunk in counted_ids.chunks(CHUNK) {
+        let mut q = Q::new("SELECT org_id, kind, n FROM warning_counts WHERE org_id IN (");
+        q.push_ids(chunk.iter().copied()).push(")");
+        for (org, kind, n) in tx.all::<(i64, String, i64)>(q).await? {
+            *deltas.entry((org, kind)).or_default() -= n;
+        }
         let mut q = Q::new("DELETE FROM warning_counts WHERE org_id IN (");
         q.push_ids(chunk.iter().copied()).push(")");
         tx.exec(q).await?;
-        let mut q = Q::new(
-            "INSERT INTO warning_counts (org_id, kind, org_path, n)
-             SELECT org_id, kind, MIN(org_path), COUNT(*) FROM warnings WHERE resolved_on IS NULL AND org_id IN (",
-        );
-        q.push_ids(chunk.iter().copied()).push(") GROUP BY org_id, kind");
-        tx.exec(q).await?;
     }
-    for chunk in orgs.chunks(CHUNK) {
-        let mut q = Q::new("DELETE FROM warnings_stale WHERE (org_id, seq) IN (VALUES ");
-        for (i, (id, seq, _)) in chunk.iter().enumerate() {
-            q.push_row(i == 0, [(*id).into(), (*seq).into()]);
+    for ((org, kind), n) in &counts {
+        *deltas.entry((*org, kind.clone())).or_default() += n;
+    }
+    let counts: Vec<_> = counts.into_iter().collect();
+    for chunk in counts.chunks(CHUNK) {
+        let mut q = Q::new("INSERT INTO warning_counts (org_id, kind, org_path, n) VALUES ");
+        for (i, ((org, kind), n)) in chunk.iter().enumerate() {
+            q.push_row(
+                i == 0,
+                [(*org).into(), kind.clone().into(), paths[org].into(), (*n).into()],
+            );
         }
-        q.push(")");
         tx.exec(q).await?;
     }
+    let mut totals: BTreeMap<(i64, String), i64> = BTreeMap::new();
+    for ((org, kind), delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
+        for id in path_ids(paths[&org]) {
+            *totals.entry((id, kind.clone())).or_default() += delta;
+        }
+    }
+    crate::marks::add_totals(&mut tx, totals).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// How many warnings of a kind are open over a subtree, from each organization's count.
-async fn counted(db: &Db, kind: &str, path: &str) -> Result<i64> {
-    let (n,): (Option<i64>,) = db
-        .one(
-            Q::new(
-                "SELECT CAST(SUM(n) AS BIGINT) FROM warning_counts WHERE kind = $1 AND org_path >= $2 AND org_path < $3",
-            )
-            .bind(kind)
-            .bind(path)
-            .bind(subtree_end(path)),
+/// How many warnings of a kind are open in an organization's subtree.
+async fn counted(db: &Db, kind: &str, org_id: i64) -> Result<i64> {
+    let n: Option<(i64,)> = db
+        .opt(
+            Q::new("SELECT n FROM warning_totals WHERE org_id = $1 AND kind = $2")
+                .bind(org_id)
+                .bind(kind),
         )
         .await?;
-    Ok(n.unwrap_or(0))
+    Ok(n.map_or(0, |(n,)| n))
 }
 
 /// The open warnings of one kind over a subtree: how many, and the first few labels in tree order.
-pub async fn open(db: &Db, kind: &str, path: &str, examples: usize) -> Result<(i64, Vec<String>)> {
+pub async fn open(db: &Db, kind: &str, org_id: i64, path: &str, examples: usize) -> Result<(i64, Vec<String>)> {
     let end = subtree_end(path);
-    let count = counted(db, kind, path).await?;
+    let count = counted(db, kind, org_id).await?;
     if count == 0 {
         return Ok((0, Vec::new()));
     }
@@ -406,7 +416,7 @@ pub async fn meetings(
     }
     let org = crate::life::compliance::readable(db, caller, org_id).await?;
     refresh(db, &org.path).await?;
-    let total = counted(db, kind, &org.path).await?;
+    let total = counted(db, kind, org.id).await?;
     // Whole organizations, the most first (then in tree order), until the limit is reached.
     let q = Q::new(
         "SELECT org_id, n FROM warning_counts WHERE kind = $1 AND org_path >= $2 AND org_path < $3

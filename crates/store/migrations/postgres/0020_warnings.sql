@@ -35,6 +35,13 @@ CREATE TABLE warning_counts (
     PRIMARY KEY (org_id, kind)
 );
 CREATE INDEX warning_counts_path ON warning_counts(kind, org_path, n);
+-- And in its whole subtree: each organization's counts added to it and every ancestor.
+CREATE TABLE warning_totals (
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    kind TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (org_id, kind)
+);
 -- The first reader of a day marks every organization (the rules speak of dates).
 INSERT INTO job_leases (name, holder, leased_until, last_run_on) VALUES ('warnings_day', '', '1970-01-01T00:00:00.000000Z', NULL);
 -- Meetings still planned are few: the homes count those whose time has passed from this index.

@@ -386,7 +386,7 @@ pub async fn apply(db: &Db, keys: &Keys, caller: &Caller, input: &ApplicantInput
     )
     .await?;
     insert_step(&mut tx, caller, id, rules::APPLICATION, valid.joined_on, None).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::File(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::File(id)).await?;
     audit::append(&mut tx, caller, Event::ok("development.apply", "development", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await

@@ -128,7 +128,7 @@ pub async fn record_step(db: &Db, caller: &Caller, id: i64, input: &StepInput) -
         )
         .await?;
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::File(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::File(id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -187,7 +187,7 @@ pub(crate) async fn on_review(tx: &mut Tx, keys: &Keys, caller: &Caller, id: i64
         }
         _ => {}
     }
-    crate::warnings::stale(tx, crate::warnings::Of::File(id)).await?;
+    crate::marks::stale(tx, crate::marks::Of::File(id)).await?;
     audit::append(
         tx,
         caller,

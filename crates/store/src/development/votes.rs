@@ -84,7 +84,7 @@ pub async fn record_vote(db: &Db, caller: &Caller, id: i64, input: &VoteInput) -
     if outcome.passed {
         insert_step(&mut tx, caller, id, step, held_on, Some(outcome.explanation_zh.clone())).await?;
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::File(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::File(id)).await?;
     audit::append(
         &mut tx,
         caller,

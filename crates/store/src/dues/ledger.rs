@@ -45,7 +45,7 @@ pub async fn generate_month(db: &Db, month: Month) -> Result<u64> {
     .await?;
     crate::dues::totals::recount_month(&mut tx, month.key()).await?;
     // A new month's lines change everyone's arrears.
-    crate::warnings::all_stale(&mut tx).await?;
+    crate::marks::all_stale(&mut tx).await?;
     audit::append(
         &mut tx,
         &Caller::system("dues"),

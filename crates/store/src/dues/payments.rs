@@ -291,7 +291,7 @@ pub(crate) async fn record_in(tx: &mut Tx, caller: &Caller, member: &Payer, inpu
     }
     let keys: Vec<i64> = months.iter().map(|m| m.key()).collect();
     crate::dues::totals::recount(tx, &[member.id], &keys).await?;
-    crate::warnings::stale(tx, crate::warnings::Of::Member(member.id)).await?;
+    crate::marks::stale(tx, crate::marks::Of::Member(member.id)).await?;
     audit::append(
         tx,
         caller,
@@ -408,7 +408,7 @@ pub async fn reverse_payment(db: &Db, caller: &Caller, id: i64, reason: Option<&
     }
     let keys: Vec<i64> = lines.iter().map(|(key, _)| *key).collect();
     crate::dues::totals::recount(&mut tx, &[original.member_id], &keys).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(original.member_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(original.member_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -442,7 +442,7 @@ pub async fn excuse(db: &Db, caller: &Caller, member_id: i64, months: &[String],
             )
             .await?;
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(member.id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(member.id)).await?;
     audit::append(&mut tx, caller, Event::ok("dues.excuse", "member", member.id)).await?;
     tx.commit().await?;
     Ok(changed)

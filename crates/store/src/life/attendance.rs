@@ -191,7 +191,7 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
             .await?;
         }
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Meeting(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Meeting(id)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -329,7 +329,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .await?;
     }
     let kinds: Vec<&str> = v.kinds.iter().map(|k| k.as_str()).collect();
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Meeting(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Meeting(id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -538,7 +538,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         )
         .await?;
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Meeting(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Meeting(id)).await?;
     audit::append(
         &mut tx,
         caller,

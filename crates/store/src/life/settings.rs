@@ -70,7 +70,7 @@ pub async fn set_settings(db: &Db, caller: &Caller, org_id: i64, s: &LifeSetting
             .await?;
         }
     }
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(org_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Org(org_id)).await?;
     audit::append(&mut tx, caller, Event::ok("org.life_settings", "org", org_id)).await?;
     tx.commit().await?;
     Ok(())

@@ -256,7 +256,7 @@ pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, mut row: NewR
     let (d, f) = contribution(row.member.status.as_str(), row.member.category.as_str());
     adjust_counts(tx, row.org_id, &row.org_path, d, f).await?;
     record_history(tx, caller, row.id, &serde_json::json!({"created": true})).await?;
-    crate::warnings::stale(tx, crate::warnings::Of::Member(row.id)).await?;
+    crate::marks::stale(tx, crate::marks::Of::Member(row.id)).await?;
     audit::append(tx, caller, Event::ok("member.create", "member", row.id)).await?;
     Ok(row.id)
 }
@@ -737,7 +737,7 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     }
     let fields: Vec<String> = changes.keys().cloned().collect();
     record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Member(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Member(id)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -273,7 +273,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &OrgInput) -> Result<Org> {
         &serde_json::json!({"name": v.name, "kind": v.kind.as_str()}),
     )
     .await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Org(id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -390,7 +390,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &OrgInput) -> Resu
         };
         record_event(&mut tx, caller, id, event, &serde_json::Value::Object(changes.clone())).await?;
         let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-        crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
+        crate::marks::stale(&mut tx, crate::marks::Of::Org(id)).await?;
         audit::append(
             &mut tx,
             caller,
@@ -499,6 +499,7 @@ async fn apply_move(tx: &mut Tx, postgres: bool, caller: &Caller, org_id: i64, p
     )
     .await?;
     adjust_ancestors(tx, &new, members).await?;
+    crate::marks::moved(tx, org_id, &old, &new).await?;
     record_event(
         tx,
         caller,
@@ -555,7 +556,7 @@ pub async fn dissolve(db: &Db, caller: &Caller, id: i64, on: Option<NaiveDate>) 
     )
     .await?;
     record_event(&mut tx, caller, id, "dissolved", &serde_json::json!({"on": on})).await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Org(id)).await?;
     audit::append(&mut tx, caller, Event::ok("org.dissolve", "org", id)).await?;
     let org = get_in(&mut tx, id).await?;
     tx.commit().await?;
@@ -713,7 +714,7 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
         &serde_json::json!({"member_id": member_id, "post": post}),
     )
     .await?;
-    crate::warnings::stale(&mut tx, crate::warnings::Of::Org(org_id)).await?;
+    crate::marks::stale(&mut tx, crate::marks::Of::Org(org_id)).await?;
     audit::append(
         &mut tx,
         caller,
@@ -837,7 +838,7 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, orgs: &[NewOrg]) -> Result<()
         }
         tx.exec(events).await?;
     }
-    crate::warnings::stale_orgs(&mut tx, orgs.iter().map(|o| o.id)).await?;
+    crate::marks::stale_orgs(&mut tx, orgs.iter().map(|o| o.id)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -83,7 +83,7 @@ pub async fn insert_past_payments(db: &Db, caller: &Caller, payments: &[PastPaym
     for month in months {
         crate::dues::totals::recount_month(&mut tx, month).await?;
     }
-    crate::warnings::stale_orgs(&mut tx, payments.iter().map(|p| p.org_id)).await?;
+    crate::marks::stale_orgs(&mut tx, payments.iter().map(|p| p.org_id)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -78,7 +78,7 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, meetings: &[PastMeeting]) -> 
             tx.exec(q).await?;
         }
     }
-    crate::warnings::stale_orgs(&mut tx, meetings.iter().map(|m| m.org_id)).await?;
+    crate::marks::stale_orgs(&mut tx, meetings.iter().map(|m| m.org_id)).await?;
     audit::append(
         &mut tx,
         caller,
