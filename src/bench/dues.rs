@@ -13,7 +13,8 @@ use super::timed;
 /// same rows into a table of the same definition, then the reports a committee and a branch open.
 pub(super) async fn dues_speed(store: &Store) -> Result<()> {
     let caller = Caller::system("bench");
-    let month = domain::dues::Month::of(store::clock::today());
+    // Last month's: the month the reports and the arrears are read as of.
+    let month = domain::dues::Month::of(store::clock::today()).prev();
     let (written_before,): (i64,) = store
         .db
         .one(Q::new("SELECT COUNT(*) FROM dues_ledger WHERE month = $1").bind(month.key()))
@@ -121,12 +122,19 @@ async fn dues_reports(store: &Store, caller: &Caller, month: domain::dues::Month
     })
     .await?;
     println!("  ({} members owing, {} paid)", r.members, r.paying_members);
+    // The month's ledger marked every organization: the daily job evaluates their warnings.
     timed(
-        "dues: the whole tree's page — year report and the first 200 in arrears",
+        "dues: the day's warnings after the month's ledger (every organization)",
+        1,
+        || async { Ok(store::warnings::refresh(db, "/").await?) },
+    )
+    .await?;
+    timed(
+        "dues: the whole tree's page — year report and those in arrears (first 200)",
         5,
         || async {
             dues::reports::report(db, c, root, month.year, None).await?;
-            Ok(dues::reports::arrears(db, c, root, Some(month), 200).await?.len())
+            Ok(store::warnings::arrears(db, c, root, None, 200).await?.len())
         },
     )
     .await?;

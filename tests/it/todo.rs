@@ -229,6 +229,20 @@ both!(the_committees_counts_follow_the_records, |app: App| async move {
     let at_level = |level: &str| arrears.iter().filter(|a| a["level"] == level).count() as i64;
     assert_eq!(count(&tree, "dues_flag"), at_level("flag"));
     assert_eq!(count(&tree, "dues_warning"), at_level("warning"));
+    // A province's list (from the warnings) holds the same members three or more months behind,
+    // with the same figures, in the same order.
+    let system = store::Caller::system("test");
+    let org = store::orgs::get(&app.store.db, &system, root).await.unwrap();
+    let warned = store::warnings::warned_arrears(&app.store.db, &org, 1000)
+        .await
+        .unwrap();
+    let warned = serde_json::to_value(&warned).unwrap();
+    let behind: Vec<&Value> = arrears
+        .iter()
+        .filter(|a| a["level"] == "flag" || a["level"] == "warning")
+        .collect();
+    assert!(!behind.is_empty());
+    assert_eq!(warned.as_array().unwrap().iter().collect::<Vec<_>>(), behind);
 
     // A flagged member pays all they owe: the flag goes at once, on the committee's home and the branch's.
     let flagged = arrears

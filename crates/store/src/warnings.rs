@@ -16,11 +16,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;
+use domain::dues::Month;
 use domain::life::ComplianceStatus;
 use domain::org::{path_ids, subtree_end};
 
 use crate::clock::today;
 use crate::db::{new_id, Db, Q};
+use crate::dues::member::last_complete_month;
+use crate::dues::reports::ArrearsItem;
 use crate::error::Result;
 use crate::life::compliance::ComplianceItem;
 use crate::scope::Caller;
@@ -455,4 +458,63 @@ pub async fn meetings(
             .then(a.kind.cmp(&b.kind))
     });
     Ok((items, total as usize))
+}
+
+/// The largest subtree whose arrears list reads the ledger of everyone behind (a county: tens of
+/// milliseconds); above it, a province's list is the members three or more months behind, from the
+/// warnings (reading a hundred thousand members' ledgers takes seconds). Their branches' pages list
+/// those one or two months behind.
+pub const ARREARS_FROM_LEDGER_LIMIT: i64 = crate::dues::reports::WITHOUT_BASE_LIMIT;
+
+/// The subtree's members behind with their dues as at the end of `as_of` (by default the last
+/// complete month), flags first, then the longest runs: the dues pages' list. Within a county it
+/// is read from the ledger (`dues::reports::arrears`); a larger subtree's, for the last complete
+/// month, starts from its warnings (`warned_arrears`).
+pub async fn arrears(
+    db: &Db,
+    caller: &Caller,
+    org_id: i64,
+    as_of: Option<Month>,
+    limit: usize,
+) -> Result<Vec<ArrearsItem>> {
+    let org = crate::dues::reports::report_org(db, caller, org_id).await?;
+    let cut = last_complete_month(today());
+    if org.subtree_members <= ARREARS_FROM_LEDGER_LIMIT || as_of.is_some_and(|m| m != cut) {
+        return crate::dues::reports::arrears(db, caller, org_id, as_of, limit).await;
+    }
+    warned_arrears(db, &org, limit).await
+}
+
+/// The members of a subtree with a dues warning or flag open (three or more months behind at the
+/// last complete month), flags first and the oldest first, at most `limit`, each with their months
+/// and amounts read from the ledger.
+pub async fn warned_arrears(db: &Db, org: &crate::orgs::Org, limit: usize) -> Result<Vec<ArrearsItem>> {
+    refresh(db, &org.path).await?;
+    let mut ids = Vec::new();
+    for kind in [DUES_FLAG, DUES_WARNING] {
+        let room = limit.saturating_sub(ids.len());
+        if room == 0 {
+            break;
+        }
+        let subjects: Vec<(String,)> = db
+            .all(
+                Q::new(
+                    "SELECT subject FROM warnings WHERE resolved_on IS NULL AND kind = $1 AND org_path >= $2 AND org_path < $3
+                     ORDER BY since, id LIMIT $4",
+                )
+                .bind(kind)
+                .bind(org.path.clone())
+                .bind(subtree_end(&org.path))
+                .bind(room as i64),
+            )
+            .await?;
+        ids.extend(
+            subjects
+                .iter()
+                .filter_map(|(s,)| s.strip_prefix('m')?.parse::<i64>().ok()),
+        );
+    }
+    let mut items = crate::dues::reports::arrears_of(db, &ids, last_complete_month(today())).await?;
+    crate::dues::reports::worst_first(&mut items);
+    Ok(items)
 }

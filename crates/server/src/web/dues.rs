@@ -263,6 +263,11 @@ impl OrgPage {
     fn category(&self, code: &str) -> String {
         self.c.tc("dues_category.", code)
     }
+
+    /// A province's list holds those three or more months behind (`warnings::arrears`).
+    fn arrears_from_warnings(&self) -> bool {
+        self.org.subtree_members > store::warnings::ARREARS_FROM_LEDGER_LIMIT
+    }
 }
 
 async fn org_page(
@@ -294,7 +299,7 @@ async fn draw_org(
         Ok(o) => o,
         Err(e) => return error_page(c, e.into()),
     };
-    let arrears = crate::or_error_page!(c, dues::reports::arrears(db, &w.caller, id, None, 200).await);
+    let arrears = crate::or_error_page!(c, store::warnings::arrears(db, &w.caller, id, None, 200).await);
     let voluntary = crate::or_error_page!(c, dues::reports::org_payments(db, &w.caller, id, year, true, 50).await);
     let book = crate::or_error_page!(
         c,

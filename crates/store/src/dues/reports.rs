@@ -63,7 +63,7 @@ pub struct OrgDues {
 pub const WITHOUT_BASE_LIMIT: i64 = 100_000;
 
 /// An organization the caller may read members of, for a report over its subtree.
-async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
+pub(crate) async fn report_org(db: &Db, caller: &Caller, org_id: i64) -> Result<Org> {
     let org = orgs::get(db, caller, org_id).await?;
     caller
         .require(db, Perm::ReadMembers, &org.path, "dues.report", ("org", &org_id))
@@ -240,13 +240,18 @@ pub async fn arrears(
         .await?;
     let ids: Vec<i64> = candidates.into_iter().map(|(id,)| id).collect();
     let mut items = arrears_of(db, &ids, cut).await?;
-    items.sort_by(|a, b| (b.level == "flag", b.months, &a.name).cmp(&(a.level == "flag", a.months, &b.name)));
+    worst_first(&mut items);
     items.truncate(limit);
     Ok(items)
 }
 
+/// Flags first, then the longest runs, then by name.
+pub(crate) fn worst_first(items: &mut [ArrearsItem]) {
+    items.sort_by(|a, b| (b.level == "flag", b.months, &a.name).cmp(&(a.level == "flag", a.months, &b.name)));
+}
+
 /// The arrears of these members (those behind at `cut`), in no particular order.
-async fn arrears_of(db: &Db, candidates: &[i64], cut: Month) -> Result<Vec<ArrearsItem>> {
+pub(crate) async fn arrears_of(db: &Db, candidates: &[i64], cut: Month) -> Result<Vec<ArrearsItem>> {
     let mut items = Vec::new();
     for chunk in candidates.chunks(500) {
         let mut q = Q::new(
