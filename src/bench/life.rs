@@ -139,6 +139,21 @@ pub(super) async fn life_speed(store: &Store) -> Result<()> {
         format!("overdue list of the whole tree this year, from the warnings ({overdue} items, 20 runs)"),
         t,
     );
+    // What the compliance page of the whole tree reads.
+    let mut t = Vec::new();
+    for _ in 0..20 {
+        let s = Instant::now();
+        for status in [ComplianceStatus::Overdue, ComplianceStatus::DueSoon] {
+            store::warnings::meetings(&store.db, &caller, root, year, status, 500).await?;
+        }
+        life::absence::absence_flags(&store.db, &caller, root).await?;
+        life::terms::due(&store.db, &caller, root, 200).await?;
+        t.push(s.elapsed());
+    }
+    time(
+        "the whole tree's compliance page: overdue and due soon, absence flags, terms (20 runs)".to_string(),
+        t,
+    );
     let f = MeetingFilter {
         org_id: Some(branches[0].0),
         limit: Some(2000),

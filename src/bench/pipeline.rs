@@ -66,10 +66,14 @@ pub(super) async fn pipeline_speed(store: &Store) -> Result<()> {
             }
             tx.commit().await?;
         }
-        db.exec(Q::new(
+        let mut tx = db.begin().await?;
+        tx.exec(Q::new(
             "UPDATE development_files SET last_step = (SELECT MAX(s.step) FROM development_steps s WHERE s.file_id = development_files.id)",
         ))
         .await?;
+        // A bulk load marks what it changed, as every write does: here every branch's board.
+        store::marks::all_stale(&mut tx).await?;
+        tx.commit().await?;
         db.analyze().await?;
         println!(
             "development: {} files with {steps} steps written in {:.1} s",

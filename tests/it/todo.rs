@@ -200,6 +200,12 @@ both!(the_committees_counts_follow_the_records, |app: App| async move {
     };
     assert_eq!(count(&tree, "terms_overdue"), terms_in("overdue"));
     assert_eq!(count(&tree, "terms_due"), terms_in("due_in3_months"));
+    // The compliance page lists the soonest of those due within six months, with how many there are.
+    let system = store::Caller::system("test");
+    let (soonest, total) = store::life::terms::due(&app.store.db, &system, root, 1).await.unwrap();
+    let due = terms_in("overdue") + terms_in("due_in3_months") + terms_in("due_in6_months");
+    assert!(due > 0, "the demo has terms to renew");
+    assert_eq!((soonest.len(), total as i64), (1, due));
     let (_, board) = app.get(&c, &format!("/api/v1/development?org_id={root}")).await;
     let alerted = |alerts: &[&str]| {
         board["items"]
@@ -231,7 +237,6 @@ both!(the_committees_counts_follow_the_records, |app: App| async move {
     assert_eq!(count(&tree, "dues_warning"), at_level("warning"));
     // A province's list (from the warnings) holds the same members three or more months behind,
     // with the same figures, in the same order.
-    let system = store::Caller::system("test");
     let org = store::orgs::get(&app.store.db, &system, root).await.unwrap();
     let warned = store::warnings::warned_arrears(&app.store.db, &org, 1000)
         .await

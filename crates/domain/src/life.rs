@@ -245,6 +245,18 @@ pub fn term_status(term_end: NaiveDate, today: NaiveDate) -> TermStatus {
     }
 }
 
+/// The latest term end that `term_status` shows as due (within six months) or overdue today: the
+/// bound a database can select by (month arithmetic clamps to the month's end, so it is found by
+/// the rule, not computed as today + 6 months).
+pub fn latest_due_term_end(today: NaiveDate) -> NaiveDate {
+    let six = today + Months::new(6);
+    (0..=4)
+        .map(|k| six + chrono::Days::new(k))
+        .filter(|end| term_status(*end, today) != TermStatus::Current)
+        .max()
+        .unwrap_or(six)
+}
+
 /// The month a date falls in, as `YYYY-MM`.
 pub fn month_label(d: NaiveDate) -> String {
     format!("{}-{:02}", d.year(), d.month())
@@ -253,6 +265,20 @@ pub fn month_label(d: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latest_due_term_end_is_the_rules_bound() {
+        // Month ends clamp: on 28 February a term ending 31 August is due (31 Aug − 6 months = 28 Feb).
+        for today in [d(2027, 2, 28), d(2026, 8, 31), d(2026, 12, 6), d(2028, 2, 29)] {
+            let latest = latest_due_term_end(today);
+            assert_ne!(term_status(latest, today), TermStatus::Current, "{today}");
+            for k in 1..40 {
+                let later = latest + chrono::Days::new(k);
+                assert_eq!(term_status(later, today), TermStatus::Current, "{today} {later}");
+            }
+        }
+        assert_eq!(latest_due_term_end(d(2027, 2, 28)), d(2027, 8, 31));
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

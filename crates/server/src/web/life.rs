@@ -265,10 +265,14 @@ struct CompliancePage {
     c: Chrome,
     org: Org,
     year: i32,
+    /// Each list's first items (a province's would be hundreds of thousands) and how many in all.
     overdue: Vec<ComplianceItem>,
+    overdue_total: usize,
     due_soon: Vec<ComplianceItem>,
+    due_soon_total: usize,
     flags: Vec<life::absence::AbsenceFlag>,
     terms: Vec<life::terms::TermItem>,
+    terms_total: usize,
 }
 
 async fn subtree_compliance(
@@ -284,18 +288,21 @@ async fn subtree_compliance(
         Err(e) => return error_page(c, e.into()),
     };
     let listed = |status| store::warnings::meetings(&s.store.db, &w.caller, id, year, status, 500);
-    let (overdue, _) = crate::or_error_page!(c, listed(ComplianceStatus::Overdue).await);
-    let (due_soon, _) = crate::or_error_page!(c, listed(ComplianceStatus::DueSoon).await);
+    let (overdue, overdue_total) = crate::or_error_page!(c, listed(ComplianceStatus::Overdue).await);
+    let (due_soon, due_soon_total) = crate::or_error_page!(c, listed(ComplianceStatus::DueSoon).await);
     let flags = crate::or_error_page!(c, life::absence::absence_flags(&s.store.db, &w.caller, id).await);
-    let terms = crate::or_error_page!(c, life::terms::due(&s.store.db, &w.caller, id).await);
+    let (terms, terms_total) = crate::or_error_page!(c, life::terms::due(&s.store.db, &w.caller, id, 200).await);
     render(&CompliancePage {
         c,
         org,
         year,
         overdue,
+        overdue_total,
         due_soon,
+        due_soon_total,
         flags,
         terms,
+        terms_total,
     })
 }
 

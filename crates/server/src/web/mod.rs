@@ -124,6 +124,11 @@ impl Chrome {
         i18n::t(self.lang, key)
     }
 
+    /// A text with a number in it: `tn("life.listed_most", 500)`.
+    pub fn tn(&self, key: &str, n: usize) -> String {
+        i18n::t(self.lang, key).replace("{}", &n.to_string())
+    }
+
     /// A code translated under a prefix: `tc("kind.", "branch")` → 党支部.
     pub fn tc(&self, prefix: &str, code: &str) -> String {
         let key = format!("{prefix}{code}");

@@ -34,21 +34,26 @@ pub async fn terms(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<TermItem
     Ok(ranked(db.all(q).await?))
 }
 
-/// Only the terms ended or ending within six months, most urgent first: what the compliance page
-/// lists. The database picks those ending within seven months (a province has tens of thousands
-/// of organizations, orgs_term_end finds the few); the rule itself is `life::term_status`.
-pub async fn due(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<TermItem>> {
+/// The terms ended or ending within six months, the soonest first, at most `limit` of them, and how
+/// many there are: what the compliance page lists. The database picks them by their end
+/// (`life::latest_due_term_end`; a province has tens of thousands of organizations, orgs_term_end
+/// finds these).
+pub async fn due(db: &Db, caller: &Caller, org_id: i64, limit: usize) -> Result<(Vec<TermItem>, usize)> {
     let root = orgs::get(db, caller, org_id).await?;
-    let q = Q::new(
-        "SELECT id, name, kind, term_start, term_end FROM orgs WHERE term_end < $1 AND path >= $2 AND path < $3
-         AND dissolved_on IS NULL AND kind <> 'party_group' ORDER BY path",
-    )
-    .bind(today() + chrono::Months::new(7))
-    .bind(root.path.clone())
-    .bind(subtree_end(&root.path));
-    let mut items = ranked(db.all(q).await?);
-    items.retain(|t| !matches!(t.status.as_str(), "current" | "unknown"));
-    Ok(items)
+    let latest = life::latest_due_term_end(today());
+    let within = |select: &str| {
+        Q::new(&format!(
+            "SELECT {select} FROM orgs WHERE term_end <= $1 AND path >= $2 AND path < $3
+             AND dissolved_on IS NULL AND kind <> 'party_group'"
+        ))
+        .bind(latest)
+        .bind(root.path.clone())
+        .bind(subtree_end(&root.path))
+    };
+    let (total,): (i64,) = db.one(within("COUNT(*)")).await?;
+    let mut q = within("id, name, kind, term_start, term_end");
+    q.push(" ORDER BY term_end, path LIMIT ").push_bind(limit as i64);
+    Ok((ranked(db.all(q).await?), total as usize))
 }
 
 /// The terms of chosen organizations ended or ending within six months, for the warnings.
