@@ -461,10 +461,9 @@ pub async fn meetings(
 }
 
 /// The largest subtree whose arrears list reads the ledger of everyone behind (a county: tens of
-/// milliseconds); above it, a province's list is the members three or more months behind, from the
-/// warnings (reading a hundred thousand members' ledgers takes seconds). Their branches' pages list
-/// those one or two months behind.
-pub const ARREARS_FROM_LEDGER_LIMIT: i64 = crate::dues::reports::WITHOUT_BASE_LIMIT;
+/// milliseconds; 100,000 members on SQLite took 350 ms); above it, the list is the members three or
+/// more months behind, from the warnings. Their branches' pages list those one or two months behind.
+pub const ARREARS_FROM_LEDGER_LIMIT: i64 = 20_000;
 
 /// The subtree's members behind with their dues as at the end of `as_of` (by default the last
 /// complete month), flags first, then the longest runs: the dues pages' list. Within a county it

@@ -298,7 +298,7 @@ pub struct ArrearsQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/dues/arrears", params(("id" = i64, Path, description = "the record's id"), ArrearsQuery),
-    responses((status = 200, body = Items<ArrearsItem>, description = "members with consecutive unpaid months, flags first, then the longest runs; above 100,000 members, for the last complete month, those three or more months behind")))]
+    responses((status = 200, body = Items<ArrearsItem>, description = "members with consecutive unpaid months, flags first, then the longest runs; above 20,000 members, for the last complete month, those three or more months behind")))]
 pub async fn org_arrears(
     State(s): State<AppState>,
     a: ApiCaller,

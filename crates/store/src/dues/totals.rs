@@ -7,13 +7,14 @@
 use crate::db::{Tx, Q};
 use crate::error::Result;
 
-/// Sums one month's lines per organization (`{lines}` restricts them) into its totals row.
+/// Sums one month's lines per organization (`{lines}` restricts them) into its totals row, grouped
+/// in the order of dues_ledger_month_path, which holds every column read.
 const RECOUNT: &str =
     "INSERT INTO dues_totals (org_id, month, org_path, due_fen, paid_fen, outstanding_fen, members, paying_members)
      SELECT l.org_id, l.month, MIN(l.org_path), SUM(l.due_fen), SUM(l.paid_fen),
      SUM(CASE WHEN l.due_fen > l.paid_fen THEN l.due_fen - l.paid_fen ELSE 0 END), COUNT(*),
      SUM(CASE WHEN l.paid_fen >= l.due_fen THEN 1 ELSE 0 END)
-     FROM dues_ledger l WHERE {lines} GROUP BY l.org_id, l.month
+     FROM dues_ledger l WHERE {lines} GROUP BY l.month, l.org_path, l.org_id
      ON CONFLICT (org_id, month) DO UPDATE SET org_path = excluded.org_path, due_fen = excluded.due_fen,
      paid_fen = excluded.paid_fen, outstanding_fen = excluded.outstanding_fen, members = excluded.members,
      paying_members = excluded.paying_members";
