@@ -1,8 +1,8 @@
 //! Warnings (预警): what an organization must act on, found by the rules over its records and kept
 //! in one table, each with its owner (the organization that must act), the day it was first found
-//! and the day the data resolved it. A committee's home counts a province's warnings from this
-//! table (an index range) instead of evaluating forty thousand organizations' meetings, terms,
-//! dues and files on every request.
+//! and the day the data resolved it, counted per organization and per subtree. A committee's home
+//! reads a province's counts from one row per kind instead of evaluating fifty thousand
+//! organizations' meetings, terms, dues and files on every request.
 //!
 //! Kept current two ways. Every write that can change an organization's warnings marks it stale in
 //! its own transaction (`marks`); and the first reader of a new day marks every
