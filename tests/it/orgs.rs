@@ -294,4 +294,17 @@ both!(a_moved_branch_takes_its_records_along, |app: App| async move {
         moved_paid,
         "and arrived in the new one's"
     );
+
+    // A database from before moves carried records: a meeting left at an old path takes its
+    // organization's path again when the server migrates.
+    let db = &app.store.db;
+    db.exec(store::db::Q::new("UPDATE meetings SET org_path = '/1/' WHERE org_id = $1").bind(branch))
+        .await
+        .unwrap();
+    assert_eq!(held(new_parent).await, 0);
+    db.exec(store::db::Q::new("DELETE FROM schema_migrations WHERE version = 22"))
+        .await
+        .unwrap();
+    store::db::migrate(db).await.unwrap();
+    assert_eq!(held(new_parent).await, held_before, "repaired by the migration");
 });
