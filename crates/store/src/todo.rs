@@ -126,7 +126,7 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
     let today = today();
     // What the rules find in the subtree's records, kept by `warnings`: evaluated again here for
     // the organizations whose records changed since, so the counts are those of the lists.
-    crate::warnings::refresh(db, &org.path).await?;
+    warnings::refresh(db, &org.path).await?;
     if caller.can_at(Perm::ManageMeetings, &org.path) {
         push(
             warned(
