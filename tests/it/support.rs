@@ -70,12 +70,35 @@ async fn drop_old_test_databases() {
     }
 }
 
+/// Data directories and browser profiles left by earlier runs, as their databases are: a failed
+/// test's stays for inspection until a run an hour later or more (each run left gigabytes in /tmp).
+fn remove_old_test_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let ours = name.starts_with("hongji-test-") || name.starts_with("hongji-chrome-");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < an_hour_ago);
+        if ours && old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// The demo template for a backend: (database url or file, key file).
 async fn template(backend: Backend) -> &'static (String, PathBuf) {
     static SQLITE: OnceCell<(String, PathBuf)> = OnceCell::const_new();
     static PG: OnceCell<(String, PathBuf)> = OnceCell::const_new();
     let cell = if backend == Backend::Sqlite { &SQLITE } else { &PG };
     cell.get_or_init(|| async move {
+        if backend == Backend::Sqlite {
+            remove_old_test_dirs();
+        }
         let dir = std::env::temp_dir().join(format!("hongji-test-template-{}", unique()));
         std::fs::create_dir_all(&dir).unwrap();
         let keys = dir.join("hongji.keys");
