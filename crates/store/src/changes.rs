@@ -112,7 +112,7 @@ async fn names(db: &Db, table: &str, ids: &[i64]) -> Result<HashMap<i64, String>
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         let mut q = Q::new(&format!("SELECT id, name FROM {table} WHERE id IN ("));
-        q.push_ids(chunk.iter().copied());
+        q.push_list(chunk.iter().copied());
         q.push(")");
         out.extend(db.all::<(i64, String)>(q).await?);
     }

@@ -75,13 +75,13 @@ impl Q {
         self
     }
 
-    /// Appends bound ids separated by commas, for `IN (…)`.
-    pub fn push_ids(&mut self, ids: impl Iterator<Item = i64>) -> &mut Self {
-        for (i, id) in ids.enumerate() {
+    /// Appends bound values separated by commas, for `IN (…)`.
+    pub fn push_list<A: Into<Arg>>(&mut self, values: impl IntoIterator<Item = A>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.push_bind(id);
+            self.push_bind(v);
         }
         self
     }

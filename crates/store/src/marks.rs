@@ -58,7 +58,7 @@ pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> 
     for chunk in ids.chunks(CHUNK) {
         let mut q =
             Q::new("INSERT INTO warnings_stale (org_id, org_path, seq) SELECT id, path, 1 FROM orgs WHERE id IN (");
-        q.push_ids(chunk.iter().copied()).push(&format!(") {RENEW}"));
+        q.push_list(chunk.iter().copied()).push(&format!(") {RENEW}"));
         tx.exec(q).await?;
     }
     Ok(())

@@ -288,7 +288,7 @@ pub async fn chosen_orgs(db: &Db, caller: &Caller, purpose: Purpose, ids: &[i64]
         return Ok(Vec::new());
     }
     let mut q = purpose.select(caller, None);
-    q.push(" AND id IN (").push_ids(ids.iter().copied()).push(")");
+    q.push(" AND id IN (").push_list(ids.iter().copied()).push(")");
     placed(db, in_order(db.all(q).await?, ids), Place::Above).await
 }
 
@@ -301,7 +301,7 @@ pub async fn chosen_receivers(db: &Db, caller: &Caller, ids: &[i64]) -> Result<V
         return Ok(Vec::new());
     }
     let mut q = Q::new("SELECT id, name, path FROM orgs WHERE id IN (");
-    q.push_ids(ids.iter().copied()).push(")");
+    q.push_list(ids.iter().copied()).push(")");
     placed(db, in_order(db.all(q).await?, ids), Place::Above).await
 }
 
@@ -311,7 +311,7 @@ pub async fn chosen_members(db: &Db, caller: &Caller, ids: &[i64]) -> Result<Vec
         return Ok(Vec::new());
     }
     let mut q = Q::new("SELECT m.id, m.name, m.org_path FROM members m WHERE m.id IN (");
-    q.push_ids(ids.iter().copied()).push(") AND ");
+    q.push_list(ids.iter().copied()).push(") AND ");
     caller.filter(&mut q, Perm::ReadMembers, "m.org_path", Own::MemberRow("m.id"));
     placed(db, in_order(db.all(q).await?, ids), Place::Along).await
 }
@@ -384,7 +384,7 @@ impl NamesAbove {
         let mut names = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
             let mut q = Q::new("SELECT id, name FROM orgs WHERE id IN (");
-            q.push_ids(chunk.iter().copied()).push(")");
+            q.push_list(chunk.iter().copied()).push(")");
             names.extend(db.all::<(i64, String)>(q).await?);
         }
         Ok(NamesAbove(names))

@@ -213,7 +213,7 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     let mut q = Q::new(
         "SELECT id, kind, subject, org_id, org_path, label FROM warnings WHERE resolved_on IS NULL AND org_id IN (",
     );
-    q.push_ids(orgs.iter().map(|(id, _)| *id)).push(")");
+    q.push_list(orgs.iter().map(|(id, _)| *id)).push(")");
     let open: Vec<(i64, String, String, i64, String, String)> = tx.all(q).await?;
     let found_keys: HashSet<(&str, &str)> = found.iter().map(|f| (f.kind, f.subject.as_str())).collect();
     let resolved: Vec<i64> = open
@@ -224,7 +224,7 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     for chunk in resolved.chunks(CHUNK) {
         let mut q = Q::new("UPDATE warnings SET resolved_on = ");
         q.push_bind(today).push(" WHERE id IN (");
-        q.push_ids(chunk.iter().copied()).push(")");
+        q.push_list(chunk.iter().copied()).push(")");
         tx.exec(q).await?;
     }
     let known: HashSet<(&str, &str, i64, &str, &str)> = open
@@ -250,10 +250,7 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     let movable: Vec<&&Found> = changed.iter().filter(|f| !f.subject.starts_with('o')).collect();
     for chunk in movable.chunks(CHUNK) {
         let mut q = Q::new("SELECT DISTINCT org_id, org_path FROM warnings WHERE resolved_on IS NULL AND subject IN (");
-        for (i, f) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(f.subject.clone());
-        }
-        q.push(")");
+        q.push_list(chunk.iter().map(|f| f.subject.as_str())).push(")");
         left.extend(tx.all::<(i64, String)>(q).await?);
     }
     for (id, _) in &orgs {
@@ -290,7 +287,7 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     let left_ids: Vec<i64> = left.keys().copied().collect();
     for chunk in left_ids.chunks(CHUNK) {
         let mut q = Q::new("SELECT org_id, kind, COUNT(*) FROM warnings WHERE resolved_on IS NULL AND org_id IN (");
-        q.push_ids(chunk.iter().copied()).push(") GROUP BY org_id, kind");
+        q.push_list(chunk.iter().copied()).push(") GROUP BY org_id, kind");
         counts.extend(
             tx.all::<(i64, String, i64)>(q)
                 .await?
@@ -308,12 +305,12 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     let mut deltas: BTreeMap<(i64, String), i64> = BTreeMap::new();
     for chunk in counted_ids.chunks(CHUNK) {
         let mut q = Q::new("SELECT org_id, kind, n FROM warning_counts WHERE org_id IN (");
-        q.push_ids(chunk.iter().copied()).push(")");
+        q.push_list(chunk.iter().copied()).push(")");
         for (org, kind, n) in tx.all::<(i64, String, i64)>(q).await? {
             *deltas.entry((org, kind)).or_default() -= n;
         }
         let mut q = Q::new("DELETE FROM warning_counts WHERE org_id IN (");
-        q.push_ids(chunk.iter().copied()).push(")");
+        q.push_list(chunk.iter().copied()).push(")");
         tx.exec(q).await?;
     }
     for ((org, kind), n) in &counts {
@@ -444,7 +441,7 @@ pub async fn meetings(
     }
     let mut q = Q::new("SELECT org_id, label, subject FROM warnings WHERE resolved_on IS NULL AND kind = ");
     q.push_bind(kind).push(" AND org_id IN (");
-    q.push_ids(shown.iter().copied()).push(")");
+    q.push_list(shown.iter().copied()).push(")");
     let rows: Vec<(i64, String, String)> = db.all(q).await?;
     let rank: HashMap<i64, usize> = shown.iter().enumerate().map(|(i, o)| (*o, i)).collect();
     let mut items: Vec<ComplianceItem> = rows

@@ -217,10 +217,7 @@ pub(crate) async fn board_among(db: &Db, org_paths: &[String]) -> Result<Vec<Dev
     let mut q = Q::new(&format!(
         "{SELECT} WHERE f.status IN ('open', 'member', 'full') AND f.org_path IN ("
     ));
-    for (i, path) in org_paths.iter().enumerate() {
-        q.push(if i == 0 { "" } else { ", " }).push_bind(path.clone());
-    }
-    q.push(") ORDER BY f.created_at");
+    q.push_list(org_paths).push(") ORDER BY f.created_at");
     with_steps(db, db.all(q).await?).await
 }
 

@@ -258,13 +258,13 @@ pub(crate) async fn arrears_of(db: &Db, candidates: &[i64], cut: Month) -> Resul
             "SELECT l.member_id, l.month, l.due_fen, l.paid_fen, l.unpaid_reason FROM dues_ledger l WHERE l.month <= ",
         );
         q.push_bind(cut.key()).push(" AND l.member_id IN (");
-        q.push_ids(chunk.iter().copied());
+        q.push_list(chunk.iter().copied());
         q.push(") ORDER BY l.member_id, l.month");
         let rows: Vec<LedgerRow> = db.all(q).await?;
         let mut q = Q::new(
             "SELECT m.id, m.name, m.org_id, o.name FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.id IN (",
         );
-        q.push_ids(chunk.iter().copied());
+        q.push_list(chunk.iter().copied());
         q.push(")");
         let names: HashMap<i64, (String, i64, String)> = db
             .all::<(i64, String, i64, String)>(q)
@@ -306,10 +306,7 @@ pub(crate) async fn arrears_among(db: &Db, org_paths: &[String]) -> Result<Vec<(
     let cut = last_complete_month(today());
     let mut q = Q::new("SELECT member_id, org_path FROM dues_ledger WHERE month = ");
     q.push_bind(cut.key()).push(" AND paid_fen < due_fen AND org_path IN (");
-    for (i, path) in org_paths.iter().enumerate() {
-        q.push(if i == 0 { "" } else { ", " }).push_bind(path.clone());
-    }
-    q.push(")");
+    q.push_list(org_paths).push(")");
     let candidates: HashMap<i64, String> = db.all::<(i64, String)>(q).await?.into_iter().collect();
     let ids: Vec<i64> = candidates.keys().copied().collect();
     let items = arrears_of(db, &ids, cut).await?;
@@ -356,14 +353,14 @@ pub async fn book(db: &Db, caller: &Caller, org_id: i64, year: i32, limit: i64) 
     for chunk in members.chunks(500) {
         let mut q =
             Q::new("SELECT member_id, month, due_fen, paid_fen, unpaid_reason FROM dues_ledger WHERE member_id IN (");
-        q.push_ids(chunk.iter().map(|(id, _, _)| *id));
+        q.push_list(chunk.iter().map(|(id, _, _)| *id));
         q.push(") AND month <= ")
             .push_bind(year as i64 * 100 + 12)
             .push(" ORDER BY member_id, month");
         let rows: Vec<LedgerRow> = db.all(q).await?;
         let mut q = Q::new(&format!("SELECT {PROFILE_COLUMNS} FROM dues_profiles WHERE year = "));
         q.push_bind(year as i64).push(" AND member_id IN (");
-        q.push_ids(chunk.iter().map(|(id, _, _)| *id));
+        q.push_list(chunk.iter().map(|(id, _, _)| *id));
         q.push(") ORDER BY member_id, from_month");
         let profiles: Vec<ProfileRow> = db.all(q).await?;
         let mut ledger: HashMap<i64, Vec<&LedgerRow>> = HashMap::new();

@@ -25,8 +25,8 @@ pub(crate) async fn recount(tx: &mut Tx, member_ids: &[i64], months: &[i64]) -> 
         return Ok(());
     }
     let mut q = Q::new("SELECT DISTINCT month, org_path FROM dues_ledger WHERE member_id IN (");
-    q.push_ids(member_ids.iter().copied()).push(") AND month IN (");
-    q.push_ids(months.iter().copied()).push(")");
+    q.push_list(member_ids.iter().copied()).push(") AND month IN (");
+    q.push_list(months.iter().copied()).push(")");
     let places: Vec<(i64, String)> = tx.all(q).await?;
     // One organization-month at a time: each is an index range of the ledger (month, org_path).
     for (month, path) in places {

@@ -57,7 +57,7 @@ pub async fn absence_flags(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<
     for chunk in candidates.chunks(500) {
         let among = |q: &mut Q| {
             q.push(" AND a.member_id IN (");
-            q.push_ids(chunk.iter().map(|(id,)| *id));
+            q.push_list(chunk.iter().map(|(id,)| *id));
             q.push(")");
         };
         // The subtree's meetings without their guests (they are not the host's to flag), and the

@@ -69,7 +69,7 @@ impl Among<'_> {
             }
             Among::Orgs(ids) => {
                 q.push(&format!(" AND {id_column} IN ("));
-                q.push_ids(ids.iter().copied());
+                q.push_list(ids.iter().copied());
                 q.push(")");
             }
         }

@@ -28,7 +28,7 @@ pub async fn ledger(db: &Db, caller: &Caller, org_id: i64, year: i32) -> Result<
         if !page.is_empty() {
             // The organization's own members; guests are recorded on the sheet but not counted here.
             let mut q = Q::new("SELECT meeting_id, COUNT(*), SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END) FROM meeting_attendance WHERE guest = FALSE AND meeting_id IN (");
-            q.push_ids(page.iter().map(|m| m.meeting.id));
+            q.push_list(page.iter().map(|m| m.meeting.id));
             q.push(") GROUP BY meeting_id");
             let rows: Vec<(i64, i64, i64)> = db.all(q).await?;
             counts.extend(

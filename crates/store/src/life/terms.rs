@@ -61,7 +61,7 @@ pub(crate) async fn due_among(db: &Db, org_ids: &[i64]) -> Result<Vec<TermItem>>
     let mut q = Q::new(
         "SELECT id, name, kind, term_start, term_end FROM orgs WHERE dissolved_on IS NULL AND kind <> 'party_group' AND id IN (",
     );
-    q.push_ids(org_ids.iter().copied()).push(")");
+    q.push_list(org_ids.iter().copied()).push(")");
     let mut items = ranked(db.all(q).await?);
     items.retain(|t| !matches!(t.status.as_str(), "current" | "unknown"));
     Ok(items)

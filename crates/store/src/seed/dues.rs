@@ -72,7 +72,7 @@ pub async fn insert_past_payments(db: &Db, caller: &Caller, payments: &[PastPaym
              JOIN dues_payments p ON p.id = pm.payment_id WHERE p.member_id = dues_ledger.member_id AND pm.month = dues_ledger.month)
              WHERE member_id IN (",
         );
-        q.push_ids(chunk.iter().map(|p| p.member_id));
+        q.push_list(chunk.iter().map(|p| p.member_id));
         q.push(")");
         tx.exec(q).await?;
     }
