@@ -10,6 +10,7 @@ pub mod org;
 pub mod password;
 pub mod phone;
 pub mod schema;
+pub mod study;
 pub mod time;
 
 pub use error::{FieldError, Invalid};

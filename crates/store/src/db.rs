@@ -571,6 +571,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_warnings.sql")),
     (21, include_str!("../migrations/sqlite/0021_dues_totals.sql")),
     (22, include_str!("../migrations/sqlite/0022_paths_follow_moves.sql")),
+    (23, include_str!("../migrations/sqlite/0023_study.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -598,6 +599,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_warnings.sql")),
     (21, include_str!("../migrations/postgres/0021_dues_totals.sql")),
     (22, include_str!("../migrations/postgres/0022_paths_follow_moves.sql")),
+    (23, include_str!("../migrations/postgres/0023_study.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

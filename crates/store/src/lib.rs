@@ -47,6 +47,7 @@ pub mod reviews;
 pub mod scope;
 pub mod security;
 pub mod seed;
+pub mod study;
 pub mod subjects;
 pub mod todo;
 pub mod transfers;

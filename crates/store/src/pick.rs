@@ -82,6 +82,8 @@ pub enum Purpose {
     Activities,
     /// One the caller publishes notices for, or below it (a notice's audience).
     Publish,
+    /// One where the caller manages study, or below it (a library item's or a task's audience).
+    Study,
 }
 
 impl Purpose {
@@ -95,6 +97,7 @@ impl Purpose {
             Purpose::Meetings => "meetings",
             Purpose::Activities => "activities",
             Purpose::Publish => "publish",
+            Purpose::Study => "study",
         }
     }
 
@@ -106,6 +109,7 @@ impl Purpose {
             Purpose::Enrol => Perm::WriteMembers,
             Purpose::Meetings | Purpose::Activities => Perm::ManageMeetings,
             Purpose::Publish => Perm::PublishNotices,
+            Purpose::Study => Perm::ManageStudy,
         }
     }
 
@@ -115,7 +119,7 @@ impl Purpose {
             Purpose::Enrol => &["branch"],
             Purpose::Meetings => &["branch", "party_group"],
             Purpose::Activities => &["committee", "general_branch", "branch"],
-            Purpose::Publish => &["committee", "general_branch", "branch"],
+            Purpose::Publish | Purpose::Study => &["committee", "general_branch", "branch"],
             Purpose::Read | Purpose::Manage | Purpose::Roster => &[],
         }
     }

@@ -18,7 +18,7 @@ use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 
 /// The kinds of submission that go through a chain, as stored and as the API names them.
-pub const KINDS: [&str; 5] = ["transfer", "notice", "development", "correction", "grant"];
+pub const KINDS: [&str; 6] = ["transfer", "notice", "development", "correction", "grant", "study"];
 
 /// A kind of submission that goes through a chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum ReviewKind {
     Correction,
     /// A grant that reaches personal data, confirmed by a second person (两人授权).
     Grant,
+    /// A study library item, on publishing and on every edit after (学习资料).
+    Study,
 }
 
 impl ReviewKind {
@@ -43,6 +45,7 @@ impl ReviewKind {
             ReviewKind::Development => "development",
             ReviewKind::Correction => "correction",
             ReviewKind::Grant => "grant",
+            ReviewKind::Study => "study",
         }
     }
 
@@ -53,6 +56,7 @@ impl ReviewKind {
             ReviewKind::Development,
             ReviewKind::Correction,
             ReviewKind::Grant,
+            ReviewKind::Study,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -73,6 +73,7 @@ impl Role {
                         | ManageDues
                         | Review
                         | PublishNotices
+                        | ManageStudy
                 )
             }
             Role::Secretary => matches!(
@@ -85,6 +86,7 @@ impl Role {
                     | ManageDues
                     | PublishNotices
                     | Review
+                    | ManageStudy
             ),
             Role::Viewer => matches!(perm, ReadOrgs | ReadMembers),
             Role::Reviewer => matches!(perm, ReadOrgs | ReadMembers | Review),
@@ -112,6 +114,9 @@ pub enum Perm {
     Review,
     /// Draft notices to members (党务公开) and submit them for review.
     PublishNotices,
+    /// Publish library items (through review), assign study tasks, record offline study and
+    /// exemptions, read study progress (学习教育).
+    ManageStudy,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

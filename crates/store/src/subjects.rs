@@ -25,6 +25,7 @@ impl OnReview for All {
             ReviewKind::Development => Box::pin(crate::development::on_review(tx, keys, caller, subject_id, approved)),
             ReviewKind::Correction => Box::pin(crate::corrections::on_review(tx, keys, caller, subject_id, approved)),
             ReviewKind::Grant => Box::pin(crate::accounts::on_review(tx, caller, subject_id, approved)),
+            ReviewKind::Study => Box::pin(crate::study::items::on_review(tx, subject_id, approved)),
         }
     }
 }

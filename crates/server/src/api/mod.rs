@@ -30,6 +30,7 @@ pub mod orgs;
 pub mod pick;
 pub mod reviews;
 pub mod security;
+pub mod study;
 pub mod todo;
 pub mod transfers;
 pub mod users;
@@ -53,6 +54,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(reviews::routes())
         .merge(security::routes())
         .merge(pick::routes())
+        .merge(study::routes())
         .merge(todo::routes())
         .merge(transfers::routes())
         .merge(users::routes())

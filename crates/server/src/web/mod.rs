@@ -13,6 +13,7 @@ mod notices;
 mod orgs;
 mod pick;
 mod reviews;
+mod study;
 mod transfers;
 
 use askama::Template;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reviews::routes())
         .merge(mobile::routes())
         .merge(notices::routes())
+        .merge(study::routes())
         .merge(development::routes())
         .merge(admin::routes())
 }
@@ -63,6 +65,7 @@ pub struct Nav {
     pub transfers: bool,
     pub reviews: bool,
     pub notices: bool,
+    pub study: bool,
     pub development: bool,
     pub own_member: Option<i64>,
 }
@@ -95,6 +98,7 @@ impl Chrome {
             transfers: c.can(Perm::ReadMembers),
             reviews: c.can(Perm::Review),
             notices: c.member_id.is_some() || c.can(Perm::PublishNotices) || c.can(Perm::Review),
+            study: c.member_id.is_some() || c.can(Perm::ManageStudy),
             development: c.can(Perm::WriteMembers),
             own_member: c.member_id,
         });
@@ -127,6 +131,11 @@ impl Chrome {
     /// A text with a number in it: `tn("life.listed_most", 500)`.
     pub fn tn(&self, key: &str, n: usize) -> String {
         i18n::t(self.lang, key).replace("{}", &n.to_string())
+    }
+
+    /// Tenths of a 学时 as people write them (15 → "1.5").
+    pub fn hours(&self, tenths: &i64) -> String {
+        domain::study::hours_text(*tenths)
     }
 
     /// A code translated under a prefix: `tc("kind.", "branch")` → 党支部.

@@ -424,7 +424,7 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
 }
 
 /// The tables and columns that place a record in the tree by its organization's path.
-const PLACED_BY_PATH: [(&str, &str); 18] = [
+const PLACED_BY_PATH: [(&str, &str); 24] = [
     ("members", "org_path"),
     ("meetings", "org_path"),
     ("activities", "org_path"),
@@ -443,6 +443,12 @@ const PLACED_BY_PATH: [(&str, &str); 18] = [
     ("warnings_stale", "org_path"),
     ("warning_counts", "org_path"),
     ("dues_totals", "org_path"),
+    ("study_items", "org_path"),
+    ("study_item_targets", "org_path"),
+    ("study_tasks", "org_path"),
+    ("study_task_targets", "org_path"),
+    ("study_credits", "org_path"),
+    ("study_exemptions", "org_path"),
 ];
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,

@@ -1,0 +1,200 @@
+//! Online study (学习教育) over the API: the library, study tasks and their progress, offline
+//! records and exemptions, a member's 学时 ledger and the report over a subtree.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use store::study::credits::{self, ExemptionInput, Ledger};
+use store::study::items::{self, Item, ItemFilter, ItemInput};
+use store::study::reports::{self, Report};
+use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiQuery, Id, YearQuery};
+use crate::auth::ApiCaller;
+use crate::error::ApiResult;
+use crate::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, update_item))
+        .routes(routes!(complete_item))
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task))
+        .routes(routes!(record_offline))
+        .routes(routes!(set_exemption))
+        .routes(routes!(member_study))
+        .routes(routes!(org_study))
+}
+
+/// The library as the caller sees it.
+#[derive(Serialize, ToSchema)]
+pub struct Library {
+    /// Published items that reach the caller as a member, newest first (a page).
+    items: Vec<Item>,
+    total: i64,
+    /// Items of the organizations where the caller manages study, every status (a page).
+    managed: Vec<Item>,
+    managed_total: i64,
+    page: i64,
+    per_page: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/items", params(ItemFilter),
+    responses((status = 200, body = Library)))]
+pub async fn list_items(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<ItemFilter>,
+) -> ApiResult<Json<Library>> {
+    let mine = items::library(&s.store.db, &a.caller, &f).await?;
+    let managed = items::managed(&s.store.db, &a.caller, &f).await?;
+    Ok(Json(Library {
+        items: mine.items,
+        total: mine.total,
+        managed: managed.items,
+        managed_total: managed.total,
+        page: f.page.unwrap_or(1).max(1),
+        per_page: items::PAGE,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/items", request_body = ItemInput,
+    responses((status = 201, body = Item, description = "drafted and submitted to the review chain (kind `study`); published when the last level approves")))]
+pub async fn create_item(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<ItemInput>,
+) -> ApiResult<Response> {
+    let item = items::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(item)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/items/{id}", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, body = Item, description = "opening it as a member it reaches records that they opened it, which lets them mark it done")))]
+pub async fn get_item(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Item>> {
+    Ok(Json(items::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/study/items/{id}", params(("id" = i64, Path, description = "the record's id")), request_body = ItemInput,
+    responses((status = 200, body = Item, description = "a published item gets a new version and goes through review again; credit earned on the old one stays")))]
+pub async fn update_item(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<ItemInput>,
+) -> ApiResult<Json<Item>> {
+    Ok(Json(items::update(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Completed {
+    /// False when the item had been credited before (it counts once).
+    credited: bool,
+    item: Item,
+}
+
+#[utoipa::path(post, path = "/api/v1/study/items/{id}/complete", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, body = Completed, description = "the caller, having opened the item, marks it done; its declared 学时 are credited once (no timer)")))]
+pub async fn complete_item(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Completed>> {
+    let credited = items::complete(&s.store.db, &a.caller, id).await?;
+    let item = items::get(&s.store.db, &a.caller, id).await?;
+    Ok(Json(Completed { credited, item }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskLists {
+    /// Tasks that reach the caller as a member, with their items and progress.
+    mine: Vec<MyTask>,
+    /// Tasks of the organizations where the caller manages study.
+    managed: Vec<Task>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/tasks", responses((status = 200, body = TaskLists)))]
+pub async fn list_tasks(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<TaskLists>> {
+    Ok(Json(TaskLists {
+        mine: tasks::mine(&s.store.db, &a.caller).await?,
+        managed: tasks::managed(&s.store.db, &a.caller).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/tasks", request_body = TaskInput, responses((status = 201, body = Task)))]
+pub async fn create_task(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<TaskInput>,
+) -> ApiResult<Response> {
+    let task = tasks::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(task)).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 1)]
+    page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/tasks/{id}", params(("id" = i64, Path, description = "the record's id"), PageQuery),
+    responses((status = 200, body = TaskProgress, description = "progress per member for those who manage study (100 a page), exempt members out of the rate")))]
+pub async fn get_task(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<TaskProgress>> {
+    Ok(Json(tasks::progress(&s.store.db, &a.caller, id, q.page.unwrap_or(1)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/tasks/{id}/offline", params(("id" = i64, Path, description = "the record's id")), request_body = OfflineInput,
+    responses((status = 200, body = Recorded, description = "every item of the task credited to each member, all or nothing")))]
+pub async fn record_offline(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<OfflineInput>,
+) -> ApiResult<Json<Recorded>> {
+    Ok(Json(tasks::record_offline(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/exemptions", request_body = ExemptionInput,
+    responses((status = 204, description = "recorded (or lifted with `none`)")))]
+pub async fn set_exemption(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<ExemptionInput>,
+) -> ApiResult<StatusCode> {
+    credits::exempt(&s.store.db, &a.caller, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/study", params(("id" = i64, Path, description = "the record's id"), YearQuery),
+    responses((status = 200, body = Ledger, description = "the member's 学时 for the year, line by line with each source")))]
+pub async fn member_study(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<Ledger>> {
+    Ok(Json(
+        credits::ledger(&s.store.db, &a.caller, id, i64::from(q.year()?)).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/study", params(("id" = i64, Path, description = "the record's id"), YearQuery),
+    responses((status = 200, body = Report, description = "members below the minimum, task completion rates and 学时 by category over the subtree")))]
+pub async fn org_study(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Json<Report>> {
+    Ok(Json(
+        reports::report(&s.store.db, &a.caller, id, i64::from(q.year()?)).await?,
+    ))
+}

@@ -1,0 +1,468 @@
+//! Study pages (学习教育): a member's tasks, 学时 and library; an item to read and mark done; the
+//! forms to publish an item and assign a task; a task's progress with offline records (代录) for
+//! many members at once and exemptions; a member's ledger; the report over a subtree.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use store::orgs::{self, Org};
+use store::study::credits::{self, ExemptionInput, Ledger};
+use store::study::items::{self, Item, ItemFilter, ItemInput, ItemPage};
+use store::study::reports::{self, Report};
+use store::study::tasks::{self, MyTask, OfflineInput, Task, TaskInput, TaskProgress};
+use store::Perm;
+
+use super::{error_page, form_errors, form_urlencoded_pairs, posted, render, see_other, Chrome};
+use crate::auth::WebCaller;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/study", get(hub))
+        .route("/study/items/new", get(new_item).post(create_item))
+        .route("/study/items/{id}", get(item))
+        .route("/study/items/{id}/complete", post(complete))
+        .route("/study/tasks/new", get(new_task).post(create_task))
+        .route("/study/tasks/{id}", get(task))
+        .route("/study/tasks/{id}/offline", post(offline))
+        .route("/study/tasks/{id}/exempt", post(exempt))
+        .route("/study/ledger", get(ledger))
+        .route("/study/report", get(report))
+}
+
+fn this_year() -> i64 {
+    i64::from(chrono::Datelike::year(&store::clock::today()))
+}
+
+/// Organizations where the caller manages study, from their grants.
+async fn study_orgs(s: &AppState, w: &WebCaller) -> store::Result<Vec<Org>> {
+    let mut out = Vec::new();
+    for g in w.caller.grants.iter() {
+        if let Some(org_id) = g.org_id.filter(|_| w.caller.can_at(Perm::ManageStudy, &g.path)) {
+            out.push(orgs::get(&s.store.db, &w.caller, org_id).await?);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "study.html")]
+struct HubPage {
+    c: Chrome,
+    mine: Vec<MyTask>,
+    ledger: Option<Ledger>,
+    library: ItemPage,
+    managed_items: ItemPage,
+    managed_tasks: Vec<Task>,
+    orgs: Vec<Org>,
+    f: ItemFilter,
+    categories: Vec<(&'static str, &'static str)>,
+    pages: i64,
+}
+
+fn categories() -> Vec<(&'static str, &'static str)> {
+    domain::study::Category::ALL.iter().map(|c| (c.as_str(), c.zh())).collect()
+}
+
+async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter>) -> Response {
+    let c = Chrome::for_caller(&w, "/study", "study.title");
+    let db = &s.store.db;
+    let mine = crate::or_error_page!(c, tasks::mine(db, &w.caller).await);
+    let ledger = match w.caller.member_id {
+        Some(id) => Some(crate::or_error_page!(c, credits::ledger(db, &w.caller, id, this_year()).await)),
+        None => None,
+    };
+    let library = crate::or_error_page!(c, items::library(db, &w.caller, &f).await);
+    let managed_items = crate::or_error_page!(c, items::managed(db, &w.caller, &f).await);
+    let managed_tasks = crate::or_error_page!(c, tasks::managed(db, &w.caller).await);
+    let orgs = crate::or_error_page!(c, study_orgs(&s, &w).await);
+    let pages = (library.total.max(managed_items.total) + items::PAGE - 1) / items::PAGE;
+    render(&HubPage {
+        c,
+        mine,
+        ledger,
+        library,
+        managed_items,
+        managed_tasks,
+        orgs,
+        f,
+        categories: categories(),
+        pages,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "study_item_form.html")]
+struct ItemForm {
+    c: Chrome,
+    orgs: Vec<Org>,
+    /// Each category's code and whether it is ticked.
+    categories: Vec<(&'static str, bool)>,
+    f: ItemDraft,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct ItemDraft {
+    org_id: String,
+    kind: String,
+    title: String,
+    summary: String,
+    source: String,
+    body: String,
+    link: String,
+    categories: Vec<String>,
+    tags: String,
+    hours: String,
+}
+
+async fn draw_item_form(s: &AppState, w: &WebCaller, f: ItemDraft, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/study/items/new", "study.new_item");
+    let orgs = crate::or_error_page!(c, study_orgs(s, w).await);
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    let categories = domain::study::Category::ALL
+        .iter()
+        .map(|k| (k.as_str(), f.categories.iter().any(|x| x == k.as_str())))
+        .collect();
+    render(&ItemForm {
+        c,
+        orgs,
+        categories,
+        f,
+        errors,
+    })
+}
+
+async fn new_item(State(s): State<AppState>, w: WebCaller) -> Response {
+    let f = ItemDraft {
+        hours: "1".into(),
+        ..ItemDraft::default()
+    };
+    draw_item_form(&s, &w, f, Vec::new()).await
+}
+
+async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let f = ItemDraft {
+        org_id: posted(&pairs, "org_id"),
+        kind: posted(&pairs, "kind"),
+        title: posted(&pairs, "title"),
+        summary: posted(&pairs, "summary"),
+        source: posted(&pairs, "source"),
+        body: posted(&pairs, "body"),
+        link: posted(&pairs, "link"),
+        categories: pairs
+            .iter()
+            .filter(|(k, _)| k == "categories")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        tags: posted(&pairs, "tags"),
+        hours: posted(&pairs, "hours"),
+    };
+    let input = ItemInput {
+        org_id: f.org_id.parse().ok(),
+        kind: Some(f.kind.clone()),
+        title: Some(f.title.clone()),
+        summary: Some(f.summary.clone()),
+        source: Some(f.source.clone()),
+        body: Some(f.body.clone()),
+        link: Some(f.link.clone()),
+        categories: f.categories.clone(),
+        tags: f
+            .tags
+            .split([',', '，', ' ', '、'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        hours: Some(f.hours.clone()),
+        to_org_ids: Vec::new(),
+    };
+    match items::create(&s.store.db, &w.caller, &input).await {
+        Ok(i) => see_other(&format!("/study/items/{}?saved=1", i.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/study/items/new", "study.new_item");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_item_form(&s, &w, f, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study_item.html")]
+struct ItemPageView {
+    c: Chrome,
+    i: Item,
+    manages: bool,
+    review: Option<store::reviews::ReviewView>,
+}
+
+async fn item(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    let c = Chrome::for_caller(&w, &format!("/study/items/{id}"), "study.title");
+    let i = match items::get(&s.store.db, &w.caller, id).await {
+        Ok(i) => i,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let manages = store::study::manages(&w.caller, &i.org_path) || w.caller.can_at(Perm::Review, &i.org_path);
+    let review = if manages {
+        crate::or_error_page!(c, store::reviews::of_subject(&s.store.db, "study", id).await)
+    } else {
+        None
+    };
+    render(&ItemPageView { c, i, manages, review })
+}
+
+async fn complete(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
+    match items::complete(&s.store.db, &w.caller, id).await {
+        Ok(_) => see_other(&format!("/study/items/{id}?saved=1")),
+        Err(e) => error_page(Chrome::for_caller(&w, &format!("/study/items/{id}"), "study.title"), e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study_task_form.html")]
+struct TaskForm {
+    c: Chrome,
+    orgs: Vec<Org>,
+    /// Published items the caller may assign (their own organizations' and those reaching them),
+    /// each with whether it is ticked.
+    choices: Vec<(Item, bool)>,
+    f: TaskDraft,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct TaskDraft {
+    org_id: String,
+    title: String,
+    note: String,
+    starts_on: String,
+    due_on: String,
+    required: bool,
+    item_ids: Vec<String>,
+}
+
+async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/study/tasks/new", "study.new_task");
+    let orgs = crate::or_error_page!(c, study_orgs(s, w).await);
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    let db = &s.store.db;
+    let all = ItemFilter::default();
+    let mut choices: Vec<Item> = crate::or_error_page!(c, items::managed(db, &w.caller, &all).await).items;
+    choices.retain(|i| i.status == "published");
+    for i in crate::or_error_page!(c, items::library(db, &w.caller, &all).await).items {
+        if !choices.iter().any(|x| x.id == i.id) {
+            choices.push(i);
+        }
+    }
+    let choices = choices
+        .into_iter()
+        .map(|i| {
+            let ticked = f.item_ids.iter().any(|x| *x == i.id.to_string());
+            (i, ticked)
+        })
+        .collect();
+    render(&TaskForm {
+        c,
+        orgs,
+        choices,
+        f,
+        errors,
+    })
+}
+
+#[derive(Deserialize)]
+struct NewTaskQuery {
+    item_id: Option<String>,
+}
+
+async fn new_task(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewTaskQuery>) -> Response {
+    let f = TaskDraft {
+        starts_on: store::clock::today().to_string(),
+        required: true,
+        item_ids: q.item_id.into_iter().collect(),
+        ..TaskDraft::default()
+    };
+    draw_task_form(&s, &w, f, Vec::new()).await
+}
+
+async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let f = TaskDraft {
+        org_id: posted(&pairs, "org_id"),
+        title: posted(&pairs, "title"),
+        note: posted(&pairs, "note"),
+        starts_on: posted(&pairs, "starts_on"),
+        due_on: posted(&pairs, "due_on"),
+        required: posted(&pairs, "required") == "1",
+        item_ids: pairs
+            .iter()
+            .filter(|(k, _)| k == "item_ids")
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    let input = TaskInput {
+        org_id: f.org_id.parse().ok(),
+        title: Some(f.title.clone()),
+        note: Some(f.note.clone()),
+        starts_on: Some(f.starts_on.clone()),
+        due_on: Some(f.due_on.clone()),
+        required: f.required,
+        item_ids: f.item_ids.iter().filter_map(|i| i.parse().ok()).collect(),
+        to_org_ids: Vec::new(),
+    };
+    match tasks::create(&s.store.db, &w.caller, &input).await {
+        Ok(t) => see_other(&format!("/study/tasks/{}?saved=1", t.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/study/tasks/new", "study.new_task");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_task_form(&s, &w, f, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study_task.html")]
+struct TaskPage {
+    c: Chrome,
+    p: TaskProgress,
+    pages: i64,
+    today: String,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+async fn task(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<PageQuery>) -> Response {
+    draw_task(&s, &w, id, q.page.unwrap_or(1), Vec::new()).await
+}
+
+async fn draw_task(s: &AppState, w: &WebCaller, id: i64, page: i64, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/study/tasks/{id}"), "study.task");
+    let p = match tasks::progress(&s.store.db, &w.caller, id, page).await {
+        Ok(p) => p,
+        Err(e) => return error_page(c, e.into()),
+    };
+    let pages = (p.members + tasks::PROGRESS_PAGE - 1) / tasks::PROGRESS_PAGE;
+    render(&TaskPage {
+        c,
+        p,
+        pages,
+        today: store::clock::today().to_string(),
+        errors,
+    })
+}
+
+async fn offline(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let input = OfflineInput {
+        member_id: None,
+        member_ids: pairs
+            .iter()
+            .filter(|(k, _)| k == "member_ids")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+        form: Some(posted(&pairs, "form")),
+        done_on: Some(posted(&pairs, "done_on")),
+    };
+    let page = posted(&pairs, "page").parse().unwrap_or(1);
+    match tasks::record_offline(&s.store.db, &w.caller, id, &input).await {
+        Ok(_) => see_other(&format!("/study/tasks/{id}?page={page}&saved=1")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, &format!("/study/tasks/{id}"), "study.task");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_task(&s, &w, id, page, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+async fn exempt(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let input = ExemptionInput {
+        member_id: posted(&pairs, "member_id").parse().ok(),
+        year: None,
+        reason: Some(posted(&pairs, "reason")),
+        note: Some(posted(&pairs, "note")),
+    };
+    let page = posted(&pairs, "page").parse().unwrap_or(1);
+    match credits::exempt(&s.store.db, &w.caller, &input).await {
+        Ok(()) => see_other(&format!("/study/tasks/{id}?page={page}&saved=1")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, &format!("/study/tasks/{id}"), "study.task");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_task(&s, &w, id, page, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LedgerQuery {
+    member_id: Option<i64>,
+    year: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "study_ledger.html")]
+struct LedgerPage {
+    c: Chrome,
+    l: Ledger,
+}
+
+async fn ledger(State(s): State<AppState>, w: WebCaller, Query(q): Query<LedgerQuery>) -> Response {
+    let c = Chrome::for_caller(&w, "/study/ledger", "study.ledger");
+    let Some(member_id) = q.member_id.or(w.caller.member_id) else {
+        return error_page(c, store::Error::NotFound.into());
+    };
+    let year = q.year.unwrap_or_else(this_year).clamp(2000, 2200);
+    match credits::ledger(&s.store.db, &w.caller, member_id, year).await {
+        Ok(l) => render(&LedgerPage { c, l }),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    org_id: Option<i64>,
+    year: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "study_report.html")]
+struct ReportPage {
+    c: Chrome,
+    r: Report,
+}
+
+async fn report(State(s): State<AppState>, w: WebCaller, Query(q): Query<ReportQuery>) -> Response {
+    let c = Chrome::for_caller(&w, "/study/report", "study.report");
+    let org_id = match q.org_id {
+        Some(id) => id,
+        None => match crate::or_error_page!(c, study_orgs(&s, &w).await).first() {
+            Some(o) => o.id,
+            None => return error_page(c, store::Error::NotFound.into()),
+        },
+    };
+    let year = q.year.unwrap_or_else(this_year).clamp(2000, 2200);
+    match reports::report(&s.store.db, &w.caller, org_id, year).await {
+        Ok(r) => render(&ReportPage { c, r }),
+        Err(e) => error_page(c, e.into()),
+    }
+}

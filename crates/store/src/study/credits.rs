@@ -1,0 +1,202 @@
+//! The 学时 ledger: one line per credit whatever its source (an item completed online or recorded
+//! by the branch, study recorded offline), each member's year against the minimum of 条例 Art. 20,
+//! and the exemptions of Art. 23. Hours come from what an item or a record declares, never from
+//! time online.
+
+use chrono::NaiveDate;
+use domain::study::{hours_text, required_tenths, Exemption, Form};
+use domain::{clean_text, FieldError};
+use serde::{Deserialize, Serialize};
+
+use super::items::{year_of, Item};
+use crate::audit::{self, Event};
+use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::error::Result;
+use crate::members;
+use crate::scope::{Caller, Perm};
+
+/// Credits a member for an item, at the hours of the version they completed; nothing when the item
+/// was credited to them before (an item counts once). Returns whether it credited.
+pub(crate) async fn credit_item(
+    tx: &mut Tx,
+    caller: &Caller,
+    member_id: i64,
+    item: &Item,
+    form: Form,
+    on: NaiveDate,
+) -> Result<bool> {
+    let added = tx
+        .exec(
+            Q::new(
+                "INSERT INTO study_credits (id, member_id, org_path, year, credited_on, hours_tenths, source, source_id,
+                 version, label, form, recorded_by, recorded_at)
+                 SELECT $1, m.id, m.org_path, $2, $3, $4, 'item', $5, $6, $7, $8, $9, $10 FROM members m WHERE m.id = $11
+                 ON CONFLICT (member_id, source, source_id) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(year_of(on))
+            .bind(on)
+            .bind(item.hours_tenths)
+            .bind(item.id)
+            .bind(item.version)
+            .bind(item.title.clone())
+            .bind(form.as_str())
+            .bind(caller.username.clone())
+            .bind(now_text())
+            .bind(member_id),
+        )
+        .await?;
+    Ok(added > 0)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ExemptionInput {
+    #[schema(minimum = 1, required = true)]
+    pub member_id: Option<i64>,
+    /// The year it holds for; this year when absent.
+    #[schema(minimum = 2000, maximum = 2100)]
+    pub year: Option<i64>,
+    /// `frail`, `ill`, `disabled` or `abroad` (Art. 23); `none` lifts the year's exemption.
+    #[schema(required = true, max_length = 20)]
+    pub reason: Option<String>,
+    #[schema(max_length = 200)]
+    pub note: Option<String>,
+}
+
+/// Records (or lifts) a member's exemption for a year: they leave the year's minimum and the task
+/// rates, and anything they study still counts.
+pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<()> {
+    let mut e = Vec::new();
+    let this_year = year_of(crate::clock::today());
+    let year = input.year.unwrap_or(this_year);
+    if !(2000..=this_year + 1).contains(&year) {
+        e.push(FieldError::new("year", "out_of_range"));
+    }
+    let reason = input.reason.as_deref().map(str::trim).unwrap_or("");
+    let lift = reason == "none";
+    if !lift && Exemption::parse(reason).is_none() {
+        e.push(FieldError::new(
+            "reason",
+            if reason.is_empty() {
+                "required"
+            } else {
+                "one_of:frail, ill, disabled, abroad, none"
+            },
+        ));
+    }
+    let note = clean_text("note", input.note.as_deref().unwrap_or(""), 200, &mut e).unwrap_or_default();
+    let Some(member_id) = input.member_id else {
+        e.push(FieldError::new("member_id", "required"));
+        return Err(domain::Invalid(e).into());
+    };
+    domain::error::check(e)?;
+    let member = members::get(db, caller, member_id).await?;
+    caller
+        .require(db, Perm::ManageStudy, &member.org_path, "study.exempt", ("member", &member_id))
+        .await?;
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new("DELETE FROM study_exemptions WHERE member_id = $1 AND year = $2")
+            .bind(member_id)
+            .bind(year),
+    )
+    .await?;
+    if !lift {
+        tx.exec(
+            Q::new(
+                "INSERT INTO study_exemptions (member_id, year, org_path, reason, note, recorded_by, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(member_id)
+            .bind(year)
+            .bind(member.org_path.clone())
+            .bind(reason)
+            .bind(note)
+            .bind(caller.username.clone())
+            .bind(now_text()),
+        )
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("study.exempt", "member", member_id).with_detail(format!("year={year} reason={reason}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One line of a member's ledger.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Line {
+    pub credited_on: NaiveDate,
+    pub hours_tenths: i64,
+    /// `item` (a library item) or `offline`.
+    pub source: String,
+    pub source_id: i64,
+    /// What was studied (the item's title as completed).
+    pub label: String,
+    /// `online`, `group`, `paper` or `home`.
+    pub form: String,
+    /// Who recorded it: the member themself, or the branch for offline study.
+    pub recorded_by: String,
+}
+
+/// A member's study year: the minimum, what is credited, every line and its source.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ledger {
+    pub member_id: i64,
+    pub member_name: String,
+    pub year: i64,
+    /// Whether they hold a post (secretary or committee member): 56 学时 instead of 32.
+    pub holds_office: bool,
+    pub required_tenths: i64,
+    pub credited_tenths: i64,
+    pub required: String,
+    pub credited: String,
+    /// The Art. 23 reason this year is exempt, if it is.
+    pub exemption: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+/// A member's ledger for a year, for themself and those who read their record.
+pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Result<Ledger> {
+    let member = members::get(db, caller, member_id).await?;
+    let lines: Vec<Line> = db
+        .all(
+            Q::new(concat!(
+                "SELECT credited_on, hours_tenths, source, source_id, label, form, ",
+                person!("recorded_by"),
+                " AS recorded_by FROM study_credits WHERE member_id = $1 AND year = $2 ORDER BY credited_on, id"
+            ))
+            .bind(member_id)
+            .bind(year),
+        )
+        .await?;
+    let (holds_office,): (bool,) = db
+        .one(Q::new("SELECT EXISTS (SELECT 1 FROM org_officers WHERE member_id = $1)").bind(member_id))
+        .await?;
+    let exemption: Option<(String,)> = db
+        .opt(
+            Q::new("SELECT reason FROM study_exemptions WHERE member_id = $1 AND year = $2")
+                .bind(member_id)
+                .bind(year),
+        )
+        .await?;
+    let credited_tenths = lines.iter().map(|l| l.hours_tenths).sum();
+    let required_tenths = required_tenths(holds_office);
+    Ok(Ledger {
+        member_id,
+        member_name: member.name,
+        year,
+        holds_office,
+        required_tenths,
+        credited_tenths,
+        required: hours_text(required_tenths),
+        credited: hours_text(credited_tenths),
+        exemption: exemption.map(|(r,)| r),
+        lines,
+    })
+}

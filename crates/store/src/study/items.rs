@@ -1,0 +1,659 @@
+//! The study library (学习资料库): items an organization publishes to its subtree or chosen
+//! organizations below it, each filed under the categories of 条例 Arts. 9–15 with its declared
+//! 学时. Publishing, and every edit after, goes through the review chain (kind `study`); an edit of
+//! a published item keeps the old version, and those who completed it keep their credit.
+//!
+//! A member completes an item by marking it done after opening it: no timer, no time online
+//! (国办函〔2026〕12号). Completion credits the version's declared 学时 once (`credits`).
+
+use chrono::Datelike;
+use domain::schema::{lines, required_text};
+use domain::study::{hours_text, parse_hours, Category, ItemKind};
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+
+use super::{join_codes, lineage, manages, split_codes};
+use crate::audit::{self, Event};
+use crate::db::{new_id, now_text, Db, Tx, Q};
+use crate::error::{Error, Result};
+use crate::orgs::{self, Org};
+use crate::reviews;
+use crate::scope::{Caller, Perm};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ItemInput {
+    /// The publishing organization (on an edit, it stays).
+    #[schema(minimum = 1)]
+    pub org_id: Option<i64>,
+    /// `article` (text) or `link` (a page elsewhere).
+    #[schema(schema_with = ItemKind::schema)]
+    pub kind: Option<String>,
+    #[schema(schema_with = required_text::<100>, required = true)]
+    pub title: Option<String>,
+    #[schema(schema_with = lines::<500>)]
+    pub summary: Option<String>,
+    /// Where it comes from (出处), e.g. 人民日报.
+    #[schema(max_length = 100)]
+    pub source: Option<String>,
+    /// The article's text (paragraphs; shown as text, never as markup).
+    #[schema(schema_with = lines::<50_000>)]
+    pub body: Option<String>,
+    /// For a link: an `https://` or `http://` address.
+    #[schema(max_length = 500)]
+    pub link: Option<String>,
+    /// One or more of `theory`, `constitution`, `history`, `policy`, `skills`, `situation`,
+    /// `traditions` (条例 Arts. 9–15).
+    #[schema(max_items = 7)]
+    pub categories: Vec<String>,
+    /// Free tags.
+    #[schema(max_items = 10)]
+    pub tags: Vec<String>,
+    /// Declared 学时, e.g. `1` or `0.5` (from 0.1 to 100).
+    #[schema(max_length = 6, required = true)]
+    pub hours: Option<String>,
+    /// Organizations (in the publisher's subtree) whose members it reaches; empty for the whole
+    /// subtree of the publisher.
+    #[schema(max_items = 1000)]
+    pub to_org_ids: Vec<i64>,
+}
+
+/// Organizations one item may name (a subtree reaches more at once).
+pub const MAX_TARGETS: usize = 1_000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub source: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    /// Declared 学时 in tenths (15 is 1.5 学时).
+    pub hours_tenths: i64,
+    /// Declared 学时 as written ("1.5").
+    pub hours: String,
+    pub version: i64,
+    /// `reviewing`, `returned` or `published`.
+    pub status: String,
+    pub published_on: Option<chrono::NaiveDate>,
+    pub created_by: String,
+    pub updated_at: String,
+    /// Whether the caller (as a member) has opened it.
+    pub opened: bool,
+    /// Whether the caller (as a member) has been credited for it.
+    pub completed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    org_id: i64,
+    org_name: String,
+    org_path: String,
+    kind: String,
+    title: String,
+    summary: String,
+    source: String,
+    body: String,
+    link: Option<String>,
+    categories: String,
+    tags: String,
+    hours_tenths: i64,
+    version: i64,
+    status: String,
+    published_on: Option<chrono::NaiveDate>,
+    created_by: String,
+    updated_at: String,
+    opened: bool,
+    completed: bool,
+}
+
+impl From<Row> for Item {
+    fn from(r: Row) -> Item {
+        Item {
+            id: r.id,
+            org_id: r.org_id,
+            org_name: r.org_name,
+            org_path: r.org_path,
+            kind: r.kind,
+            title: r.title,
+            summary: r.summary,
+            source: r.source,
+            body: r.body,
+            link: r.link,
+            categories: split_codes(&r.categories),
+            tags: split_codes(&r.tags),
+            hours: hours_text(r.hours_tenths),
+            hours_tenths: r.hours_tenths,
+            version: r.version,
+            status: r.status,
+            published_on: r.published_on,
+            created_by: r.created_by,
+            updated_at: r.updated_at,
+            opened: r.opened,
+            completed: r.completed,
+        }
+    }
+}
+
+/// The items' columns, with whether the member `$1` opened and completed each.
+fn select(member_id: Option<i64>) -> Q {
+    Q::new(concat!(
+        "SELECT i.id, i.org_id, o.name AS org_name, i.org_path, i.kind, i.title, i.summary, i.source, i.body, i.link,
+         i.categories, i.tags, i.hours_tenths, i.version, i.status, i.published_on, ",
+        person!("i.created_by"),
+        " AS created_by, i.updated_at,
+         EXISTS (SELECT 1 FROM study_opens s WHERE s.item_id = i.id AND s.member_id = $1) AS opened,
+         EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed
+         FROM study_items i JOIN orgs o ON o.id = i.org_id"
+    ))
+    .bind(member_id.unwrap_or(0))
+}
+
+/// An item's fields, checked.
+struct Checked {
+    kind: ItemKind,
+    title: String,
+    summary: String,
+    source: String,
+    body: String,
+    link: Option<String>,
+    categories: String,
+    tags: String,
+    hours_tenths: i64,
+}
+
+fn check(input: &ItemInput) -> Result<Checked> {
+    let mut e = Vec::new();
+    let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => Some(ItemKind::Article),
+        // Documents, video and audio need their files (and video its watched ranges): not yet.
+        Some(k) => match ItemKind::parse(k) {
+            Some(k @ (ItemKind::Article | ItemKind::Link)) => Some(k),
+            _ => {
+                e.push(FieldError::new("kind", "one_of:article, link"));
+                None
+            }
+        },
+    };
+    let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
+    let summary = text_block("summary", input.summary.as_deref(), 500, &mut e);
+    let source = clean_text("source", input.source.as_deref().unwrap_or(""), 100, &mut e).unwrap_or_default();
+    let body = text_block("body", input.body.as_deref(), 50_000, &mut e);
+    let link = clean_text("link", input.link.as_deref().unwrap_or(""), 500, &mut e);
+    if let Some(l) = &link {
+        if !(l.starts_with("https://") || l.starts_with("http://")) || l.contains(char::is_whitespace) {
+            e.push(FieldError::new("link", "invalid"));
+        }
+    }
+    match kind {
+        Some(ItemKind::Article) if body.is_empty() => e.push(FieldError::new("body", "required")),
+        Some(ItemKind::Link) if link.is_none() => e.push(FieldError::new("link", "required")),
+        _ => {}
+    }
+    let mut categories = Vec::new();
+    for c in &input.categories {
+        match Category::parse(c) {
+            Some(c) if !categories.contains(&c.as_str().to_string()) => categories.push(c.as_str().to_string()),
+            Some(_) => {}
+            None => e.push(FieldError::new("categories", "invalid_value")),
+        }
+    }
+    if categories.is_empty() && input.categories.is_empty() {
+        e.push(FieldError::new("categories", "required"));
+    }
+    let mut tags: Vec<String> = Vec::new();
+    if input.tags.len() > 10 {
+        e.push(FieldError::new("tags", "too_many_items:10"));
+    }
+    for t in input.tags.iter().take(10) {
+        // A comma would split the stored list.
+        match clean_text("tags", &t.replace(',', "，"), 20, &mut e) {
+            Some(t) if !tags.contains(&t) => tags.push(t),
+            _ => {}
+        }
+    }
+    let hours_tenths = match input.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        None => {
+            e.push(FieldError::new("hours", "required"));
+            None
+        }
+        Some(h) => {
+            let parsed = parse_hours(h);
+            if parsed.is_none() {
+                e.push(FieldError::new("hours", "invalid"));
+            }
+            parsed
+        }
+    };
+    domain::error::check(e)?;
+    Ok(Checked {
+        kind: kind.unwrap_or(ItemKind::Article),
+        title: title.unwrap_or_default(),
+        summary,
+        source,
+        body,
+        link,
+        categories: join_codes(&categories),
+        tags: join_codes(&tags),
+        hours_tenths: hours_tenths.unwrap_or(10),
+    })
+}
+
+/// A multi-line text field: trimmed, bounded, with no control characters but line breaks and tabs.
+fn text_block(field: &'static str, value: Option<&str>, max: usize, e: &mut Vec<FieldError>) -> String {
+    let v = value.unwrap_or("").trim();
+    if v.chars().count() > max {
+        e.push(FieldError::new(field, "too_long"));
+    } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        e.push(FieldError::new(field, "invalid"));
+    }
+    v.replace("\r\n", "\n")
+}
+
+/// The organizations below the publisher an item goes to: checked, and without any inside another.
+async fn targets(db: &Db, caller: &Caller, org: &Org, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    domain::error::list("to_org_ids", ids, MAX_TARGETS)?;
+    let mut found = Vec::new();
+    let mut e = Vec::new();
+    for id in ids {
+        match orgs::get(db, caller, *id).await {
+            Ok(t) if t.path.starts_with(&org.path) && t.dissolved_on.is_none() => found.push((t.id, t.path)),
+            _ => e.push(FieldError::new("to_org_ids", "not_found")),
+        }
+    }
+    domain::error::check(e)?;
+    if found.is_empty() {
+        found.push((org.id, org.path.clone()));
+    }
+    let all = found.clone();
+    found.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
+    found.dedup();
+    Ok(found)
+}
+
+async fn set_targets(tx: &mut Tx, id: i64, targets: &[(i64, String)]) -> Result<()> {
+    tx.exec(Q::new("DELETE FROM study_item_targets WHERE item_id = $1").bind(id))
+        .await?;
+    for (org_id, path) in targets {
+        tx.exec(
+            Q::new("INSERT INTO study_item_targets (item_id, org_id, org_path) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*org_id)
+                .bind(path.clone()),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Drafts an item and submits it to the review chain; members see it when the last level approves.
+pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item> {
+    let checked = check(input);
+    let Some(org_id) = input.org_id else {
+        let mut fields = match checked {
+            Err(Error::Invalid(Invalid(f))) => f,
+            _ => Vec::new(),
+        };
+        fields.push(FieldError::new("org_id", "required"));
+        return Err(Invalid(fields).into());
+    };
+    let org = orgs::get(db, caller, org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    caller
+        .require(db, Perm::ManageStudy, &org.path, "study.item.create", ("org", &org_id))
+        .await?;
+    let c = checked?;
+    let targets = targets(db, caller, &org, &input.to_org_ids).await?;
+    let id = new_id();
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
+             hours_tenths, version, status, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 'reviewing', $13, $14, $14)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(c.kind.as_str())
+        .bind(c.title.clone())
+        .bind(c.summary)
+        .bind(c.source)
+        .bind(c.body)
+        .bind(c.link)
+        .bind(c.categories)
+        .bind(c.tags)
+        .bind(c.hours_tenths)
+        .bind(caller.username.clone())
+        .bind(now),
+    )
+    .await?;
+    set_targets(&mut tx, id, &targets).await?;
+    reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
+    audit::append(&mut tx, caller, Event::ok("study.item.create", "study_item", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// Edits an item. A published item keeps its old version (with the credit earned on it) and goes
+/// back through the review chain: members see the new version once it is approved. One still under
+/// review or returned is changed in place (a returned one is submitted again).
+pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Result<Item> {
+    let item = get_managed(db, caller, id, "study.item.update").await?;
+    caller
+        .require(db, Perm::ManageStudy, &item.org_path, "study.item.update", ("study_item", &id))
+        .await?;
+    let c = check(input)?;
+    let org = orgs::get(db, caller, item.org_id).await?;
+    let targets = targets(db, caller, &org, &input.to_org_ids).await?;
+    let now = now_text();
+    let mut tx = db.begin().await?;
+    let version = if item.status == "published" {
+        tx.exec(
+            Q::new(
+                "INSERT INTO study_item_versions (item_id, version, title, summary, body, link, categories, tags,
+                 hours_tenths, replaced_by, replaced_at)
+                 SELECT id, version, title, summary, body, link, categories, tags, hours_tenths, $1, $2
+                 FROM study_items WHERE id = $3",
+            )
+            .bind(caller.username.clone())
+            .bind(now.clone())
+            .bind(id),
+        )
+        .await?;
+        item.version + 1
+    } else {
+        item.version
+    };
+    // Only the row as it was read is changed: a concurrent edit or decision makes this one fail.
+    let changed = tx
+        .exec(
+            Q::new(
+                "UPDATE study_items SET kind = $1, title = $2, summary = $3, source = $4, body = $5, link = $6,
+                 categories = $7, tags = $8, hours_tenths = $9, version = $10, status = 'reviewing', updated_at = $11
+                 WHERE id = $12 AND version = $13 AND status = $14",
+            )
+            .bind(c.kind.as_str())
+            .bind(c.title.clone())
+            .bind(c.summary)
+            .bind(c.source)
+            .bind(c.body)
+            .bind(c.link)
+            .bind(c.categories)
+            .bind(c.tags)
+            .bind(c.hours_tenths)
+            .bind(version)
+            .bind(now)
+            .bind(id)
+            .bind(item.version)
+            .bind(item.status.clone()),
+        )
+        .await?;
+    if changed == 0 {
+        return Err(Error::Refused("study.item.changed"));
+    }
+    set_targets(&mut tx, id, &targets).await?;
+    if item.status != "reviewing" {
+        reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("study.item.update", "study_item", id).with_detail(format!("version={version}")),
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// The review chain's end: publish, or back to the publisher.
+pub(crate) async fn on_review(tx: &mut Tx, id: i64, approved: bool) -> Result<()> {
+    let q = if approved {
+        Q::new(
+            "UPDATE study_items SET status = 'published', published_on = COALESCE(published_on, $1) WHERE id = $2 AND status = 'reviewing'",
+        )
+        .bind(crate::clock::today())
+        .bind(id)
+    } else {
+        Q::new("UPDATE study_items SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id)
+    };
+    tx.exec(q).await?;
+    Ok(())
+}
+
+/// What a library list is narrowed to.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ItemFilter {
+    /// One of the seven categories.
+    pub category: Option<String>,
+    /// Part of the title.
+    pub q: Option<String>,
+    #[serde(deserialize_with = "crate::empty_as_none")]
+    pub page: Option<i64>,
+}
+
+pub const PAGE: i64 = 30;
+
+pub struct ItemPage {
+    pub items: Vec<Item>,
+    pub total: i64,
+}
+
+fn narrow(q: &mut Q, f: &ItemFilter) {
+    if let Some(c) = f.category.as_deref().and_then(Category::parse) {
+        q.push(" AND i.categories LIKE ").push_bind(format!("%,{},%", c.as_str()));
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped: String = text.chars().take(50).filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+        q.push(" AND i.title LIKE ").push_bind(format!("%{escaped}%"));
+    }
+}
+
+/// Published items that reach the caller as a member (through an organization above their branch),
+/// newest first, a page at a time with the total.
+pub async fn library(db: &Db, caller: &Caller, f: &ItemFilter) -> Result<ItemPage> {
+    let Some(path) = &caller.member_org_path else {
+        return Ok(ItemPage {
+            items: Vec::new(),
+            total: 0,
+        });
+    };
+    let reach = |q: &mut Q| {
+        q.push(" WHERE i.status = 'published' AND EXISTS (SELECT 1 FROM study_item_targets t WHERE t.item_id = i.id AND t.org_path IN (")
+            .push_list(lineage(path))
+            .push("))");
+        narrow(q, f);
+    };
+    let mut count = Q::new("SELECT COUNT(*) FROM study_items i");
+    reach(&mut count);
+    let (total,): (i64,) = db.one(count).await?;
+    let mut q = select(caller.member_id);
+    reach(&mut q);
+    let page = f.page.unwrap_or(1).clamp(1, 100_000);
+    q.push(" ORDER BY i.published_on DESC, i.id DESC LIMIT ")
+        .push_bind(PAGE)
+        .push(" OFFSET ")
+        .push_bind((page - 1) * PAGE);
+    let rows: Vec<Row> = db.all(q).await?;
+    Ok(ItemPage {
+        items: rows.into_iter().map(Item::from).collect(),
+        total,
+    })
+}
+
+/// Items of the organizations where the caller manages study, every status, newest first.
+pub async fn managed(db: &Db, caller: &Caller, f: &ItemFilter) -> Result<ItemPage> {
+    if !caller.can(Perm::ManageStudy) {
+        return Ok(ItemPage {
+            items: Vec::new(),
+            total: 0,
+        });
+    }
+    let scope = |q: &mut Q| {
+        q.push(" WHERE ");
+        caller.filter(q, Perm::ManageStudy, "i.org_path", crate::scope::Own::Nothing);
+        narrow(q, f);
+    };
+    let mut count = Q::new("SELECT COUNT(*) FROM study_items i");
+    scope(&mut count);
+    let (total,): (i64,) = db.one(count).await?;
+    let mut q = select(caller.member_id);
+    scope(&mut q);
+    let page = f.page.unwrap_or(1).clamp(1, 100_000);
+    q.push(" ORDER BY i.updated_at DESC, i.id DESC LIMIT ")
+        .push_bind(PAGE)
+        .push(" OFFSET ")
+        .push_bind((page - 1) * PAGE);
+    let rows: Vec<Row> = db.all(q).await?;
+    Ok(ItemPage {
+        items: rows.into_iter().map(Item::from).collect(),
+        total,
+    })
+}
+
+/// One item for those who manage or review its organization, in any state; else not found.
+async fn get_managed(db: &Db, caller: &Caller, id: i64, action: &'static str) -> Result<Item> {
+    let mut q = select(caller.member_id);
+    q.push(" WHERE i.id = ").push_bind(id);
+    let row: Option<Row> = db.opt(q).await?;
+    let item = row
+        .map(Item::from)
+        .filter(|i| manages(caller, &i.org_path) || caller.can_at(Perm::Review, &i.org_path));
+    caller.found(db, item, action, ("study_item", &id)).await
+}
+
+/// One item as stored, with no scope: for the study room's own checks (a task's items).
+pub(crate) async fn by_id(db: &Db, id: i64) -> Result<Option<Item>> {
+    let mut q = select(None);
+    q.push(" WHERE i.id = ").push_bind(id);
+    let row: Option<Row> = db.opt(q).await?;
+    Ok(row.map(Item::from))
+}
+
+/// Whether a published item reaches a member: through its targets, or through a task that reaches
+/// them and lists it.
+pub(crate) async fn reaches(db: &Db, member_path: &str, id: i64) -> Result<bool> {
+    let lineage = lineage(member_path);
+    let mut q = Q::new("SELECT EXISTS (SELECT 1 FROM study_item_targets t WHERE t.item_id = ");
+    q.push_bind(id)
+        .push(" AND t.org_path IN (")
+        .push_list(lineage.iter().cloned())
+        .push(")) OR EXISTS (SELECT 1 FROM study_task_items ti JOIN study_task_targets tt ON tt.task_id = ti.task_id WHERE ti.item_id = ")
+        .push_bind(id)
+        .push(" AND tt.org_path IN (")
+        .push_list(lineage)
+        .push("))");
+    let (yes,): (bool,) = db.one(q).await?;
+    Ok(yes)
+}
+
+/// One item: to those who manage or review its organization in any state; to a member it reaches
+/// once published, and then it counts as opened (which lets them mark it done).
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Item> {
+    let mut q = select(caller.member_id);
+    q.push(" WHERE i.id = ").push_bind(id);
+    let row: Option<Row> = db.opt(q).await?;
+    let item: Item = caller
+        .found(db, row.map(Item::from), "study.item.read", ("study_item", &id))
+        .await?;
+    if manages(caller, &item.org_path) || caller.can_at(Perm::Review, &item.org_path) {
+        return Ok(item);
+    }
+    let reached = match (&caller.member_org_path, caller.member_id) {
+        (Some(path), Some(_)) if item.status == "published" => reaches(db, path, id).await?,
+        _ => false,
+    };
+    if !reached {
+        return caller.refuse(db, Error::NotFound, "study.item.read", ("study_item", &id)).await;
+    }
+    opened(db, caller, &item).await
+}
+
+/// Records that the member opened the item (once), as what lets them mark it done.
+async fn opened(db: &Db, caller: &Caller, item: &Item) -> Result<Item> {
+    let Some(member_id) = caller.member_id else {
+        return Ok(item.clone());
+    };
+    if !item.opened {
+        db.exec(
+            Q::new("INSERT INTO study_opens (member_id, item_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(member_id)
+                .bind(item.id)
+                .bind(now_text()),
+        )
+        .await?;
+    }
+    Ok(Item {
+        opened: true,
+        ..item.clone()
+    })
+}
+
+/// The caller marks an item done after opening it: the 学时 of the version they read are credited
+/// once. No timer decides it and none is kept (国办函〔2026〕12号: study time is no criterion).
+/// Returns whether this call credited it (false when it already was).
+pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
+    let Some(member_id) = caller.member_id else {
+        return caller.refuse(db, Error::Forbidden, "study.item.complete", ("study_item", &id)).await;
+    };
+    let item = get(db, caller, id).await?;
+    if item.status != "published" {
+        return Err(Error::Refused("study.item.not_published"));
+    }
+    let (opened,): (bool,) = db
+        .one(
+            Q::new("SELECT EXISTS (SELECT 1 FROM study_opens WHERE member_id = $1 AND item_id = $2)")
+                .bind(member_id)
+                .bind(id),
+        )
+        .await?;
+    if !opened {
+        return Err(Error::Refused("study.item.not_opened"));
+    }
+    let mut tx = db.begin().await?;
+    let credited = super::credits::credit_item(
+        &mut tx,
+        caller,
+        member_id,
+        &item,
+        domain::study::Form::Online,
+        crate::clock::today(),
+    )
+    .await?;
+    if credited {
+        audit::append(&mut tx, caller, Event::ok("study.item.complete", "study_item", id)).await?;
+    }
+    tx.commit().await?;
+    Ok(credited)
+}
+
+/// An item's earlier versions, newest first: what each completion was earned on.
+pub async fn versions(db: &Db, caller: &Caller, id: i64) -> Result<Vec<(i64, String, i64, String)>> {
+    get_managed(db, caller, id, "study.item.versions").await?;
+    Ok(db
+        .all(
+            Q::new(
+                "SELECT version, title, hours_tenths, replaced_at FROM study_item_versions WHERE item_id = $1 ORDER BY version DESC",
+            )
+            .bind(id),
+        )
+        .await?)
+}
+
+/// The year an item's credit falls in: the day it was completed.
+pub(crate) fn year_of(day: chrono::NaiveDate) -> i64 {
+    i64::from(day.year())
+}

@@ -1,0 +1,64 @@
+//! Online study (学习教育), the second library: library items published through the review chain
+//! (`items`), study tasks to a subtree or chosen organizations with each member's progress
+//! (`tasks`), the 学时 ledger with its exemptions (`credits`) and the report over a subtree
+//! (`reports`).
+//!
+//! Credit comes from content and records, never from time online or logins, and no member is
+//! ranked against another (党员教育管理工作条例 2019 Art. 20; 国办函〔2026〕12号).
+
+pub mod credits;
+pub mod items;
+pub mod reports;
+pub mod tasks;
+
+use crate::scope::{Caller, Perm};
+
+/// The paths of an organization and every one above it: `/1/45/` → `/1/`, `/1/45/`. An item or a
+/// task reaches a member when one of its targets is among these.
+pub(crate) fn lineage(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut acc = String::from("/");
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        acc.push_str(part);
+        acc.push('/');
+        out.push(acc.clone());
+    }
+    out
+}
+
+/// Whether the caller manages study at an organization (publishes, assigns, records offline).
+pub fn manages(caller: &Caller, path: &str) -> bool {
+    caller.can_at(Perm::ManageStudy, path)
+}
+
+/// `",theory,history,"` → `["theory", "history"]`.
+pub(crate) fn split_codes(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `["theory", "history"]` → `",theory,history,"`, so that one code is matched whole with LIKE.
+pub(crate) fn join_codes(codes: &[String]) -> String {
+    if codes.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", codes.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stored_between_commas() {
+        let codes = vec!["theory".to_string(), "history".to_string()];
+        assert_eq!(join_codes(&codes), ",theory,history,");
+        assert_eq!(split_codes(&join_codes(&codes)), codes);
+        assert!(split_codes("").is_empty());
+        assert_eq!(lineage("/1/45/"), vec!["/1/", "/1/45/"]);
+    }
+}

@@ -1,0 +1,532 @@
+//! Study tasks (学习任务): an organization assigns published items to its subtree or chosen
+//! organizations below it, with a start, a due date and whether it is required. Members see their
+//! tasks; those who manage study see each member's progress (not started, started, completed),
+//! exempt members apart; a secretary records offline study (代录) for many members at once.
+
+use chrono::NaiveDate;
+use domain::org::subtree_end;
+use domain::study::{Form, Progress};
+use domain::{clean_text, FieldError, Invalid};
+use serde::{Deserialize, Serialize};
+
+use super::items::{self, Item};
+use super::{credits, lineage, manages};
+use crate::audit::{self, Event};
+use crate::db::{new_id, now_text, Db, Q};
+use crate::error::{Error, Result};
+use crate::orgs::{self, Org};
+use crate::scope::{Caller, Perm};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct TaskInput {
+    /// The assigning organization.
+    #[schema(minimum = 1, required = true)]
+    pub org_id: Option<i64>,
+    #[schema(max_length = 100, required = true, min_length = 1)]
+    pub title: Option<String>,
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+    /// Today when absent.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub starts_on: Option<String>,
+    #[schema(value_type = Option<String>, format = Date, required = true)]
+    pub due_on: Option<String>,
+    /// Required (必学) or optional (选学).
+    pub required: bool,
+    /// Published library items, in the order to study them.
+    #[schema(min_items = 1, max_items = 50)]
+    pub item_ids: Vec<i64>,
+    /// Organizations below the assigning one that it goes to; empty for its whole subtree.
+    #[schema(max_items = 1000)]
+    pub to_org_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Task {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub title: String,
+    pub note: String,
+    pub starts_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub required: bool,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+const SELECT: &str = concat!(
+    "SELECT t.id, t.org_id, o.name AS org_name, t.org_path, t.title, t.note, t.starts_on, t.due_on, t.required, ",
+    person!("t.created_by"),
+    " AS created_by, t.created_at FROM study_tasks t JOIN orgs o ON o.id = t.org_id"
+);
+
+fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
+        Ok(_) => {
+            e.push(FieldError::new(field, "out_of_range"));
+            None
+        }
+        Err(_) => {
+            e.push(FieldError::new(field, "invalid"));
+            None
+        }
+    }
+}
+
+/// Assigns a task. Its items must be published and within the caller's reach (their own
+/// organizations' items, or items that reach the assigning organization).
+pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task> {
+    let mut e = Vec::new();
+    let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
+    let note = clean_text("note", input.note.as_deref().unwrap_or(""), 500, &mut e).unwrap_or_default();
+    let today = crate::clock::today();
+    let starts_on = date("starts_on", input.starts_on.as_deref(), &mut e).unwrap_or(today);
+    let due_on = date("due_on", input.due_on.as_deref(), &mut e);
+    match due_on {
+        None if input.due_on.as_deref().is_none_or(|d| d.trim().is_empty()) => {
+            e.push(FieldError::new("due_on", "required"))
+        }
+        Some(d) if d < starts_on => e.push(FieldError::new("due_on", "before_start")),
+        _ => {}
+    }
+    if input.item_ids.is_empty() {
+        e.push(FieldError::new("item_ids", "required"));
+    }
+    if let Err(Invalid(more)) = domain::error::list("item_ids", &input.item_ids, 50) {
+        e.extend(more);
+    }
+    let Some(org_id) = input.org_id else {
+        e.push(FieldError::new("org_id", "required"));
+        return Err(Invalid(e).into());
+    };
+    let org = orgs::get(db, caller, org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    caller
+        .require(db, Perm::ManageStudy, &org.path, "study.task.create", ("org", &org_id))
+        .await?;
+    let mut chosen: Vec<Item> = Vec::new();
+    for id in input.item_ids.iter().take(50) {
+        match items::by_id(db, *id).await? {
+            Some(i) if i.status == "published" && (manages(caller, &i.org_path) || item_reaches_org(db, &org, i.id).await?) => {
+                chosen.push(i)
+            }
+            _ => e.push(FieldError::new("item_ids", "not_found")),
+        }
+    }
+    domain::error::list("to_org_ids", &input.to_org_ids, 1_000)?;
+    let mut targets = Vec::new();
+    for id in &input.to_org_ids {
+        match orgs::get(db, caller, *id).await {
+            Ok(t) if t.path.starts_with(&org.path) && t.dissolved_on.is_none() => targets.push((t.id, t.path)),
+            _ => e.push(FieldError::new("to_org_ids", "not_found")),
+        }
+    }
+    domain::error::check(e)?;
+    if targets.is_empty() {
+        targets.push((org.id, org.path.clone()));
+    }
+    let all = targets.clone();
+    targets.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_tasks (id, org_id, org_path, title, note, starts_on, due_on, required, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(title.unwrap_or_default())
+        .bind(note)
+        .bind(starts_on)
+        .bind(due_on)
+        .bind(input.required)
+        .bind(caller.username.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    for (position, item) in chosen.iter().enumerate() {
+        tx.exec(
+            Q::new("INSERT INTO study_task_items (task_id, item_id, position) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(item.id)
+                .bind(position as i64),
+        )
+        .await?;
+    }
+    for (target, path) in &targets {
+        tx.exec(
+            Q::new("INSERT INTO study_task_targets (task_id, org_id, org_path) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(*target)
+                .bind(path.clone()),
+        )
+        .await?;
+    }
+    audit::append(&mut tx, caller, Event::ok("study.task.create", "study_task", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// Whether a published item reaches an organization through its targets.
+async fn item_reaches_org(db: &Db, org: &Org, item_id: i64) -> Result<bool> {
+    let mut q = Q::new("SELECT EXISTS (SELECT 1 FROM study_item_targets WHERE item_id = ");
+    q.push_bind(item_id)
+        .push(" AND org_path IN (")
+        .push_list(lineage(&org.path))
+        .push("))");
+    Ok(db.one::<(bool,)>(q).await?.0)
+}
+
+/// One task, to those who manage study at its organization or in one of its targets, and to the
+/// members it reaches.
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
+    let row: Option<Task> = db
+        .opt(Q::new(&format!("{SELECT} WHERE t.id = $1")).bind(id))
+        .await?;
+    let task = caller.found(db, row, "study.task.read", ("study_task", &id)).await?;
+    let targets = targets_of(db, id).await?;
+    let oversees = manages(caller, &task.org_path) || targets.iter().any(|p| manages(caller, p));
+    let reached = caller
+        .member_org_path
+        .as_deref()
+        .is_some_and(|own| targets.iter().any(|p| own.starts_with(p.as_str())));
+    if oversees || reached {
+        Ok(task)
+    } else {
+        caller.refuse(db, Error::NotFound, "study.task.read", ("study_task", &id)).await
+    }
+}
+
+async fn targets_of(db: &Db, id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .all(Q::new("SELECT org_path FROM study_task_targets WHERE task_id = $1 ORDER BY org_path").bind(id))
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// A task's items in order, with whether the member `member_id` completed each.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TaskItem {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub hours_tenths: i64,
+    pub status: String,
+    pub completed: bool,
+}
+
+pub async fn items_of(db: &Db, task_id: i64, member_id: Option<i64>) -> Result<Vec<TaskItem>> {
+    Ok(db
+        .all(
+            Q::new(
+                "SELECT i.id, i.title, i.kind, i.hours_tenths, i.status,
+                 EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed
+                 FROM study_task_items ti JOIN study_items i ON i.id = ti.item_id WHERE ti.task_id = $2 ORDER BY ti.position",
+            )
+            .bind(member_id.unwrap_or(0))
+            .bind(task_id),
+        )
+        .await?)
+}
+
+/// A task as a member sees it: its items and where they stand.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyTask {
+    pub task: Task,
+    pub items: Vec<TaskItem>,
+    pub progress: Progress,
+}
+
+/// The tasks that reach the caller as a member, open ones first (by due date), then the rest.
+pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
+    let (Some(path), Some(member_id)) = (&caller.member_org_path, caller.member_id) else {
+        return Ok(Vec::new());
+    };
+    let mut q = Q::new(&format!(
+        "{SELECT} WHERE EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id AND tt.org_path IN ("
+    ));
+    q.push_list(lineage(path))
+        .push(")) AND t.starts_on <= ")
+        .push_bind(crate::clock::today())
+        .push(" ORDER BY t.due_on DESC, t.id DESC LIMIT 100");
+    let tasks: Vec<Task> = db.all(q).await?;
+    let mut out = Vec::new();
+    for task in tasks {
+        let items = items_of(db, task.id, Some(member_id)).await?;
+        let opened: (i64,) = db
+            .one(
+                Q::new(
+                    "SELECT COUNT(*) FROM study_opens s JOIN study_task_items ti ON ti.item_id = s.item_id
+                     WHERE ti.task_id = $1 AND s.member_id = $2",
+                )
+                .bind(task.id)
+                .bind(member_id),
+            )
+            .await?;
+        let done = items.iter().filter(|i| i.completed).count() as i64;
+        let progress = Progress::of(items.len() as i64, opened.0.max(done), done);
+        out.push(MyTask { task, items, progress });
+    }
+    // Unfinished first, soonest due first; then finished ones.
+    out.sort_by_key(|t| (t.progress == Progress::Completed, t.task.due_on));
+    Ok(out)
+}
+
+/// Tasks of the organizations where the caller manages study, newest first.
+pub async fn managed(db: &Db, caller: &Caller) -> Result<Vec<Task>> {
+    if !caller.can(Perm::ManageStudy) {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(&format!("{SELECT} WHERE "));
+    caller.filter(&mut q, Perm::ManageStudy, "t.org_path", crate::scope::Own::Nothing);
+    q.push(" ORDER BY t.created_at DESC LIMIT 200");
+    Ok(db.all(q).await?)
+}
+
+/// One member's standing on a task, for those who manage study.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MemberProgress {
+    pub member_id: i64,
+    pub name: String,
+    pub org_name: String,
+    pub completed_items: i64,
+    pub opened_items: i64,
+    /// The Art. 23 reason the member is exempt this year, if any: they are out of the rate.
+    pub exemption: Option<String>,
+    /// `not_started`, `started` or `completed`.
+    #[sqlx(skip)]
+    pub progress: String,
+}
+
+/// Progress over a task's members in the caller's reach: counts, the rate (exempt members out) and
+/// a page of members.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TaskProgress {
+    pub task: Task,
+    pub items: Vec<TaskItem>,
+    /// Members the task reaches that the caller oversees.
+    pub members: i64,
+    pub exempt: i64,
+    pub completed: i64,
+    pub started: i64,
+    pub not_started: i64,
+    /// Completed over those counted (exempt members out), in whole percent.
+    pub rate: Option<i64>,
+    pub page: i64,
+    pub rows: Vec<MemberProgress>,
+}
+
+pub const PROGRESS_PAGE: i64 = 100;
+
+/// The members a task reaches within the caller's study scope: `m` is `members`.
+fn push_reached(q: &mut Q, caller: &Caller, targets: &[String]) {
+    q.push(" WHERE m.status = 'active' AND (");
+    for (i, t) in targets.iter().enumerate() {
+        q.push(if i == 0 { "" } else { " OR " })
+            .push("(m.org_path >= ")
+            .push_bind(t.clone())
+            .push(" AND m.org_path < ")
+            .push_bind(subtree_end(t))
+            .push(")");
+    }
+    if targets.is_empty() {
+        q.push("1=0");
+    }
+    q.push(") AND ");
+    caller.filter(q, Perm::ManageStudy, "m.org_path", crate::scope::Own::Nothing);
+}
+
+/// Each member's counts on a task (`$1`) in a year (`$2`): items completed, items opened, the
+/// year's exemption. Followed by `push_reached`.
+const PER_MEMBER: &str = "SELECT m.id AS member_id, m.name, o.name AS org_name,
+    (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
+       WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id) AS completed_items,
+    (SELECT COUNT(*) FROM study_opens s JOIN study_task_items ti ON ti.item_id = s.item_id
+       WHERE ti.task_id = $1 AND s.member_id = m.id) AS opened_items,
+    (SELECT e.reason FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $2) AS exemption,
+    m.org_path
+    FROM members m JOIN orgs o ON o.id = m.org_id";
+
+/// Progress over a task, for those who manage study at its organization or below.
+pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<TaskProgress> {
+    let task = get(db, caller, id).await?;
+    let targets = targets_of(db, id).await?;
+    if !manages(caller, &task.org_path) && !targets.iter().any(|p| manages(caller, p)) {
+        // A member it reaches may see the task, not the others' progress.
+        let any_below = caller.roots(Perm::ManageStudy).iter().any(|r| targets.iter().any(|t| r.starts_with(t.as_str())));
+        if !any_below {
+            return caller.refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id)).await;
+        }
+    }
+    let items = items_of(db, id, None).await?;
+    let n = items.len() as i64;
+    let year = i64::from(chrono::Datelike::year(&task.due_on));
+    // Counts over everyone in reach, from the same per-member rows as the page. `n` is the task's
+    // item count, written out (a number, not input).
+    let n1 = n.max(1);
+    let mut counts = Q::new(&format!(
+        "SELECT COUNT(*),
+         COALESCE(SUM(CASE WHEN exemption IS NOT NULL THEN 1 ELSE 0 END), 0),
+         COALESCE(SUM(CASE WHEN exemption IS NULL AND completed_items >= {n1} THEN 1 ELSE 0 END), 0),
+         COALESCE(SUM(CASE WHEN exemption IS NULL AND completed_items < {n1} AND (opened_items > 0 OR completed_items > 0) THEN 1 ELSE 0 END), 0)
+         FROM ({PER_MEMBER}"
+    ))
+    .bind(id)
+    .bind(year);
+    push_reached(&mut counts, caller, &targets);
+    counts.push(") r");
+    let (members, exempt, completed, started): (i64, i64, i64, i64) = db.one(counts).await?;
+    let page = page.clamp(1, 100_000);
+    let mut q = Q::new(PER_MEMBER).bind(id).bind(year);
+    push_reached(&mut q, caller, &targets);
+    q.push(" ORDER BY m.org_path, m.name, m.id LIMIT ")
+        .push_bind(PROGRESS_PAGE)
+        .push(" OFFSET ")
+        .push_bind((page - 1) * PROGRESS_PAGE);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        p: MemberProgress,
+        #[allow(dead_code)]
+        org_path: String,
+    }
+    let rows: Vec<Row> = db.all(q).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let p = r.p;
+            let progress = Progress::of(n, p.opened_items.max(p.completed_items), p.completed_items);
+            MemberProgress {
+                progress: progress.as_str().to_string(),
+                ..p
+            }
+        })
+        .collect();
+    let counted = members - exempt;
+    Ok(TaskProgress {
+        task,
+        items,
+        members,
+        exempt,
+        completed,
+        started,
+        not_started: counted - completed - started,
+        rate: domain::study::rate(completed, counted),
+        page,
+        rows,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct OfflineInput {
+    /// The member who studied offline (or `member_ids` for several at once).
+    #[schema(minimum = 1)]
+    pub member_id: Option<i64>,
+    #[schema(max_items = 500)]
+    pub member_ids: Vec<i64>,
+    /// `group` (集体学习), `paper` (纸质材料) or `home` (送学上门).
+    #[schema(required = true, max_length = 10)]
+    pub form: Option<String>,
+    /// The day they studied; today when absent.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub done_on: Option<String>,
+}
+
+/// What recording offline study did: members newly credited for at least one item, and members
+/// who already had every item.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub credited: i64,
+    pub already: i64,
+}
+
+/// Records that members studied a task's items offline (代录: group study, paper, 送学上门); it
+/// counts as online completion does. All of them or none: one transaction, every refusal named.
+pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineInput) -> Result<Recorded> {
+    let task = get(db, caller, id).await?;
+    let mut e = Vec::new();
+    let form = match input.form.as_deref().map(str::trim).and_then(Form::parse) {
+        Some(f) if f != Form::Online => Some(f),
+        _ => {
+            e.push(FieldError::new("form", "one_of:group, paper, home"));
+            None
+        }
+    };
+    let today = crate::clock::today();
+    let done_on = date("done_on", input.done_on.as_deref(), &mut e).unwrap_or(today);
+    if done_on > today {
+        e.push(FieldError::new("done_on", "in_future"));
+    }
+    let mut ids: Vec<i64> = input.member_ids.clone();
+    ids.extend(input.member_id);
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        e.push(FieldError::new("member_ids", "required"));
+    }
+    if ids.len() > 500 {
+        e.push(FieldError::new("member_ids", "too_many_items:500"));
+    }
+    domain::error::check(e)?;
+    let targets = targets_of(db, id).await?;
+    // Every member must be one the task reaches and whose study the caller keeps.
+    let mut q = Q::new("SELECT m.id FROM members m");
+    push_reached(&mut q, caller, &targets);
+    q.push(" AND m.id IN (").push_list(ids.iter().copied()).push(")");
+    let found: Vec<(i64,)> = db.all(q).await?;
+    if found.len() != ids.len() {
+        let missing = ids.iter().find(|i| !found.iter().any(|(f,)| f == *i)).copied().unwrap_or(0);
+        return caller
+            .refuse(
+                db,
+                Error::Invalid(Invalid::one("member_ids", "not_found")),
+                "study.task.offline",
+                ("member", &missing),
+            )
+            .await;
+    }
+    let items: Vec<Item> = {
+        let mut out = Vec::new();
+        for ti in items_of(db, id, None).await? {
+            if let Some(item) = items::by_id(db, ti.id).await?.filter(|i| i.status == "published") {
+                out.push(item);
+            }
+        }
+        out
+    };
+    let mut recorded = Recorded { credited: 0, already: 0 };
+    let mut tx = db.begin().await?;
+    for member_id in &ids {
+        let mut any = false;
+        for item in &items {
+            any |= credits::credit_item(&mut tx, caller, *member_id, item, form.unwrap_or(Form::Group), done_on).await?;
+        }
+        if any {
+            recorded.credited += 1;
+        } else {
+            recorded.already += 1;
+        }
+    }
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("study.task.offline", "study_task", task.id).with_detail(format!(
+            "members={} form={}",
+            ids.len(),
+            form.map(Form::as_str).unwrap_or_default()
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
