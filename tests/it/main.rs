@@ -19,5 +19,6 @@ mod pick;
 mod schema;
 mod scope;
 mod security;
+mod study;
 mod todo;
 mod transfers;

@@ -396,7 +396,7 @@ async fn exempt(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     let pairs = form_urlencoded_pairs(&body);
     let input = ExemptionInput {
         member_id: posted(&pairs, "member_id").parse().ok(),
-        year: None,
+        year: posted(&pairs, "year").parse().ok(),
         reason: Some(posted(&pairs, "reason")),
         note: Some(posted(&pairs, "note")),
     };

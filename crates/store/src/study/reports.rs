@@ -81,7 +81,7 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<
     // Each member's year against their minimum: 56 for those holding a post, else 32.
     let standing = "WITH s AS (
         SELECT m.id AS member_id, m.name, o.name AS org_name, m.org_path,
-          (SELECT COALESCE(SUM(c.hours_tenths), 0) FROM study_credits c WHERE c.member_id = m.id AND c.year = $1) AS credited_tenths,
+          (SELECT CAST(COALESCE(SUM(c.hours_tenths), 0) AS BIGINT) FROM study_credits c WHERE c.member_id = m.id AND c.year = $1) AS credited_tenths,
           CASE WHEN EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = m.id) THEN $2 ELSE $3 END AS required_tenths
         FROM members m JOIN orgs o ON o.id = m.org_id
         WHERE m.status = 'active' AND m.org_path >= $4 AND m.org_path < $5
@@ -108,7 +108,7 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<
     let by_category: Vec<(String, i64)> = db
         .all(
             Q::new(
-                "SELECT i.categories, SUM(c.hours_tenths) FROM study_credits c
+                "SELECT i.categories, CAST(SUM(c.hours_tenths) AS BIGINT) FROM study_credits c
                  JOIN members m ON m.id = c.member_id JOIN study_items i ON i.id = c.source_id
                  WHERE c.source = 'item' AND c.year = $1 AND m.org_path >= $2 AND m.org_path < $3
                  GROUP BY i.categories",

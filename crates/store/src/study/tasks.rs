@@ -321,6 +321,8 @@ pub struct TaskProgress {
     pub not_started: i64,
     /// Completed over those counted (exempt members out), in whole percent.
     pub rate: Option<i64>,
+    /// The year whose exemptions count: the year the task is due.
+    pub year: i64,
     pub page: i64,
     pub rows: Vec<MemberProgress>,
 }
@@ -421,6 +423,7 @@ pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Ta
         started,
         not_started: counted - completed - started,
         rate: domain::study::rate(completed, counted),
+        year,
         page,
         rows,
     })

@@ -1,0 +1,338 @@
+//! Online study (学习教育): items published through review, completion after opening without a
+//! timer, versions that keep earned credit, tasks with progress, offline records for many members
+//! at once (all or nothing), exemptions out of the rates, the ledger and the report, and scope.
+
+use crate::both;
+use crate::support::App;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// The secretary drafts an item for their branch and the committee approves it: its id.
+async fn published_item(app: &App, secretary: &str, committee: &str, branch: i64, title: &str, hours: &str) -> i64 {
+    let (status, item) = app
+        .post(
+            secretary,
+            "/api/v1/study/items",
+            json!({"org_id": branch, "title": title, "body": "第一段。\n第二段。", "categories": ["theory", "history"], "hours": hours}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    assert_eq!(item["status"], "reviewing");
+    let id = item["id"].as_i64().unwrap();
+    approve(app, committee, id).await;
+    id
+}
+
+async fn approve(app: &App, committee: &str, item: i64) {
+    let (_, pending) = app.get(committee, "/api/v1/reviews/pending").await;
+    let rid = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "study" && r["subject_id"] == item)
+        .expect("the item waits for review")["id"]
+        .as_i64()
+        .unwrap();
+    let (status, v) = app
+        .post(committee, &format!("/api/v1/reviews/{rid}/approve"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
+async fn me(app: &App, token: &str) -> Value {
+    app.get(token, "/api/v1/me").await.1
+}
+
+both!(
+    an_item_is_credited_once_after_opening_and_an_edit_keeps_the_credit,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+
+        // Bad input is named field by field; nothing is drafted.
+        let (status, e) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "kind": "video", "title": " ", "categories": ["nope"], "hours": "1.25"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        for field in ["kind", "title", "categories", "hours"] {
+            assert!(e["error"]["fields"][field].is_object(), "{field}: {e}");
+        }
+        let other = app.org_id(&c, "法学院学生党支部").await;
+        let (status, _) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": other, "title": "x", "body": "y", "categories": ["theory"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not the secretary's organization");
+
+        let (status, item) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "title": "学习党章第一章<script>", "body": "党员的义务。", "categories": ["constitution"], "hours": "1.5"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        let id = item["id"].as_i64().unwrap();
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/study/items/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "not before approval"
+        );
+        approve(&app, &c, id).await;
+
+        // Marking it done before opening it is refused: completion follows the content.
+        let (status, e) = app
+            .post(&m, &format!("/api/v1/study/items/{id}/complete"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(e["error"]["code"], "study.item.not_opened");
+        let (_, library) = app.get(&m, "/api/v1/study/items?category=constitution").await;
+        assert!(library["items"].as_array().unwrap().iter().any(|i| i["id"] == id));
+        let (_, library) = app.get(&m, "/api/v1/study/items?category=skills").await;
+        assert!(!library["items"].as_array().unwrap().iter().any(|i| i["id"] == id), "filtered by category");
+
+        let (status, opened) = app.get(&m, &format!("/api/v1/study/items/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(opened["opened"], true);
+        // No timer: marked done at once, it counts.
+        let (status, done) = app
+            .post(&m, &format!("/api/v1/study/items/{id}/complete"), json!({"hours": "99"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{done}");
+        assert_eq!(done["credited"], true);
+        let (_, again) = app
+            .post(&m, &format!("/api/v1/study/items/{id}/complete"), json!({}))
+            .await;
+        assert_eq!(again["credited"], false, "an item counts once");
+        let (_, ledger) = app.get(&m, &format!("/api/v1/members/{member_id}/study")).await;
+        assert_eq!(ledger["credited_tenths"], 15, "{ledger}");
+        assert_eq!(ledger["lines"].as_array().unwrap().len(), 1);
+        assert_eq!(ledger["lines"][0]["form"], "online");
+        assert_eq!(ledger["lines"][0]["source_id"], id);
+
+        // An edit of the published item is a new version, reviewed again; the credit stays.
+        let (status, edited) = app
+            .patch(
+                &t,
+                &format!("/api/v1/study/items/{id}"),
+                json!({"title": "学习党章第一章（修订）", "body": "党员的义务和权利。", "categories": ["constitution"], "hours": "3"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert_eq!((edited["version"].as_i64(), edited["status"].as_str()), (Some(2), Some("reviewing")));
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/study/items/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "the new version waits for review"
+        );
+        let (_, ledger) = app.get(&m, &format!("/api/v1/members/{member_id}/study")).await;
+        assert_eq!(ledger["credited_tenths"], 15, "credit earned on version 1 stays");
+        approve(&app, &c, id).await;
+        let (_, v2) = app.get(&m, &format!("/api/v1/study/items/{id}")).await;
+        assert_eq!((v2["version"].as_i64(), v2["completed"].as_bool()), (Some(2), Some(true)));
+
+        // Another branch's secretary-less member (the committee has no member record) cannot complete.
+        let (status, _) = app
+            .post(&c, &format!("/api/v1/study/items/{id}/complete"), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+);
+
+both!(
+    a_task_counts_offline_study_all_or_nothing_and_exempt_members_leave_the_rate,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+        let a = published_item(&app, &t, &c, branch, "习近平新时代中国特色社会主义思想学习纲要", "2").await;
+        let b = published_item(&app, &t, &c, branch, "党史学习：遵义会议", "1").await;
+        // The year's last day: the task, the exemption and the report fall in one year.
+        let today = store::clock::today();
+        let year = chrono::Datelike::year(&today);
+        let due = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap().to_string();
+
+        let (status, e) = app
+            .post(&t, "/api/v1/study/tasks", json!({"org_id": branch, "title": "十二月学习", "item_ids": [], "due_on": "2020-13-01"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["fields"]["item_ids"]["code"], "item_ids.required");
+        assert_eq!(e["error"]["fields"]["due_on"]["code"], "due_on.invalid");
+        let (status, task) = app
+            .post(
+                &t,
+                "/api/v1/study/tasks",
+                json!({"org_id": branch, "title": "十二月集中学习", "item_ids": [a, b], "due_on": due, "required": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        let task_id = task["id"].as_i64().unwrap();
+
+        // The member sees it, not started; opening one item starts it.
+        let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
+        let mine = tasks["mine"].as_array().unwrap().iter().find(|x| x["task"]["id"] == task_id).unwrap().clone();
+        assert_eq!(mine["progress"], "not_started");
+        app.get(&m, &format!("/api/v1/study/items/{a}")).await;
+        let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
+        let mine = tasks["mine"].as_array().unwrap().iter().find(|x| x["task"]["id"] == task_id).unwrap().clone();
+        assert_eq!(mine["progress"], "started");
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/study/tasks/{task_id}")).await.0,
+            StatusCode::FORBIDDEN,
+            "a member does not see the others' progress"
+        );
+
+        let (status, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        let members = p["members"].as_i64().unwrap();
+        assert!(members >= 5, "{p}");
+        assert_eq!((p["completed"].as_i64(), p["started"].as_i64()), (Some(0), Some(1)));
+        let others: Vec<i64> = p["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["member_id"].as_i64().unwrap())
+            .filter(|id| *id != member_id)
+            .take(3)
+            .collect();
+
+        // Another branch's member in the same submission: refused, and nobody is recorded.
+        let law = app.org_id(&c, "法学院学生党支部").await;
+        let stranger = app.some_member(&c, law).await["id"].as_i64().unwrap();
+        let (status, e) = app
+            .post(
+                &t,
+                &format!("/api/v1/study/tasks/{task_id}/offline"),
+                json!({"member_ids": [others[0], stranger], "form": "home"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["error"]["fields"]["member_ids"]["code"], "member_ids.not_found");
+        let (status, _) = app
+            .post(&t, &format!("/api/v1/study/tasks/{task_id}/offline"), json!({"member_ids": [others[0]], "form": "online"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "online is not an offline form");
+        let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
+        assert_eq!(p["completed"], 0, "nothing half-written");
+
+        let (status, r) = app
+            .post(
+                &t,
+                &format!("/api/v1/study/tasks/{task_id}/offline"),
+                json!({"member_ids": [others[0], others[1]], "form": "home"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        assert_eq!((r["credited"].as_i64(), r["already"].as_i64()), (Some(2), Some(0)));
+        let (_, ledger) = app.get(&t, &format!("/api/v1/members/{}/study", others[0])).await;
+        assert_eq!(ledger["credited_tenths"], 30, "both items' hours: {ledger}");
+        assert!(ledger["lines"].as_array().unwrap().iter().all(|l| l["form"] == "home"));
+
+        // An exempt member leaves the rate.
+        let (status, e) = app
+            .post(&t, "/api/v1/study/exemptions", json!({"member_id": others[2], "reason": "sleepy"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, _) = app
+            .post(&t, "/api/v1/study/exemptions", json!({"member_id": stranger, "reason": "frail"}))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another branch's member");
+        let (status, _) = app
+            .post(&t, "/api/v1/study/exemptions", json!({"member_id": others[2], "year": year, "reason": "frail", "note": "卧床"}))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
+        assert_eq!((p["completed"].as_i64(), p["exempt"].as_i64()), (Some(2), Some(1)));
+        assert_eq!(p["rate"].as_i64(), Some(2 * 100 / (members - 1)));
+        assert_eq!(
+            p["completed"].as_i64().unwrap() + p["started"].as_i64().unwrap() + p["not_started"].as_i64().unwrap(),
+            members - 1
+        );
+
+        // The report over the branch agrees with the task's progress.
+        let (status, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study")).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let rate = report["tasks"].as_array().unwrap().iter().find(|x| x["task_id"] == task_id).unwrap().clone();
+        assert_eq!((rate["counted"].as_i64(), rate["completed"].as_i64()), (Some(members - 1), Some(2)));
+        assert_eq!(report["exempt"], 1);
+        assert_eq!(report["below_total"].as_i64(), Some(members - 1), "3 学时 are below 32 for everyone");
+        let theory = report["categories"].as_array().unwrap().iter().find(|k| k["category"] == "theory").unwrap().clone();
+        assert_eq!(theory["hours_tenths"], 60, "two members × 3 学时 filed under theory");
+        assert_eq!(
+            app.get(&t, &format!("/api/v1/orgs/{law}/study")).await.0,
+            StatusCode::NOT_FOUND,
+            "another branch's report"
+        );
+        let (status, _) = app.get(&c, &format!("/api/v1/orgs/{law}/study")).await;
+        assert_eq!(status, StatusCode::OK, "the committee reads any branch below it");
+        let (status, _) = app.get(&m, &format!("/api/v1/members/{}/study", others[0])).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "a member reads only their own ledger");
+    }
+);
+
+both!(
+    a_member_completes_and_a_secretary_records_offline_in_the_browser,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let a = published_item(&app, &t, &c, branch, "形势与政策：二〇二六年", "1").await;
+        let due = (store::clock::today() + chrono::Duration::days(10)).to_string();
+
+        let sb = app.browser("secretary").await;
+        let (url, page) = app
+            .submit(
+                &sb,
+                "/study/tasks/new",
+                &[
+                    ("org_id", branch.to_string()),
+                    ("title", "本月学习".into()),
+                    ("due_on", due),
+                    ("required", "1".into()),
+                    ("item_ids", a.to_string()),
+                ],
+            )
+            .await;
+        assert!(url.path().starts_with("/study/tasks/"), "{url}");
+        assert!(page.contains("id=\"saved\""), "the save is confirmed");
+        let task_id: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+
+        let mb = app.browser("member").await;
+        let hub = app.page(&mb, "/study").await;
+        assert!(hub.contains("本月学习") && hub.contains("未开始"), "the member's task");
+        let item = app.page(&mb, &format!("/study/items/{a}")).await;
+        assert!(item.contains("complete-form"));
+        let (_, done) = app.submit(&mb, &format!("/study/items/{a}/complete"), &[]).await;
+        assert!(done.contains("id=\"completed\"") && done.contains("id=\"saved\""), "{done}");
+        let ledger = app.page(&mb, "/study/ledger").await;
+        assert!(ledger.contains("形势与政策：二〇二六年") && ledger.contains("线上学习"));
+
+        // Offline for several members in one submission.
+        let progress = app.page(&sb, &format!("/study/tasks/{task_id}")).await;
+        let ids: Vec<String> = progress
+            .split("name=\"member_ids\" value=\"")
+            .skip(1)
+            .take(3)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 3, "members not yet done can be ticked");
+        let mut fields: Vec<(&str, String)> = ids.iter().map(|i| ("member_ids", i.clone())).collect();
+        fields.push(("form", "group".into()));
+        let (_, after) = app.submit(&sb, &format!("/study/tasks/{task_id}/offline"), &fields).await;
+        assert!(after.contains("id=\"saved\""));
+        let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
+        assert_eq!(p["completed"], 4, "the member online and three offline: {p}");
+    }
+);
