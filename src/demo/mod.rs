@@ -19,6 +19,7 @@ mod development;
 mod dues;
 mod life;
 mod notices;
+mod study;
 mod transfers;
 
 pub const DEMO_PASSWORD: &str = "Demo-Pass-2026";
@@ -249,6 +250,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     dues::seed(store, &caller, &plans, &rows, &officers, today).await?;
     transfers::seed(store, &caller, &plans, &rows, &officers).await?;
     notices::seed(store, &caller, &plans, root.id).await?;
+    study::seed(store, &caller, &plans, root.id).await?;
     development::seed(store, &caller, &plans, &rows, today).await?;
     store.db.analyze().await?;
 

@@ -72,7 +72,11 @@ both!(
                 json!({"org_id": other, "title": "x", "body": "y", "categories": ["theory"], "hours": "1"}),
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not the secretary's organization");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not the secretary's organization"
+        );
 
         let (status, item) = app
             .post(
@@ -99,14 +103,21 @@ both!(
         let (_, library) = app.get(&m, "/api/v1/study/items?category=constitution").await;
         assert!(library["items"].as_array().unwrap().iter().any(|i| i["id"] == id));
         let (_, library) = app.get(&m, "/api/v1/study/items?category=skills").await;
-        assert!(!library["items"].as_array().unwrap().iter().any(|i| i["id"] == id), "filtered by category");
+        assert!(
+            !library["items"].as_array().unwrap().iter().any(|i| i["id"] == id),
+            "filtered by category"
+        );
 
         let (status, opened) = app.get(&m, &format!("/api/v1/study/items/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(opened["opened"], true);
         // No timer: marked done at once, it counts.
         let (status, done) = app
-            .post(&m, &format!("/api/v1/study/items/{id}/complete"), json!({"hours": "99"}))
+            .post(
+                &m,
+                &format!("/api/v1/study/items/{id}/complete"),
+                json!({"hours": "99"}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{done}");
         assert_eq!(done["credited"], true);
@@ -129,7 +140,10 @@ both!(
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{edited}");
-        assert_eq!((edited["version"].as_i64(), edited["status"].as_str()), (Some(2), Some("reviewing")));
+        assert_eq!(
+            (edited["version"].as_i64(), edited["status"].as_str()),
+            (Some(2), Some("reviewing"))
+        );
         assert_eq!(
             app.get(&m, &format!("/api/v1/study/items/{id}")).await.0,
             StatusCode::NOT_FOUND,
@@ -139,7 +153,10 @@ both!(
         assert_eq!(ledger["credited_tenths"], 15, "credit earned on version 1 stays");
         approve(&app, &c, id).await;
         let (_, v2) = app.get(&m, &format!("/api/v1/study/items/{id}")).await;
-        assert_eq!((v2["version"].as_i64(), v2["completed"].as_bool()), (Some(2), Some(true)));
+        assert_eq!(
+            (v2["version"].as_i64(), v2["completed"].as_bool()),
+            (Some(2), Some(true))
+        );
 
         // Another branch's secretary-less member (the committee has no member record) cannot complete.
         let (status, _) = app
@@ -165,7 +182,11 @@ both!(
         let due = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap().to_string();
 
         let (status, e) = app
-            .post(&t, "/api/v1/study/tasks", json!({"org_id": branch, "title": "十二月学习", "item_ids": [], "due_on": "2020-13-01"}))
+            .post(
+                &t,
+                "/api/v1/study/tasks",
+                json!({"org_id": branch, "title": "十二月学习", "item_ids": [], "due_on": "2020-13-01"}),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e["error"]["fields"]["item_ids"]["code"], "item_ids.required");
@@ -182,11 +203,23 @@ both!(
 
         // The member sees it, not started; opening one item starts it.
         let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
-        let mine = tasks["mine"].as_array().unwrap().iter().find(|x| x["task"]["id"] == task_id).unwrap().clone();
+        let mine = tasks["mine"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["task"]["id"] == task_id)
+            .unwrap()
+            .clone();
         assert_eq!(mine["progress"], "not_started");
         app.get(&m, &format!("/api/v1/study/items/{a}")).await;
         let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
-        let mine = tasks["mine"].as_array().unwrap().iter().find(|x| x["task"]["id"] == task_id).unwrap().clone();
+        let mine = tasks["mine"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["task"]["id"] == task_id)
+            .unwrap()
+            .clone();
         assert_eq!(mine["progress"], "started");
         assert_eq!(
             app.get(&m, &format!("/api/v1/study/tasks/{task_id}")).await.0,
@@ -221,9 +254,17 @@ both!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(e["error"]["fields"]["member_ids"]["code"], "member_ids.not_found");
         let (status, _) = app
-            .post(&t, &format!("/api/v1/study/tasks/{task_id}/offline"), json!({"member_ids": [others[0]], "form": "online"}))
+            .post(
+                &t,
+                &format!("/api/v1/study/tasks/{task_id}/offline"),
+                json!({"member_ids": [others[0]], "form": "online"}),
+            )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "online is not an offline form");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "online is not an offline form"
+        );
         let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
         assert_eq!(p["completed"], 0, "nothing half-written");
 
@@ -242,15 +283,27 @@ both!(
 
         // An exempt member leaves the rate.
         let (status, e) = app
-            .post(&t, "/api/v1/study/exemptions", json!({"member_id": others[2], "reason": "sleepy"}))
+            .post(
+                &t,
+                "/api/v1/study/exemptions",
+                json!({"member_id": others[2], "reason": "sleepy"}),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         let (status, _) = app
-            .post(&t, "/api/v1/study/exemptions", json!({"member_id": stranger, "reason": "frail"}))
+            .post(
+                &t,
+                "/api/v1/study/exemptions",
+                json!({"member_id": stranger, "reason": "frail"}),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "another branch's member");
         let (status, _) = app
-            .post(&t, "/api/v1/study/exemptions", json!({"member_id": others[2], "year": year, "reason": "frail", "note": "卧床"}))
+            .post(
+                &t,
+                "/api/v1/study/exemptions",
+                json!({"member_id": others[2], "year": year, "reason": "frail", "note": "卧床"}),
+            )
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
@@ -264,11 +317,30 @@ both!(
         // The report over the branch agrees with the task's progress.
         let (status, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study")).await;
         assert_eq!(status, StatusCode::OK, "{report}");
-        let rate = report["tasks"].as_array().unwrap().iter().find(|x| x["task_id"] == task_id).unwrap().clone();
-        assert_eq!((rate["counted"].as_i64(), rate["completed"].as_i64()), (Some(members - 1), Some(2)));
+        let rate = report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["task_id"] == task_id)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (rate["counted"].as_i64(), rate["completed"].as_i64()),
+            (Some(members - 1), Some(2))
+        );
         assert_eq!(report["exempt"], 1);
-        assert_eq!(report["below_total"].as_i64(), Some(members - 1), "3 学时 are below 32 for everyone");
-        let theory = report["categories"].as_array().unwrap().iter().find(|k| k["category"] == "theory").unwrap().clone();
+        assert_eq!(
+            report["below_total"].as_i64(),
+            Some(members - 1),
+            "3 学时 are below 32 for everyone"
+        );
+        let theory = report["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["category"] == "theory")
+            .unwrap()
+            .clone();
         assert_eq!(theory["hours_tenths"], 60, "two members × 3 学时 filed under theory");
         assert_eq!(
             app.get(&t, &format!("/api/v1/orgs/{law}/study")).await.0,
@@ -315,7 +387,10 @@ both!(
         let item = app.page(&mb, &format!("/study/items/{a}")).await;
         assert!(item.contains("complete-form"));
         let (_, done) = app.submit(&mb, &format!("/study/items/{a}/complete"), &[]).await;
-        assert!(done.contains("id=\"completed\"") && done.contains("id=\"saved\""), "{done}");
+        assert!(
+            done.contains("id=\"completed\"") && done.contains("id=\"saved\""),
+            "{done}"
+        );
         let ledger = app.page(&mb, "/study/ledger").await;
         assert!(ledger.contains("形势与政策：二〇二六年") && ledger.contains("线上学习"));
 
@@ -330,7 +405,9 @@ both!(
         assert_eq!(ids.len(), 3, "members not yet done can be ticked");
         let mut fields: Vec<(&str, String)> = ids.iter().map(|i| ("member_ids", i.clone())).collect();
         fields.push(("form", "group".into()));
-        let (_, after) = app.submit(&sb, &format!("/study/tasks/{task_id}/offline"), &fields).await;
+        let (_, after) = app
+            .submit(&sb, &format!("/study/tasks/{task_id}/offline"), &fields)
+            .await;
         assert!(after.contains("id=\"saved\""));
         let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
         assert_eq!(p["completed"], 4, "the member online and three offline: {p}");

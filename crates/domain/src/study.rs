@@ -146,7 +146,18 @@ mod tests {
         assert_eq!(parse_hours(" 1.5 "), Some(15));
         assert_eq!(parse_hours("0.5"), Some(5));
         assert_eq!(parse_hours("100"), Some(1000));
-        for bad in ["", "0", "0.0", "100.1", "1.25", "-1", "1,5", "abc", ".5", "99999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "0.0",
+            "100.1",
+            "1.25",
+            "-1",
+            "1,5",
+            "abc",
+            ".5",
+            "99999999999999999999",
+        ] {
             assert_eq!(parse_hours(bad), None, "{bad}");
         }
         assert_eq!(hours_text(15), "1.5");

@@ -148,7 +148,9 @@ pub async fn get_task(
     Id(id): Id,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<TaskProgress>> {
-    Ok(Json(tasks::progress(&s.store.db, &a.caller, id, q.page.unwrap_or(1)).await?))
+    Ok(Json(
+        tasks::progress(&s.store.db, &a.caller, id, q.page.unwrap_or(1)).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/study/tasks/{id}/offline", params(("id" = i64, Path, description = "the record's id")), request_body = OfflineInput,

@@ -64,7 +64,10 @@ struct HubPage {
 }
 
 fn categories() -> Vec<(&'static str, &'static str)> {
-    domain::study::Category::ALL.iter().map(|c| (c.as_str(), c.zh())).collect()
+    domain::study::Category::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.zh()))
+        .collect()
 }
 
 async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter>) -> Response {
@@ -72,7 +75,10 @@ async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter
     let db = &s.store.db;
     let mine = crate::or_error_page!(c, tasks::mine(db, &w.caller).await);
     let ledger = match w.caller.member_id {
-        Some(id) => Some(crate::or_error_page!(c, credits::ledger(db, &w.caller, id, this_year()).await)),
+        Some(id) => Some(crate::or_error_page!(
+            c,
+            credits::ledger(db, &w.caller, id, this_year()).await
+        )),
         None => None,
     };
     let library = crate::or_error_page!(c, items::library(db, &w.caller, &f).await);
@@ -222,7 +228,10 @@ async fn item(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> R
 async fn complete(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
     match items::complete(&s.store.db, &w.caller, id).await {
         Ok(_) => see_other(&format!("/study/items/{id}?saved=1")),
-        Err(e) => error_page(Chrome::for_caller(&w, &format!("/study/items/{id}"), "study.title"), e.into()),
+        Err(e) => error_page(
+            Chrome::for_caller(&w, &format!("/study/items/{id}"), "study.title"),
+            e.into(),
+        ),
     }
 }
 

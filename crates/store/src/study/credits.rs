@@ -93,7 +93,13 @@ pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<
     domain::error::check(e)?;
     let member = members::get(db, caller, member_id).await?;
     caller
-        .require(db, Perm::ManageStudy, &member.org_path, "study.exempt", ("member", &member_id))
+        .require(
+            db,
+            Perm::ManageStudy,
+            &member.org_path,
+            "study.exempt",
+            ("member", &member_id),
+        )
         .await?;
     let mut tx = db.begin().await?;
     tx.exec(

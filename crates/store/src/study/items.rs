@@ -352,7 +352,13 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
 pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Result<Item> {
     let item = get_managed(db, caller, id, "study.item.update").await?;
     caller
-        .require(db, Perm::ManageStudy, &item.org_path, "study.item.update", ("study_item", &id))
+        .require(
+            db,
+            Perm::ManageStudy,
+            &item.org_path,
+            "study.item.update",
+            ("study_item", &id),
+        )
         .await?;
     let c = check(input)?;
     let org = orgs::get(db, caller, item.org_id).await?;
@@ -454,10 +460,15 @@ pub struct ItemPage {
 
 fn narrow(q: &mut Q, f: &ItemFilter) {
     if let Some(c) = f.category.as_deref().and_then(Category::parse) {
-        q.push(" AND i.categories LIKE ").push_bind(format!("%,{},%", c.as_str()));
+        q.push(" AND i.categories LIKE ")
+            .push_bind(format!("%,{},%", c.as_str()));
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped: String = text.chars().take(50).filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+        let escaped: String = text
+            .chars()
+            .take(50)
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .collect();
         q.push(" AND i.title LIKE ").push_bind(format!("%{escaped}%"));
     }
 }
@@ -586,7 +597,9 @@ async fn read(db: &Db, caller: &Caller, id: i64) -> Result<Item> {
         _ => false,
     };
     if !reached {
-        return caller.refuse(db, Error::NotFound, "study.item.read", ("study_item", &id)).await;
+        return caller
+            .refuse(db, Error::NotFound, "study.item.read", ("study_item", &id))
+            .await;
     }
     Ok(item)
 }
@@ -598,10 +611,12 @@ async fn opened(db: &Db, caller: &Caller, item: &Item) -> Result<Item> {
     };
     if !item.opened {
         db.exec(
-            Q::new("INSERT INTO study_opens (member_id, item_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(member_id)
-                .bind(item.id)
-                .bind(now_text()),
+            Q::new(
+                "INSERT INTO study_opens (member_id, item_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(member_id)
+            .bind(item.id)
+            .bind(now_text()),
         )
         .await?;
     }
@@ -616,7 +631,9 @@ async fn opened(db: &Db, caller: &Caller, item: &Item) -> Result<Item> {
 /// Returns whether this call credited it (false when it already was).
 pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
     let Some(member_id) = caller.member_id else {
-        return caller.refuse(db, Error::Forbidden, "study.item.complete", ("study_item", &id)).await;
+        return caller
+            .refuse(db, Error::Forbidden, "study.item.complete", ("study_item", &id))
+            .await;
     };
     let item = read(db, caller, id).await?;
     if item.status != "published" {
@@ -647,19 +664,6 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
     }
     tx.commit().await?;
     Ok(credited)
-}
-
-/// An item's earlier versions, newest first: what each completion was earned on.
-pub async fn versions(db: &Db, caller: &Caller, id: i64) -> Result<Vec<(i64, String, i64, String)>> {
-    get_managed(db, caller, id, "study.item.versions").await?;
-    Ok(db
-        .all(
-            Q::new(
-                "SELECT version, title, hours_tenths, replaced_at FROM study_item_versions WHERE item_id = $1 ORDER BY version DESC",
-            )
-            .bind(id),
-        )
-        .await?)
 }
 
 /// The year an item's credit falls in: the day it was completed.

@@ -114,7 +114,10 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
     let mut chosen: Vec<Item> = Vec::new();
     for id in input.item_ids.iter().take(50) {
         match items::by_id(db, *id).await? {
-            Some(i) if i.status == "published" && (manages(caller, &i.org_path) || item_reaches_org(db, &org, i.id).await?) => {
+            Some(i)
+                if i.status == "published"
+                    && (manages(caller, &i.org_path) || item_reaches_org(db, &org, i.id).await?) =>
+            {
                 chosen.push(i)
             }
             _ => e.push(FieldError::new("item_ids", "not_found")),
@@ -189,9 +192,7 @@ async fn item_reaches_org(db: &Db, org: &Org, item_id: i64) -> Result<bool> {
 /// One task, to those who manage study at its organization or in one of its targets, and to the
 /// members it reaches.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
-    let row: Option<Task> = db
-        .opt(Q::new(&format!("{SELECT} WHERE t.id = $1")).bind(id))
-        .await?;
+    let row: Option<Task> = db.opt(Q::new(&format!("{SELECT} WHERE t.id = $1")).bind(id)).await?;
     let task = caller.found(db, row, "study.task.read", ("study_task", &id)).await?;
     let targets = targets_of(db, id).await?;
     let oversees = manages(caller, &task.org_path) || targets.iter().any(|p| manages(caller, p));
@@ -202,7 +203,9 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
     if oversees || reached {
         Ok(task)
     } else {
-        caller.refuse(db, Error::NotFound, "study.task.read", ("study_task", &id)).await
+        caller
+            .refuse(db, Error::NotFound, "study.task.read", ("study_task", &id))
+            .await
     }
 }
 
@@ -364,9 +367,14 @@ pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Ta
     let targets = targets_of(db, id).await?;
     if !manages(caller, &task.org_path) && !targets.iter().any(|p| manages(caller, p)) {
         // A member it reaches may see the task, not the others' progress.
-        let any_below = caller.roots(Perm::ManageStudy).iter().any(|r| targets.iter().any(|t| r.starts_with(t.as_str())));
+        let any_below = caller
+            .roots(Perm::ManageStudy)
+            .iter()
+            .any(|r| targets.iter().any(|t| r.starts_with(t.as_str())));
         if !any_below {
-            return caller.refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id)).await;
+            return caller
+                .refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id))
+                .await;
         }
     }
     let items = items_of(db, id, None).await?;
@@ -488,7 +496,11 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
     q.push(" AND m.id IN (").push_list(ids.iter().copied()).push(")");
     let found: Vec<(i64,)> = db.all(q).await?;
     if found.len() != ids.len() {
-        let missing = ids.iter().find(|i| !found.iter().any(|(f,)| f == *i)).copied().unwrap_or(0);
+        let missing = ids
+            .iter()
+            .find(|i| !found.iter().any(|(f,)| f == *i))
+            .copied()
+            .unwrap_or(0);
         return caller
             .refuse(
                 db,
@@ -507,12 +519,16 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
         }
         out
     };
-    let mut recorded = Recorded { credited: 0, already: 0 };
+    let mut recorded = Recorded {
+        credited: 0,
+        already: 0,
+    };
     let mut tx = db.begin().await?;
     for member_id in &ids {
         let mut any = false;
         for item in &items {
-            any |= credits::credit_item(&mut tx, caller, *member_id, item, form.unwrap_or(Form::Group), done_on).await?;
+            any |=
+                credits::credit_item(&mut tx, caller, *member_id, item, form.unwrap_or(Form::Group), done_on).await?;
         }
         if any {
             recorded.credited += 1;
