@@ -135,8 +135,8 @@ pub async fn create_task(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// From 1; smaller is the first page.
     #[serde(default, deserialize_with = "store::empty_as_none")]
-    #[param(minimum = 1)]
     page: Option<i64>,
 }
 

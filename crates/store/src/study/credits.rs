@@ -58,10 +58,14 @@ pub struct ExemptionInput {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: Option<i64>,
     /// `frail`, `ill`, `disabled` or `abroad` (Art. 23); `none` lifts the year's exemption.
-    #[schema(required = true, max_length = 20)]
+    #[schema(required = true, schema_with = reasons)]
     pub reason: Option<String>,
     #[schema(max_length = 200)]
     pub note: Option<String>,
+}
+
+fn reasons() -> utoipa::openapi::schema::Schema {
+    domain::schema::one_of(&["frail", "ill", "disabled", "abroad", "none"])
 }
 
 /// Records (or lifts) a member's exemption for a year: they leave the year's minimum and the task
@@ -136,6 +140,7 @@ pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<
 
 /// One line of a member's ledger.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = StudyLine)]
 pub struct Line {
     pub credited_on: NaiveDate,
     pub hours_tenths: i64,

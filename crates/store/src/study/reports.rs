@@ -42,6 +42,7 @@ pub struct CategoryHours {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = StudyReport)]
 pub struct Report {
     pub org_id: i64,
     pub org_name: String,

@@ -446,11 +446,15 @@ pub struct OfflineInput {
     #[schema(max_items = 500)]
     pub member_ids: Vec<i64>,
     /// `group` (集体学习), `paper` (纸质材料) or `home` (送学上门).
-    #[schema(required = true, max_length = 10)]
+    #[schema(required = true, schema_with = offline_forms)]
     pub form: Option<String>,
     /// The day they studied; today when absent.
     #[schema(value_type = Option<String>, format = Date)]
     pub done_on: Option<String>,
+}
+
+fn offline_forms() -> utoipa::openapi::schema::Schema {
+    domain::schema::one_of(&["group", "paper", "home"])
 }
 
 /// What recording offline study did: members newly credited for at least one item, and members
