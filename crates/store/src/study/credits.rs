@@ -8,12 +8,24 @@ use domain::study::{hours_text, required_tenths, Exemption, Form};
 use domain::{clean_text, FieldError};
 use serde::{Deserialize, Serialize};
 
-use super::items::{year_of, Item};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::Result;
 use crate::members;
 use crate::scope::{Caller, Perm};
+
+/// What completing an item earns: its version's declared hours, under its title.
+pub(crate) struct Earned<'a> {
+    pub item_id: i64,
+    pub version: i64,
+    pub hours_tenths: i64,
+    pub title: &'a str,
+}
+
+/// The year a credit falls in: the day it was studied.
+pub(crate) fn year_of(day: NaiveDate) -> i64 {
+    i64::from(chrono::Datelike::year(&day))
+}
 
 /// Credits a member for an item, at the hours of the version they completed; nothing when the item
 /// was credited to them before (an item counts once). Returns whether it credited.
@@ -21,7 +33,7 @@ pub(crate) async fn credit_item(
     tx: &mut Tx,
     caller: &Caller,
     member_id: i64,
-    item: &Item,
+    item: Earned<'_>,
     form: Form,
     on: NaiveDate,
 ) -> Result<bool> {
@@ -37,9 +49,9 @@ pub(crate) async fn credit_item(
             .bind(year_of(on))
             .bind(on)
             .bind(item.hours_tenths)
-            .bind(item.id)
+            .bind(item.item_id)
             .bind(item.version)
-            .bind(item.title.clone())
+            .bind(item.title)
             .bind(form.as_str())
             .bind(caller.username.clone())
             .bind(now_text())

@@ -6,7 +6,6 @@
 //! A member completes an item by marking it done after opening it: no timer, no time online
 //! (国办函〔2026〕12号). Completion credits the version's declared 学时 once (`credits`).
 
-use chrono::Datelike;
 use domain::schema::{lines, required_text};
 use domain::study::{hours_text, parse_hours, Category, ItemKind};
 use domain::{clean_text, FieldError, Invalid};
@@ -654,7 +653,7 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
         &mut tx,
         caller,
         member_id,
-        &item,
+        item.earned(),
         domain::study::Form::Online,
         crate::clock::today(),
     )
@@ -666,7 +665,14 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
     Ok(credited)
 }
 
-/// The year an item's credit falls in: the day it was completed.
-pub(crate) fn year_of(day: chrono::NaiveDate) -> i64 {
-    i64::from(day.year())
+impl Item {
+    /// What completing this version earns.
+    pub(crate) fn earned(&self) -> super::credits::Earned<'_> {
+        super::credits::Earned {
+            item_id: self.id,
+            version: self.version,
+            hours_tenths: self.hours_tenths,
+            title: &self.title,
+        }
+    }
 }
