@@ -531,8 +531,15 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
     for member_id in &ids {
         let mut any = false;
         for item in &items {
-            any |=
-                credits::credit_item(&mut tx, caller, *member_id, item.earned(), form.unwrap_or(Form::Group), done_on).await?;
+            any |= credits::credit_item(
+                &mut tx,
+                caller,
+                *member_id,
+                item.earned(),
+                form.unwrap_or(Form::Group),
+                done_on,
+            )
+            .await?;
         }
         if any {
             recorded.credited += 1;
