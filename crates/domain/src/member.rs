@@ -8,49 +8,6 @@ use crate::error::{check, FieldError, Invalid};
 use crate::schema::{date, required_text, text};
 use crate::{clean_text, IdNumber, Phone};
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vm])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-            /// Chinese label, as written in spreadsheets from the national member information system.
-            pub fn zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-            /// Accepts the API code or the Chinese label, or a shorter form of the label that
-            /// only one label contains (`本科` for 大学本科; `研究生` fits two and is refused).
-            pub fn parse(s: &str) -> Option<Self> {
-                let s = s.trim();
-                if let Some(v) = Self::ALL.iter().copied().find(|v| v.as_str() == s || v.zh() == s) {
-                    return Some(v);
-                }
-                let mut fits = Self::ALL.iter().copied().filter(|v| s.chars().count() >= 2 && v.zh().contains(s));
-                match (fits.next(), fits.next()) {
-                    (Some(v), None) => Some(v),
-                    _ => None,
-                }
-            }
-            /// The error for a value that is none of these (`invalid`), carrying the accepted
-            /// labels for the message to list.
-            pub fn refused(field: &'static str) -> FieldError {
-                let labels: Vec<String> = Self::ALL.iter().map(|v| format!("{}（{}）", v.zh(), v.as_str())).collect();
-                FieldError::new(field, format!("invalid:{}", labels.join("、")))
-            }
-            /// The codes, for the OpenAPI document.
-            pub fn schema() -> utoipa::openapi::schema::Schema {
-                crate::schema::one_of(&[$($code),+])
-            }
-        }
-    };
-}
-
 code_enum!(Gender { Male = "male" / "男", Female = "female" / "女" });
 
 code_enum!(

@@ -225,10 +225,29 @@ pub fn subtree_end(prefix: &str) -> String {
     end
 }
 
+/// The paths of an organization and every one above it, top first: `/1/45/` → `/1/`, `/1/45/`.
+/// What an organization publishes to one of these reaches a member of `path`.
+pub fn lineage(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut acc = String::from("/");
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        acc.push_str(part);
+        acc.push('/');
+        out.push(acc.clone());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use StructureWarning::*;
+
+    #[test]
+    fn a_lineage_runs_from_the_top_down() {
+        assert_eq!(lineage("/1/45/"), vec!["/1/", "/1/45/"]);
+        assert!(lineage("/").is_empty());
+    }
 
     fn size(direct_full: i64, direct_members: i64, subtree_members: i64, committee_size: i64) -> OrgSize {
         OrgSize {

@@ -4,32 +4,7 @@
 
 use serde::Serialize;
 
-macro_rules! codes {
-    ($name:ident { $($variant:ident = $code:literal / $zh:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-            pub fn zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-            pub fn parse(s: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|k| k.as_str() == s.trim())
-            }
-            /// The codes, for the OpenAPI document.
-            pub fn schema() -> utoipa::openapi::schema::Schema {
-                crate::schema::one_of(&[$($code),+])
-            }
-        }
-    };
-}
-
-codes!(Category {
+code_enum!(Category {
     // 条例 Arts. 9–15, in their order.
     Theory = "theory" / "政治理论",
     Constitution = "constitution" / "党章党规党纪",
@@ -40,7 +15,7 @@ codes!(Category {
     Traditions = "traditions" / "优良传统",
 });
 
-codes!(ItemKind {
+code_enum!(ItemKind {
     Article = "article" / "文章",
     Document = "document" / "文档",
     Video = "video" / "视频",
@@ -48,7 +23,7 @@ codes!(ItemKind {
     Link = "link" / "链接",
 });
 
-codes!(Form {
+code_enum!(Form {
     // How a member studied: online by opening the item, or offline as the branch records it
     // (代录; Art. 23's 送学上门 counts the same).
     Online = "online" / "线上学习",
@@ -57,7 +32,7 @@ codes!(Form {
     Home = "home" / "送学上门",
 });
 
-codes!(Exemption {
+code_enum!(Exemption {
     // Art. 23: no rigid requirement for these members.
     Frail = "frail" / "年老体弱",
     Ill = "ill" / "患重病",

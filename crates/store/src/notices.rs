@@ -3,7 +3,7 @@
 //! see the notices of every organization above them that reached them, and opening one records that
 //! they read it; the publishing side sees how many of those reached have read it.
 
-use domain::org::subtree_end;
+use domain::org::{lineage, subtree_end};
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +30,6 @@ pub struct AnnouncementInput {
     #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
 }
-
-/// Organizations one notice may name (a subtree reaches more at once).
-pub const MAX_TARGETS: usize = 1_000;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Announcement {
@@ -73,18 +70,6 @@ fn select(user_id: i64) -> Q {
     .bind(user_id)
 }
 
-/// The paths of an organization and every one above it: `/1/45/` → `/1/`, `/1/45/`.
-fn lineage(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut acc = String::from("/");
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        acc.push_str(part);
-        acc.push('/');
-        out.push(acc.clone());
-    }
-    out
-}
-
 /// Drafts a notice and submits it to the review chain; nothing is published before the last level
 /// approves.
 pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Result<Announcement> {
@@ -118,21 +103,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Resu
     caller
         .require(db, Perm::PublishNotices, &org.path, "notice.create", ("org", &org_id))
         .await?;
-    domain::error::list("to_org_ids", &input.to_org_ids, MAX_TARGETS)?;
-    let mut targets = Vec::new();
-    for id in &input.to_org_ids {
-        match orgs::get(db, caller, *id).await {
-            Ok(t) if t.path.starts_with(&org.path) => targets.push((t.id, t.path)),
-            _ => e.push(FieldError::new("to_org_ids", "not_found")),
-        }
-    }
+    let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
     domain::error::check(e)?;
-    if targets.is_empty() {
-        targets.push((org.id, org.path.clone()));
-    }
-    // A target inside another reaches no one new.
-    let all = targets.clone();
-    targets.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
     let id = new_id();
     let mut tx = db.begin().await?;
     tx.exec(
@@ -188,12 +160,7 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<Announcement>> {
     };
     let mut q = select(caller.user_id);
     q.push(" WHERE a.status = 'published' AND EXISTS (SELECT 1 FROM announcement_targets t WHERE t.announcement_id = a.id AND t.org_path IN (");
-    for (i, p) in lineage(path).into_iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push_bind(p);
-    }
+    q.push_list(lineage(path));
     q.push(")) ORDER BY a.published_at DESC LIMIT 200");
     Ok(db.all(q).await?)
 }

@@ -192,6 +192,36 @@ pub fn may_manage(caller: &Caller, org: &Org) -> bool {
     caller.can_at(Perm::ManageOrgs, &org.path) && org.dissolved_on.is_none()
 }
 
+/// Most organizations one notice, item or task may name (a subtree reaches more at once).
+pub const MAX_AUDIENCE: usize = 1_000;
+
+/// Whom something an organization publishes reaches: the live organizations chosen below it (each
+/// one the caller can see, else `field.not_found` in `errors`), or its whole subtree when none is
+/// chosen; one inside another is dropped, as it reaches no one new.
+pub async fn audience(
+    db: &Db,
+    caller: &Caller,
+    publisher: &Org,
+    field: &'static str,
+    ids: &[i64],
+    errors: &mut Vec<FieldError>,
+) -> Result<Vec<(i64, String)>> {
+    domain::error::list(field, ids, MAX_AUDIENCE)?;
+    let mut chosen = Vec::new();
+    for id in ids {
+        match get(db, caller, *id).await {
+            Ok(o) if o.path.starts_with(&publisher.path) && o.dissolved_on.is_none() => chosen.push((o.id, o.path)),
+            _ => errors.push(FieldError::new(field, "not_found")),
+        }
+    }
+    if chosen.is_empty() {
+        chosen.push((publisher.id, publisher.path.clone()));
+    }
+    let all = chosen.clone();
+    chosen.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
+    Ok(chosen)
+}
+
 /// One organization, if the caller may see it; a refusal is audited.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
     let org = find(db, caller, id).await?;

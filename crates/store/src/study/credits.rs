@@ -27,38 +27,40 @@ pub(crate) fn year_of(day: NaiveDate) -> i64 {
     i64::from(chrono::Datelike::year(&day))
 }
 
-/// Credits a member for an item, at the hours of the version they completed; nothing when the item
-/// was credited to them before (an item counts once). Returns whether it credited.
+/// Credits members for an item, at the hours of the version they completed, in one statement;
+/// nothing for a member credited with it before (an item counts once). Returns how many it credited.
 pub(crate) async fn credit_item(
     tx: &mut Tx,
     caller: &Caller,
-    member_id: i64,
+    member_ids: &[i64],
     item: Earned<'_>,
     form: Form,
     on: NaiveDate,
-) -> Result<bool> {
-    let added = tx
-        .exec(
-            Q::new(
-                "INSERT INTO study_credits (id, member_id, org_path, year, credited_on, hours_tenths, source, source_id,
-                 version, label, form, recorded_by, recorded_at)
-                 SELECT $1, m.id, m.org_path, $2, $3, $4, 'item', $5, $6, $7, $8, $9, $10 FROM members m WHERE m.id = $11
-                 ON CONFLICT (member_id, source, source_id) DO NOTHING",
-            )
-            .bind(new_id())
-            .bind(year_of(on))
-            .bind(on)
-            .bind(item.hours_tenths)
-            .bind(item.item_id)
-            .bind(item.version)
-            .bind(item.title)
-            .bind(form.as_str())
-            .bind(caller.username.clone())
-            .bind(now_text())
-            .bind(member_id),
-        )
-        .await?;
-    Ok(added > 0)
+) -> Result<u64> {
+    if member_ids.is_empty() {
+        return Ok(0);
+    }
+    // Each line's id beside its member: `VALUES` names its columns column1, column2 on both databases.
+    let mut q = Q::new(
+        "INSERT INTO study_credits (id, member_id, org_path, year, credited_on, hours_tenths, source, source_id,
+         version, label, form, recorded_by, recorded_at)
+         SELECT v.column1, m.id, m.org_path, $1, $2, $3, 'item', $4, $5, $6, $7, $8, $9
+         FROM (VALUES ",
+    )
+    .bind(year_of(on))
+    .bind(on)
+    .bind(item.hours_tenths)
+    .bind(item.item_id)
+    .bind(item.version)
+    .bind(item.title)
+    .bind(form.as_str())
+    .bind(caller.username.clone())
+    .bind(now_text());
+    for (i, member_id) in member_ids.iter().enumerate() {
+        q.push_row(i == 0, [new_id().into(), (*member_id).into()]);
+    }
+    q.push(") AS v JOIN members m ON m.id = v.column2 ON CONFLICT (member_id, source, source_id) DO NOTHING");
+    Ok(tx.exec(q).await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

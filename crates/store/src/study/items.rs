@@ -11,13 +11,14 @@ use domain::study::{hours_text, parse_hours, Category, ItemKind};
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
-use super::{join_codes, lineage, manages, split_codes};
+use super::{join_codes, manages, split_codes};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
-use crate::orgs::{self, Org};
+use crate::orgs;
 use crate::reviews;
 use crate::scope::{Caller, Perm};
+use domain::org::lineage;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -56,9 +57,6 @@ pub struct ItemInput {
     #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
 }
-
-/// Organizations one item may name (a subtree reaches more at once).
-pub const MAX_TARGETS: usize = 1_000;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Item {
@@ -258,27 +256,6 @@ fn text_block(field: &'static str, value: Option<&str>, max: usize, e: &mut Vec<
     v.replace("\r\n", "\n")
 }
 
-/// The organizations below the publisher an item goes to: checked, and without any inside another.
-async fn targets(db: &Db, caller: &Caller, org: &Org, ids: &[i64]) -> Result<Vec<(i64, String)>> {
-    domain::error::list("to_org_ids", ids, MAX_TARGETS)?;
-    let mut found = Vec::new();
-    let mut e = Vec::new();
-    for id in ids {
-        match orgs::get(db, caller, *id).await {
-            Ok(t) if t.path.starts_with(&org.path) && t.dissolved_on.is_none() => found.push((t.id, t.path)),
-            _ => e.push(FieldError::new("to_org_ids", "not_found")),
-        }
-    }
-    domain::error::check(e)?;
-    if found.is_empty() {
-        found.push((org.id, org.path.clone()));
-    }
-    let all = found.clone();
-    found.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
-    found.dedup();
-    Ok(found)
-}
-
 async fn set_targets(tx: &mut Tx, id: i64, targets: &[(i64, String)]) -> Result<()> {
     tx.exec(Q::new("DELETE FROM study_item_targets WHERE item_id = $1").bind(id))
         .await?;
@@ -312,7 +289,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
         .require(db, Perm::ManageStudy, &org.path, "study.item.create", ("org", &org_id))
         .await?;
     let c = checked?;
-    let targets = targets(db, caller, &org, &input.to_org_ids).await?;
+    let mut e = Vec::new();
+    let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
+    domain::error::check(e)?;
     let id = new_id();
     let now = now_text();
     let mut tx = db.begin().await?;
@@ -361,7 +340,9 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
         .await?;
     let c = check(input)?;
     let org = orgs::get(db, caller, item.org_id).await?;
-    let targets = targets(db, caller, &org, &input.to_org_ids).await?;
+    let mut e = Vec::new();
+    let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
+    domain::error::check(e)?;
     let now = now_text();
     let mut tx = db.begin().await?;
     let version = if item.status == "published" {
@@ -452,6 +433,7 @@ pub struct ItemFilter {
 
 pub const PAGE: i64 = 30;
 
+#[derive(Default)]
 pub struct ItemPage {
     pub items: Vec<Item>,
     pub total: i64,
@@ -476,54 +458,40 @@ fn narrow(q: &mut Q, f: &ItemFilter) {
 /// newest first, a page at a time with the total.
 pub async fn library(db: &Db, caller: &Caller, f: &ItemFilter) -> Result<ItemPage> {
     let Some(path) = &caller.member_org_path else {
-        return Ok(ItemPage {
-            items: Vec::new(),
-            total: 0,
-        });
+        return Ok(ItemPage::default());
     };
     let reach = |q: &mut Q| {
         q.push(" WHERE i.status = 'published' AND EXISTS (SELECT 1 FROM study_item_targets t WHERE t.item_id = i.id AND t.org_path IN (")
             .push_list(lineage(path))
             .push("))");
-        narrow(q, f);
     };
-    let mut count = Q::new("SELECT COUNT(*) FROM study_items i");
-    reach(&mut count);
-    let (total,): (i64,) = db.one(count).await?;
-    let mut q = select(caller.member_id);
-    reach(&mut q);
-    let page = f.page.unwrap_or(1).clamp(1, 100_000);
-    q.push(" ORDER BY i.published_on DESC, i.id DESC LIMIT ")
-        .push_bind(PAGE)
-        .push(" OFFSET ")
-        .push_bind((page - 1) * PAGE);
-    let rows: Vec<Row> = db.all(q).await?;
-    Ok(ItemPage {
-        items: rows.into_iter().map(Item::from).collect(),
-        total,
-    })
+    page(db, caller, f, reach, " ORDER BY i.published_on DESC, i.id DESC").await
 }
 
 /// Items of the organizations where the caller manages study, every status, newest first.
 pub async fn managed(db: &Db, caller: &Caller, f: &ItemFilter) -> Result<ItemPage> {
     if !caller.can(Perm::ManageStudy) {
-        return Ok(ItemPage {
-            items: Vec::new(),
-            total: 0,
-        });
+        return Ok(ItemPage::default());
     }
     let scope = |q: &mut Q| {
         q.push(" WHERE ");
         caller.filter(q, Perm::ManageStudy, "i.org_path", crate::scope::Own::Nothing);
-        narrow(q, f);
     };
+    page(db, caller, f, scope, " ORDER BY i.updated_at DESC, i.id DESC").await
+}
+
+/// A page of the items `reach` selects, narrowed by the filter, with their total.
+async fn page(db: &Db, caller: &Caller, f: &ItemFilter, reach: impl Fn(&mut Q), order: &str) -> Result<ItemPage> {
     let mut count = Q::new("SELECT COUNT(*) FROM study_items i");
-    scope(&mut count);
+    reach(&mut count);
+    narrow(&mut count, f);
     let (total,): (i64,) = db.one(count).await?;
     let mut q = select(caller.member_id);
-    scope(&mut q);
+    reach(&mut q);
+    narrow(&mut q, f);
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
-    q.push(" ORDER BY i.updated_at DESC, i.id DESC LIMIT ")
+    q.push(order)
+        .push(" LIMIT ")
         .push_bind(PAGE)
         .push(" OFFSET ")
         .push_bind((page - 1) * PAGE);
@@ -649,10 +617,10 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
         return Err(Error::Refused("study.item.not_opened"));
     }
     let mut tx = db.begin().await?;
-    let credited = super::credits::credit_item(
+    let credited = 0 < super::credits::credit_item(
         &mut tx,
         caller,
-        member_id,
+        &[member_id],
         item.earned(),
         domain::study::Form::Online,
         crate::clock::today(),

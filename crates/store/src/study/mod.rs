@@ -13,19 +13,6 @@ pub mod tasks;
 
 use crate::scope::{Caller, Perm};
 
-/// The paths of an organization and every one above it: `/1/45/` → `/1/`, `/1/45/`. An item or a
-/// task reaches a member when one of its targets is among these.
-pub(crate) fn lineage(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut acc = String::from("/");
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        acc.push_str(part);
-        acc.push('/');
-        out.push(acc.clone());
-    }
-    out
-}
-
 /// Whether the caller manages study at an organization (publishes, assigns, records offline).
 pub fn manages(caller: &Caller, path: &str) -> bool {
     caller.can_at(Perm::ManageStudy, path)
@@ -59,6 +46,5 @@ mod tests {
         assert_eq!(join_codes(&codes), ",theory,history,");
         assert_eq!(split_codes(&join_codes(&codes)), codes);
         assert!(split_codes("").is_empty());
-        assert_eq!(lineage("/1/45/"), vec!["/1/", "/1/45/"]);
     }
 }

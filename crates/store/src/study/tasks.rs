@@ -10,12 +10,13 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use super::items::{self, Item};
-use super::{credits, lineage, manages};
+use super::{credits, manages};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
 use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
+use domain::org::lineage;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -123,20 +124,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
             _ => e.push(FieldError::new("item_ids", "not_found")),
         }
     }
-    domain::error::list("to_org_ids", &input.to_org_ids, 1_000)?;
-    let mut targets = Vec::new();
-    for id in &input.to_org_ids {
-        match orgs::get(db, caller, *id).await {
-            Ok(t) if t.path.starts_with(&org.path) && t.dissolved_on.is_none() => targets.push((t.id, t.path)),
-            _ => e.push(FieldError::new("to_org_ids", "not_found")),
-        }
-    }
+    let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
     domain::error::check(e)?;
-    if targets.is_empty() {
-        targets.push((org.id, org.path.clone()));
-    }
-    let all = targets.clone();
-    targets.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
     let id = new_id();
     let mut tx = db.begin().await?;
     tx.exec(
@@ -216,29 +205,52 @@ async fn targets_of(db: &Db, id: i64) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-/// A task's items in order, with whether the member `member_id` completed each.
+/// A task's item, with whether one member opened and completed it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TaskItem {
+    #[serde(skip)]
+    pub task_id: i64,
     pub id: i64,
     pub title: String,
     pub kind: String,
     pub hours_tenths: i64,
+    pub version: i64,
     pub status: String,
+    pub opened: bool,
     pub completed: bool,
 }
 
+/// The items of these tasks in each task's order, as the member `member_id` stands on them.
+async fn items_of_tasks(db: &Db, task_ids: &[i64], member_id: Option<i64>) -> Result<Vec<TaskItem>> {
+    if task_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(
+        "SELECT ti.task_id, i.id, i.title, i.kind, i.hours_tenths, i.version, i.status,
+         EXISTS (SELECT 1 FROM study_opens s WHERE s.item_id = i.id AND s.member_id = $1) AS opened,
+         EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed
+         FROM study_task_items ti JOIN study_items i ON i.id = ti.item_id WHERE ti.task_id IN (",
+    )
+    .bind(member_id.unwrap_or(0));
+    q.push_list(task_ids.iter().copied())
+        .push(") ORDER BY ti.task_id, ti.position");
+    Ok(db.all(q).await?)
+}
+
+impl TaskItem {
+    /// What completing this version earns.
+    fn earned(&self) -> credits::Earned<'_> {
+        credits::Earned {
+            item_id: self.id,
+            version: self.version,
+            hours_tenths: self.hours_tenths,
+            title: &self.title,
+        }
+    }
+}
+
 pub async fn items_of(db: &Db, task_id: i64, member_id: Option<i64>) -> Result<Vec<TaskItem>> {
-    Ok(db
-        .all(
-            Q::new(
-                "SELECT i.id, i.title, i.kind, i.hours_tenths, i.status,
-                 EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed
-                 FROM study_task_items ti JOIN study_items i ON i.id = ti.item_id WHERE ti.task_id = $2 ORDER BY ti.position",
-            )
-            .bind(member_id.unwrap_or(0))
-            .bind(task_id),
-        )
-        .await?)
+    items_of_tasks(db, &[task_id], member_id).await
 }
 
 /// A task as a member sees it: its items and where they stand.
@@ -249,7 +261,8 @@ pub struct MyTask {
     pub progress: Progress,
 }
 
-/// The tasks that reach the caller as a member, open ones first (by due date), then the rest.
+/// The tasks that reach the caller as a member, unfinished ones first (soonest due first), then
+/// the rest: two statements whatever their number.
 pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let (Some(path), Some(member_id)) = (&caller.member_org_path, caller.member_id) else {
         return Ok(Vec::new());
@@ -262,24 +275,18 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
         .push_bind(crate::clock::today())
         .push(" ORDER BY t.due_on DESC, t.id DESC LIMIT 100");
     let tasks: Vec<Task> = db.all(q).await?;
-    let mut out = Vec::new();
-    for task in tasks {
-        let items = items_of(db, task.id, Some(member_id)).await?;
-        let opened: (i64,) = db
-            .one(
-                Q::new(
-                    "SELECT COUNT(*) FROM study_opens s JOIN study_task_items ti ON ti.item_id = s.item_id
-                     WHERE ti.task_id = $1 AND s.member_id = $2",
-                )
-                .bind(task.id)
-                .bind(member_id),
-            )
-            .await?;
-        let done = items.iter().filter(|i| i.completed).count() as i64;
-        let progress = Progress::of(items.len() as i64, opened.0.max(done), done);
-        out.push(MyTask { task, items, progress });
-    }
-    // Unfinished first, soonest due first; then finished ones.
+    let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+    let mut all_items = items_of_tasks(db, &ids, Some(member_id)).await?;
+    let mut out: Vec<MyTask> = tasks
+        .into_iter()
+        .map(|task| {
+            let items: Vec<TaskItem> = all_items.extract_if(.., |i| i.task_id == task.id).collect();
+            let done = items.iter().filter(|i| i.completed).count() as i64;
+            let touched = items.iter().filter(|i| i.opened || i.completed).count() as i64;
+            let progress = Progress::of(items.len() as i64, touched, done);
+            MyTask { task, items, progress }
+        })
+        .collect();
     out.sort_by_key(|t| (t.progress == Progress::Completed, t.task.due_on));
     Ok(out)
 }
@@ -514,46 +521,38 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
             )
             .await;
     }
-    let items: Vec<Item> = {
-        let mut out = Vec::new();
-        for ti in items_of(db, id, None).await? {
-            if let Some(item) = items::by_id(db, ti.id).await?.filter(|i| i.status == "published") {
-                out.push(item);
-            }
-        }
-        out
-    };
-    let mut recorded = Recorded {
-        credited: 0,
-        already: 0,
-    };
+    let mut items = items_of(db, id, None).await?;
+    items.retain(|i| i.status == "published");
+    let form = form.unwrap_or(Form::Group);
     let mut tx = db.begin().await?;
-    for member_id in &ids {
-        let mut any = false;
-        for item in &items {
-            any |= credits::credit_item(
-                &mut tx,
-                caller,
-                *member_id,
-                item.earned(),
-                form.unwrap_or(Form::Group),
-                done_on,
-            )
-            .await?;
-        }
-        if any {
-            recorded.credited += 1;
-        } else {
-            recorded.already += 1;
-        }
+    // Those who already had every item are told apart; everyone else gains at least one line.
+    let mut q =
+        Q::new("SELECT COUNT(*) FROM (SELECT member_id FROM study_credits WHERE source = 'item' AND member_id IN (");
+    q.push_list(ids.iter().copied())
+        .push(") AND source_id IN (")
+        .push_list(items.iter().map(|i| i.id))
+        .push(") GROUP BY member_id HAVING COUNT(*) = ")
+        .push_bind(items.len() as i64)
+        .push(") done");
+    let (already,): (i64,) = if items.is_empty() {
+        (ids.len() as i64,)
+    } else {
+        tx.one(q).await?
+    };
+    for item in &items {
+        credits::credit_item(&mut tx, caller, &ids, item.earned(), form, done_on).await?;
     }
+    let recorded = Recorded {
+        credited: ids.len() as i64 - already,
+        already,
+    };
     audit::append(
         &mut tx,
         caller,
         Event::ok("study.task.offline", "study_task", task.id).with_detail(format!(
             "members={} form={}",
             ids.len(),
-            form.map(Form::as_str).unwrap_or_default()
+            form.as_str()
         )),
     )
     .await?;
