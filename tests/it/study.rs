@@ -394,8 +394,18 @@ both!(
         let ledger = app.page(&mb, "/study/ledger").await;
         assert!(ledger.contains("形势与政策：二〇二六年") && ledger.contains("线上学习"));
 
-        // Offline for several members in one submission.
+        // Offline for several members in one submission. "Tick everyone not done" starts every
+        // box ticked, so a group study is its absentees' taps and one submit.
+        let ticked = app.page(&sb, &format!("/study/tasks/{task_id}?tick=all")).await;
+        let boxes = ticked.matches("name=\"member_ids\"").count();
+        assert!(boxes > 3, "{boxes} boxes");
+        assert_eq!(
+            ticked.matches(" checked> ").count(),
+            boxes,
+            "every box not done starts ticked"
+        );
         let progress = app.page(&sb, &format!("/study/tasks/{task_id}")).await;
+        assert_eq!(progress.matches(" checked> ").count(), 0, "and none without asking");
         let ids: Vec<String> = progress
             .split("name=\"member_ids\" value=\"")
             .skip(1)

@@ -346,21 +346,33 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
 struct TaskPage {
     c: Chrome,
     p: TaskProgress,
+    /// Every member not done (and not exempt) starts ticked: the secretary unticks the absent.
+    tick_all: bool,
     pages: i64,
     today: String,
     errors: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
-struct PageQuery {
+struct TaskQuery {
     page: Option<i64>,
+    /// `all`: tick every member not done.
+    tick: Option<String>,
 }
 
-async fn task(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<PageQuery>) -> Response {
-    draw_task(&s, &w, id, q.page.unwrap_or(1), Vec::new()).await
+async fn task(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<TaskQuery>) -> Response {
+    let tick_all = q.tick.as_deref() == Some("all");
+    draw_task(&s, &w, id, q.page.unwrap_or(1), tick_all, Vec::new()).await
 }
 
-async fn draw_task(s: &AppState, w: &WebCaller, id: i64, page: i64, errors: Vec<(String, String)>) -> Response {
+async fn draw_task(
+    s: &AppState,
+    w: &WebCaller,
+    id: i64,
+    page: i64,
+    tick_all: bool,
+    errors: Vec<(String, String)>,
+) -> Response {
     let c = Chrome::for_caller(w, &format!("/study/tasks/{id}"), "study.task");
     let p = match tasks::progress(&s.store.db, &w.caller, id, page).await {
         Ok(p) => p,
@@ -370,6 +382,7 @@ async fn draw_task(s: &AppState, w: &WebCaller, id: i64, page: i64, errors: Vec<
     render(&TaskPage {
         c,
         p,
+        tick_all,
         pages,
         today: store::clock::today().to_string(),
         errors,
@@ -394,7 +407,7 @@ async fn offline(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, b
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/study/tasks/{id}"), "study.task");
             match form_errors(&c, &e) {
-                Some(errors) => draw_task(&s, &w, id, page, errors).await,
+                Some(errors) => draw_task(&s, &w, id, page, false, errors).await,
                 None => error_page(c, e.into()),
             }
         }
@@ -415,7 +428,7 @@ async fn exempt(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/study/tasks/{id}"), "study.task");
             match form_errors(&c, &e) {
-                Some(errors) => draw_task(&s, &w, id, page, errors).await,
+                Some(errors) => draw_task(&s, &w, id, page, false, errors).await,
                 None => error_page(c, e.into()),
             }
         }
