@@ -423,3 +423,47 @@ both!(
         assert_eq!(p["completed"], 4, "the member online and three offline: {p}");
     }
 );
+
+both!(
+    members_who_have_not_finished_a_task_are_reminded_once_before_it_is_due,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let a = published_item(&app, &t, &c, branch, "党章第二章：党员的权利", "1").await;
+        let today = store::clock::today();
+        let due = (today + chrono::Duration::days(2)).to_string();
+        let (status, task) = app
+            .post(
+                &t,
+                "/api/v1/study/tasks",
+                json!({"org_id": branch, "title": "限期学习", "item_ids": [a], "due_on": due, "required": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        // The member finishes before the reminder: they are not told.
+        app.get(&m, &format!("/api/v1/study/items/{a}")).await;
+        app.post(&m, &format!("/api/v1/study/items/{a}/complete"), json!({}))
+            .await;
+
+        let study_notices = |v: &Value| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "study.due" && n["title"].as_str().unwrap_or("").contains("限期学习"))
+                .count()
+        };
+        store::jobs::reminders::send(&app.store.db, today).await.unwrap();
+        store::jobs::reminders::send(&app.store.db, today).await.unwrap();
+        let (_, mine) = app.get(&t, "/api/v1/me/notices").await;
+        assert_eq!(
+            study_notices(&mine),
+            1,
+            "the secretary, who has not studied it, once: {mine}"
+        );
+        let (_, theirs) = app.get(&m, "/api/v1/me/notices").await;
+        assert_eq!(study_notices(&theirs), 0, "the member who finished is not told");
+    }
+);

@@ -1,5 +1,6 @@
 //! The daily reminders: meetings due or overdue, committee terms coming due, sent once each to
-//! the secretaries and committee staff of the organization that must act.
+//! the secretaries and committee staff of the organization that must act; study tasks about to
+//! fall due, to the members who have not finished them.
 
 use chrono::{Duration, NaiveDate};
 
@@ -135,6 +136,8 @@ pub async fn send(db: &Db, today: NaiveDate) -> Result<usize> {
             }
         }
     }
+    // Study tasks about to fall due, to the members who have not finished them.
+    added += crate::study::tasks::remind(&mut tx, today).await?;
     crate::audit::append(
         &mut tx,
         &system,

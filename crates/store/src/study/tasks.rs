@@ -559,3 +559,44 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
     tx.commit().await?;
     Ok(recorded)
 }
+
+/// Days before a task's due date that its reminder goes out.
+pub const REMIND_DAYS_BEFORE: i64 = 3;
+
+/// The daily job's study reminders: for each task due within `REMIND_DAYS_BEFORE` days, once, a
+/// notice to every member it reaches with an account who has not finished it and is not exempt.
+/// Returns how many notices were new.
+pub(crate) async fn remind(tx: &mut crate::db::Tx, today: NaiveDate) -> Result<usize> {
+    let due: Vec<(i64, String, NaiveDate)> = tx
+        .all(
+            Q::new("SELECT id, title, due_on FROM study_tasks WHERE due_on >= $1 AND due_on <= $2 ORDER BY id")
+                .bind(today)
+                .bind(today + chrono::Duration::days(REMIND_DAYS_BEFORE)),
+        )
+        .await?;
+    let mut added = 0;
+    for (task_id, title, due_on) in due {
+        let users: Vec<(i64,)> = tx
+            .all(
+                Q::new(
+                    "SELECT u.id FROM users u JOIN members m ON m.id = u.member_id
+                     WHERE u.disabled = FALSE AND m.status = 'active'
+                       AND EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = $1
+                                   AND m.org_path >= tt.org_path AND m.org_path < tt.org_path || '~')
+                       AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $2)
+                       AND (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
+                            WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id)
+                         < (SELECT COUNT(*) FROM study_task_items ti WHERE ti.task_id = $1)",
+                )
+                .bind(task_id)
+                .bind(i64::from(chrono::Datelike::year(&due_on))),
+            )
+            .await?;
+        let text = format!("学习任务「{title}」将于 {due_on} 截止");
+        for (user,) in users {
+            let key = format!("study:{task_id}:due");
+            added += usize::from(crate::inbox::notify(tx, user, "study.due", &key, &text, "/study").await?);
+        }
+    }
+    Ok(added)
+}
