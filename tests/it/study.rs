@@ -241,6 +241,22 @@ both!(
             .take(3)
             .collect();
 
+        // The committee's task to one chosen branch reaches that branch only.
+        let (status, chosen) = app
+            .post(
+                &c,
+                "/api/v1/study/tasks",
+                json!({"org_id": me(&app, &c).await["grants"][0]["org_id"], "title": "一个支部", "item_ids": [a], "due_on": due, "to_org_ids": [branch]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{chosen}");
+        let (_, cp) = app.get(&c, &format!("/api/v1/study/tasks/{}", chosen["id"])).await;
+        assert_eq!(
+            cp["members"].as_i64(),
+            Some(members),
+            "the chosen branch's members only: {cp}"
+        );
+
         // Another branch's member in the same submission: refused, and nobody is recorded.
         let law = app.org_id(&c, "法学院学生党支部").await;
         let stranger = app.some_member(&c, law).await["id"].as_i64().unwrap();

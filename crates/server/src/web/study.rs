@@ -15,9 +15,11 @@ use store::study::reports::{self, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Task, TaskInput, TaskProgress};
 use store::Perm;
 
+use super::pick::{searching, Picker};
 use super::{error_page, form_errors, form_urlencoded_pairs, posted, render, see_other, Chrome};
 use crate::auth::WebCaller;
 use crate::AppState;
+use store::pick::{self, Purpose};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -61,6 +63,25 @@ struct HubPage {
     f: ItemFilter,
     categories: Vec<(&'static str, &'static str)>,
     pages: i64,
+}
+
+/// The organizations below the publisher that an item or a task goes to (none: all of them), with
+/// what was typed to find them.
+async fn audience(s: &AppState, w: &WebCaller, c: &Chrome, ids: &[String], q: &str) -> store::Result<Picker> {
+    let db = &s.store.db;
+    let chosen = pick::chosen_orgs(db, &w.caller, Purpose::Study, &pick::ids(ids)).await?;
+    let found = pick::orgs(db, &w.caller, Purpose::Study, None, q).await?;
+    Ok(Picker::many("to_org_ids", c.t("study.audience"), "/api/v1/pick/orgs?for=study").with(q, chosen, found))
+}
+
+/// The organizations chosen in a posted form, and what was typed into the picker.
+fn chosen_orgs(pairs: &[(String, String)]) -> (Vec<String>, String) {
+    let ids = pairs
+        .iter()
+        .filter(|(k, _)| k == "to_org_ids")
+        .map(|(_, v)| v.clone())
+        .collect();
+    (ids, posted(pairs, "to_org_ids_q"))
 }
 
 fn categories() -> Vec<(&'static str, &'static str)> {
@@ -107,6 +128,7 @@ struct ItemForm {
     orgs: Vec<Org>,
     /// Each category's code and whether it is ticked.
     categories: Vec<(&'static str, bool)>,
+    audience: Picker,
     f: ItemDraft,
     errors: Vec<(String, String)>,
 }
@@ -123,6 +145,8 @@ struct ItemDraft {
     categories: Vec<String>,
     tags: String,
     hours: String,
+    to_org_ids: Vec<String>,
+    to_org_ids_q: String,
 }
 
 async fn draw_item_form(s: &AppState, w: &WebCaller, f: ItemDraft, errors: Vec<(String, String)>) -> Response {
@@ -135,10 +159,12 @@ async fn draw_item_form(s: &AppState, w: &WebCaller, f: ItemDraft, errors: Vec<(
         .iter()
         .map(|k| (k.as_str(), f.categories.iter().any(|x| x == k.as_str())))
         .collect();
+    let audience = crate::or_error_page!(c, audience(s, w, &c, &f.to_org_ids, &f.to_org_ids_q).await);
     render(&ItemForm {
         c,
         orgs,
         categories,
+        audience,
         f,
         errors,
     })
@@ -154,6 +180,7 @@ async fn new_item(State(s): State<AppState>, w: WebCaller) -> Response {
 
 async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
     let pairs = form_urlencoded_pairs(&body);
+    let (to_org_ids, to_org_ids_q) = chosen_orgs(&pairs);
     let f = ItemDraft {
         org_id: posted(&pairs, "org_id"),
         kind: posted(&pairs, "kind"),
@@ -169,7 +196,12 @@ async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .collect(),
         tags: posted(&pairs, "tags"),
         hours: posted(&pairs, "hours"),
+        to_org_ids,
+        to_org_ids_q,
     };
+    if searching(&pairs) {
+        return draw_item_form(&s, &w, f, Vec::new()).await;
+    }
     let input = ItemInput {
         org_id: f.org_id.parse().ok(),
         kind: Some(f.kind.clone()),
@@ -187,7 +219,7 @@ async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .map(str::to_string)
             .collect(),
         hours: Some(f.hours.clone()),
-        to_org_ids: Vec::new(),
+        to_org_ids: pick::ids(&f.to_org_ids),
     };
     match items::create(&s.store.db, &w.caller, &input).await {
         Ok(i) => see_other(&format!("/study/items/{}?saved=1", i.id)),
@@ -243,6 +275,7 @@ struct TaskForm {
     /// Published items the caller may assign (their own organizations' and those reaching them),
     /// each with whether it is ticked.
     choices: Vec<(Item, bool)>,
+    audience: Picker,
     f: TaskDraft,
     errors: Vec<(String, String)>,
 }
@@ -256,6 +289,8 @@ struct TaskDraft {
     due_on: String,
     required: bool,
     item_ids: Vec<String>,
+    to_org_ids: Vec<String>,
+    to_org_ids_q: String,
 }
 
 async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(String, String)>) -> Response {
@@ -280,10 +315,12 @@ async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(
             (i, ticked)
         })
         .collect();
+    let audience = crate::or_error_page!(c, audience(s, w, &c, &f.to_org_ids, &f.to_org_ids_q).await);
     render(&TaskForm {
         c,
         orgs,
         choices,
+        audience,
         f,
         errors,
     })
@@ -306,6 +343,7 @@ async fn new_task(State(s): State<AppState>, w: WebCaller, Query(q): Query<NewTa
 
 async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
     let pairs = form_urlencoded_pairs(&body);
+    let (to_org_ids, to_org_ids_q) = chosen_orgs(&pairs);
     let f = TaskDraft {
         org_id: posted(&pairs, "org_id"),
         title: posted(&pairs, "title"),
@@ -318,7 +356,12 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .filter(|(k, _)| k == "item_ids")
             .map(|(_, v)| v.clone())
             .collect(),
+        to_org_ids,
+        to_org_ids_q,
     };
+    if searching(&pairs) {
+        return draw_task_form(&s, &w, f, Vec::new()).await;
+    }
     let input = TaskInput {
         org_id: f.org_id.parse().ok(),
         title: Some(f.title.clone()),
@@ -327,7 +370,7 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
         due_on: Some(f.due_on.clone()),
         required: f.required,
         item_ids: f.item_ids.iter().filter_map(|i| i.parse().ok()).collect(),
-        to_org_ids: Vec::new(),
+        to_org_ids: pick::ids(&f.to_org_ids),
     };
     match tasks::create(&s.store.db, &w.caller, &input).await {
         Ok(t) => see_other(&format!("/study/tasks/{}?saved=1", t.id)),
