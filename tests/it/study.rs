@@ -358,6 +358,27 @@ both!(
             .unwrap()
             .clone();
         assert_eq!(theory["hours_tenths"], 60, "two members × 3 学时 filed under theory");
+        // The workbook lists every member below the minimum (audited), tasks and categories.
+        let res = app
+            .http
+            .get(format!("{}/api/v1/orgs/{branch}/study.xlsx", app.base))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(res.bytes().await.unwrap().to_vec())).unwrap();
+        use calamine::Reader;
+        let below = wb.worksheet_range("未达最低学时").unwrap();
+        assert_eq!(
+            below.height() as i64,
+            members - 1 + 1,
+            "a header and every member below the minimum"
+        );
+        let tasks_sheet = wb.worksheet_range("学习任务").unwrap();
+        assert!(tasks_sheet
+            .rows()
+            .any(|r| r.iter().any(|c| c.to_string() == "十二月集中学习")));
         assert_eq!(
             app.get(&t, &format!("/api/v1/orgs/{law}/study")).await.0,
             StatusCode::NOT_FOUND,

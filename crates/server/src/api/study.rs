@@ -12,9 +12,10 @@ use store::study::reports::{self, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
 use utoipa::{IntoParams, ToSchema};
 
+use super::files::{attachment, XLSX_TYPE};
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, Failure};
 use crate::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_exemption))
         .routes(routes!(member_study))
         .routes(routes!(org_study))
+        .routes(routes!(org_study_xlsx))
 }
 
 /// The library as the caller sees it.
@@ -199,4 +201,18 @@ pub async fn org_study(
     Ok(Json(
         reports::report(&s.store.db, &a.caller, id, i64::from(q.year()?)).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/study.xlsx", params(("id" = i64, Path, description = "the record's id"), YearQuery),
+    responses((status = 200, description = "the study report as a workbook, every member below the minimum listed; audited")))]
+pub async fn org_study_xlsx(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<YearQuery>,
+) -> ApiResult<Response> {
+    let year = q.year()?;
+    let report = reports::export(&s.store.db, &a.caller, id, i64::from(year)).await?;
+    let bytes = crate::sheets::study::write_report(&report).map_err(|_| Failure::new("internal"))?;
+    Ok(attachment(XLSX_TYPE, &format!("study-{year}.xlsx"), bytes))
 }

@@ -3,3 +3,4 @@
 
 pub mod dues;
 pub mod members;
+pub mod study;

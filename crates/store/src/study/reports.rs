@@ -53,7 +53,7 @@ pub struct Report {
     pub exempt: i64,
     /// Members below the year's minimum, exempt members out.
     pub below_total: i64,
-    /// The first 200 of them, in tree order.
+    /// The first 200 of them in tree order (all of them in the workbook).
     pub below: Vec<Below>,
     pub tasks: Vec<TaskRate>,
     pub categories: Vec<CategoryHours>,
@@ -62,7 +62,26 @@ pub struct Report {
 /// Members below the minimum, listed at most.
 pub const BELOW_LISTED: i64 = 200;
 
+/// The report as pages and the API show it: the first `BELOW_LISTED` members below the minimum.
 pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<Report> {
+    build(db, caller, org_id, year, BELOW_LISTED).await
+}
+
+/// The report with every member below the minimum, for the workbook; the export is audited, as it
+/// carries names.
+pub async fn export(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<Report> {
+    let report = build(db, caller, org_id, year, i64::MAX).await?;
+    crate::audit::append_alone(
+        db,
+        caller,
+        crate::audit::Event::ok("study.report.export", "org", org_id)
+            .with_detail(format!("year={year} rows={}", report.below.len())),
+    )
+    .await?;
+    Ok(report)
+}
+
+async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) -> Result<Report> {
     let org = orgs::get(db, caller, org_id).await?;
     caller
         .require(db, Perm::ManageStudy, &org.path, "study.report", ("org", &org_id))
@@ -102,7 +121,7 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<
     let below: Vec<Below> = db
         .all(bind(Q::new(&format!(
             "{standing} SELECT member_id, name, org_name, credited_tenths, required_tenths FROM s
-             WHERE credited_tenths < required_tenths ORDER BY org_path, name, member_id LIMIT {BELOW_LISTED}"
+             WHERE credited_tenths < required_tenths ORDER BY org_path, name, member_id LIMIT {listed}"
         ))))
         .await?;
     let tasks = task_rates(db, &from, &to, year).await?;
