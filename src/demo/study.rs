@@ -1,6 +1,7 @@
 //! The demo's study library and tasks: items in each of the seven categories published by the
 //! committee, one waiting for review, a committee task to everyone and a branch's own task, with
-//! offline study recorded for a few members (送学上门 for a retiree) and one exemption.
+//! offline study recorded for a few members (送学上门 for a retiree), one exemption, and the 党课
+//! counting two 学时 for those present.
 
 use super::*;
 
@@ -106,6 +107,13 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
     )
     .await?;
 
+    // The year's 党课 held count two 学时 for each member present.
+    store
+        .db
+        .exec(store::db::Q::new(
+            "UPDATE meetings SET study_tenths = 20 WHERE id IN (SELECT meeting_id FROM meeting_kinds WHERE kind = 'party_lecture')",
+        ))
+        .await?;
     let today = store::clock::today();
     let year_end = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 12, 31).expect("a date");
     let everyone = tasks::create(

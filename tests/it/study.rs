@@ -504,3 +504,89 @@ both!(
         assert_eq!(study_notices(&theirs), 0, "the member who finished is not told");
     }
 );
+
+both!(
+    a_study_meeting_attended_counts_its_hours_in_the_ledger_and_the_report,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+        let year = chrono::Datelike::year(&store::clock::today());
+        let day = format!("{year}-01-15");
+        let (status, e) = app
+            .post(
+                &t,
+                "/api/v1/meetings",
+                json!({"org_id": branch, "kind": "party_lecture", "title": "x", "starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T16:00"), "study_hours": "two"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["fields"]["study_hours"]["code"], "study_hours.invalid");
+        let (status, lecture) = app
+            .post(
+                &t,
+                "/api/v1/meetings",
+                json!({"org_id": branch, "kind": "party_lecture", "title": "书记讲党课：党章学习", "starts_at": format!("{day}T14:00"), "ends_at": format!("{day}T16:00"), "study_hours": "2"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{lecture}");
+        assert_eq!(lecture["study_tenths"], 20);
+        let id = lecture["id"].as_i64().unwrap();
+        let marks = json!([{"member_id": member_id, "status": "present"}]);
+        let (status, _) = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/meetings/{id}/attendance"),
+                Some(&t),
+                Some(marks),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, before) = app
+            .get(&m, &format!("/api/v1/members/{member_id}/study?year={year}"))
+            .await;
+        assert!(
+            !before["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["source"] == "meeting"),
+            "a planned meeting credits nothing yet"
+        );
+        let (status, _) = app
+            .patch(&t, &format!("/api/v1/meetings/{id}"), json!({"status": "held"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, after) = app
+            .get(&m, &format!("/api/v1/members/{member_id}/study?year={year}"))
+            .await;
+        let line = after["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["source"] == "meeting")
+            .cloned()
+            .expect("the lecture's line");
+        assert_eq!(
+            (line["hours_tenths"].as_i64(), line["source_id"].as_i64()),
+            (Some(20), Some(id))
+        );
+        assert_eq!(
+            after["credited_tenths"].as_i64().unwrap(),
+            before["credited_tenths"].as_i64().unwrap() + 20
+        );
+        let (_, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study?year={year}")).await;
+        let mine = report["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["member_id"] == member_id)
+            .cloned();
+        assert_eq!(
+            mine.map(|b| b["credited_tenths"].as_i64()),
+            Some(after["credited_tenths"].as_i64()),
+            "the report counts the same hours: {report}"
+        );
+    }
+);

@@ -572,6 +572,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("../migrations/sqlite/0021_dues_totals.sql")),
     (22, include_str!("../migrations/sqlite/0022_paths_follow_moves.sql")),
     (23, include_str!("../migrations/sqlite/0023_study.sql")),
+    (24, include_str!("../migrations/sqlite/0024_meeting_study_hours.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -600,6 +601,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (21, include_str!("../migrations/postgres/0021_dues_totals.sql")),
     (22, include_str!("../migrations/postgres/0022_paths_follow_moves.sql")),
     (23, include_str!("../migrations/postgres/0023_study.sql")),
+    (24, include_str!("../migrations/postgres/0024_meeting_study_hours.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -327,6 +327,7 @@ struct MeetingValues {
     ends_at: String,
     location: String,
     online_link: String,
+    study_hours: String,
     topic: String,
     agenda: String,
     status: String,
@@ -397,6 +398,7 @@ fn meeting_values(body: &str) -> MeetingValues {
             "ends_at" => v.ends_at = val,
             "location" => v.location = val,
             "online_link" => v.online_link = val,
+            "study_hours" => v.study_hours = val,
             "topic" => v.topic = val,
             "agenda" => v.agenda = val,
             "status" => v.status = val,
@@ -429,6 +431,7 @@ async fn create(State(s): State<AppState>, w: WebCaller, body: String) -> Respon
         ends_at: Some(v.ends_at.clone()),
         location: Some(v.location.clone()).filter(|s| !s.trim().is_empty()),
         online_link: Some(v.online_link.clone()).filter(|s| !s.trim().is_empty()),
+        study_hours: Some(v.study_hours.clone()),
         topic: Some(v.topic.clone()).filter(|s| !s.trim().is_empty()),
         agenda: Some(v.agenda.clone()).filter(|s| !s.trim().is_empty()),
         status: Some(v.status.clone()),
@@ -562,6 +565,7 @@ struct UpdateForm {
     status: Option<String>,
     minutes: Option<String>,
     resolutions: Option<String>,
+    study_hours: Option<String>,
 }
 
 async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Form(f): Form<UpdateForm>) -> Response {
@@ -569,6 +573,7 @@ async fn update(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Fo
         status: f.status,
         minutes: f.minutes,
         resolutions: f.resolutions,
+        study_hours: f.study_hours,
         ..Default::default()
     };
     match life::meetings::update(&s.store.db, &w.caller, id, &patch).await {

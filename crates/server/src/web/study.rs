@@ -489,6 +489,9 @@ struct LedgerQuery {
 struct LedgerPage {
     c: Chrome,
     l: Ledger,
+    /// The member's own ledger: the meetings they attended are theirs to open (another reader may
+    /// not reach a meeting held above their scope).
+    own: bool,
 }
 
 async fn ledger(State(s): State<AppState>, w: WebCaller, Query(q): Query<LedgerQuery>) -> Response {
@@ -498,7 +501,10 @@ async fn ledger(State(s): State<AppState>, w: WebCaller, Query(q): Query<LedgerQ
     };
     let year = q.year.unwrap_or_else(this_year).clamp(2000, 2200);
     match credits::ledger(&s.store.db, &w.caller, member_id, year).await {
-        Ok(l) => render(&LedgerPage { c, l }),
+        Ok(l) => {
+            let own = w.caller.member_id == Some(l.member_id);
+            render(&LedgerPage { c, l, own })
+        }
         Err(e) => error_page(c, e.into()),
     }
 }

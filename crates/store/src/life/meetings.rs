@@ -32,6 +32,9 @@ pub struct Meeting {
     pub status: String,
     pub minutes: Option<String>,
     pub resolutions: Option<String>,
+    /// The 学时 it credits to each member present (a 党课, a study session), in tenths; none when
+    /// it is not study.
+    pub study_tenths: Option<i64>,
 }
 
 /// A meeting as the API shows it.
@@ -76,6 +79,10 @@ pub struct MeetingInput {
     pub minutes: Option<String>,
     #[schema(schema_with = lines::<10_000>)]
     pub resolutions: Option<String>,
+    /// 学时 credited to each member present, e.g. `2` or `1.5` (a 党课, a study session); empty
+    /// when the meeting is not study.
+    #[schema(max_length = 6)]
+    pub study_hours: Option<String>,
 }
 
 const STATUSES: [&str; 4] = ["planned", "held", "archived", "cancelled"];
@@ -108,6 +115,7 @@ struct Valid {
     status: String,
     minutes: Option<String>,
     resolutions: Option<String>,
+    study_tenths: Option<i64>,
 }
 
 fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
@@ -192,9 +200,20 @@ fn validate(i: &MeetingInput) -> Result<Valid, Invalid> {
             String::new()
         }
     };
+    let study_tenths = match i.study_hours.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        None => None,
+        Some(h) => {
+            let parsed = domain::study::parse_hours(h);
+            if parsed.is_none() {
+                e.push(FieldError::new("study_hours", "invalid"));
+            }
+            parsed
+        }
+    };
     domain::error::check(e)?;
     Ok(Valid {
         kinds,
+        study_tenths,
         title: title.unwrap_or_default(),
         starts: starts.expect("checked"),
         ends: ends.expect("checked"),
@@ -258,8 +277,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
     tx.exec(
         Q::new(
             "INSERT INTO meetings (id, org_id, org_path, title, starts_at, ends_at, local_date, location, topic, agenda, status,
-             minutes, resolutions, checkin_code, created_at, updated_at, online_link)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
+             minutes, resolutions, checkin_code, created_at, updated_at, online_link, study_tenths)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)",
         )
         .bind(id)
         .bind(org.id)
@@ -276,7 +295,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .bind(v.resolutions)
         .bind(code)
         .bind(now)
-        .bind(v.online_link),
+        .bind(v.online_link)
+        .bind(v.study_tenths),
     )
     .await?;
     for k in &v.kinds {
@@ -342,7 +362,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
 
 const SELECT_MEETING: &str =
     "SELECT m.id, m.org_id, o.name AS org_name, m.org_path, m.title, m.starts_at, m.ends_at, m.local_date,
-    m.location, m.online_link, m.topic, m.agenda, m.status, m.minutes, m.resolutions
+    m.location, m.online_link, m.topic, m.agenda, m.status, m.minutes, m.resolutions, m.study_tenths
     FROM meetings m JOIN orgs o ON o.id = m.org_id";
 
 async fn with_kinds(db: &Db, meetings: Vec<Meeting>) -> Result<Vec<MeetingView>> {
@@ -505,13 +525,17 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         status: patch.status.clone().or(Some(m.status.clone())),
         minutes: patch.minutes.clone().or(m.minutes.clone()),
         resolutions: patch.resolutions.clone().or(m.resolutions.clone()),
+        study_hours: patch
+            .study_hours
+            .clone()
+            .or(m.study_tenths.map(domain::study::hours_text)),
     };
     let v = validate(&merged)?;
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new(
             "UPDATE meetings SET title = $1, starts_at = $2, ends_at = $3, local_date = $4, location = $5, topic = $6, agenda = $7,
-             status = $8, minutes = $9, resolutions = $10, updated_at = $11, online_link = $13 WHERE id = $12",
+             status = $8, minutes = $9, resolutions = $10, updated_at = $11, online_link = $13, study_tenths = $14 WHERE id = $12",
         )
         .bind(v.title)
         .bind(instant_text(v.starts))
@@ -525,7 +549,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         .bind(v.resolutions)
         .bind(now_text())
         .bind(id)
-        .bind(v.online_link),
+        .bind(v.online_link)
+        .bind(v.study_tenths),
     )
     .await?;
     tx.exec(Q::new("DELETE FROM meeting_kinds WHERE meeting_id = $1").bind(id))

@@ -158,14 +158,15 @@ pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<
 pub struct Line {
     pub credited_on: NaiveDate,
     pub hours_tenths: i64,
-    /// `item` (a library item) or `offline`.
+    /// `item` (a library item) or `meeting` (a study meeting attended).
     pub source: String,
     pub source_id: i64,
     /// What was studied (the item's title as completed).
     pub label: String,
-    /// `online`, `group`, `paper` or `home`.
+    /// `online`, `group`, `paper`, `home`, or `meeting` for a meeting's line.
     pub form: String,
-    /// Who recorded it: the member themself, or the branch for offline study.
+    /// Who recorded it: the member themself, the branch for offline study, the organization that
+    /// held a meeting.
     pub recorded_by: String,
 }
 
@@ -186,10 +187,29 @@ pub struct Ledger {
     pub lines: Vec<Line>,
 }
 
-/// A member's ledger for a year, for themself and those who read their record.
+/// The 学时 of the study meetings (a 党课, a study session) member `$1` attended between `$2` and
+/// `$3`, one line each: read from the attendance itself, so the roll call is the only record.
+pub(crate) const MEETING_LINES: &str = "SELECT mt.local_date AS credited_on, mt.study_tenths AS hours_tenths,
+    'meeting' AS source, mt.id AS source_id, mt.title AS label, 'meeting' AS form, o.name AS recorded_by
+    FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id JOIN orgs o ON o.id = mt.org_id
+    WHERE a.member_id = $1 AND a.status = 'present' AND mt.status IN ('held', 'archived')
+      AND mt.study_tenths IS NOT NULL AND mt.local_date >= $2 AND mt.local_date <= $3";
+
+/// The first and last day of a year.
+pub(crate) fn year_bounds(year: i64) -> (NaiveDate, NaiveDate) {
+    let y = year.clamp(1, 9999) as i32;
+    (
+        NaiveDate::from_ymd_opt(y, 1, 1).expect("a year's first day"),
+        NaiveDate::from_ymd_opt(y, 12, 31).expect("a year's last day"),
+    )
+}
+
+/// A member's ledger for a year, for themself and those who read their record: their credits and
+/// the study meetings they attended, by day.
 pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Result<Ledger> {
     let member = members::get(db, caller, member_id).await?;
-    let lines: Vec<Line> = db
+    let (first, last) = year_bounds(year);
+    let mut lines: Vec<Line> = db
         .all(
             Q::new(concat!(
                 "SELECT credited_on, hours_tenths, source, source_id, label, form, ",
@@ -200,6 +220,11 @@ pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Resu
             .bind(year),
         )
         .await?;
+    let meetings: Vec<Line> = db
+        .all(Q::new(MEETING_LINES).bind(member_id).bind(first).bind(last))
+        .await?;
+    lines.extend(meetings);
+    lines.sort_by_key(|l| l.credited_on);
     let (holds_office,): (bool,) = db
         .one(Q::new("SELECT EXISTS (SELECT 1 FROM org_officers WHERE member_id = $1)").bind(member_id))
         .await?;
