@@ -1,7 +1,7 @@
 //! The demo's study library and tasks: items in each of the seven categories published by the
 //! committee, one waiting for review, a committee task to everyone and a branch's own task, with
 //! offline study recorded for a few members (送学上门 for a retiree), one exemption, and the 党课
-//! counting two 学时 for those present.
+//! counting two 学时 for those present; a winter training class over the new year.
 
 use super::*;
 
@@ -173,6 +173,29 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
         )
         .await?;
         tasks::record_offline(&store.db, caller, everyone.id, &offline(vec![members[2].0], "home")).await?;
+        // The branch's winter class over the new year (its hours split between the two years).
+        let year = chrono::Datelike::year(&today);
+        let class = store::study::classes::create(
+            &store.db,
+            caller,
+            &store::study::classes::ClassInput {
+                org_id: Some(other),
+                title: Some("党员冬训班".into()),
+                starts_on: Some(format!("{year}-12-29")),
+                ends_on: Some(format!("{}-01-02", year + 1)),
+                hours: Some("40".into()),
+            },
+        )
+        .await?;
+        store::study::classes::set_attendance(
+            &store.db,
+            caller,
+            class.id,
+            &store::study::classes::RollInput {
+                member_ids: members.iter().take(3).map(|m| m.0).collect(),
+            },
+        )
+        .await?;
         credits::exempt(
             &store.db,
             caller,

@@ -610,3 +610,111 @@ both!(
         );
     }
 );
+
+both!(
+    a_training_class_credits_those_present_split_between_the_years_it_spans,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+        let (status, e) = app
+            .post(&t, "/api/v1/study/classes", json!({"org_id": branch, "title": "x", "starts_on": "2026-12-30", "ends_on": "2026-12-29", "hours": "40"}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e["error"]["fields"]["ends_on"]["code"], "ends_on.before_start");
+        // Five days over the new year: three in 2026, two in 2027.
+        let (status, class) = app
+            .post(
+                &t,
+                "/api/v1/study/classes",
+                json!({"org_id": branch, "title": "党员冬训班", "starts_on": "2026-12-29", "ends_on": "2027-01-02", "hours": "40"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{class}");
+        let id = class["id"].as_i64().unwrap();
+        let (_, roll) = app.get(&t, &format!("/api/v1/study/classes/{id}")).await;
+        let others: Vec<i64> = roll["roll"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["member_id"].as_i64().unwrap())
+            .filter(|i| *i != member_id)
+            .take(2)
+            .collect();
+        let law = app.org_id(&c, "法学院学生党支部").await;
+        let stranger = app.some_member(&c, law).await["id"].as_i64().unwrap();
+        let (status, _) = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/study/classes/{id}/attendance"),
+                Some(&t),
+                Some(json!({"member_ids": [member_id, stranger]})),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "another branch's member: nothing recorded"
+        );
+        let (status, saved) = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/study/classes/{id}/attendance"),
+                Some(&t),
+                Some(json!({"member_ids": [member_id, others[0], others[1]]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        assert_eq!(saved["attended"], 3);
+        let class_line = |ledger: &Value| {
+            ledger["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["source"] == "class" && l["source_id"] == id)
+                .map(|l| l["hours_tenths"].as_i64().unwrap())
+        };
+        let (_, y2026) = app
+            .get(&m, &format!("/api/v1/members/{member_id}/study?year=2026"))
+            .await;
+        let (_, y2027) = app
+            .get(&m, &format!("/api/v1/members/{member_id}/study?year=2027"))
+            .await;
+        assert_eq!(
+            (class_line(&y2026), class_line(&y2027)),
+            (Some(240), Some(160)),
+            "{y2026} {y2027}"
+        );
+        let (_, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study?year=2027")).await;
+        let row = report["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["member_id"] == member_id)
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            row["credited_tenths"], y2027["credited_tenths"],
+            "the report counts the same part"
+        );
+        // Taking a member off the roll takes the credit away.
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/study/classes/{id}/attendance"),
+            Some(&t),
+            Some(json!({"member_ids": [others[0]]})),
+        )
+        .await;
+        let (_, y2026) = app
+            .get(&m, &format!("/api/v1/members/{member_id}/study?year=2026"))
+            .await;
+        assert_eq!(class_line(&y2026), None);
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/study/classes/{id}")).await.0,
+            StatusCode::NOT_FOUND,
+            "a member does not manage classes"
+        );
+    }
+);

@@ -2,6 +2,7 @@
 //! how 学时 are declared and credited, the yearly minimum, who is exempt, and what a task's
 //! progress is. Credit comes from content and records, never from time online (国办函〔2026〕12号).
 
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 code_enum!(Category {
@@ -111,6 +112,31 @@ pub fn rate(completed: i64, counted: i64) -> Option<i64> {
     (counted > 0).then(|| completed * 100 / counted)
 }
 
+/// A training class's declared 学时 split by calendar year in proportion to its days, so that a
+/// class spanning the new year counts in both (the parts add up to the whole: the last year takes
+/// what rounding leaves). `None` when the dates are reversed.
+pub fn split_by_year(starts_on: NaiveDate, ends_on: NaiveDate, tenths: i64) -> Option<Vec<(i32, i64)>> {
+    if ends_on < starts_on {
+        return None;
+    }
+    let total_days = (ends_on - starts_on).num_days() + 1;
+    let mut out = Vec::new();
+    let mut given = 0;
+    for year in starts_on.year()..=ends_on.year() {
+        let first = starts_on.max(NaiveDate::from_ymd_opt(year, 1, 1)?);
+        let last = ends_on.min(NaiveDate::from_ymd_opt(year, 12, 31)?);
+        let days = (last - first).num_days() + 1;
+        let part = if year == ends_on.year() {
+            tenths - given
+        } else {
+            tenths * days / total_days
+        };
+        given += part;
+        out.push((year, part));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +190,23 @@ mod tests {
         assert_eq!(Category::ALL.len(), 7, "条例 Arts. 9–15");
         assert_eq!(Exemption::parse("abroad"), Some(Exemption::Abroad));
         assert_eq!(Form::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_class_over_the_new_year_is_split_by_day() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            split_by_year(d(2026, 3, 1), d(2026, 3, 5), 400),
+            Some(vec![(2026, 400)])
+        );
+        // 3 days in 2026, 2 in 2027: 40 学时 become 24 and 16.
+        assert_eq!(
+            split_by_year(d(2026, 12, 29), d(2027, 1, 2), 400),
+            Some(vec![(2026, 240), (2027, 160)])
+        );
+        // Rounding never loses a tenth.
+        let parts = split_by_year(d(2026, 12, 31), d(2027, 1, 2), 10).unwrap();
+        assert_eq!(parts.iter().map(|p| p.1).sum::<i64>(), 10);
+        assert_eq!(split_by_year(d(2026, 3, 5), d(2026, 3, 1), 10), None);
     }
 }

@@ -573,6 +573,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/sqlite/0022_paths_follow_moves.sql")),
     (23, include_str!("../migrations/sqlite/0023_study.sql")),
     (24, include_str!("../migrations/sqlite/0024_meeting_study_hours.sql")),
+    (25, include_str!("../migrations/sqlite/0025_study_classes.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -602,6 +603,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/postgres/0022_paths_follow_moves.sql")),
     (23, include_str!("../migrations/postgres/0023_study.sql")),
     (24, include_str!("../migrations/postgres/0024_meeting_study_hours.sql")),
+    (25, include_str!("../migrations/postgres/0025_study_classes.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

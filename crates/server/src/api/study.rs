@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput, Ledger};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
 use store::study::reports::{self, Report};
@@ -31,6 +32,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(member_study))
         .routes(routes!(org_study))
         .routes(routes!(org_study_xlsx))
+        .routes(routes!(list_classes, create_class))
+        .routes(routes!(get_class))
+        .routes(routes!(set_class_attendance))
 }
 
 /// The library as the caller sees it.
@@ -215,4 +219,50 @@ pub async fn org_study_xlsx(
     let report = reports::export(&s.store.db, &a.caller, id, i64::from(year)).await?;
     let bytes = crate::sheets::study::write_report(&report).map_err(|_| Failure::new("internal"))?;
     Ok(attachment(XLSX_TYPE, &format!("study-{year}.xlsx"), bytes))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassList {
+    items: Vec<Class>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/classes", responses((status = 200, body = ClassList, description = "training classes of the organizations where the caller manages study")))]
+pub async fn list_classes(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<ClassList>> {
+    Ok(Json(ClassList {
+        items: classes::managed(&s.store.db, &a.caller).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/classes", request_body = ClassInput, responses((status = 201, body = Class)))]
+pub async fn create_class(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<ClassInput>,
+) -> ApiResult<Response> {
+    let class = classes::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(class)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassRoll {
+    class: Class,
+    /// The active members of the class's subtree in the caller's reach, with who attended.
+    roll: Vec<RollLine>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/classes/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = ClassRoll)))]
+pub async fn get_class(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<ClassRoll>> {
+    let (class, roll) = classes::roll(&s.store.db, &a.caller, id).await?;
+    Ok(Json(ClassRoll { class, roll }))
+}
+
+#[utoipa::path(put, path = "/api/v1/study/classes/{id}/attendance", params(("id" = i64, Path, description = "the record's id")), request_body = RollInput,
+    responses((status = 200, body = Class, description = "the roll replaced, all or nothing; each member present is credited the class's 学时, split by day between the years it spans")))]
+pub async fn set_class_attendance(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<RollInput>,
+) -> ApiResult<Json<Class>> {
+    Ok(Json(classes::set_attendance(&s.store.db, &a.caller, id, &input).await?))
 }

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use store::orgs::{self, Org};
+use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput, Ledger};
 use store::study::items::{self, Item, ItemFilter, ItemInput, ItemPage};
 use store::study::reports::{self, Report};
@@ -31,6 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/study/tasks/{id}", get(task))
         .route("/study/tasks/{id}/offline", post(offline))
         .route("/study/tasks/{id}/exempt", post(exempt))
+        .route("/study/classes/new", get(new_class).post(create_class))
+        .route("/study/classes/{id}", get(class))
+        .route("/study/classes/{id}/attendance", post(class_attendance))
         .route("/study/ledger", get(ledger))
         .route("/study/report", get(report))
 }
@@ -59,6 +63,7 @@ struct HubPage {
     library: ItemPage,
     managed_items: ItemPage,
     managed_tasks: Vec<Task>,
+    classes: Vec<Class>,
     orgs: Vec<Org>,
     f: ItemFilter,
     categories: Vec<(&'static str, &'static str)>,
@@ -105,6 +110,7 @@ async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter
     let library = crate::or_error_page!(c, items::library(db, &w.caller, &f).await);
     let managed_items = crate::or_error_page!(c, items::managed(db, &w.caller, &f).await);
     let managed_tasks = crate::or_error_page!(c, tasks::managed(db, &w.caller).await);
+    let classes = crate::or_error_page!(c, classes::managed(db, &w.caller).await);
     let orgs = crate::or_error_page!(c, study_orgs(&s, &w).await);
     let pages = (library.total.max(managed_items.total) + items::PAGE - 1) / items::PAGE;
     render(&HubPage {
@@ -114,6 +120,7 @@ async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter
         library,
         managed_items,
         managed_tasks,
+        classes,
         orgs,
         f,
         categories: categories(),
@@ -535,5 +542,120 @@ async fn report(State(s): State<AppState>, w: WebCaller, Query(q): Query<ReportQ
     match reports::report(&s.store.db, &w.caller, org_id, year).await {
         Ok(r) => render(&ReportPage { c, r }),
         Err(e) => error_page(c, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study_class_form.html")]
+struct ClassForm {
+    c: Chrome,
+    orgs: Vec<Org>,
+    f: ClassDraft,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct ClassDraft {
+    org_id: String,
+    title: String,
+    starts_on: String,
+    ends_on: String,
+    hours: String,
+}
+
+async fn draw_class_form(s: &AppState, w: &WebCaller, f: ClassDraft, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, "/study/classes/new", "study.new_class");
+    let orgs = crate::or_error_page!(c, study_orgs(s, w).await);
+    if orgs.is_empty() {
+        return error_page(c, store::Error::Forbidden.into());
+    }
+    render(&ClassForm { c, orgs, f, errors })
+}
+
+async fn new_class(State(s): State<AppState>, w: WebCaller) -> Response {
+    let today = store::clock::today().to_string();
+    let f = ClassDraft {
+        starts_on: today.clone(),
+        ends_on: today,
+        ..ClassDraft::default()
+    };
+    draw_class_form(&s, &w, f, Vec::new()).await
+}
+
+async fn create_class(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let f = ClassDraft {
+        org_id: posted(&pairs, "org_id"),
+        title: posted(&pairs, "title"),
+        starts_on: posted(&pairs, "starts_on"),
+        ends_on: posted(&pairs, "ends_on"),
+        hours: posted(&pairs, "hours"),
+    };
+    let input = ClassInput {
+        org_id: f.org_id.parse().ok(),
+        title: Some(f.title.clone()),
+        starts_on: Some(f.starts_on.clone()),
+        ends_on: Some(f.ends_on.clone()),
+        hours: Some(f.hours.clone()),
+    };
+    match classes::create(&s.store.db, &w.caller, &input).await {
+        Ok(class) => see_other(&format!("/study/classes/{}?saved=1", class.id)),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, "/study/classes/new", "study.new_class");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_class_form(&s, &w, f, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "study_class.html")]
+struct ClassPage {
+    c: Chrome,
+    class: Class,
+    roll: Vec<RollLine>,
+    /// Everyone starts ticked: the class's absentees are unticked.
+    tick_all: bool,
+    errors: Vec<(String, String)>,
+}
+
+async fn class(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<TaskQuery>) -> Response {
+    draw_class(&s, &w, id, q.tick.as_deref() == Some("all"), Vec::new()).await
+}
+
+async fn draw_class(s: &AppState, w: &WebCaller, id: i64, tick_all: bool, errors: Vec<(String, String)>) -> Response {
+    let c = Chrome::for_caller(w, &format!("/study/classes/{id}"), "study.class");
+    match classes::roll(&s.store.db, &w.caller, id).await {
+        Ok((class, roll)) => render(&ClassPage {
+            c,
+            class,
+            roll,
+            tick_all,
+            errors,
+        }),
+        Err(e) => error_page(c, e.into()),
+    }
+}
+
+async fn class_attendance(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
+    let pairs = form_urlencoded_pairs(&body);
+    let input = RollInput {
+        member_ids: pairs
+            .iter()
+            .filter(|(k, _)| k == "member_ids")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+    };
+    match classes::set_attendance(&s.store.db, &w.caller, id, &input).await {
+        Ok(_) => see_other(&format!("/study/classes/{id}?saved=1")),
+        Err(e) => {
+            let c = Chrome::for_caller(&w, &format!("/study/classes/{id}"), "study.class");
+            match form_errors(&c, &e) {
+                Some(errors) => draw_class(&s, &w, id, false, errors).await,
+                None => error_page(c, e.into()),
+            }
+        }
     }
 }

@@ -454,7 +454,7 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
 }
 
 /// The tables and columns that place a record in the tree by its organization's path.
-const PLACED_BY_PATH: [(&str, &str); 24] = [
+const PLACED_BY_PATH: [(&str, &str); 25] = [
     ("members", "org_path"),
     ("meetings", "org_path"),
     ("activities", "org_path"),
@@ -479,6 +479,7 @@ const PLACED_BY_PATH: [(&str, &str); 24] = [
     ("study_task_targets", "org_path"),
     ("study_credits", "org_path"),
     ("study_exemptions", "org_path"),
+    ("study_classes", "org_path"),
 ];
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,

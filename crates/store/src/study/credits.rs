@@ -158,7 +158,7 @@ pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<
 pub struct Line {
     pub credited_on: NaiveDate,
     pub hours_tenths: i64,
-    /// `item` (a library item) or `meeting` (a study meeting attended).
+    /// `item` (a library item), `meeting` (a study meeting attended) or `class` (a training class).
     pub source: String,
     pub source_id: i64,
     /// What was studied (the item's title as completed).
@@ -204,8 +204,8 @@ pub(crate) fn year_bounds(year: i64) -> (NaiveDate, NaiveDate) {
     )
 }
 
-/// A member's ledger for a year, for themself and those who read their record: their credits and
-/// the study meetings they attended, by day.
+/// A member's ledger for a year, for themself and those who read their record: their credits, the
+/// study meetings and the training classes they attended (each class's part of the year), by day.
 pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Result<Ledger> {
     let member = members::get(db, caller, member_id).await?;
     let (first, last) = year_bounds(year);
@@ -224,6 +224,7 @@ pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Resu
         .all(Q::new(MEETING_LINES).bind(member_id).bind(first).bind(last))
         .await?;
     lines.extend(meetings);
+    lines.extend(super::classes::lines(db, member_id, year).await?);
     lines.sort_by_key(|l| l.credited_on);
     let (holds_office,): (bool,) = db
         .one(Q::new("SELECT EXISTS (SELECT 1 FROM org_officers WHERE member_id = $1)").bind(member_id))

@@ -99,16 +99,17 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
         )
         .await?;
     // Each member's year against their minimum: 56 for those holding a post, else 32.
-    let standing = "WITH s AS (
+    let standing = format!("WITH s AS (
         SELECT m.id AS member_id, m.name, o.name AS org_name, m.org_path,
           (SELECT CAST(COALESCE(SUM(c.hours_tenths), 0) AS BIGINT) FROM study_credits c WHERE c.member_id = m.id AND c.year = $1)
           + (SELECT CAST(COALESCE(SUM(mt.study_tenths), 0) AS BIGINT) FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id
              WHERE a.member_id = m.id AND a.status = 'present' AND mt.status IN ('held', 'archived')
-               AND mt.study_tenths IS NOT NULL AND mt.local_date >= $6 AND mt.local_date <= $7) AS credited_tenths,
+               AND mt.study_tenths IS NOT NULL AND mt.local_date >= $6 AND mt.local_date <= $7)
+          + {classes} AS credited_tenths,
           CASE WHEN EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = m.id) THEN $2 ELSE $3 END AS required_tenths
         FROM members m JOIN orgs o ON o.id = m.org_id
         WHERE m.status = 'active' AND m.org_path >= $4 AND m.org_path < $5
-          AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1))";
+          AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1))", classes = crate::study::classes::YEAR_TENTHS);
     let (first, last) = crate::study::credits::year_bounds(year);
     let bind = |q: Q| {
         q.bind(year)
