@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
-use store::study::credits::{self, ExemptionInput, Ledger};
+use store::study::credits::{self, ExemptionInput};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
-use store::study::reports::{self, Report};
+use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
 use utoipa::{IntoParams, ToSchema};
 
@@ -190,7 +190,7 @@ pub async fn member_study(
     ApiQuery(q): ApiQuery<YearQuery>,
 ) -> ApiResult<Json<Ledger>> {
     Ok(Json(
-        credits::ledger(&s.store.db, &a.caller, id, i64::from(q.year()?)).await?,
+        reports::ledger(&s.store.db, &a.caller, id, i64::from(q.year()?)).await?,
     ))
 }
 

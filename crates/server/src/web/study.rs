@@ -10,9 +10,9 @@ use axum::Router;
 use serde::Deserialize;
 use store::orgs::{self, Org};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
-use store::study::credits::{self, ExemptionInput, Ledger};
+use store::study::credits::{self, ExemptionInput};
 use store::study::items::{self, Item, ItemFilter, ItemInput, ItemPage};
-use store::study::reports::{self, Report};
+use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Task, TaskInput, TaskProgress};
 use store::Perm;
 
@@ -103,7 +103,7 @@ async fn hub(State(s): State<AppState>, w: WebCaller, Query(f): Query<ItemFilter
     let ledger = match w.caller.member_id {
         Some(id) => Some(crate::or_error_page!(
             c,
-            credits::ledger(db, &w.caller, id, this_year()).await
+            reports::ledger(db, &w.caller, id, this_year()).await
         )),
         None => None,
     };
@@ -507,7 +507,7 @@ async fn ledger(State(s): State<AppState>, w: WebCaller, Query(q): Query<LedgerQ
         return error_page(c, store::Error::NotFound.into());
     };
     let year = q.year.unwrap_or_else(this_year).clamp(2000, 2200);
-    match credits::ledger(&s.store.db, &w.caller, member_id, year).await {
+    match reports::ledger(&s.store.db, &w.caller, member_id, year).await {
         Ok(l) => {
             let own = w.caller.member_id == Some(l.member_id);
             render(&LedgerPage { c, l, own })

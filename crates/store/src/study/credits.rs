@@ -1,10 +1,10 @@
-//! The 学时 ledger: one line per credit whatever its source (an item completed online or recorded
-//! by the branch, study recorded offline), each member's year against the minimum of 条例 Art. 20,
-//! and the exemptions of Art. 23. Hours come from what an item or a record declares, never from
-//! time online.
+//! The 学时 ledger's written lines: one per item credited to a member, whether completed online or
+//! recorded by the branch (代录), and the exemptions of Art. 23. Hours come from what an item
+//! declares, never from time online. A member's year, with the meetings and classes read beside
+//! these lines, is `reports::ledger`.
 
 use chrono::NaiveDate;
-use domain::study::{hours_text, required_tenths, Exemption, Form};
+use domain::study::{Exemption, Form};
 use domain::{clean_text, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -168,86 +168,4 @@ pub struct Line {
     /// Who recorded it: the member themself, the branch for offline study, the organization that
     /// held a meeting.
     pub recorded_by: String,
-}
-
-/// A member's study year: the minimum, what is credited, every line and its source.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Ledger {
-    pub member_id: i64,
-    pub member_name: String,
-    pub year: i64,
-    /// Whether they hold a post (secretary or committee member): 56 学时 instead of 32.
-    pub holds_office: bool,
-    pub required_tenths: i64,
-    pub credited_tenths: i64,
-    pub required: String,
-    pub credited: String,
-    /// The Art. 23 reason this year is exempt, if it is.
-    pub exemption: Option<String>,
-    pub lines: Vec<Line>,
-}
-
-/// The 学时 of the study meetings (a 党课, a study session) member `$1` attended between `$2` and
-/// `$3`, one line each: read from the attendance itself, so the roll call is the only record.
-pub(crate) const MEETING_LINES: &str = "SELECT mt.local_date AS credited_on, mt.study_tenths AS hours_tenths,
-    'meeting' AS source, mt.id AS source_id, mt.title AS label, 'meeting' AS form, o.name AS recorded_by
-    FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id JOIN orgs o ON o.id = mt.org_id
-    WHERE a.member_id = $1 AND a.status = 'present' AND mt.status IN ('held', 'archived')
-      AND mt.study_tenths IS NOT NULL AND mt.local_date >= $2 AND mt.local_date <= $3";
-
-/// The first and last day of a year.
-pub(crate) fn year_bounds(year: i64) -> (NaiveDate, NaiveDate) {
-    let y = year.clamp(1, 9999) as i32;
-    (
-        NaiveDate::from_ymd_opt(y, 1, 1).expect("a year's first day"),
-        NaiveDate::from_ymd_opt(y, 12, 31).expect("a year's last day"),
-    )
-}
-
-/// A member's ledger for a year, for themself and those who read their record: their credits, the
-/// study meetings and the training classes they attended (each class's part of the year), by day.
-pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Result<Ledger> {
-    let member = members::get(db, caller, member_id).await?;
-    let (first, last) = year_bounds(year);
-    let mut lines: Vec<Line> = db
-        .all(
-            Q::new(concat!(
-                "SELECT credited_on, hours_tenths, source, source_id, label, form, ",
-                person!("recorded_by"),
-                " AS recorded_by FROM study_credits WHERE member_id = $1 AND year = $2 ORDER BY credited_on, id"
-            ))
-            .bind(member_id)
-            .bind(year),
-        )
-        .await?;
-    let meetings: Vec<Line> = db
-        .all(Q::new(MEETING_LINES).bind(member_id).bind(first).bind(last))
-        .await?;
-    lines.extend(meetings);
-    lines.extend(super::classes::lines(db, member_id, year).await?);
-    lines.sort_by_key(|l| l.credited_on);
-    let (holds_office,): (bool,) = db
-        .one(Q::new("SELECT EXISTS (SELECT 1 FROM org_officers WHERE member_id = $1)").bind(member_id))
-        .await?;
-    let exemption: Option<(String,)> = db
-        .opt(
-            Q::new("SELECT reason FROM study_exemptions WHERE member_id = $1 AND year = $2")
-                .bind(member_id)
-                .bind(year),
-        )
-        .await?;
-    let credited_tenths = lines.iter().map(|l| l.hours_tenths).sum();
-    let required_tenths = required_tenths(holds_office);
-    Ok(Ledger {
-        member_id,
-        member_name: member.name,
-        year,
-        holds_office,
-        required_tenths,
-        credited_tenths,
-        required: hours_text(required_tenths),
-        credited: hours_text(credited_tenths),
-        exemption: exemption.map(|(r,)| r),
-        lines,
-    })
 }

@@ -1,7 +1,8 @@
 //! Online study (学习教育), the second library: library items published through the review chain
 //! (`items`), study tasks to a subtree or chosen organizations with each member's progress
-//! (`tasks`), training classes and their rolls (`classes`), the 学时 ledger with its exemptions
-//! (`credits`) and the report over a subtree (`reports`).
+//! (`tasks`), training classes and their rolls (`classes`), the 学时 ledger's lines and the
+//! exemptions (`credits`), and what reads them together: a member's year and the report over a
+//! subtree (`reports`).
 //!
 //! Credit comes from content and records, never from time online or logins, and no member is
 //! ranked against another (党员教育管理工作条例 2019 Art. 20; 国办函〔2026〕12号).

@@ -1,15 +1,19 @@
-//! The study report over a subtree for a year: members below the minimum (exempt members out),
+//! A member's study year (the ledger: credits, study meetings and classes read together), and the
+//! study report over a subtree for a year: members below the minimum (exempt members out),
 //! each task's completion rate, and 学时 by category. Never time online, logins or a ranking of
 //! members (国办函〔2026〕12号): those below the minimum are listed in tree order, not by hours.
 
+use chrono::NaiveDate;
 use domain::org::subtree_end;
 use domain::study::{hours_text, required_tenths, Category};
 use serde::Serialize;
 
 use crate::db::{Db, Q};
 use crate::error::Result;
+use crate::members;
 use crate::orgs;
 use crate::scope::{Caller, Perm};
+use crate::study::credits::Line;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Below {
@@ -110,7 +114,7 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
         FROM members m JOIN orgs o ON o.id = m.org_id
         WHERE m.status = 'active' AND m.org_path >= $4 AND m.org_path < $5
           AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1))", classes = crate::study::classes::YEAR_TENTHS);
-    let (first, last) = crate::study::credits::year_bounds(year);
+    let (first, last) = year_bounds(year);
     let bind = |q: Q| {
         q.bind(year)
             .bind(required_tenths(true))
@@ -177,7 +181,7 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
 /// The completion rate of each task due in the year whose audience meets the subtree: members
 /// reached in the subtree, exempt members out, and how many of them completed every item.
 async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<TaskRate>> {
-    let (first, last) = crate::study::credits::year_bounds(year);
+    let (first, last) = year_bounds(year);
     let tasks: Vec<(i64, String, String, chrono::NaiveDate, bool)> = db
         .all(
             Q::new(
@@ -227,4 +231,86 @@ async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<Task
         });
     }
     Ok(out)
+}
+
+/// A member's study year: the minimum, what is credited, every line and its source.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ledger {
+    pub member_id: i64,
+    pub member_name: String,
+    pub year: i64,
+    /// Whether they hold a post (secretary or committee member): 56 学时 instead of 32.
+    pub holds_office: bool,
+    pub required_tenths: i64,
+    pub credited_tenths: i64,
+    pub required: String,
+    pub credited: String,
+    /// The Art. 23 reason this year is exempt, if it is.
+    pub exemption: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+/// The 学时 of the study meetings (a 党课, a study session) member `$1` attended between `$2` and
+/// `$3`, one line each: read from the attendance itself, so the roll call is the only record.
+pub(crate) const MEETING_LINES: &str = "SELECT mt.local_date AS credited_on, mt.study_tenths AS hours_tenths,
+    'meeting' AS source, mt.id AS source_id, mt.title AS label, 'meeting' AS form, o.name AS recorded_by
+    FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id JOIN orgs o ON o.id = mt.org_id
+    WHERE a.member_id = $1 AND a.status = 'present' AND mt.status IN ('held', 'archived')
+      AND mt.study_tenths IS NOT NULL AND mt.local_date >= $2 AND mt.local_date <= $3";
+
+/// The first and last day of a year.
+pub(crate) fn year_bounds(year: i64) -> (NaiveDate, NaiveDate) {
+    let y = year.clamp(1, 9999) as i32;
+    (
+        NaiveDate::from_ymd_opt(y, 1, 1).expect("a year's first day"),
+        NaiveDate::from_ymd_opt(y, 12, 31).expect("a year's last day"),
+    )
+}
+
+/// A member's ledger for a year, for themself and those who read their record: their credits, the
+/// study meetings and the training classes they attended (each class's part of the year), by day.
+pub async fn ledger(db: &Db, caller: &Caller, member_id: i64, year: i64) -> Result<Ledger> {
+    let member = members::get(db, caller, member_id).await?;
+    let (first, last) = year_bounds(year);
+    let mut lines: Vec<Line> = db
+        .all(
+            Q::new(concat!(
+                "SELECT credited_on, hours_tenths, source, source_id, label, form, ",
+                person!("recorded_by"),
+                " AS recorded_by FROM study_credits WHERE member_id = $1 AND year = $2 ORDER BY credited_on, id"
+            ))
+            .bind(member_id)
+            .bind(year),
+        )
+        .await?;
+    let meetings: Vec<Line> = db
+        .all(Q::new(MEETING_LINES).bind(member_id).bind(first).bind(last))
+        .await?;
+    lines.extend(meetings);
+    lines.extend(crate::study::classes::lines(db, member_id, year).await?);
+    lines.sort_by_key(|l| l.credited_on);
+    let (holds_office,): (bool,) = db
+        .one(Q::new("SELECT EXISTS (SELECT 1 FROM org_officers WHERE member_id = $1)").bind(member_id))
+        .await?;
+    let exemption: Option<(String,)> = db
+        .opt(
+            Q::new("SELECT reason FROM study_exemptions WHERE member_id = $1 AND year = $2")
+                .bind(member_id)
+                .bind(year),
+        )
+        .await?;
+    let credited_tenths = lines.iter().map(|l| l.hours_tenths).sum();
+    let required_tenths = required_tenths(holds_office);
+    Ok(Ledger {
+        member_id,
+        member_name: member.name,
+        year,
+        holds_office,
+        required_tenths,
+        credited_tenths,
+        required: hours_text(required_tenths),
+        credited: hours_text(credited_tenths),
+        exemption: exemption.map(|(r,)| r),
+        lines,
+    })
 }
