@@ -305,7 +305,8 @@ pub async fn org_arrears(
     Id(id): Id,
     ApiQuery(q): ApiQuery<ArrearsQuery>,
 ) -> ApiResult<Json<Items<ArrearsItem>>> {
-    let as_of = match q.as_of.as_deref().filter(|m| !m.trim().is_empty()) {
+    // Only an empty value is "none": anything else, a lone non-breaking space included, must be a month.
+    let as_of = match q.as_of.as_deref().filter(|m| !m.is_empty()) {
         Some(m) => Some(
             Month::parse(m)
                 .ok_or_else(|| Failure::from(store::Error::Invalid(domain::Invalid::one("as_of", "invalid"))))?,

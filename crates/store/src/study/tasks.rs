@@ -184,18 +184,27 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
     let row: Option<Task> = db.opt(Q::new(&format!("{SELECT} WHERE t.id = $1")).bind(id)).await?;
     let task = caller.found(db, row, "study.task.read", ("study_task", &id)).await?;
     let targets = targets_of(db, id).await?;
-    let oversees = manages(caller, &task.org_path) || targets.iter().any(|p| manages(caller, p));
     let reached = caller
         .member_org_path
         .as_deref()
         .is_some_and(|own| targets.iter().any(|p| own.starts_with(p.as_str())));
-    if oversees || reached {
+    if oversees(caller, &task, &targets) || reached {
         Ok(task)
     } else {
         caller
             .refuse(db, Error::NotFound, "study.task.read", ("study_task", &id))
             .await
     }
+}
+
+/// Whether the caller keeps study where the task reaches: at its organization, at one of its
+/// targets or above it, or below one (a branch secretary under a committee's task).
+fn oversees(caller: &Caller, task: &Task, targets: &[String]) -> bool {
+    manages(caller, &task.org_path)
+        || caller
+            .roots(Perm::ManageStudy)
+            .iter()
+            .any(|r| targets.iter().any(|t| r.starts_with(t.as_str()) || t.starts_with(r)))
 }
 
 async fn targets_of(db: &Db, id: i64) -> Result<Vec<String>> {
@@ -372,17 +381,11 @@ const PER_MEMBER: &str = "SELECT m.id AS member_id, m.name, o.name AS org_name,
 pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<TaskProgress> {
     let task = get(db, caller, id).await?;
     let targets = targets_of(db, id).await?;
-    if !manages(caller, &task.org_path) && !targets.iter().any(|p| manages(caller, p)) {
-        // A member it reaches may see the task, not the others' progress.
-        let any_below = caller
-            .roots(Perm::ManageStudy)
-            .iter()
-            .any(|r| targets.iter().any(|t| r.starts_with(t.as_str())));
-        if !any_below {
-            return caller
-                .refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id))
-                .await;
-        }
+    // A member it reaches may see the task, not the others' progress.
+    if !oversees(caller, &task, &targets) {
+        return caller
+            .refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id))
+            .await;
     }
     let items = items_of(db, id, None).await?;
     let n = items.len() as i64;
