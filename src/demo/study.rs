@@ -127,7 +127,7 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
             due_on: Some(year_end.to_string()),
             required: true,
             item_ids: vec![published[1], published[3], published[7]],
-            to_org_ids: Vec::new(),
+            ..Default::default()
         },
     )
     .await?;

@@ -20,5 +20,6 @@ mod schema;
 mod scope;
 mod security;
 mod study;
+mod study_exams;
 mod todo;
 mod transfers;

@@ -5,6 +5,8 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+pub mod exam;
+
 code_enum!(Category {
     // 条例 Arts. 9–15, in their order.
     Theory = "theory" / "政治理论",

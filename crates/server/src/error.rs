@@ -157,12 +157,7 @@ impl IntoResponse for Failure {
 
 /// Renders API failures as `{"error":{"code","message","fields"}}` in the caller's language.
 pub async fn render_api_failures(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let lang = req
-        .headers()
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::parse)
-        .unwrap_or(Lang::Zh);
+    let lang = Lang::of_request(req.headers());
     let res = next.run(req).await;
     match res.extensions().get::<Failure>() {
         Some(f) => (f.status, axum::Json(f.to_json(lang))).into_response(),

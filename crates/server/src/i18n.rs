@@ -18,6 +18,15 @@ impl Lang {
         }
     }
 
+    /// The language an API client asks for (`Accept-Language`); Chinese by default.
+    pub fn of_request(headers: &axum::http::HeaderMap) -> Lang {
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::parse)
+            .unwrap_or(Lang::Zh)
+    }
+
     pub fn parse(s: &str) -> Lang {
         if s.trim().to_ascii_lowercase().starts_with("en") {
             Lang::En

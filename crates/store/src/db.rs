@@ -574,6 +574,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("../migrations/sqlite/0023_study.sql")),
     (24, include_str!("../migrations/sqlite/0024_meeting_study_hours.sql")),
     (25, include_str!("../migrations/sqlite/0025_study_classes.sql")),
+    (26, include_str!("../migrations/sqlite/0026_study_exams.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -604,6 +605,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (23, include_str!("../migrations/postgres/0023_study.sql")),
     (24, include_str!("../migrations/postgres/0024_meeting_study_hours.sql")),
     (25, include_str!("../migrations/postgres/0025_study_classes.sql")),
+    (26, include_str!("../migrations/postgres/0026_study_exams.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -2,7 +2,7 @@
 //! and an organization's reports.
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::dues::Month;
@@ -110,14 +110,6 @@ pub async fn record_sheet(
     Ok(Json(SheetRecorded { recorded }))
 }
 
-fn lang(headers: &axum::http::HeaderMap) -> Lang {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::parse)
-        .unwrap_or(Lang::Zh)
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DuesQuery {
@@ -144,7 +136,7 @@ pub async fn calculate_dues(
     let category =
         DuesCategory::parse(&q.category).ok_or_else(|| invalid(domain::FieldError::new("category", "invalid")))?;
     let dues = monthly(category, q.base_fen.unwrap_or(0), s.dues_rounding).map_err(|e| invalid(e.into()))?;
-    let english = lang(&headers) == Lang::En;
+    let english = Lang::of_request(&headers) == Lang::En;
     let explanation = if english {
         dues.explanation_en
     } else {
@@ -477,7 +469,7 @@ pub async fn import_bases(
     ApiQuery(q): ApiQuery<BasesImportQuery>,
     req: Request,
 ) -> ApiResult<Response> {
-    let lang = lang(req.headers());
+    let lang = Lang::of_request(req.headers());
     let year = YearQuery { year: q.year }.year()?;
     let mode = q.mode.filter(|m| !m.is_empty()).unwrap_or_else(|| "preview".into());
     let bytes = upload_bytes(req).await?;

@@ -8,7 +8,7 @@ use crate::i18n::Lang;
 use crate::sheets;
 use crate::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -160,12 +160,7 @@ pub async fn import_members(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: Request,
 ) -> ApiResult<Response> {
-    let lang = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(Lang::parse)
-        .unwrap_or(Lang::Zh);
+    let lang = Lang::of_request(req.headers());
     let mode = q.mode.as_deref().filter(|m| !m.is_empty()).unwrap_or("preview");
     if !super::files::IMPORT_MODES.contains(&mode) {
         let mut f = Failure::new("validation");

@@ -1,5 +1,6 @@
 //! Online study (学习教育) over the API: the library, study tasks and their progress, offline
-//! records and exemptions, a member's 学时 ledger and the report over a subtree.
+//! records and exemptions, the question bank and exams, a member's 学时 ledger and the report over
+//! a subtree.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,12 +9,14 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput};
+use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, SubmitInput};
+use store::study::questions::{self, Question, QuestionFilter, QuestionInput, QuestionPage};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
 use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
 use utoipa::{IntoParams, ToSchema};
 
-use super::files::{attachment, XLSX_TYPE};
+use super::files::{attachment, file_failure, import_problems, upload_bytes, ImportReport, IMPORT_MODES, XLSX_TYPE};
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
@@ -35,6 +38,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_classes, create_class))
         .routes(routes!(get_class))
         .routes(routes!(set_class_attendance))
+        .routes(routes!(list_questions, create_question))
+        .routes(routes!(get_question, update_question))
+        .routes(routes!(import_questions))
+        .routes(routes!(export_questions))
+        .routes(routes!(questions_template))
+        .routes(routes!(list_exams, create_exam))
+        .routes(routes!(get_exam))
+        .routes(routes!(start_attempt))
+        .routes(routes!(get_attempt))
+        .routes(routes!(submit_attempt))
+        .routes(routes!(mark_attempt))
 }
 
 /// The library as the caller sees it.
@@ -265,4 +279,215 @@ pub async fn set_class_attendance(
     ApiJson(input): ApiJson<RollInput>,
 ) -> ApiResult<Json<Class>> {
     Ok(Json(classes::set_attendance(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/study/questions", params(QuestionFilter),
+    responses((status = 200, body = QuestionPage, description = "the banks the caller sees as one who manages study (their subtree's and those above), with keys; 50 a page")))]
+pub async fn list_questions(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<QuestionFilter>,
+) -> ApiResult<Json<QuestionPage>> {
+    Ok(Json(questions::list(&s.store.db, &a.caller, &f).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/questions", request_body = QuestionInput, responses((status = 201, body = Question)))]
+pub async fn create_question(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<QuestionInput>,
+) -> ApiResult<Response> {
+    let q = questions::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(q)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/questions/{id}", params(("id" = i64, Path, description = "the record's id")), responses((status = 200, body = Question)))]
+pub async fn get_question(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Question>> {
+    Ok(Json(questions::get(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/study/questions/{id}", params(("id" = i64, Path, description = "the record's id")), request_body = QuestionInput,
+    responses((status = 200, body = Question, description = "a new version; attempts already made keep the copy they drew")))]
+pub async fn update_question(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<QuestionInput>,
+) -> ApiResult<Json<Question>> {
+    Ok(Json(questions::update(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuestionImportQuery {
+    /// The organization whose bank receives the questions.
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(minimum = 1)]
+    org_id: Option<i64>,
+    /// `preview` (default), `all` (only if every row is good) or `good_only`.
+    #[serde(default)]
+    #[param(schema_with = super::files::import_mode_schema)]
+    mode: Option<String>,
+}
+
+/// Checks a question file and, unless previewing, writes it: the report the API and the page share.
+pub async fn import_questions_file(
+    s: &AppState,
+    caller: &store::Caller,
+    lang: crate::i18n::Lang,
+    org_id: Option<i64>,
+    mode: &str,
+    bytes: &[u8],
+) -> ApiResult<ImportReport> {
+    if !IMPORT_MODES.contains(&mode) {
+        let mut f = Failure::new("validation");
+        f.fields.push(("mode".into(), "invalid".into()));
+        return Err(f);
+    }
+    // Asked before the file is read: the gate decides and audits a refusal.
+    caller
+        .require_any(&s.store.db, store::Perm::ManageStudy, "study.question.import", ("org", &""))
+        .await?;
+    let rows = crate::sheets::study::read_questions(bytes).map_err(file_failure)?;
+    let plan = questions::plan_import(&s.store.db, caller, org_id, rows).await?;
+    let problems = import_problems(lang, &plan.problems);
+    let refused = mode == "all" && !problems.is_empty();
+    let imported = if mode == "preview" || refused {
+        0
+    } else {
+        questions::commit_import(&s.store.db, caller, org_id, &plan).await?
+    };
+    Ok(ImportReport {
+        rows: plan.rows,
+        good: plan.good.len(),
+        bad_lines: plan.bad_lines(),
+        problems,
+        imported,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/study/questions/import", params(QuestionImportQuery),
+    request_body(content = String, description = "XLSX or CSV with 题型, 题干, 选项A … 选项H, 答案, 分类, 难度, 解析 (the template's columns)"),
+    responses((status = 200, body = ImportReport), (status = 422, description = "the report (ImportReport) when mode=all and rows are bad, else the error format: nothing written")))]
+pub async fn import_questions(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<QuestionImportQuery>,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let lang = crate::i18n::Lang::of_request(req.headers());
+    let mode = q.mode.filter(|m| !m.is_empty()).unwrap_or_else(|| "preview".into());
+    let bytes = upload_bytes(req).await?;
+    let report = import_questions_file(&s, &a.caller, lang, q.org_id, &mode, &bytes).await?;
+    let status = if mode == "all" && !report.problems.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/questions/export", params(QuestionFilter),
+    responses((status = 200, description = "the banks the caller sees, filtered, in the import's columns (XLSX); audited")))]
+pub async fn export_questions(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(f): ApiQuery<QuestionFilter>,
+) -> ApiResult<Response> {
+    let rows = questions::export(&s.store.db, &a.caller, &f).await?;
+    let bytes = crate::sheets::study::write_questions(&rows).map_err(|_| Failure::new("internal"))?;
+    Ok(attachment(XLSX_TYPE, "questions.xlsx", bytes))
+}
+
+#[utoipa::path(get, path = "/api/v1/study/questions/template", responses((status = 200, description = "a question file to fill in (XLSX), one example of each kind")))]
+pub async fn questions_template(_a: ApiCaller) -> ApiResult<Response> {
+    let bytes = crate::sheets::study::questions_template().map_err(|_| Failure::new("internal"))?;
+    Ok(attachment(XLSX_TYPE, "questions-template.xlsx", bytes))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExamLists {
+    /// Exams that reach the caller as a member, with their standing.
+    mine: Vec<MyExam>,
+    /// Exams of the organizations where the caller manages study.
+    managed: Vec<Exam>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/exams", responses((status = 200, body = ExamLists)))]
+pub async fn list_exams(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<ExamLists>> {
+    Ok(Json(ExamLists {
+        mine: exams::mine(&s.store.db, &a.caller).await?,
+        managed: exams::managed(&s.store.db, &a.caller).await?,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/exams", request_body = ExamInput,
+    responses((status = 201, body = Exam, description = "each rule must find enough questions in the banks of the organization and those above it")))]
+pub async fn create_exam(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiJson(input): ApiJson<ExamInput>,
+) -> ApiResult<Response> {
+    let exam = exams::create(&s.store.db, &a.caller, &input).await?;
+    Ok((StatusCode::CREATED, Json(exam)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExamView {
+    exam: Exam,
+    /// For those who keep study where it reaches: each member's attempts and kept grade, in tree
+    /// order (100 a page; never ranked).
+    results: Option<ExamResults>,
+}
+
+#[utoipa::path(get, path = "/api/v1/study/exams/{id}", params(("id" = i64, Path, description = "the record's id"), PageQuery),
+    responses((status = 200, body = ExamView)))]
+pub async fn get_exam(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<ExamView>> {
+    let exam = exams::get(&s.store.db, &a.caller, id).await?;
+    let results = if exams::oversees(&a.caller, &exam) {
+        Some(exams::results(&s.store.db, &a.caller, id, q.page.unwrap_or(1)).await?)
+    } else {
+        None
+    };
+    Ok(Json(ExamView { exam, results }))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/exams/{id}/attempts", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 201, body = Attempt, description = "a new attempt (or the one still open) with its own drawn questions, options shuffled, without the key")))]
+pub async fn start_attempt(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
+    let attempt = exams::start(&s.store.db, &a.caller, id).await?;
+    Ok((StatusCode::CREATED, Json(attempt)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/attempts/{id}", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, body = Attempt, description = "to its member (the key once graded, by the exam's setting) and to those who mark it")))]
+pub async fn get_attempt(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Attempt>> {
+    Ok(Json(exams::attempt(&s.store.db, &a.caller, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/attempts/{id}/submit", params(("id" = i64, Path, description = "the record's id")), request_body = SubmitInput,
+    responses((status = 200, body = Attempt, description = "graded on the server (a score or correctness sent is ignored); short answers wait for marking")))]
+pub async fn submit_attempt(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<SubmitInput>,
+) -> ApiResult<Json<Attempt>> {
+    Ok(Json(exams::submit(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/attempts/{id}/mark", params(("id" = i64, Path, description = "the record's id")), request_body = MarkInput,
+    responses((status = 200, body = Attempt, description = "every short answer marked out of 100; the attempt is then graded")))]
+pub async fn mark_attempt(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<MarkInput>,
+) -> ApiResult<Json<Attempt>> {
+    Ok(Json(exams::mark(&s.store.db, &a.caller, id, &input).await?))
 }

@@ -11,7 +11,7 @@ use domain::study::{hours_text, parse_hours, Category, ItemKind};
 use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
-use super::{join_codes, manages, split_codes};
+use super::{categories, join_codes, manages, split_codes, text_block};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Tx, Q};
 use crate::error::{Error, Result};
@@ -196,17 +196,7 @@ fn check(input: &ItemInput) -> Result<Checked> {
         Some(ItemKind::Link) if link.is_none() => e.push(FieldError::new("link", "required")),
         _ => {}
     }
-    let mut categories = Vec::new();
-    for c in &input.categories {
-        match Category::parse(c) {
-            Some(c) if !categories.contains(&c.as_str().to_string()) => categories.push(c.as_str().to_string()),
-            Some(_) => {}
-            None => e.push(FieldError::new("categories", "invalid_value")),
-        }
-    }
-    if categories.is_empty() && input.categories.is_empty() {
-        e.push(FieldError::new("categories", "required"));
-    }
+    let categories = categories(&input.categories, &mut e);
     let mut tags: Vec<String> = Vec::new();
     if input.tags.len() > 10 {
         e.push(FieldError::new("tags", "too_many_items:10"));
@@ -239,21 +229,10 @@ fn check(input: &ItemInput) -> Result<Checked> {
         source,
         body,
         link,
-        categories: join_codes(&categories),
+        categories,
         tags: join_codes(&tags),
         hours_tenths: hours_tenths.unwrap_or(10),
     })
-}
-
-/// A multi-line text field: trimmed, bounded, with no control characters but line breaks and tabs.
-fn text_block(field: &'static str, value: Option<&str>, max: usize, e: &mut Vec<FieldError>) -> String {
-    let v = value.unwrap_or("").trim();
-    if v.chars().count() > max {
-        e.push(FieldError::new(field, "too_long"));
-    } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        e.push(FieldError::new(field, "invalid"));
-    }
-    v.replace("\r\n", "\n")
 }
 
 async fn set_targets(tx: &mut Tx, id: i64, targets: &[(i64, String)]) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Online study (学习教育), the second library: library items published through the review chain
 //! (`items`), study tasks to a subtree or chosen organizations with each member's progress
-//! (`tasks`), training classes and their rolls (`classes`), the 学时 ledger's lines and the
+//! (`tasks`), the question bank (`questions`) and exams drawn from it (`exams`), training classes and their rolls (`classes`), the 学时 ledger's lines and the
 //! exemptions (`credits`), and what reads them together: a member's year and the report over a
 //! subtree (`reports`).
 //!
@@ -9,15 +9,47 @@
 
 pub mod classes;
 pub mod credits;
+pub mod exams;
 pub mod items;
+pub mod questions;
 pub mod reports;
 pub mod tasks;
 
 use crate::scope::{Caller, Perm};
+use domain::study::Category;
+use domain::FieldError;
 
 /// Whether the caller manages study at an organization (publishes, assigns, records offline).
 pub fn manages(caller: &Caller, path: &str) -> bool {
     caller.can_at(Perm::ManageStudy, path)
+}
+
+/// The categories of 条例 Arts. 9–15 as given (codes or Chinese labels), at least one, stored
+/// between commas.
+pub(crate) fn categories(given: &[String], e: &mut Vec<FieldError>) -> String {
+    let mut codes: Vec<String> = Vec::new();
+    for c in given {
+        match Category::parse(c) {
+            Some(c) if !codes.iter().any(|k| k == c.as_str()) => codes.push(c.as_str().to_string()),
+            Some(_) => {}
+            None => e.push(FieldError::new("categories", "invalid_value")),
+        }
+    }
+    if given.is_empty() {
+        e.push(FieldError::new("categories", "required"));
+    }
+    join_codes(&codes)
+}
+
+/// A multi-line text field: trimmed, bounded, with no control characters but line breaks and tabs.
+pub(crate) fn text_block(field: &'static str, value: Option<&str>, max: usize, e: &mut Vec<FieldError>) -> String {
+    let v = value.unwrap_or("").trim();
+    if v.chars().count() > max {
+        e.push(FieldError::new(field, "too_long"));
+    } else if v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        e.push(FieldError::new(field, "invalid"));
+    }
+    v.replace("\r\n", "\n")
 }
 
 /// `",theory,history,"` → `["theory", "history"]`.

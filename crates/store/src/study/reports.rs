@@ -179,7 +179,8 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
 }
 
 /// The completion rate of each task due in the year whose audience meets the subtree: members
-/// reached in the subtree, exempt members out, and how many of them completed every item.
+/// reached in the subtree, exempt members out, and how many of them completed every item and
+/// passed its exam.
 async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<TaskRate>> {
     let (first, last) = year_bounds(year);
     let tasks: Vec<(i64, String, String, chrono::NaiveDate, bool)> = db
@@ -205,8 +206,11 @@ async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<Task
                 Q::new(
                     "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.done >= r.n AND r.n > 0 THEN 1 ELSE 0 END), 0) FROM (
                        SELECT (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
-                                WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id) AS done,
-                              (SELECT COUNT(*) FROM study_task_items ti WHERE ti.task_id = $1) AS n
+                                WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id)
+                              + (SELECT COUNT(*) FROM study_exam_results x JOIN study_tasks et ON et.exam_id = x.exam_id
+                                WHERE et.id = $1 AND x.member_id = m.id AND x.passed) AS done,
+                              (SELECT COUNT(*) FROM study_task_items ti WHERE ti.task_id = $1)
+                              + (SELECT COUNT(*) FROM study_tasks et WHERE et.id = $1 AND et.exam_id IS NOT NULL) AS n
                        FROM members m
                        WHERE m.status = 'active' AND m.org_path >= $2 AND m.org_path < $3
                          AND EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = $1

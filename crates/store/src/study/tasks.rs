@@ -35,9 +35,12 @@ pub struct TaskInput {
     pub due_on: Option<String>,
     /// Required (必学) or optional (选学).
     pub required: bool,
-    /// Published library items, in the order to study them.
-    #[schema(min_items = 1, max_items = 50)]
+    /// Published library items, in the order to study them (none if the task is an exam alone).
+    #[schema(max_items = 50)]
     pub item_ids: Vec<i64>,
+    /// An exam set at or above the assigning organization, to be passed as part of the task.
+    #[schema(minimum = 1)]
+    pub exam_id: Option<i64>,
     /// Organizations below the assigning one that it goes to; empty for its whole subtree.
     #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
@@ -55,12 +58,16 @@ pub struct Task {
     pub starts_on: NaiveDate,
     pub due_on: NaiveDate,
     pub required: bool,
+    /// The exam passed as part of the task, if any.
+    pub exam_id: Option<i64>,
+    pub exam_title: Option<String>,
     pub created_by: String,
     pub created_at: String,
 }
 
 const SELECT: &str = concat!(
-    "SELECT t.id, t.org_id, o.name AS org_name, t.org_path, t.title, t.note, t.starts_on, t.due_on, t.required, ",
+    "SELECT t.id, t.org_id, o.name AS org_name, t.org_path, t.title, t.note, t.starts_on, t.due_on, t.required,
+     t.exam_id, (SELECT e.title FROM study_exams e WHERE e.id = t.exam_id) AS exam_title, ",
     person!("t.created_by"),
     " AS created_by, t.created_at FROM study_tasks t JOIN orgs o ON o.id = t.org_id"
 );
@@ -96,7 +103,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
         Some(d) if d < starts_on => e.push(FieldError::new("due_on", "before_start")),
         _ => {}
     }
-    if input.item_ids.is_empty() {
+    if input.item_ids.is_empty() && input.exam_id.is_none() {
         e.push(FieldError::new("item_ids", "required"));
     }
     if let Err(Invalid(more)) = domain::error::list("item_ids", &input.item_ids, 50) {
@@ -124,14 +131,21 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
             _ => e.push(FieldError::new("item_ids", "not_found")),
         }
     }
+    if let Some(exam_id) = input.exam_id {
+        // Every member the task reaches must be able to take it: set at or above the task's organization.
+        match super::exams::get(db, caller, exam_id).await {
+            Ok(exam) if org.path.starts_with(exam.org_path.as_str()) => {}
+            _ => e.push(FieldError::new("exam_id", "not_found")),
+        }
+    }
     let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
     domain::error::check(e)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     tx.exec(
         Q::new(
-            "INSERT INTO study_tasks (id, org_id, org_path, title, note, starts_on, due_on, required, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO study_tasks (id, org_id, org_path, title, note, starts_on, due_on, required, created_by, created_at, exam_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(org.id)
@@ -142,7 +156,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
         .bind(due_on)
         .bind(input.required)
         .bind(caller.username.clone())
-        .bind(now_text()),
+        .bind(now_text())
+        .bind(input.exam_id),
     )
     .await?;
     for (position, item) in chosen.iter().enumerate() {
@@ -262,11 +277,13 @@ pub async fn items_of(db: &Db, task_id: i64, member_id: Option<i64>) -> Result<V
     items_of_tasks(db, &[task_id], member_id).await
 }
 
-/// A task as a member sees it: its items and where they stand.
+/// A task as a member sees it: its items, its exam, and where they stand.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MyTask {
     pub task: Task,
     pub items: Vec<TaskItem>,
+    /// The member's standing on the task's exam, if it has one.
+    pub exam: Option<super::exams::Standing>,
     pub progress: Progress,
 }
 
@@ -286,16 +303,26 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let tasks: Vec<Task> = db.all(q).await?;
     let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let mut all_items = items_of_tasks(db, &ids, Some(member_id)).await?;
-    let mut out: Vec<MyTask> = tasks
-        .into_iter()
-        .map(|task| {
-            let items: Vec<TaskItem> = all_items.extract_if(.., |i| i.task_id == task.id).collect();
-            let done = items.iter().filter(|i| i.completed).count() as i64;
-            let touched = items.iter().filter(|i| i.opened || i.completed).count() as i64;
-            let progress = Progress::of(items.len() as i64, touched, done);
-            MyTask { task, items, progress }
-        })
-        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        let items: Vec<TaskItem> = all_items.extract_if(.., |i| i.task_id == task.id).collect();
+        let exam = match task.exam_id {
+            Some(exam_id) => Some(super::exams::standing(db, exam_id, member_id).await?),
+            None => None,
+        };
+        let parts = items.len() as i64 + i64::from(exam.is_some());
+        let done = items.iter().filter(|i| i.completed).count() as i64
+            + i64::from(exam.as_ref().is_some_and(|e| e.passed));
+        let touched = items.iter().filter(|i| i.opened || i.completed).count() as i64
+            + i64::from(exam.as_ref().is_some_and(|e| e.attempts > 0));
+        let progress = Progress::of(parts, touched, done);
+        out.push(MyTask {
+            task,
+            items,
+            exam,
+            progress,
+        });
+    }
     out.sort_by_key(|t| (t.progress == Progress::Completed, t.task.due_on));
     Ok(out)
 }
@@ -370,9 +397,13 @@ fn push_reached(q: &mut Q, caller: &Caller, targets: &[String]) {
 /// year's exemption. Followed by `push_reached`.
 const PER_MEMBER: &str = "SELECT m.id AS member_id, m.name, o.name AS org_name,
     (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
-       WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id) AS completed_items,
+       WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id)
+    + (SELECT COUNT(*) FROM study_exam_results r JOIN study_tasks et ON et.exam_id = r.exam_id
+       WHERE et.id = $1 AND r.member_id = m.id AND r.passed) AS completed_items,
     (SELECT COUNT(*) FROM study_opens s JOIN study_task_items ti ON ti.item_id = s.item_id
-       WHERE ti.task_id = $1 AND s.member_id = m.id) AS opened_items,
+       WHERE ti.task_id = $1 AND s.member_id = m.id)
+    + (SELECT COUNT(*) FROM study_exam_results r JOIN study_tasks et ON et.exam_id = r.exam_id
+       WHERE et.id = $1 AND r.member_id = m.id) AS opened_items,
     (SELECT e.reason FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $2) AS exemption,
     m.org_path
     FROM members m JOIN orgs o ON o.id = m.org_id";
@@ -388,7 +419,8 @@ pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Ta
             .await;
     }
     let items = items_of(db, id, None).await?;
-    let n = items.len() as i64;
+    // The parts of the task: its items, and its exam (passed) if it has one.
+    let n = items.len() as i64 + i64::from(task.exam_id.is_some());
     let year = i64::from(chrono::Datelike::year(&task.due_on));
     // Counts over everyone in reach, from the same per-member rows as the page. `n` is the task's
     // item count, written out (a number, not input).

@@ -1,6 +1,9 @@
 //! Study pages (学习教育): a member's tasks, 学时 and library; an item to read and mark done; the
 //! forms to publish an item and assign a task; a task's progress with offline records (代录) for
-//! many members at once and exemptions; a member's ledger; the report over a subtree.
+//! many members at once and exemptions; a member's ledger; the report over a subtree. The
+//! question bank and exams have their own room (`exams`).
+
+mod exams;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -37,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/study/classes/{id}/attendance", post(class_attendance))
         .route("/study/ledger", get(ledger))
         .route("/study/report", get(report))
+        .merge(exams::routes())
 }
 
 fn this_year() -> i64 {
@@ -283,12 +287,15 @@ struct TaskForm {
     /// each with whether it is ticked.
     choices: Vec<(Item, bool)>,
     audience: Picker,
+    /// Exams of the organizations where the caller manages study, one of which the task may include.
+    exams: Vec<store::study::exams::Exam>,
     f: TaskDraft,
     errors: Vec<(String, String)>,
 }
 
 #[derive(Default)]
 struct TaskDraft {
+    exam_id: String,
     org_id: String,
     title: String,
     note: String,
@@ -323,11 +330,13 @@ async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(
         })
         .collect();
     let audience = crate::or_error_page!(c, audience(s, w, &c, &f.to_org_ids, &f.to_org_ids_q).await);
+    let exams = crate::or_error_page!(c, store::study::exams::managed(db, &w.caller).await);
     render(&TaskForm {
         c,
         orgs,
         choices,
         audience,
+        exams,
         f,
         errors,
     })
@@ -365,6 +374,7 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .collect(),
         to_org_ids,
         to_org_ids_q,
+        exam_id: posted(&pairs, "exam_id"),
     };
     if searching(&pairs) {
         return draw_task_form(&s, &w, f, Vec::new()).await;
@@ -377,6 +387,7 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
         due_on: Some(f.due_on.clone()),
         required: f.required,
         item_ids: f.item_ids.iter().filter_map(|i| i.parse().ok()).collect(),
+        exam_id: f.exam_id.parse().ok(),
         to_org_ids: pick::ids(&f.to_org_ids),
     };
     match tasks::create(&s.store.db, &w.caller, &input).await {

@@ -1,0 +1,1112 @@
+//! Exams (考试): rules that draw each attempt's own questions from the banks of the exam's
+//! organization and those above it, a time limit the server keeps, the attempts allowed, the grade
+//! kept (highest, last, average) and the pass mark.
+//!
+//! An attempt copies what it drew — options shuffled, the key in the letters shown — so an edit of
+//! the bank never changes it, and no key leaves the server before the attempt is graded. Grading is
+//! the server's alone (`domain::study::exam::grade`); short answers wait for a person (阅卷). The
+//! kept grade of each member is rewritten whenever one of their attempts is graded, and a task that
+//! includes the exam counts it done once passed. No page ranks members by their grade
+//! (国办函〔2026〕12号).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::org::{lineage, subtree_end};
+use domain::study::exam::{self as rules, letter, Explain, GradePolicy, QuestionKind};
+use domain::study::Category;
+use domain::{clean_text, FieldError, Invalid};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::{manages, text_block};
+use crate::audit::{self, Event};
+use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Tx, Q};
+use crate::error::{Error, Result};
+use crate::orgs;
+use crate::scope::{Caller, Perm};
+
+/// A submission this long after the deadline still counts (the network, a slow phone).
+pub const GRACE_SECONDS: i64 = 60;
+/// The most questions one attempt draws.
+pub const MAX_QUESTIONS: i64 = 200;
+
+/// "Draw `count` questions of this category, difficulty and kind" (each optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+#[schema(as = StudyExamRule)]
+pub struct Rule {
+    /// One of the seven categories; any when absent.
+    pub category: Option<String>,
+    /// 1 to 5; any when absent.
+    #[schema(minimum = 1, maximum = 5)]
+    pub difficulty: Option<i64>,
+    /// One of the five kinds; any when absent.
+    #[schema(schema_with = QuestionKind::schema)]
+    pub kind: Option<String>,
+    #[schema(minimum = 1, maximum = 200)]
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ExamInput {
+    #[schema(minimum = 1, required = true)]
+    pub org_id: Option<i64>,
+    #[schema(max_length = 100, min_length = 1, required = true)]
+    pub title: Option<String>,
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+    /// What each attempt draws, rule by rule, with no question twice.
+    #[schema(max_items = 20)]
+    pub rules: Vec<Rule>,
+    /// Questions every attempt includes.
+    #[schema(max_items = 100)]
+    pub fixed_ids: Vec<i64>,
+    /// The time limit in minutes (1–300; 30 when absent), kept by the server.
+    #[schema(minimum = 1, maximum = 300)]
+    pub minutes: Option<i64>,
+    /// Attempts each member may make (1–10; 1 when absent).
+    #[schema(minimum = 1, maximum = 10)]
+    pub attempts_allowed: Option<i64>,
+    /// `highest` (default), `last` or `average`.
+    #[schema(schema_with = GradePolicy::schema)]
+    pub grade_policy: Option<String>,
+    /// The pass mark out of 100 (60 when absent).
+    #[schema(minimum = 0, maximum = 100)]
+    pub pass_percent: Option<i64>,
+    /// Multiple choice earns a share for right letters with no wrong one (off by default).
+    pub partial_credit: bool,
+    /// When members see the key and explanations: `after_submit` (default) or `after_close`.
+    #[schema(schema_with = Explain::schema)]
+    pub explain: Option<String>,
+    /// Today when absent.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub opens_on: Option<String>,
+    #[schema(value_type = Option<String>, format = Date, required = true)]
+    pub closes_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Exam {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    #[serde(skip)]
+    pub org_path: String,
+    pub title: String,
+    pub note: String,
+    pub rules: Vec<Rule>,
+    pub fixed_ids: Vec<i64>,
+    /// How many questions each attempt has.
+    pub question_count: i64,
+    pub minutes: i64,
+    pub attempts_allowed: i64,
+    pub grade_policy: String,
+    pub pass_percent: i64,
+    pub partial_credit: bool,
+    pub explain: String,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub created_by: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExamRow {
+    id: i64,
+    org_id: i64,
+    org_name: String,
+    org_path: String,
+    title: String,
+    note: String,
+    rules: String,
+    fixed: String,
+    minutes: i64,
+    attempts_allowed: i64,
+    grade_policy: String,
+    pass_percent: i64,
+    partial_credit: bool,
+    explain: String,
+    opens_on: NaiveDate,
+    closes_on: NaiveDate,
+    created_by: String,
+}
+
+impl From<ExamRow> for Exam {
+    fn from(r: ExamRow) -> Exam {
+        let rules: Vec<Rule> = serde_json::from_str(&r.rules).unwrap_or_default();
+        let fixed_ids: Vec<i64> = serde_json::from_str(&r.fixed).unwrap_or_default();
+        Exam {
+            question_count: fixed_ids.len() as i64 + rules.iter().map(|r| r.count).sum::<i64>(),
+            id: r.id,
+            org_id: r.org_id,
+            org_name: r.org_name,
+            org_path: r.org_path,
+            title: r.title,
+            note: r.note,
+            rules,
+            fixed_ids,
+            minutes: r.minutes,
+            attempts_allowed: r.attempts_allowed,
+            grade_policy: r.grade_policy,
+            pass_percent: r.pass_percent,
+            partial_credit: r.partial_credit,
+            explain: r.explain,
+            opens_on: r.opens_on,
+            closes_on: r.closes_on,
+            created_by: r.created_by,
+        }
+    }
+}
+
+impl Exam {
+    fn policy(&self) -> GradePolicy {
+        GradePolicy::parse(&self.grade_policy).unwrap_or(GradePolicy::Highest)
+    }
+
+    /// Whether members may start an attempt today.
+    pub fn is_open(&self, today: NaiveDate) -> bool {
+        self.opens_on <= today && today <= self.closes_on
+    }
+}
+
+const SELECT: &str = concat!(
+    "SELECT e.id, e.org_id, o.name AS org_name, e.org_path, e.title, e.note, e.rules, e.fixed, e.minutes,
+     e.attempts_allowed, e.grade_policy, e.pass_percent, e.partial_credit, e.explain, e.opens_on, e.closes_on, ",
+    person!("e.created_by"),
+    " AS created_by FROM study_exams e JOIN orgs o ON o.id = e.org_id"
+);
+
+fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
+        Ok(_) => {
+            e.push(FieldError::new(field, "out_of_range"));
+            None
+        }
+        Err(_) => {
+            e.push(FieldError::new(field, "invalid"));
+            None
+        }
+    }
+}
+
+fn bounded(field: &'static str, v: Option<i64>, default: i64, range: std::ops::RangeInclusive<i64>, e: &mut Vec<FieldError>) -> i64 {
+    let v = v.unwrap_or(default);
+    if !range.contains(&v) {
+        e.push(FieldError::new(field, "out_of_range"));
+    }
+    v
+}
+
+/// The banks an exam at `path` draws from: its organization's and those above (`q` is
+/// `study_questions`), questions in use only.
+fn push_pool(q: &mut Q, path: &str) {
+    q.push(" WHERE q.retired = ")
+        .push_bind(false)
+        .push(" AND q.org_path IN (")
+        .push_list(lineage(path))
+        .push(")");
+}
+
+fn push_rule(q: &mut Q, rule: &Rule) {
+    if let Some(c) = rule.category.as_deref().and_then(Category::parse) {
+        q.push(" AND q.categories LIKE ")
+            .push_bind(format!("%,{},%", c.as_str()));
+    }
+    if let Some(d) = rule.difficulty {
+        q.push(" AND q.difficulty = ").push_bind(d);
+    }
+    if let Some(k) = rule.kind.as_deref().and_then(QuestionKind::parse) {
+        q.push(" AND q.kind = ").push_bind(k.as_str());
+    }
+}
+
+/// The ids a rule may draw from, for an exam at `path`.
+async fn rule_pool(db: &Db, path: &str, rule: &Rule) -> Result<Vec<i64>> {
+    let mut q = Q::new("SELECT q.id FROM study_questions q");
+    push_pool(&mut q, path);
+    push_rule(&mut q, rule);
+    let rows: Vec<(i64,)> = db.all(q).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Sets an exam: its rules must be satisfiable from the banks it draws from.
+pub async fn create(db: &Db, caller: &Caller, input: &ExamInput) -> Result<Exam> {
+    let mut e = Vec::new();
+    let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
+    let note = text_block("note", input.note.as_deref(), 1000, &mut e);
+    let minutes = bounded("minutes", input.minutes, 30, 1..=300, &mut e);
+    let attempts = bounded("attempts_allowed", input.attempts_allowed, 1, 1..=10, &mut e);
+    let pass = bounded("pass_percent", input.pass_percent, 60, 0..=100, &mut e);
+    let policy = match input.grade_policy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => GradePolicy::Highest,
+        Some(p) => GradePolicy::parse(p).unwrap_or_else(|| {
+            e.push(GradePolicy::refused("grade_policy"));
+            GradePolicy::Highest
+        }),
+    };
+    let explain = match input.explain.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => Explain::AfterSubmit,
+        Some(p) => Explain::parse(p).unwrap_or_else(|| {
+            e.push(Explain::refused("explain"));
+            Explain::AfterSubmit
+        }),
+    };
+    let today = crate::clock::today();
+    let opens_on = date("opens_on", input.opens_on.as_deref(), &mut e).unwrap_or(today);
+    let closes_on = date("closes_on", input.closes_on.as_deref(), &mut e);
+    match closes_on {
+        None if input.closes_on.as_deref().is_none_or(|d| d.trim().is_empty()) => {
+            e.push(FieldError::new("closes_on", "required"))
+        }
+        Some(d) if d < opens_on => e.push(FieldError::new("closes_on", "before_start")),
+        _ => {}
+    }
+    if input.rules.len() > 20 {
+        e.push(FieldError::new("rules", "too_many_items:20"));
+    }
+    for r in &input.rules {
+        let bad_category = r.category.as_deref().is_some_and(|c| !c.trim().is_empty() && Category::parse(c).is_none());
+        let bad_kind = r.kind.as_deref().is_some_and(|k| !k.trim().is_empty() && QuestionKind::parse(k).is_none());
+        if bad_category || bad_kind || r.difficulty.is_some_and(|d| !(1..=5).contains(&d)) || !(1..=MAX_QUESTIONS).contains(&r.count) {
+            e.push(FieldError::new("rules", "invalid"));
+        }
+    }
+    if let Err(Invalid(more)) = domain::error::list("fixed_ids", &input.fixed_ids, 100) {
+        e.extend(more);
+    }
+    let count = input.fixed_ids.len() as i64 + input.rules.iter().map(|r| r.count.clamp(0, MAX_QUESTIONS)).sum::<i64>();
+    if count == 0 {
+        e.push(FieldError::new("rules", "required"));
+    } else if count > MAX_QUESTIONS {
+        e.push(FieldError::new("rules", "too_many_items:200"));
+    }
+    let Some(org_id) = input.org_id else {
+        e.push(FieldError::new("org_id", "required"));
+        return Err(Invalid(e).into());
+    };
+    let org = orgs::get(db, caller, org_id)
+        .await
+        .map_err(|_| Invalid::one("org_id", "not_found"))?;
+    caller
+        .require(db, Perm::ManageStudy, &org.path, "study.exam.create", ("org", &org_id))
+        .await?;
+    domain::error::check(e)?;
+    // Fixed questions come from the banks it draws from; each rule must find enough besides them.
+    if !input.fixed_ids.is_empty() {
+        let mut q = Q::new("SELECT COUNT(*) FROM study_questions q");
+        push_pool(&mut q, &org.path);
+        q.push(" AND q.id IN (").push_list(input.fixed_ids.iter().copied()).push(")");
+        let (found,): (i64,) = db.one(q).await?;
+        if found != input.fixed_ids.len() as i64 {
+            return Err(Invalid::one("fixed_ids", "not_found").into());
+        }
+    }
+    for rule in &input.rules {
+        let pool = rule_pool(db, &org.path, rule).await?;
+        let available = pool.iter().filter(|id| !input.fixed_ids.contains(id)).count() as i64;
+        if available < rule.count {
+            return Err(Invalid(vec![FieldError::new("rules", format!("too_few_questions:{available}"))]).into());
+        }
+    }
+    let rules: Vec<Rule> = input
+        .rules
+        .iter()
+        .map(|r| Rule {
+            category: r.category.as_deref().and_then(Category::parse).map(|c| c.as_str().to_string()),
+            difficulty: r.difficulty,
+            kind: r.kind.as_deref().and_then(QuestionKind::parse).map(|k| k.as_str().to_string()),
+            count: r.count,
+        })
+        .collect();
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_exams (id, org_id, org_path, title, note, rules, fixed, minutes, attempts_allowed,
+             grade_policy, pass_percent, partial_credit, explain, opens_on, closes_on, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(title.unwrap_or_default())
+        .bind(note)
+        .bind(serde_json::to_string(&rules).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&input.fixed_ids).unwrap_or_else(|_| "[]".into()))
+        .bind(minutes)
+        .bind(attempts)
+        .bind(policy.as_str())
+        .bind(pass)
+        .bind(input.partial_credit)
+        .bind(explain.as_str())
+        .bind(opens_on)
+        .bind(closes_on)
+        .bind(caller.username.clone())
+        .bind(now_text()),
+    )
+    .await?;
+    audit::append(&mut tx, caller, Event::ok("study.exam.create", "study_exam", id)).await?;
+    tx.commit().await?;
+    get(db, caller, id).await
+}
+
+/// Whether the caller keeps study where the exam reaches: at its organization or below it.
+pub fn oversees(caller: &Caller, exam: &Exam) -> bool {
+    manages(caller, &exam.org_path)
+        || caller
+            .roots(Perm::ManageStudy)
+            .iter()
+            .any(|r| r.starts_with(exam.org_path.as_str()))
+}
+
+/// Whether the exam reaches the caller as a member (it is set at or above their organization).
+fn reaches(caller: &Caller, exam: &Exam) -> bool {
+    caller
+        .member_org_path
+        .as_deref()
+        .is_some_and(|own| own.starts_with(exam.org_path.as_str()))
+}
+
+async fn by_id(db: &Db, id: i64) -> Result<Option<Exam>> {
+    let row: Option<ExamRow> = db.opt(Q::new(&format!("{SELECT} WHERE e.id = $1")).bind(id)).await?;
+    Ok(row.map(Exam::from))
+}
+
+/// One exam, to the members it reaches and to those who keep study where it reaches.
+pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Exam> {
+    let exam = by_id(db, id).await?.filter(|e| oversees(caller, e) || reaches(caller, e));
+    caller.found(db, exam, "study.exam.read", ("study_exam", &id)).await
+}
+
+/// A member's standing on an exam: attempts used and the grade kept.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Standing {
+    pub attempts: i64,
+    /// The grade kept by the exam's policy, in permille of the full mark (none until graded).
+    pub grade_permille: Option<i64>,
+    pub passed: bool,
+}
+
+/// An exam as a member sees it, with their standing and any attempt still open.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MyExam {
+    pub exam: Exam,
+    pub standing: Standing,
+    pub open_attempt: Option<i64>,
+}
+
+/// The caller's standing on an exam (attempts counted whatever their state).
+pub(crate) async fn standing(db: &Db, exam_id: i64, member_id: i64) -> Result<Standing> {
+    let (attempts,): (i64,) = db
+        .one(
+            Q::new("SELECT COUNT(*) FROM study_attempts WHERE exam_id = $1 AND member_id = $2")
+                .bind(exam_id)
+                .bind(member_id),
+        )
+        .await?;
+    let kept: Option<(i64, bool)> = db
+        .opt(
+            Q::new("SELECT grade_permille, passed FROM study_exam_results WHERE exam_id = $1 AND member_id = $2")
+                .bind(exam_id)
+                .bind(member_id),
+        )
+        .await?;
+    Ok(Standing {
+        attempts,
+        grade_permille: kept.map(|k| k.0),
+        passed: kept.is_some_and(|k| k.1),
+    })
+}
+
+/// The exams that reach the caller as a member, latest closing first, with their standing.
+pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyExam>> {
+    let (Some(path), Some(member_id)) = (&caller.member_org_path, caller.member_id) else {
+        return Ok(Vec::new());
+    };
+    let mut q = Q::new(&format!("{SELECT} WHERE e.org_path IN ("));
+    q.push_list(lineage(path))
+        .push(") AND e.opens_on <= ")
+        .push_bind(crate::clock::today())
+        .push(" ORDER BY e.closes_on DESC, e.id DESC LIMIT 100");
+    let rows: Vec<ExamRow> = db.all(q).await?;
+    let mut out = Vec::new();
+    for exam in rows.into_iter().map(Exam::from) {
+        close_expired(db, &exam, member_id).await?;
+        let open: Option<(i64,)> = db
+            .opt(
+                Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open'")
+                    .bind(exam.id)
+                    .bind(member_id),
+            )
+            .await?;
+        out.push(MyExam {
+            standing: standing(db, exam.id, member_id).await?,
+            open_attempt: open.map(|o| o.0),
+            exam,
+        });
+    }
+    Ok(out)
+}
+
+/// Exams of the organizations where the caller manages study, latest closing first.
+pub async fn managed(db: &Db, caller: &Caller) -> Result<Vec<Exam>> {
+    if !caller.can(Perm::ManageStudy) {
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new(&format!("{SELECT} WHERE "));
+    caller.filter(&mut q, Perm::ManageStudy, "e.org_path", crate::scope::Own::Nothing);
+    q.push(" ORDER BY e.closes_on DESC, e.id DESC LIMIT 200");
+    let rows: Vec<ExamRow> = db.all(q).await?;
+    Ok(rows.into_iter().map(Exam::from).collect())
+}
+
+/// One question of an attempt as its member sees it. The key and explanation are present only
+/// once the attempt is graded and the exam's setting lets them show.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttemptQuestion {
+    pub position: i64,
+    pub kind: String,
+    pub stem: String,
+    /// The options in the order this attempt shows them (A, B, …).
+    pub options: Vec<String>,
+    /// What the member answered.
+    pub given: Option<String>,
+    /// What it earned, in permille (none before grading, or while a short answer waits).
+    pub credit_permille: Option<i64>,
+    pub answer: Option<String>,
+    pub explanation: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Attempt {
+    pub id: i64,
+    pub exam_id: i64,
+    pub exam_title: String,
+    pub member_id: i64,
+    pub member_name: String,
+    pub number: i64,
+    pub started_at: String,
+    pub deadline_at: String,
+    /// Seconds left to submit (0 once past the deadline or submitted).
+    pub seconds_left: i64,
+    pub submitted_at: Option<String>,
+    /// `open`, `marking` (a short answer waits for a person) or `graded`.
+    pub status: String,
+    pub score_permille: Option<i64>,
+    pub passed: Option<bool>,
+    /// Whether the key and explanations are shown.
+    pub revealed: bool,
+    pub questions: Vec<AttemptQuestion>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: i64,
+    exam_id: i64,
+    member_id: i64,
+    member_name: String,
+    org_path: String,
+    number: i64,
+    started_at: String,
+    deadline_at: String,
+    submitted_at: Option<String>,
+    status: String,
+    score_permille: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct QuestionRow {
+    position: i64,
+    kind: String,
+    stem: String,
+    options: String,
+    answer: String,
+    explanation: String,
+    given: Option<String>,
+    credit_permille: Option<i64>,
+}
+
+async fn attempt_row(db: &Db, id: i64) -> Result<Option<AttemptRow>> {
+    Ok(db
+        .opt(
+            Q::new(
+                "SELECT a.id, a.exam_id, a.member_id, m.name AS member_name, a.org_path, a.number, a.started_at,
+                 a.deadline_at, a.submitted_at, a.status, a.score_permille
+                 FROM study_attempts a JOIN members m ON m.id = a.member_id WHERE a.id = $1",
+            )
+            .bind(id),
+        )
+        .await?)
+}
+
+fn deadline(row: &AttemptRow) -> DateTime<Utc> {
+    parse_instant(&row.deadline_at).unwrap_or_else(crate::clock::now)
+}
+
+/// The attempt as `caller` may see it: its member, or who keeps study for that member.
+async fn view(db: &Db, caller: &Caller, exam: &Exam, row: AttemptRow) -> Result<Attempt> {
+    let questions: Vec<QuestionRow> = db
+        .all(
+            Q::new(
+                "SELECT position, kind, stem, options, answer, explanation, given, credit_permille
+                 FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position",
+            )
+            .bind(row.id),
+        )
+        .await?;
+    let own = caller.member_id == Some(row.member_id);
+    let graded = row.status != "open";
+    let after_close = Explain::parse(&exam.explain) == Some(Explain::AfterClose);
+    // A member sees the key once graded (or once the exam closes, by its setting); those who mark
+    // see it always, to mark by.
+    let revealed = (graded && (!after_close || crate::clock::today() > exam.closes_on))
+        || (!own && manages(caller, &row.org_path));
+    let left = (deadline(&row) - crate::clock::now()).num_seconds().max(0);
+    Ok(Attempt {
+        id: row.id,
+        exam_id: row.exam_id,
+        exam_title: exam.title.clone(),
+        member_id: row.member_id,
+        member_name: row.member_name,
+        number: row.number,
+        started_at: row.started_at,
+        deadline_at: row.deadline_at,
+        seconds_left: if graded { 0 } else { left },
+        submitted_at: row.submitted_at,
+        passed: row.score_permille.map(|s| s >= exam.pass_percent * 10),
+        score_permille: row.score_permille,
+        status: row.status,
+        revealed,
+        questions: questions
+            .into_iter()
+            .map(|q| AttemptQuestion {
+                position: q.position,
+                kind: q.kind,
+                stem: q.stem,
+                options: serde_json::from_str(&q.options).unwrap_or_default(),
+                given: q.given,
+                credit_permille: q.credit_permille,
+                answer: revealed.then_some(q.answer),
+                explanation: revealed.then_some(q.explanation),
+            })
+            .collect(),
+    })
+}
+
+/// One attempt: to its member, and to those who manage study for its member's organization.
+pub async fn attempt(db: &Db, caller: &Caller, id: i64) -> Result<Attempt> {
+    let row = attempt_row(db, id)
+        .await?
+        .filter(|r| caller.member_id == Some(r.member_id) || manages(caller, &r.org_path));
+    let row = caller.found(db, row, "study.attempt.read", ("study_attempt", &id)).await?;
+    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
+    if row.status == "open" && crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
+        close_expired(db, &exam, row.member_id).await?;
+        let row = attempt_row(db, id).await?.ok_or(Error::NotFound)?;
+        return view(db, caller, &exam, row).await;
+    }
+    view(db, caller, &exam, row).await
+}
+
+/// Starts an attempt for the caller as a member, or returns the one still open: its own questions
+/// drawn by the exam's rules, options shuffled, without the key.
+pub async fn start(db: &Db, caller: &Caller, exam_id: i64) -> Result<Attempt> {
+    let exam = by_id(db, exam_id).await?.filter(|e| reaches(caller, e));
+    let exam = caller.found(db, exam, "study.attempt.start", ("study_exam", &exam_id)).await?;
+    let (Some(member_id), Some(member_path)) = (caller.member_id, caller.member_org_path.clone()) else {
+        return Err(Error::NotFound);
+    };
+    close_expired(db, &exam, member_id).await?;
+    let open: Option<(i64,)> = db
+        .opt(
+            Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open'")
+                .bind(exam_id)
+                .bind(member_id),
+        )
+        .await?;
+    if let Some((id,)) = open {
+        return attempt(db, caller, id).await;
+    }
+    if !exam.is_open(crate::clock::today()) {
+        return Err(Error::Refused("study.exam.closed"));
+    }
+    let used = standing(db, exam_id, member_id).await?.attempts;
+    if used >= exam.attempts_allowed {
+        return Err(Error::Refused("study.exam.no_attempts_left"));
+    }
+    let drawn = draw(db, &exam).await?;
+    let id = new_id();
+    let now = crate::clock::now();
+    let mut tx = db.begin().await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_attempts (id, exam_id, member_id, org_path, number, started_at, deadline_at, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
+        )
+        .bind(id)
+        .bind(exam_id)
+        .bind(member_id)
+        .bind(member_path)
+        .bind(used + 1)
+        .bind(instant_text(now))
+        .bind(instant_text(now + chrono::Duration::minutes(exam.minutes))),
+    )
+    .await?;
+    let mut q = Q::new(
+        "INSERT INTO study_attempt_questions (attempt_id, position, question_id, version, kind, stem, options, answer, explanation) VALUES ",
+    );
+    for (i, d) in drawn.iter().enumerate() {
+        q.push_row(
+            i == 0,
+            [
+                id.into(),
+                (i as i64 + 1).into(),
+                d.question_id.into(),
+                d.version.into(),
+                d.kind.clone().into(),
+                d.stem.clone().into(),
+                serde_json::to_string(&d.options).unwrap_or_else(|_| "[]".into()).into(),
+                d.answer.clone().into(),
+                d.explanation.clone().into(),
+            ],
+        );
+    }
+    tx.exec(q).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("study.attempt.start", "study_attempt", id).with_detail(format!("exam={exam_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    attempt(db, caller, id).await
+}
+
+/// A question as an attempt copies it.
+struct Drawn {
+    question_id: i64,
+    version: i64,
+    kind: String,
+    stem: String,
+    options: Vec<String>,
+    answer: String,
+    explanation: String,
+}
+
+/// Draws an attempt's questions: the fixed ones, then each rule's count at random from what is
+/// left (no question twice), all in a shuffled order, each choice question's options shuffled and
+/// its key rewritten in the letters shown.
+async fn draw(db: &Db, exam: &Exam) -> Result<Vec<Drawn>> {
+    let mut chosen: Vec<i64> = exam.fixed_ids.clone();
+    for rule in &exam.rules {
+        let mut pool = rule_pool(db, &exam.org_path, rule).await?;
+        pool.retain(|id| !chosen.contains(id));
+        if (pool.len() as i64) < rule.count {
+            return Err(Error::Refused("study.exam.too_few_questions"));
+        }
+        let mut rng = rand::thread_rng();
+        chosen.extend(pool.choose_multiple(&mut rng, rule.count as usize).copied());
+    }
+    let mut q = Q::new(
+        "SELECT q.id, q.version, q.kind, q.stem, q.options, q.answer, q.explanation FROM study_questions q WHERE q.id IN (",
+    );
+    q.push_list(chosen.iter().copied()).push(")");
+    let rows: Vec<(i64, i64, String, String, String, String, String)> = db.all(q).await?;
+    if rows.len() != chosen.len() {
+        return Err(Error::Refused("study.exam.too_few_questions"));
+    }
+    let mut rng = rand::thread_rng();
+    let mut drawn: Vec<Drawn> = rows
+        .into_iter()
+        .map(|(question_id, version, kind, stem, options, answer, explanation)| {
+            let options: Vec<String> = serde_json::from_str(&options).unwrap_or_default();
+            let (options, answer) = shuffle_options(&mut rng, options, &answer);
+            Drawn {
+                question_id,
+                version,
+                kind,
+                stem,
+                options,
+                answer,
+                explanation,
+            }
+        })
+        .collect();
+    drawn.shuffle(&mut rng);
+    Ok(drawn)
+}
+
+/// Shuffles a choice question's options and rewrites its key (letters) to the new order; other
+/// kinds, with no options, come back as they are.
+fn shuffle_options(rng: &mut impl rand::Rng, options: Vec<String>, key: &str) -> (Vec<String>, String) {
+    if options.is_empty() {
+        return (options, key.to_string());
+    }
+    let mut order: Vec<usize> = (0..options.len()).collect();
+    order.shuffle(rng);
+    let shown: Vec<String> = order.iter().map(|&i| options[i].clone()).collect();
+    let mut new_key: Vec<char> = order
+        .iter()
+        .enumerate()
+        .filter(|(_, &old)| key.contains(letter(old)))
+        .map(|(new, _)| letter(new))
+        .collect();
+    new_key.sort_unstable();
+    (shown, new_key.into_iter().collect())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct SubmitInput {
+    /// Each question's answer by its position: option letters (`"B"`, `"AC"` or `["A", "C"]`),
+    /// `true`/`false`, or text. Anything else a client sends (a score, correctness) is ignored.
+    #[schema(value_type = Object)]
+    pub answers: HashMap<String, serde_json::Value>,
+}
+
+/// An answer as stored: letters joined, a judgement as `true`/`false`, text trimmed.
+fn answer_text(v: &serde_json::Value) -> Option<String> {
+    let text = match v {
+        serde_json::Value::String(s) => s.trim().to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Array(parts) => parts
+            .iter()
+            .map(|p| p.as_str().map(str::trim).unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join(""),
+        serde_json::Value::Null => return None,
+        other => other.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Grades every question of an attempt from what was given (`None` for a short answer waiting for
+/// a person), in one statement per question inside the transaction.
+async fn grade_questions(tx: &mut Tx, attempt_id: i64, partial: bool, given: &HashMap<i64, String>, timed_out: bool) -> Result<bool> {
+    let rows: Vec<(i64, String, String)> = tx
+        .all(
+            Q::new("SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position")
+                .bind(attempt_id),
+        )
+        .await?;
+    let mut waits = false;
+    for (position, kind, key) in rows {
+        let answer = given.get(&position).cloned();
+        let kind = QuestionKind::parse(&kind).unwrap_or(QuestionKind::Short);
+        let credit = match &answer {
+            // Nothing given earns nothing, short answers included: there is nothing to mark.
+            None => Some(0),
+            Some(a) => rules::grade(kind, &key, a, partial),
+        };
+        waits |= credit.is_none() && !timed_out;
+        tx.exec(
+            Q::new("UPDATE study_attempt_questions SET given = $3, credit_permille = $4 WHERE attempt_id = $1 AND position = $2")
+                .bind(attempt_id)
+                .bind(position)
+                .bind(answer)
+                .bind(credit.or(if timed_out { Some(0) } else { None })),
+        )
+        .await?;
+    }
+    Ok(waits)
+}
+
+/// Sets the attempt's score from its questions (graded) unless one waits for a person (marking),
+/// and rewrites the member's kept grade.
+async fn settle(tx: &mut Tx, exam: &Exam, attempt_id: i64, member_id: i64, waits: bool) -> Result<()> {
+    if waits {
+        tx.exec(Q::new("UPDATE study_attempts SET status = 'marking' WHERE id = $1").bind(attempt_id))
+            .await?;
+        return Ok(());
+    }
+    let credits: Vec<(Option<i64>,)> = tx
+        .all(Q::new("SELECT credit_permille FROM study_attempt_questions WHERE attempt_id = $1").bind(attempt_id))
+        .await?;
+    let credits: Vec<i64> = credits.into_iter().map(|(c,)| c.unwrap_or(0)).collect();
+    tx.exec(
+        Q::new("UPDATE study_attempts SET status = 'graded', score_permille = $2 WHERE id = $1")
+            .bind(attempt_id)
+            .bind(rules::score(&credits)),
+    )
+    .await?;
+    keep_grade(tx, exam, member_id).await
+}
+
+/// Rewrites a member's kept grade on an exam from their graded attempts, by the exam's policy.
+async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
+    let scores: Vec<(i64, String)> = tx
+        .all(
+            Q::new(
+                "SELECT a.score_permille, a.org_path FROM study_attempts a
+                 WHERE a.exam_id = $1 AND a.member_id = $2 AND a.status = 'graded' ORDER BY a.number",
+            )
+            .bind(exam.id)
+            .bind(member_id),
+        )
+        .await?;
+    let (attempts,): (i64,) = tx
+        .one(
+            Q::new("SELECT COUNT(*) FROM study_attempts WHERE exam_id = $1 AND member_id = $2")
+                .bind(exam.id)
+                .bind(member_id),
+        )
+        .await?;
+    let Some(grade) = rules::keep(exam.policy(), &scores.iter().map(|s| s.0).collect::<Vec<_>>()) else {
+        return Ok(());
+    };
+    let path = scores.last().map(|s| s.1.clone()).unwrap_or_default();
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_exam_results (exam_id, member_id, org_path, attempts, grade_permille, passed, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (exam_id, member_id) DO UPDATE SET org_path = excluded.org_path, attempts = excluded.attempts,
+             grade_permille = excluded.grade_permille, passed = excluded.passed, updated_at = excluded.updated_at",
+        )
+        .bind(exam.id)
+        .bind(member_id)
+        .bind(path)
+        .bind(attempts)
+        .bind(grade)
+        .bind(grade >= exam.pass_percent * 10)
+        .bind(now_text()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Closes the member's attempts on an exam left open past their deadline: what was never
+/// submitted earns nothing, and the attempt counts as used.
+async fn close_expired(db: &Db, exam: &Exam, member_id: i64) -> Result<()> {
+    let late = instant_text(crate::clock::now() - chrono::Duration::seconds(GRACE_SECONDS));
+    let expired: Vec<(i64,)> = db
+        .all(
+            Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open' AND deadline_at < $3")
+                .bind(exam.id)
+                .bind(member_id)
+                .bind(late),
+        )
+        .await?;
+    for (id,) in expired {
+        let mut tx = db.begin().await?;
+        grade_questions(&mut tx, id, exam.partial_credit, &HashMap::new(), true).await?;
+        settle(&mut tx, exam, id, member_id, false).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Submits the caller's answers and grades them on the server. Past the deadline (and its grace)
+/// the answers are refused and the attempt closes with what it had: nothing.
+pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> Result<Attempt> {
+    let row = attempt_row(db, id).await?.filter(|r| caller.member_id == Some(r.member_id));
+    let row = caller.found(db, row, "study.attempt.submit", ("study_attempt", &id)).await?;
+    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
+    if row.status != "open" {
+        return Err(Error::Refused("study.attempt.submitted"));
+    }
+    if crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
+        close_expired(db, &exam, row.member_id).await?;
+        return Err(Error::Refused("study.attempt.time_up"));
+    }
+    let (count,): (i64,) = db
+        .one(Q::new("SELECT COUNT(*) FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
+        .await?;
+    let mut given = HashMap::new();
+    let mut e = Vec::new();
+    for (position, value) in &input.answers {
+        match position.trim().parse::<i64>() {
+            Ok(p) if (1..=count).contains(&p) => {
+                if let Some(text) = answer_text(value) {
+                    if let Some(text) = clean_text("answers", &text.replace(['\n', '\r'], " "), 2000, &mut e) {
+                        given.insert(p, text);
+                    }
+                }
+            }
+            _ => e.push(FieldError::new("answers", "invalid_position")),
+        }
+    }
+    domain::error::check(e)?;
+    let mut tx = db.begin().await?;
+    // Only an attempt still open is graded: a second submit racing this one finds it closed.
+    let claimed = tx
+        .exec(
+            Q::new("UPDATE study_attempts SET submitted_at = $2, status = 'grading' WHERE id = $1 AND status = 'open'")
+                .bind(id)
+                .bind(now_text()),
+        )
+        .await?;
+    if claimed == 0 {
+        return Err(Error::Refused("study.attempt.submitted"));
+    }
+    let waits = grade_questions(&mut tx, id, exam.partial_credit, &given, false).await?;
+    settle(&mut tx, &exam, id, row.member_id, waits).await?;
+    audit::append(
+        &mut tx,
+        caller,
+        Event::ok("study.attempt.submit", "study_attempt", id).with_detail(format!("exam={}", exam.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    attempt(db, caller, id).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MarkInput {
+    /// Each short answer's mark by its position, out of 100.
+    #[schema(value_type = Object)]
+    pub marks: HashMap<String, i64>,
+}
+
+/// Marks an attempt's short answers (阅卷), by those who manage study for its member: every short
+/// answer waiting must be marked, then the attempt is graded.
+pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Result<Attempt> {
+    let row = attempt_row(db, id).await?.filter(|r| manages(caller, &r.org_path));
+    let row = caller.found(db, row, "study.attempt.mark", ("study_attempt", &id)).await?;
+    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
+    if row.status != "marking" {
+        return Err(Error::Refused("study.attempt.not_marking"));
+    }
+    let waiting: Vec<(i64,)> = db
+        .all(
+            Q::new("SELECT position FROM study_attempt_questions WHERE attempt_id = $1 AND credit_permille IS NULL")
+                .bind(id),
+        )
+        .await?;
+    let mut marks = HashMap::new();
+    for (position, mark) in &input.marks {
+        let p = position.trim().parse::<i64>().ok().filter(|p| waiting.iter().any(|w| w.0 == *p));
+        match p {
+            Some(p) if (0..=100).contains(mark) => {
+                marks.insert(p, mark * 10);
+            }
+            _ => return Err(Invalid::one("marks", "invalid").into()),
+        }
+    }
+    if marks.len() != waiting.len() {
+        return Err(Invalid::one("marks", "required").into());
+    }
+    let mut tx = db.begin().await?;
+    for (p, credit) in &marks {
+        tx.exec(
+            Q::new("UPDATE study_attempt_questions SET credit_permille = $3 WHERE attempt_id = $1 AND position = $2")
+                .bind(id)
+                .bind(*p)
+                .bind(*credit),
+        )
+        .await?;
+    }
+    settle(&mut tx, &exam, id, row.member_id, false).await?;
+    audit::append(&mut tx, caller, Event::ok("study.attempt.mark", "study_attempt", id)).await?;
+    tx.commit().await?;
+    attempt(db, caller, id).await
+}
+
+/// A member's line in an exam's results: never ordered by grade (no ranking).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = StudyExamLine)]
+pub struct ResultLine {
+    pub member_id: i64,
+    pub name: String,
+    pub org_name: String,
+    pub attempts: i64,
+    pub grade_permille: Option<i64>,
+    pub passed: bool,
+    /// The attempt waiting for a person to mark, if any.
+    pub marking_attempt: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExamResults {
+    pub exam: Exam,
+    /// Members the exam reaches that the caller oversees.
+    pub members: i64,
+    pub took: i64,
+    pub passed: i64,
+    /// Passed over members reached, in whole percent.
+    pub pass_rate: Option<i64>,
+    pub marking: i64,
+    pub page: i64,
+    /// Members in tree order, a page at a time.
+    pub rows: Vec<ResultLine>,
+}
+
+pub const RESULTS_PAGE: i64 = 100;
+
+/// An exam's results over the members it reaches in the caller's study scope.
+pub async fn results(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<ExamResults> {
+    let exam = get(db, caller, id).await?;
+    if !oversees(caller, &exam) {
+        return caller
+            .refuse(db, Error::Forbidden, "study.exam.results", ("study_exam", &id))
+            .await;
+    }
+    let reached = |q: &mut Q| {
+        q.push(" WHERE m.status = 'active' AND m.org_path >= ")
+            .push_bind(exam.org_path.clone())
+            .push(" AND m.org_path < ")
+            .push_bind(subtree_end(&exam.org_path))
+            .push(" AND ");
+        caller.filter(q, Perm::ManageStudy, "m.org_path", crate::scope::Own::Nothing);
+    };
+    let mut counts = Q::new(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.member_id IS NOT NULL THEN 1 ELSE 0 END), 0),
+         COALESCE(SUM(CASE WHEN r.passed THEN 1 ELSE 0 END), 0),
+         COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking') THEN 1 ELSE 0 END), 0)
+         FROM members m LEFT JOIN study_exam_results r ON r.exam_id = $1 AND r.member_id = m.id",
+    )
+    .bind(id);
+    reached(&mut counts);
+    let (members, took, passed, marking): (i64, i64, i64, i64) = db.one(counts).await?;
+    let page = page.clamp(1, 100_000);
+    let mut q = Q::new(
+        "SELECT m.id AS member_id, m.name, o.name AS org_name,
+         (SELECT COUNT(*) FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id) AS attempts,
+         r.grade_permille, COALESCE(r.passed, FALSE) AS passed,
+         (SELECT MIN(a.id) FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking') AS marking_attempt
+         FROM members m JOIN orgs o ON o.id = m.org_id LEFT JOIN study_exam_results r ON r.exam_id = $1 AND r.member_id = m.id",
+    )
+    .bind(id);
+    reached(&mut q);
+    q.push(" ORDER BY m.org_path, m.name, m.id LIMIT ")
+        .push_bind(RESULTS_PAGE)
+        .push(" OFFSET ")
+        .push_bind((page - 1) * RESULTS_PAGE);
+    let rows: Vec<ResultLine> = db.all(q).await?;
+    Ok(ExamResults {
+        exam,
+        members,
+        took,
+        passed,
+        pass_rate: domain::study::rate(passed, members),
+        marking,
+        page,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffled_options_keep_their_key() {
+        let options: Vec<String> = ["甲", "乙", "丙", "丁"].iter().map(|s| s.to_string()).collect();
+        for _ in 0..50 {
+            let (shown, key) = shuffle_options(&mut rand::thread_rng(), options.clone(), "BD");
+            let right: Vec<&str> = key
+                .chars()
+                .map(|c| shown[(c as u8 - b'A') as usize].as_str())
+                .collect();
+            let mut right = right.clone();
+            right.sort();
+            assert_eq!(right, vec!["丁", "乙"]);
+        }
+        let (shown, key) = shuffle_options(&mut rand::thread_rng(), Vec::new(), "true");
+        assert!(shown.is_empty());
+        assert_eq!(key, "true");
+    }
+}
