@@ -195,7 +195,7 @@ fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Opt
 fn bounded(field: &'static str, v: Option<i64>, default: i64, range: std::ops::RangeInclusive<i64>, e: &mut Vec<FieldError>) -> i64 {
     let v = v.unwrap_or(default);
     if !range.contains(&v) {
-        e.push(FieldError::new(field, "out_of_range"));
+        e.push(FieldError::new(field, format!("between:{}–{}", range.start(), range.end())));
     }
     v
 }

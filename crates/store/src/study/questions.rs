@@ -207,7 +207,7 @@ pub(crate) fn check(input: &QuestionInput, e: &mut Vec<FieldError>) -> Option<Ch
     let categories = categories(&input.categories, e);
     let difficulty = input.difficulty.unwrap_or(2);
     if !(1..=5).contains(&difficulty) {
-        e.push(FieldError::new("difficulty", "out_of_range"));
+        e.push(FieldError::new("difficulty", "between:1–5"));
     }
     let explanation = text_block("explanation", input.explanation.as_deref(), 2000, e);
     if e.len() > before {
@@ -358,6 +358,7 @@ pub struct QuestionFilter {
     #[param(schema_with = QuestionKind::schema)]
     pub kind: Option<String>,
     /// One of the seven categories.
+    #[param(schema_with = Category::schema)]
     pub category: Option<String>,
     #[serde(deserialize_with = "crate::empty_as_none")]
     #[param(minimum = 1, maximum = 5)]
@@ -417,8 +418,27 @@ fn push_visible(q: &mut Q, caller: &Caller, f: &QuestionFilter) {
     }
 }
 
+impl QuestionFilter {
+    /// A filter naming a kind, category or difficulty that does not exist is refused, not ignored.
+    fn check(&self) -> Result<()> {
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let mut e = Vec::new();
+        if given(&self.kind).is_some_and(|k| QuestionKind::parse(&k).is_none()) {
+            e.push(QuestionKind::refused("kind"));
+        }
+        if given(&self.category).is_some_and(|c| Category::parse(&c).is_none()) {
+            e.push(Category::refused("category"));
+        }
+        if self.difficulty.is_some_and(|d| !(1..=5).contains(&d)) {
+            e.push(FieldError::new("difficulty", "between:1–5"));
+        }
+        Ok(domain::error::check(e)?)
+    }
+}
+
 /// A page of the banks the caller sees, newest first, with the total.
 pub async fn list(db: &Db, caller: &Caller, f: &QuestionFilter) -> Result<QuestionPage> {
+    f.check()?;
     let page = f.page.unwrap_or(1).clamp(1, 100_000);
     if !caller.can(Perm::ManageStudy) {
         return Ok(QuestionPage {
@@ -447,6 +467,7 @@ pub async fn list(db: &Db, caller: &Caller, f: &QuestionFilter) -> Result<Questi
 
 /// Every question the caller sees under the filter (for the export), at most `EXPORT_LIMIT`.
 pub async fn export(db: &Db, caller: &Caller, f: &QuestionFilter) -> Result<Vec<Question>> {
+    f.check()?;
     caller
         .require_any(db, Perm::ManageStudy, "study.question.export", ("org", &""))
         .await?;
