@@ -19,6 +19,7 @@ mod development;
 mod dues;
 mod life;
 mod notices;
+mod questions;
 mod study;
 mod transfers;
 
@@ -251,6 +252,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     transfers::seed(store, &caller, &plans, &rows, &officers).await?;
     notices::seed(store, &caller, &plans, root.id).await?;
     study::seed(store, &caller, &plans, root.id).await?;
+    questions::seed(store, &caller, &plans, root.id).await?;
     development::seed(store, &caller, &plans, &rows, today).await?;
     store.db.analyze().await?;
 

@@ -146,7 +146,11 @@ mod tests {
         assert_eq!(grade(QuestionKind::Multiple, "ACD", "ACD", false), Some(1000));
         assert_eq!(grade(QuestionKind::Multiple, "ACD", "AC", false), Some(0));
         assert_eq!(grade(QuestionKind::Multiple, "ACD", "AC", true), Some(666));
-        assert_eq!(grade(QuestionKind::Multiple, "ACD", "AB", true), Some(0), "a wrong letter earns nothing");
+        assert_eq!(
+            grade(QuestionKind::Multiple, "ACD", "AB", true),
+            Some(0),
+            "a wrong letter earns nothing"
+        );
         assert_eq!(grade(QuestionKind::Multiple, "ACD", "", true), Some(0));
     }
 
@@ -155,7 +159,10 @@ mod tests {
         assert_eq!(grade(QuestionKind::Judge, "true", "对", false), Some(1000));
         assert_eq!(grade(QuestionKind::Judge, "false", "√", false), Some(0));
         assert_eq!(grade(QuestionKind::Judge, "false", "maybe", false), Some(0));
-        assert_eq!(grade(QuestionKind::Fill, "党章|中国共产党章程", " 《党章》 ", false), Some(1000));
+        assert_eq!(
+            grade(QuestionKind::Fill, "党章|中国共产党章程", " 《党章》 ", false),
+            Some(1000)
+        );
         assert_eq!(grade(QuestionKind::Fill, "ABC", "ａｂｃ", false), Some(1000));
         assert_eq!(grade(QuestionKind::Fill, "党章", "", false), Some(0));
         assert_eq!(grade(QuestionKind::Fill, "党章", "党纪", false), Some(0));

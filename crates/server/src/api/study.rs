@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput};
 use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, SubmitInput};
-use store::study::questions::{self, Question, QuestionFilter, QuestionInput, QuestionPage};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
+use store::study::questions::{self, Question, QuestionFilter, QuestionInput, QuestionPage};
 use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
 use utoipa::{IntoParams, ToSchema};
@@ -346,7 +346,12 @@ pub async fn import_questions_file(
     }
     // Asked before the file is read: the gate decides and audits a refusal.
     caller
-        .require_any(&s.store.db, store::Perm::ManageStudy, "study.question.import", ("org", &""))
+        .require_any(
+            &s.store.db,
+            store::Perm::ManageStudy,
+            "study.question.import",
+            ("org", &""),
+        )
         .await?;
     let rows = crate::sheets::study::read_questions(bytes).map_err(file_failure)?;
     let plan = questions::plan_import(&s.store.db, caller, org_id, rows).await?;
@@ -440,17 +445,34 @@ pub struct ExamView {
     results: Option<ExamResults>,
 }
 
-#[utoipa::path(get, path = "/api/v1/study/exams/{id}", params(("id" = i64, Path, description = "the record's id"), PageQuery),
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResultsQuery {
+    /// `all` (default), `took`, `not_taken` or `marking`.
+    #[serde(default)]
+    #[param(schema_with = results_shows)]
+    show: Option<String>,
+    /// From 1; smaller is the first page.
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    page: Option<i64>,
+}
+
+fn results_shows() -> utoipa::openapi::schema::Schema {
+    domain::schema::one_of(&exams::SHOWS)
+}
+
+#[utoipa::path(get, path = "/api/v1/study/exams/{id}", params(("id" = i64, Path, description = "the record's id"), ResultsQuery),
     responses((status = 200, body = ExamView)))]
 pub async fn get_exam(
     State(s): State<AppState>,
     a: ApiCaller,
     Id(id): Id,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
 ) -> ApiResult<Json<ExamView>> {
     let exam = exams::get(&s.store.db, &a.caller, id).await?;
     let results = if exams::oversees(&a.caller, &exam) {
-        Some(exams::results(&s.store.db, &a.caller, id, q.page.unwrap_or(1)).await?)
+        let show = q.show.as_deref().filter(|s| !s.is_empty()).unwrap_or("all");
+        Some(exams::results(&s.store.db, &a.caller, id, show, q.page.unwrap_or(1)).await?)
     } else {
         None
     };

@@ -26,7 +26,10 @@ fn question_header() -> Vec<String> {
 pub fn read_questions(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
     let mut rows = read_table(bytes)?.into_iter();
     let (_, header) = rows.next().ok_or(FileError::Empty)?;
-    let header: Vec<String> = header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
     if !header.iter().any(|h| h == "题干" || h.eq_ignore_ascii_case("stem")) {
         return Err(FileError::NoHeader);
     }
@@ -53,8 +56,15 @@ pub fn read_questions(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
                     "难度" | "difficulty" => input.difficulty = Some(value.parse().unwrap_or(0)),
                     "解析" | "explanation" => input.explanation = Some(value),
                     h if h.starts_with("选项") => {
-                        let slot = h.trim_start_matches("选项").chars().next().map(|c| c.to_ascii_uppercase());
-                        if let Some(i) = slot.filter(|c| c.is_ascii_uppercase()).map(|c| (c as u8 - b'A') as usize) {
+                        let slot = h
+                            .trim_start_matches("选项")
+                            .chars()
+                            .next()
+                            .map(|c| c.to_ascii_uppercase());
+                        if let Some(i) = slot
+                            .filter(|c| c.is_ascii_uppercase())
+                            .map(|c| (c as u8 - b'A') as usize)
+                        {
                             if input.options.len() <= i {
                                 input.options.resize(i + 1, String::new());
                             }
@@ -76,11 +86,43 @@ pub fn questions_template() -> Result<Vec<u8>, XlsxError> {
     let mut book = write_questions_book(&examples)?;
     let sheet = book.worksheet_from_index(0)?;
     let rows: [(&str, &str, &[&str], &str, &str, i64, &str); 5] = [
-        ("单选题", "党的最高领导机关是？", &["党的全国代表大会和它所产生的中央委员会", "中央纪律检查委员会", "国务院"], "A", "党章党规党纪", 1, "见党章第十条。"),
-        ("多选题", "“三会一课”中的“三会”包括？", &["支部党员大会", "支部委员会", "党小组会", "民主生活会"], "ABC", "党章党规党纪", 2, ""),
+        (
+            "单选题",
+            "党的最高领导机关是？",
+            &["党的全国代表大会和它所产生的中央委员会", "中央纪律检查委员会", "国务院"],
+            "A",
+            "党章党规党纪",
+            1,
+            "见党章第十条。",
+        ),
+        (
+            "多选题",
+            "“三会一课”中的“三会”包括？",
+            &["支部党员大会", "支部委员会", "党小组会", "民主生活会"],
+            "ABC",
+            "党章党规党纪",
+            2,
+            "",
+        ),
         ("判断题", "预备党员的预备期为一年。", &[], "对", "党章党规党纪", 1, ""),
-        ("填空题", "党的根本组织原则是______。", &[], "民主集中制", "党章党规党纪", 2, "多个可接受的答案用 | 分隔。"),
-        ("简答题", "简述党员的八项义务中的任意三项。", &[], "要点：认真学习；贯彻执行；坚持党和人民的利益高于一切……", "党章党规党纪", 3, "简答题由管理员阅卷。"),
+        (
+            "填空题",
+            "党的根本组织原则是______。",
+            &[],
+            "民主集中制",
+            "党章党规党纪",
+            2,
+            "多个可接受的答案用 | 分隔。",
+        ),
+        (
+            "简答题",
+            "简述党员的八项义务中的任意三项。",
+            &[],
+            "要点：认真学习；贯彻执行；坚持党和人民的利益高于一切……",
+            "党章党规党纪",
+            3,
+            "简答题由管理员阅卷。",
+        ),
     ];
     for (r, (kind, stem, options, answer, category, difficulty, explanation)) in rows.iter().enumerate() {
         let r = r as u32 + 1;
@@ -120,7 +162,12 @@ fn write_questions_book(questions: &[Question]) -> Result<Workbook, XlsxError> {
             _ => escape_cell(&q.answer),
         };
         sheet.write_string(r, tail, answer)?;
-        let categories: Vec<&str> = q.categories.iter().filter_map(|c| Category::parse(c)).map(Category::zh).collect();
+        let categories: Vec<&str> = q
+            .categories
+            .iter()
+            .filter_map(|c| Category::parse(c))
+            .map(Category::zh)
+            .collect();
         sheet.write_string(r, tail + 1, categories.join("、"))?;
         sheet.write_number(r, tail + 2, q.difficulty as f64)?;
         sheet.write_string(r, tail + 3, escape_cell(&q.explanation))?;

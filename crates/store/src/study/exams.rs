@@ -192,10 +192,19 @@ fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Opt
     }
 }
 
-fn bounded(field: &'static str, v: Option<i64>, default: i64, range: std::ops::RangeInclusive<i64>, e: &mut Vec<FieldError>) -> i64 {
+fn bounded(
+    field: &'static str,
+    v: Option<i64>,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+    e: &mut Vec<FieldError>,
+) -> i64 {
     let v = v.unwrap_or(default);
     if !range.contains(&v) {
-        e.push(FieldError::new(field, format!("between:{}–{}", range.start(), range.end())));
+        e.push(FieldError::new(
+            field,
+            format!("between:{}–{}", range.start(), range.end()),
+        ));
     }
     v
 }
@@ -268,9 +277,19 @@ pub async fn create(db: &Db, caller: &Caller, input: &ExamInput) -> Result<Exam>
         e.push(FieldError::new("rules", "too_many_items:20"));
     }
     for r in &input.rules {
-        let bad_category = r.category.as_deref().is_some_and(|c| !c.trim().is_empty() && Category::parse(c).is_none());
-        let bad_kind = r.kind.as_deref().is_some_and(|k| !k.trim().is_empty() && QuestionKind::parse(k).is_none());
-        if bad_category || bad_kind || r.difficulty.is_some_and(|d| !(1..=5).contains(&d)) || !(1..=MAX_QUESTIONS).contains(&r.count) {
+        let bad_category = r
+            .category
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty() && Category::parse(c).is_none());
+        let bad_kind = r
+            .kind
+            .as_deref()
+            .is_some_and(|k| !k.trim().is_empty() && QuestionKind::parse(k).is_none());
+        if bad_category
+            || bad_kind
+            || r.difficulty.is_some_and(|d| !(1..=5).contains(&d))
+            || !(1..=MAX_QUESTIONS).contains(&r.count)
+        {
             e.push(FieldError::new("rules", "invalid"));
         }
     }
@@ -298,7 +317,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &ExamInput) -> Result<Exam>
     if !input.fixed_ids.is_empty() {
         let mut q = Q::new("SELECT COUNT(*) FROM study_questions q");
         push_pool(&mut q, &org.path);
-        q.push(" AND q.id IN (").push_list(input.fixed_ids.iter().copied()).push(")");
+        q.push(" AND q.id IN (")
+            .push_list(input.fixed_ids.iter().copied())
+            .push(")");
         let (found,): (i64,) = db.one(q).await?;
         if found != input.fixed_ids.len() as i64 {
             return Err(Invalid::one("fixed_ids", "not_found").into());
@@ -315,9 +336,17 @@ pub async fn create(db: &Db, caller: &Caller, input: &ExamInput) -> Result<Exam>
         .rules
         .iter()
         .map(|r| Rule {
-            category: r.category.as_deref().and_then(Category::parse).map(|c| c.as_str().to_string()),
+            category: r
+                .category
+                .as_deref()
+                .and_then(Category::parse)
+                .map(|c| c.as_str().to_string()),
             difficulty: r.difficulty,
-            kind: r.kind.as_deref().and_then(QuestionKind::parse).map(|k| k.as_str().to_string()),
+            kind: r
+                .kind
+                .as_deref()
+                .and_then(QuestionKind::parse)
+                .map(|k| k.as_str().to_string()),
             count: r.count,
         })
         .collect();
@@ -377,7 +406,9 @@ async fn by_id(db: &Db, id: i64) -> Result<Option<Exam>> {
 
 /// One exam, to the members it reaches and to those who keep study where it reaches.
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Exam> {
-    let exam = by_id(db, id).await?.filter(|e| oversees(caller, e) || reaches(caller, e));
+    let exam = by_id(db, id)
+        .await?
+        .filter(|e| oversees(caller, e) || reaches(caller, e));
     caller.found(db, exam, "study.exam.read", ("study_exam", &id)).await
 }
 
@@ -601,7 +632,9 @@ pub async fn attempt(db: &Db, caller: &Caller, id: i64) -> Result<Attempt> {
     let row = attempt_row(db, id)
         .await?
         .filter(|r| caller.member_id == Some(r.member_id) || manages(caller, &r.org_path));
-    let row = caller.found(db, row, "study.attempt.read", ("study_attempt", &id)).await?;
+    let row = caller
+        .found(db, row, "study.attempt.read", ("study_attempt", &id))
+        .await?;
     let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status == "open" && crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
         close_expired(db, &exam, row.member_id).await?;
@@ -615,7 +648,9 @@ pub async fn attempt(db: &Db, caller: &Caller, id: i64) -> Result<Attempt> {
 /// drawn by the exam's rules, options shuffled, without the key.
 pub async fn start(db: &Db, caller: &Caller, exam_id: i64) -> Result<Attempt> {
     let exam = by_id(db, exam_id).await?.filter(|e| reaches(caller, e));
-    let exam = caller.found(db, exam, "study.attempt.start", ("study_exam", &exam_id)).await?;
+    let exam = caller
+        .found(db, exam, "study.attempt.start", ("study_exam", &exam_id))
+        .await?;
     let (Some(member_id), Some(member_path)) = (caller.member_id, caller.member_org_path.clone()) else {
         return Err(Error::NotFound);
     };
@@ -785,11 +820,19 @@ fn answer_text(v: &serde_json::Value) -> Option<String> {
 
 /// Grades every question of an attempt from what was given (`None` for a short answer waiting for
 /// a person), in one statement per question inside the transaction.
-async fn grade_questions(tx: &mut Tx, attempt_id: i64, partial: bool, given: &HashMap<i64, String>, timed_out: bool) -> Result<bool> {
+async fn grade_questions(
+    tx: &mut Tx,
+    attempt_id: i64,
+    partial: bool,
+    given: &HashMap<i64, String>,
+    timed_out: bool,
+) -> Result<bool> {
     let rows: Vec<(i64, String, String)> = tx
         .all(
-            Q::new("SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position")
-                .bind(attempt_id),
+            Q::new(
+                "SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position",
+            )
+            .bind(attempt_id),
         )
         .await?;
     let mut waits = false;
@@ -901,8 +944,12 @@ async fn close_expired(db: &Db, exam: &Exam, member_id: i64) -> Result<()> {
 /// Submits the caller's answers and grades them on the server. Past the deadline (and its grace)
 /// the answers are refused and the attempt closes with what it had: nothing.
 pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> Result<Attempt> {
-    let row = attempt_row(db, id).await?.filter(|r| caller.member_id == Some(r.member_id));
-    let row = caller.found(db, row, "study.attempt.submit", ("study_attempt", &id)).await?;
+    let row = attempt_row(db, id)
+        .await?
+        .filter(|r| caller.member_id == Some(r.member_id));
+    let row = caller
+        .found(db, row, "study.attempt.submit", ("study_attempt", &id))
+        .await?;
     let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status != "open" {
         return Err(Error::Refused("study.attempt.submitted"));
@@ -965,7 +1012,9 @@ pub struct MarkInput {
 /// answer waiting must be marked, then the attempt is graded.
 pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Result<Attempt> {
     let row = attempt_row(db, id).await?.filter(|r| manages(caller, &r.org_path));
-    let row = caller.found(db, row, "study.attempt.mark", ("study_attempt", &id)).await?;
+    let row = caller
+        .found(db, row, "study.attempt.mark", ("study_attempt", &id))
+        .await?;
     let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status != "marking" {
         return Err(Error::Refused("study.attempt.not_marking"));
@@ -978,7 +1027,11 @@ pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Resul
         .await?;
     let mut marks = HashMap::new();
     for (position, mark) in &input.marks {
-        let p = position.trim().parse::<i64>().ok().filter(|p| waiting.iter().any(|w| w.0 == *p));
+        let p = position
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|p| waiting.iter().any(|w| w.0 == *p));
         match p {
             Some(p) if (0..=100).contains(mark) => {
                 marks.insert(p, mark * 10);
@@ -1025,10 +1078,16 @@ pub struct ExamResults {
     /// Members the exam reaches that the caller oversees.
     pub members: i64,
     pub took: i64,
+    /// Took it over members reached, in whole percent.
+    pub took_rate: Option<i64>,
     pub passed: i64,
-    /// Passed over members reached, in whole percent.
+    /// Passed over those who took it, in whole percent.
     pub pass_rate: Option<i64>,
     pub marking: i64,
+    /// Which members the rows are: `all`, `took`, `not_taken` or `marking`.
+    pub show: String,
+    /// Rows under `show`, for the pager.
+    pub shown: i64,
     pub page: i64,
     /// Members in tree order, a page at a time.
     pub rows: Vec<ResultLine>,
@@ -1036,8 +1095,15 @@ pub struct ExamResults {
 
 pub const RESULTS_PAGE: i64 = 100;
 
-/// An exam's results over the members it reaches in the caller's study scope.
-pub async fn results(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<ExamResults> {
+/// Which members a results page lists.
+pub const SHOWS: [&str; 4] = ["all", "took", "not_taken", "marking"];
+
+/// An exam's results over the members it reaches in the caller's study scope; the rows are those
+/// `show` names (everyone, those who took it, those who did not, those waiting to be marked).
+pub async fn results(db: &Db, caller: &Caller, id: i64, show: &str, page: i64) -> Result<ExamResults> {
+    if !SHOWS.contains(&show) {
+        return Err(Invalid::one("show", "one_of:all, took, not_taken, marking").into());
+    }
     let exam = get(db, caller, id).await?;
     if !oversees(caller, &exam) {
         return caller
@@ -1062,6 +1128,21 @@ pub async fn results(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Exa
     reached(&mut counts);
     let (members, took, passed, marking): (i64, i64, i64, i64) = db.one(counts).await?;
     let page = page.clamp(1, 100_000);
+    let narrow = |q: &mut Q| {
+        q.push(match show {
+            "took" => " AND r.member_id IS NOT NULL",
+            "not_taken" => " AND NOT EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id)",
+            "marking" => " AND EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking')",
+            _ => "",
+        });
+    };
+    let mut count = Q::new(
+        "SELECT COUNT(*) FROM members m LEFT JOIN study_exam_results r ON r.exam_id = $1 AND r.member_id = m.id",
+    )
+    .bind(id);
+    reached(&mut count);
+    narrow(&mut count);
+    let (shown,): (i64,) = db.one(count).await?;
     let mut q = Q::new(
         "SELECT m.id AS member_id, m.name, o.name AS org_name,
          (SELECT COUNT(*) FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id) AS attempts,
@@ -1071,6 +1152,7 @@ pub async fn results(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Exa
     )
     .bind(id);
     reached(&mut q);
+    narrow(&mut q);
     q.push(" ORDER BY m.org_path, m.name, m.id LIMIT ")
         .push_bind(RESULTS_PAGE)
         .push(" OFFSET ")
@@ -1080,9 +1162,12 @@ pub async fn results(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Exa
         exam,
         members,
         took,
+        took_rate: domain::study::rate(took, members),
         passed,
-        pass_rate: domain::study::rate(passed, members),
+        pass_rate: domain::study::rate(passed, took),
         marking,
+        show: show.to_string(),
+        shown,
         page,
         rows,
     })
@@ -1097,10 +1182,7 @@ mod tests {
         let options: Vec<String> = ["甲", "乙", "丙", "丁"].iter().map(|s| s.to_string()).collect();
         for _ in 0..50 {
             let (shown, key) = shuffle_options(&mut rand::thread_rng(), options.clone(), "BD");
-            let right: Vec<&str> = key
-                .chars()
-                .map(|c| shown[(c as u8 - b'A') as usize].as_str())
-                .collect();
+            let right: Vec<&str> = key.chars().map(|c| shown[(c as u8 - b'A') as usize].as_str()).collect();
             let mut right = right.clone();
             right.sort();
             assert_eq!(right, vec!["丁", "乙"]);

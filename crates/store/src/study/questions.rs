@@ -286,7 +286,13 @@ pub async fn create(db: &Db, caller: &Caller, input: &QuestionInput) -> Result<Q
 pub async fn update(db: &Db, caller: &Caller, id: i64, input: &QuestionInput) -> Result<Question> {
     let current = get(db, caller, id).await?;
     caller
-        .require(db, Perm::ManageStudy, &current.org_path, "study.question.update", ("study_question", &id))
+        .require(
+            db,
+            Perm::ManageStudy,
+            &current.org_path,
+            "study.question.update",
+            ("study_question", &id),
+        )
         .await?;
     let mut e = Vec::new();
     let checked = check(input, &mut e);
@@ -327,7 +333,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &QuestionInput) ->
     audit::append(
         &mut tx,
         caller,
-        Event::ok("study.question.update", "study_question", id).with_detail(format!("version={}", current.version + 1)),
+        Event::ok("study.question.update", "study_question", id)
+            .with_detail(format!("version={}", current.version + 1)),
     )
     .await?;
     tx.commit().await?;
@@ -346,7 +353,9 @@ fn sees_bank(caller: &Caller, path: &str) -> bool {
 pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Question> {
     let row: Option<Row> = db.opt(Q::new(&format!("{SELECT} WHERE q.id = $1")).bind(id)).await?;
     let q = row.map(Question::from).filter(|q| sees_bank(caller, &q.org_path));
-    caller.found(db, q, "study.question.read", ("study_question", &id)).await
+    caller
+        .found(db, q, "study.question.read", ("study_question", &id))
+        .await
 }
 
 /// What a bank list is narrowed to.
@@ -421,7 +430,12 @@ fn push_visible(q: &mut Q, caller: &Caller, f: &QuestionFilter) {
 impl QuestionFilter {
     /// A filter naming a kind, category or difficulty that does not exist is refused, not ignored.
     fn check(&self) -> Result<()> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let mut e = Vec::new();
         if given(&self.kind).is_some_and(|k| QuestionKind::parse(&k).is_none()) {
             e.push(QuestionKind::refused("kind"));
@@ -473,7 +487,9 @@ pub async fn export(db: &Db, caller: &Caller, f: &QuestionFilter) -> Result<Vec<
         .await?;
     let mut q = Q::new(SELECT);
     push_visible(&mut q, caller, f);
-    q.push(&format!(" ORDER BY q.org_path, q.created_at, q.id LIMIT {EXPORT_LIMIT}"));
+    q.push(&format!(
+        " ORDER BY q.org_path, q.created_at, q.id LIMIT {EXPORT_LIMIT}"
+    ));
     let rows: Vec<Row> = db.all(q).await?;
     let mut tx = db.begin().await?;
     audit::append(

@@ -311,8 +311,8 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
             None => None,
         };
         let parts = items.len() as i64 + i64::from(exam.is_some());
-        let done = items.iter().filter(|i| i.completed).count() as i64
-            + i64::from(exam.as_ref().is_some_and(|e| e.passed));
+        let done =
+            items.iter().filter(|i| i.completed).count() as i64 + i64::from(exam.as_ref().is_some_and(|e| e.passed));
         let touched = items.iter().filter(|i| i.opened || i.completed).count() as i64
             + i64::from(exam.as_ref().is_some_and(|e| e.attempts > 0));
         let progress = Progress::of(parts, touched, done);

@@ -17,8 +17,8 @@ use store::study::questions::{self, QuestionFilter, QuestionInput, QuestionPage}
 use super::{categories, study_orgs};
 use crate::api::files::ImportReport;
 use crate::auth::WebCaller;
-use crate::AppState;
 use crate::web::{error_page, form_errors, form_urlencoded_pairs, posted, render, see_other, Chrome};
+use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -61,7 +61,13 @@ impl BankPage {
     }
 }
 
-async fn draw_bank(s: &AppState, w: &WebCaller, f: QuestionFilter, import: Option<ImportReport>, errors: Vec<(String, String)>) -> Response {
+async fn draw_bank(
+    s: &AppState,
+    w: &WebCaller,
+    f: QuestionFilter,
+    import: Option<ImportReport>,
+    errors: Vec<(String, String)>,
+) -> Response {
     let c = Chrome::for_caller(w, "/study/questions", "study.bank");
     let orgs = crate::or_error_page!(c, study_orgs(s, w).await);
     if orgs.is_empty() {
@@ -148,7 +154,9 @@ struct QuestionDraft {
 
 impl QuestionDraft {
     fn from_pairs(pairs: &[(String, String)]) -> QuestionDraft {
-        let mut options: Vec<String> = (0..MAX_OPTIONS).map(|i| posted(pairs, &format!("option_{}", letter(i)))).collect();
+        let mut options: Vec<String> = (0..MAX_OPTIONS)
+            .map(|i| posted(pairs, &format!("option_{}", letter(i))))
+            .collect();
         while options.last().is_some_and(|o| o.trim().is_empty()) {
             options.pop();
         }
@@ -158,7 +166,11 @@ impl QuestionDraft {
             stem: posted(pairs, "stem"),
             options,
             answer: posted(pairs, "answer"),
-            categories: pairs.iter().filter(|(k, _)| k == "categories").map(|(_, v)| v.clone()).collect(),
+            categories: pairs
+                .iter()
+                .filter(|(k, _)| k == "categories")
+                .map(|(_, v)| v.clone())
+                .collect(),
             difficulty: posted(pairs, "difficulty"),
             explanation: posted(pairs, "explanation"),
             retired: posted(pairs, "retired") == "1",
@@ -180,7 +192,14 @@ impl QuestionDraft {
     }
 }
 
-async fn draw_question_form(s: &AppState, w: &WebCaller, id: Option<i64>, version: i64, f: QuestionDraft, errors: Vec<(String, String)>) -> Response {
+async fn draw_question_form(
+    s: &AppState,
+    w: &WebCaller,
+    id: Option<i64>,
+    version: i64,
+    f: QuestionDraft,
+    errors: Vec<(String, String)>,
+) -> Response {
     let c = Chrome::for_caller(w, "/study/questions", "study.question");
     let orgs = crate::or_error_page!(c, study_orgs(s, w).await);
     if orgs.is_empty() {
@@ -435,6 +454,7 @@ struct ExamPage {
     results: Option<ExamResults>,
     pages: i64,
     open: bool,
+    shows: [&'static str; 4],
 }
 
 impl ExamPage {
@@ -460,11 +480,12 @@ impl ExamPage {
 }
 
 #[derive(Deserialize)]
-struct PageQuery {
+struct ResultsQuery {
+    show: Option<String>,
     page: Option<String>,
 }
 
-async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<PageQuery>) -> Response {
+async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(q): Query<ResultsQuery>) -> Response {
     let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
     let db = &s.store.db;
     let exam = crate::or_error_page!(c, exams::get(db, &w.caller, id).await);
@@ -473,13 +494,17 @@ async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Quer
         .find(|m| m.exam.id == id);
     let results = if exams::oversees(&w.caller, &exam) {
         let page = q.page.and_then(|p| p.parse().ok()).unwrap_or(1);
-        Some(crate::or_error_page!(c, exams::results(db, &w.caller, id, page).await))
+        let show = q.show.as_deref().filter(|s| !s.is_empty()).unwrap_or("all");
+        Some(crate::or_error_page!(
+            c,
+            exams::results(db, &w.caller, id, show, page).await
+        ))
     } else {
         None
     };
     let pages = results
         .as_ref()
-        .map_or(0, |r| (r.members + exams::RESULTS_PAGE - 1) / exams::RESULTS_PAGE);
+        .map_or(0, |r| (r.shown + exams::RESULTS_PAGE - 1) / exams::RESULTS_PAGE);
     let open = exam.is_open(store::clock::today());
     render(&ExamPage {
         c,
@@ -488,6 +513,7 @@ async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Quer
         results,
         pages,
         open,
+        shows: exams::SHOWS,
     })
 }
 
@@ -513,6 +539,10 @@ struct AttemptPage {
 }
 
 impl AttemptPage {
+    /// "第 2 次作答", "Attempt 2".
+    fn attempt_title(&self) -> String {
+        self.c.t("study.attempt").replace("{}", &self.a.number.to_string())
+    }
     fn mark(&self, permille: &i64) -> String {
         domain::study::exam::mark_text(*permille)
     }
@@ -564,7 +594,9 @@ fn answers(pairs: &[(String, String)]) -> HashMap<String, serde_json::Value> {
             out.entry(position.to_string()).or_default().push_str(v);
         }
     }
-    out.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
+    out.into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect()
 }
 
 async fn submit(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body: String) -> Response {
