@@ -718,3 +718,185 @@ both!(
         );
     }
 );
+
+/// A Word document with these paragraphs.
+fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let options = zip::write::SimpleFileOptions::default();
+        w.start_file("[Content_Types].xml", options).unwrap();
+        std::io::Write::write_all(&mut w, br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#).unwrap();
+        w.start_file("word/document.xml", options).unwrap();
+        let body: String = paragraphs
+            .iter()
+            .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
+            .collect();
+        std::io::Write::write_all(
+            &mut w,
+            format!("<w:document><w:body>{body}</w:body></w:document>").as_bytes(),
+        )
+        .unwrap();
+        w.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+async fn upload_study_file(app: &App, token: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let res = app
+        .http
+        .post(format!("{}/api/v1/study/files?name={name}", app.base))
+        .bearer_auth(token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap())
+}
+
+both!(
+    a_video_completes_at_95_percent_of_what_was_played_and_a_document_shows_its_text,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+
+        // A file's type comes from its bytes: a page named .mp4 is refused.
+        let (status, e) = upload_study_file(&app, &t, "x.mp4", b"<html><script>alert(1)</script>".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, e) = upload_study_file(&app, &m, "x.mp4", b"\0\0\0\x18ftypisom".to_vec()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "members do not upload: {e}");
+        let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2mp41".to_vec();
+        mp4.extend((0..4000u32).map(|i| (i % 251) as u8));
+        let (status, video) = upload_study_file(&app, &t, "lecture.mov", mp4.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{video}");
+        assert_eq!(
+            (video["kind"].as_str(), video["name"].as_str()),
+            (Some("video"), Some("lecture.mp4"))
+        );
+        let (status, e) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "kind": "document", "title": "错配", "file_id": video["id"], "categories": ["theory"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a video is no document: {e}");
+        let (status, e) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "kind": "video", "title": "无时长", "file_id": video["id"], "categories": ["theory"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["error"]["fields"]["duration_seconds"].is_object(), "{e}");
+        let (status, item) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "kind": "video", "title": "党课视频：遵义会议", "file_id": video["id"], "duration_seconds": 600, "categories": ["history"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        let id = item["id"].as_i64().unwrap();
+        approve(&app, &c, id).await;
+
+        // The member opens it; the player fetches the file by range.
+        assert_eq!(
+            app.get(&m, &format!("/api/v1/study/items/{id}")).await.0,
+            StatusCode::OK
+        );
+        let res = app
+            .http
+            .get(format!("{}/api/v1/study/items/{id}/file", app.base))
+            .bearer_auth(&m)
+            .header("range", "bytes=100-199")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(res.headers()["content-type"], "video/mp4");
+        assert_eq!(res.bytes().await.unwrap().to_vec(), mp4[100..200].to_vec());
+
+        // Saying it is done, or jumping to the end, is not watching.
+        let (status, e) = app
+            .post(&m, &format!("/api/v1/study/items/{id}/complete"), json!({}))
+            .await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("study.item.not_watched"))
+        );
+        let progress = format!("/api/v1/study/items/{id}/progress");
+        let (status, w) = app.post(&m, &progress, json!({"ranges": [[0, 5], [590, 600]]})).await;
+        assert_eq!(status, StatusCode::OK, "{w}");
+        assert_eq!(
+            (w["watched_seconds"].as_i64(), w["completed"].as_bool()),
+            (Some(15), Some(false)),
+            "{w}"
+        );
+        // A forged report of the whole length at once gains no more than double speed allows.
+        let (_, w) = app
+            .post(&m, &progress, json!({"ranges": [[0, 600]], "completed": true}))
+            .await;
+        assert!(w["watched_seconds"].as_i64().unwrap() < 100, "{w}");
+        assert_eq!(w["completed"], false);
+        let (status, _) = app.post(&m, &progress, json!({"ranges": [["a", 5]]})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Ten minutes later the player reports it all: 95% played completes it, once.
+        app.store
+            .db
+            .exec(
+                store::db::Q::new("UPDATE study_watch SET reported_at = $1 WHERE item_id = $2")
+                    .bind(store::db::instant_text(
+                        store::clock::now() - chrono::Duration::minutes(10),
+                    ))
+                    .bind(id),
+            )
+            .await
+            .unwrap();
+        let (_, w) = app.post(&m, &progress, json!({"ranges": [[0, 580]]})).await;
+        assert_eq!(
+            (w["percent"].as_i64(), w["completed"].as_bool()),
+            (Some(98), Some(true)),
+            "{w}"
+        );
+        app.post(&m, &progress, json!({"ranges": [[0, 600]]})).await;
+        let (_, ledger) = app.get(&m, &format!("/api/v1/members/{member_id}/study")).await;
+        let lines: Vec<&Value> = ledger["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["source_id"] == id)
+            .collect();
+        assert_eq!(lines.len(), 1, "credited once: {ledger}");
+        assert_eq!(lines[0]["hours_tenths"], 10);
+
+        // A DOCX document shows its paragraphs as the item's text.
+        let (status, doc) = upload_study_file(
+            &app,
+            &t,
+            "讲稿.docx",
+            docx(&["第一部分 学习党章", "第二部分 <遵守纪律> & 作风"]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{doc}");
+        let (status, item) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "kind": "document", "title": "党课讲稿", "file_id": doc["id"], "categories": ["constitution"], "hours": "0.5"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        assert_eq!(item["body"], "第一部分 学习党章\n第二部分 <遵守纪律> & 作风");
+        let page = app
+            .page(&app.browser("secretary").await, &format!("/study/items/{}", item["id"]))
+            .await;
+        assert!(page.contains("&#60;遵守纪律&#62; &#38; 作风"), "shown as text, escaped");
+    }
+);

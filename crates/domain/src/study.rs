@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 pub mod exam;
+pub mod media;
 
 code_enum!(Category {
     // 条例 Arts. 9–15, in their order.

@@ -83,13 +83,23 @@ pub struct FileNameQuery {
 
 /// The uploaded file and its name, from a multipart `file` field or the raw body.
 pub(crate) async fn upload_named(req: Request, name: Option<String>) -> Result<(String, Vec<u8>), Failure> {
+    upload_limited(req, name, crate::MAX_UPLOAD_BYTES).await
+}
+
+/// `upload_named` for a route that takes larger files (its own `DefaultBodyLimit` lets a multipart
+/// body through).
+pub(crate) async fn upload_limited(
+    req: Request,
+    name: Option<String>,
+    limit: usize,
+) -> Result<(String, Vec<u8>), Failure> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
-        let body = axum::body::to_bytes(req.into_body(), crate::MAX_UPLOAD_BYTES)
+        let body = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| Failure::new("file.too_large"))?;
         let name = name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "file".into());

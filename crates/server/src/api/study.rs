@@ -11,6 +11,7 @@ use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput};
 use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, SubmitInput};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
+use store::study::media::{self, ProgressInput, StudyFile, Watched};
 use store::study::questions::{self, Question, QuestionFilter, QuestionInput, QuestionPage};
 use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
@@ -49,6 +50,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_attempt))
         .routes(routes!(submit_attempt))
         .routes(routes!(mark_attempt))
+        .routes(routes!(item_file))
+        .routes(routes!(item_progress))
+        // Study files (lecture videos) are larger than any other upload.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_file))
+                .layer(axum::extract::DefaultBodyLimit::max(media::MAX_BYTES)),
+        )
 }
 
 /// The library as the caller sees it.
@@ -512,4 +521,64 @@ pub async fn mark_attempt(
     ApiJson(input): ApiJson<MarkInput>,
 ) -> ApiResult<Json<Attempt>> {
     Ok(Json(exams::mark(&s.store.db, &a.caller, id, &input).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/files", params(super::files::FileNameQuery),
+    request_body(content = String, description = "the file as the body or a multipart `file` field: PDF or DOCX for a document; MP4, WebM, MP3, M4A, OGG or WAV for video and audio (at most 512 MB); its type is read from its bytes"),
+    responses((status = 201, body = StudyFile, description = "kept; give its id as `file_id` on an item")))]
+pub async fn upload_file(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<super::files::FileNameQuery>,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let (name, bytes) = super::files::upload_limited(req, q.name, media::MAX_BYTES).await?;
+    let file = media::upload(&s.store.db, &s.files_dir, &a.caller, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(file)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/items/{id}/file", params(("id" = i64, Path, description = "the record's id")),
+    responses((status = 200, description = "the item's document, video or audio, inline; `Range` requests answer 206 with the part asked"),
+              (status = 206, description = "the part of the file a `Range` header asked for")))]
+pub async fn item_file(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    use tower::ServiceExt;
+    let (path, content_type, name) = media::item_file(&s.store.db, &s.files_dir, &a.caller, id).await?;
+    let mime: mime::Mime = content_type.parse().map_err(|_| Failure::new("internal"))?;
+    let mut res = tower_http::services::ServeFile::new_with_mime(path, &mime)
+        .oneshot(req)
+        .await
+        .map_err(|_| Failure::new("internal"))?
+        .map(axum::body::Body::new);
+    if res.status() == StatusCode::NOT_FOUND {
+        return Err(Failure::new("not_found"));
+    }
+    let headers = res.headers_mut();
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .collect();
+    if let Ok(v) = format!("inline; filename=\"{ascii}\"").parse() {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, max-age=3600"),
+    );
+    Ok(res)
+}
+
+#[utoipa::path(post, path = "/api/v1/study/items/{id}/progress", params(("id" = i64, Path, description = "the record's id")), request_body = ProgressInput,
+    responses((status = 200, body = Watched, description = "the ranges played, merged on the server; at 95% of its length the item is completed and its 学时 credited once (no report may claim more than double speed)")))]
+pub async fn item_progress(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    Id(id): Id,
+    ApiJson(input): ApiJson<ProgressInput>,
+) -> ApiResult<Json<Watched>> {
+    Ok(Json(media::progress(&s.store.db, &a.caller, id, &input).await?))
 }

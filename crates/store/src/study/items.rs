@@ -26,7 +26,8 @@ pub struct ItemInput {
     /// The publishing organization (on an edit, it stays).
     #[schema(minimum = 1)]
     pub org_id: Option<i64>,
-    /// `article` (text) or `link` (a page elsewhere).
+    /// `article` (text), `document` (a PDF or DOCX file), `video` or `audio` (a file or a link to
+    /// the media), or `link` (a page elsewhere).
     #[schema(schema_with = ItemKind::schema)]
     pub kind: Option<String>,
     #[schema(schema_with = required_text::<100>, required = true)]
@@ -56,6 +57,13 @@ pub struct ItemInput {
     /// subtree of the publisher.
     #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
+    /// A file uploaded with `POST /api/v1/study/files`: a PDF or DOCX for a document, the media for
+    /// a video or audio.
+    #[schema(minimum = 1)]
+    pub file_id: Option<i64>,
+    /// A video's or audio's length in seconds (1 to 36,000): 95% of it played completes it.
+    #[schema(minimum = 1, maximum = 36000)]
+    pub duration_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -87,6 +95,11 @@ pub struct Item {
     pub opened: bool,
     /// Whether the caller (as a member) has been credited for it.
     pub completed: bool,
+    /// Its file (a document, video or audio), fetched by range from `/api/v1/study/items/{id}/file`.
+    pub file_id: Option<i64>,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub duration_seconds: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -111,6 +124,10 @@ struct Row {
     updated_at: String,
     opened: bool,
     completed: bool,
+    file_id: Option<i64>,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    duration_seconds: Option<i64>,
 }
 
 impl From<Row> for Item {
@@ -137,6 +154,10 @@ impl From<Row> for Item {
             updated_at: r.updated_at,
             opened: r.opened,
             completed: r.completed,
+            file_id: r.file_id,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            duration_seconds: r.duration_seconds,
         }
     }
 }
@@ -149,8 +170,9 @@ fn select(member_id: Option<i64>) -> Q {
         person!("i.created_by"),
         " AS created_by, i.updated_at,
          EXISTS (SELECT 1 FROM study_opens s WHERE s.item_id = i.id AND s.member_id = $1) AS opened,
-         EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed
-         FROM study_items i JOIN orgs o ON o.id = i.org_id"
+         EXISTS (SELECT 1 FROM study_credits c WHERE c.source = 'item' AND c.source_id = i.id AND c.member_id = $1) AS completed,
+         i.file_id, f.name AS file_name, f.content_type, i.duration_seconds
+         FROM study_items i JOIN orgs o ON o.id = i.org_id LEFT JOIN study_files f ON f.id = i.file_id"
     ))
     .bind(member_id.unwrap_or(0))
 }
@@ -166,20 +188,21 @@ struct Checked {
     categories: String,
     tags: String,
     hours_tenths: i64,
+    file_id: Option<i64>,
+    duration_seconds: Option<i64>,
 }
 
 fn check(input: &ItemInput) -> Result<Checked> {
     let mut e = Vec::new();
     let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         None => Some(ItemKind::Article),
-        // Documents, video and audio need their files (and video its watched ranges): not yet.
-        Some(k) => match ItemKind::parse(k) {
-            Some(k @ (ItemKind::Article | ItemKind::Link)) => Some(k),
-            _ => {
-                e.push(FieldError::new("kind", "one_of:article, link"));
-                None
+        Some(k) => {
+            let parsed = ItemKind::parse(k);
+            if parsed.is_none() {
+                e.push(ItemKind::refused("kind"));
             }
-        },
+            parsed
+        }
     };
     let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
     let summary = text_block("summary", input.summary.as_deref(), 500, &mut e);
@@ -191,11 +214,33 @@ fn check(input: &ItemInput) -> Result<Checked> {
             e.push(FieldError::new("link", "invalid"));
         }
     }
+    let media = matches!(kind, Some(ItemKind::Video | ItemKind::Audio));
     match kind {
         Some(ItemKind::Article) if body.is_empty() => e.push(FieldError::new("body", "required")),
         Some(ItemKind::Link) if link.is_none() => e.push(FieldError::new("link", "required")),
+        Some(ItemKind::Document) if input.file_id.is_none() => e.push(FieldError::new("file_id", "required")),
+        _ if media && input.file_id.is_none() && link.is_none() => e.push(FieldError::new("file_id", "required")),
         _ => {}
     }
+    let duration_seconds = if media {
+        match input.duration_seconds {
+            None => {
+                e.push(FieldError::new("duration_seconds", "required"));
+                None
+            }
+            Some(d) if !(1..=domain::study::media::MAX_SECONDS).contains(&d) => {
+                e.push(FieldError::new("duration_seconds", "between:1–36000"));
+                None
+            }
+            d => d,
+        }
+    } else {
+        None
+    };
+    // Only what the kind uses is kept: an article's file or a link's length would mislead.
+    let file_id = input
+        .file_id
+        .filter(|_| matches!(kind, Some(ItemKind::Document | ItemKind::Video | ItemKind::Audio)));
     let categories = categories(&input.categories, &mut e);
     let mut tags: Vec<String> = Vec::new();
     if input.tags.len() > 10 {
@@ -232,7 +277,27 @@ fn check(input: &ItemInput) -> Result<Checked> {
         categories,
         tags: join_codes(&tags),
         hours_tenths: hours_tenths.unwrap_or(10),
+        file_id,
+        duration_seconds,
     })
+}
+
+/// A document's, video's or audio's file must exist and be of that kind; a DOCX with no text
+/// typed lends its paragraphs as the body, shown in the browser.
+async fn check_file(db: &Db, c: &mut Checked) -> Result<()> {
+    let Some(file_id) = c.file_id else {
+        return Ok(());
+    };
+    match super::media::file_kind(db, file_id).await? {
+        Some((kind, text)) if kind == c.kind => {
+            if c.body.is_empty() {
+                c.body = text;
+            }
+            Ok(())
+        }
+        Some(_) => Err(Invalid::one("file_id", "wrong_kind").into()),
+        None => Err(Invalid::one("file_id", "not_found").into()),
+    }
 }
 
 async fn set_targets(tx: &mut Tx, id: i64, targets: &[(i64, String)]) -> Result<()> {
@@ -267,7 +332,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
     caller
         .require(db, Perm::ManageStudy, &org.path, "study.item.create", ("org", &org_id))
         .await?;
-    let c = checked?;
+    let mut c = checked?;
+    check_file(db, &mut c).await?;
     let mut e = Vec::new();
     let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
     domain::error::check(e)?;
@@ -277,8 +343,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
     tx.exec(
         Q::new(
             "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
-             hours_tenths, version, status, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 'reviewing', $13, $14, $14)",
+             hours_tenths, version, status, created_by, created_at, updated_at, file_id, duration_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 'reviewing', $13, $14, $14, $15, $16)",
         )
         .bind(id)
         .bind(org.id)
@@ -293,7 +359,9 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
         .bind(c.tags)
         .bind(c.hours_tenths)
         .bind(caller.username.clone())
-        .bind(now),
+        .bind(now)
+        .bind(c.file_id)
+        .bind(c.duration_seconds),
     )
     .await?;
     set_targets(&mut tx, id, &targets).await?;
@@ -317,7 +385,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
             ("study_item", &id),
         )
         .await?;
-    let c = check(input)?;
+    let mut c = check(input)?;
+    check_file(db, &mut c).await?;
     let org = orgs::get(db, caller, item.org_id).await?;
     let mut e = Vec::new();
     let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
@@ -328,8 +397,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
         tx.exec(
             Q::new(
                 "INSERT INTO study_item_versions (item_id, version, title, summary, body, link, categories, tags,
-                 hours_tenths, replaced_by, replaced_at)
-                 SELECT id, version, title, summary, body, link, categories, tags, hours_tenths, $1, $2
+                 hours_tenths, replaced_by, replaced_at, file_id, duration_seconds)
+                 SELECT id, version, title, summary, body, link, categories, tags, hours_tenths, $1, $2, file_id, duration_seconds
                  FROM study_items WHERE id = $3",
             )
             .bind(caller.username.clone())
@@ -346,7 +415,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
         .exec(
             Q::new(
                 "UPDATE study_items SET kind = $1, title = $2, summary = $3, source = $4, body = $5, link = $6,
-                 categories = $7, tags = $8, hours_tenths = $9, version = $10, status = 'reviewing', updated_at = $11
+                 categories = $7, tags = $8, hours_tenths = $9, version = $10, status = 'reviewing', updated_at = $11,
+                 file_id = $15, duration_seconds = $16
                  WHERE id = $12 AND version = $13 AND status = $14",
             )
             .bind(c.kind.as_str())
@@ -362,7 +432,9 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
             .bind(now)
             .bind(id)
             .bind(item.version)
-            .bind(item.status.clone()),
+            .bind(item.status.clone())
+            .bind(c.file_id)
+            .bind(c.duration_seconds),
         )
         .await?;
     if changed == 0 {
@@ -594,6 +666,14 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
         .await?;
     if !opened {
         return Err(Error::Refused("study.item.not_opened"));
+    }
+    // A video or audio is completed by playing it (`media::progress`), not by saying so.
+    if let (Some(ItemKind::Video | ItemKind::Audio), Some(duration)) =
+        (ItemKind::parse(&item.kind), item.duration_seconds)
+    {
+        if !super::media::watched(db, member_id, id, duration).await?.completed {
+            return Err(Error::Refused("study.item.not_watched"));
+        }
     }
     let mut tx = db.begin().await?;
     let credited = 0 < super::credits::credit_item(

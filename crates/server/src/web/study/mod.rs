@@ -158,6 +158,11 @@ struct ItemDraft {
     hours: String,
     to_org_ids: Vec<String>,
     to_org_ids_q: String,
+    /// A file already uploaded with this form, kept across a redraw.
+    file_id: String,
+    file_name: String,
+    /// A video's or audio's length as typed: `45:30`, `1:02:03` or seconds.
+    duration: String,
 }
 
 async fn draw_item_form(s: &AppState, w: &WebCaller, f: ItemDraft, errors: Vec<(String, String)>) -> Response {
@@ -189,10 +194,26 @@ async fn new_item(State(s): State<AppState>, w: WebCaller) -> Response {
     draw_item_form(&s, &w, f, Vec::new()).await
 }
 
-async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> Response {
-    let pairs = form_urlencoded_pairs(&body);
+/// The item form posts as multipart (it may carry a document, video or audio): its text fields as
+/// pairs, and the file if one was chosen.
+async fn create_item(State(s): State<AppState>, w: WebCaller, req: axum::extract::Request) -> Response {
+    use axum::extract::FromRequest;
+    let c = Chrome::for_caller(&w, "/study/items/new", "study.new_item");
+    let form = match axum::extract::Multipart::from_request(req, &()).await {
+        Ok(f) => f,
+        Err(_) => return error_page(c, crate::error::Failure::bad_request("multipart")),
+    };
+    let parts = crate::or_error_page!(c, super::read_parts(form).await);
+    let pairs: Vec<(String, String)> = parts
+        .iter()
+        .filter(|p| p.file_name.is_none())
+        .map(|p| (p.name.clone(), p.text()))
+        .collect();
+    let upload = parts
+        .iter()
+        .find(|p| p.name == "file" && p.file_name.is_some() && !p.bytes.is_empty());
     let (to_org_ids, to_org_ids_q) = chosen_orgs(&pairs);
-    let f = ItemDraft {
+    let mut f = ItemDraft {
         org_id: posted(&pairs, "org_id"),
         kind: posted(&pairs, "kind"),
         title: posted(&pairs, "title"),
@@ -209,7 +230,24 @@ async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> R
         hours: posted(&pairs, "hours"),
         to_org_ids,
         to_org_ids_q,
+        file_id: posted(&pairs, "file_id"),
+        file_name: posted(&pairs, "file_name"),
+        duration: posted(&pairs, "duration"),
     };
+    // A file chosen is kept at once, so that a form drawn again with errors need not upload it again.
+    if let Some(p) = upload {
+        let name = p.file_name.clone().unwrap_or_default();
+        match store::study::media::upload(&s.store.db, &s.files_dir, &w.caller, &name, &p.bytes).await {
+            Ok(file) => {
+                f.file_id = file.id.to_string();
+                f.file_name = file.name;
+            }
+            Err(e) => match form_errors(&c, &e) {
+                Some(errors) => return draw_item_form(&s, &w, f, errors).await,
+                None => return error_page(c, e.into()),
+            },
+        }
+    }
     if searching(&pairs) {
         return draw_item_form(&s, &w, f, Vec::new()).await;
     }
@@ -231,6 +269,8 @@ async fn create_item(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .collect(),
         hours: Some(f.hours.clone()),
         to_org_ids: pick::ids(&f.to_org_ids),
+        file_id: f.file_id.parse().ok(),
+        duration_seconds: domain::study::media::parse_length(&f.duration),
     };
     match items::create(&s.store.db, &w.caller, &input).await {
         Ok(i) => see_other(&format!("/study/items/{}?saved=1", i.id)),
@@ -251,6 +291,35 @@ struct ItemPageView {
     i: Item,
     manages: bool,
     review: Option<store::reviews::ReviewView>,
+    /// For a video or audio, what the member has played of it.
+    watched: Option<store::study::media::Watched>,
+}
+
+impl ItemPageView {
+    fn is_pdf(&self) -> bool {
+        self.i.content_type.as_deref() == Some("application/pdf")
+    }
+    fn media(&self) -> Option<&'static str> {
+        match self.i.kind.as_str() {
+            "video" => Some("video"),
+            "audio" => Some("audio"),
+            _ => None,
+        }
+    }
+    /// The media's address: its file, or for a linked one the link.
+    fn media_src(&self) -> String {
+        match (&self.i.file_id, &self.i.link) {
+            (Some(_), _) => format!("/api/v1/study/items/{}/file", self.i.id),
+            (None, Some(l)) => l.clone(),
+            (None, None) => String::new(),
+        }
+    }
+    fn length(&self) -> String {
+        self.i
+            .duration_seconds
+            .map(domain::study::media::length_text)
+            .unwrap_or_default()
+    }
 }
 
 async fn item(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
@@ -265,7 +334,20 @@ async fn item(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> R
     } else {
         None
     };
-    render(&ItemPageView { c, i, manages, review })
+    let watched = match (w.caller.member_id, i.duration_seconds) {
+        (Some(member), Some(d)) if matches!(i.kind.as_str(), "video" | "audio") => Some(crate::or_error_page!(
+            c,
+            store::study::media::watched(&s.store.db, member, id, d).await
+        )),
+        _ => None,
+    };
+    render(&ItemPageView {
+        c,
+        i,
+        manages,
+        review,
+        watched,
+    })
 }
 
 async fn complete(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
