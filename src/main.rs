@@ -54,6 +54,11 @@ impl Data {
         self.data_dir.join("files")
     }
 
+    /// This server's search index (each server keeps its own).
+    fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
     async fn open(&self) -> Result<Store> {
         // The data directory holds the database, the keys and the uploaded files: 0700.
         store::private::create_dir_all(&self.data_dir)
@@ -192,8 +197,22 @@ enum Command {
         #[command(subcommand)]
         what: DuesWhat,
     },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        what: SearchWhat,
+    },
     /// Measure throughput and latency on generated data (see README).
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum SearchWhat {
+    /// Rebuild this server's index from the database (stop the server first: it holds the index).
+    Reindex {
+        #[command(flatten)]
+        data: Data,
+    },
 }
 
 #[derive(Subcommand)]
@@ -344,7 +363,7 @@ async fn run() -> Result<()> {
     match Cli::parse().command {
         Command::Serve { listen, data } => {
             listen.check()?;
-            serve(listen, data.open().await?, false, data.files_dir()).await
+            serve(listen, data.open().await?, false, &data).await
         }
         Command::Demo { listen, data } => {
             listen.check()?;
@@ -356,7 +375,7 @@ async fn run() -> Result<()> {
                 "Demo accounts (password {}): admin, secadmin, auditor, committee, secretary, member",
                 demo::DEMO_PASSWORD
             );
-            serve(listen, store, true, data.files_dir()).await
+            serve(listen, store, true, &data).await
         }
         Command::Import {
             what:
@@ -501,18 +520,46 @@ async fn run() -> Result<()> {
             );
             Ok(())
         }
+        Command::Search {
+            what: SearchWhat::Reindex { data },
+        } => {
+            let store = data.open().await?;
+            let index = store::search::SearchIndex::at(&data.search_dir())
+                .map_err(|e| anyhow::anyhow!("opening the search index (is the server running? stop it first): {e}"))?;
+            let start = std::time::Instant::now();
+            index.clear()?;
+            let n = index.catch_up(&store.db).await?;
+            println!(
+                "Search index rebuilt from {n} changes in {:.1} s.",
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Bench(args) => bench::run(args).await,
     }
 }
 
-async fn serve(listen: Listen, store: Store, demo: bool, files_dir: PathBuf) -> Result<()> {
+async fn serve(listen: Listen, store: Store, demo: bool, data: &Data) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen.listen)
         .await
         .with_context(|| format!("listening on {}", listen.listen))?;
     let mut state = server::AppState::new(store, demo);
     state.secure_cookies = listen.secure_cookies;
     state.dues_rounding = listen.dues_rounding;
-    state.files_dir = files_dir;
+    state.files_dir = data.files_dir();
+    state.search = std::sync::Arc::new(
+        store::search::SearchIndex::at(&data.search_dir())
+            .map_err(|e| anyhow::anyhow!("opening the search index: {e}"))?,
+    );
+    // The index catches up with the database's changes in the background (a new index: all of them).
+    let (search, db) = (state.search.clone(), state.store.db.clone());
+    tokio::spawn(async move {
+        match search.catch_up(&db).await {
+            Ok(n) if n > 0 => tracing::info!(changes = n, "search index caught up"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "search index could not catch up"),
+        }
+    });
     state.audit_retention_days = listen.audit_retention_days;
     state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
         per_ip: listen.rate_per_ip,

@@ -900,3 +900,126 @@ both!(
         assert!(page.contains("&#60;遵守纪律&#62; &#38; 作风"), "shown as text, escaped");
     }
 );
+
+both!(
+    search_finds_one_and_two_characters_ranked_and_marked_and_only_what_the_reader_may_open,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let m = app.login("member").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let other = app.org_id(&c, "法学院学生党支部").await;
+        let published = published_item(&app, &t, &c, branch, "关于按时交纳党费的学习提示", "1").await;
+        // A draft still under review, and an item only another branch's members read.
+        let (_, draft) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "title": "党费草稿（待审核）", "body": "党费", "categories": ["skills"], "hours": "1"}),
+            )
+            .await;
+        let (status, elsewhere) = app
+            .post(
+                &c,
+                "/api/v1/study/items",
+                json!({"org_id": other, "title": "法学院党费收缴细则", "body": "细则。", "categories": ["skills"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{elsewhere}");
+        let elsewhere = elsewhere["id"].as_i64().unwrap();
+        app.store
+            .db
+            .exec(store::db::Q::new("UPDATE study_items SET status = 'published' WHERE id = $1").bind(elsewhere))
+            .await
+            .unwrap();
+        let hits = |body: &Value| -> Vec<(String, i64)> {
+            body["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| (h["kind"].as_str().unwrap().to_string(), h["id"].as_i64().unwrap()))
+                .collect()
+        };
+        for q in [
+            "%E5%85%9A",
+            "%E5%85%9A%E8%B4%B9",
+            "%E4%BA%A4%E7%BA%B3%E5%85%9A%E8%B4%B9",
+        ] {
+            // 党, 党费, 交纳党费
+            let (status, r) = app.get(&m, &format!("/api/v1/search?q={q}&kind=item")).await;
+            assert_eq!(status, StatusCode::OK, "{r}");
+            let found = hits(&r);
+            assert!(found.contains(&("item".into(), published)), "{q}: {r}");
+            assert!(
+                !found.iter().any(|h| h.1 == draft["id"].as_i64().unwrap()),
+                "a draft is not found by members"
+            );
+            assert!(
+                !found.iter().any(|h| h.1 == elsewhere),
+                "another branch's item is never found"
+            );
+        }
+        let (_, r) = app.get(&m, "/api/v1/search?q=%E5%85%9A%E8%B4%B9&kind=item").await;
+        let hit = r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == published)
+            .unwrap();
+        let marked: Vec<&str> = hit["title"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["mark"] == true)
+            .map(|p| p["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(marked, vec!["党费"], "{hit}");
+        // Those who publish find their draft; the committee finds the other branch's item too.
+        let (_, r) = app.get(&t, "/api/v1/search?q=%E5%85%9A%E8%B4%B9").await;
+        assert!(
+            hits(&r).contains(&("item".into(), draft["id"].as_i64().unwrap())),
+            "{r}"
+        );
+        let (_, r) = app
+            .get(&c, &format!("/api/v1/search?q=%E5%85%9A%E8%B4%B9&org_id={other}"))
+            .await;
+        assert_eq!(
+            hits(&r),
+            vec![("item".to_string(), elsewhere)],
+            "within an organization: {r}"
+        );
+        // Filters that name nothing real are refused.
+        assert_eq!(
+            app.get(&m, "/api/v1/search?q=%E5%85%9A&kind=people").await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(app.get(&m, "/api/v1/search").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        // An edit is found at once (the index follows the change log), the old title no more.
+        let (status, _) = app
+            .patch(
+                &t,
+                &format!("/api/v1/study/items/{published}"),
+                json!({"title": "遵义会议的历史意义", "body": "转折。", "categories": ["history"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, r) = app.get(&t, "/api/v1/search?q=%E9%81%B5%E4%B9%89").await;
+        assert!(hits(&r).contains(&("item".into(), published)), "{r}");
+        // A second server on the same database, with its own index, finds the same.
+        let second = store::search::SearchIndex::in_memory();
+        let caller = store::Caller::system("search-test");
+        let q = store::search::SearchQuery {
+            q: Some("遵义".into()),
+            ..Default::default()
+        };
+        let r = store::search::search(&app.store.db, &second, &caller, &q)
+            .await
+            .unwrap();
+        assert!(r.hits.iter().any(|h| h.kind == "item" && h.id == published));
+        // The page marks the words and escapes the rest.
+        let page = app
+            .page(&app.browser("member").await, "/search?q=%E5%85%9A%E8%B4%B9")
+            .await;
+        assert!(page.contains("<mark>党费</mark>"), "marked on the page");
+    }
+);

@@ -39,6 +39,9 @@ pub struct AppState {
     pub dues_rounding: domain::dues::Rounding,
     /// Audit entries older than this many days are removed daily; `None` keeps them all.
     pub audit_retention_days: Option<i64>,
+    /// This server's search index (in the data directory; in memory for tests), kept current from
+    /// the database's change log.
+    pub search: Arc<store::search::SearchIndex>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             files_dir: std::path::PathBuf::from("hongji-data/files"),
             dues_rounding: domain::dues::Rounding::HalfUp,
             audit_retention_days: None,
+            search: Arc::new(store::search::SearchIndex::in_memory()),
         }
     }
 }

@@ -576,6 +576,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_study_classes.sql")),
     (26, include_str!("../migrations/sqlite/0026_study_exams.sql")),
     (27, include_str!("../migrations/sqlite/0027_study_media.sql")),
+    (28, include_str!("../migrations/sqlite/0028_search.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -608,6 +609,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_study_classes.sql")),
     (26, include_str!("../migrations/postgres/0026_study_exams.sql")),
     (27, include_str!("../migrations/postgres/0027_study_media.sql")),
+    (28, include_str!("../migrations/postgres/0028_search.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction.

@@ -45,6 +45,7 @@ pub mod pick;
 pub mod private;
 pub mod reviews;
 pub mod scope;
+pub mod search;
 pub mod security;
 pub mod seed;
 pub mod study;

@@ -29,6 +29,7 @@ pub mod notices;
 pub mod orgs;
 pub mod pick;
 pub mod reviews;
+pub mod search;
 pub mod security;
 pub mod study;
 pub mod todo;
@@ -54,6 +55,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(reviews::routes())
         .merge(security::routes())
         .merge(pick::routes())
+        .merge(search::routes())
         .merge(study::routes())
         .merge(todo::routes())
         .merge(transfers::routes())

@@ -13,6 +13,7 @@ mod notices;
 mod orgs;
 mod pick;
 mod reviews;
+mod search;
 mod study;
 mod transfers;
 
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reviews::routes())
         .merge(mobile::routes())
         .merge(notices::routes())
+        .merge(search::routes())
         .merge(study::routes())
         .merge(development::routes())
         .merge(admin::routes())

@@ -299,6 +299,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .bind(v.study_tenths),
     )
     .await?;
+    crate::search::changed(&mut tx, "meeting", id).await?;
     for k in &v.kinds {
         tx.exec(
             Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ($1, $2)")
@@ -390,7 +391,7 @@ async fn with_kinds(db: &Db, meetings: Vec<Meeting>) -> Result<Vec<MeetingView>>
 
 /// Who sees a meeting: those who read its organization's members, the members of its branch, and
 /// anyone expected at it (a party group's members at their group's meetings).
-fn visible(caller: &Caller, q: &mut Q) {
+pub(crate) fn visible(caller: &Caller, q: &mut Q) {
     q.push("(");
     caller.filter(q, Perm::ReadMembers, "m.org_path", Own::BranchPath("m.org_path"));
     if let Some(me) = caller.member_id {
@@ -553,6 +554,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         .bind(v.study_tenths),
     )
     .await?;
+    crate::search::changed(&mut tx, "meeting", id).await?;
     tx.exec(Q::new("DELETE FROM meeting_kinds WHERE meeting_id = $1").bind(id))
         .await?;
     for k in &v.kinds {

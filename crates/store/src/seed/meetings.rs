@@ -46,6 +46,11 @@ pub async fn insert_bulk(db: &Db, caller: &Caller, meetings: &[PastMeeting]) -> 
             q.push_row(i == 0, values);
         }
         tx.exec(q).await?;
+        let mut changes = Q::new("INSERT INTO search_changes (kind, doc_id) VALUES ");
+        for (i, id) in ids.iter().enumerate() {
+            changes.push_row(i == 0, ["meeting".into(), (*id).into()]);
+        }
+        tx.exec(changes).await?;
         let mut kinds = Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ");
         let mut first = true;
         for (m, id) in chunk.iter().zip(&ids) {

@@ -366,6 +366,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
     .await?;
     set_targets(&mut tx, id, &targets).await?;
     reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
+    crate::search::changed(&mut tx, "item", id).await?;
     audit::append(&mut tx, caller, Event::ok("study.item.create", "study_item", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await
@@ -444,6 +445,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
     if item.status != "reviewing" {
         reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
     }
+    crate::search::changed(&mut tx, "item", id).await?;
     audit::append(
         &mut tx,
         caller,
@@ -466,6 +468,7 @@ pub(crate) async fn on_review(tx: &mut Tx, id: i64, approved: bool) -> Result<()
         Q::new("UPDATE study_items SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id)
     };
     tx.exec(q).await?;
+    crate::search::changed(tx, "item", id).await?;
     Ok(())
 }
 
