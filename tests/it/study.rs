@@ -68,7 +68,7 @@ both!(
             .post(
                 &t,
                 "/api/v1/study/items",
-                json!({"org_id": branch, "kind": "video", "title": " ", "categories": ["nope"], "hours": "1.25"}),
+                json!({"org_id": branch, "kind": "podcast", "title": " ", "categories": ["nope"], "hours": "1.25"}),
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
