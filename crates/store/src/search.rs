@@ -366,8 +366,13 @@ async fn read_docs(db: &Db, kind: &str, ids: &[i64]) -> Result<Vec<Doc>> {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The words sought (1 to 50 characters); one character works.
-    #[param(min_length = 1, max_length = 50)]
-    pub q: Option<String>,
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    pub q: String,
     /// `item` (the library), `notice` or `meeting` (meeting titles and topics).
     #[param(schema_with = kinds_schema)]
     pub kind: Option<String>,
@@ -436,7 +441,7 @@ fn date(field: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>> {
 
 /// Searches what the caller may read, best first.
 pub async fn search(db: &Db, index: &SearchIndex, caller: &Caller, sq: &SearchQuery) -> Result<Results> {
-    let text: String = sq.q.as_deref().unwrap_or("").trim().to_string();
+    let text: String = sq.q.trim().to_string();
     let mut e = Vec::new();
     if text.is_empty() {
         e.push(domain::FieldError::new("q", "required"));
@@ -469,17 +474,12 @@ pub async fn search(db: &Db, index: &SearchIndex, caller: &Caller, sq: &SearchQu
         e.push(domain::FieldError::new("to", "invalid"));
         None
     });
+    domain::error::check(e)?;
+    // An organization out of reach answers as every record out of reach does: not found.
     let within = match sq.org_id {
-        Some(org_id) => match crate::orgs::get(db, caller, org_id).await {
-            Ok(o) => Some(o.path),
-            Err(_) => {
-                e.push(domain::FieldError::new("org_id", "not_found"));
-                None
-            }
-        },
+        Some(org_id) => Some(crate::orgs::get(db, caller, org_id).await?.path),
         None => None,
     };
-    domain::error::check(e)?;
     index.catch_up(db).await?;
 
     let f = &index.fields;

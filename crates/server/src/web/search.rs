@@ -33,7 +33,7 @@ impl SearchPage {
 
 async fn page(State(s): State<AppState>, w: WebCaller, Query(q): Query<SearchQuery>) -> Response {
     let c = Chrome::for_caller(&w, "/search", "search.title");
-    let asked = q.q.as_deref().is_some_and(|t| !t.trim().is_empty());
+    let asked = !q.q.trim().is_empty();
     let results = if asked {
         match search::search(&s.store.db, &s.search, &w.caller, &q).await {
             Ok(r) => Some(r),

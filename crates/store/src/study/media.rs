@@ -213,8 +213,18 @@ pub async fn item_file(db: &Db, dir: &Path, caller: &Caller, item_id: i64) -> Re
 #[serde(default)]
 pub struct ProgressInput {
     /// The ranges played, in seconds from the start: `[[from_s, to_s], …]` (at most 1,000).
-    #[schema(value_type = Vec<Vec<f64>>, max_items = 1000)]
+    #[schema(schema_with = ranges_schema)]
     pub ranges: Vec<(f64, f64)>,
+}
+
+/// `[[from_s, to_s], …]`: pairs of numbers, at most 1,000.
+fn ranges_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number))
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).max_items(Some(1000)).build()
 }
 
 /// Where a member stands on a video or audio item.
