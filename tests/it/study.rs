@@ -1009,7 +1009,7 @@ both!(
         let second = store::search::SearchIndex::in_memory();
         let caller = store::Caller::system("search-test");
         let q = store::search::SearchQuery {
-            q: Some("遵义".into()),
+            q: "遵义".into(),
             ..Default::default()
         };
         let r = store::search::search(&app.store.db, &second, &caller, &q)
