@@ -954,3 +954,114 @@ async fn every_page_passes_axe_core_on_a_phone_and_a_desktop() {
         b.quit().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
+async fn on_a_phone_a_member_studies_and_takes_an_exam_and_a_secretary_records_offline_study() {
+    let app = App::start(Backend::Sqlite).await;
+    let t = app.login("secretary").await;
+    let c = app.login("committee").await;
+    let (_, me) = app.get(&t, "/api/v1/me").await;
+    let branch = me["grants"][0]["org_id"].as_i64().unwrap();
+    // A published item in a task, and a short exam from the branch's own bank.
+    let (_, item) = app
+        .post(
+            &t,
+            "/api/v1/study/items",
+            json!({"org_id": branch, "title": "手机学习：党章总纲", "body": "党章是党的根本大法。", "categories": ["constitution"], "hours": "1"}),
+        )
+        .await;
+    let item_id = item["id"].as_i64().unwrap();
+    let (_, pending) = app.get(&c, "/api/v1/reviews/pending").await;
+    let review = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subject_id"] == item_id)
+        .unwrap()["id"]
+        .clone();
+    app.post(&c, &format!("/api/v1/reviews/{review}/approve"), json!({}))
+        .await;
+    let due = (store::clock::today() + chrono::Duration::days(7)).to_string();
+    let (status, task) = app
+        .post(&t, "/api/v1/study/tasks", json!({"org_id": branch, "title": "手机上的学习任务", "due_on": due, "required": true, "item_ids": [item_id]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    for i in 0..3 {
+        app.post(
+            &t,
+            "/api/v1/study/questions",
+            json!({"org_id": branch, "kind": "judge", "stem": format!("手机测验第{i}题：预备期为一年。"), "answer": "对", "categories": ["constitution"], "difficulty": 5}),
+        )
+        .await;
+    }
+    let (status, exam) = app
+        .post(
+            &t,
+            "/api/v1/study/exams",
+            json!({"org_id": branch, "title": "手机测验", "rules": [{"kind": "judge", "difficulty": 5, "count": 3}], "closes_on": due}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{exam}");
+
+    let b = Browser::start(390).await;
+    let mut taps = 0;
+    login(&b, &app, "member").await;
+    taps += 1;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/study", app.base)).await;
+    let tasks = b.text("#my-tasks").await;
+    assert!(tasks.contains("手机上的学习任务"), "{tasks}");
+    b.click(&format!("#my-tasks a[href='/study/items/{item_id}']")).await;
+    b.click("#complete-form button").await;
+    taps += 2;
+    b.wait_text("main", "已保存").await;
+    assert!(b.text("#completed").await.contains("✓"));
+    b.accessible().await;
+    // The exam: start, answer each question with one tap, submit once.
+    b.go(&format!("{}/study/exams/{}", app.base, exam["id"])).await;
+    b.click("#start-exam").await;
+    taps += 2;
+    b.wait_url(|u| u.contains("/study/attempts/")).await;
+    let questions = b
+        .script("return document.querySelectorAll('#attempt-form fieldset.question').length")
+        .await
+        .as_i64()
+        .unwrap();
+    assert_eq!(questions, 3);
+    b.accessible().await;
+    for i in 1..=3 {
+        b.click(&format!(
+            "#attempt-form fieldset.question:nth-of-type({i}) input[value='true']"
+        ))
+        .await;
+    }
+    b.click("#submit-attempt").await;
+    taps += 4;
+    let result = b.wait_text("#attempt-result", "100").await;
+    assert!(result.contains("合格"), "{result}");
+    b.screenshot("exam-result-phone").await;
+    b.accessible().await;
+    assert!(taps <= 10, "{taps} taps for a task and a three-question exam");
+    b.quit().await;
+
+    // The secretary records the others' offline study on the same phone width: tick all, submit.
+    let b = Browser::start(390).await;
+    login(&b, &app, "secretary").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    b.go(&format!("{}/study/tasks/{}", app.base, task["id"])).await;
+    b.click("#tick-all").await;
+    b.click("#offline-form button[type=submit]").await;
+    let counts = b.wait_text("#task-counts", "已完成").await;
+    b.screenshot("offline-phone").await;
+    b.quit().await;
+    let (_, progress) = app.get(&t, &format!("/api/v1/study/tasks/{}", task["id"])).await;
+    assert!(
+        progress["completed"].as_i64().unwrap() > 1,
+        "recorded for the branch: {counts}"
+    );
+    assert_eq!(progress["not_started"], 0, "{progress}");
+}
