@@ -2,7 +2,7 @@
 //! generation throughput against a bare batched insert of the same rows, subtree count reads, the
 //! member list API under load against a bare axum handler, organizational life queries, and the
 //! monthly dues job against a bare copy of the same rows, with the dues reports, and the
-//! development boards.
+//! development boards, and online study (the ledger and report, an exam day, search).
 
 use anyhow::Result;
 use clap::Args;
@@ -19,6 +19,7 @@ mod dues;
 mod homes;
 mod life;
 mod pipeline;
+mod study;
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -34,9 +35,16 @@ pub struct BenchArgs {
     /// Concurrent HTTP clients.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Run some parts only, comma-separated: `counts`, `api`, `life`, `dues`, `pipeline`, `homes`.
+    /// Run some parts only, comma-separated: `counts`, `api`, `life`, `dues`, `pipeline`, `homes`,
+    /// `study`.
     #[arg(long)]
     only: Option<String>,
+    /// Library items the study part searches over.
+    #[arg(long, default_value_t = 200_000)]
+    study_items: usize,
+    /// Exam attempts the study part submits on its exam day.
+    #[arg(long, default_value_t = 10_000)]
+    exam_attempts: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -102,6 +110,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     }
     if part("homes") {
         homes::homes_speed(&store).await?;
+    }
+    if part("study") {
+        study::study_speed(&store, args.study_items, args.exam_attempts).await?;
     }
     if args.database_url.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,0 +1,356 @@
+//! Online study at scale: the 学时 ledger and a county's study report over completion rows for every
+//! member; an exam day's submissions against bare inserts of the same rows; search over a large
+//! library. Rows are loaded in bulk (outside the timed parts), as a year of study would leave them.
+
+use anyhow::Result;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::{Duration, Instant};
+use store::db::{new_id, now_text, Q};
+use store::{Caller, Store};
+
+use super::{ms, percentile, timed};
+
+/// Completion rows per member, as a year's tasks leave them (20 million over a million members).
+const CREDITS_PER_MEMBER: usize = 20;
+
+pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) -> Result<()> {
+    let caller = Caller::system("bench");
+    let (root, county, county_members) = super::root_and_county(store).await?;
+    let year = i64::from(chrono::Datelike::year(&store::clock::today()));
+    let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
+    if credits == 0 {
+        load_credits(store, year).await?;
+        // Statistics from before the load would steer SQLite to scan a year's rows per member.
+        store.db.analyze().await?;
+    }
+    let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
+    let label = format!("study: a county's report ({county_members} members, {credits} completion rows in all)");
+    timed(&label, 20, || async {
+        Ok(store::study::reports::report(&store.db, &caller, county, year).await?)
+    })
+    .await?;
+    let members: Vec<(i64,)> = store
+        .db
+        .all(Q::new(
+            "SELECT id FROM members WHERE status = 'active' ORDER BY id LIMIT 2000",
+        ))
+        .await?;
+    let mut rng = StdRng::seed_from_u64(13);
+    timed("study: a member's ledger (random members)", 500, || {
+        let id = members[rng.gen_range(0..members.len())].0;
+        let caller = &caller;
+        async move { Ok(store::study::reports::ledger(&store.db, caller, id, year).await?) }
+    })
+    .await?;
+    exam_day(store, &caller, root, attempts).await?;
+    search(store, &caller, root, items).await
+}
+
+/// `CREDITS_PER_MEMBER` lines for each member this year, in batches.
+async fn load_credits(store: &Store, year: i64) -> Result<()> {
+    let members: Vec<(i64, String)> = store
+        .db
+        .all(Q::new("SELECT id, org_path FROM members WHERE status = 'active'"))
+        .await?;
+    let start = Instant::now();
+    let now = now_text();
+    let day = chrono::NaiveDate::from_ymd_opt(year as i32, 3, 1).expect("a date");
+    for batch in members.chunks(2_000) {
+        let mut tx = store.db.begin().await?;
+        // 100 members' 20 lines of 13 values: under SQLite's 32,766 parameters a statement.
+        for chunk in batch.chunks(100) {
+            let mut q = Q::new(
+                "INSERT INTO study_credits (id, member_id, org_path, year, credited_on, hours_tenths, source, source_id,
+                 version, label, form, recorded_by, recorded_at) VALUES ",
+            );
+            let mut first = true;
+            for (id, path) in chunk {
+                for k in 0..CREDITS_PER_MEMBER {
+                    q.push_row(
+                        first,
+                        [
+                            new_id().into(),
+                            (*id).into(),
+                            path.clone().into(),
+                            year.into(),
+                            day.into(),
+                            15i64.into(),
+                            "item".into(),
+                            (k as i64 + 1).into(),
+                            1i64.into(),
+                            "学习资料".into(),
+                            "online".into(),
+                            "bench".into(),
+                            now.clone().into(),
+                        ],
+                    );
+                    first = false;
+                }
+            }
+            tx.exec(q).await?;
+        }
+        tx.commit().await?;
+    }
+    println!(
+        "study: {} completion rows loaded in {:.1} s",
+        members.len() * CREDITS_PER_MEMBER,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// An exam day: `attempts` members each submit an attempt of 20 questions, graded on the server;
+/// against a bare insert of the same rows (each attempt's 20 answered questions and its row) into
+/// copies of the two tables.
+async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) -> Result<()> {
+    use store::study::{exams, questions};
+    let rows: Vec<questions::ImportRow> = (0..200)
+        .map(|i| questions::ImportRow {
+            line: i + 2,
+            input: questions::QuestionInput {
+                kind: Some("single".into()),
+                stem: Some(format!("考试日试题 {i}：党的根本组织原则是？")),
+                options: vec![
+                    "民主集中制".into(),
+                    "集体领导".into(),
+                    "个人负责".into(),
+                    "少数服从多数".into(),
+                ],
+                answer: Some("A".into()),
+                categories: vec!["constitution".into()],
+                difficulty: Some(5),
+                ..Default::default()
+            },
+        })
+        .collect();
+    let plan = questions::plan_import(&store.db, caller, Some(root), rows).await?;
+    questions::commit_import(&store.db, caller, Some(root), &plan).await?;
+    let exam = exams::create(
+        &store.db,
+        caller,
+        &exams::ExamInput {
+            org_id: Some(root),
+            title: Some("考试日".into()),
+            rules: vec![exams::Rule {
+                category: Some("constitution".into()),
+                difficulty: Some(5),
+                kind: Some("single".into()),
+                count: 20,
+            }],
+            attempts_allowed: Some(1),
+            closes_on: Some(store::clock::today().to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let members: Vec<(i64, String)> = store
+        .db
+        .all(
+            Q::new("SELECT id, org_path FROM members WHERE status = 'active' ORDER BY id LIMIT $1")
+                .bind(attempts as i64),
+        )
+        .await?;
+    // The attempts are started beforehand: the day's load is the submissions.
+    let mut started = Vec::with_capacity(members.len());
+    for (id, path) in &members {
+        let who = member(*id, path);
+        let a = exams::start(&store.db, &who, exam.id).await?;
+        let answers = a
+            .questions
+            .iter()
+            .map(|q| (q.position.to_string(), serde_json::Value::String("A".into())))
+            .collect();
+        started.push((who, a.id, exams::SubmitInput { answers }));
+    }
+    let start = Instant::now();
+    let mut times = Vec::with_capacity(started.len());
+    for (who, id, input) in &started {
+        let s = Instant::now();
+        exams::submit(&store.db, who, *id, input).await?;
+        times.push(s.elapsed());
+    }
+    let ours = start.elapsed();
+    times.sort();
+    // The floor: the same rows inserted bare, one transaction an attempt.
+    for (table, copy) in [
+        ("study_attempts", "bench_attempts"),
+        ("study_attempt_questions", "bench_attempt_questions"),
+    ] {
+        store.db.exec(Q::new(&format!("DROP TABLE IF EXISTS {copy}"))).await?;
+        store
+            .db
+            .exec(Q::new(&format!(
+                "CREATE TABLE {copy} AS SELECT * FROM {table} WHERE 1 = 0"
+            )))
+            .await?;
+    }
+    let now = now_text();
+    let start = Instant::now();
+    for (who, _, _) in &started {
+        let attempt = new_id();
+        let mut tx = store.db.begin().await?;
+        tx.exec(
+            Q::new(
+                "INSERT INTO bench_attempts (id, exam_id, member_id, org_path, number, started_at, deadline_at, submitted_at, status, score_permille)
+                 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, 'graded', 1000)",
+            )
+            .bind(attempt)
+            .bind(exam.id)
+            .bind(who.member_id.unwrap_or(0))
+            .bind(who.member_org_path.clone().unwrap_or_default())
+            .bind(now.clone()),
+        )
+        .await?;
+        let mut q = Q::new(
+            "INSERT INTO bench_attempt_questions (attempt_id, position, question_id, version, kind, stem, options, answer, explanation, given, credit_permille) VALUES ",
+        );
+        for p in 1..=20i64 {
+            q.push_row(
+                p == 1,
+                [
+                    attempt.into(),
+                    p.into(),
+                    1i64.into(),
+                    1i64.into(),
+                    "single".into(),
+                    "考试日试题：党的根本组织原则是？".into(),
+                    r#"["民主集中制","集体领导","个人负责","少数服从多数"]"#.into(),
+                    "A".into(),
+                    "".into(),
+                    "A".into(),
+                    1000i64.into(),
+                ],
+            );
+        }
+        tx.exec(q).await?;
+        tx.commit().await?;
+    }
+    let bare = start.elapsed();
+    for copy in ["bench_attempts", "bench_attempt_questions"] {
+        store.db.exec(Q::new(&format!("DROP TABLE {copy}"))).await?;
+    }
+    let n = started.len() as f64;
+    println!(
+        "study: an exam day, {} attempts of 20 questions submitted and graded: {:.0}/s (p50 {:.1} ms, p99 {:.1} ms); bare inserts of the same rows {:.0}/s; ratio {:.0} %",
+        started.len(),
+        n / ours.as_secs_f64(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        n / bare.as_secs_f64(),
+        100.0 * bare.as_secs_f64() / ours.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn member(id: i64, path: &str) -> Caller {
+    let mut c = Caller::system("bench");
+    c.username = format!("bench:member:{id}");
+    c.grants = Vec::new();
+    c.member_id = Some(id);
+    c.member_org_path = Some(path.to_string());
+    c
+}
+
+/// Words library titles are made of, so that queries of one, two and more characters hit a share
+/// of them as real titles would.
+const WORDS: [&str; 24] = [
+    "党章", "党史", "党费", "学习", "教育", "组织", "生活", "会议", "纪律", "作风", "理论", "政策", "形势", "宗旨",
+    "传统", "改革", "发展", "群众", "基层", "支部", "建设", "精神", "实践", "制度",
+];
+
+/// Search over `n` library items: indexing them from the change log, then queries of one, two and
+/// four characters as the whole tree's staff ask them.
+async fn search(store: &Store, caller: &Caller, root: i64, n: usize) -> Result<()> {
+    let (path,): (String,) = store
+        .db
+        .one(Q::new("SELECT path FROM orgs WHERE id = $1").bind(root))
+        .await?;
+    let mut rng = StdRng::seed_from_u64(21);
+    let now = now_text();
+    let start = Instant::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1_000) {
+        let mut tx = store.db.begin().await?;
+        let mut items = Q::new(
+            "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
+             hours_tenths, version, status, published_on, created_by, created_at, updated_at) VALUES ",
+        );
+        let mut changes = Q::new("INSERT INTO search_changes (kind, doc_id) VALUES ");
+        for (k, _) in chunk.iter().enumerate() {
+            let id = new_id();
+            let title: String = (0..4).map(|_| WORDS[rng.gen_range(0..WORDS.len())]).collect();
+            let body: String = (0..40)
+                .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+                .collect::<Vec<_>>()
+                .join("，");
+            items.push_row(
+                k == 0,
+                [
+                    id.into(),
+                    root.into(),
+                    path.clone().into(),
+                    "article".into(),
+                    title.into(),
+                    "".into(),
+                    "".into(),
+                    body.into(),
+                    Option::<String>::None.into(),
+                    ",theory,".into(),
+                    "".into(),
+                    10i64.into(),
+                    1i64.into(),
+                    "published".into(),
+                    store::clock::today().into(),
+                    "bench".into(),
+                    now.clone().into(),
+                    now.clone().into(),
+                ],
+            );
+            changes.push_row(k == 0, ["item".into(), id.into()]);
+        }
+        tx.exec(items).await?;
+        tx.exec(changes).await?;
+        tx.commit().await?;
+    }
+    let loaded = start.elapsed();
+    store.db.analyze().await?;
+    let dir = std::env::temp_dir().join(format!("hongji-bench-search-{}", std::process::id()));
+    let index = store::search::SearchIndex::at(&dir)?;
+    let start = Instant::now();
+    let applied = index.catch_up(&store.db).await?;
+    println!(
+        "study: {n} library items loaded in {:.1} s; the index built from {applied} changes in {:.1} s",
+        loaded.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    );
+    let queries = ["党", "学", "党费", "纪律", "党史学习", "基层建设", "改革发展精神"];
+    for q in queries {
+        let mut times: Vec<Duration> = Vec::with_capacity(200);
+        let mut found = 0;
+        for _ in 0..200 {
+            let s = Instant::now();
+            let r = store::search::search(
+                &store.db,
+                &index,
+                caller,
+                &store::search::SearchQuery {
+                    q: q.into(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            times.push(s.elapsed());
+            found = r.total;
+        }
+        times.sort();
+        println!(
+            "study: search {q:?} over {n} items ({found} readable among the best {}): p50 {:.1} ms, p99 {:.1} ms",
+            store::search::CANDIDATES,
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.99))
+        );
+    }
+    drop(index);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
