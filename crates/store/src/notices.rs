@@ -132,7 +132,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &AnnouncementInput) -> Resu
     }
     let review_title = format!("通知公告：{}", title.unwrap_or_default());
     reviews::submit(&mut tx, caller, "notice", id, &org, &review_title).await?;
-    crate::search::changed(&mut tx, "notice", id).await?;
+    crate::search::log::changed(&mut tx, "notice", id).await?;
     audit::append(&mut tx, caller, Event::ok("notice.create", "notice", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await
@@ -150,7 +150,7 @@ pub(crate) async fn on_review(tx: &mut Tx, id: i64, approved: bool) -> Result<()
         Q::new("UPDATE announcements SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id)
     };
     tx.exec(q).await?;
-    crate::search::changed(tx, "notice", id).await?;
+    crate::search::log::changed(tx, "notice", id).await?;
     Ok(())
 }
 

@@ -93,6 +93,17 @@ pub fn complete(watched: i64, length: i64) -> bool {
     length > 0 && watched * 100 >= length * COMPLETE_PERCENT
 }
 
+/// The item kind a study file serves, from its content type.
+pub fn kind_of(content_type: &str) -> super::ItemKind {
+    if content_type.starts_with("video/") {
+        super::ItemKind::Video
+    } else if content_type.starts_with("audio/") {
+        super::ItemKind::Audio
+    } else {
+        super::ItemKind::Document
+    }
+}
+
 /// A length as people type it: `45:30`, `1:02:03` or plain seconds; `None` if it is none of these.
 pub fn parse_length(text: &str) -> Option<i64> {
     let text = text.trim();

@@ -299,7 +299,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &MeetingInput) -> Result<Me
         .bind(v.study_tenths),
     )
     .await?;
-    crate::search::changed(&mut tx, "meeting", id).await?;
+    crate::search::log::changed(&mut tx, "meeting", id).await?;
     for k in &v.kinds {
         tx.exec(
             Q::new("INSERT INTO meeting_kinds (meeting_id, kind) VALUES ($1, $2)")
@@ -554,7 +554,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         .bind(v.study_tenths),
     )
     .await?;
-    crate::search::changed(&mut tx, "meeting", id).await?;
+    crate::search::log::changed(&mut tx, "meeting", id).await?;
     tx.exec(Q::new("DELETE FROM meeting_kinds WHERE meeting_id = $1").bind(id))
         .await?;
     for k in &v.kinds {

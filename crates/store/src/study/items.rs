@@ -288,7 +288,10 @@ async fn check_file(db: &Db, c: &mut Checked) -> Result<()> {
     let Some(file_id) = c.file_id else {
         return Ok(());
     };
-    match super::media::file_kind(db, file_id).await? {
+    let file: Option<(String, String)> = db
+        .opt(Q::new("SELECT content_type, text FROM study_files WHERE id = $1").bind(file_id))
+        .await?;
+    match file.map(|(content_type, text)| (domain::study::media::kind_of(&content_type), text)) {
         Some((kind, text)) if kind == c.kind => {
             if c.body.is_empty() {
                 c.body = text;
@@ -366,7 +369,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
     .await?;
     set_targets(&mut tx, id, &targets).await?;
     reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
-    crate::search::changed(&mut tx, "item", id).await?;
+    crate::search::log::changed(&mut tx, "item", id).await?;
     audit::append(&mut tx, caller, Event::ok("study.item.create", "study_item", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await
@@ -445,7 +448,7 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
     if item.status != "reviewing" {
         reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
     }
-    crate::search::changed(&mut tx, "item", id).await?;
+    crate::search::log::changed(&mut tx, "item", id).await?;
     audit::append(
         &mut tx,
         caller,
@@ -468,7 +471,7 @@ pub(crate) async fn on_review(tx: &mut Tx, id: i64, approved: bool) -> Result<()
         Q::new("UPDATE study_items SET status = 'returned' WHERE id = $1 AND status = 'reviewing'").bind(id)
     };
     tx.exec(q).await?;
-    crate::search::changed(tx, "item", id).await?;
+    crate::search::log::changed(tx, "item", id).await?;
     Ok(())
 }
 
@@ -674,7 +677,14 @@ pub async fn complete(db: &Db, caller: &Caller, id: i64) -> Result<bool> {
     if let (Some(ItemKind::Video | ItemKind::Audio), Some(duration)) =
         (ItemKind::parse(&item.kind), item.duration_seconds)
     {
-        if !super::media::watched(db, member_id, id, duration).await?.completed {
+        let watched: Option<(i64,)> = db
+            .opt(
+                Q::new("SELECT watched_seconds FROM study_watch WHERE member_id = $1 AND item_id = $2")
+                    .bind(member_id)
+                    .bind(id),
+            )
+            .await?;
+        if !domain::study::media::complete(watched.map_or(0, |w| w.0), duration) {
             return Err(Error::Refused("study.item.not_watched"));
         }
     }

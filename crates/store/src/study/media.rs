@@ -179,23 +179,6 @@ pub async fn upload(db: &Db, dir: &Path, caller: &Caller, name: &str, bytes: &[u
     })
 }
 
-/// The item kind a stored file serves and its DOCX text, or `None` if there is no such file.
-pub(crate) async fn file_kind(db: &Db, id: i64) -> Result<Option<(ItemKind, String)>> {
-    let row: Option<(String, String)> = db
-        .opt(Q::new("SELECT content_type, text FROM study_files WHERE id = $1").bind(id))
-        .await?;
-    Ok(row.map(|(content_type, text)| {
-        let kind = if content_type.starts_with("video/") {
-            ItemKind::Video
-        } else if content_type.starts_with("audio/") {
-            ItemKind::Audio
-        } else {
-            ItemKind::Document
-        };
-        (kind, text)
-    }))
-}
-
 /// The file of an item the caller may read (opening it as they would the item): its path, type
 /// and name, for a player or viewer to fetch by range.
 pub async fn item_file(db: &Db, dir: &Path, caller: &Caller, item_id: i64) -> Result<(PathBuf, String, String)> {

@@ -5,7 +5,7 @@
 //! minutes, attendance or members.
 //!
 //! The database stays the source of truth. Every write of something searchable records a change
-//! (`changed`); each server's index applies the changes past the last it saw before it answers,
+//! (`log::changed`); each server's index applies the changes past the last it saw before it answers,
 //! and keeps that number in its own commits — so several servers on one PostgreSQL all stay right,
 //! and `hongji search reindex` (a new, empty index) rebuilds from the first change. What a caller
 //! may not read is never found: the hits are checked against the records with the same rules as
@@ -26,23 +26,14 @@ use tantivy::schema::{
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{doc, Index, IndexReader, IndexWriter, TantivyDocument, Term};
 
-use crate::db::{Db, Tx, Q};
+use crate::db::{Db, Q};
 use crate::error::{Error, Result};
 use crate::scope::{Caller, Own, Perm};
 
+pub mod log;
+
 /// What a change names: a library item, a notice or a meeting.
 pub const KINDS: [&str; 3] = ["item", "notice", "meeting"];
-
-/// Records that a searchable record changed, in the writer's transaction.
-pub(crate) async fn changed(tx: &mut Tx, kind: &'static str, id: i64) -> Result<()> {
-    tx.exec(
-        Q::new("INSERT INTO search_changes (kind, doc_id) VALUES ($1, $2)")
-            .bind(kind)
-            .bind(id),
-    )
-    .await?;
-    Ok(())
-}
 
 /// Single characters (letters and digits, lower-cased), each at its own position, so that a
 /// phrase of them finds any run of characters.
