@@ -53,9 +53,14 @@ struct BankPage {
     errors: Vec<(String, String)>,
     /// The filter as a query string, for the pager and the export.
     query: String,
+    /// The reader: a question of a bank above theirs is shown, not offered to edit.
+    caller: store::Caller,
 }
 
 impl BankPage {
+    fn editable(&self, q: &store::study::questions::Question) -> bool {
+        questions::editable(&self.caller, q)
+    }
     fn kind_zh(&self, code: &str) -> &'static str {
         QuestionKind::parse(code).map(QuestionKind::zh).unwrap_or("")
     }
@@ -93,6 +98,7 @@ async fn draw_bank(
         import,
         errors,
         query,
+        caller: w.caller.clone(),
     })
 }
 
