@@ -3,13 +3,21 @@
 //! between the years a class spans (`domain::study::split_by_year`), so the new year's minimum
 //! gets its share.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use domain::org::subtree_end;
 use domain::study::{parse_hours, split_by_year};
 use domain::{FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use super::manages;
+
+/// A date the class must have.
+fn required_date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    if text.map(str::trim).is_none_or(str::is_empty) {
+        e.push(FieldError::new(field, "required"));
+    }
+    super::date(field, text, e)
+}
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
@@ -55,32 +63,12 @@ const SELECT: &str =
     (SELECT COUNT(*) FROM study_class_attendance a WHERE a.class_id = c.id) AS attended
     FROM study_classes c JOIN orgs o ON o.id = c.org_id";
 
-fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => {
-            e.push(FieldError::new(field, "required"));
-            None
-        }
-        Some(t) => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            Ok(d) if (2000..=2100).contains(&d.year()) => Some(d),
-            Ok(_) => {
-                e.push(FieldError::new(field, "out_of_range"));
-                None
-            }
-            Err(_) => {
-                e.push(FieldError::new(field, "invalid"));
-                None
-            }
-        },
-    }
-}
-
 /// Records a class; its roll is taken with `set_attendance`.
 pub async fn create(db: &Db, caller: &Caller, input: &ClassInput) -> Result<Class> {
     let mut e = Vec::new();
     let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
-    let starts_on = date("starts_on", input.starts_on.as_deref(), &mut e);
-    let ends_on = date("ends_on", input.ends_on.as_deref(), &mut e);
+    let starts_on = required_date("starts_on", input.starts_on.as_deref(), &mut e);
+    let ends_on = required_date("ends_on", input.ends_on.as_deref(), &mut e);
     let hours = match input.hours.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
         None => {
             e.push(FieldError::new("hours", "required"));

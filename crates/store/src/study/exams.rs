@@ -19,7 +19,7 @@ use domain::{clean_text, FieldError, Invalid};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{manages, text_block};
+use super::{date, manages, text_block};
 use crate::audit::{self, Event};
 use crate::db::{instant_text, new_id, now_text, parse_instant, Db, Tx, Q};
 use crate::error::{Error, Result};
@@ -176,21 +176,6 @@ const SELECT: &str = concat!(
     person!("e.created_by"),
     " AS created_by FROM study_exams e JOIN orgs o ON o.id = e.org_id"
 );
-
-fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
-        Ok(_) => {
-            e.push(FieldError::new(field, "out_of_range"));
-            None
-        }
-        Err(_) => {
-            e.push(FieldError::new(field, "invalid"));
-            None
-        }
-    }
-}
 
 fn bounded(
     field: &'static str,

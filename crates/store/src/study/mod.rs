@@ -53,6 +53,23 @@ pub(crate) fn text_block(field: &'static str, value: Option<&str>, max: usize, e
     v.replace("\r\n", "\n")
 }
 
+/// A date given as `YYYY-MM-DD` within the years study records take (2000–2100); `None` when
+/// absent or refused (the refusal goes to `e`).
+pub(crate) fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
+        Ok(_) => {
+            e.push(FieldError::new(field, "out_of_range"));
+            None
+        }
+        Err(_) => {
+            e.push(FieldError::new(field, "invalid"));
+            None
+        }
+    }
+}
+
 /// `",theory,history,"` → `["theory", "history"]`.
 pub(crate) fn split_codes(stored: &str) -> Vec<String> {
     stored

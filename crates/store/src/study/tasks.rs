@@ -10,7 +10,7 @@ use domain::{clean_text, FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 
 use super::items::{self, Item};
-use super::{credits, manages};
+use super::{credits, date, manages};
 use crate::audit::{self, Event};
 use crate::db::{new_id, now_text, Db, Q};
 use crate::error::{Error, Result};
@@ -71,21 +71,6 @@ const SELECT: &str = concat!(
     person!("t.created_by"),
     " AS created_by, t.created_at FROM study_tasks t JOIN orgs o ON o.id = t.org_id"
 );
-
-fn date(field: &'static str, text: Option<&str>, e: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(d) if (2000..=2100).contains(&chrono::Datelike::year(&d)) => Some(d),
-        Ok(_) => {
-            e.push(FieldError::new(field, "out_of_range"));
-            None
-        }
-        Err(_) => {
-            e.push(FieldError::new(field, "invalid"));
-            None
-        }
-    }
-}
 
 /// Assigns a task. Its items must be published and within the caller's reach (their own
 /// organizations' items, or items that reach the assigning organization).
