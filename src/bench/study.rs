@@ -23,7 +23,10 @@ pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) ->
     search(store, &caller, root, items).await?;
     let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
     if credits == 0 {
-        load_credits(store, year).await?;
+        load_credits(store, root, year).await?;
+        let start = Instant::now();
+        store::study::totals::recount_all(&store.db).await?;
+        println!("study: totals counted from the loaded rows in {:.1} s", start.elapsed().as_secs_f64());
         // Statistics from before the load would steer SQLite to scan a year's rows per member.
         store.db.analyze().await?;
     }
@@ -49,15 +52,77 @@ pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) ->
     Ok(())
 }
 
-/// `CREDITS_PER_MEMBER` lines for each member this year, in batches.
-async fn load_credits(store: &Store, year: i64) -> Result<()> {
+/// Tasks the root assigns to the whole tree over the year, each of two of the items.
+const TASKS: usize = 50;
+
+/// `CREDITS_PER_MEMBER` items the root publishes and `TASKS` tasks of them to the whole tree, and a
+/// line for each member and item this year, in batches.
+async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
     let members: Vec<(i64, String)> = store
         .db
         .all(Q::new("SELECT id, org_path FROM members WHERE status = 'active'"))
         .await?;
+    let (root_path,): (String,) = store
+        .db
+        .one(Q::new("SELECT path FROM orgs WHERE id = $1").bind(root))
+        .await?;
     let start = Instant::now();
     let now = now_text();
     let day = chrono::NaiveDate::from_ymd_opt(year as i32, 3, 1).expect("a date");
+    let items: Vec<i64> = (0..CREDITS_PER_MEMBER).map(|_| new_id()).collect();
+    let mut tx = store.db.begin().await?;
+    for (k, item) in items.iter().enumerate() {
+        tx.exec(
+            Q::new(
+                "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
+                 hours_tenths, version, status, published_on, created_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, 'article', $4, '', '', '', NULL, $5, '', 15, 1, 'published', $6, 'bench', $7, $7)",
+            )
+            .bind(*item)
+            .bind(root)
+            .bind(root_path.clone())
+            .bind(format!("学习资料 {k}"))
+            .bind(format!(",{},", domain::study::Category::ALL[k % 7].as_str()))
+            .bind(day)
+            .bind(now.clone()),
+        )
+        .await?;
+    }
+    for t in 0..TASKS {
+        let task = new_id();
+        let due = day + chrono::Duration::days(5 * t as i64);
+        tx.exec(
+            Q::new(
+                "INSERT INTO study_tasks (id, org_id, org_path, title, note, starts_on, due_on, required, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, '', $5, $6, TRUE, 'bench', $7)",
+            )
+            .bind(task)
+            .bind(root)
+            .bind(root_path.clone())
+            .bind(format!("学习任务 {t}"))
+            .bind(day)
+            .bind(due)
+            .bind(now.clone()),
+        )
+        .await?;
+        for (position, item) in [items[t % items.len()], items[(t + 1) % items.len()]].iter().enumerate() {
+            tx.exec(
+                Q::new("INSERT INTO study_task_items (task_id, item_id, position) VALUES ($1, $2, $3)")
+                    .bind(task)
+                    .bind(*item)
+                    .bind(position as i64),
+            )
+            .await?;
+        }
+        tx.exec(
+            Q::new("INSERT INTO study_task_targets (task_id, org_id, org_path) VALUES ($1, $2, $3)")
+                .bind(task)
+                .bind(root)
+                .bind(root_path.clone()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     for batch in members.chunks(2_000) {
         let mut tx = store.db.begin().await?;
         // 100 members' 20 lines of 13 values: under SQLite's 32,766 parameters a statement.
@@ -79,7 +144,7 @@ async fn load_credits(store: &Store, year: i64) -> Result<()> {
                             day.into(),
                             15i64.into(),
                             "item".into(),
-                            (k as i64 + 1).into(),
+                            items[k].into(),
                             1i64.into(),
                             "学习资料".into(),
                             "online".into(),

@@ -254,6 +254,8 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     study::seed(store, &caller, &plans, root.id).await?;
     questions::seed(store, &caller, &plans, root.id).await?;
     development::seed(store, &caller, &plans, &rows, today).await?;
+    // Meetings and their rolls were loaded in bulk: the study totals are counted from them once.
+    store::study::totals::recount_all(&store.db).await?;
     store.db.analyze().await?;
 
     // The demo accounts: the three administrators, committee staff, one branch's secretary, one member.

@@ -50,6 +50,52 @@ fn item_tenths(ledger: &Value) -> i64 {
         .sum()
 }
 
+/// The study totals kept beside every write equal the totals counted again from the sources: the
+/// members' years, hours by category, who completed each task and the counts up the tree.
+pub(crate) async fn totals_agree(app: &App) -> usize {
+    async fn snapshot(app: &App) -> Vec<String> {
+        let db = &app.store.db;
+        let mut out = Vec::new();
+        let years: Vec<(i64, i64, String, i64, i64, i64)> = db
+            .all(store::db::Q::new(
+                "SELECT member_id, year, org_path, credited_tenths, required_tenths, CAST(CASE WHEN counted THEN 1 ELSE 0 END AS BIGINT)
+                 FROM study_years WHERE credited_tenths > 0 ORDER BY member_id, year",
+            ))
+            .await
+            .unwrap();
+        out.extend(years.iter().map(|r| format!("year {r:?}")));
+        let categories: Vec<(i64, String, String, i64)> = db
+            .all(store::db::Q::new(
+                "SELECT year, org_path, categories, hours_tenths FROM study_category_totals
+                 WHERE hours_tenths <> 0 ORDER BY year, org_path, categories",
+            ))
+            .await
+            .unwrap();
+        out.extend(categories.iter().map(|r| format!("category {r:?}")));
+        let done: Vec<(i64, i64, String, i64)> = db
+            .all(store::db::Q::new(
+                "SELECT task_id, member_id, org_path, CAST(CASE WHEN counted THEN 1 ELSE 0 END AS BIGINT) FROM study_task_done
+                 ORDER BY task_id, member_id",
+            ))
+            .await
+            .unwrap();
+        out.extend(done.iter().map(|r| format!("done {r:?}")));
+        let counts: Vec<(i64, i64, i64)> = db
+            .all(store::db::Q::new(
+                "SELECT task_id, org_id, done FROM study_task_counts WHERE done <> 0 ORDER BY task_id, org_id",
+            ))
+            .await
+            .unwrap();
+        out.extend(counts.iter().map(|r| format!("count {r:?}")));
+        out
+    }
+    let kept = snapshot(app).await;
+    store::study::totals::recount_all(&app.store.db).await.unwrap();
+    let counted = snapshot(app).await;
+    assert_eq!(kept, counted, "the kept study totals equal those counted from the sources");
+    counted.len()
+}
+
 async fn me(app: &App, token: &str) -> Value {
     app.get(token, "/api/v1/me").await.1
 }
@@ -182,6 +228,7 @@ both!(
             .post(&c, &format!("/api/v1/study/items/{id}/complete"), json!({}))
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
 
@@ -412,6 +459,33 @@ both!(
         assert_eq!(status, StatusCode::OK, "the committee reads any branch below it");
         let (status, _) = app.get(&m, &format!("/api/v1/members/{}/study", others[0])).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "a member reads only their own ledger");
+        assert!(totals_agree(&app).await > 0, "something to count");
+
+        // A member who completed it moves to another branch: the branch's rate and minimum follow.
+        let (status, moved) = app
+            .patch(&c, &format!("/api/v1/members/{}", others[0]), json!({"org_id": law}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        let (_, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study")).await;
+        let rate = report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["task_id"] == task_id)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (rate["counted"].as_i64(), rate["completed"].as_i64()),
+            (Some(members - 2), Some(1)),
+            "{rate}"
+        );
+        assert_eq!(report["below_total"].as_i64(), Some(members - 2));
+        let (_, law_report) = app.get(&c, &format!("/api/v1/orgs/{law}/study")).await;
+        assert!(
+            law_report["tasks"].as_array().unwrap().iter().all(|x| x["task_id"] != task_id),
+            "the task reaches the branch only: {law_report}"
+        );
+        assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
 
@@ -608,6 +682,7 @@ both!(
             Some(after["credited_tenths"].as_i64()),
             "the report counts the same hours: {report}"
         );
+        assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
 
@@ -716,6 +791,7 @@ both!(
             StatusCode::NOT_FOUND,
             "a member does not manage classes"
         );
+        assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
 
@@ -898,6 +974,7 @@ both!(
             .page(&app.browser("secretary").await, &format!("/study/items/{}", item["id"]))
             .await;
         assert!(page.contains("&#60;遵守纪律&#62; &#38; 作风"), "shown as text, escaped");
+        assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
 

@@ -587,6 +587,10 @@ both!(
             line["progress"], "completed",
             "passing the exam completes the task: {line}"
         );
+        assert!(
+            crate::study::totals_agree(&app).await > 0,
+            "the task's completion is kept"
+        );
 
         // Past the time limit (and its grace) answers are refused and the attempt closes with nothing.
         let (_, late) = app
@@ -630,5 +634,6 @@ both!(
             .find(|r| r["member_id"] == member_id)
             .unwrap();
         assert_eq!(line["progress"], "started", "{line}");
+        crate::study::totals_agree(&app).await;
     }
 );

@@ -577,6 +577,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (26, include_str!("../migrations/sqlite/0026_study_exams.sql")),
     (27, include_str!("../migrations/sqlite/0027_study_media.sql")),
     (28, include_str!("../migrations/sqlite/0028_search.sql")),
+    (29, include_str!("../migrations/sqlite/0029_study_totals.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -610,10 +611,12 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (26, include_str!("../migrations/postgres/0026_study_exams.sql")),
     (27, include_str!("../migrations/postgres/0027_study_media.sql")),
     (28, include_str!("../migrations/postgres/0028_search.sql")),
+    (29, include_str!("../migrations/postgres/0029_study_totals.sql")),
 ];
 
-/// Applies the migrations this database has not seen yet, each in its own transaction.
-pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
+/// Applies the migrations this database has not seen yet, each in its own transaction; returns
+/// the versions it applied.
+pub async fn migrate(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
     db.script("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
         .await?;
     let done: Vec<(i64,)> = db.all(Q::new("SELECT version FROM schema_migrations")).await?;
@@ -622,17 +625,19 @@ pub async fn migrate(db: &Db) -> Result<(), sqlx::Error> {
     } else {
         SQLITE_MIGRATIONS
     };
+    let mut applied = Vec::new();
     for (version, sql) in list {
         if done.iter().any(|(v,)| v == version) {
             continue;
         }
+        applied.push(*version);
         let script = format!(
             "BEGIN;\n{sql}\nINSERT INTO schema_migrations (version, applied_at) VALUES ({version}, '{}');\nCOMMIT;",
             now_text()
         );
         db.script(&script).await?;
     }
-    Ok(())
+    Ok(applied)
 }
 
 #[cfg(test)]

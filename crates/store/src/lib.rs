@@ -78,7 +78,10 @@ impl Store {
             checkpoints: checkpoints.to_path_buf(),
         };
         let db = Db::connect(database_url, anchor).await?;
-        db::migrate(&db).await?;
+        let applied = db::migrate(&db).await?;
+        if applied.contains(&study::totals::SINCE_MIGRATION) {
+            study::totals::recount_all(&db).await?;
+        }
         audit::seal_unkeyed(&db).await?;
         Ok(Store { db, keys })
     }

@@ -192,6 +192,7 @@ pub async fn record_attendance(db: &Db, caller: &Caller, id: i64, marks: &[Atten
         }
     }
     crate::marks::stale(&mut tx, crate::marks::Of::Meeting(id)).await?;
+    crate::study::totals::meeting_changed(&mut tx, id, None).await?;
     audit::append(
         &mut tx,
         caller,

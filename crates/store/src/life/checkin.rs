@@ -89,6 +89,7 @@ pub async fn check_in(db: &Db, caller: &Caller, id: i64, code: &str) -> Result<(
         )
         .await?;
     }
+    crate::study::totals::meeting_changed(&mut tx, id, None).await?;
     audit::append(&mut tx, caller, Event::ok("meeting.check_in", "meeting", id)).await?;
     tx.commit().await?;
     Ok(())

@@ -566,6 +566,9 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, patch: &MeetingInput) -> 
         .await?;
     }
     crate::marks::stale(&mut tx, crate::marks::Of::Meeting(id)).await?;
+    // A study meeting's hours, status or day decide its attendees' 学时 (that year and the one before an edit).
+    let was_year = crate::study::credits::year_of(current.meeting.local_date);
+    crate::study::totals::meeting_changed(&mut tx, id, Some(was_year)).await?;
     audit::append(
         &mut tx,
         caller,

@@ -334,6 +334,7 @@ pub(crate) async fn cancel_probation(tx: &mut Tx, caller: &Caller, id: i64) -> R
     )
     .await?;
     adjust_counts(tx, org_id, &path, -1, 0).await?;
+    crate::study::totals::members_changed(tx, &[id], &[]).await?;
     record_history(
         tx,
         caller,
@@ -735,6 +736,8 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
         tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
             .await?;
     }
+    // Their organization, status or posts may have changed: so may their study year and tasks.
+    crate::study::totals::members_changed(&mut tx, &[id], &[]).await?;
     let fields: Vec<String> = changes.keys().cloned().collect();
     record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
     crate::marks::stale(&mut tx, crate::marks::Of::Member(id)).await?;

@@ -23,7 +23,8 @@ pub(crate) async fn relocate(tx: &mut Tx, id: i64, org_id: i64, org_path: &str) 
     )
     .await?;
     let (d, f) = contribution(&status, &category);
-    moved(tx, id, (was_org_id, &was_path, d, f), (org_id, org_path, d, f)).await
+    moved(tx, id, (was_org_id, &was_path, d, f), (org_id, org_path, d, f)).await?;
+    crate::study::totals::members_changed(tx, &[id], &[]).await
 }
 
 /// A member whose letter to an organization outside the platform came back receipted leaves the
@@ -49,6 +50,7 @@ pub(crate) async fn mark_transferred_out(tx: &mut Tx, id: i64) -> Result<()> {
     .await?;
     tx.exec(Q::new("DELETE FROM org_officers WHERE member_id = $1").bind(id))
         .await?;
+    crate::study::totals::members_changed(tx, &[id], &[]).await?;
     end_mobile_registration(tx, id).await
 }
 

@@ -454,7 +454,7 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
 }
 
 /// The tables and columns that place a record in the tree by its organization's path.
-const PLACED_BY_PATH: [(&str, &str); 25] = [
+const PLACED_BY_PATH: [(&str, &str); 28] = [
     ("members", "org_path"),
     ("meetings", "org_path"),
     ("activities", "org_path"),
@@ -480,6 +480,9 @@ const PLACED_BY_PATH: [(&str, &str); 25] = [
     ("study_credits", "org_path"),
     ("study_exemptions", "org_path"),
     ("study_classes", "org_path"),
+    ("study_years", "org_path"),
+    ("study_category_totals", "org_path"),
+    ("study_task_done", "org_path"),
 ];
 
 /// Moves an organization and its whole subtree under a new parent; paths and counts follow. Paths,
@@ -503,6 +506,7 @@ async fn apply_move(tx: &mut Tx, postgres: bool, caller: &Caller, org_id: i64, p
     }
     let new = child_path(Some(&parent_path), org_id);
     adjust_ancestors(tx, &old, -members).await?;
+    crate::study::totals::org_moving(tx, org_id, &old, &new).await?;
     let end = subtree_end(&old);
     let keep_from = old.len() as i64 + 1;
     tx.exec(
@@ -709,6 +713,8 @@ pub async fn officers(db: &Db, caller: &Caller, org_id: i64) -> Result<Vec<Offic
 pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, post: Option<&str>) -> Result<()> {
     let org = managed(db, caller, org_id, "org.officer").await?;
     let mut tx = db.begin().await?;
+    // Whose posts change (the one appointed, a secretary replaced): their study minimum follows.
+    let mut changed = vec![member_id];
     tx.exec(
         Q::new("DELETE FROM org_officers WHERE org_id = $1 AND member_id = $2")
             .bind(org_id)
@@ -731,6 +737,10 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
             _ => return Err(Invalid::one("member_id", "not_found").into()),
         }
         if post == "secretary" {
+            let before: Vec<(i64,)> = tx
+                .all(Q::new("SELECT member_id FROM org_officers WHERE org_id = $1 AND post = 'secretary'").bind(org_id))
+                .await?;
+            changed.extend(before.into_iter().map(|(m,)| m));
             tx.exec(Q::new("DELETE FROM org_officers WHERE org_id = $1 AND post = 'secretary'").bind(org_id))
                 .await?;
         }
@@ -752,6 +762,7 @@ pub async fn set_officer(db: &Db, caller: &Caller, org_id: i64, member_id: i64, 
     )
     .await?;
     crate::marks::stale(&mut tx, crate::marks::Of::Org(org_id)).await?;
+    crate::study::totals::members_changed(&mut tx, &changed, &[]).await?;
     audit::append(
         &mut tx,
         caller,

@@ -215,6 +215,16 @@ pub async fn set_attendance(db: &Db, caller: &Caller, id: i64, input: &RollInput
         }
     }
     let mut tx = db.begin().await?;
+    // Those who leave the roll and those who join it: their years change.
+    let mut changed: Vec<i64> = tx
+        .all::<(i64,)>(Q::new("SELECT member_id FROM study_class_attendance WHERE class_id = $1").bind(id))
+        .await?
+        .into_iter()
+        .map(|(m,)| m)
+        .collect();
+    changed.extend(input.member_ids.iter().copied());
+    changed.sort_unstable();
+    changed.dedup();
     tx.exec(Q::new("DELETE FROM study_class_attendance WHERE class_id = $1").bind(id))
         .await?;
     if !input.member_ids.is_empty() {
@@ -224,6 +234,8 @@ pub async fn set_attendance(db: &Db, caller: &Caller, id: i64, input: &RollInput
         }
         tx.exec(q).await?;
     }
+    let first_year = super::credits::year_of(class.starts_on);
+    crate::study::totals::members_changed(&mut tx, &changed, &[first_year, first_year + 1]).await?;
     audit::append(
         &mut tx,
         caller,

@@ -60,7 +60,11 @@ pub(crate) async fn credit_item(
         q.push_row(i == 0, [new_id().into(), (*member_id).into()]);
     }
     q.push(") AS v JOIN members m ON m.id = v.column2 ON CONFLICT (member_id, source, source_id) DO NOTHING");
-    Ok(tx.exec(q).await?)
+    let credited = tx.exec(q).await?;
+    if credited > 0 {
+        crate::study::totals::credited(tx, member_ids, item.item_id, year_of(on)).await?;
+    }
+    Ok(credited)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -142,6 +146,7 @@ pub async fn exempt(db: &Db, caller: &Caller, input: &ExemptionInput) -> Result<
         )
         .await?;
     }
+    crate::study::totals::members_changed(&mut tx, &[member_id], &[year]).await?;
     audit::append(
         &mut tx,
         caller,

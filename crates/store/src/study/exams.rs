@@ -902,7 +902,7 @@ async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
         .bind(now_text()),
     )
     .await?;
-    Ok(())
+    crate::study::totals::exam_settled(tx, exam.id, member_id).await
 }
 
 /// Closes the member's attempts on an exam left open past their deadline: what was never

@@ -445,6 +445,8 @@ pub async fn update(db: &Db, caller: &Caller, id: i64, input: &ItemInput) -> Res
         return Err(Error::Refused("study.item.changed"));
     }
     set_targets(&mut tx, id, &targets).await?;
+    // Hours by category read the item's categories now: where it was credited, they are summed again.
+    crate::study::totals::item_recategorised(&mut tx, id).await?;
     if item.status != "reviewing" {
         reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
     }

@@ -2,7 +2,7 @@
 //! (`items`) with their documents, video and audio (`media`), study tasks to a subtree or chosen organizations with each member's progress
 //! (`tasks`), the question bank (`questions`) and exams drawn from it (`exams`), training classes and their rolls (`classes`), the 学时 ledger's lines and the
 //! exemptions (`credits`), and what reads them together: a member's year and the report over a
-//! subtree (`reports`).
+//! subtree (`reports`), from the totals kept beside the sources (`totals`).
 //!
 //! Credit comes from content and records, never from time online or logins, and no member is
 //! ranked against another (党员教育管理工作条例 2019 Art. 20; 国办函〔2026〕12号).
@@ -15,6 +15,7 @@ pub mod media;
 pub mod questions;
 pub mod reports;
 pub mod tasks;
+pub mod totals;
 
 use crate::scope::{Caller, Perm};
 use domain::study::Category;

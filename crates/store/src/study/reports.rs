@@ -91,10 +91,11 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
         .require(db, Perm::ManageStudy, &org.path, "study.report", ("org", &org_id))
         .await?;
     let (from, to) = (org.path.clone(), subtree_end(&org.path));
-    let (exempt,): (i64,) = db
-        .one(
+    // Exempt active members are few (Art. 23): where each is, for the subtree and each task's part of it.
+    let exempt_paths: Vec<(String,)> = db
+        .all(
             Q::new(
-                "SELECT COUNT(*) FROM study_exemptions e JOIN members m ON m.id = e.member_id
+                "SELECT m.org_path FROM study_exemptions e JOIN members m ON m.id = e.member_id
                  WHERE e.year = $1 AND m.status = 'active' AND m.org_path >= $2 AND m.org_path < $3",
             )
             .bind(year)
@@ -102,47 +103,50 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
             .bind(to.clone()),
         )
         .await?;
-    // Each member's year against their minimum: 56 for those holding a post, else 32.
-    let standing = format!("WITH s AS (
-        SELECT m.id AS member_id, m.name, o.name AS org_name, m.org_path,
-          (SELECT CAST(COALESCE(SUM(c.hours_tenths), 0) AS BIGINT) FROM study_credits c WHERE c.member_id = m.id AND c.year = $1)
-          + (SELECT CAST(COALESCE(SUM(mt.study_tenths), 0) AS BIGINT) FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id
-             WHERE a.member_id = m.id AND a.status = 'present' AND mt.status IN ('held', 'archived')
-               AND mt.study_tenths IS NOT NULL AND mt.local_date >= $6 AND mt.local_date <= $7)
-          + {classes} AS credited_tenths,
-          CASE WHEN EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = m.id) THEN $2 ELSE $3 END AS required_tenths
-        FROM members m JOIN orgs o ON o.id = m.org_id
-        WHERE m.status = 'active' AND m.org_path >= $4 AND m.org_path < $5
-          AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1))", classes = crate::study::classes::YEAR_TENTHS);
-    let (first, last) = year_bounds(year);
-    let bind = |q: Q| {
-        q.bind(year)
-            .bind(required_tenths(true))
-            .bind(required_tenths(false))
+    let exempt_paths: Vec<String> = exempt_paths.into_iter().map(|(p,)| p).collect();
+    let exempt = exempt_paths.len() as i64;
+    // Those below the minimum are the counted members (active, not exempt) less those who reached
+    // it, read from the members' kept years: a row per member year, never their credit lines.
+    let (reached,): (i64,) = db
+        .one(
+            Q::new(
+                "SELECT COUNT(*) FROM study_years WHERE year = $1 AND org_path >= $2 AND org_path < $3
+                 AND counted AND credited_tenths >= required_tenths",
+            )
+            .bind(year)
+            .bind(from.clone())
+            .bind(to.clone()),
+        )
+        .await?;
+    let below_total = (org.subtree_members - exempt - reached).max(0);
+    // The first of them in tree order: a member without a kept year has nothing credited.
+    let below: Vec<Below> = db
+        .all(
+            Q::new(&format!(
+                "SELECT m.id AS member_id, m.name, o.name AS org_name,
+                   COALESCE(y.credited_tenths, 0) AS credited_tenths,
+                   COALESCE(y.required_tenths, CASE WHEN EXISTS (SELECT 1 FROM org_officers f WHERE f.member_id = m.id)
+                     THEN $4 ELSE $5 END) AS required_tenths
+                 FROM members m JOIN orgs o ON o.id = m.org_id
+                 LEFT JOIN study_years y ON y.member_id = m.id AND y.year = $1
+                 WHERE m.status = 'active' AND m.org_path >= $2 AND m.org_path < $3
+                   AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1)
+                   AND (y.member_id IS NULL OR y.credited_tenths < y.required_tenths)
+                 ORDER BY m.org_path, m.name, m.id LIMIT {listed}"
+            ))
+            .bind(year)
             .bind(from.clone())
             .bind(to.clone())
-            .bind(first)
-            .bind(last)
-    };
-    let (below_total,): (i64,) = db
-        .one(bind(Q::new(&format!(
-            "{standing} SELECT COUNT(*) FROM s WHERE credited_tenths < required_tenths"
-        ))))
+            .bind(required_tenths(true))
+            .bind(required_tenths(false)),
+        )
         .await?;
-    let below: Vec<Below> = db
-        .all(bind(Q::new(&format!(
-            "{standing} SELECT member_id, name, org_name, credited_tenths, required_tenths FROM s
-             WHERE credited_tenths < required_tenths ORDER BY org_path, name, member_id LIMIT {listed}"
-        ))))
-        .await?;
-    let tasks = task_rates(db, &from, &to, year).await?;
+    let tasks = task_rates(db, &org, year, &exempt_paths).await?;
     let by_category: Vec<(String, i64)> = db
         .all(
             Q::new(
-                "SELECT i.categories, CAST(SUM(c.hours_tenths) AS BIGINT) FROM study_credits c
-                 JOIN members m ON m.id = c.member_id JOIN study_items i ON i.id = c.source_id
-                 WHERE c.source = 'item' AND c.year = $1 AND m.org_path >= $2 AND m.org_path < $3
-                 GROUP BY i.categories",
+                "SELECT categories, CAST(SUM(hours_tenths) AS BIGINT) FROM study_category_totals
+                 WHERE year = $1 AND org_path >= $2 AND org_path < $3 GROUP BY categories",
             )
             .bind(year)
             .bind(from.clone())
@@ -178,11 +182,13 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
     })
 }
 
-/// The completion rate of each task due in the year whose audience meets the subtree: members
-/// reached in the subtree, exempt members out, and how many of them completed every item and
-/// passed its exam.
-async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<TaskRate>> {
+/// The completion rate of each task due in the year whose audience meets the subtree. A task's
+/// part of the subtree is the subtree itself (a task from above) or its targets inside it; members
+/// counted there are the active members less the exempt, and those who completed it are the kept
+/// count of each part: a few rows per task, whatever the subtree's size.
+async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]) -> Result<Vec<TaskRate>> {
     let (first, last) = year_bounds(year);
+    let (from, to) = (org.path.clone(), subtree_end(&org.path));
     let tasks: Vec<(i64, String, String, chrono::NaiveDate, bool)> = db
         .all(
             Q::new(
@@ -194,47 +200,76 @@ async fn task_rates(db: &Db, from: &str, to: &str, year: i64) -> Result<Vec<Task
             )
             .bind(first)
             .bind(last)
-            .bind(from.to_string())
-            .bind(to.to_string()),
+            .bind(from.clone())
+            .bind(to.clone()),
         )
         .await?;
-    let mut out = Vec::new();
-    for (task_id, title, org_name, due_on, required) in tasks {
-        // Members in both the subtree and one of the task's targets, not exempt.
-        let (counted, completed): (i64, i64) = db
-            .one(
-                Q::new(
-                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.done >= r.n AND r.n > 0 THEN 1 ELSE 0 END), 0) FROM (
-                       SELECT (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
-                                WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id)
-                              + (SELECT COUNT(*) FROM study_exam_results x JOIN study_tasks et ON et.exam_id = x.exam_id
-                                WHERE et.id = $1 AND x.member_id = m.id AND x.passed) AS done,
-                              (SELECT COUNT(*) FROM study_task_items ti WHERE ti.task_id = $1)
-                              + (SELECT COUNT(*) FROM study_tasks et WHERE et.id = $1 AND et.exam_id IS NOT NULL) AS n
-                       FROM members m
-                       WHERE m.status = 'active' AND m.org_path >= $2 AND m.org_path < $3
-                         AND EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = $1
-                                     AND m.org_path >= tt.org_path AND m.org_path < tt.org_path || '~')
-                         AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $4)) r",
-                )
-                .bind(task_id)
-                .bind(from.to_string())
-                .bind(to.to_string())
-                .bind(year),
-            )
-            .await?;
-        out.push(TaskRate {
-            task_id,
-            title,
-            org_name,
-            due_on,
-            required,
-            counted,
-            completed,
-            rate: domain::study::rate(completed, counted),
-        });
+    if tasks.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let mut q = Q::new("SELECT task_id, org_id, org_path FROM study_task_targets WHERE task_id IN (");
+    q.push_list(tasks.iter().map(|t| t.0)).push(")");
+    let targets: Vec<(i64, i64, String)> = db.all(q).await?;
+    // Each task's parts: the subtree when a target holds it, else its targets inside the subtree,
+    // leaving out a target inside another.
+    let mut parts: Vec<(i64, i64, String)> = Vec::new();
+    for (task_id, ..) in &tasks {
+        let mine: Vec<(i64, String)> = targets
+            .iter()
+            .filter(|t| t.0 == *task_id)
+            .filter_map(|(_, id, path)| {
+                if org.path.starts_with(path.as_str()) {
+                    Some((org.id, org.path.clone()))
+                } else if path.starts_with(org.path.as_str()) {
+                    Some((*id, path.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, path) in &mine {
+            let inside_another = mine.iter().any(|(o, p)| o != id && path.starts_with(p.as_str()));
+            if !inside_another && !parts.iter().any(|p| p.0 == *task_id && p.1 == *id) {
+                parts.push((*task_id, *id, path.clone()));
+            }
+        }
+    }
+    let org_ids: Vec<i64> = parts.iter().map(|p| p.1).collect();
+    let mut q = Q::new("SELECT id, subtree_members FROM orgs WHERE id IN (");
+    q.push_list(org_ids.iter().copied()).push(")");
+    let sizes: std::collections::HashMap<i64, i64> = db.all::<(i64, i64)>(q).await?.into_iter().collect();
+    let mut q = Q::new("SELECT task_id, org_id, done FROM study_task_counts WHERE task_id IN (");
+    q.push_list(tasks.iter().map(|t| t.0))
+        .push(") AND org_id IN (")
+        .push_list(org_ids.iter().copied())
+        .push(")");
+    let done: std::collections::HashMap<(i64, i64), i64> = db
+        .all::<(i64, i64, i64)>(q)
+        .await?
+        .into_iter()
+        .map(|(t, o, d)| ((t, o), d))
+        .collect();
+    Ok(tasks
+        .into_iter()
+        .map(|(task_id, title, org_name, due_on, required)| {
+            let (mut counted, mut completed) = (0, 0);
+            for (_, part, path) in parts.iter().filter(|p| p.0 == task_id) {
+                let exempt = exempt_paths.iter().filter(|p| p.starts_with(path.as_str())).count() as i64;
+                counted += sizes.get(part).copied().unwrap_or(0) - exempt;
+                completed += done.get(&(task_id, *part)).copied().unwrap_or(0);
+            }
+            TaskRate {
+                task_id,
+                title,
+                org_name,
+                due_on,
+                required,
+                counted,
+                completed,
+                rate: domain::study::rate(completed, counted),
+            }
+        })
+        .collect())
 }
 
 /// A member's study year: the minimum, what is credited, every line and its source.
