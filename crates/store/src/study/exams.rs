@@ -803,15 +803,16 @@ fn answer_text(v: &serde_json::Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Grades every question of an attempt from what was given (`None` for a short answer waiting for
-/// a person), in one statement per question inside the transaction.
+/// Grades an attempt's questions against the answers given, on the server, and writes every
+/// answer and credit in one statement. Returns the score, or None while a short answer waits for
+/// a person (when `timed_out`, nothing waits: what was not given earns nothing).
 async fn grade_questions(
     tx: &mut Tx,
     attempt_id: i64,
     partial: bool,
     given: &HashMap<i64, String>,
     timed_out: bool,
-) -> Result<bool> {
+) -> Result<Option<i64>> {
     let rows: Vec<(i64, String, String)> = tx
         .all(
             Q::new(
@@ -820,8 +821,15 @@ async fn grade_questions(
             .bind(attempt_id),
         )
         .await?;
-    let mut waits = false;
-    for (position, kind, key) in rows {
+    if rows.is_empty() {
+        return Ok(Some(0));
+    }
+    let mut credits = Vec::with_capacity(rows.len());
+    // Each position beside its answer and credit: `VALUES` names its columns column1… on both databases.
+    let mut q = Q::new(
+        "UPDATE study_attempt_questions SET given = v.column2, credit_permille = v.column3 FROM (VALUES ",
+    );
+    for (i, (position, kind, key)) in rows.into_iter().enumerate() {
         let answer = given.get(&position).cloned();
         let kind = QuestionKind::parse(&kind).unwrap_or(QuestionKind::Short);
         let credit = match &answer {
@@ -829,35 +837,33 @@ async fn grade_questions(
             None => Some(0),
             Some(a) => rules::grade(kind, &key, a, partial),
         };
-        waits |= credit.is_none() && !timed_out;
-        tx.exec(
-            Q::new("UPDATE study_attempt_questions SET given = $3, credit_permille = $4 WHERE attempt_id = $1 AND position = $2")
-                .bind(attempt_id)
-                .bind(position)
-                .bind(answer)
-                .bind(credit.or(if timed_out { Some(0) } else { None })),
-        )
-        .await?;
+        let credit = credit.or(if timed_out { Some(0) } else { None });
+        credits.push(credit);
+        q.push_row(i == 0, [position.into(), answer.into(), credit.into()]);
     }
-    Ok(waits)
+    q.push(") AS v WHERE study_attempt_questions.attempt_id = ")
+        .push_bind(attempt_id)
+        .push(" AND study_attempt_questions.position = v.column1");
+    tx.exec(q).await?;
+    Ok(credits
+        .iter()
+        .copied()
+        .collect::<Option<Vec<i64>>>()
+        .map(|c| rules::score(&c)))
 }
 
-/// Sets the attempt's score from its questions (graded) unless one waits for a person (marking),
-/// and rewrites the member's kept grade.
-async fn settle(tx: &mut Tx, exam: &Exam, attempt_id: i64, member_id: i64, waits: bool) -> Result<()> {
-    if waits {
+/// Sets the attempt's score (graded) and rewrites the member's kept grade, or, while a short
+/// answer waits for a person (`score` None), leaves it for marking.
+async fn settle(tx: &mut Tx, exam: &Exam, attempt_id: i64, member_id: i64, score: Option<i64>) -> Result<()> {
+    let Some(score) = score else {
         tx.exec(Q::new("UPDATE study_attempts SET status = 'marking' WHERE id = $1").bind(attempt_id))
             .await?;
         return Ok(());
-    }
-    let credits: Vec<(Option<i64>,)> = tx
-        .all(Q::new("SELECT credit_permille FROM study_attempt_questions WHERE attempt_id = $1").bind(attempt_id))
-        .await?;
-    let credits: Vec<i64> = credits.into_iter().map(|(c,)| c.unwrap_or(0)).collect();
+    };
     tx.exec(
         Q::new("UPDATE study_attempts SET status = 'graded', score_permille = $2 WHERE id = $1")
             .bind(attempt_id)
-            .bind(rules::score(&credits)),
+            .bind(score),
     )
     .await?;
     keep_grade(tx, exam, member_id).await
@@ -865,27 +871,27 @@ async fn settle(tx: &mut Tx, exam: &Exam, attempt_id: i64, member_id: i64, waits
 
 /// Rewrites a member's kept grade on an exam from their graded attempts, by the exam's policy.
 async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
-    let scores: Vec<(i64, String)> = tx
+    // Every attempt counts as used; the graded ones give the grade.
+    let all: Vec<(Option<i64>, String, String)> = tx
         .all(
             Q::new(
-                "SELECT a.score_permille, a.org_path FROM study_attempts a
-                 WHERE a.exam_id = $1 AND a.member_id = $2 AND a.status = 'graded' ORDER BY a.number",
+                "SELECT score_permille, status, org_path FROM study_attempts
+                 WHERE exam_id = $1 AND member_id = $2 ORDER BY number",
             )
             .bind(exam.id)
             .bind(member_id),
         )
         .await?;
-    let (attempts,): (i64,) = tx
-        .one(
-            Q::new("SELECT COUNT(*) FROM study_attempts WHERE exam_id = $1 AND member_id = $2")
-                .bind(exam.id)
-                .bind(member_id),
-        )
-        .await?;
-    let Some(grade) = rules::keep(exam.policy(), &scores.iter().map(|s| s.0).collect::<Vec<_>>()) else {
+    let attempts = all.len() as i64;
+    let graded: Vec<(i64, String)> = all
+        .into_iter()
+        .filter(|a| a.1 == "graded")
+        .map(|(score, _, path)| (score.unwrap_or(0), path))
+        .collect();
+    let Some(grade) = rules::keep(exam.policy(), &graded.iter().map(|s| s.0).collect::<Vec<_>>()) else {
         return Ok(());
     };
-    let path = scores.last().map(|s| s.1.clone()).unwrap_or_default();
+    let path = graded.last().map(|s| s.1.clone()).unwrap_or_default();
     tx.exec(
         Q::new(
             "INSERT INTO study_exam_results (exam_id, member_id, org_path, attempts, grade_permille, passed, updated_at)
@@ -919,8 +925,8 @@ async fn close_expired(db: &Db, exam: &Exam, member_id: i64) -> Result<()> {
         .await?;
     for (id,) in expired {
         let mut tx = db.begin().await?;
-        grade_questions(&mut tx, id, exam.partial_credit, &HashMap::new(), true).await?;
-        settle(&mut tx, exam, id, member_id, false).await?;
+        let score = grade_questions(&mut tx, id, exam.partial_credit, &HashMap::new(), true).await?;
+        settle(&mut tx, exam, id, member_id, score).await?;
         tx.commit().await?;
     }
     Ok(())
@@ -943,7 +949,20 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
         close_expired(db, &exam, row.member_id).await?;
         return Err(Error::Refused("study.attempt.time_up"));
     }
-    let (count,): (i64,) = db
+    let mut tx = db.begin().await?;
+    // Only an attempt still open is graded: a second submit racing this one finds it closed.
+    let submitted_at = now_text();
+    let claimed = tx
+        .exec(
+            Q::new("UPDATE study_attempts SET submitted_at = $2, status = 'grading' WHERE id = $1 AND status = 'open'")
+                .bind(id)
+                .bind(submitted_at.clone()),
+        )
+        .await?;
+    if claimed == 0 {
+        return Err(Error::Refused("study.attempt.submitted"));
+    }
+    let (count,): (i64,) = tx
         .one(Q::new("SELECT COUNT(*) FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
         .await?;
     let mut given = HashMap::new();
@@ -960,21 +979,10 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
             _ => e.push(FieldError::new("answers", "invalid_position")),
         }
     }
+    // Bad answers leave the attempt open, as it was (the transaction is not committed).
     domain::error::check(e)?;
-    let mut tx = db.begin().await?;
-    // Only an attempt still open is graded: a second submit racing this one finds it closed.
-    let claimed = tx
-        .exec(
-            Q::new("UPDATE study_attempts SET submitted_at = $2, status = 'grading' WHERE id = $1 AND status = 'open'")
-                .bind(id)
-                .bind(now_text()),
-        )
-        .await?;
-    if claimed == 0 {
-        return Err(Error::Refused("study.attempt.submitted"));
-    }
-    let waits = grade_questions(&mut tx, id, exam.partial_credit, &given, false).await?;
-    settle(&mut tx, &exam, id, row.member_id, waits).await?;
+    let score = grade_questions(&mut tx, id, exam.partial_credit, &given, false).await?;
+    settle(&mut tx, &exam, id, row.member_id, score).await?;
     audit::append(
         &mut tx,
         caller,
@@ -1037,7 +1045,11 @@ pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Resul
         )
         .await?;
     }
-    settle(&mut tx, &exam, id, row.member_id, false).await?;
+    let credits: Vec<(Option<i64>,)> = tx
+        .all(Q::new("SELECT credit_permille FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
+        .await?;
+    let credits: Vec<i64> = credits.into_iter().map(|(c,)| c.unwrap_or(0)).collect();
+    settle(&mut tx, &exam, id, row.member_id, Some(rules::score(&credits))).await?;
     audit::append(&mut tx, caller, Event::ok("study.attempt.mark", "study_attempt", id)).await?;
     tx.commit().await?;
     attempt(db, caller, id).await
