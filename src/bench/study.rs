@@ -24,10 +24,11 @@ pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) ->
     let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
     if credits == 0 {
         load_credits(store, root, year).await?;
+        // Statistics from before the load would steer SQLite to scan a year's rows per member.
+        store.db.analyze().await?;
         let start = Instant::now();
         store::study::totals::recount_all(&store.db).await?;
         println!("study: totals counted from the loaded rows in {:.1} s", start.elapsed().as_secs_f64());
-        // Statistics from before the load would steer SQLite to scan a year's rows per member.
         store.db.analyze().await?;
     }
     let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
@@ -133,7 +134,7 @@ async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
             );
             let mut first = true;
             for (id, path) in chunk {
-                for k in 0..CREDITS_PER_MEMBER {
+                for item in &items {
                     q.push_row(
                         first,
                         [
@@ -144,7 +145,7 @@ async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
                             day.into(),
                             15i64.into(),
                             "item".into(),
-                            items[k].into(),
+                            (*item).into(),
                             1i64.into(),
                             "学习资料".into(),
                             "online".into(),

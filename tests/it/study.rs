@@ -233,6 +233,56 @@ both!(
 );
 
 both!(
+    an_article_keeps_its_headings_lists_and_links_and_nothing_that_runs,
+    |app: App| async move {
+        let t = app.login("secretary").await;
+        let c = app.login("committee").await;
+        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+        let dirty = r#"<h3 onclick="steal()">一、学习要求</h3><script>alert(1)</script><p style="color:red">认真学习<strong>党章</strong></p><ul><li>逐条对照</li></ul><a href="javascript:alert(2)">点我</a><a href="https://www.12371.cn/">共产党员网</a><iframe src="https://evil.example/"></iframe><img src=x onerror=alert(3)>"#;
+        let (status, item) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "title": "富文本文章", "body": dirty, "categories": ["constitution"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+        let body = item["body"].as_str().unwrap();
+        assert_eq!(
+            body,
+            r#"<h3>一、学习要求</h3><p>认真学习<strong>党章</strong></p><ul><li>逐条对照</li></ul><a rel="noopener noreferrer nofollow">点我</a><a href="https://www.12371.cn/" rel="noopener noreferrer nofollow">共产党员网</a>"#
+        );
+        let id = item["id"].as_i64().unwrap();
+        approve(&app, &c, id).await;
+        let m = app.browser("member").await;
+        let page = app.page(&m, &format!("/study/items/{id}")).await;
+        assert!(page.contains("<h3>一、学习要求</h3>"), "the heading is shown as a heading");
+        for bad in ["alert(", "onclick", "onerror", "<iframe", "javascript:", "style=\"color"] {
+            assert!(!page.contains(bad), "{bad} is not on the page");
+        }
+        // Plain text typed into the form becomes paragraphs, its markup-like text escaped.
+        let (_, plain) = app
+            .post(
+                &t,
+                "/api/v1/study/items",
+                json!({"org_id": branch, "title": "纯文本", "body": "第一段\n第二段", "categories": ["theory"], "hours": "1"}),
+            )
+            .await;
+        assert_eq!(plain["body"], "<p>第一段</p><p>第二段</p>");
+        // Search reads the words, not the markup.
+        let (_, found) = app.get(&t, "/api/v1/search?q=%E9%80%90%E6%9D%A1%E5%AF%B9%E7%85%A7").await;
+        let hit = found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id && h["kind"] == "item")
+            .unwrap_or_else(|| panic!("the article is found by its words: {found}"))
+            .clone();
+        assert!(!hit.to_string().contains("<li>"), "{hit}");
+    }
+);
+
+both!(
     a_task_counts_offline_study_all_or_nothing_and_exempt_members_leave_the_rate,
     |app: App| async move {
         let t = app.login("secretary").await;
@@ -969,11 +1019,15 @@ both!(
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{item}");
-        assert_eq!(item["body"], "第一部分 学习党章\n第二部分 <遵守纪律> & 作风");
+        assert_eq!(
+            item["body"],
+            "<p>第一部分 学习党章</p><p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>",
+            "a paragraph each, the text escaped"
+        );
         let page = app
             .page(&app.browser("secretary").await, &format!("/study/items/{}", item["id"]))
             .await;
-        assert!(page.contains("&#60;遵守纪律&#62; &#38; 作风"), "shown as text, escaped");
+        assert!(page.contains("<p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>"), "shown as text, escaped");
         assert!(totals_agree(&app).await > 0, "something to count");
     }
 );

@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+pub mod article;
 pub mod exam;
 pub mod media;
 

@@ -82,3 +82,46 @@ for (const player of document.querySelectorAll("[data-progress]")) {
   player.addEventListener("ended", report);
   document.addEventListener("visibilitychange", () => { if (document.hidden) report(); });
 }
+
+// An article's body: with JavaScript, a small editor over the textarea (bold, heading, list,
+// quote, link) whose HTML goes back into the textarea; the server keeps only those elements.
+// Without it, the textarea takes plain paragraphs.
+for (const area of document.querySelectorAll("textarea[data-rich]")) {
+  const [bold, heading, list, quote, link, address] = area.dataset.rich.split("|");
+  const editor = document.createElement("div");
+  editor.className = "rich";
+  editor.contentEditable = "true";
+  editor.setAttribute("role", "textbox");
+  editor.setAttribute("aria-multiline", "true");
+  editor.setAttribute("aria-labelledby", area.id + "-label");
+  const value = area.value.trim();
+  if (value.startsWith("<")) editor.innerHTML = value;
+  else for (const line of value.split("\n").filter((l) => l.trim())) {
+    const p = document.createElement("p");
+    p.textContent = line;
+    editor.appendChild(p);
+  }
+  const bar = document.createElement("div");
+  bar.className = "rich-tools";
+  const tool = (label, run) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.addEventListener("click", () => { editor.focus(); run(); sync(); });
+    bar.appendChild(b);
+  };
+  const sync = () => { area.value = editor.innerHTML; };
+  tool(bold, () => document.execCommand("bold"));
+  tool(heading, () => document.execCommand("formatBlock", false, "h3"));
+  tool(list, () => document.execCommand("insertUnorderedList"));
+  tool(quote, () => document.execCommand("formatBlock", false, "blockquote"));
+  tool(link, () => {
+    const href = prompt(address, "https://");
+    if (href && /^https?:\/\//.test(href)) document.execCommand("createLink", false, href);
+  });
+  editor.addEventListener("input", sync);
+  const label = document.querySelector(`label[for="${area.id}"]`);
+  if (label) label.id = area.id + "-label";
+  area.hidden = true;
+  area.before(bar, editor);
+}

@@ -308,7 +308,7 @@ async fn read_docs(db: &Db, kind: &str, ids: &[i64]) -> Result<Vec<Doc>> {
                         kind: "item",
                         id,
                         title,
-                        text: format!("{summary}\n{body}"),
+                        text: format!("{summary}\n{}", domain::study::article::plain(&body)),
                         categories: crate::study::split_codes(&categories),
                         item_kind: Some(kind),
                         day: published_on.unwrap_or_else(|| local_day(&created_at)),

@@ -803,24 +803,30 @@ fn answer_text(v: &serde_json::Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// A question of an attempt as it is graded: its position, kind and key.
+type Key = (i64, String, String);
+
+/// The keys of an attempt's questions, by position: read on the server only.
+async fn keys(tx: &mut Tx, attempt_id: i64) -> Result<Vec<Key>> {
+    Ok(tx
+        .all(
+            Q::new("SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position")
+                .bind(attempt_id),
+        )
+        .await?)
+}
+
 /// Grades an attempt's questions against the answers given, on the server, and writes every
 /// answer and credit in one statement. Returns the score, or None while a short answer waits for
 /// a person (when `timed_out`, nothing waits: what was not given earns nothing).
 async fn grade_questions(
     tx: &mut Tx,
     attempt_id: i64,
+    rows: Vec<Key>,
     partial: bool,
     given: &HashMap<i64, String>,
     timed_out: bool,
 ) -> Result<Option<i64>> {
-    let rows: Vec<(i64, String, String)> = tx
-        .all(
-            Q::new(
-                "SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position",
-            )
-            .bind(attempt_id),
-        )
-        .await?;
     if rows.is_empty() {
         return Ok(Some(0));
     }
@@ -925,7 +931,8 @@ async fn close_expired(db: &Db, exam: &Exam, member_id: i64) -> Result<()> {
         .await?;
     for (id,) in expired {
         let mut tx = db.begin().await?;
-        let score = grade_questions(&mut tx, id, exam.partial_credit, &HashMap::new(), true).await?;
+        let keys = keys(&mut tx, id).await?;
+        let score = grade_questions(&mut tx, id, keys, exam.partial_credit, &HashMap::new(), true).await?;
         settle(&mut tx, exam, id, member_id, score).await?;
         tx.commit().await?;
     }
@@ -962,9 +969,8 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     if claimed == 0 {
         return Err(Error::Refused("study.attempt.submitted"));
     }
-    let (count,): (i64,) = tx
-        .one(Q::new("SELECT COUNT(*) FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
-        .await?;
+    let keys = keys(&mut tx, id).await?;
+    let count = keys.len() as i64;
     let mut given = HashMap::new();
     let mut e = Vec::new();
     for (position, value) in &input.answers {
@@ -981,7 +987,7 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     }
     // Bad answers leave the attempt open, as it was (the transaction is not committed).
     domain::error::check(e)?;
-    let score = grade_questions(&mut tx, id, exam.partial_credit, &given, false).await?;
+    let score = grade_questions(&mut tx, id, keys, exam.partial_credit, &given, false).await?;
     settle(&mut tx, &exam, id, row.member_id, score).await?;
     audit::append(
         &mut tx,
@@ -990,7 +996,13 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     )
     .await?;
     tx.commit().await?;
-    attempt(db, caller, id).await
+    let row = AttemptRow {
+        submitted_at: Some(submitted_at),
+        status: if score.is_some() { "graded" } else { "marking" }.to_string(),
+        score_permille: score,
+        ..row
+    };
+    view(db, caller, &exam, row).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]

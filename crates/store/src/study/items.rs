@@ -37,7 +37,8 @@ pub struct ItemInput {
     /// Where it comes from (出处), e.g. 人民日报.
     #[schema(max_length = 100)]
     pub source: Option<String>,
-    /// The article's text (paragraphs; shown as text, never as markup).
+    /// The article's text: plain paragraphs, or rich text as HTML kept to paragraphs, headings,
+    /// emphasis, lists, quotes, tables and `http(s)` links (anything else is removed).
     #[schema(schema_with = lines::<50_000>)]
     pub body: Option<String>,
     /// For a link: an `https://` or `http://` address.
@@ -77,6 +78,7 @@ pub struct Item {
     pub title: String,
     pub summary: String,
     pub source: String,
+    /// Sanitised HTML (see `ItemInput.body`).
     pub body: String,
     pub link: Option<String>,
     pub categories: Vec<String>,
@@ -207,7 +209,7 @@ fn check(input: &ItemInput) -> Result<Checked> {
     let title = domain::required_text("title", input.title.as_deref(), 100, &mut e);
     let summary = text_block("summary", input.summary.as_deref(), 500, &mut e);
     let source = clean_text("source", input.source.as_deref().unwrap_or(""), 100, &mut e).unwrap_or_default();
-    let body = text_block("body", input.body.as_deref(), 50_000, &mut e);
+    let body = domain::study::article::sanitise(&text_block("body", input.body.as_deref(), 50_000, &mut e));
     let link = clean_text("link", input.link.as_deref().unwrap_or(""), 500, &mut e);
     if let Some(l) = &link {
         if !(l.starts_with("https://") || l.starts_with("http://")) || l.contains(char::is_whitespace) {
@@ -294,7 +296,7 @@ async fn check_file(db: &Db, c: &mut Checked) -> Result<()> {
     match file.map(|(content_type, text)| (domain::study::media::kind_of(&content_type), text)) {
         Some((kind, text)) if kind == c.kind => {
             if c.body.is_empty() {
-                c.body = text;
+                c.body = domain::study::article::sanitise(&text);
             }
             Ok(())
         }

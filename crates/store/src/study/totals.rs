@@ -327,6 +327,8 @@ pub(crate) async fn org_moving(tx: &mut Tx, org_id: i64, old: &str, new: &str) -
 
 /// Counts every total again from the sources (after the migration that made them, and bulk loads).
 pub async fn recount_all(db: &Db) -> Result<()> {
+    // Statistics from before rows were loaded would have the planner read a year's lines per member.
+    db.analyze().await?;
     let mut tx = db.begin().await?;
     for table in ["study_years", "study_category_totals", "study_task_done", "study_task_counts"] {
         tx.exec(Q::new(&format!("DELETE FROM {table}"))).await?;

@@ -296,6 +296,10 @@ struct ItemPageView {
 }
 
 impl ItemPageView {
+    /// The body as safe HTML, sanitised again as it is shown.
+    fn body_html(&self) -> String {
+        domain::study::article::sanitise(&self.i.body)
+    }
     fn is_pdf(&self) -> bool {
         self.i.content_type.as_deref() == Some("application/pdf")
     }
