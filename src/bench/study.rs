@@ -33,7 +33,7 @@ pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) ->
     }
     let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
     let label = format!("study: a county's report ({county_members} members, {credits} completion rows in all)");
-    timed(&label, 3, || async {
+    timed(&label, 50, || async {
         Ok(store::study::reports::report(&store.db, &caller, county, year).await?)
     })
     .await?;

@@ -45,3 +45,4 @@ CREATE TABLE study_task_counts (
     PRIMARY KEY (task_id, org_id)
 );
 CREATE INDEX study_task_counts_org ON study_task_counts(org_id);
+CREATE INDEX study_tasks_exam ON study_tasks(exam_id);

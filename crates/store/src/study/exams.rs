@@ -416,25 +416,49 @@ pub struct MyExam {
 
 /// The caller's standing on an exam (attempts counted whatever their state).
 pub(crate) async fn standing(db: &Db, exam_id: i64, member_id: i64) -> Result<Standing> {
-    let (attempts,): (i64,) = db
-        .one(
-            Q::new("SELECT COUNT(*) FROM study_attempts WHERE exam_id = $1 AND member_id = $2")
-                .bind(exam_id)
-                .bind(member_id),
-        )
-        .await?;
-    let kept: Option<(i64, bool)> = db
-        .opt(
-            Q::new("SELECT grade_permille, passed FROM study_exam_results WHERE exam_id = $1 AND member_id = $2")
-                .bind(exam_id)
-                .bind(member_id),
-        )
-        .await?;
-    Ok(Standing {
-        attempts,
-        grade_permille: kept.map(|k| k.0),
-        passed: kept.is_some_and(|k| k.1),
-    })
+    Ok(standings(db, member_id, &[exam_id])
+        .await?
+        .remove(&exam_id)
+        .map(|s| s.0)
+        .unwrap_or_default())
+}
+
+/// A member's standing on each of several exams, with any attempt still open: two statements
+/// whatever their number.
+pub(crate) async fn standings(
+    db: &Db,
+    member_id: i64,
+    exam_ids: &[i64],
+) -> Result<HashMap<i64, (Standing, Option<i64>)>> {
+    let mut out: HashMap<i64, (Standing, Option<i64>)> = exam_ids.iter().map(|id| (*id, Default::default())).collect();
+    if exam_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Q::new(
+        "SELECT exam_id, COUNT(*), MAX(CASE WHEN status = 'open' THEN id END) FROM study_attempts WHERE member_id = ",
+    );
+    q.push_bind(member_id)
+        .push(" AND exam_id IN (")
+        .push_list(exam_ids.iter().copied())
+        .push(") GROUP BY exam_id");
+    for (exam_id, attempts, open) in db.all::<(i64, i64, Option<i64>)>(q).await? {
+        if let Some(s) = out.get_mut(&exam_id) {
+            s.0.attempts = attempts;
+            s.1 = open;
+        }
+    }
+    let mut q = Q::new("SELECT exam_id, grade_permille, passed FROM study_exam_results WHERE member_id = ");
+    q.push_bind(member_id)
+        .push(" AND exam_id IN (")
+        .push_list(exam_ids.iter().copied())
+        .push(")");
+    for (exam_id, grade, passed) in db.all::<(i64, i64, bool)>(q).await? {
+        if let Some(s) = out.get_mut(&exam_id) {
+            s.0.grade_permille = Some(grade);
+            s.0.passed = passed;
+        }
+    }
+    Ok(out)
 }
 
 /// The exams that reach the caller as a member, latest closing first, with their standing.
@@ -447,24 +471,21 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyExam>> {
         .push(") AND e.opens_on <= ")
         .push_bind(crate::clock::today())
         .push(" ORDER BY e.closes_on DESC, e.id DESC LIMIT 100");
-    let rows: Vec<ExamRow> = db.all(q).await?;
-    let mut out = Vec::new();
-    for exam in rows.into_iter().map(Exam::from) {
-        close_expired(db, &exam, member_id).await?;
-        let open: Option<(i64,)> = db
-            .opt(
-                Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open'")
-                    .bind(exam.id)
-                    .bind(member_id),
-            )
-            .await?;
-        out.push(MyExam {
-            standing: standing(db, exam.id, member_id).await?,
-            open_attempt: open.map(|o| o.0),
-            exam,
-        });
-    }
-    Ok(out)
+    let exams: Vec<Exam> = db.all::<ExamRow>(q).await?.into_iter().map(Exam::from).collect();
+    close_expired(db, &exams, member_id).await?;
+    let ids: Vec<i64> = exams.iter().map(|e| e.id).collect();
+    let mut standings = standings(db, member_id, &ids).await?;
+    Ok(exams
+        .into_iter()
+        .map(|exam| {
+            let (standing, open_attempt) = standings.remove(&exam.id).unwrap_or_default();
+            MyExam {
+                exam,
+                standing,
+                open_attempt,
+            }
+        })
+        .collect())
 }
 
 /// Exams of the organizations where the caller manages study, latest closing first.
@@ -564,15 +585,16 @@ fn deadline(row: &AttemptRow) -> DateTime<Utc> {
 
 /// The attempt as `caller` may see it: its member, or who keeps study for that member.
 async fn view(db: &Db, caller: &Caller, exam: &Exam, row: AttemptRow) -> Result<Attempt> {
-    let questions: Vec<QuestionRow> = db
-        .all(
-            Q::new(
-                "SELECT position, kind, stem, options, answer, explanation, given, credit_permille
-                 FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position",
-            )
-            .bind(row.id),
-        )
-        .await?;
+    let questions: Vec<QuestionRow> = db.all(Q::new(QUESTIONS).bind(row.id)).await?;
+    Ok(shown(caller, exam, row, questions))
+}
+
+/// An attempt's questions, by position (`$1` is the attempt).
+const QUESTIONS: &str = "SELECT position, kind, stem, options, answer, explanation, given, credit_permille
+    FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position";
+
+/// The attempt as `caller` may see it, from its row and questions.
+fn shown(caller: &Caller, exam: &Exam, row: AttemptRow, questions: Vec<QuestionRow>) -> Attempt {
     let own = caller.member_id == Some(row.member_id);
     let graded = row.status != "open";
     let after_close = Explain::parse(&exam.explain) == Some(Explain::AfterClose);
@@ -581,7 +603,7 @@ async fn view(db: &Db, caller: &Caller, exam: &Exam, row: AttemptRow) -> Result<
     let revealed = (graded && (!after_close || crate::clock::today() > exam.closes_on))
         || (!own && manages(caller, &row.org_path));
     let left = (deadline(&row) - crate::clock::now()).num_seconds().max(0);
-    Ok(Attempt {
+    Attempt {
         id: row.id,
         exam_id: row.exam_id,
         exam_title: exam.title.clone(),
@@ -609,7 +631,7 @@ async fn view(db: &Db, caller: &Caller, exam: &Exam, row: AttemptRow) -> Result<
                 explanation: revealed.then_some(q.explanation),
             })
             .collect(),
-    })
+    }
 }
 
 /// One attempt: to its member, and to those who manage study for its member's organization.
@@ -622,7 +644,7 @@ pub async fn attempt(db: &Db, caller: &Caller, id: i64) -> Result<Attempt> {
         .await?;
     let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status == "open" && crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
-        close_expired(db, &exam, row.member_id).await?;
+        close_expired(db, std::slice::from_ref(&exam), row.member_id).await?;
         let row = attempt_row(db, id).await?.ok_or(Error::NotFound)?;
         return view(db, caller, &exam, row).await;
     }
@@ -639,7 +661,7 @@ pub async fn start(db: &Db, caller: &Caller, exam_id: i64) -> Result<Attempt> {
     let (Some(member_id), Some(member_path)) = (caller.member_id, caller.member_org_path.clone()) else {
         return Err(Error::NotFound);
     };
-    close_expired(db, &exam, member_id).await?;
+    close_expired(db, std::slice::from_ref(&exam), member_id).await?;
     let open: Option<(i64,)> = db
         .opt(
             Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open'")
@@ -803,76 +825,84 @@ fn answer_text(v: &serde_json::Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// A question of an attempt as it is graded: its position, kind and key.
-type Key = (i64, String, String);
-
-/// The keys of an attempt's questions, by position: read on the server only.
-async fn keys(tx: &mut Tx, attempt_id: i64) -> Result<Vec<Key>> {
-    Ok(tx
-        .all(
-            Q::new("SELECT position, kind, answer FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position")
-                .bind(attempt_id),
-        )
-        .await?)
-}
-
 /// Grades an attempt's questions against the answers given, on the server, and writes every
 /// answer and credit in one statement. Returns the score, or None while a short answer waits for
 /// a person (when `timed_out`, nothing waits: what was not given earns nothing).
 async fn grade_questions(
     tx: &mut Tx,
     attempt_id: i64,
-    rows: Vec<Key>,
+    questions: &mut [QuestionRow],
     partial: bool,
     given: &HashMap<i64, String>,
     timed_out: bool,
 ) -> Result<Option<i64>> {
-    if rows.is_empty() {
+    if questions.is_empty() {
         return Ok(Some(0));
     }
-    let mut credits = Vec::with_capacity(rows.len());
     // Each position beside its answer and credit: `VALUES` names its columns column1… on both databases.
     let mut q = Q::new(
         "UPDATE study_attempt_questions SET given = v.column2, credit_permille = v.column3 FROM (VALUES ",
     );
-    for (i, (position, kind, key)) in rows.into_iter().enumerate() {
-        let answer = given.get(&position).cloned();
-        let kind = QuestionKind::parse(&kind).unwrap_or(QuestionKind::Short);
+    for (i, question) in questions.iter_mut().enumerate() {
+        let answer = given.get(&question.position).cloned();
+        let kind = QuestionKind::parse(&question.kind).unwrap_or(QuestionKind::Short);
         let credit = match &answer {
             // Nothing given earns nothing, short answers included: there is nothing to mark.
             None => Some(0),
-            Some(a) => rules::grade(kind, &key, a, partial),
+            Some(a) => rules::grade(kind, &question.answer, a, partial),
         };
         let credit = credit.or(if timed_out { Some(0) } else { None });
-        credits.push(credit);
-        q.push_row(i == 0, [position.into(), answer.into(), credit.into()]);
+        q.push_row(i == 0, [question.position.into(), answer.clone().into(), credit.into()]);
+        question.given = answer;
+        question.credit_permille = credit;
     }
     q.push(") AS v WHERE study_attempt_questions.attempt_id = ")
         .push_bind(attempt_id)
         .push(" AND study_attempt_questions.position = v.column1");
     tx.exec(q).await?;
-    Ok(credits
+    Ok(questions
         .iter()
-        .copied()
+        .map(|q| q.credit_permille)
         .collect::<Option<Vec<i64>>>()
         .map(|c| rules::score(&c)))
 }
 
-/// Sets the attempt's score (graded) and rewrites the member's kept grade, or, while a short
-/// answer waits for a person (`score` None), leaves it for marking.
-async fn settle(tx: &mut Tx, exam: &Exam, attempt_id: i64, member_id: i64, score: Option<i64>) -> Result<()> {
-    let Some(score) = score else {
-        tx.exec(Q::new("UPDATE study_attempts SET status = 'marking' WHERE id = $1").bind(attempt_id))
-            .await?;
-        return Ok(());
-    };
-    tx.exec(
-        Q::new("UPDATE study_attempts SET status = 'graded', score_permille = $2 WHERE id = $1")
-            .bind(attempt_id)
-            .bind(score),
-    )
-    .await?;
-    keep_grade(tx, exam, member_id).await
+/// Moves the attempt on from `from` (`open`, or `marking` once marked): graded with its score,
+/// rewriting the member's kept grade, or, while a short answer waits for a person (`score` None),
+/// to marking; `submitted_at` when the member submitted it. Only an attempt still in `from`
+/// moves: a second submission racing this one finds it moved, and its transaction writes nothing.
+async fn settle(
+    tx: &mut Tx,
+    exam: &Exam,
+    row: &mut AttemptRow,
+    score: Option<i64>,
+    from: &str,
+    submitted_at: Option<String>,
+) -> Result<()> {
+    let status = if score.is_some() { "graded" } else { "marking" };
+    let moved = tx
+        .exec(
+            Q::new(
+                "UPDATE study_attempts SET status = $2, score_permille = $3, submitted_at = COALESCE($4, submitted_at)
+                 WHERE id = $1 AND status = $5",
+            )
+            .bind(row.id)
+            .bind(status)
+            .bind(score)
+            .bind(submitted_at.clone())
+            .bind(from),
+        )
+        .await?;
+    if moved == 0 {
+        return Err(Error::Refused("study.attempt.submitted"));
+    }
+    row.status = status.to_string();
+    row.score_permille = score;
+    row.submitted_at = submitted_at.or(row.submitted_at.take());
+    if score.is_some() {
+        keep_grade(tx, exam, row.member_id).await?;
+    }
+    Ok(())
 }
 
 /// Rewrites a member's kept grade on an exam from their graded attempts, by the exam's policy.
@@ -917,23 +947,36 @@ async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
     crate::study::totals::exam_settled(tx, exam.id, member_id).await
 }
 
-/// Closes the member's attempts on an exam left open past their deadline: what was never
+/// Closes the member's attempts on these exams left open past their deadline: what was never
 /// submitted earns nothing, and the attempt counts as used.
-async fn close_expired(db: &Db, exam: &Exam, member_id: i64) -> Result<()> {
+async fn close_expired(db: &Db, exams: &[Exam], member_id: i64) -> Result<()> {
+    if exams.is_empty() {
+        return Ok(());
+    }
     let late = instant_text(crate::clock::now() - chrono::Duration::seconds(GRACE_SECONDS));
-    let expired: Vec<(i64,)> = db
-        .all(
-            Q::new("SELECT id FROM study_attempts WHERE exam_id = $1 AND member_id = $2 AND status = 'open' AND deadline_at < $3")
-                .bind(exam.id)
-                .bind(member_id)
-                .bind(late),
-        )
-        .await?;
+    let mut q = Q::new("SELECT id FROM study_attempts WHERE member_id = ");
+    q.push_bind(member_id)
+        .push(" AND status = 'open' AND deadline_at < ")
+        .push_bind(late)
+        .push(" AND exam_id IN (")
+        .push_list(exams.iter().map(|e| e.id))
+        .push(")");
+    let expired: Vec<(i64,)> = db.all(q).await?;
     for (id,) in expired {
+        let Some(mut row) = attempt_row(db, id).await? else {
+            continue;
+        };
+        let Some(exam) = exams.iter().find(|e| e.id == row.exam_id) else {
+            continue;
+        };
         let mut tx = db.begin().await?;
-        let keys = keys(&mut tx, id).await?;
-        let score = grade_questions(&mut tx, id, keys, exam.partial_credit, &HashMap::new(), true).await?;
-        settle(&mut tx, exam, id, member_id, score).await?;
+        let mut questions: Vec<QuestionRow> = tx.all(Q::new(QUESTIONS).bind(id)).await?;
+        let score = grade_questions(&mut tx, id, &mut questions, exam.partial_credit, &HashMap::new(), true).await?;
+        match settle(&mut tx, exam, &mut row, score, "open", None).await {
+            // Submitted meanwhile: nothing to close.
+            Err(Error::Refused(_)) => continue,
+            other => other?,
+        }
         tx.commit().await?;
     }
     Ok(())
@@ -953,24 +996,13 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
         return Err(Error::Refused("study.attempt.submitted"));
     }
     if crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
-        close_expired(db, &exam, row.member_id).await?;
+        close_expired(db, std::slice::from_ref(&exam), row.member_id).await?;
         return Err(Error::Refused("study.attempt.time_up"));
     }
+    let mut row = row;
     let mut tx = db.begin().await?;
-    // Only an attempt still open is graded: a second submit racing this one finds it closed.
-    let submitted_at = now_text();
-    let claimed = tx
-        .exec(
-            Q::new("UPDATE study_attempts SET submitted_at = $2, status = 'grading' WHERE id = $1 AND status = 'open'")
-                .bind(id)
-                .bind(submitted_at.clone()),
-        )
-        .await?;
-    if claimed == 0 {
-        return Err(Error::Refused("study.attempt.submitted"));
-    }
-    let keys = keys(&mut tx, id).await?;
-    let count = keys.len() as i64;
+    let mut questions: Vec<QuestionRow> = tx.all(Q::new(QUESTIONS).bind(id)).await?;
+    let count = questions.len() as i64;
     let mut given = HashMap::new();
     let mut e = Vec::new();
     for (position, value) in &input.answers {
@@ -987,8 +1019,8 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     }
     // Bad answers leave the attempt open, as it was (the transaction is not committed).
     domain::error::check(e)?;
-    let score = grade_questions(&mut tx, id, keys, exam.partial_credit, &given, false).await?;
-    settle(&mut tx, &exam, id, row.member_id, score).await?;
+    let score = grade_questions(&mut tx, id, &mut questions, exam.partial_credit, &given, false).await?;
+    settle(&mut tx, &exam, &mut row, score, "open", Some(now_text())).await?;
     audit::append(
         &mut tx,
         caller,
@@ -996,13 +1028,7 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     )
     .await?;
     tx.commit().await?;
-    let row = AttemptRow {
-        submitted_at: Some(submitted_at),
-        status: if score.is_some() { "graded" } else { "marking" }.to_string(),
-        score_permille: score,
-        ..row
-    };
-    view(db, caller, &exam, row).await
+    Ok(shown(caller, &exam, row, questions))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -1061,7 +1087,8 @@ pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Resul
         .all(Q::new("SELECT credit_permille FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
         .await?;
     let credits: Vec<i64> = credits.into_iter().map(|(c,)| c.unwrap_or(0)).collect();
-    settle(&mut tx, &exam, id, row.member_id, Some(rules::score(&credits))).await?;
+    let mut row = row;
+    settle(&mut tx, &exam, &mut row, Some(rules::score(&credits)), "marking", None).await?;
     audit::append(&mut tx, caller, Event::ok("study.attempt.mark", "study_attempt", id)).await?;
     tx.commit().await?;
     attempt(db, caller, id).await

@@ -275,7 +275,7 @@ pub struct MyTask {
 }
 
 /// The tasks that reach the caller as a member, unfinished ones first (soonest due first), then
-/// the rest: two statements whatever their number.
+/// the rest: four statements whatever their number.
 pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let (Some(path), Some(member_id)) = (&caller.member_org_path, caller.member_id) else {
         return Ok(Vec::new());
@@ -290,13 +290,14 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let tasks: Vec<Task> = db.all(q).await?;
     let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let mut all_items = items_of_tasks(db, &ids, Some(member_id)).await?;
+    let exam_ids: Vec<i64> = tasks.iter().filter_map(|t| t.exam_id).collect();
+    let standings = super::exams::standings(db, member_id, &exam_ids).await?;
     let mut out = Vec::new();
     for task in tasks {
         let items: Vec<TaskItem> = all_items.extract_if(.., |i| i.task_id == task.id).collect();
-        let exam = match task.exam_id {
-            Some(exam_id) => Some(super::exams::standing(db, exam_id, member_id).await?),
-            None => None,
-        };
+        let exam = task
+            .exam_id
+            .map(|e| standings.get(&e).map(|s| s.0.clone()).unwrap_or_default());
         let parts = items.len() as i64 + i64::from(exam.is_some());
         let done =
             items.iter().filter(|i| i.completed).count() as i64 + i64::from(exam.as_ref().is_some_and(|e| e.passed));
