@@ -578,6 +578,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (27, include_str!("../migrations/sqlite/0027_study_media.sql")),
     (28, include_str!("../migrations/sqlite/0028_search.sql")),
     (29, include_str!("../migrations/sqlite/0029_study_totals.sql")),
+    (30, include_str!("../migrations/sqlite/0030_study_task_members.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -612,6 +613,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (27, include_str!("../migrations/postgres/0027_study_media.sql")),
     (28, include_str!("../migrations/postgres/0028_search.sql")),
     (29, include_str!("../migrations/postgres/0029_study_totals.sql")),
+    (30, include_str!("../migrations/postgres/0030_study_task_members.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

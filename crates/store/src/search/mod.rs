@@ -693,9 +693,11 @@ async fn visible(db: &Db, caller: &Caller, kind: &str, ids: &[i64], within: Opti
             q.push(")");
             member_reach(&mut q, "study_item_targets", "item_id", "i");
             // An item a task that reaches them lists.
-            if let Some(path) = &caller.member_org_path {
-                q.push(" OR (i.status = 'published' AND EXISTS (SELECT 1 FROM study_task_items ti JOIN study_task_targets tt ON tt.task_id = ti.task_id WHERE ti.item_id = i.id AND tt.org_path IN (")
+            if let (Some(path), Some(member)) = (&caller.member_org_path, caller.member_id) {
+                q.push(" OR (i.status = 'published' AND (EXISTS (SELECT 1 FROM study_task_items ti JOIN study_task_targets tt ON tt.task_id = ti.task_id WHERE ti.item_id = i.id AND tt.org_path IN (")
                     .push_list(lineage(path))
+                    .push(")) OR EXISTS (SELECT 1 FROM study_task_items ti JOIN study_task_members tm ON tm.task_id = ti.task_id WHERE ti.item_id = i.id AND tm.member_id = ")
+                    .push_bind(member)
                     .push(")))");
             }
             q.push(")");

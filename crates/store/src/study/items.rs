@@ -583,8 +583,8 @@ pub(crate) async fn by_id(db: &Db, id: i64) -> Result<Option<Item>> {
 }
 
 /// Whether a published item reaches a member: through its targets, or through a task that reaches
-/// them and lists it.
-pub(crate) async fn reaches(db: &Db, member_path: &str, id: i64) -> Result<bool> {
+/// them (by organization or by name) and lists it.
+pub(crate) async fn reaches(db: &Db, member_id: i64, member_path: &str, id: i64) -> Result<bool> {
     let lineage = lineage(member_path);
     let mut q = Q::new("SELECT EXISTS (SELECT 1 FROM study_item_targets t WHERE t.item_id = ");
     q.push_bind(id)
@@ -594,7 +594,11 @@ pub(crate) async fn reaches(db: &Db, member_path: &str, id: i64) -> Result<bool>
         .push_bind(id)
         .push(" AND tt.org_path IN (")
         .push_list(lineage)
-        .push("))");
+        .push(")) OR EXISTS (SELECT 1 FROM study_task_items ti JOIN study_task_members tm ON tm.task_id = ti.task_id WHERE ti.item_id = ")
+        .push_bind(id)
+        .push(" AND tm.member_id = ")
+        .push_bind(member_id)
+        .push(")");
     let (yes,): (bool,) = db.one(q).await?;
     Ok(yes)
 }
@@ -621,7 +625,7 @@ async fn read(db: &Db, caller: &Caller, id: i64) -> Result<Item> {
         return Ok(item);
     }
     let reached = match (&caller.member_org_path, caller.member_id) {
-        (Some(path), Some(_)) if item.status == "published" => reaches(db, path, id).await?,
+        (Some(path), Some(member)) if item.status == "published" => reaches(db, member, path, id).await?,
         _ => false,
     };
     if !reached {

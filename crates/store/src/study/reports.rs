@@ -193,9 +193,11 @@ async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]
         .all(
             Q::new(
                 "SELECT t.id, t.title, o.name, t.due_on, t.required FROM study_tasks t JOIN orgs o ON o.id = t.org_id
-                 WHERE t.due_on >= $1 AND t.due_on <= $2 AND EXISTS (
+                 WHERE t.due_on >= $1 AND t.due_on <= $2 AND (EXISTS (
                    SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id
                    AND ((tt.org_path >= $3 AND tt.org_path < $4) OR ($3 >= tt.org_path AND $3 < tt.org_path || '~')))
+                   OR EXISTS (SELECT 1 FROM study_task_members tm JOIN members m ON m.id = tm.member_id
+                   WHERE tm.task_id = t.id AND m.org_path >= $3 AND m.org_path < $4))
                  ORDER BY t.due_on, t.id LIMIT 100",
             )
             .bind(first)
@@ -249,14 +251,34 @@ async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]
         .into_iter()
         .map(|(t, o, d)| ((t, o), d))
         .collect();
+    // Members named in the subtree (active, not exempt), counted one by one unless a part holds them.
+    let mut q = Q::new(
+        "SELECT tm.task_id, m.org_path, CASE WHEN EXISTS (SELECT 1 FROM study_task_done d
+           WHERE d.task_id = tm.task_id AND d.member_id = m.id AND d.counted) THEN 1 ELSE 0 END
+         FROM study_task_members tm JOIN members m ON m.id = tm.member_id
+         WHERE m.status = 'active' AND m.org_path >= $1 AND m.org_path < $2
+           AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $3) AND tm.task_id IN (",
+    )
+    .bind(from.clone())
+    .bind(to.clone())
+    .bind(year);
+    q.push_list(tasks.iter().map(|t| t.0)).push(")");
+    let named: Vec<(i64, String, i32)> = db.all(q).await?;
     Ok(tasks
         .into_iter()
         .map(|(task_id, title, org_name, due_on, required)| {
             let (mut counted, mut completed) = (0, 0);
-            for (_, part, path) in parts.iter().filter(|p| p.0 == task_id) {
+            let task_parts: Vec<&(i64, i64, String)> = parts.iter().filter(|p| p.0 == task_id).collect();
+            for (_, part, path) in &task_parts {
                 let exempt = exempt_paths.iter().filter(|p| p.starts_with(path.as_str())).count() as i64;
                 counted += sizes.get(part).copied().unwrap_or(0) - exempt;
                 completed += done.get(&(task_id, *part)).copied().unwrap_or(0);
+            }
+            for (_, path, done) in named.iter().filter(|n| n.0 == task_id) {
+                if !task_parts.iter().any(|p| path.starts_with(p.2.as_str())) {
+                    counted += 1;
+                    completed += i64::from(*done);
+                }
             }
             TaskRate {
                 task_id,

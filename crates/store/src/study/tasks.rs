@@ -41,9 +41,14 @@ pub struct TaskInput {
     /// An exam set at or above the assigning organization, to be passed as part of the task.
     #[schema(minimum = 1)]
     pub exam_id: Option<i64>,
-    /// Organizations below the assigning one that it goes to; empty for its whole subtree.
+    /// Organizations below the assigning one that it goes to; empty for its whole subtree (unless
+    /// members are chosen).
     #[schema(max_items = 1000)]
     pub to_org_ids: Vec<i64>,
+    /// Members chosen by name (active, in the assigning organization's subtree), beside the
+    /// organizations; with no organization chosen, the task goes to these members alone.
+    #[schema(max_items = 500)]
+    pub to_member_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -61,13 +66,16 @@ pub struct Task {
     /// The exam passed as part of the task, if any.
     pub exam_id: Option<i64>,
     pub exam_title: Option<String>,
+    /// Members chosen by name among its audience.
+    pub chosen_members: i64,
     pub created_by: String,
     pub created_at: String,
 }
 
 const SELECT: &str = concat!(
     "SELECT t.id, t.org_id, o.name AS org_name, t.org_path, t.title, t.note, t.starts_on, t.due_on, t.required,
-     t.exam_id, (SELECT e.title FROM study_exams e WHERE e.id = t.exam_id) AS exam_title, ",
+     t.exam_id, (SELECT e.title FROM study_exams e WHERE e.id = t.exam_id) AS exam_title,
+     (SELECT COUNT(*) FROM study_task_members tm WHERE tm.task_id = t.id) AS chosen_members, ",
     person!("t.created_by"),
     " AS created_by, t.created_at FROM study_tasks t JOIN orgs o ON o.id = t.org_id"
 );
@@ -123,7 +131,13 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
             _ => e.push(FieldError::new("exam_id", "not_found")),
         }
     }
-    let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
+    let named = named_members(db, caller, &org, &input.to_member_ids, &mut e).await?;
+    // Named members alone, or organizations (the whole subtree when none is chosen) and named members.
+    let targets = if input.to_org_ids.is_empty() && !named.is_empty() {
+        Vec::new()
+    } else {
+        orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?
+    };
     domain::error::check(e)?;
     let id = new_id();
     let mut tx = db.begin().await?;
@@ -163,11 +177,46 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
         )
         .await?;
     }
+    for chunk in named.chunks(500) {
+        let mut q = Q::new("INSERT INTO study_task_members (task_id, member_id) VALUES ");
+        for (i, member_id) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [id.into(), (*member_id).into()]);
+        }
+        tx.exec(q).await?;
+    }
     // Members who had already completed its items (and passed its exam) have completed it.
     crate::study::totals::task_assigned(&mut tx, id).await?;
     audit::append(&mut tx, caller, Event::ok("study.task.create", "study_task", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await
+}
+
+/// The members named as a task's audience: each active in the assigning organization's subtree
+/// and in the caller's study scope (another branch's member is not found).
+async fn named_members(db: &Db, caller: &Caller, org: &Org, ids: &[i64], e: &mut Vec<FieldError>) -> Result<Vec<i64>> {
+    let mut ids: Vec<i64> = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    if ids.len() > 500 {
+        e.push(FieldError::new("to_member_ids", "too_many_items:500"));
+        return Ok(Vec::new());
+    }
+    let mut q = Q::new("SELECT m.id FROM members m WHERE m.status = 'active' AND m.org_path >= ");
+    q.push_bind(org.path.clone())
+        .push(" AND m.org_path < ")
+        .push_bind(subtree_end(&org.path))
+        .push(" AND m.id IN (")
+        .push_list(ids.iter().copied())
+        .push(") AND ");
+    caller.filter(&mut q, Perm::ManageStudy, "m.org_path", crate::scope::Own::Nothing);
+    let found: Vec<(i64,)> = db.all(q).await?;
+    if found.len() != ids.len() {
+        e.push(FieldError::new("to_member_ids", "not_found"));
+    }
+    Ok(found.into_iter().map(|(m,)| m).collect())
 }
 
 /// Whether a published item reaches an organization through its targets.
@@ -186,11 +235,13 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
     let row: Option<Task> = db.opt(Q::new(&format!("{SELECT} WHERE t.id = $1")).bind(id)).await?;
     let task = caller.found(db, row, "study.task.read", ("study_task", &id)).await?;
     let targets = targets_of(db, id).await?;
+    let named = named_of(db, id).await?;
     let reached = caller
         .member_org_path
         .as_deref()
-        .is_some_and(|own| targets.iter().any(|p| own.starts_with(p.as_str())));
-    if oversees(caller, &task, &targets) || reached {
+        .is_some_and(|own| targets.iter().any(|p| own.starts_with(p.as_str())))
+        || named.iter().any(|(m, _)| caller.member_id == Some(*m));
+    if oversees(caller, &task, &targets, &named) || reached {
         Ok(task)
     } else {
         caller
@@ -200,13 +251,15 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Task> {
 }
 
 /// Whether the caller keeps study where the task reaches: at its organization, at one of its
-/// targets or above it, or below one (a branch secretary under a committee's task).
-fn oversees(caller: &Caller, task: &Task, targets: &[String]) -> bool {
+/// targets or above it, below one (a branch secretary under a committee's task), or where one of
+/// the members named is.
+fn oversees(caller: &Caller, task: &Task, targets: &[String], named: &[(i64, String)]) -> bool {
+    let roots = caller.roots(Perm::ManageStudy);
     manages(caller, &task.org_path)
-        || caller
-            .roots(Perm::ManageStudy)
+        || roots
             .iter()
             .any(|r| targets.iter().any(|t| r.starts_with(t.as_str()) || t.starts_with(r)))
+        || named.iter().any(|(_, path)| manages(caller, path))
 }
 
 async fn targets_of(db: &Db, id: i64) -> Result<Vec<String>> {
@@ -214,6 +267,16 @@ async fn targets_of(db: &Db, id: i64) -> Result<Vec<String>> {
         .all(Q::new("SELECT org_path FROM study_task_targets WHERE task_id = $1 ORDER BY org_path").bind(id))
         .await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+/// The members named as the task's audience, with where each is now.
+async fn named_of(db: &Db, id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(db
+        .all(
+            Q::new("SELECT m.id, m.org_path FROM study_task_members tm JOIN members m ON m.id = tm.member_id WHERE tm.task_id = $1")
+                .bind(id),
+        )
+        .await?)
 }
 
 /// A task's item, with whether one member opened and completed it.
@@ -281,9 +344,11 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
         return Ok(Vec::new());
     };
     let mut q = Q::new(&format!(
-        "{SELECT} WHERE EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id AND tt.org_path IN ("
+        "{SELECT} WHERE (EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id AND tt.org_path IN ("
     ));
     q.push_list(lineage(path))
+        .push(")) OR EXISTS (SELECT 1 FROM study_task_members tm WHERE tm.task_id = t.id AND tm.member_id = ")
+        .push_bind(member_id)
         .push(")) AND t.starts_on <= ")
         .push_bind(crate::clock::today())
         .push(" ORDER BY t.due_on DESC, t.id DESC LIMIT 100");
@@ -363,21 +428,20 @@ pub struct TaskProgress {
 
 pub const PROGRESS_PAGE: i64 = 100;
 
-/// The members a task reaches within the caller's study scope: `m` is `members`.
-fn push_reached(q: &mut Q, caller: &Caller, targets: &[String]) {
+/// The members a task reaches (in its target organizations, or named) within the caller's study
+/// scope: `m` is `members`.
+fn push_reached(q: &mut Q, caller: &Caller, task_id: i64, targets: &[String]) {
     q.push(" WHERE m.status = 'active' AND (");
-    for (i, t) in targets.iter().enumerate() {
-        q.push(if i == 0 { "" } else { " OR " })
-            .push("(m.org_path >= ")
+    for t in targets {
+        q.push("(m.org_path >= ")
             .push_bind(t.clone())
             .push(" AND m.org_path < ")
             .push_bind(subtree_end(t))
-            .push(")");
+            .push(") OR ");
     }
-    if targets.is_empty() {
-        q.push("1=0");
-    }
-    q.push(") AND ");
+    q.push("m.id IN (SELECT tm.member_id FROM study_task_members tm WHERE tm.task_id = ")
+        .push_bind(task_id)
+        .push(")) AND ");
     caller.filter(q, Perm::ManageStudy, "m.org_path", crate::scope::Own::Nothing);
 }
 
@@ -401,7 +465,7 @@ pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Ta
     let task = get(db, caller, id).await?;
     let targets = targets_of(db, id).await?;
     // A member it reaches may see the task, not the others' progress.
-    if !oversees(caller, &task, &targets) {
+    if !oversees(caller, &task, &targets, &named_of(db, id).await?) {
         return caller
             .refuse(db, Error::Forbidden, "study.task.progress", ("study_task", &id))
             .await;
@@ -422,12 +486,12 @@ pub async fn progress(db: &Db, caller: &Caller, id: i64, page: i64) -> Result<Ta
     ))
     .bind(id)
     .bind(year);
-    push_reached(&mut counts, caller, &targets);
+    push_reached(&mut counts, caller, id, &targets);
     counts.push(") r");
     let (members, exempt, completed, started): (i64, i64, i64, i64) = db.one(counts).await?;
     let page = page.clamp(1, 100_000);
     let mut q = Q::new(PER_MEMBER).bind(id).bind(year);
-    push_reached(&mut q, caller, &targets);
+    push_reached(&mut q, caller, id, &targets);
     q.push(" ORDER BY m.org_path, m.name, m.id LIMIT ")
         .push_bind(PROGRESS_PAGE)
         .push(" OFFSET ")
@@ -526,7 +590,7 @@ pub async fn record_offline(db: &Db, caller: &Caller, id: i64, input: &OfflineIn
     let targets = targets_of(db, id).await?;
     // Every member must be one the task reaches and whose study the caller keeps.
     let mut q = Q::new("SELECT m.id FROM members m");
-    push_reached(&mut q, caller, &targets);
+    push_reached(&mut q, caller, id, &targets);
     q.push(" AND m.id IN (").push_list(ids.iter().copied()).push(")");
     let found: Vec<(i64,)> = db.all(q).await?;
     if found.len() != ids.len() {
@@ -604,8 +668,9 @@ pub(crate) async fn remind(tx: &mut crate::db::Tx, today: NaiveDate) -> Result<u
                 Q::new(
                     "SELECT u.id FROM users u JOIN members m ON m.id = u.member_id
                      WHERE u.disabled = FALSE AND m.status = 'active'
-                       AND EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = $1
+                       AND (EXISTS (SELECT 1 FROM study_task_targets tt WHERE tt.task_id = $1
                                    AND m.org_path >= tt.org_path AND m.org_path < tt.org_path || '~')
+                            OR EXISTS (SELECT 1 FROM study_task_members tm WHERE tm.task_id = $1 AND tm.member_id = m.id))
                        AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $2)
                        AND (SELECT COUNT(*) FROM study_credits c JOIN study_task_items ti ON ti.item_id = c.source_id
                             WHERE c.source = 'item' AND ti.task_id = $1 AND c.member_id = m.id)

@@ -83,6 +83,18 @@ async fn audience(s: &AppState, w: &WebCaller, c: &Chrome, ids: &[String], q: &s
     Ok(Picker::many("to_org_ids", c.t("study.audience"), "/api/v1/pick/orgs?for=study").with(q, chosen, found))
 }
 
+/// The members a task goes to by name, with what was typed to find them.
+async fn named(s: &AppState, w: &WebCaller, c: &Chrome, ids: &[String], q: &str) -> store::Result<Picker> {
+    let db = &s.store.db;
+    let chosen = pick::chosen_members(db, &w.caller, &pick::ids(ids)).await?;
+    let among = pick::Among::Readable {
+        within: None,
+        full_only: false,
+    };
+    let found = pick::members(db, &w.caller, among, q).await?;
+    Ok(Picker::many("to_member_ids", c.t("study.audience_members"), "/api/v1/pick/members").with(q, chosen, found))
+}
+
 /// The organizations chosen in a posted form, and what was typed into the picker.
 fn chosen_orgs(pairs: &[(String, String)]) -> (Vec<String>, String) {
     let ids = pairs
@@ -373,6 +385,7 @@ struct TaskForm {
     /// each with whether it is ticked.
     choices: Vec<(Item, bool)>,
     audience: Picker,
+    members: Picker,
     /// Exams of the organizations where the caller manages study, one of which the task may include.
     exams: Vec<store::study::exams::Exam>,
     f: TaskDraft,
@@ -391,6 +404,8 @@ struct TaskDraft {
     item_ids: Vec<String>,
     to_org_ids: Vec<String>,
     to_org_ids_q: String,
+    to_member_ids: Vec<String>,
+    to_member_ids_q: String,
 }
 
 async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(String, String)>) -> Response {
@@ -416,12 +431,14 @@ async fn draw_task_form(s: &AppState, w: &WebCaller, f: TaskDraft, errors: Vec<(
         })
         .collect();
     let audience = crate::or_error_page!(c, audience(s, w, &c, &f.to_org_ids, &f.to_org_ids_q).await);
+    let members = crate::or_error_page!(c, named(s, w, &c, &f.to_member_ids, &f.to_member_ids_q).await);
     let exams = crate::or_error_page!(c, store::study::exams::managed(db, &w.caller).await);
     render(&TaskForm {
         c,
         orgs,
         choices,
         audience,
+        members,
         exams,
         f,
         errors,
@@ -460,6 +477,12 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
             .collect(),
         to_org_ids,
         to_org_ids_q,
+        to_member_ids: pairs
+            .iter()
+            .filter(|(k, _)| k == "to_member_ids")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        to_member_ids_q: posted(&pairs, "to_member_ids_q"),
         exam_id: posted(&pairs, "exam_id"),
     };
     if searching(&pairs) {
@@ -475,6 +498,7 @@ async fn create_task(State(s): State<AppState>, w: WebCaller, body: String) -> R
         item_ids: f.item_ids.iter().filter_map(|i| i.parse().ok()).collect(),
         exam_id: f.exam_id.parse().ok(),
         to_org_ids: pick::ids(&f.to_org_ids),
+        to_member_ids: pick::ids(&f.to_member_ids),
     };
     match tasks::create(&s.store.db, &w.caller, &input).await {
         Ok(t) => see_other(&format!("/study/tasks/{}?saved=1", t.id)),
