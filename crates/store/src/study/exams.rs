@@ -907,22 +907,24 @@ async fn settle(
 
 /// Rewrites a member's kept grade on an exam from their graded attempts, by the exam's policy.
 async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
-    // Every attempt counts as used; the graded ones give the grade.
-    let all: Vec<(Option<i64>, String, String)> = tx
+    // Every attempt counts as used; the graded ones give the grade. Whether a task includes the
+    // exam comes along, so an exam day's submissions spend no statement on tasks that are not there.
+    let all: Vec<(Option<i64>, String, String, bool)> = tx
         .all(
             Q::new(
-                "SELECT score_permille, status, org_path FROM study_attempts
-                 WHERE exam_id = $1 AND member_id = $2 ORDER BY number",
+                "SELECT score_permille, status, org_path, EXISTS (SELECT 1 FROM study_tasks t WHERE t.exam_id = $1)
+                 FROM study_attempts WHERE exam_id = $1 AND member_id = $2 ORDER BY number",
             )
             .bind(exam.id)
             .bind(member_id),
         )
         .await?;
     let attempts = all.len() as i64;
+    let in_tasks = all.first().is_some_and(|a| a.3);
     let graded: Vec<(i64, String)> = all
         .into_iter()
         .filter(|a| a.1 == "graded")
-        .map(|(score, _, path)| (score.unwrap_or(0), path))
+        .map(|(score, _, path, _)| (score.unwrap_or(0), path))
         .collect();
     let Some(grade) = rules::keep(exam.policy(), &graded.iter().map(|s| s.0).collect::<Vec<_>>()) else {
         return Ok(());
@@ -944,7 +946,10 @@ async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
         .bind(now_text()),
     )
     .await?;
-    crate::study::totals::exam_settled(tx, exam.id, member_id).await
+    if in_tasks {
+        crate::study::totals::exam_settled(tx, exam.id, member_id).await?;
+    }
+    Ok(())
 }
 
 /// Closes the member's attempts on these exams left open past their deadline: what was never
