@@ -253,6 +253,7 @@ pub async fn ensure(store: &Store) -> Result<bool> {
     notices::seed(store, &caller, &plans, root.id).await?;
     study::seed(store, &caller, &plans, root.id).await?;
     questions::seed(store, &caller, &plans, root.id).await?;
+    study::past_year(store, &caller).await?;
     development::seed(store, &caller, &plans, &rows, today).await?;
     // Meetings and their rolls were loaded in bulk: the study totals are counted from them once.
     store::study::totals::recount_all(&store.db).await?;

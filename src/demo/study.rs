@@ -1,7 +1,8 @@
 //! The demo's study library and tasks: items in each of the seven categories published by the
 //! committee, one waiting for review, a committee task to everyone and a branch's own task, with
 //! offline study recorded for a few members (送学上门 for a retiree), one exemption, and the 党课
-//! counting two 学时 for those present; a winter training class over the new year.
+//! counting two 学时 for those present; a winter training class over the new year; and the
+//! pilot's volumes over the year before (`past_year`).
 
 use super::*;
 
@@ -208,5 +209,209 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
         )
         .await?;
     }
+    Ok(())
+}
+
+/// What each category's items are about, for a year's library: topics a committee and its branches
+/// publish on (条例 Arts. 9–15).
+const TOPICS: [(&str, [&str; 8]); 7] = [
+    (
+        "theory",
+        [
+            "习近平新时代中国特色社会主义思想专题学习",
+            "“两个确立”的决定性意义",
+            "马克思主义中国化时代化",
+            "新发展理念的科学内涵",
+            "以人民为中心的发展思想",
+            "全过程人民民主",
+            "中国式现代化的本质要求",
+            "党的自我革命",
+        ],
+    ),
+    (
+        "constitution",
+        [
+            "党章学习：党员的义务和权利",
+            "党章学习：党的组织制度",
+            "《中国共产党纪律处分条例》逐条学",
+            "《中国共产党支部工作条例（试行）》解读",
+            "《关于新形势下党内政治生活的若干准则》",
+            "中央八项规定精神及实施细则",
+            "《中国共产党党员教育管理工作条例》要点",
+            "党费收缴、使用和管理规定",
+        ],
+    ),
+    (
+        "history",
+        [
+            "党史上的今天",
+            "从南湖红船到遵义会议",
+            "延安整风与党的建设",
+            "新中国成立初期的党的建设",
+            "改革开放的伟大历程",
+            "党的十八大以来的历史性成就",
+            "抗美援朝精神",
+            "党在浙江的光辉历程",
+        ],
+    ),
+    (
+        "policy",
+        [
+            "党的二十大报告学习",
+            "二十届三中全会精神解读",
+            "政府工作报告要点",
+            "高质量发展与共同富裕示范区建设",
+            "教育强国建设规划纲要学习",
+            "乡村全面振兴的部署",
+            "数字中国建设",
+            "法治中国建设",
+        ],
+    ),
+    (
+        "skills",
+        [
+            "支部工作实务：三会一课",
+            "支部工作实务：发展党员工作流程",
+            "支部工作实务：组织关系转接",
+            "支部工作实务：党费计算与收缴",
+            "支部工作实务：组织生活会",
+            "数字技能：智慧党建平台使用",
+            "意识形态工作实务",
+            "谈心谈话的方法",
+        ],
+    ),
+    (
+        "situation",
+        [
+            "形势与政策：当前经济形势",
+            "形势与政策：国际形势与外交",
+            "形势与政策：科技自立自强",
+            "形势与政策：粮食安全与能源安全",
+            "形势与政策：生态文明建设",
+            "形势与政策：网络安全",
+            "形势与政策：就业与民生",
+            "形势与政策：区域协调发展",
+        ],
+    ),
+    (
+        "traditions",
+        [
+            "红船精神",
+            "井冈山精神",
+            "长征精神",
+            "延安精神",
+            "西柏坡精神",
+            "焦裕禄精神",
+            "“两弹一星”精神",
+            "抗疫精神",
+        ],
+    ),
+];
+
+/// The library items and study tasks the pilot's organizations issued in a year: 1,626 items
+/// and 2,614 tasks across the 34 organizations, in the year before this one (so this year's
+/// figures stay those of the demo's own records). Members complete what is required more often
+/// than what is optional; a few fall behind; retirees' branches study together or have it brought
+/// home (代录).
+pub(super) async fn past_year(store: &Store, caller: &Caller) -> Result<()> {
+    use store::seed::study::{PastItem, PastTask};
+    const ITEMS: usize = 1_626;
+    const TASKS: usize = 2_614;
+    let year = chrono::Datelike::year(&store::clock::today()) - 1;
+    let day = |n: i64| NaiveDate::from_ymd_opt(year, 1, 1).expect("a date") + chrono::Duration::days(n);
+    let orgs: Vec<(i64, String, String, String)> = store
+        .db
+        .all(Q::new("SELECT id, path, kind, name FROM orgs WHERE dissolved_on IS NULL ORDER BY path"))
+        .await?;
+    let members: Vec<(i64, String)> = store
+        .db
+        .all(Q::new("SELECT id, org_path FROM members WHERE status = 'active' ORDER BY id"))
+        .await?;
+    // Retirees' branches study together or have it brought home.
+    let retirees: Vec<&str> = orgs
+        .iter()
+        .filter(|o| o.3.contains("离退休"))
+        .map(|o| o.1.as_str())
+        .collect();
+    let mut rng = StdRng::seed_from_u64(1626);
+    // Items: the committee publishes a third, the general branches and branches the rest.
+    let mut items = Vec::with_capacity(ITEMS);
+    let mut issue = std::collections::HashMap::new();
+    for k in 0..ITEMS {
+        let (id, path, _, _) = if k % 3 == 0 {
+            &orgs[0]
+        } else {
+            &orgs[rng.gen_range(1..orgs.len())]
+        };
+        let (category, topics) = TOPICS[k % TOPICS.len()];
+        let topic = topics[rng.gen_range(0..topics.len())];
+        let n = issue.entry((*id, topic)).or_insert(0);
+        *n += 1;
+        items.push(PastItem {
+            org_id: *id,
+            org_path: path.clone(),
+            title: format!("{topic}（第{n}讲）"),
+            summary: format!("{topic}：学习要点与讨论题。"),
+            category,
+            hours_tenths: [5, 5, 5, 10, 10, 15][rng.gen_range(0..6)],
+            published_on: day(rng.gen_range(0..330)),
+        });
+    }
+    // Tasks: each organization assigns items it publishes or that reach it (its ancestors').
+    let mut tasks = Vec::with_capacity(TASKS);
+    for k in 0..TASKS {
+        let (org_id, path, _, _) = &orgs[k % orgs.len()];
+        let open: Vec<usize> = (0..items.len())
+            .filter(|i| path.starts_with(items[*i].org_path.as_str()))
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        let starts_on = day(rng.gen_range(0..340));
+        let due_on = (starts_on + chrono::Duration::days(rng.gen_range(14..30))).min(day(364));
+        let required = rng.gen_bool(0.2);
+        let mut chosen = vec![open[rng.gen_range(0..open.len())]];
+        if rng.gen_bool(0.3) {
+            let second = open[rng.gen_range(0..open.len())];
+            if second != chosen[0] {
+                chosen.push(second);
+            }
+        }
+        let mut done = Vec::new();
+        for (member, member_path) in members.iter().filter(|(_, p)| p.starts_with(path.as_str())) {
+            // One member in twelve falls behind.
+            let behind = member % 12 == 0;
+            let chance = match (required, behind) {
+                (true, false) => 0.85,
+                (true, true) => 0.3,
+                (false, false) => 0.08,
+                (false, true) => 0.01,
+            };
+            if !rng.gen_bool(chance) {
+                continue;
+            }
+            let retired = retirees.iter().any(|r| member_path.starts_with(r));
+            let form = match (retired, rng.gen_range(0..10)) {
+                (true, 0..=3) => "home",
+                (true, _) => "group",
+                (false, 0) => "group",
+                (false, _) => "online",
+            };
+            let on = starts_on + chrono::Duration::days(rng.gen_range(0..=(due_on - starts_on).num_days()));
+            done.push((*member, member_path.clone(), form, on));
+        }
+        let title = &items[chosen[0]].title;
+        tasks.push(PastTask {
+            org_id: *org_id,
+            org_path: path.clone(),
+            title: format!("{}学习：{title}", if required { "必学" } else { "选学" }),
+            starts_on,
+            due_on,
+            required,
+            items: chosen,
+            done,
+        });
+    }
+    store::seed::study::insert_past_year(&store.db, caller, &items, &tasks).await?;
     Ok(())
 }

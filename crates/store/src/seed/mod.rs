@@ -4,3 +4,4 @@
 
 pub mod dues;
 pub mod meetings;
+pub mod study;

@@ -74,6 +74,13 @@ struct HubPage {
     pages: i64,
 }
 
+impl HubPage {
+    /// The member's tasks already completed: listed apart, folded, under those still to do.
+    fn completed_tasks(&self) -> usize {
+        self.mine.iter().filter(|t| t.progress.as_str() == "completed").count()
+    }
+}
+
 /// The organizations below the publisher that an item or a task goes to (none: all of them), with
 /// what was typed to find them.
 async fn audience(s: &AppState, w: &WebCaller, c: &Chrome, ids: &[String], q: &str) -> store::Result<Picker> {
