@@ -309,7 +309,8 @@ const TOPICS: [(&str, [&str; 8]); 7] = [
 ];
 
 /// The library items and study tasks the pilot's organizations issued in a year: 1,626 items
-/// and 2,614 tasks across the 34 organizations, in the year before this one (so this year's
+/// and 2,614 tasks across the organizations that assign them (the committee, general branches and
+/// branches; party groups assign none), in the year before this one (so this year's
 /// figures stay those of the demo's own records). Members complete what is required more often
 /// than what is optional; a few fall behind; retirees' branches study together or have it brought
 /// home (代录).
@@ -321,7 +322,9 @@ pub(super) async fn past_year(store: &Store, caller: &Caller) -> Result<()> {
     let day = |n: i64| NaiveDate::from_ymd_opt(year, 1, 1).expect("a date") + chrono::Duration::days(n);
     let orgs: Vec<(i64, String, String, String)> = store
         .db
-        .all(Q::new("SELECT id, path, kind, name FROM orgs WHERE dissolved_on IS NULL ORDER BY path"))
+        .all(Q::new(
+            "SELECT id, path, kind, name FROM orgs WHERE dissolved_on IS NULL AND kind <> 'party_group' ORDER BY path",
+        ))
         .await?;
     let members: Vec<(i64, String)> = store
         .db
@@ -404,7 +407,7 @@ pub(super) async fn past_year(store: &Store, caller: &Caller) -> Result<()> {
         tasks.push(PastTask {
             org_id: *org_id,
             org_path: path.clone(),
-            title: format!("{}学习：{title}", if required { "必学" } else { "选学" }),
+            title: format!("{}：{title}", if required { "专题学习" } else { "推荐自学" }),
             starts_on,
             due_on,
             required,

@@ -59,22 +59,27 @@ pub struct Report {
     pub below_total: i64,
     /// The first 200 of them in tree order (all of them in the workbook).
     pub below: Vec<Below>,
+    /// Tasks due in the year that reach the subtree.
+    pub tasks_total: i64,
+    /// The latest due `TASKS_LISTED` of them (all of them in the workbook).
     pub tasks: Vec<TaskRate>,
     pub categories: Vec<CategoryHours>,
 }
 
 /// Members below the minimum, listed at most.
 pub const BELOW_LISTED: i64 = 200;
+/// Tasks listed at most (latest due first).
+pub const TASKS_LISTED: i64 = 100;
 
 /// The report as pages and the API show it: the first `BELOW_LISTED` members below the minimum.
 pub async fn report(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<Report> {
-    build(db, caller, org_id, year, BELOW_LISTED).await
+    build(db, caller, org_id, year, (BELOW_LISTED, TASKS_LISTED)).await
 }
 
 /// The report with every member below the minimum, for the workbook; the export is audited, as it
 /// carries names.
 pub async fn export(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<Report> {
-    let report = build(db, caller, org_id, year, i64::MAX).await?;
+    let report = build(db, caller, org_id, year, (i64::MAX, i64::MAX)).await?;
     crate::audit::append_alone(
         db,
         caller,
@@ -85,7 +90,8 @@ pub async fn export(db: &Db, caller: &Caller, org_id: i64, year: i64) -> Result<
     Ok(report)
 }
 
-async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) -> Result<Report> {
+/// The report with at most `listed` members below the minimum and tasks.
+async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: (i64, i64)) -> Result<Report> {
     let org = orgs::get(db, caller, org_id).await?;
     caller
         .require(db, Perm::ManageStudy, &org.path, "study.report", ("org", &org_id))
@@ -132,7 +138,8 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
                  WHERE m.status = 'active' AND m.org_path >= $2 AND m.org_path < $3
                    AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = $1)
                    AND (y.member_id IS NULL OR y.credited_tenths < y.required_tenths)
-                 ORDER BY m.org_path, m.name, m.id LIMIT {listed}"
+                 ORDER BY m.org_path, m.name, m.id LIMIT {}",
+                listed.0
             ))
             .bind(year)
             .bind(from.clone())
@@ -141,7 +148,7 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
             .bind(required_tenths(false)),
         )
         .await?;
-    let tasks = task_rates(db, &org, year, &exempt_paths).await?;
+    let (tasks_total, tasks) = task_rates(db, &org, year, &exempt_paths, listed.1).await?;
     let by_category: Vec<(String, i64)> = db
         .all(
             Q::new(
@@ -177,6 +184,7 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
         exempt,
         below_total,
         below,
+        tasks_total,
         tasks,
         categories,
     })
@@ -186,28 +194,30 @@ async fn build(db: &Db, caller: &Caller, org_id: i64, year: i64, listed: i64) ->
 /// part of the subtree is the subtree itself (a task from above) or its targets inside it; members
 /// counted there are the active members less the exempt, and those who completed it are the kept
 /// count of each part: a few rows per task, whatever the subtree's size.
-async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]) -> Result<Vec<TaskRate>> {
+async fn task_rates(
+    db: &Db,
+    org: &orgs::Org,
+    year: i64,
+    exempt_paths: &[String],
+    listed: i64,
+) -> Result<(i64, Vec<TaskRate>)> {
     let (first, last) = year_bounds(year);
     let (from, to) = (org.path.clone(), subtree_end(&org.path));
+    let meets = "FROM study_tasks t WHERE t.due_on >= $1 AND t.due_on <= $2 AND (EXISTS (
+           SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id
+           AND ((tt.org_path >= $3 AND tt.org_path < $4) OR ($3 >= tt.org_path AND $3 < tt.org_path || '~')))
+           OR EXISTS (SELECT 1 FROM study_task_members tm JOIN members m ON m.id = tm.member_id
+           WHERE tm.task_id = t.id AND m.org_path >= $3 AND m.org_path < $4))";
+    let bind = |q: Q| q.bind(first).bind(last).bind(from.clone()).bind(to.clone());
+    let (total,): (i64,) = db.one(bind(Q::new(&format!("SELECT COUNT(*) {meets}")))).await?;
     let tasks: Vec<(i64, String, String, chrono::NaiveDate, bool)> = db
-        .all(
-            Q::new(
-                "SELECT t.id, t.title, o.name, t.due_on, t.required FROM study_tasks t JOIN orgs o ON o.id = t.org_id
-                 WHERE t.due_on >= $1 AND t.due_on <= $2 AND (EXISTS (
-                   SELECT 1 FROM study_task_targets tt WHERE tt.task_id = t.id
-                   AND ((tt.org_path >= $3 AND tt.org_path < $4) OR ($3 >= tt.org_path AND $3 < tt.org_path || '~')))
-                   OR EXISTS (SELECT 1 FROM study_task_members tm JOIN members m ON m.id = tm.member_id
-                   WHERE tm.task_id = t.id AND m.org_path >= $3 AND m.org_path < $4))
-                 ORDER BY t.due_on, t.id LIMIT 100",
-            )
-            .bind(first)
-            .bind(last)
-            .bind(from.clone())
-            .bind(to.clone()),
-        )
+        .all(bind(Q::new(&format!(
+            "SELECT t.id, t.title, (SELECT o.name FROM orgs o WHERE o.id = t.org_id), t.due_on, t.required {meets}
+             ORDER BY t.due_on DESC, t.id DESC LIMIT {listed}"
+        ))))
         .await?;
     if tasks.is_empty() {
-        return Ok(Vec::new());
+        return Ok((total, Vec::new()));
     }
     let mut q = Q::new("SELECT task_id, org_id, org_path FROM study_task_targets WHERE task_id IN (");
     q.push_list(tasks.iter().map(|t| t.0)).push(")");
@@ -264,7 +274,7 @@ async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]
     .bind(year);
     q.push_list(tasks.iter().map(|t| t.0)).push(")");
     let named: Vec<(i64, String, i32)> = db.all(q).await?;
-    Ok(tasks
+    let rates = tasks
         .into_iter()
         .map(|(task_id, title, org_name, due_on, required)| {
             let (mut counted, mut completed) = (0, 0);
@@ -291,7 +301,8 @@ async fn task_rates(db: &Db, org: &orgs::Org, year: i64, exempt_paths: &[String]
                 rate: domain::study::rate(completed, counted),
             }
         })
-        .collect())
+        .collect();
+    Ok((total, rates))
 }
 
 /// A member's study year: the minimum, what is credited, every line and its source.
