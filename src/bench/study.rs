@@ -28,7 +28,10 @@ pub(super) async fn study_speed(store: &Store, items: usize, attempts: usize) ->
         store.db.analyze().await?;
         let start = Instant::now();
         store::study::totals::recount_all(&store.db).await?;
-        println!("study: totals counted from the loaded rows in {:.1} s", start.elapsed().as_secs_f64());
+        println!(
+            "study: totals counted from the loaded rows in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
         store.db.analyze().await?;
     }
     let (credits,): (i64,) = store.db.one(Q::new("SELECT COUNT(*) FROM study_credits")).await?;
@@ -106,7 +109,10 @@ async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
             .bind(now.clone()),
         )
         .await?;
-        for (position, item) in [items[t % items.len()], items[(t + 1) % items.len()]].iter().enumerate() {
+        for (position, item) in [items[t % items.len()], items[(t + 1) % items.len()]]
+            .iter()
+            .enumerate()
+        {
             tx.exec(
                 Q::new("INSERT INTO study_task_items (task_id, item_id, position) VALUES ($1, $2, $3)")
                     .bind(task)

@@ -328,7 +328,9 @@ pub(super) async fn past_year(store: &Store, caller: &Caller) -> Result<()> {
         .await?;
     let members: Vec<(i64, String)> = store
         .db
-        .all(Q::new("SELECT id, org_path FROM members WHERE status = 'active' ORDER BY id"))
+        .all(Q::new(
+            "SELECT id, org_path FROM members WHERE status = 'active' ORDER BY id",
+        ))
         .await?;
     // Retirees' branches study together or have it brought home.
     let retirees: Vec<&str> = orgs

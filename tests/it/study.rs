@@ -92,7 +92,10 @@ pub(crate) async fn totals_agree(app: &App) -> usize {
     let kept = snapshot(app).await;
     store::study::totals::recount_all(&app.store.db).await.unwrap();
     let counted = snapshot(app).await;
-    assert_eq!(kept, counted, "the kept study totals equal those counted from the sources");
+    assert_eq!(
+        kept, counted,
+        "the kept study totals equal those counted from the sources"
+    );
     counted.len()
 }
 
@@ -256,8 +259,18 @@ both!(
         approve(&app, &c, id).await;
         let m = app.browser("member").await;
         let page = app.page(&m, &format!("/study/items/{id}")).await;
-        assert!(page.contains("<h3>一、学习要求</h3>"), "the heading is shown as a heading");
-        for bad in ["alert(", "onclick", "onerror", "<iframe", "javascript:", "style=\"color"] {
+        assert!(
+            page.contains("<h3>一、学习要求</h3>"),
+            "the heading is shown as a heading"
+        );
+        for bad in [
+            "alert(",
+            "onclick",
+            "onerror",
+            "<iframe",
+            "javascript:",
+            "style=\"color",
+        ] {
             assert!(!page.contains(bad), "{bad} is not on the page");
         }
         // Plain text typed into the form becomes paragraphs, its markup-like text escaped.
@@ -270,7 +283,9 @@ both!(
             .await;
         assert_eq!(plain["body"], "<p>第一段</p><p>第二段</p>");
         // Search reads the words, not the markup.
-        let (_, found) = app.get(&t, "/api/v1/search?q=%E9%80%90%E6%9D%A1%E5%AF%B9%E7%85%A7").await;
+        let (_, found) = app
+            .get(&t, "/api/v1/search?q=%E9%80%90%E6%9D%A1%E5%AF%B9%E7%85%A7")
+            .await;
         let hit = found["hits"]
             .as_array()
             .unwrap()
@@ -282,115 +297,138 @@ both!(
     }
 );
 
-both!(
-    a_task_to_members_by_name_reaches_them_alone,
-    |app: App| async move {
-        let t = app.login("secretary").await;
-        let c = app.login("committee").await;
-        let m = app.login("member").await;
-        let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
-        let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
-        let item = published_item(&app, &t, &c, branch, "点名学习：入党誓词", "1").await;
-        let law = app.org_id(&c, "法学院学生党支部").await;
-        let stranger = app.some_member(&c, law).await["id"].as_i64().unwrap();
-        let year = chrono::Datelike::year(&store::clock::today());
-        let due = format!("{year}-12-31");
-        let (_, roster) = app.get(&t, &format!("/api/v1/members?org_id={branch}&per_page=5")).await;
-        let other = roster["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_i64().unwrap())
-            .find(|id| *id != member_id)
-            .unwrap();
+both!(a_task_to_members_by_name_reaches_them_alone, |app: App| async move {
+    let t = app.login("secretary").await;
+    let c = app.login("committee").await;
+    let m = app.login("member").await;
+    let branch = me(&app, &t).await["grants"][0]["org_id"].as_i64().unwrap();
+    let member_id = me(&app, &m).await["member_id"].as_i64().unwrap();
+    let item = published_item(&app, &t, &c, branch, "点名学习：入党誓词", "1").await;
+    let law = app.org_id(&c, "法学院学生党支部").await;
+    let stranger = app.some_member(&c, law).await["id"].as_i64().unwrap();
+    let year = chrono::Datelike::year(&store::clock::today());
+    let due = format!("{year}-12-31");
+    let (_, roster) = app
+        .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=5"))
+        .await;
+    let other = roster["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .find(|id| *id != member_id)
+        .unwrap();
 
-        let (status, e) = app
+    let (status, e) = app
             .post(
                 &t,
                 "/api/v1/study/tasks",
                 json!({"org_id": branch, "title": "点名", "item_ids": [item], "due_on": due, "to_member_ids": [other, stranger]}),
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "another branch's member: {e}");
-        assert_eq!(e["error"]["fields"]["to_member_ids"]["code"], "to_member_ids.not_found");
-        let (status, task) = app
-            .post(
-                &t,
-                "/api/v1/study/tasks",
-                json!({"org_id": branch, "title": "点名学习", "item_ids": [item], "due_on": due, "to_member_ids": [other]}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{task}");
-        assert_eq!(task["chosen_members"], 1);
-        let task_id = task["id"].as_i64().unwrap();
-        // The member not named neither sees it nor reads it.
-        let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
-        assert!(tasks["mine"].as_array().unwrap().iter().all(|x| x["task"]["id"] != task_id));
-        assert_eq!(app.get(&m, &format!("/api/v1/study/tasks/{task_id}")).await.0, StatusCode::NOT_FOUND);
-        let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
-        assert_eq!(p["members"], 1, "the one named: {p}");
-        let (status, _) = app
-            .post(
-                &t,
-                &format!("/api/v1/study/tasks/{task_id}/offline"),
-                json!({"member_ids": [member_id], "form": "group"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not in its audience");
-        let (status, r) = app
-            .post(
-                &t,
-                &format!("/api/v1/study/tasks/{task_id}/offline"),
-                json!({"member_ids": [other], "form": "group"}),
-            )
-            .await;
-        assert_eq!((status, r["credited"].as_i64()), (StatusCode::OK, Some(1)), "{r}");
-        let (_, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study")).await;
-        let rate = report["tasks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["task_id"] == task_id)
-            .unwrap()
-            .clone();
-        assert_eq!((rate["counted"].as_i64(), rate["completed"].as_i64()), (Some(1), Some(1)), "{rate}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "another branch's member: {e}");
+    assert_eq!(e["error"]["fields"]["to_member_ids"]["code"], "to_member_ids.not_found");
+    let (status, task) = app
+        .post(
+            &t,
+            "/api/v1/study/tasks",
+            json!({"org_id": branch, "title": "点名学习", "item_ids": [item], "due_on": due, "to_member_ids": [other]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!(task["chosen_members"], 1);
+    let task_id = task["id"].as_i64().unwrap();
+    // The member not named neither sees it nor reads it.
+    let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
+    assert!(tasks["mine"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["task"]["id"] != task_id));
+    assert_eq!(
+        app.get(&m, &format!("/api/v1/study/tasks/{task_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, p) = app.get(&t, &format!("/api/v1/study/tasks/{task_id}")).await;
+    assert_eq!(p["members"], 1, "the one named: {p}");
+    let (status, _) = app
+        .post(
+            &t,
+            &format!("/api/v1/study/tasks/{task_id}/offline"),
+            json!({"member_ids": [member_id], "form": "group"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not in its audience");
+    let (status, r) = app
+        .post(
+            &t,
+            &format!("/api/v1/study/tasks/{task_id}/offline"),
+            json!({"member_ids": [other], "form": "group"}),
+        )
+        .await;
+    assert_eq!((status, r["credited"].as_i64()), (StatusCode::OK, Some(1)), "{r}");
+    let (_, report) = app.get(&t, &format!("/api/v1/orgs/{branch}/study")).await;
+    let rate = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["task_id"] == task_id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (rate["counted"].as_i64(), rate["completed"].as_i64()),
+        (Some(1), Some(1)),
+        "{rate}"
+    );
 
-        // Named beside an organization: the committee's task to the law branch and one member here.
-        let committee_org = me(&app, &c).await["grants"][0]["org_id"].as_i64().unwrap();
-        let (status, both) = app
+    // Named beside an organization: the committee's task to the law branch and one member here.
+    let committee_org = me(&app, &c).await["grants"][0]["org_id"].as_i64().unwrap();
+    let (status, both) = app
             .post(
                 &c,
                 "/api/v1/study/tasks",
                 json!({"org_id": committee_org, "title": "法学院与一名党员", "item_ids": [item], "due_on": due, "to_org_ids": [law], "to_member_ids": [member_id]}),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{both}");
-        let both_id = both["id"].as_i64().unwrap();
-        let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
-        assert!(tasks["mine"].as_array().unwrap().iter().any(|x| x["task"]["id"] == both_id), "named, they see it");
-        let (_, p) = app.get(&c, &format!("/api/v1/study/tasks/{both_id}")).await;
-        let (_, law_roster) = app.get(&c, &format!("/api/v1/orgs/{law}")).await;
-        assert_eq!(
-            p["members"].as_i64().unwrap(),
-            law_roster["member_count"].as_i64().unwrap() + 1,
-            "the law branch and the one named: {p}"
-        );
-        let (_, report) = app.get(&c, &format!("/api/v1/orgs/{committee_org}/study")).await;
-        let rate = report["tasks"]
+    assert_eq!(status, StatusCode::CREATED, "{both}");
+    let both_id = both["id"].as_i64().unwrap();
+    let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
+    assert!(
+        tasks["mine"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["task_id"] == both_id)
-            .unwrap()
-            .clone();
-        assert_eq!(rate["counted"], p["members"], "the report counts whom the task reaches: {rate}");
-        // The browser form offers the members' picker.
-        let sb = app.browser("secretary").await;
-        let form = app.page(&sb, "/study/tasks/new").await;
-        assert!(form.contains("name=\"to_member_ids_q\""), "a search for members by name");
-        assert!(totals_agree(&app).await > 0, "something to count");
-    }
-);
+            .any(|x| x["task"]["id"] == both_id),
+        "named, they see it"
+    );
+    let (_, p) = app.get(&c, &format!("/api/v1/study/tasks/{both_id}")).await;
+    let (_, law_roster) = app.get(&c, &format!("/api/v1/orgs/{law}")).await;
+    assert_eq!(
+        p["members"].as_i64().unwrap(),
+        law_roster["member_count"].as_i64().unwrap() + 1,
+        "the law branch and the one named: {p}"
+    );
+    let (_, report) = app.get(&c, &format!("/api/v1/orgs/{committee_org}/study")).await;
+    let rate = report["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["task_id"] == both_id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        rate["counted"], p["members"],
+        "the report counts whom the task reaches: {rate}"
+    );
+    // The browser form offers the members' picker.
+    let sb = app.browser("secretary").await;
+    let form = app.page(&sb, "/study/tasks/new").await;
+    assert!(
+        form.contains("name=\"to_member_ids_q\""),
+        "a search for members by name"
+    );
+    assert!(totals_agree(&app).await > 0, "something to count");
+});
 
 both!(
     a_task_counts_offline_study_all_or_nothing_and_exempt_members_leave_the_rate,
@@ -642,7 +680,11 @@ both!(
         assert_eq!(report["below_total"].as_i64(), Some(members - 2));
         let (_, law_report) = app.get(&c, &format!("/api/v1/orgs/{law}/study")).await;
         assert!(
-            law_report["tasks"].as_array().unwrap().iter().all(|x| x["task_id"] != task_id),
+            law_report["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["task_id"] != task_id),
             "the task reaches the branch only: {law_report}"
         );
         assert!(totals_agree(&app).await > 0, "something to count");
@@ -1130,14 +1172,16 @@ both!(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{item}");
         assert_eq!(
-            item["body"],
-            "<p>第一部分 学习党章</p><p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>",
+            item["body"], "<p>第一部分 学习党章</p><p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>",
             "a paragraph each, the text escaped"
         );
         let page = app
             .page(&app.browser("secretary").await, &format!("/study/items/{}", item["id"]))
             .await;
-        assert!(page.contains("<p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>"), "shown as text, escaped");
+        assert!(
+            page.contains("<p>第二部分 &lt;遵守纪律&gt; &amp; 作风</p>"),
+            "shown as text, escaped"
+        );
         assert!(totals_agree(&app).await > 0, "something to count");
     }
 );
@@ -1226,7 +1270,10 @@ both!(
             "{r}"
         );
         let (_, r) = app
-            .get(&c, &format!("/api/v1/search?q=%E5%85%9A%E8%B4%B9&org_id={other}&from={this_year}-01-01"))
+            .get(
+                &c,
+                &format!("/api/v1/search?q=%E5%85%9A%E8%B4%B9&org_id={other}&from={this_year}-01-01"),
+            )
             .await;
         assert_eq!(
             hits(&r),

@@ -7,8 +7,26 @@ use std::collections::HashSet;
 
 /// The elements an article may hold.
 const TAGS: [&str; 20] = [
-    "p", "br", "h2", "h3", "h4", "strong", "b", "em", "i", "u", "ul", "ol", "li", "blockquote", "table", "thead",
-    "tbody", "tr", "th", "td",
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 ];
 
 /// The body as safe HTML: markup is cleaned to the allowed elements (links to `http`/`https` only,
@@ -89,7 +107,10 @@ mod tests {
 
     #[test]
     fn plain_text_becomes_paragraphs_escaped() {
-        assert_eq!(sanitise("第一段。\n\n 第二段 1 < 2 > 0 \n"), "<p>第一段。</p><p>第二段 1 &lt; 2 &gt; 0</p>");
+        assert_eq!(
+            sanitise("第一段。\n\n 第二段 1 < 2 > 0 \n"),
+            "<p>第一段。</p><p>第二段 1 &lt; 2 &gt; 0</p>"
+        );
         assert_eq!(sanitise("  "), "");
     }
 
@@ -102,7 +123,10 @@ mod tests {
             r#"<h2>标题</h2><p>正文<a rel="noopener noreferrer nofollow">坏</a> <a href="https://www.12371.cn/" rel="noopener noreferrer nofollow">好</a></p>"#
         );
         assert_eq!(sanitise(&clean), clean, "sanitising twice changes nothing");
-        assert!(!sanitise("<a href=\"/admin\">相对</a>").contains("href"), "no relative links");
+        assert!(
+            !sanitise("<a href=\"/admin\">相对</a>").contains("href"),
+            "no relative links"
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub async fn insert_past_year(db: &Db, caller: &Caller, items: &[PastItem], task
         let mut targets = Q::new("INSERT INTO study_item_targets (item_id, org_id, org_path) VALUES ");
         let mut changes = Q::new("INSERT INTO search_changes (kind, doc_id) VALUES ");
         for (i, (item, id)) in chunk.iter().zip(chunk_ids).enumerate() {
-            let body = domain::study::article::sanitise("<h3>学习提纲</h3><ol><li>原文学习，把握要义。</li><li>联系本职工作交流体会。</li></ol>");
+            let body = domain::study::article::sanitise(
+                "<h3>学习提纲</h3><ol><li>原文学习，把握要义。</li><li>联系本职工作交流体会。</li></ol>",
+            );
             q.push_row(
                 i == 0,
                 [
@@ -109,8 +111,11 @@ pub async fn insert_past_year(db: &Db, caller: &Caller, items: &[PastItem], task
                 .bind(task.org_path.clone()),
         )
         .await?;
-        let lines: Vec<(usize, &(i64, String, &str, NaiveDate))> =
-            task.items.iter().flat_map(|i| task.done.iter().map(move |d| (*i, d))).collect();
+        let lines: Vec<(usize, &(i64, String, &str, NaiveDate))> = task
+            .items
+            .iter()
+            .flat_map(|i| task.done.iter().map(move |d| (*i, d)))
+            .collect();
         for chunk in lines.chunks(1_000) {
             let mut q = Q::new(
                 "INSERT INTO study_credits (id, member_id, org_path, year, credited_on, hours_tenths, source, source_id,

@@ -840,9 +840,8 @@ async fn grade_questions(
         return Ok(Some(0));
     }
     // Each position beside its answer and credit: `VALUES` names its columns column1… on both databases.
-    let mut q = Q::new(
-        "UPDATE study_attempt_questions SET given = v.column2, credit_permille = v.column3 FROM (VALUES ",
-    );
+    let mut q =
+        Q::new("UPDATE study_attempt_questions SET given = v.column2, credit_permille = v.column3 FROM (VALUES ");
     for (i, question) in questions.iter_mut().enumerate() {
         let answer = given.get(&question.position).cloned();
         let kind = QuestionKind::parse(&question.kind).unwrap_or(QuestionKind::Short);

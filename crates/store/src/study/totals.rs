@@ -215,8 +215,12 @@ async fn settle_tasks(tx: &mut Tx, task_ids: &[i64], member_ids: &[i64]) -> Resu
         .push(") AND c.member_id IN (")
         .push_list(member_ids.iter().copied())
         .push(") GROUP BY ti.task_id, c.member_id");
-    let items_done: HashMap<(i64, i64), i64> =
-        tx.all::<(i64, i64, i64)>(q).await?.into_iter().map(|(t, m, n)| ((t, m), n)).collect();
+    let items_done: HashMap<(i64, i64), i64> = tx
+        .all::<(i64, i64, i64)>(q)
+        .await?
+        .into_iter()
+        .map(|(t, m, n)| ((t, m), n))
+        .collect();
     let exam_ids: Vec<i64> = tasks.iter().filter_map(|t| t.2).collect();
     let passed: HashSet<(i64, i64)> = if exam_ids.is_empty() {
         HashSet::new()
@@ -255,7 +259,12 @@ async fn settle_tasks(tx: &mut Tx, task_ids: &[i64], member_ids: &[i64]) -> Resu
             let done = (items > 0 || exam_id.is_some())
                 && items_done.get(&key).copied().unwrap_or(0) >= items
                 && exam_id.is_none_or(|e| passed.contains(&(e, *member_id)));
-            let now = done.then(|| (path.clone(), status == "active" && !exempt.contains(&(*member_id, year))));
+            let now = done.then(|| {
+                (
+                    path.clone(),
+                    status == "active" && !exempt.contains(&(*member_id, year)),
+                )
+            });
             let was = before.get(&key);
             if was == now.as_ref() {
                 continue;
@@ -287,7 +296,9 @@ async fn settle_tasks(tx: &mut Tx, task_ids: &[i64], member_ids: &[i64]) -> Resu
         for (i, (t, m, p, c)) in chunk.iter().enumerate() {
             q.push_row(i == 0, [(*t).into(), (*m).into(), p.clone().into(), (*c).into()]);
         }
-        q.push(" ON CONFLICT (task_id, member_id) DO UPDATE SET org_path = excluded.org_path, counted = excluded.counted");
+        q.push(
+            " ON CONFLICT (task_id, member_id) DO UPDATE SET org_path = excluded.org_path, counted = excluded.counted",
+        );
         tx.exec(q).await?;
     }
     add_counts(tx, deltas).await
@@ -330,7 +341,12 @@ pub async fn recount_all(db: &Db) -> Result<()> {
     // Statistics from before rows were loaded would have the planner read a year's lines per member.
     db.analyze().await?;
     let mut tx = db.begin().await?;
-    for table in ["study_years", "study_category_totals", "study_task_done", "study_task_counts"] {
+    for table in [
+        "study_years",
+        "study_category_totals",
+        "study_task_done",
+        "study_task_counts",
+    ] {
         tx.exec(Q::new(&format!("DELETE FROM {table}"))).await?;
     }
     // Members with anything credited in a year: items, study meetings attended, classes.
@@ -342,7 +358,9 @@ pub async fn recount_all(db: &Db) -> Result<()> {
         .await?;
     let mut years: Vec<i64> = years.into_iter().map(|(y,)| y).collect();
     let meeting_days: Vec<(chrono::NaiveDate,)> = tx
-        .all(Q::new("SELECT DISTINCT local_date FROM meetings WHERE study_tenths IS NOT NULL"))
+        .all(Q::new(
+            "SELECT DISTINCT local_date FROM meetings WHERE study_tenths IS NOT NULL",
+        ))
         .await?;
     for (day,) in meeting_days {
         let y = super::credits::year_of(day);
@@ -375,10 +393,57 @@ pub async fn recount_all(db: &Db) -> Result<()> {
          JOIN study_items i ON i.id = c.source_id WHERE c.source = 'item' GROUP BY c.year, c.org_path, i.categories",
     ))
     .await?;
-    let tasks: Vec<(i64,)> = tx.all(Q::new("SELECT id FROM study_tasks")).await?;
-    for (task_id,) in tasks {
-        task_assigned(&mut tx, task_id).await?;
-    }
+    recount_tasks(&mut tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Who has completed each task, from the credits and exam results in a few statements, and the
+/// counts up the tree from them.
+async fn recount_tasks(tx: &mut Tx) -> Result<()> {
+    // Every item credited and the exam (if any) passed; a task of an exam alone, the exam passed.
+    tx.exec(Q::new(
+        "INSERT INTO study_task_done (task_id, member_id, org_path, counted)
+         SELECT t.id, m.id, m.org_path, m.status = 'active' FROM study_tasks t
+         JOIN (SELECT ti.task_id, c.member_id, COUNT(*) AS n FROM study_task_items ti
+               JOIN study_credits c ON c.source = 'item' AND c.source_id = ti.item_id
+               GROUP BY ti.task_id, c.member_id) d ON d.task_id = t.id
+         JOIN members m ON m.id = d.member_id
+         WHERE d.n = (SELECT COUNT(*) FROM study_task_items x WHERE x.task_id = t.id)
+           AND (t.exam_id IS NULL OR EXISTS (SELECT 1 FROM study_exam_results r
+                WHERE r.exam_id = t.exam_id AND r.member_id = m.id AND r.passed))
+         UNION ALL
+         SELECT t.id, m.id, m.org_path, m.status = 'active' FROM study_tasks t
+         JOIN study_exam_results r ON r.exam_id = t.exam_id AND r.passed
+         JOIN members m ON m.id = r.member_id
+         WHERE NOT EXISTS (SELECT 1 FROM study_task_items x WHERE x.task_id = t.id)",
+    ))
+    .await?;
+    // Exempt members (a few) do not count on the tasks due in their year.
+    let exemptions: Vec<(i64, i64)> = tx.all(Q::new("SELECT member_id, year FROM study_exemptions")).await?;
+    for (member_id, year) in exemptions {
+        let (first, last) = super::reports::year_bounds(year);
+        tx.exec(
+            Q::new(
+                "UPDATE study_task_done SET counted = FALSE WHERE member_id = $1
+                 AND task_id IN (SELECT id FROM study_tasks WHERE due_on >= $2 AND due_on <= $3)",
+            )
+            .bind(member_id)
+            .bind(first)
+            .bind(last),
+        )
+        .await?;
+    }
+    let placed: Vec<(i64, String, i64)> = tx
+        .all(Q::new(
+            "SELECT task_id, org_path, COUNT(*) FROM study_task_done WHERE counted GROUP BY task_id, org_path",
+        ))
+        .await?;
+    let mut deltas: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for (task_id, path, n) in placed {
+        for org in path_ids(&path) {
+            *deltas.entry((task_id, org)).or_default() += n;
+        }
+    }
+    add_counts(tx, deltas).await
 }
