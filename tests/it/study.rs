@@ -253,14 +253,14 @@ both!(
         let body = item["body"].as_str().unwrap();
         assert_eq!(
             body,
-            r#"<h3>一、学习要求</h3><p>认真学习<strong>党章</strong></p><ul><li>逐条对照</li></ul><a rel="noopener noreferrer nofollow">点我</a><a href="https://www.12371.cn/" rel="noopener noreferrer nofollow">共产党员网</a>"#
+            r#"<h2>一、学习要求</h2><p>认真学习<strong>党章</strong></p><ul><li>逐条对照</li></ul><a rel="noopener noreferrer nofollow">点我</a><a href="https://www.12371.cn/" rel="noopener noreferrer nofollow">共产党员网</a>"#
         );
         let id = item["id"].as_i64().unwrap();
         approve(&app, &c, id).await;
         let m = app.browser("member").await;
         let page = app.page(&m, &format!("/study/items/{id}")).await;
         assert!(
-            page.contains("<h3>一、学习要求</h3>"),
+            page.contains("<h2>一、学习要求</h2>"),
             "the heading is shown as a heading"
         );
         for bad in [

@@ -44,7 +44,7 @@ pub fn sanitise(body: &str) -> String {
             .map(|l| format!("<p>{}</p>", escape(l)))
             .collect();
     }
-    ammonia::Builder::empty()
+    let clean = ammonia::Builder::empty()
         .add_tags(TAGS)
         .add_tags(["a"])
         .add_tag_attributes("a", ["href"])
@@ -53,7 +53,22 @@ pub fn sanitise(body: &str) -> String {
         .link_rel(Some("noopener noreferrer nofollow"))
         .clean_content_tags(HashSet::from(["script", "style", "template"]))
         .clean(body)
-        .to_string()
+        .to_string();
+    headings_from_two(clean)
+}
+
+/// The body's headings moved up so the first level is `h2`, under the page's title: a body whose
+/// headings start at `h3` would skip a level for screen readers. Sanitised tags carry no
+/// attributes, so the tags are replaced as written.
+fn headings_from_two(mut html: String) -> String {
+    while !html.contains("<h2>") && (html.contains("<h3>") || html.contains("<h4>")) {
+        html = html
+            .replace("<h3>", "<h2>")
+            .replace("</h3>", "</h2>")
+            .replace("<h4>", "<h3>")
+            .replace("</h4>", "</h3>");
+    }
+    html
 }
 
 /// Whether text holds a tag (`<p`, `</p`, `<!--`) and a closing `>`: "1 < 2" is text.
@@ -132,6 +147,16 @@ mod tests {
     #[test]
     fn plain_reads_the_words_a_block_per_line() {
         let html = sanitise("<h3>一、学习要求</h3><p>认真学习&amp;领会</p><ul><li>党章</li><li>准则</li></ul>");
+        assert!(
+            html.starts_with("<h2>一、学习要求</h2>"),
+            "headings start at h2: {html}"
+        );
+        assert_eq!(sanitise("<h4>甲</h4><h4>乙</h4>"), "<h2>甲</h2><h2>乙</h2>");
+        assert_eq!(
+            sanitise("<h2>甲</h2><h4>乙</h4>"),
+            "<h2>甲</h2><h4>乙</h4>",
+            "an author's own levels below h2 stay"
+        );
         assert_eq!(plain(&html), "一、学习要求\n认真学习&领会\n党章\n准则");
         assert_eq!(plain(&sanitise("甲 < 乙")), "甲 < 乙");
     }

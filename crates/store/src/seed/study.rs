@@ -31,9 +31,12 @@ pub struct PastTask {
     pub required: bool,
     /// Indexes into the items loaded with it.
     pub items: Vec<usize>,
-    /// (member, where the member is, form, the day): each is credited with every item.
-    pub done: Vec<(i64, String, &'static str, NaiveDate)>,
+    /// Who completed it: each is credited with every item.
+    pub done: Vec<Completion>,
 }
+
+/// A member who completed a task: where they are, how (`online`, `group`, `home`) and the day.
+pub type Completion = (i64, String, &'static str, NaiveDate);
 
 /// Inserts the items, the tasks and their completions in one transaction, with one audit entry.
 pub async fn insert_past_year(db: &Db, caller: &Caller, items: &[PastItem], tasks: &[PastTask]) -> Result<()> {
@@ -111,7 +114,7 @@ pub async fn insert_past_year(db: &Db, caller: &Caller, items: &[PastItem], task
                 .bind(task.org_path.clone()),
         )
         .await?;
-        let lines: Vec<(usize, &(i64, String, &str, NaiveDate))> = task
+        let lines: Vec<(usize, &Completion)> = task
             .items
             .iter()
             .flat_map(|i| task.done.iter().map(move |d| (*i, d)))
