@@ -25,6 +25,34 @@ pub struct App {
     pub key_file: PathBuf,
 }
 
+/// A test that passes leaves nothing behind: its data directory (a copy of the demo, files,
+/// keys) and its PostgreSQL database go when it ends. A failed test's stay for inspection until a
+/// later run clears them (see `remove_old_test_dirs`, `drop_old_test_databases`).
+impl Drop for App {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(name) = self
+            .database_url
+            .strip_prefix("postgres")
+            .and_then(|u| u.rsplit('/').next())
+        {
+            let name = name.split('?').next().unwrap_or(name).to_string();
+            if name.starts_with("hongji_t_") {
+                // Its own runtime: the test's may be ending; FORCE closes the server's connections.
+                let _ = std::thread::spawn(move || {
+                    tokio::runtime::Runtime::new()
+                        .unwrap()
+                        .block_on(pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                })
+                .join();
+            }
+        }
+    }
+}
+
 fn unique() -> String {
     store::crypto::new_token()[..12].to_string()
 }
