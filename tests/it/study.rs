@@ -1248,7 +1248,12 @@ both!(
                 "another branch's item is never found"
             );
         }
-        let (_, r) = app.get(&m, "/api/v1/search?q=%E5%85%9A%E8%B4%B9&kind=item").await;
+        let (_, r) = app
+            .get(
+                &m,
+                &format!("/api/v1/search?q=%E5%85%9A%E8%B4%B9&kind=item&from={this_year}-01-01"),
+            )
+            .await;
         let hit = r["hits"]
             .as_array()
             .unwrap()
@@ -1264,7 +1269,12 @@ both!(
             .collect();
         assert_eq!(marked, vec!["党费"], "{hit}");
         // Those who publish find their draft; the committee finds the other branch's item too.
-        let (_, r) = app.get(&t, "/api/v1/search?q=%E5%85%9A%E8%B4%B9").await;
+        let (_, r) = app
+            .get(
+                &t,
+                &format!("/api/v1/search?q=%E5%85%9A%E8%B4%B9&from={this_year}-01-01"),
+            )
+            .await;
         assert!(
             hits(&r).contains(&("item".into(), draft["id"].as_i64().unwrap())),
             "{r}"
@@ -1295,7 +1305,12 @@ both!(
             )
             .await;
         assert_eq!(status, StatusCode::OK);
-        let (_, r) = app.get(&t, "/api/v1/search?q=%E9%81%B5%E4%B9%89").await;
+        let (_, r) = app
+            .get(
+                &t,
+                &format!("/api/v1/search?q=%E9%81%B5%E4%B9%89&from={this_year}-01-01"),
+            )
+            .await;
         assert!(hits(&r).contains(&("item".into(), published)), "{r}");
         // A second server on the same database, with its own index, finds the same.
         let second = store::search::SearchIndex::in_memory();
