@@ -337,7 +337,7 @@ pub struct MyTask {
     pub progress: Progress,
 }
 
-/// The tasks that reach the caller as a member, unfinished ones first (soonest due first), then
+/// This year's tasks that reach the caller as a member, unfinished ones first (soonest due first), then
 /// the rest: four statements whatever their number.
 pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let (Some(path), Some(member_id)) = (&caller.member_org_path, caller.member_id) else {
@@ -351,6 +351,9 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
         .push_bind(member_id)
         .push(")) AND t.starts_on <= ")
         .push_bind(crate::clock::today())
+        // This year's tasks: last year's unfinished ones are history (the ledger keeps that year).
+        .push(" AND t.due_on >= ")
+        .push_bind(super::reports::year_bounds(super::credits::year_of(crate::clock::today())).0)
         .push(" ORDER BY t.due_on DESC, t.id DESC LIMIT 100");
     let tasks: Vec<Task> = db.all(q).await?;
     let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
