@@ -21,5 +21,6 @@ mod scope;
 mod security;
 mod study;
 mod study_exams;
+mod study_import;
 mod todo;
 mod transfers;

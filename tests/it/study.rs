@@ -23,7 +23,7 @@ async fn published_item(app: &App, secretary: &str, committee: &str, branch: i64
     id
 }
 
-async fn approve(app: &App, committee: &str, item: i64) {
+pub(crate) async fn approve(app: &App, committee: &str, item: i64) {
     let (_, pending) = app.get(committee, "/api/v1/reviews/pending").await;
     let rid = pending["items"]
         .as_array()
@@ -998,7 +998,7 @@ both!(
 );
 
 /// A Word document with these paragraphs.
-fn docx(paragraphs: &[&str]) -> Vec<u8> {
+pub(crate) fn docx(paragraphs: &[&str]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);

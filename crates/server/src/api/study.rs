@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput};
 use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, SubmitInput};
+use store::study::item_import::{self, Attachment};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
 use store::study::media::{self, ProgressInput, StudyFile, Watched};
 use store::study::questions::{self, Question, QuestionFilter, QuestionInput, QuestionPage};
@@ -44,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(import_questions))
         .routes(routes!(export_questions))
         .routes(routes!(questions_template))
+        .routes(routes!(items_template))
         .routes(routes!(list_exams, create_exam))
         .routes(routes!(get_exam))
         .routes(routes!(start_attempt))
@@ -56,6 +58,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(upload_file))
+                .routes(routes!(import_items))
                 .layer(axum::extract::DefaultBodyLimit::max(media::MAX_BYTES)),
         )
 }
@@ -399,6 +402,119 @@ pub async fn import_questions(
         StatusCode::OK
     };
     Ok((status, Json(report)).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemImportQuery {
+    /// The publishing organization.
+    #[serde(default, deserialize_with = "store::empty_as_none")]
+    #[param(required = true, minimum = 1)]
+    org_id: Option<i64>,
+    /// `preview` (default), `all` (only if every row is good) or `good_only`.
+    #[serde(default)]
+    #[param(schema_with = super::files::import_mode_schema)]
+    mode: Option<String>,
+}
+
+/// Checks a library workbook with the files its rows name and, unless previewing, writes it: the
+/// report the API and the page share.
+pub async fn import_items_upload(
+    s: &AppState,
+    caller: &store::Caller,
+    lang: crate::i18n::Lang,
+    org_id: Option<i64>,
+    mode: &str,
+    workbook: &[u8],
+    attachments: Vec<Attachment>,
+) -> ApiResult<ImportReport> {
+    if !IMPORT_MODES.contains(&mode) {
+        let mut f = Failure::new("validation");
+        f.fields.push(("mode".into(), "invalid".into()));
+        return Err(f);
+    }
+    // Asked before the file is read: the gate decides and audits a refusal.
+    caller
+        .require_any(&s.store.db, store::Perm::ManageStudy, "study.item.import", ("org", &""))
+        .await?;
+    let rows = crate::sheets::study::read_items(workbook).map_err(file_failure)?;
+    let plan = item_import::plan_import(&s.store.db, caller, org_id, rows, &attachments).await?;
+    let problems = import_problems(lang, &plan.problems);
+    let (rows, good, bad_lines) = (plan.rows, plan.good.len(), plan.bad_lines());
+    let imported = if mode == "preview" || (mode == "all" && !problems.is_empty()) {
+        0
+    } else {
+        item_import::commit_import(&s.store.db, &s.files_dir, caller, org_id, plan, attachments).await?
+    };
+    Ok(ImportReport {
+        rows,
+        good,
+        bad_lines,
+        problems,
+        imported,
+    })
+}
+
+/// A multipart form's workbook (`file`) and the files beside it (`attachments`, any number), or
+/// a raw body holding the workbook alone.
+async fn workbook_upload(req: axum::extract::Request) -> ApiResult<(Vec<u8>, Vec<Attachment>)> {
+    let is_multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Ok((upload_bytes(req).await?, Vec::new()));
+    }
+    use axum::extract::FromRequest;
+    let malformed = |e: axum::extract::multipart::MultipartError| Failure::bad_request(&e.body_text());
+    let mut form = axum::extract::Multipart::from_request(req, &())
+        .await
+        .map_err(|e| Failure::bad_request(&e.body_text()))?;
+    let (mut workbook, mut attachments) = (Vec::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(malformed)? {
+        match field.name() {
+            Some("file") => workbook = field.bytes().await.map_err(malformed)?.to_vec(),
+            Some("attachments") => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(malformed)?.to_vec();
+                // A file input left empty still sends a part with no name and no bytes.
+                if !name.is_empty() || !bytes.is_empty() {
+                    attachments.push(Attachment { name, bytes });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((workbook, attachments))
+}
+
+#[utoipa::path(post, path = "/api/v1/study/items/import", params(ItemImportQuery),
+    request_body(content = String, description = "a multipart form: `file`, the workbook (XLSX or CSV with 标题, 类型, 分类, 学时, 摘要, 出处, 正文, 链接, 文件, 时长, 标签, 发送范围: the template's columns), and `attachments`, the documents, video and audio its 文件 column names (at most 512 MB in all); or the workbook alone as the body"),
+    responses((status = 200, body = ImportReport, description = "the report; unless previewing, each good row is an item submitted to the review chain"),
+              (status = 422, description = "the report (ImportReport) when mode=all and rows are bad, else the error format: nothing written")))]
+pub async fn import_items(
+    State(s): State<AppState>,
+    a: ApiCaller,
+    ApiQuery(q): ApiQuery<ItemImportQuery>,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let lang = crate::i18n::Lang::of_request(req.headers());
+    let mode = q.mode.filter(|m| !m.is_empty()).unwrap_or_else(|| "preview".into());
+    let (workbook, attachments) = workbook_upload(req).await?;
+    let report = import_items_upload(&s, &a.caller, lang, q.org_id, &mode, &workbook, attachments).await?;
+    let status = if mode == "all" && !report.problems.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(report)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/study/items/template", responses((status = 200, description = "a library workbook to fill in (XLSX): one example of each kind and how to fill it in")))]
+pub async fn items_template(_a: ApiCaller) -> ApiResult<Response> {
+    let bytes = crate::sheets::study::items_template().map_err(|_| Failure::new("internal"))?;
+    Ok(attachment(XLSX_TYPE, "study-items-template.xlsx", bytes))
 }
 
 #[utoipa::path(get, path = "/api/v1/study/questions/export", params(QuestionFilter),

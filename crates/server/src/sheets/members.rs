@@ -91,13 +91,21 @@ pub fn read(bytes: &[u8]) -> Result<Vec<ImportRow>, FileError> {
 
 /// The rows of an XLSX (first sheet) or CSV file, blank rows left out, each with its line number.
 pub fn read_table(bytes: &[u8]) -> Result<Table, FileError> {
+    read_table_of(bytes, MAX_CELL_CHARS)
+}
+
+/// Excel's own limit on a cell: what a sheet of long texts (an article's body) may hold.
+pub const EXCEL_CELL_CHARS: usize = 32_767;
+
+/// `read_table` with cells of up to `max_cell` characters.
+pub fn read_table_of(bytes: &[u8], max_cell: usize) -> Result<Table, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
     }
     let table = if bytes.starts_with(b"PK\x03\x04") {
-        xlsx_table(bytes)?
+        xlsx_table(bytes, max_cell)?
     } else {
-        csv_table(&decode_text(bytes))?
+        csv_table(&decode_text(bytes), max_cell)?
     };
     Ok(table
         .into_iter()
@@ -118,7 +126,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
 /// Rows with the line number a person sees in their editor or spreadsheet (header = 1).
 pub type Table = Vec<(usize, Vec<String>)>;
 
-fn csv_table(text: &str) -> Result<Table, FileError> {
+fn csv_table(text: &str, max_cell: usize) -> Result<Table, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -145,7 +153,7 @@ fn csv_table(text: &str) -> Result<Table, FileError> {
         if rec.len() > MAX_COLUMNS {
             return Err(FileError::TooManyColumns);
         }
-        if rec.iter().any(|c| c.chars().count() > MAX_CELL_CHARS) {
+        if rec.iter().any(|c| c.chars().count() > max_cell) {
             return Err(FileError::CellTooLong);
         }
         out.push((line, rec.iter().map(str::to_string).collect()));
@@ -156,7 +164,7 @@ fn csv_table(text: &str) -> Result<Table, FileError> {
     Ok(out)
 }
 
-fn xlsx_table(bytes: &[u8]) -> Result<Table, FileError> {
+fn xlsx_table(bytes: &[u8], max_cell: usize) -> Result<Table, FileError> {
     // Inflated once into a counting sink first: calamine reads the shared strings whole, so a
     // bomb must be stopped before it gets there.
     store::files::zip::check(bytes)?;
@@ -173,7 +181,7 @@ fn xlsx_table(bytes: &[u8]) -> Result<Table, FileError> {
             return Err(FileError::TooManyColumns);
         }
         let text = cell_text(&Data::from(cell.get_value().clone()));
-        if text.len() > MAX_CELL_CHARS * 4 || text.chars().count() > MAX_CELL_CHARS {
+        if text.len() > max_cell * 4 || text.chars().count() > max_cell {
             return Err(FileError::CellTooLong);
         }
         if text.is_empty() && !rows.contains_key(&row) {
@@ -208,6 +216,11 @@ fn cell_text(c: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
+        // A time typed alone (`45:30`, a video's length) is a fraction of a day.
+        Data::DateTime(d) if (0.0..1.0).contains(&d.as_f64()) => {
+            let seconds = (d.as_f64() * 86_400.0).round() as i64;
+            format!("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+        }
         Data::DateTime(d) => excel_date(d.as_f64()).map(|t| t.to_string()).unwrap_or_default(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),

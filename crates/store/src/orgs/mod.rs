@@ -214,12 +214,20 @@ pub async fn audience(
             _ => errors.push(FieldError::new(field, "not_found")),
         }
     }
+    Ok(outermost(publisher, chosen))
+}
+
+/// An audience as kept: the publisher's subtree when none is chosen, and no organization beside
+/// one it sits under (the subtree already holds it).
+pub(crate) fn outermost(publisher: &Org, mut chosen: Vec<(i64, String)>) -> Vec<(i64, String)> {
     if chosen.is_empty() {
         chosen.push((publisher.id, publisher.path.clone()));
     }
     let all = chosen.clone();
     chosen.retain(|(_, p)| !all.iter().any(|(_, other)| other != p && p.starts_with(other.as_str())));
-    Ok(chosen)
+    chosen.sort();
+    chosen.dedup();
+    chosen
 }
 
 /// One organization, if the caller may see it; a refusal is audited.

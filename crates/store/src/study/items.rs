@@ -180,21 +180,21 @@ fn select(member_id: Option<i64>) -> Q {
 }
 
 /// An item's fields, checked.
-struct Checked {
-    kind: ItemKind,
-    title: String,
+pub(crate) struct Checked {
+    pub(crate) kind: ItemKind,
+    pub(crate) title: String,
     summary: String,
     source: String,
-    body: String,
+    pub(crate) body: String,
     link: Option<String>,
     categories: String,
     tags: String,
     hours_tenths: i64,
-    file_id: Option<i64>,
+    pub(crate) file_id: Option<i64>,
     duration_seconds: Option<i64>,
 }
 
-fn check(input: &ItemInput) -> Result<Checked> {
+pub(crate) fn check(input: &ItemInput) -> Result<Checked> {
     let mut e = Vec::new();
     let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         None => Some(ItemKind::Article),
@@ -320,6 +320,48 @@ async fn set_targets(tx: &mut Tx, id: i64, targets: &[(i64, String)]) -> Result<
     Ok(())
 }
 
+/// Writes a checked item under review and submits it to the chain: what creating and importing
+/// share.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    caller: &Caller,
+    org: &orgs::Org,
+    c: Checked,
+    targets: &[(i64, String)],
+) -> Result<i64> {
+    let id = new_id();
+    let now = now_text();
+    let review_title = format!("学习资料：{}", c.title);
+    tx.exec(
+        Q::new(
+            "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
+             hours_tenths, version, status, created_by, created_at, updated_at, file_id, duration_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 'reviewing', $13, $14, $14, $15, $16)",
+        )
+        .bind(id)
+        .bind(org.id)
+        .bind(org.path.clone())
+        .bind(c.kind.as_str())
+        .bind(c.title)
+        .bind(c.summary)
+        .bind(c.source)
+        .bind(c.body)
+        .bind(c.link)
+        .bind(c.categories)
+        .bind(c.tags)
+        .bind(c.hours_tenths)
+        .bind(caller.username.clone())
+        .bind(now)
+        .bind(c.file_id)
+        .bind(c.duration_seconds),
+    )
+    .await?;
+    set_targets(tx, id, targets).await?;
+    reviews::submit(tx, caller, "study", id, org, &review_title).await?;
+    crate::search::log::changed(tx, "item", id).await?;
+    Ok(id)
+}
+
 /// Drafts an item and submits it to the review chain; members see it when the last level approves.
 pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item> {
     let checked = check(input);
@@ -342,36 +384,8 @@ pub async fn create(db: &Db, caller: &Caller, input: &ItemInput) -> Result<Item>
     let mut e = Vec::new();
     let targets = orgs::audience(db, caller, &org, "to_org_ids", &input.to_org_ids, &mut e).await?;
     domain::error::check(e)?;
-    let id = new_id();
-    let now = now_text();
     let mut tx = db.begin().await?;
-    tx.exec(
-        Q::new(
-            "INSERT INTO study_items (id, org_id, org_path, kind, title, summary, source, body, link, categories, tags,
-             hours_tenths, version, status, created_by, created_at, updated_at, file_id, duration_seconds)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 'reviewing', $13, $14, $14, $15, $16)",
-        )
-        .bind(id)
-        .bind(org.id)
-        .bind(org.path.clone())
-        .bind(c.kind.as_str())
-        .bind(c.title.clone())
-        .bind(c.summary)
-        .bind(c.source)
-        .bind(c.body)
-        .bind(c.link)
-        .bind(c.categories)
-        .bind(c.tags)
-        .bind(c.hours_tenths)
-        .bind(caller.username.clone())
-        .bind(now)
-        .bind(c.file_id)
-        .bind(c.duration_seconds),
-    )
-    .await?;
-    set_targets(&mut tx, id, &targets).await?;
-    reviews::submit(&mut tx, caller, "study", id, &org, &format!("学习资料：{}", c.title)).await?;
-    crate::search::log::changed(&mut tx, "item", id).await?;
+    let id = insert(&mut tx, caller, &org, c, &targets).await?;
     audit::append(&mut tx, caller, Event::ok("study.item.create", "study_item", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await

@@ -13,7 +13,7 @@ use domain::study::ItemKind;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Event};
-use crate::db::{new_id, now_text, parse_instant, Db, Q};
+use crate::db::{new_id, now_text, parse_instant, Db, Tx, Q};
 use crate::error::{Error, Result};
 use crate::files::{kinds, zip};
 use crate::scope::{Caller, Perm};
@@ -105,19 +105,25 @@ pub fn path(dir: &Path, id: i64) -> PathBuf {
     dir.join("study").join(id.to_string())
 }
 
-/// Keeps an uploaded study file, for someone who manages study; its id then goes on an item.
-pub async fn upload(db: &Db, dir: &Path, caller: &Caller, name: &str, bytes: &[u8]) -> Result<StudyFile> {
-    caller
-        .require_any(db, Perm::ManageStudy, "study.file.upload", ("study_file", &""))
-        .await?;
-    let field = |code: &'static str| Error::Invalid(domain::Invalid::one("file", code));
+/// A study file checked and named from its bytes, not yet kept.
+pub(crate) struct Checked {
+    pub(crate) name: String,
+    pub(crate) content_type: &'static str,
+    pub(crate) kind: ItemKind,
+    /// A DOCX's paragraphs, which an item with no body of its own shows.
+    pub(crate) text: String,
+}
+
+/// Checks a file's bytes (its type from them, never its name) and names it after its stem; the
+/// refusal is a code under `file`.
+pub(crate) fn check(name: &str, bytes: &[u8]) -> std::result::Result<Checked, &'static str> {
     if bytes.is_empty() {
-        return Err(field("required"));
+        return Err("required");
     }
     if bytes.len() > MAX_BYTES {
-        return Err(field("too_large"));
+        return Err("too_large");
     }
-    let (content_type, extension, kind) = detect(bytes).ok_or_else(|| field("type_not_allowed"))?;
+    let (content_type, extension, kind) = detect(bytes).ok_or("not_study_media")?;
     let stem: String = name
         .rsplit(['/', '\\'])
         .next()
@@ -137,45 +143,78 @@ pub async fn upload(db: &Db, dir: &Path, caller: &Caller, name: &str, bytes: &[u
     } else {
         String::new()
     };
-    let id = new_id();
+    Ok(Checked {
+        name,
+        content_type,
+        kind,
+        text,
+    })
+}
+
+/// Writes a file's bytes under its id, off the async threads. Files are written before the rows
+/// that name them: a failed transaction leaves a file nobody names, removed by `forget`.
+pub(crate) async fn keep(dir: &Path, id: i64, bytes: Vec<u8>) -> Result<()> {
     let target = path(dir, id);
     let folder = target.parent().expect("has a parent").to_path_buf();
-    let owned = bytes.to_vec();
     let written = tokio::task::spawn_blocking(move || {
         crate::private::create_dir_all(&folder)?;
-        crate::private::write(&target, &owned)
+        crate::private::write(&target, &bytes)
     })
     .await;
     if !matches!(written, Ok(Ok(()))) {
         tracing::error!("could not write a study file");
         return Err(Error::Refused("file.unwritable"));
     }
-    let mut tx = db.begin().await?;
+    Ok(())
+}
+
+/// Removes files whose rows were not written.
+pub(crate) async fn forget(dir: &Path, ids: &[i64]) {
+    for id in ids {
+        let _ = tokio::fs::remove_file(path(dir, *id)).await;
+    }
+}
+
+/// The row of a kept file.
+pub(crate) async fn record(tx: &mut Tx, caller: &Caller, id: i64, file: &Checked, size: usize) -> Result<()> {
     tx.exec(
         Q::new(
             "INSERT INTO study_files (id, name, content_type, size, text, uploaded_by, uploaded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
-        .bind(name.clone())
-        .bind(content_type)
-        .bind(bytes.len() as i64)
-        .bind(text)
+        .bind(file.name.clone())
+        .bind(file.content_type)
+        .bind(size as i64)
+        .bind(file.text.clone())
         .bind(caller.username.clone())
         .bind(now_text()),
     )
     .await?;
+    Ok(())
+}
+
+/// Keeps an uploaded study file, for someone who manages study; its id then goes on an item.
+pub async fn upload(db: &Db, dir: &Path, caller: &Caller, name: &str, bytes: &[u8]) -> Result<StudyFile> {
+    caller
+        .require_any(db, Perm::ManageStudy, "study.file.upload", ("study_file", &""))
+        .await?;
+    let file = check(name, bytes).map_err(|code| Error::Invalid(domain::Invalid::one("file", code)))?;
+    let id = new_id();
+    keep(dir, id, bytes.to_vec()).await?;
+    let mut tx = db.begin().await?;
+    record(&mut tx, caller, id, &file, bytes.len()).await?;
     audit::append(&mut tx, caller, Event::ok("study.file.upload", "study_file", id)).await?;
     if let Err(e) = tx.commit().await {
-        let _ = tokio::fs::remove_file(path(dir, id)).await;
+        forget(dir, &[id]).await;
         return Err(e.into());
     }
     Ok(StudyFile {
         id,
-        name,
-        content_type: content_type.into(),
+        name: file.name,
+        content_type: file.content_type.into(),
         size: bytes.len() as i64,
-        kind: kind.as_str().into(),
+        kind: file.kind.as_str().into(),
     })
 }
 

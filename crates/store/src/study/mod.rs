@@ -1,5 +1,5 @@
 //! Online study (学习教育), the second library: library items published through the review chain
-//! (`items`) with their documents, video and audio (`media`), study tasks to a subtree or chosen organizations with each member's progress
+//! (`items`, imported from a workbook by `item_import`) with their documents, video and audio (`media`), study tasks to a subtree or chosen organizations with each member's progress
 //! (`tasks`), the question bank (`questions`) and exams drawn from it (`exams`), training classes and their rolls (`classes`), the 学时 ledger's lines and the
 //! exemptions (`credits`), and what reads them together: a member's year and the report over a
 //! subtree (`reports`), from the totals kept beside the sources (`totals`).
@@ -10,6 +10,7 @@
 pub mod classes;
 pub mod credits;
 pub mod exams;
+pub mod item_import;
 pub mod items;
 pub mod media;
 pub mod questions;

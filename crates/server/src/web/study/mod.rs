@@ -4,6 +4,7 @@
 //! question bank and exams have their own room (`exams`).
 
 mod exams;
+mod item_import;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -28,7 +29,13 @@ use store::pick::{self, Purpose};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/study", get(hub))
-        .route("/study/items/new", get(new_item).post(create_item))
+        .route(
+            "/study/items/new",
+            get(new_item)
+                .post(create_item)
+                // A lecture video may come with the form.
+                .layer(axum::extract::DefaultBodyLimit::max(store::study::media::MAX_BYTES)),
+        )
         .route("/study/items/{id}", get(item))
         .route("/study/items/{id}/complete", post(complete))
         .route("/study/tasks/new", get(new_task).post(create_task))
@@ -41,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/study/ledger", get(ledger))
         .route("/study/report", get(report))
         .merge(exams::routes())
+        .merge(item_import::routes())
 }
 
 fn this_year() -> i64 {
