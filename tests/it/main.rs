@@ -24,3 +24,4 @@ mod study_exams;
 mod study_import;
 mod todo;
 mod transfers;
+mod warnings;

@@ -35,6 +35,7 @@ pub mod study;
 pub mod todo;
 pub mod transfers;
 pub mod users;
+pub mod warnings;
 
 /// Every operation of the API with its documentation: each feature's handlers are registered
 /// once, with their `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
@@ -60,6 +61,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(todo::routes())
         .merge(transfers::routes())
         .merge(users::routes())
+        .merge(warnings::routes())
 }
 
 pub fn routes() -> Router<AppState> {

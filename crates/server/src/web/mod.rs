@@ -16,6 +16,7 @@ mod reviews;
 mod search;
 mod study;
 mod transfers;
+mod warnings;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(study::routes())
         .merge(development::routes())
         .merge(admin::routes())
+        .merge(warnings::routes())
 }
 
 /// Menu entries the signed-in user may use.

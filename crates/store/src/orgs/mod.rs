@@ -462,7 +462,7 @@ async fn check_move(db: &Db, caller: &Caller, org: &Org, new_parent_id: i64) -> 
 }
 
 /// The tables and columns that place a record in the tree by its organization's path.
-const PLACED_BY_PATH: [(&str, &str); 28] = [
+const PLACED_BY_PATH: [(&str, &str); 29] = [
     ("members", "org_path"),
     ("meetings", "org_path"),
     ("activities", "org_path"),
@@ -479,6 +479,7 @@ const PLACED_BY_PATH: [(&str, &str); 28] = [
     ("mobile_members", "host_path"),
     ("warnings", "org_path"),
     ("warnings_stale", "org_path"),
+    ("warning_settings", "org_path"),
     ("warning_counts", "org_path"),
     ("dues_totals", "org_path"),
     ("study_items", "org_path"),

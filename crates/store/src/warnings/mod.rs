@@ -13,6 +13,8 @@
 //! they find. The rows are derived from audited writes and name no more than those lists do; they
 //! are not themselves audited.
 
+pub mod acks;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;

@@ -1,0 +1,177 @@
+//! Warnings (预警) over a subtree: the counts of the lists they stand for, acknowledged with a note
+//! (all or none, by those who act at the owner), escalated when left unacknowledged, resolved by
+//! the data and never by hand, and out of scope answering 404.
+
+use crate::both;
+use crate::support::App;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn warnings(app: &App, token: &str, org: i64, query: &str) -> Value {
+    let (status, page) = app.get(token, &format!("/api/v1/orgs/{org}/warnings?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page
+}
+
+fn rows(page: &Value) -> Vec<Value> {
+    page["rows"].as_array().unwrap().clone()
+}
+
+both!(
+    warnings_are_acknowledged_escalated_and_resolved_by_the_data,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let t = app.login("secretary").await;
+        let m = app.login("member").await;
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"].as_i64().unwrap();
+
+        // The counts are those of the lists the warnings stand for.
+        let (_, arrears) = app.get(&c, &format!("/api/v1/orgs/{root}/dues/arrears")).await;
+        let at_level = |level: &str| {
+            arrears["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["level"] == level)
+                .count() as i64
+        };
+        let flags = warnings(&app, &c, root, "kind=dues_flag").await;
+        assert_eq!(flags["total"].as_i64(), Some(at_level("flag")), "{flags}");
+        assert!(at_level("flag") > 0, "the demo has a member a year behind");
+        let behind = warnings(&app, &c, root, "kind=dues_warning&state=pending").await;
+        assert_eq!(behind["total"].as_i64(), Some(at_level("warning")));
+        let all = warnings(&app, &c, root, "").await;
+        assert_eq!(
+            all["total"].as_i64().unwrap(),
+            all["pending"].as_i64().unwrap() + all["firing"].as_i64().unwrap()
+        );
+        assert!(rows(&all).iter().all(|r| r["state"] == "pending" || r["state"] == "firing"));
+        let days: Vec<String> = rows(&all).iter().map(|r| r["since"].as_str().unwrap().to_string()).collect();
+        assert!(days.windows(2).all(|w| w[0] <= w[1]), "oldest first: {days:?}");
+        let arrears_row = rows(&flags)[0].clone();
+        assert_eq!(
+            arrears_row["link"],
+            format!("/members/{}/dues", arrears["items"].as_array().unwrap().iter().find(|a| a["level"] == "flag" && a["name"] == arrears_row["label"]).unwrap()["member_id"])
+        );
+
+        // Out of scope is not found; a member reads no warnings; bad filters are named.
+        let (status, _) = app.get(&t, &format!("/api/v1/orgs/{root}/warnings")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = app.get(&m, &format!("/api/v1/orgs/{branch}/warnings")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, e) = app.get(&c, &format!("/api/v1/orgs/{root}/warnings?state=gone&kind=x")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["error"]["fields"]["state"].is_object() && e["error"]["fields"]["kind"].is_object(), "{e}");
+
+        // The secretary acknowledges one of their branch's with a note; the note is required,
+        // another branch's warning is not theirs, and acknowledging twice changes nothing.
+        let mine = rows(&warnings(&app, &t, branch, "").await);
+        let first = mine.first().expect("the demo's branch has a warning").clone();
+        assert_eq!(first["can_ack"], true);
+        let ack = |token: String, id: i64, note: &'static str| {
+            let app = &app;
+            async move { app.post(&token, &format!("/api/v1/warnings/{id}/ack"), json!({"note": note})).await }
+        };
+        let id = first["id"].as_i64().unwrap();
+        let (status, e) = ack(t.clone(), id, " ").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let elsewhere = rows(&all)
+            .into_iter()
+            .find(|r| r["owner_id"] != branch)
+            .expect("a warning of another organization");
+        let (status, _) = ack(t.clone(), elsewhere["id"].as_i64().unwrap(), "不是我的").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, done) = ack(t.clone(), id, "已约谈，月底前处理").await;
+        assert_eq!((status, done["acked"].as_i64()), (StatusCode::OK, Some(1)), "{done}");
+        let (_, again) = ack(t.clone(), id, "再次确认").await;
+        assert_eq!(again["acked"], 0);
+        let acked = rows(&warnings(&app, &t, branch, "").await)
+            .into_iter()
+            .find(|r| r["id"] == id)
+            .unwrap();
+        assert_eq!(acked["ack_note"], "已约谈，月底前处理");
+        assert!(acked["acked_by"].as_str().is_some_and(|n| n != "secretary"), "a name, not a login: {acked}");
+        assert_eq!(acked["state"], first["state"], "acknowledging resolves nothing");
+
+        // Left unacknowledged past the days the committee sets, a warning is escalated.
+        let (status, e) = app
+            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{branch}/warning-settings"), Some(&t), Some(json!({"escalate_after_days": 1})))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "secretaries do not set it: {e}");
+        let (status, _) = app
+            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&t), Some(json!({"escalate_after_days": 1})))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "out of scope");
+        let (status, e) = app
+            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&c), Some(json!({"escalate_after_days": 500})))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, set) = app
+            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&c), Some(json!({"escalate_after_days": 3})))
+            .await;
+        assert_eq!((status, set["escalate_after_days"].as_i64()), (StatusCode::OK, Some(3)), "{set}");
+        let four_days_ago = store::clock::today() - chrono::Days::new(4);
+        app.store
+            .db
+            .exec(store::db::Q::new("UPDATE warnings SET since = $1 WHERE resolved_on IS NULL").bind(four_days_ago))
+            .await
+            .unwrap();
+        let page = warnings(&app, &t, branch, "").await;
+        assert_eq!(page["escalate_after_days"], 3, "the committee's setting reaches its branches");
+        for r in rows(&page) {
+            assert_eq!(r["escalated"], r["ack_note"].is_null(), "{r}");
+        }
+
+        // The data resolves a warning: the flagged member pays all they owe.
+        let flagged = arrears["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["level"] == "flag")
+            .unwrap()
+            .clone();
+        let (from, to) = (flagged["from"].as_str().unwrap(), flagged["to"].as_str().unwrap());
+        let mut months = Vec::new();
+        let mut month = chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d").unwrap();
+        while month.format("%Y-%m").to_string().as_str() <= to {
+            months.push(month.format("%Y-%m").to_string());
+            month = month + chrono::Months::new(1);
+        }
+        let (status, paid) = app
+            .post(
+                &c,
+                "/api/v1/dues/payments",
+                json!({"member_id": flagged["member_id"], "months": months, "amount_fen": flagged["outstanding_fen"],
+                       "method": "cash", "paid_on": store::clock::today().to_string(), "reason": "补交欠缴党费"}),
+            )
+            .await;
+        assert!(status.is_success(), "{paid}");
+        let after = warnings(&app, &c, root, "kind=dues_flag").await;
+        assert_eq!(after["total"].as_i64(), Some(at_level("flag") - 1));
+        let resolved = warnings(&app, &c, root, "state=resolved&kind=dues_flag").await;
+        assert!(
+            rows(&resolved)
+                .iter()
+                .any(|r| r["label"] == flagged["name"] && r["state"] == "resolved" && r["resolved_on"].is_string()),
+            "{resolved}"
+        );
+
+        // The page: the secretary ticks warnings and acknowledges them with one note.
+        let browser = app.browser("secretary").await;
+        let page = app.page(&browser, &format!("/orgs/{branch}/warnings")).await;
+        assert!(page.contains("id=\"ack-form\"") && page.contains("超期未确认，已上报上级"), "{page}");
+        let open: Vec<i64> = rows(&warnings(&app, &t, branch, "").await)
+            .iter()
+            .filter(|r| r["acked_at"].is_null())
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        let mut fields: Vec<(&str, String)> = open.iter().map(|id| ("ids", id.to_string())).collect();
+        fields.push(("note", "<script>x</script>支部会议研究".into()));
+        let (url, page) = app.submit(&browser, &format!("/orgs/{branch}/warnings/ack"), &fields).await;
+        assert!(url.as_str().contains("saved="), "{url}");
+        assert!(page.contains("id=\"saved\""), "the save is said");
+        assert!(!page.contains("<script>x"), "escaped");
+        assert!(rows(&warnings(&app, &t, branch, "").await).iter().all(|r| r["acked_at"].is_string()));
+    }
+);
