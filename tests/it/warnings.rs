@@ -24,7 +24,9 @@ both!(
         let t = app.login("secretary").await;
         let m = app.login("member").await;
         let root = app.org_id(&c, "浙江开放大学委员会").await;
-        let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"].as_i64().unwrap();
+        let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]
+            .as_i64()
+            .unwrap();
 
         // The counts are those of the lists the warnings stand for.
         let (_, arrears) = app.get(&c, &format!("/api/v1/orgs/{root}/dues/arrears")).await;
@@ -46,13 +48,26 @@ both!(
             all["total"].as_i64().unwrap(),
             all["pending"].as_i64().unwrap() + all["firing"].as_i64().unwrap()
         );
-        assert!(rows(&all).iter().all(|r| r["state"] == "pending" || r["state"] == "firing"));
-        let days: Vec<String> = rows(&all).iter().map(|r| r["since"].as_str().unwrap().to_string()).collect();
+        assert!(rows(&all)
+            .iter()
+            .all(|r| r["state"] == "pending" || r["state"] == "firing"));
+        let days: Vec<String> = rows(&all)
+            .iter()
+            .map(|r| r["since"].as_str().unwrap().to_string())
+            .collect();
         assert!(days.windows(2).all(|w| w[0] <= w[1]), "oldest first: {days:?}");
         let arrears_row = rows(&flags)[0].clone();
         assert_eq!(
             arrears_row["link"],
-            format!("/members/{}/dues", arrears["items"].as_array().unwrap().iter().find(|a| a["level"] == "flag" && a["name"] == arrears_row["label"]).unwrap()["member_id"])
+            format!(
+                "/members/{}/dues",
+                arrears["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["level"] == "flag" && a["name"] == arrears_row["label"])
+                    .unwrap()["member_id"]
+            )
         );
 
         // Out of scope is not found; a member reads no warnings; bad filters are named.
@@ -60,9 +75,14 @@ both!(
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = app.get(&m, &format!("/api/v1/orgs/{branch}/warnings")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, e) = app.get(&c, &format!("/api/v1/orgs/{root}/warnings?state=gone&kind=x")).await;
+        let (status, e) = app
+            .get(&c, &format!("/api/v1/orgs/{root}/warnings?state=gone&kind=x"))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert!(e["error"]["fields"]["state"].is_object() && e["error"]["fields"]["kind"].is_object(), "{e}");
+        assert!(
+            e["error"]["fields"]["state"].is_object() && e["error"]["fields"]["kind"].is_object(),
+            "{e}"
+        );
 
         // The secretary acknowledges one of their branch's with a note; the note is required,
         // another branch's warning is not theirs, and acknowledging twice changes nothing.
@@ -71,7 +91,10 @@ both!(
         assert_eq!(first["can_ack"], true);
         let ack = |token: String, id: i64, note: &'static str| {
             let app = &app;
-            async move { app.post(&token, &format!("/api/v1/warnings/{id}/ack"), json!({"note": note})).await }
+            async move {
+                app.post(&token, &format!("/api/v1/warnings/{id}/ack"), json!({"note": note}))
+                    .await
+            }
         };
         let id = first["id"].as_i64().unwrap();
         let (status, e) = ack(t.clone(), id, " ").await;
@@ -91,26 +114,53 @@ both!(
             .find(|r| r["id"] == id)
             .unwrap();
         assert_eq!(acked["ack_note"], "已约谈，月底前处理");
-        assert!(acked["acked_by"].as_str().is_some_and(|n| n != "secretary"), "a name, not a login: {acked}");
+        assert!(
+            acked["acked_by"].as_str().is_some_and(|n| n != "secretary"),
+            "a name, not a login: {acked}"
+        );
         assert_eq!(acked["state"], first["state"], "acknowledging resolves nothing");
 
         // Left unacknowledged past the days the committee sets, a warning is escalated.
         let (status, e) = app
-            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{branch}/warning-settings"), Some(&t), Some(json!({"escalate_after_days": 1})))
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/orgs/{branch}/warning-settings"),
+                Some(&t),
+                Some(json!({"escalate_after_days": 1})),
+            )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "secretaries do not set it: {e}");
         let (status, _) = app
-            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&t), Some(json!({"escalate_after_days": 1})))
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/orgs/{root}/warning-settings"),
+                Some(&t),
+                Some(json!({"escalate_after_days": 1})),
+            )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "out of scope");
         let (status, e) = app
-            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&c), Some(json!({"escalate_after_days": 500})))
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/orgs/{root}/warning-settings"),
+                Some(&c),
+                Some(json!({"escalate_after_days": 500})),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         let (status, set) = app
-            .call(reqwest::Method::PUT, &format!("/api/v1/orgs/{root}/warning-settings"), Some(&c), Some(json!({"escalate_after_days": 3})))
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/orgs/{root}/warning-settings"),
+                Some(&c),
+                Some(json!({"escalate_after_days": 3})),
+            )
             .await;
-        assert_eq!((status, set["escalate_after_days"].as_i64()), (StatusCode::OK, Some(3)), "{set}");
+        assert_eq!(
+            (status, set["escalate_after_days"].as_i64()),
+            (StatusCode::OK, Some(3)),
+            "{set}"
+        );
         let four_days_ago = store::clock::today() - chrono::Days::new(4);
         app.store
             .db
@@ -118,7 +168,10 @@ both!(
             .await
             .unwrap();
         let page = warnings(&app, &t, branch, "").await;
-        assert_eq!(page["escalate_after_days"], 3, "the committee's setting reaches its branches");
+        assert_eq!(
+            page["escalate_after_days"], 3,
+            "the committee's setting reaches its branches"
+        );
         for r in rows(&page) {
             assert_eq!(r["escalated"], r["ack_note"].is_null(), "{r}");
         }
@@ -160,7 +213,10 @@ both!(
         // The page: the secretary ticks warnings and acknowledges them with one note.
         let browser = app.browser("secretary").await;
         let page = app.page(&browser, &format!("/orgs/{branch}/warnings")).await;
-        assert!(page.contains("id=\"ack-form\"") && page.contains("超期未确认，已上报上级"), "{page}");
+        assert!(
+            page.contains("id=\"ack-form\"") && page.contains("超期未确认，已上报上级"),
+            "{page}"
+        );
         let open: Vec<i64> = rows(&warnings(&app, &t, branch, "").await)
             .iter()
             .filter(|r| r["acked_at"].is_null())
@@ -168,10 +224,14 @@ both!(
             .collect();
         let mut fields: Vec<(&str, String)> = open.iter().map(|id| ("ids", id.to_string())).collect();
         fields.push(("note", "<script>x</script>支部会议研究".into()));
-        let (url, page) = app.submit(&browser, &format!("/orgs/{branch}/warnings/ack"), &fields).await;
+        let (url, page) = app
+            .submit(&browser, &format!("/orgs/{branch}/warnings/ack"), &fields)
+            .await;
         assert!(url.as_str().contains("saved="), "{url}");
         assert!(page.contains("id=\"saved\""), "the save is said");
         assert!(!page.contains("<script>x"), "escaped");
-        assert!(rows(&warnings(&app, &t, branch, "").await).iter().all(|r| r["acked_at"].is_string()));
+        assert!(rows(&warnings(&app, &t, branch, "").await)
+            .iter()
+            .all(|r| r["acked_at"].is_string()));
     }
 );

@@ -39,11 +39,17 @@ impl WarningsPage {
     }
 
     fn escalation_text(&self) -> String {
-        self.c.tn("warnings.escalation_now", self.w.escalate_after_days as usize)
+        self.c
+            .tn("warnings.escalation_now", self.w.escalate_after_days as usize)
     }
 }
 
-async fn page(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Query(f): Query<WarningFilter>) -> Response {
+async fn page(
+    State(s): State<AppState>,
+    w: WebCaller,
+    Path(id): Path<i64>,
+    Query(f): Query<WarningFilter>,
+) -> Response {
     draw(&s, &w, id, f, Vec::new()).await
 }
 

@@ -234,13 +234,7 @@ pub async fn list(db: &Db, caller: &Caller, org_id: i64, f: &WarningFilter) -> R
     let totals: Vec<(String, i64)> = db
         .all(Q::new("SELECT kind, n FROM warning_totals WHERE org_id = $1").bind(org.id))
         .await?;
-    let sum = |kinds: &[String]| -> i64 {
-        totals
-            .iter()
-            .filter(|(k, _)| kinds.contains(k))
-            .map(|(_, n)| n)
-            .sum()
-    };
+    let sum = |kinds: &[String]| -> i64 { totals.iter().filter(|(k, _)| kinds.contains(k)).map(|(_, n)| n).sum() };
     let (pending_kinds, firing_kinds) = (count_of(&PENDING_KINDS), count_of(&FIRING_KINDS));
     let (pending, firing) = (sum(&pending_kinds), sum(&firing_kinds));
     let kinds: Vec<String> = match state {
