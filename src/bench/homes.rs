@@ -1,6 +1,7 @@
 //! The home's to-do list, for committee staff of the whole tree and for a branch's secretary: the
 //! day's evaluation of every organization's warnings, the list itself, and the list after a write
-//! in one branch (which evaluates that branch again).
+//! in one branch (which evaluates that branch again), and the warnings page of the whole tree and
+//! of a branch.
 
 use anyhow::Result;
 use store::db::Q;
@@ -93,6 +94,17 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
         })
         .await?;
         println!("  ({} items)", items.len());
+    }
+    let filter = store::warnings::acks::WarningFilter::default();
+    for (label, caller, org, runs) in [
+        ("warnings page of the whole tree (first page)", &committee, root, 20),
+        ("warnings page of a branch", &secretary, branch, 50),
+    ] {
+        let page = timed(label, runs, || async {
+            Ok(store::warnings::acks::list(&store.db, caller, org, &filter).await?)
+        })
+        .await?;
+        println!("  ({} open, {} on the page)", page.total, page.rows.len());
     }
     Ok(())
 }

@@ -580,6 +580,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (29, include_str!("../migrations/sqlite/0029_study_totals.sql")),
     (30, include_str!("../migrations/sqlite/0030_study_task_members.sql")),
     (31, include_str!("../migrations/sqlite/0031_warning_acks.sql")),
+    (32, include_str!("../migrations/sqlite/0032_attempt_questions_room.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -616,6 +617,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (29, include_str!("../migrations/postgres/0029_study_totals.sql")),
     (30, include_str!("../migrations/postgres/0030_study_task_members.sql")),
     (31, include_str!("../migrations/postgres/0031_warning_acks.sql")),
+    (32, include_str!("../migrations/postgres/0032_attempt_questions_room.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns
