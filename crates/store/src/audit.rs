@@ -272,18 +272,18 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
     };
     tx.exec(
         Q::new(&sql)
-        .bind(entry.seq)
-        .bind(entry.at)
-        .bind(entry.actor_id)
-        .bind(entry.actor)
-        .bind(entry.ip)
-        .bind(entry.action)
-        .bind(entry.target_type)
-        .bind(entry.target_id)
-        .bind(entry.result)
-        .bind(entry.detail)
-        .bind(entry.prev_hash)
-        .bind(entry.hash.clone()),
+            .bind(entry.seq)
+            .bind(entry.at)
+            .bind(entry.actor_id)
+            .bind(entry.actor)
+            .bind(entry.ip)
+            .bind(entry.action)
+            .bind(entry.target_type)
+            .bind(entry.target_id)
+            .bind(entry.result)
+            .bind(entry.detail)
+            .bind(entry.prev_hash)
+            .bind(entry.hash.clone()),
     )
     .await?;
     if !both {

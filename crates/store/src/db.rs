@@ -617,7 +617,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (29, include_str!("../migrations/postgres/0029_study_totals.sql")),
     (30, include_str!("../migrations/postgres/0030_study_task_members.sql")),
     (31, include_str!("../migrations/postgres/0031_warning_acks.sql")),
-    (32, include_str!("../migrations/postgres/0032_attempt_questions_room.sql")),
+    (
+        32,
+        include_str!("../migrations/postgres/0032_attempt_questions_room.sql"),
+    ),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns
