@@ -90,7 +90,7 @@ async fn ack(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body:
         return draw(&s, &w, id, back, vec![("ids".into(), c.t("warnings.choose"))]).await;
     }
     match acks::ack(&s.store.db, &w.caller, &ids, &input).await {
-        Ok(n) => see_other(&format!("/orgs/{id}/warnings?saved={n}")),
+        Ok(_) => see_other(&format!("/orgs/{id}/warnings?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, &format!("/orgs/{id}/warnings"), "warnings.title");
             match form_errors(&c, &e) {
