@@ -64,11 +64,12 @@ pub use phone::Phone;
 
 /// Trims a free-text field and refuses control characters and over-long values.
 pub fn clean_text(field: &'static str, value: &str, max_chars: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value.trim();
+    // Counted as sent, before trimming: the API's schema bounds the value given.
     if value.chars().count() > max_chars {
         errors.push(FieldError::new(field, "too_long"));
         return None;
     }
+    let value = value.trim();
     if value.chars().any(|c| c.is_control()) {
         errors.push(FieldError::new(field, "invalid"));
         return None;
