@@ -165,6 +165,13 @@ fn csv_table(text: &str, max_cell: usize) -> Result<Table, FileError> {
 }
 
 fn xlsx_table(bytes: &[u8], max_cell: usize) -> Result<Table, FileError> {
+    // calamine indexes into what a damaged sheet leaves out (0.31 panics on some truncated files):
+    // a hostile file is unreadable, never a crashed request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| xlsx_cells(bytes, max_cell)))
+        .unwrap_or(Err(FileError::Unreadable))
+}
+
+fn xlsx_cells(bytes: &[u8], max_cell: usize) -> Result<Table, FileError> {
     // Inflated once into a counting sink first: calamine reads the shared strings whole, so a
     // bomb must be stopped before it gets there.
     store::files::zip::check(bytes)?;
