@@ -433,11 +433,7 @@ pub async fn import_bases_file(
     mode: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportReport> {
-    if !super::files::IMPORT_MODES.contains(&mode) {
-        let mut f = Failure::new("validation");
-        f.fields.push(("mode".into(), "invalid".into()));
-        return Err(f);
-    }
+    super::files::check_mode(mode)?;
     // Asked before the file is read: the gate decides and audits a refusal.
     caller
         .require_any(&s.store.db, store::Perm::ManageDues, "dues.bases.import", ("org", &""))

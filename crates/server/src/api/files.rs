@@ -64,6 +64,16 @@ pub(crate) async fn upload_bytes(req: Request) -> Result<Vec<u8>, Failure> {
 /// `good_only` commits the good rows.
 pub(crate) const IMPORT_MODES: [&str; 3] = ["preview", "all", "good_only"];
 
+/// An import's mode, or the validation error naming it.
+pub(crate) fn check_mode(mode: &str) -> Result<(), Failure> {
+    if IMPORT_MODES.contains(&mode) {
+        return Ok(());
+    }
+    let mut f = Failure::new("validation");
+    f.fields.push(("mode".into(), "invalid".into()));
+    Err(f)
+}
+
 pub(crate) fn import_mode_schema() -> utoipa::openapi::schema::Schema {
     domain::schema::one_of(&IMPORT_MODES)
 }

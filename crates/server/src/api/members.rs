@@ -162,11 +162,7 @@ pub async fn import_members(
 ) -> ApiResult<Response> {
     let lang = Lang::of_request(req.headers());
     let mode = q.mode.as_deref().filter(|m| !m.is_empty()).unwrap_or("preview");
-    if !super::files::IMPORT_MODES.contains(&mode) {
-        let mut f = Failure::new("validation");
-        f.fields.push(("mode".into(), "invalid".into()));
-        return Err(f);
-    }
+    super::files::check_mode(mode)?;
     // Asked before the upload is read: the gate decides and audits a refusal.
     a.caller
         .require_any(&s.store.db, store::Perm::WriteMembers, "member.import", ("org", &""))

@@ -18,7 +18,7 @@ use store::study::reports::{self, Ledger, Report};
 use store::study::tasks::{self, MyTask, OfflineInput, Recorded, Task, TaskInput, TaskProgress};
 use utoipa::{IntoParams, ToSchema};
 
-use super::files::{attachment, file_failure, import_problems, upload_bytes, ImportReport, IMPORT_MODES, XLSX_TYPE};
+use super::files::{attachment, file_failure, import_problems, upload_bytes, ImportReport, XLSX_TYPE};
 use super::{ApiJson, ApiQuery, Id, YearQuery};
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Failure};
@@ -351,11 +351,7 @@ pub async fn import_questions_file(
     mode: &str,
     bytes: &[u8],
 ) -> ApiResult<ImportReport> {
-    if !IMPORT_MODES.contains(&mode) {
-        let mut f = Failure::new("validation");
-        f.fields.push(("mode".into(), "invalid".into()));
-        return Err(f);
-    }
+    super::files::check_mode(mode)?;
     // Asked before the file is read: the gate decides and audits a refusal.
     caller
         .require_any(
@@ -428,11 +424,7 @@ pub async fn import_items_upload(
     workbook: &[u8],
     attachments: Vec<Attachment>,
 ) -> ApiResult<ImportReport> {
-    if !IMPORT_MODES.contains(&mode) {
-        let mut f = Failure::new("validation");
-        f.fields.push(("mode".into(), "invalid".into()));
-        return Err(f);
-    }
+    super::files::check_mode(mode)?;
     // Asked before the file is read: the gate decides and audits a refusal.
     caller
         .require_any(&s.store.db, store::Perm::ManageStudy, "study.item.import", ("org", &""))
