@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod browser;
 mod cli;
+mod dashboard;
 mod development;
 mod dues;
 mod import_export;

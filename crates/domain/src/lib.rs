@@ -45,6 +45,7 @@ macro_rules! code_enum {
     };
 }
 
+pub mod dashboard;
 pub mod development;
 pub mod dues;
 pub mod error;

@@ -581,6 +581,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (30, include_str!("../migrations/sqlite/0030_study_task_members.sql")),
     (31, include_str!("../migrations/sqlite/0031_warning_acks.sql")),
     (32, include_str!("../migrations/sqlite/0032_attempt_questions_room.sql")),
+    (33, include_str!("../migrations/sqlite/0033_figures.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -621,6 +622,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         32,
         include_str!("../migrations/postgres/0032_attempt_questions_room.sql"),
     ),
+    (33, include_str!("../migrations/postgres/0033_figures.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

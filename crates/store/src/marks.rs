@@ -1,7 +1,8 @@
 //! What a write tells the state derived from the records and kept apart from them, in the write's
-//! own transaction: today the warnings (`warnings`, which evaluates the marked organizations again
-//! before anyone counts them). Every write that can change what the rules find marks its
-//! organization (`stale`); bulk loads mark many at once; a move carries its subtree's totals.
+//! own transaction: the warnings (`warnings`, which evaluates the marked organizations again before
+//! anyone counts them) and the dashboards' figures counted with them (`figures`). Every
+//! write that can change what the rules find marks its organization (`stale`); bulk loads mark many
+//! at once; a move carries its subtree's totals.
 
 use std::collections::BTreeMap;
 
@@ -64,6 +65,18 @@ pub async fn stale_orgs(tx: &mut Tx, org_ids: impl IntoIterator<Item = i64>) -> 
     Ok(())
 }
 
+/// Marks the organizations of these members (their study years were counted again).
+pub async fn stale_members(tx: &mut Tx, member_ids: &[i64]) -> Result<()> {
+    for chunk in member_ids.chunks(CHUNK) {
+        let mut q = Q::new(
+            "INSERT INTO warnings_stale (org_id, org_path, seq) SELECT DISTINCT org_id, org_path, 1 FROM members WHERE id IN (",
+        );
+        q.push_list(chunk.iter().copied()).push(&format!(") {RENEW}"));
+        tx.exec(q).await?;
+    }
+    Ok(())
+}
+
 /// Marks every organization: a new day, a new month's ledger.
 pub async fn all_stale(tx: &mut Tx) -> Result<()> {
     tx.exec(Q::new(&format!(
@@ -102,5 +115,6 @@ pub(crate) async fn moved(tx: &mut Tx, org_id: i64, old_path: &str, new_path: &s
             *totals.entry((id, kind.clone())).or_default() += n;
         }
     }
-    add_totals(tx, totals).await
+    add_totals(tx, totals).await?;
+    crate::figures::moved(tx, org_id, old_path, new_path, crate::clock::today()).await
 }

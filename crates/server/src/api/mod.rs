@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod corrections;
+pub mod dashboard;
 pub mod development;
 pub mod dues;
 pub mod files;
@@ -62,6 +63,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(transfers::routes())
         .merge(users::routes())
         .merge(warnings::routes())
+        .merge(dashboard::routes())
 }
 
 pub fn routes() -> Router<AppState> {

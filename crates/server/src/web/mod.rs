@@ -3,6 +3,8 @@
 //! the signed-in user's menu).
 
 mod admin;
+mod charts;
+mod dashboard;
 mod development;
 mod dues;
 mod import;
@@ -52,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(development::routes())
         .merge(admin::routes())
         .merge(warnings::routes())
+        .merge(dashboard::routes())
 }
 
 /// Menu entries the signed-in user may use.

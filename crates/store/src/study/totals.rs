@@ -65,7 +65,8 @@ pub(crate) async fn refresh_years(tx: &mut Tx, member_ids: &[i64], years: &[i64]
             tx.exec(q).await?;
         }
     }
-    Ok(())
+    // The dashboards count who has met the minimum.
+    crate::marks::stale_members(tx, member_ids).await
 }
 
 /// After members were credited with an item in a year: their years, their organizations' hours by

@@ -336,6 +336,10 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
         }
     }
     crate::marks::add_totals(&mut tx, totals).await?;
+    // The dashboards' figures of the same organizations, counted from the same records.
+    let mut counted: Vec<(i64, &str)> = paths.into_iter().collect();
+    counted.sort_unstable();
+    crate::figures::keep(&mut tx, &counted, today).await?;
     tx.commit().await?;
     Ok(())
 }

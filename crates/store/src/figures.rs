@@ -1,0 +1,299 @@
+//! The dashboards' figures (`dashboard`), kept: each organization's own records (its members,
+//! meetings, ledger, files, letters and warnings, not its subtree's) are counted when its warnings
+//! are evaluated, in the same transaction; what changed is added to the subtree totals of the organization and every
+//! ancestor, and each changed total is kept as the day's in the history. A write anywhere marks its
+//! organization (`marks`), the first reader of a day marks all (ages and months move with the
+//! date), so the totals are the records' counts whenever a reader has refreshed its subtree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use domain::dashboard::{age_band, monthly, party_age_band, window};
+use domain::dues::Month;
+use domain::org::path_ids;
+
+use crate::db::{Arg, Tx, Q};
+use crate::error::Result;
+
+/// How many organizations are counted in one statement (a bound on its parameters).
+const CHUNK: usize = 500;
+
+/// The counts of each figure, by (organization, figure).
+type Counts = BTreeMap<(i64, String), i64>;
+
+/// Counts these organizations' (id, path) own figures on `day` and keeps them (see the module).
+pub(crate) async fn keep(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate) -> Result<()> {
+    let paths: HashMap<i64, &str> = orgs.iter().copied().collect();
+    let mut deltas = Counts::new();
+    for chunk in orgs.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        let counted = count(tx, &ids, chunk, day).await?;
+        let mut q = Q::new("SELECT org_id, figure, n FROM figure_counts WHERE org_id IN (");
+        q.push_list(ids.iter().copied()).push(")");
+        let kept: Counts = tx
+            .all::<(i64, String, i64)>(q)
+            .await?
+            .into_iter()
+            .map(|(o, f, n)| ((o, f), n))
+            .collect();
+        // Only what changed is written: most figures of most organizations are the same each day.
+        let gone: Vec<&(i64, String)> = kept.keys().filter(|k| !counted.contains_key(*k)).collect();
+        for part in gone.chunks(CHUNK) {
+            let mut q = Q::new("DELETE FROM figure_counts WHERE (org_id, figure) IN (VALUES ");
+            for (i, (org, figure)) in part.iter().enumerate() {
+                q.push_row(i == 0, [(*org).into(), figure.clone().into()]);
+            }
+            q.push(")");
+            tx.exec(q).await?;
+        }
+        let changed: Vec<(&(i64, String), &i64)> = counted.iter().filter(|(k, n)| kept.get(*k) != Some(*n)).collect();
+        for part in changed.chunks(CHUNK) {
+            let mut q = Q::new("INSERT INTO figure_counts (org_id, figure, n) VALUES ");
+            for (i, ((org, figure), n)) in part.iter().enumerate() {
+                q.push_row(i == 0, [(*org).into(), figure.clone().into(), (**n).into()]);
+            }
+            q.push(" ON CONFLICT (org_id, figure) DO UPDATE SET n = excluded.n");
+            tx.exec(q).await?;
+        }
+        for (key, n) in kept {
+            *deltas.entry(key).or_default() -= n;
+        }
+        for (key, n) in counted {
+            *deltas.entry(key).or_default() += n;
+        }
+    }
+    let mut totals = Counts::new();
+    for ((org, figure), delta) in deltas.into_iter().filter(|(_, d)| *d != 0) {
+        for id in path_ids(paths[&org]) {
+            *totals.entry((id, figure.clone())).or_default() += delta;
+        }
+    }
+    add_totals(tx, totals, day).await
+}
+
+/// Adds to subtree totals, in (organization, figure) order so that concurrent writers lock alike,
+/// and keeps each total changed as it stands at the end of `day`.
+async fn add_totals(tx: &mut Tx, totals: Counts, day: NaiveDate) -> Result<()> {
+    let totals: Vec<_> = totals.into_iter().filter(|(_, d)| *d != 0).collect();
+    for chunk in totals.chunks(CHUNK) {
+        let mut q = Q::new("INSERT INTO figure_totals (org_id, figure, n) VALUES ");
+        for (i, ((org, figure), n)) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [(*org).into(), figure.clone().into(), (*n).into()]);
+        }
+        q.push(" ON CONFLICT (org_id, figure) DO UPDATE SET n = figure_totals.n + excluded.n");
+        tx.exec(q).await?;
+        let mut q = Q::new("INSERT INTO figure_history (org_id, figure, day, n) SELECT org_id, figure, ");
+        q.push_bind(day)
+            .push(", n FROM figure_totals WHERE (org_id, figure) IN (VALUES ");
+        for (i, ((org, figure), _)) in chunk.iter().enumerate() {
+            q.push_row(i == 0, [(*org).into(), figure.clone().into()]);
+        }
+        q.push(") ON CONFLICT (org_id, figure, day) DO UPDATE SET n = excluded.n");
+        tx.exec(q).await?;
+    }
+    Ok(())
+}
+
+/// An organization moved with its subtree: its subtree's figures leave the old ancestors' totals
+/// for the new ones' (within the move's transaction).
+pub(crate) async fn moved(tx: &mut Tx, org_id: i64, old_path: &str, new_path: &str, day: NaiveDate) -> Result<()> {
+    let own: Vec<(String, i64)> = tx
+        .all(Q::new("SELECT figure, n FROM figure_totals WHERE org_id = $1").bind(org_id))
+        .await?;
+    let mut totals = Counts::new();
+    for (figure, n) in own {
+        for id in path_ids(old_path).into_iter().filter(|id| *id != org_id) {
+            *totals.entry((id, figure.clone())).or_default() -= n;
+        }
+        for id in path_ids(new_path).into_iter().filter(|id| *id != org_id) {
+            *totals.entry((id, figure.clone())).or_default() += n;
+        }
+    }
+    add_totals(tx, totals, day).await
+}
+
+/// Each figure of these organizations' own records on `day` (zeros left out).
+async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -> Result<Counts> {
+    let mut c = Counts::new();
+    let mut add = |org: i64, figure: String, n: i64| {
+        if n != 0 {
+            *c.entry((org, figure)).or_default() += n;
+        }
+    };
+    let months = window(day);
+    let first = months[0];
+    let start = NaiveDate::from_ymd_opt(first.year, first.month, 1).expect("a month's first day");
+    let in_window = |d: NaiveDate| d >= start && d <= day;
+    let year_start = NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("a year's first day");
+    // A statement ending in `org_id IN (`, its own arguments (`$1`, `$2`) bound before the ids.
+    let among = |sql: &str, args: Vec<Arg>| {
+        let mut q = Q::new(sql);
+        for a in args {
+            q = q.bind(a);
+        }
+        q.push_list(ids.iter().copied()).push(")");
+        q
+    };
+    let list = |sql: &str| among(sql, Vec::new());
+
+    // The organizations themselves, by kind.
+    let rows: Vec<(i64, String)> = tx
+        .all(list("SELECT id, kind FROM orgs WHERE dissolved_on IS NULL AND id IN ("))
+        .await?;
+    for (org, kind) in rows {
+        add(org, format!("orgs:{kind}"), 1);
+    }
+
+    // Members as the roster counts them (active), by category, sex, education, ethnicity, age and
+    // Party standing on the day.
+    let rows: Vec<(i64, String, String, Option<String>, String, NaiveDate, NaiveDate)> = tx
+        .all(list(
+            "SELECT org_id, category, gender, education, ethnicity, birth_date, joined_on FROM members
+             WHERE status = 'active' AND org_id IN (",
+        ))
+        .await?;
+    for (org, category, gender, education, ethnicity, birth, joined) in rows {
+        add(org, "members".into(), 1);
+        add(org, format!("category:{category}"), 1);
+        add(org, format!("gender:{gender}"), 1);
+        add(org, format!("education:{}", education.as_deref().unwrap_or("none")), 1);
+        add(org, format!("ethnicity:{ethnicity}"), 1);
+        add(org, format!("age:{}", age_band(birth, day)), 1);
+        add(org, format!("party_age:{}", party_age_band(joined, day)), 1);
+    }
+
+    // The flows of the window, by the month of their date, at the member's organization today.
+    let q = among(
+        "SELECT org_id, joined_on, full_member_on FROM members
+         WHERE (joined_on >= $1 OR full_member_on >= $1) AND org_id IN (",
+        vec![start.into()],
+    );
+    let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = tx.all(q).await?;
+    for (org, joined, full) in rows {
+        if in_window(joined) {
+            add(org, monthly("joined", Month::of(joined)), 1);
+        }
+        if let Some(full) = full.filter(|d| in_window(*d)) {
+            add(org, monthly("converted", Month::of(full)), 1);
+        }
+    }
+    let dated: [(&str, &str); 3] = [
+        (
+            "transferred_out",
+            "SELECT from_org_id, issued_on FROM transfers WHERE status IN ('sent', 'accepted') AND issued_on >= $1 AND from_org_id IN (",
+        ),
+        (
+            "transferred_in",
+            "SELECT to_org_id, receipt_on FROM transfers WHERE status = 'accepted' AND receipt_on >= $1 AND to_org_id IN (",
+        ),
+        (
+            "transferred_in",
+            "SELECT org_id, received_on FROM transfers_in WHERE received_on >= $1 AND org_id IN (",
+        ),
+    ];
+    for (series, sql) in dated {
+        let rows: Vec<(i64, NaiveDate)> = tx.all(among(sql, vec![start.into()])).await?;
+        for (org, on) in rows.into_iter().filter(|(_, on)| in_window(*on)) {
+            add(org, monthly(series, Month::of(on)), 1);
+        }
+    }
+    // The platform keeps no date of death: the month the record was changed to deceased stands for
+    // it (the history's change to the status, `"status":[…,"deceased"]`).
+    let since = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8);
+    let q = among(
+        "SELECT m.org_id, h.at FROM members m JOIN member_history h ON h.member_id = m.id
+         WHERE m.status = 'deceased' AND h.changes LIKE '%\"deceased\"]%' AND h.at >= $1 AND m.org_id IN (",
+        vec![crate::db::instant_text(since).into()],
+    );
+    let rows: Vec<(i64, String)> = tx.all(q).await?;
+    for (org, at) in rows {
+        if let Some(on) = crate::db::parse_instant(&at).map(domain::time::local_date) {
+            if in_window(on) {
+                add(org, monthly("died", Month::of(on)), 1);
+            }
+        }
+    }
+
+    // Organizational life: meetings held this year by kind, meetings held by month, and the
+    // periods overdue by kind (from the warnings just evaluated).
+    let q = among(
+        "SELECT m.id, m.org_id, m.local_date, k.kind FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
+         WHERE m.status IN ('held', 'archived') AND m.local_date >= $1 AND m.org_id IN (",
+        vec![start.min(year_start).into()],
+    );
+    let rows: Vec<(i64, i64, NaiveDate, String)> = tx.all(q).await?;
+    let mut meetings = std::collections::HashSet::new();
+    for (meeting, org, on, kind) in rows.into_iter().filter(|r| r.2 <= day) {
+        if on >= year_start {
+            add(org, format!("held:{kind}"), 1);
+        }
+        if in_window(on) && meetings.insert(meeting) {
+            add(org, monthly("meetings", Month::of(on)), 1);
+        }
+    }
+    let rows: Vec<(i64, String)> = tx
+        .all(list(
+            "SELECT org_id, subject FROM warnings WHERE resolved_on IS NULL AND kind = 'meetings_overdue' AND org_id IN (",
+        ))
+        .await?;
+    for (org, subject) in rows {
+        if let Some(kind) = subject.split('|').nth(1) {
+            add(org, format!("overdue:{kind}"), 1);
+        }
+    }
+    let rows: Vec<(i64, String, i64)> = tx
+        .all(list("SELECT org_id, kind, n FROM warning_counts WHERE org_id IN ("))
+        .await?;
+    for (org, kind, n) in rows {
+        add(org, format!("warnings:{kind}"), n);
+    }
+
+    // Dues by month, from the totals kept beside the ledger.
+    let q = among(
+        "SELECT org_id, month, due_fen, paid_fen, outstanding_fen FROM dues_totals
+         WHERE month >= $1 AND month <= $2 AND org_id IN (",
+        vec![first.key().into(), Month::of(day).key().into()],
+    );
+    let rows: Vec<(i64, i64, i64, i64, i64)> = tx.all(q).await?;
+    for (org, key, due, paid, outstanding) in rows {
+        if let Some(month) = Month::from_key(key) {
+            add(org, monthly("dues_due", month), due);
+            add(org, monthly("dues_paid", month), paid);
+            add(org, monthly("dues_outstanding", month), outstanding);
+        }
+    }
+
+    // Development: the files open, by the stage of their last step (as `development::stages`).
+    let rows: Vec<(i64, i64)> = tx
+        .all(list(
+            "SELECT org_id, last_step FROM development_files WHERE status IN ('open', 'member', 'full') AND org_id IN (",
+        ))
+        .await?;
+    for (org, last) in rows {
+        let last = last.max(1) as usize;
+        if let Some((stage, _)) = domain::development::STEPS
+            .get(last - 1)
+            .filter(|_| last < domain::development::STEPS.len())
+        {
+            add(org, format!("stage:{stage}"), 1);
+        }
+    }
+
+    // Study this year: the members whose 学时 count, and those who have met their minimum.
+    let by_path: HashMap<&str, i64> = orgs.iter().map(|(id, p)| (*p, *id)).collect();
+    let mut q = Q::new(
+        "SELECT org_path, COUNT(*), SUM(CASE WHEN credited_tenths >= required_tenths THEN 1 ELSE 0 END)
+         FROM study_years WHERE year = $1 AND counted AND org_path IN (",
+    )
+    .bind(day.year() as i64);
+    q.push_list(orgs.iter().map(|(_, p)| p.to_string()))
+        .push(") GROUP BY org_path");
+    let rows: Vec<(String, i64, i64)> = tx.all(q).await?;
+    for (path, counted, met) in rows {
+        if let Some(org) = by_path.get(path.as_str()) {
+            add(*org, "study_counted".into(), counted);
+            add(*org, "study_met".into(), met);
+        }
+    }
+    Ok(c)
+}

@@ -1,0 +1,330 @@
+//! Dashboards (决策辅助): every tile's figures equal the lists behind them for the same
+//! organization and day, a write moves them, a past day reads the figures kept for it, and out of
+//! scope answers 404.
+
+use crate::both;
+use crate::support::{id_number, App};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use store::db::Q;
+
+async fn dashboard(app: &App, token: &str, org: i64, query: &str) -> Value {
+    let (status, d) = app.get(token, &format!("/api/v1/orgs/{org}/dashboard?{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    d
+}
+
+/// A tile's value for a category in one of its series.
+fn value(d: &Value, tile: &str, series: &str, category: &str) -> i64 {
+    let t = d["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == tile)
+        .unwrap_or_else(|| panic!("no tile {tile}: {d}"));
+    let i = t["categories"].as_array().unwrap().iter().position(|c| c == category);
+    let s = t["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == series)
+        .unwrap_or_else(|| panic!("no series {series} in {t}"));
+    i.map_or(0, |i| s["values"][i].as_i64().unwrap())
+}
+
+async fn total(app: &App, token: &str, path: &str) -> i64 {
+    let (status, page) = app.get(token, path).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {page}");
+    page["total"].as_i64().unwrap()
+}
+
+both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
+    let c = app.login("committee").await;
+    let root = app.org_id(&c, "浙江开放大学委员会").await;
+    let d = dashboard(&app, &c, root, "").await;
+    let today = d["as_of"].as_str().unwrap().to_string();
+    assert_eq!(
+        d["kept_since"].as_str(),
+        Some(today.as_str()),
+        "counted from the first reading"
+    );
+
+    // Members: the roster's totals with the same filters.
+    let roster = |filter: &str| format!("/api/v1/members?org_id={root}&per_page=1{filter}");
+    let all = total(&app, &c, &roster("")).await;
+    assert!(all > 1000, "the demo's committee: {all}");
+    let full = value(&d, "members_category", "count", "full");
+    let probationary = value(&d, "members_category", "count", "probationary");
+    assert_eq!(full + probationary, all);
+    assert_eq!(full, total(&app, &c, &roster("&category=full")).await);
+    assert_eq!(probationary, total(&app, &c, &roster("&category=probationary")).await);
+    assert!(probationary > 0);
+    assert_eq!(
+        value(&d, "members_gender", "count", "female"),
+        total(&app, &c, &roster("&gender=female")).await
+    );
+    assert_eq!(
+        value(&d, "members_education", "count", "bachelor"),
+        total(&app, &c, &roster("&education=bachelor")).await
+    );
+    for tile in [
+        "members_age",
+        "members_party_age",
+        "members_education",
+        "members_ethnicity",
+    ] {
+        let t = d["tiles"].as_array().unwrap().iter().find(|t| t["id"] == tile).unwrap();
+        let sum: i64 = t["series"][0]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, all, "{tile} adds up to the members");
+    }
+
+    // Warnings: each kind's count is the warnings list's total.
+    for kind in [
+        "meetings_overdue",
+        "meetings_due_soon",
+        "terms_overdue",
+        "terms_due",
+        "dues_flag",
+        "dues_warning",
+        "development_late",
+        "development_due",
+    ] {
+        let listed = total(&app, &c, &format!("/api/v1/orgs/{root}/warnings?kind={kind}")).await;
+        assert_eq!(value(&d, "warnings", "count", kind), listed, "{kind}");
+    }
+    assert!(
+        value(&d, "warnings", "count", "dues_flag") > 0,
+        "the demo has a member a year behind"
+    );
+
+    // Dues: each month of the window is the dues report's month.
+    let months: Vec<String> = d["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "dues_months")
+        .unwrap()["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[11], today[..7]);
+    let mut paid_any = false;
+    for month in &months[8..] {
+        let (y, m) = month.split_once('-').unwrap();
+        let (status, report) = app
+            .get(
+                &c,
+                &format!("/api/v1/orgs/{root}/dues?year={y}&month={}", m.trim_start_matches('0')),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            value(&d, "dues_months", "dues_due", month),
+            report["due_fen"].as_i64().unwrap(),
+            "{month}"
+        );
+        assert_eq!(
+            value(&d, "dues_months", "dues_paid", month),
+            report["paid_fen"].as_i64().unwrap(),
+            "{month}"
+        );
+        assert_eq!(
+            value(&d, "dues_months", "dues_outstanding", month),
+            report["outstanding_fen"].as_i64().unwrap(),
+            "{month}"
+        );
+        paid_any |= report["paid_fen"].as_i64().unwrap() > 0;
+    }
+    assert!(paid_any, "the demo's members pay");
+
+    // Development: the board's count by stage.
+    let (_, board) = app.get(&c, &format!("/api/v1/development?org_id={root}")).await;
+    for stage in 1..=5 {
+        assert_eq!(
+            value(&d, "development_stages", "count", &stage.to_string()),
+            board["stages"][stage - 1].as_i64().unwrap(),
+            "stage {stage}"
+        );
+    }
+
+    // The organizations below: each one's members are its own dashboard's, and they add up.
+    let below = d["below"].as_array().unwrap();
+    assert!(!below.is_empty());
+    let mut sum = 0;
+    for b in below {
+        let id = b["org_id"].as_i64().unwrap();
+        let (_, org) = app.get(&c, &format!("/api/v1/orgs/{id}")).await;
+        assert_eq!(b["figures"]["members"], org["member_count"], "{b}");
+        sum += b["figures"]["members"].as_i64().unwrap();
+    }
+    let (_, root_org) = app.get(&c, &format!("/api/v1/orgs/{root}")).await;
+    assert_eq!(sum + root_org["direct_members"].as_i64().unwrap(), all);
+
+    // A write moves the figures at once: a new probationary member in a branch.
+    let t = app.login("secretary").await;
+    let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]
+        .as_i64()
+        .unwrap();
+    let before = dashboard(&app, &t, branch, "").await;
+    let (status, m) = app
+        .post(
+            &t,
+            "/api/v1/members",
+            json!({"org_id": branch, "name": "看板新党员", "gender": "female", "ethnicity": "回族",
+                       "id_number": id_number("19990101", 7, false), "joined_on": format!("{}-01", &today[..7]),
+                       "education": "master"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let after = dashboard(&app, &t, branch, "").await;
+    for (tile, category, delta) in [
+        ("members_category", "probationary", 1),
+        ("members_gender", "female", 1),
+        ("members_education", "master", 1),
+        ("members_ethnicity", "回族", 1),
+    ] {
+        assert_eq!(
+            value(&after, tile, "count", category),
+            value(&before, tile, "count", category) + delta,
+            "{tile} {category}"
+        );
+    }
+    assert_eq!(
+        value(&after, "members_flows", "joined", &today[..7]),
+        value(&before, "members_flows", "joined", &today[..7]) + 1
+    );
+    let root_after = dashboard(&app, &c, root, "").await;
+    assert_eq!(
+        value(&root_after, "members_category", "count", "probationary"),
+        probationary + 1
+    );
+
+    // A past day reads what was kept for it; a day before anything was kept, or tomorrow, is refused.
+    let day = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap();
+    let yesterday = (day - chrono::Duration::days(1)).to_string();
+    let (status, e) = app
+        .get(&c, &format!("/api/v1/orgs/{root}/dashboard?as_of={yesterday}"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"]["as_of"]["code"], "as_of.not_kept");
+    assert!(
+        e["error"]["fields"]["as_of"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&today),
+        "{e}"
+    );
+    let tomorrow = (day + chrono::Duration::days(1)).to_string();
+    let (status, e) = app
+        .get(&c, &format!("/api/v1/orgs/{root}/dashboard?as_of={tomorrow}"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"]["as_of"]["code"], "as_of.in_future");
+    for (figure, n) in [("orgs:committee", 1), ("category:full", 40)] {
+        app.store
+            .db
+            .exec(
+                Q::new("INSERT INTO figure_history (org_id, figure, day, n) VALUES ($1, $2, $3, $4)")
+                    .bind(root)
+                    .bind(figure)
+                    .bind(day - chrono::Duration::days(1))
+                    .bind(n as i64),
+            )
+            .await
+            .unwrap();
+    }
+    let past = dashboard(&app, &c, root, &format!("as_of={yesterday}")).await;
+    assert_eq!(past["as_of"], yesterday.as_str());
+    assert_eq!(value(&past, "members_category", "count", "full"), 40);
+    assert_eq!(
+        value(&past, "members_category", "count", "probationary"),
+        0,
+        "nothing kept that day"
+    );
+    let same = dashboard(&app, &c, root, &format!("as_of={today}")).await;
+    assert_eq!(value(&same, "members_category", "count", "full"), full);
+
+    // Out of scope is absent: a member, and a secretary at the committee.
+    let m = app.login("member").await;
+    let (status, _) = app.get(&m, &format!("/api/v1/orgs/{branch}/dashboard")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&t, &format!("/api/v1/orgs/{root}/dashboard")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+both!(
+    the_dashboard_page_draws_charts_tables_and_the_units_below,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        let d = dashboard(&app, &c, root, "").await;
+        let browser = app.browser("committee").await;
+        let page = app.page(&browser, &format!("/orgs/{root}/dashboard")).await;
+        assert!(page.contains("数据看板") && page.contains("数据截至"), "{page}");
+        assert_eq!(
+            page.matches("<svg class=\"chart\"").count(),
+            d["tiles"].as_array().unwrap().len()
+        );
+        assert!(page.contains("正式党员") && page.contains("查看明细") && page.contains("下级组织对比"));
+        let full = value(&d, "members_category", "count", "full").to_string();
+        assert!(
+            page.contains(&format!("<td class=\"num\">{full}</td>")),
+            "the table holds the figure"
+        );
+        // Sorted by members, most first, as the viewer asks.
+        let sorted = app
+            .page(&browser, &format!("/orgs/{root}/dashboard?sort=-members"))
+            .await;
+        let mut sizes: Vec<i64> = d["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["figures"]["members"].as_i64().unwrap())
+            .collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        let first = d["below"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["figures"]["members"].as_i64() == Some(sizes[0]))
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let table = &sorted[sorted.find("id=\"below-table\"").unwrap()..];
+        let first_row = &table[table.find("<tbody>").unwrap()..];
+        assert!(
+            first_row[..first_row.find("</tr>").unwrap()].contains(&first),
+            "{first}"
+        );
+        // A date that is not one is named, and today's figures still shown.
+        let bad = app
+            .page(&browser, &format!("/orgs/{root}/dashboard?as_of=2026-02-30%3Cb%3E"))
+            .await;
+        assert!(bad.contains("不是有效的日期"), "{bad}");
+        assert!(!bad.contains("<b>"));
+        // A branch secretary's own dashboard; a member has none.
+        let t = app.browser("secretary").await;
+        let token = app.login("secretary").await;
+        let branch = app.get(&token, "/api/v1/me").await.1["grants"][0]["org_id"]
+            .as_i64()
+            .unwrap();
+        let page = app.page(&t, &format!("/orgs/{branch}/dashboard")).await;
+        assert!(page.contains("<svg class=\"chart\""), "{page}");
+        let m = app.browser("member").await;
+        let res = m
+            .get(format!("{}/orgs/{branch}/dashboard", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+);
