@@ -98,6 +98,9 @@ struct Listen {
     /// kept six months, 网络安全法 Art. 21); left out, every entry is kept.
     #[arg(long, env = "HONGJI_AUDIT_RETENTION_DAYS")]
     audit_retention_days: Option<i64>,
+    /// The bearer token that opens Prometheus metrics at `/metrics`; without it there are none.
+    #[arg(long, env = "HONGJI_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// A reverse proxy whose X-Forwarded-For is believed (repeat, or comma-separated in the env).
     #[arg(long, env = "HONGJI_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
@@ -561,6 +564,7 @@ async fn serve(listen: Listen, store: Store, demo: bool, data: &Data) -> Result<
         }
     });
     state.audit_retention_days = listen.audit_retention_days;
+    state.metrics_token = listen.metrics_token.clone().filter(|t| !t.trim().is_empty());
     state.limits = std::sync::Arc::new(server::limits::Limits::new(server::limits::Settings {
         per_ip: listen.rate_per_ip,
         per_account: listen.rate_per_account,

@@ -393,3 +393,49 @@ both!(the_nightly_report_waits_for_22_and_runs_once, |app: App| async move {
     let (_, list) = app.get(&sec, "/api/v1/security/reports").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
 });
+
+/// Operators' metrics open only with the configured token, count routes by their template (no
+/// record's id, no person), and do not exist where no token is configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_token_and_name_no_record() {
+    use crate::support::Backend;
+    let app = App::start_with(Backend::Sqlite, |state| {
+        state.metrics_token = Some("metrics-secret-2026".into());
+    })
+    .await;
+    let t = app.login("secretary").await;
+    let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]
+        .as_i64()
+        .unwrap();
+    let member = app.some_member(&t, branch).await;
+    let id = member["id"].as_i64().unwrap();
+    let (status, _) = app.get(&t, &format!("/api/v1/members/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let metrics = |token: Option<&str>| {
+        let mut req = app.http.get(format!("{}/metrics", app.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    assert_eq!(metrics(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        metrics(Some("metrics-secret-2025")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = metrics(Some("metrics-secret-2026")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(r#"hongji_requests_total{method="GET",route="/api/v1/members/{id}",status="2xx"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"hongji_request_seconds_count{route="/api/v1/members/{id}"} 1"#));
+    assert!(text.contains("hongji_db_connections_max"));
+    assert!(!text.contains(&id.to_string()), "no record's id");
+    assert!(!text.contains(member["name"].as_str().unwrap()), "no person");
+
+    let plain = App::start(Backend::Sqlite).await;
+    let res = plain.http.get(format!("{}/metrics", plain.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "no token, no metrics");
+}

@@ -8,6 +8,7 @@ pub mod error;
 pub mod i18n;
 pub mod imports;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod qr;
 pub mod request_id;
@@ -42,6 +43,9 @@ pub struct AppState {
     /// This server's search index (in the data directory; in memory for tests), kept current from
     /// the database's change log.
     pub search: Arc<store::search::SearchIndex>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// The bearer token that opens `/metrics`; without one the page does not exist.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -57,6 +61,8 @@ impl AppState {
             dues_rounding: domain::dues::Rounding::HalfUp,
             audit_retention_days: None,
             search: Arc::new(store::search::SearchIndex::in_memory()),
+            metrics: Default::default(),
+            metrics_token: None,
         }
     }
 }
@@ -79,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     let hsts = state.secure_cookies;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::page))
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/favicon.ico", get(favicon))
@@ -87,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(axum::middleware::from_fn(move |req, next| {
             security_headers(hsts, req, next)
         }))
@@ -173,7 +181,11 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let store = state.store.clone();
     anchor_audit(&store, "start").await;
     if state.scheduled_jobs {
-        tokio::spawn(daily_jobs(state.store.clone(), state.audit_retention_days));
+        tokio::spawn(daily_jobs(
+            state.store.clone(),
+            state.audit_retention_days,
+            state.metrics.clone(),
+        ));
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
@@ -193,7 +205,7 @@ async fn anchor_audit(store: &Store, when: &str) {
 /// The daily reminders, on a month's first run its dues ledger, and after 22:00 the security
 /// report; checked every ten minutes: the leases let one server run each once per local
 /// (Asia/Shanghai) date.
-async fn daily_jobs(store: Store, audit_retention_days: Option<i64>) {
+async fn daily_jobs(store: Store, audit_retention_days: Option<i64>, metrics: Arc<metrics::Metrics>) {
     let holder = format!(
         "{}:{}",
         std::process::id(),
@@ -209,6 +221,13 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>) {
         }
         match store::jobs::run_daily(&store.db, &holder, audit_retention_days).await {
             Ok(Some(run)) => {
+                metrics.job("reminders", run.reminders.is_ok());
+                metrics.job("dues_month", run.dues.is_ok());
+                metrics.job("warnings_day", run.warnings.is_ok());
+                metrics.job("login_failures", run.login_failures.is_ok());
+                if let Some(pruned) = &run.audit_pruned {
+                    metrics.job("audit_retention", pruned.is_ok());
+                }
                 match run.reminders {
                     Ok(n) => tracing::info!(notices = n, "daily reminders sent"),
                     Err(e) => tracing::error!(error = %e, "daily reminders failed"),
@@ -232,12 +251,21 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>) {
                 }
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "could not take the daily jobs' lease"),
+            Err(e) => {
+                metrics.job("daily_lease", false);
+                tracing::warn!(error = %e, "could not take the daily jobs' lease")
+            }
         }
         match store::security::run_nightly(&store.db, &holder, store::clock::now()).await {
-            Ok(Some(r)) => tracing::info!(incidents = r.incidents, "security report written"),
+            Ok(Some(r)) => {
+                metrics.job("security_report", true);
+                tracing::info!(incidents = r.incidents, "security report written")
+            }
             Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "the security report failed"),
+            Err(e) => {
+                metrics.job("security_report", false);
+                tracing::error!(error = %e, "the security report failed")
+            }
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
     }

@@ -269,6 +269,14 @@ fn private_sqlite_files(db: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What a pool holds, for the operators' metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 impl Db {
     pub async fn connect(url: &str, anchor: crate::audit::Anchor) -> Result<Db, sqlx::Error> {
         let anchor = std::sync::Arc::new(anchor);
@@ -327,6 +335,22 @@ impl Db {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Pg(_))
+    }
+
+    /// The connections the pool holds and how many are idle (SQLite: the readers and the writer).
+    pub fn pool_use(&self) -> PoolUse {
+        match &self.backend {
+            Backend::Pg(p) => PoolUse {
+                size: p.size(),
+                idle: p.num_idle() as u32,
+                max: p.options().get_max_connections(),
+            },
+            Backend::Sqlite { read, write } => PoolUse {
+                size: read.size() + write.size(),
+                idle: (read.num_idle() + write.num_idle()) as u32,
+                max: read.options().get_max_connections() + write.options().get_max_connections(),
+            },
+        }
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
