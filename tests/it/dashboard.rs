@@ -328,3 +328,137 @@ both!(
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 );
+
+both!(
+    a_display_token_reaches_aggregates_only_and_is_revoked,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let t = app.login("secretary").await;
+        let branch = app.get(&t, "/api/v1/me").await.1["grants"][0]["org_id"]
+            .as_i64()
+            .unwrap();
+        let d = dashboard(&app, &c, branch, "").await;
+
+        // Only those who manage the organization create one; a secretary is refused, a member finds nothing.
+        let (status, _) = app
+            .post(
+                &t,
+                &format!("/api/v1/orgs/{branch}/displays"),
+                json!({"name": "支部活动室"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let m = app.login("member").await;
+        let (status, _) = app.get(&m, &format!("/api/v1/orgs/{branch}/displays")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, e) = app
+            .post(&c, &format!("/api/v1/orgs/{branch}/displays"), json!({"name": "  "}))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (status, created) = app
+            .post(
+                &c,
+                &format!("/api/v1/orgs/{branch}/displays"),
+                json!({"name": "支部活动室<b>"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let token = created["token"].as_str().unwrap().to_string();
+        let path = created["path"].as_str().unwrap().to_string();
+        assert_eq!(path, format!("/display/{token}"));
+        let (_, listed) = app.get(&c, &format!("/api/v1/orgs/{branch}/displays")).await;
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert!(
+            !listed.to_string().contains(&token),
+            "the token is shown once, never listed"
+        );
+
+        // The screen opens with the token alone, shows counts with small cells withheld, no names, no dues.
+        let screen = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(screen.status(), StatusCode::OK);
+        assert_eq!(screen.headers()["cache-control"], "no-store");
+        let html = screen.text().await.unwrap();
+        assert!(html.contains("http-equiv=\"refresh\""), "it reloads itself");
+        let small: Vec<i64> = d["tiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["unit"] != "fen")
+            .flat_map(|t| t["series"].as_array().unwrap().iter())
+            .flat_map(|s| s["values"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()))
+            .filter(|v| (1..5).contains(v))
+            .collect();
+        assert!(!small.is_empty(), "a branch has small cells: {d}");
+        assert!(html.contains("&lt;5"), "small cells show as <5");
+        assert!(!html.contains("党费"), "no dues tile");
+        let (_, roster) = app
+            .get(&t, &format!("/api/v1/members?org_id={branch}&per_page=200"))
+            .await;
+        for member in roster["items"].as_array().unwrap() {
+            assert!(!html.contains(member["name"].as_str().unwrap()), "no person's name");
+        }
+        let (shown,): (i64,) = app
+            .store
+            .db
+            .one(Q::new(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'display.show' AND result = 'ok'",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(shown, 1, "each showing is audited");
+
+        // The token opens nothing else: not the API, not a page.
+        let (status, _) = app.get(&token, &format!("/api/v1/orgs/{branch}/dashboard")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let last = if token.ends_with('0') { '1' } else { '0' };
+        let wrong = app
+            .http
+            .get(format!("{}/display/{}{last}", app.base, &token[..63]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+
+        // Revoked, the screen closes; revoking again changes nothing; another subtree's is absent.
+        let id = created["display"]["id"].as_i64().unwrap();
+        let (status, revoked) = app
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/displays/{id}"),
+                Some(&c),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{revoked}");
+        assert!(revoked["revoked_at"].is_string());
+        let closed = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(closed.status(), StatusCode::NOT_FOUND);
+        let (status, _) = app
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/displays/{id}"),
+                Some(&t),
+                None,
+            )
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+
+        // The page: created with its address shown once, then listed and revoked.
+        let browser = app.browser("committee").await;
+        let (_, page) = app
+            .submit(
+                &browser,
+                &format!("/orgs/{branch}/displays"),
+                &[("name", "三楼会议室".to_string())],
+            )
+            .await;
+        assert!(page.contains("id=\"created\"") && page.contains("/display/"), "{page}");
+        assert!(
+            page.contains("支部活动室") && !page.contains("支部活动室<b>"),
+            "names escaped"
+        );
+    }
+);

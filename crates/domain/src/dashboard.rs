@@ -68,9 +68,21 @@ pub fn monthly(series: &str, month: Month) -> String {
 /// count of one or two people in a small unit names them.
 pub const SMALL_CELL: i64 = 5;
 
+/// A small cell as an aggregate-only answer carries it: its count withheld.
+pub const HIDDEN: i64 = -1;
+
+/// A count of people as an aggregate-only answer carries it: 1–4 become `HIDDEN`.
+pub fn hide_small(n: i64) -> i64 {
+    if n > 0 && n < SMALL_CELL {
+        HIDDEN
+    } else {
+        n
+    }
+}
+
 /// A count as an aggregate-only display shows it.
 pub fn suppressed(n: i64) -> String {
-    if n > 0 && n < SMALL_CELL {
+    if n == HIDDEN || (n > 0 && n < SMALL_CELL) {
         format!("<{SMALL_CELL}")
     } else {
         n.to_string()
@@ -115,6 +127,10 @@ mod tests {
         assert_eq!(suppressed(1), "<5");
         assert_eq!(suppressed(4), "<5");
         assert_eq!(suppressed(5), "5");
+        assert_eq!(hide_small(3), HIDDEN);
+        assert_eq!(suppressed(hide_small(3)), "<5");
+        assert_eq!(hide_small(0), 0);
+        assert_eq!(hide_small(12), 12);
         assert_eq!(percent(1, 3), Some(33));
         assert_eq!(percent(2, 3), Some(67));
         assert_eq!(percent(0, 0), None);

@@ -1,7 +1,7 @@
 //! Rate limits over every page and API call (the seed paper's IP and high-frequency limits), keyed
 //! by client address and by account (a session counts on its own until its first request shows
 //! whose it is; then all of an account's sessions share one allowance), with tighter classes for signing in and for what
-//! reveals, exports or floods (reveal, export, import, search, check-in codes, exam attempts). Generous enough that
+//! reveals, exports or floods (reveal, export, import, search, check-in codes, exam attempts, big screens). Generous enough that
 //! a secretary working fast never meets them; a refusal is `429` with `Retry-After` and code
 //! `rate_limited` (a page for browsers, JSON for the API), audited at most once a minute per key.
 //! Behind a reverse proxy, the client address is read from `X-Forwarded-For` only when the
@@ -84,7 +84,8 @@ impl Class {
             .query()
             .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("q=") && kv.len() > 2));
         // Starting and submitting exam attempts count here too: answering is rate-limited.
-        let sensitive = ["/reveal", "/export", "/import", "/check-in", "/checkin"]
+        // A display's token is a key: guessing one meets the tighter limit.
+        let sensitive = ["/reveal", "/export", "/import", "/check-in", "/checkin", "/display/"]
             .iter()
             .any(|p| path.contains(p))
             || (post && path.contains("/attempts"));

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::today;
 use crate::db::{Db, Q};
 use crate::error::{Error, Result};
-use crate::orgs;
+use crate::orgs::{self, Org};
 use crate::scope::{Caller, Perm};
 use crate::warnings::acks::KINDS as WARNING_KINDS;
 
@@ -45,6 +45,8 @@ pub struct Dashboard {
     pub tiles: Vec<Tile>,
     /// The organizations directly below, each with the same indicators (`INDICATORS`), in tree order.
     pub below: Vec<Below>,
+    /// Whether the reader may create and revoke the organization's big screens.
+    pub can_manage_displays: bool,
 }
 
 /// One tile: a chart of one or more series over the same categories.
@@ -204,6 +206,14 @@ pub async fn of_org(db: &Db, caller: &Caller, org_id: i64, query: &DashboardQuer
     if day > today {
         return Err(domain::Invalid::one("as_of", "in_future").into());
     }
+    let mut d = on_day(db, &org, day).await?;
+    d.can_manage_displays = caller.can_at(Perm::ManageOrgs, &org.path);
+    Ok(d)
+}
+
+/// An organization's dashboard on a day, for whoever the caller has let in (a manager, a display).
+pub(crate) async fn on_day(db: &Db, org: &Org, day: NaiveDate) -> Result<Dashboard> {
+    let today = today();
     if day == today {
         crate::warnings::refresh(db, &org.path).await?;
     }
@@ -266,12 +276,13 @@ pub async fn of_org(db: &Db, caller: &Caller, org_id: i64, query: &DashboardQuer
     let below = below(db, org.id, day, today).await?;
     Ok(Dashboard {
         org_id: org.id,
-        org_name: org.name,
-        org_kind: org.kind,
+        org_name: org.name.clone(),
+        org_kind: org.kind.clone(),
         as_of: day,
         kept_since,
         tiles,
         below,
+        can_manage_displays: false,
     })
 }
 

@@ -606,6 +606,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (31, include_str!("../migrations/sqlite/0031_warning_acks.sql")),
     (32, include_str!("../migrations/sqlite/0032_attempt_questions_room.sql")),
     (33, include_str!("../migrations/sqlite/0033_figures.sql")),
+    (34, include_str!("../migrations/sqlite/0034_displays.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -647,6 +648,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0032_attempt_questions_room.sql"),
     ),
     (33, include_str!("../migrations/postgres/0033_figures.sql")),
+    (34, include_str!("../migrations/postgres/0034_displays.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

@@ -28,6 +28,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod db;
 pub mod development;
+pub mod displays;
 pub mod dues;
 pub mod error;
 pub mod figures;

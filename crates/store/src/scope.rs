@@ -167,6 +167,21 @@ impl Caller {
         }
     }
 
+    /// A meeting-room display (大屏) showing an organization's aggregates: it holds no grant, so
+    /// the gate lets it reach nothing; it is named in the audit log by its id.
+    pub fn display(id: i64, name: &str, ip: &str) -> Caller {
+        Caller {
+            user_id: 0,
+            username: format!("display:{id}"),
+            display_name: name.to_string(),
+            member_id: None,
+            member_org_path: None,
+            grants: Vec::new(),
+            ip: ip.to_string(),
+            must_change_password: false,
+        }
+    }
+
     /// The command line acting in one whole-system role, e.g. the security administrator's to
     /// grant the first roles of a deployment.
     pub fn system_as(what: &str, role: Role) -> Caller {

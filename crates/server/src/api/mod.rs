@@ -20,6 +20,7 @@ pub mod audit;
 pub mod corrections;
 pub mod dashboard;
 pub mod development;
+pub mod displays;
 pub mod dues;
 pub mod files;
 pub mod inbox;
@@ -64,6 +65,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(warnings::routes())
         .merge(dashboard::routes())
+        .merge(displays::routes())
 }
 
 pub fn routes() -> Router<AppState> {

@@ -142,7 +142,7 @@ fn draw(c: Chrome, d: Dashboard, sort: Option<&str>, errors: Vec<(String, String
 }
 
 /// Where a tile's category codes are translated.
-fn category_prefix(tile: &str) -> &'static str {
+pub(super) fn category_prefix(tile: &str) -> &'static str {
     match tile {
         "members_category" => "category.",
         "members_gender" => "gender.",

@@ -6,6 +6,7 @@ mod admin;
 mod charts;
 mod dashboard;
 mod development;
+mod displays;
 mod dues;
 mod import;
 mod life;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(warnings::routes())
         .merge(dashboard::routes())
+        .merge(displays::routes())
 }
 
 /// Menu entries the signed-in user may use.

@@ -244,6 +244,14 @@ pub async fn find(db: &Db, caller: &Caller, id: i64) -> Result<Option<Org>> {
     Ok(db.opt(q).await?)
 }
 
+/// An organization read unscoped: for readers that hold no grant but a key to one organization
+/// (a display's token).
+pub(crate) async fn get_unscoped(db: &Db, id: i64) -> Result<Org> {
+    db.opt(Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1")).bind(id))
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// An organization read inside a transaction, unscoped: for the store's own checks.
 pub(crate) async fn get_in(tx: &mut Tx, id: i64) -> Result<Org> {
     tx.opt(Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1")).bind(id))
