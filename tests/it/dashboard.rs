@@ -178,7 +178,7 @@ both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
         .post(
             &t,
             "/api/v1/members",
-            json!({"org_id": branch, "name": "看板新党员", "gender": "female", "ethnicity": "回族",
+            json!({"org_id": branch, "name": "看板新党员", "gender": "female", "ethnicity": "汉族",
                        "id_number": id_number("19990101", 7, false), "joined_on": format!("{}-01", &today[..7]),
                        "education": "master"}),
         )
@@ -189,7 +189,7 @@ both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
         ("members_category", "probationary", 1),
         ("members_gender", "female", 1),
         ("members_education", "master", 1),
-        ("members_ethnicity", "回族", 1),
+        ("members_ethnicity", "汉族", 1),
     ] {
         assert_eq!(
             value(&after, tile, "count", category),

@@ -286,8 +286,11 @@ pub(crate) async fn on_day(db: &Db, org: &Org, day: NaiveDate) -> Result<Dashboa
     })
 }
 
+/// Ethnic groups drawn by name; the others are summed as `other`.
+const ETHNIC_BARS: usize = 6;
+
 /// A tile as shown: the study tile's two figures become those who met the minimum and those below
-/// it; the ethnicity tile keeps the groups present.
+/// it; the ethnicity tile keeps the largest groups.
 fn shown(mut tile: Tile) -> Tile {
     match tile.id {
         "study_year" => {
@@ -296,10 +299,23 @@ fn shown(mut tile: Tile) -> Tile {
             tile.categories = vec!["met".into(), "below".into()];
         }
         "members_ethnicity" => {
+            // The largest groups by name, the rest together: 56 bars would say less.
             let values = &tile.series[0].values;
-            let keep: Vec<usize> = (0..values.len()).filter(|i| values[*i] > 0).collect();
-            tile.categories = keep.iter().map(|i| tile.categories[*i].clone()).collect();
-            tile.series[0].values = keep.iter().map(|i| values[*i]).collect();
+            let mut order: Vec<usize> = (0..values.len()).filter(|i| values[*i] > 0).collect();
+            order.sort_by_key(|i| std::cmp::Reverse(values[*i]));
+            let rest: i64 = order.iter().skip(ETHNIC_BARS).map(|i| values[*i]).sum();
+            let mut categories: Vec<String> = order
+                .iter()
+                .take(ETHNIC_BARS)
+                .map(|i| tile.categories[*i].clone())
+                .collect();
+            let mut shown: Vec<i64> = order.iter().take(ETHNIC_BARS).map(|i| values[*i]).collect();
+            if rest > 0 {
+                categories.push("other".into());
+                shown.push(rest);
+            }
+            tile.categories = categories;
+            tile.series[0].values = shown;
         }
         _ => {}
     }

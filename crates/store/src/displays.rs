@@ -180,11 +180,12 @@ pub async fn show(db: &Db, token: &str, ip: &str) -> Result<(Display, Dashboard)
     Ok((display, aggregates_only(dashboard)))
 }
 
-/// A dashboard fit for a room: counts of 1–4 people withheld, dues amounts and the study rate of
-/// the units below left out (a small branch's would be one person's).
+/// A dashboard fit for a room: counts of people from 1 to 4 withheld (organizations and meetings
+/// are not people and stay), dues amounts and the study rate of the units below left out (a small
+/// branch's would be one person's).
 fn aggregates_only(mut d: Dashboard) -> Dashboard {
     d.tiles.retain(|t| t.unit != "fen");
-    for t in &mut d.tiles {
+    for t in d.tiles.iter_mut().filter(|t| PEOPLE_UNITS.contains(&t.unit)) {
         for s in &mut t.series {
             for v in &mut s.values {
                 *v = hide_small(*v);
@@ -193,9 +194,14 @@ fn aggregates_only(mut d: Dashboard) -> Dashboard {
     }
     for b in &mut d.below {
         b.figures.remove("study_met_percent");
-        for v in b.figures.values_mut() {
-            *v = hide_small(*v);
+        for (k, v) in b.figures.iter_mut() {
+            if k != "warnings:meetings_overdue" && k != "warnings:terms_overdue" {
+                *v = hide_small(*v);
+            }
         }
     }
     d
 }
+
+/// Tiles whose counts are of people (a development file and a warning name one too).
+const PEOPLE_UNITS: [&str; 3] = ["people", "files", "warnings"];

@@ -113,10 +113,18 @@ async fn screen(State(s): State<AppState>, prefs: Prefs, parts: Parts, Path(toke
     let text = |v: i64| domain::dashboard::suppressed(v);
     let tile = |id: &str| d.tiles.iter().find(|t| t.id == id);
     let sum = |id: &str| tile(id).map_or(0, |t| t.series[0].values.iter().map(|v| (*v).max(0)).sum::<i64>());
-    let hidden_any = |id: &str| tile(id).is_some_and(|t| t.series[0].values.contains(&domain::dashboard::HIDDEN));
-    // A total beside withheld cells would give them away by difference: it is withheld too.
+    let hidden_cells = |id: &str| {
+        tile(id).map_or(0, |t| {
+            t.series[0]
+                .values
+                .iter()
+                .filter(|v| **v == domain::dashboard::HIDDEN)
+                .count()
+        })
+    };
+    // A total beside one withheld cell would give it away by difference: it is withheld too.
     let total = |id: &str| {
-        if hidden_any(id) {
+        if hidden_cells(id) == 1 {
             text(domain::dashboard::HIDDEN)
         } else {
             text(sum(id))
