@@ -80,9 +80,9 @@ pub fn hide_small(n: i64) -> i64 {
     }
 }
 
-/// A count as an aggregate-only display shows it.
+/// A count as an aggregate-only display shows it (withheld by `hide_small`, or as it is).
 pub fn suppressed(n: i64) -> String {
-    if n == HIDDEN || (n > 0 && n < SMALL_CELL) {
+    if n == HIDDEN {
         format!("<{SMALL_CELL}")
     } else {
         n.to_string()
@@ -124,9 +124,8 @@ mod tests {
     #[test]
     fn small_cells_are_hidden_but_zero_is_zero() {
         assert_eq!(suppressed(0), "0");
-        assert_eq!(suppressed(1), "<5");
-        assert_eq!(suppressed(4), "<5");
-        assert_eq!(suppressed(5), "5");
+        assert_eq!(suppressed(HIDDEN), "<5");
+        assert_eq!(suppressed(4), "4", "meetings and organizations are not people");
         assert_eq!(hide_small(3), HIDDEN);
         assert_eq!(suppressed(hide_small(3)), "<5");
         assert_eq!(hide_small(0), 0);
