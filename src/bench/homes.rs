@@ -1,7 +1,7 @@
 //! The home's to-do list, for committee staff of the whole tree and for a branch's secretary: the
 //! day's evaluation of every organization's warnings, the list itself, and the list after a write
-//! in one branch (which evaluates that branch again), and the warnings page of the whole tree and
-//! of a branch.
+//! in one branch (which evaluates that branch again), the warnings page and the dashboard of the
+//! whole tree and of a branch.
 
 use anyhow::Result;
 use store::db::Q;
@@ -105,6 +105,38 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
         })
         .await?;
         println!("  ({} open, {} on the page)", page.total, page.rows.len());
+    }
+    // Dashboards: today's from the kept totals; a past day's from their history (today's copied to
+    // yesterday, so that there is one to read).
+    let today = store::clock::today();
+    let yesterday = today - chrono::Duration::days(1);
+    store
+        .db
+        .exec(
+            Q::new(
+                "INSERT INTO figure_history (org_id, figure, day, n) SELECT org_id, figure, $1, n FROM figure_history
+                 WHERE day = $2 ON CONFLICT (org_id, figure, day) DO NOTHING",
+            )
+            .bind(yesterday)
+            .bind(today),
+        )
+        .await?;
+    let on = |day| store::dashboard::DashboardQuery { as_of: Some(day) };
+    for (label, caller, org, runs, day, after_write) in [
+        ("dashboard of the whole tree", &committee, root, 20, today, false),
+        ("  the same after a write in one branch", &committee, root, 20, today, true),
+        ("  the same as of yesterday (history)", &committee, root, 20, yesterday, false),
+        ("dashboard of a branch", &secretary, branch, 50, today, false),
+        ("  the same after a write in the branch", &secretary, branch, 50, today, true),
+    ] {
+        let d = timed(label, runs, || async {
+            if after_write {
+                write_in_branch().await?;
+            }
+            Ok(store::dashboard::of_org(&store.db, caller, org, &on(day)).await?)
+        })
+        .await?;
+        println!("  ({} tiles, {} organizations below)", d.tiles.len(), d.below.len());
     }
     Ok(())
 }
