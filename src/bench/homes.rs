@@ -124,10 +124,31 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
     let on = |day| store::dashboard::DashboardQuery { as_of: Some(day) };
     for (label, caller, org, runs, day, after_write) in [
         ("dashboard of the whole tree", &committee, root, 20, today, false),
-        ("  the same after a write in one branch", &committee, root, 20, today, true),
-        ("  the same as of yesterday (history)", &committee, root, 20, yesterday, false),
+        (
+            "  the same after a write in one branch",
+            &committee,
+            root,
+            20,
+            today,
+            true,
+        ),
+        (
+            "  the same as of yesterday (history)",
+            &committee,
+            root,
+            20,
+            yesterday,
+            false,
+        ),
         ("dashboard of a branch", &secretary, branch, 50, today, false),
-        ("  the same after a write in the branch", &secretary, branch, 50, today, true),
+        (
+            "  the same after a write in the branch",
+            &secretary,
+            branch,
+            50,
+            today,
+            true,
+        ),
     ] {
         let d = timed(label, runs, || async {
             if after_write {

@@ -51,12 +51,17 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = std::env::temp_dir().join(format!("hongji-chrome-{}", store::crypto::new_token()));
-        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        let mut options = json!({
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--lang=zh-CN",
                      format!("--window-size={width},900"), format!("--user-data-dir={}", profile.display())]
-        }}}});
+        });
+        // Chromium's windows are at least 500 px wide: a phone's width is emulated instead.
+        if width < 500 {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1.0}});
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
         let res: Value = http
             .post(format!("{base}/session"))
             .json(&caps)
@@ -1064,4 +1069,70 @@ async fn on_a_phone_a_member_studies_and_takes_an_exam_and_a_secretary_records_o
         "recorded for the branch: {counts}"
     );
     assert_eq!(progress["not_started"], 0, "{progress}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(hongji_browser),
+    ignore = "needs chromedriver: apt-get install chromium chromium-driver fonts-noto-cjk"
+)]
+async fn committee_staff_read_the_dashboard_on_a_desktop_and_a_secretary_on_a_phone() {
+    let app = App::start(Backend::Sqlite).await;
+    let c = app.login("committee").await;
+    let root = app.org_id(&c, "浙江开放大学委员会").await;
+    let b = Browser::start(1280).await;
+    login(&b, &app, "committee").await;
+    b.wait_url(|u| u.ends_with('/')).await;
+    // From the home, one tap.
+    b.click(&format!("a[href='/orgs/{root}/dashboard']")).await;
+    b.wait_url(|u| u.ends_with("/dashboard")).await;
+    b.accessible().await;
+    let tiles = b
+        .script("return document.querySelectorAll('section.tile svg.chart').length")
+        .await;
+    assert_eq!(tiles.as_i64(), Some(14), "every tile drawn");
+    let as_of = b.text("#as-of").await;
+    assert!(
+        as_of.contains("数据截至") && as_of.contains(&store::clock::today().to_string()),
+        "{as_of}"
+    );
+    // Sorting the units below by members, most first, takes two taps on the heading.
+    b.click("#sort-members").await;
+    b.click("#sort-members").await;
+    b.wait_url(|u| u.contains("sort=-members")).await;
+    let sizes = b
+        .script("return [...document.querySelectorAll('#below-table tbody tr td:nth-of-type(1)')].map(td => Number(td.textContent))")
+        .await;
+    let sizes: Vec<i64> = sizes.as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert!(sizes.len() > 3 && sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+    b.screenshot("dashboard-desktop").await;
+    // A day before any figures were kept is named, not answered with zeros.
+    let yesterday = store::clock::today() - chrono::Duration::days(1);
+    b.script(&format!("document.getElementById('as_of').removeAttribute('min'); document.getElementById('as_of').value = '{yesterday}'")).await;
+    b.click("#as-of-form button[type=submit]").await;
+    let error = b.wait_text("#form-errors", "尚无统计数据").await;
+    assert!(error.contains("尚无统计数据"), "{error}");
+    b.quit().await;
+
+    let p = Browser::start(390).await;
+    login(&p, &app, "secretary").await;
+    p.wait_url(|u| u.ends_with('/')).await;
+    p.click("a[href$='/dashboard']").await;
+    p.wait_url(|u| u.ends_with("/dashboard")).await;
+    p.accessible().await;
+    let (wide, seen) = (
+        p.script("return document.documentElement.scrollWidth")
+            .await
+            .as_i64()
+            .unwrap(),
+        p.script("return window.innerWidth").await.as_i64().unwrap(),
+    );
+    assert_eq!(seen, 390, "a phone's width (page {wide} px)");
+    assert!(wide <= 390, "nothing wider than the phone: {wide} px");
+    let drawn = p
+        .script("return [...document.querySelectorAll('svg.chart')].every(s => s.getBoundingClientRect().width > 200)")
+        .await;
+    assert_eq!(drawn, Value::Bool(true), "charts fill the phone's width");
+    p.screenshot("dashboard-phone").await;
+    p.quit().await;
 }
