@@ -6,6 +6,7 @@ use crate::both;
 use crate::support::App;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use store::db::Q;
 
 async fn warnings(app: &App, token: &str, org: i64, query: &str) -> Value {
     let (status, page) = app.get(token, &format!("/api/v1/orgs/{org}/warnings?{query}")).await;
@@ -233,5 +234,129 @@ both!(
         assert!(rows(&warnings(&app, &t, branch, "").await)
             .iter()
             .all(|r| r["acked_at"].is_string()));
+    }
+);
+
+both!(
+    letters_bases_and_structures_are_warnings_too_advice_is_not,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        let db = &app.store.db;
+        let mark = |org: i64| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                store::marks::stale(&mut tx, store::marks::Of::Org(org)).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        let listed = |kind: &'static str| {
+            let app = &app;
+            let c = c.clone();
+            async move { rows(&warnings(app, &c, root, &format!("kind={kind}")).await) }
+        };
+
+        // Structures the regulations say must change are warnings; advice ("可考虑") is not.
+        let (_, tree) = app.get(&c, "/api/v1/orgs").await;
+        let must_change: Vec<i64> = tree["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| {
+                o["warnings"].as_array().unwrap().iter().any(|w| {
+                    [
+                        "branch_below_three_full",
+                        "branch_over_50",
+                        "committee_required",
+                        "committee_over_7",
+                    ]
+                    .contains(&w.as_str().unwrap())
+                })
+            })
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        assert!(
+            !must_change.is_empty(),
+            "the demo has a branch below three full members"
+        );
+        let structures = listed("structure").await;
+        let mut owners: Vec<i64> = structures.iter().map(|r| r["owner_id"].as_i64().unwrap()).collect();
+        owners.dedup();
+        let mut expected = must_change.clone();
+        expected.sort_unstable();
+        owners.sort_unstable();
+        owners.dedup();
+        assert_eq!(owners, expected);
+        assert!(structures
+            .iter()
+            .all(|r| r["state"] == "firing" && r["link"].as_str().unwrap().starts_with("/orgs/")));
+
+        // A letter sent and not received: expiring within seven days, then expired, the sender's.
+        let letter: Option<(i64, i64)> = db
+            .opt(Q::new(
+                "SELECT id, from_org_id FROM transfers WHERE status = 'sent' ORDER BY id LIMIT 1",
+            ))
+            .await
+            .unwrap();
+        let (letter, sender) = letter.expect("the demo has a letter on its way");
+        let today = store::clock::today();
+        for (expires, kind) in [
+            (today + chrono::Duration::days(3), "letters_expiring"),
+            (today - chrono::Duration::days(1), "letters_expired"),
+        ] {
+            db.exec(
+                Q::new("UPDATE transfers SET expires_on = $1 WHERE id = $2")
+                    .bind(expires)
+                    .bind(letter),
+            )
+            .await
+            .unwrap();
+            mark(sender).await;
+            let found = listed(kind).await;
+            assert!(
+                found.iter().any(|r| r["owner_id"].as_i64() == Some(sender)),
+                "{kind}: {found:?}"
+            );
+        }
+
+        // A new member has no dues base yet: their branch is warned until one is set.
+        let warned: Vec<i64> = listed("without_base")
+            .await
+            .iter()
+            .map(|r| r["owner_id"].as_i64().unwrap())
+            .collect();
+        let branch = tree["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| {
+                o["kind"] == "branch" && o["dissolved_on"].is_null() && !warned.contains(&o["id"].as_i64().unwrap())
+            })
+            .expect("a branch with every base set")["id"]
+            .as_i64()
+            .unwrap();
+        let t = c.clone();
+        let of_branch = |rows: Vec<Value>| rows.iter().filter(|r| r["owner_id"].as_i64() == Some(branch)).count();
+        let (status, m) = app
+            .post(
+                &t,
+                "/api/v1/members",
+                json!({"org_id": branch, "name": "未核定基数", "gender": "male", "id_number": crate::support::id_number("19950101", 9, true),
+                       "joined_on": "2020-01-01", "full_member_on": "2021-01-01"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+        assert_eq!(of_branch(listed("without_base").await), 1, "warned once for the branch");
+        let (status, p) = app
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/members/{}/dues-profile", m["id"]),
+                Some(&t),
+                Some(json!({"year": chrono::Datelike::year(&today), "category": "retired", "base_fen": 300000, "effective_month": 1})),
+            )
+            .await;
+        assert!(status.is_success(), "{p}");
+        assert_eq!(of_branch(listed("without_base").await), 0, "resolved by the data");
     }
 );

@@ -146,6 +146,15 @@ pub enum StructureWarning {
 }
 
 impl StructureWarning {
+    /// Whether the regulations say the structure must change ("应"), rather than advise ("可考虑",
+    /// "一般"): only these are warnings for the organization to act on.
+    pub fn needs_action(self) -> bool {
+        matches!(
+            self,
+            Self::BranchBelowThreeFull | Self::BranchOver50 | Self::CommitteeRequired | Self::CommitteeOver7
+        )
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::BranchBelowThreeFull => "branch_below_three_full",

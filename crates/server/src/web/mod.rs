@@ -499,7 +499,7 @@ async fn home(State(s): State<AppState>, w: WebCaller) -> Response {
     let mut orgs = Vec::new();
     for (g, org_id) in w.caller.grants.iter().filter_map(|g| Some((g, g.org_id?))) {
         if let Some(o) = crate::or_error_page!(c, store::orgs::find(&s.store.db, &w.caller, org_id).await) {
-            let warnings = o.warnings();
+            let warnings = o.structure_actions();
             let children = crate::or_error_page!(c, store::orgs::list(&s.store.db, &w.caller, Some(o.id)).await)
                 .into_iter()
                 .filter(|c| c.dissolved_on.is_none() && c.kind != "party_group")

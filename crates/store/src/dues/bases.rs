@@ -284,6 +284,8 @@ pub(crate) async fn write_profile(tx: &mut Tx, caller: &Caller, member: &Payer, 
     write_ledger(tx, member, &year_profiles, &months).await?;
     let keys: Vec<i64> = (v.from_month..=12).map(|m| v.year as i64 * 100 + m as i64).collect();
     crate::dues::totals::recount(tx, &[member.id], &keys).await?;
+    // A base set may resolve the branch's warning that members have none.
+    crate::marks::stale(tx, crate::marks::Of::Org(member.org_id)).await?;
     Ok(())
 }
 

@@ -70,6 +70,25 @@ impl Org {
             .collect()
     }
 
+    /// The structure warnings that need the organization to act (advice left out).
+    pub fn structure_actions(&self) -> Vec<&'static str> {
+        if self.dissolved_on.is_some() {
+            return Vec::new();
+        }
+        let size = OrgSize {
+            direct_full: self.direct_full,
+            direct_members: self.direct_members,
+            subtree_members: self.subtree_members,
+            committee_size: self.committee_size,
+        };
+        let branch_type = BranchType::parse(&self.branch_type).unwrap_or(BranchType::Regular);
+        structure_warnings(self.kind(), branch_type, size, !self.has_child_committee)
+            .into_iter()
+            .filter(|w| w.needs_action())
+            .map(|w| w.code())
+            .collect()
+    }
+
     /// The ancestors' ids, root first, without this organization.
     pub fn ancestor_ids(&self) -> Vec<i64> {
         let mut ids = path_ids(&self.path);
@@ -242,6 +261,13 @@ pub async fn find(db: &Db, caller: &Caller, id: i64) -> Result<Option<Org>> {
     let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
     Ok(db.opt(q).await?)
+}
+
+/// Organizations read unscoped by id: for the store's own evaluations.
+pub(crate) async fn among(db: &Db, ids: &[i64]) -> Result<Vec<Org>> {
+    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id IN ("));
+    q.push_list(ids.iter().copied()).push(")");
+    Ok(db.all(q).await?)
 }
 
 /// An organization read unscoped: for readers that hold no grant but a key to one organization

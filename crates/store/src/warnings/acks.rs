@@ -22,16 +22,34 @@ use crate::scope::Perm;
 pub const ESCALATE_AFTER_DAYS: i64 = 7;
 
 /// Warnings whose deadline has not passed yet: the owner still has time.
-const PENDING_KINDS: [&str; 4] = [MEETINGS_DUE_SOON, TERMS_DUE, DUES_WARNING, DEVELOPMENT_DUE];
+const PENDING_KINDS: [&str; 6] = [
+    MEETINGS_DUE_SOON,
+    TERMS_DUE,
+    DUES_WARNING,
+    DEVELOPMENT_DUE,
+    LETTERS_EXPIRING,
+    STUDY_BELOW,
+];
 /// Warnings past a deadline the regulations set.
-const FIRING_KINDS: [&str; 4] = [MEETINGS_OVERDUE, TERMS_OVERDUE, DUES_FLAG, DEVELOPMENT_LATE];
+const FIRING_KINDS: [&str; 7] = [
+    MEETINGS_OVERDUE,
+    TERMS_OVERDUE,
+    DUES_FLAG,
+    DEVELOPMENT_LATE,
+    LETTERS_EXPIRED,
+    WITHOUT_BASE,
+    STRUCTURE,
+];
 
 /// What a reader must be allowed at the owner's organization to see (and, to acknowledge, act on)
 /// a kind of warning: the permission of the list it links to.
 fn perm_of(kind: &str) -> Perm {
     match kind {
         MEETINGS_OVERDUE | MEETINGS_DUE_SOON | TERMS_OVERDUE | TERMS_DUE => Perm::ManageMeetings,
-        DUES_FLAG | DUES_WARNING => Perm::ManageDues,
+        DUES_FLAG | DUES_WARNING | WITHOUT_BASE => Perm::ManageDues,
+        STUDY_BELOW => Perm::ManageStudy,
+        // The committee changes a structure; the branch sees its advice on its own page.
+        STRUCTURE => Perm::ManageOrgs,
         _ => Perm::WriteMembers,
     }
 }
@@ -52,6 +70,11 @@ fn link(kind: &str, subject: &str, owner: i64) -> String {
         MEETINGS_OVERDUE | MEETINGS_DUE_SOON => format!("/orgs/{owner}/compliance"),
         TERMS_OVERDUE | TERMS_DUE => format!("/orgs/{owner}/compliance#terms"),
         DUES_FLAG | DUES_WARNING => format!("/members/{id}/dues"),
+        LETTERS_EXPIRED => format!("/transfers?org_id={owner}&status=expired"),
+        LETTERS_EXPIRING => format!("/transfers?org_id={owner}&status=sent"),
+        WITHOUT_BASE => format!("/orgs/{owner}/dues?show=no_base#book"),
+        STUDY_BELOW => format!("/study/report?org_id={owner}"),
+        STRUCTURE => format!("/orgs/{owner}"),
         _ => format!("/orgs/{owner}/development"),
     }
 }
@@ -64,7 +87,8 @@ pub struct WarningFilter {
     #[param(schema_with = state_schema)]
     pub state: Option<String>,
     /// One kind: `meetings_overdue`, `meetings_due_soon`, `terms_overdue`, `terms_due`,
-    /// `dues_flag`, `dues_warning`, `development_late`, `development_due`.
+    /// `dues_flag`, `dues_warning`, `development_late`, `development_due`, `letters_expired`,
+    /// `letters_expiring`, `without_base`, `study_below`, `structure`.
     #[param(schema_with = kind_schema)]
     pub kind: Option<String>,
     #[serde(deserialize_with = "crate::empty_as_none")]
@@ -73,7 +97,7 @@ pub struct WarningFilter {
 }
 
 pub const STATES: [&str; 4] = ["open", "pending", "firing", "resolved"];
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 13] = [
     MEETINGS_OVERDUE,
     MEETINGS_DUE_SOON,
     TERMS_OVERDUE,
@@ -82,6 +106,11 @@ pub const KINDS: [&str; 8] = [
     DUES_WARNING,
     DEVELOPMENT_LATE,
     DEVELOPMENT_DUE,
+    LETTERS_EXPIRED,
+    LETTERS_EXPIRING,
+    WITHOUT_BASE,
+    STUDY_BELOW,
+    STRUCTURE,
 ];
 
 fn state_schema() -> utoipa::openapi::schema::Schema {

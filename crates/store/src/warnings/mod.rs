@@ -48,6 +48,25 @@ pub const DEVELOPMENT_LATE: &str = "development_late";
 /// A development file whose next step is due (a year as an activist, probation ended).
 pub const DEVELOPMENT_DUE: &str = "development_due";
 
+/// A transfer letter sent that expired unanswered: the sender must reissue it or call the receiver …
+pub const LETTERS_EXPIRED: &str = "letters_expired";
+/// … or one that expires within `LETTER_EXPIRING_DAYS`.
+pub const LETTERS_EXPIRING: &str = "letters_expiring";
+/// How many days ahead a letter still out counts as expiring.
+pub const LETTER_EXPIRING_DAYS: u64 = 7;
+/// A branch with active members who have no dues base this year: their dues cannot be computed
+/// (bases are set at the start of the year, 年初核定).
+pub const WITHOUT_BASE: &str = "without_base";
+/// From October, an organization with members below this year's study minimum (32 学时, 56 for
+/// secretaries and committee members; 条例 2019 Art. 20): one warning for the organization, never a
+/// list of people.
+pub const STUDY_BELOW: &str = "study_below";
+/// The month from which study below the minimum is a warning.
+pub const STUDY_WARNING_FROM_MONTH: u32 = 10;
+/// A structure the branch regulations say must change (支部工作条例 Arts. 5, 15: too few full
+/// members, too many members, a committee required or too large); advice is not a warning.
+pub const STRUCTURE: &str = "structure";
+
 /// One warning as the rules find it.
 struct Found {
     kind: &'static str,
@@ -173,6 +192,75 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
             if has(alerts) {
                 push(kind, format!("f{}", f.file.id), f.file.org_id, f.file.name.clone());
             }
+        }
+    }
+    let today = today();
+    // Letters sent and still out, expired or expiring: the sender's.
+    let mut q = Q::new(
+        "SELECT t.id, t.from_org_id, t.expires_on, m.name FROM transfers t JOIN members m ON m.id = t.member_id
+         WHERE t.status = 'sent' AND t.expires_on < $1 AND t.from_org_id IN (",
+    )
+    .bind(today + chrono::Days::new(LETTER_EXPIRING_DAYS + 1));
+    q.push_list(ids.iter().copied()).push(")");
+    let letters: Vec<(i64, i64, chrono::NaiveDate, String)> = db.all(q).await?;
+    for (id, org_id, expires, name) in letters {
+        let kind = if expires < today {
+            LETTERS_EXPIRED
+        } else {
+            LETTERS_EXPIRING
+        };
+        push(kind, format!("t{id}"), org_id, name);
+    }
+    let year = today.year();
+    // Members without this year's base, per branch (as the dues book lists them).
+    let mut q = Q::new(
+        "SELECT m.org_id, COUNT(*) FROM members m WHERE m.status = 'active'
+         AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $1) AND m.org_id IN (",
+    )
+    .bind(year as i64);
+    q.push_list(ids.iter().copied()).push(") GROUP BY m.org_id");
+    let without: Vec<(i64, i64)> = db.all(q).await?;
+    let names: HashMap<i64, String> = crate::orgs::among(db, &ids)
+        .await?
+        .into_iter()
+        .map(|o| {
+            for code in o.structure_actions() {
+                found.push(Found {
+                    kind: STRUCTURE,
+                    subject: format!("o{}|{code}", o.id),
+                    org_id: o.id,
+                    org_path: o.path.clone(),
+                    label: o.name.clone(),
+                });
+            }
+            (o.id, o.name)
+        })
+        .collect();
+    let mut push = |kind, subject: String, org_id: i64| {
+        if let (Some(path), Some(name)) = (path_of.get(&org_id), names.get(&org_id)) {
+            found.push(Found {
+                kind,
+                subject,
+                org_id,
+                org_path: path.to_string(),
+                label: name.clone(),
+            });
+        }
+    };
+    for (org_id, _) in without.into_iter().filter(|(_, n)| *n > 0) {
+        push(WITHOUT_BASE, format!("o{org_id}|{year}"), org_id);
+    }
+    // Study below the minimum, late in the year: the organizations where members are below it.
+    if today.month() >= STUDY_WARNING_FROM_MONTH {
+        let mut q = Q::new(
+            "SELECT DISTINCT m.org_id FROM study_years y JOIN members m ON m.id = y.member_id
+             WHERE y.year = $1 AND y.counted AND y.credited_tenths < y.required_tenths AND m.org_id IN (",
+        )
+        .bind(year as i64);
+        q.push_list(ids.iter().copied()).push(")");
+        let below: Vec<(i64,)> = db.all(q).await?;
+        for (org_id,) in below {
+            push(STUDY_BELOW, format!("o{org_id}|{year}"), org_id);
         }
     }
     Ok(found)
