@@ -17,6 +17,7 @@ mod members;
 mod notices;
 mod orgs;
 mod pick;
+mod quality;
 mod schema;
 mod scope;
 mod security;

@@ -55,6 +55,7 @@ pub mod member;
 pub mod org;
 pub mod password;
 pub mod phone;
+pub mod quality;
 pub mod schema;
 pub mod study;
 pub mod time;

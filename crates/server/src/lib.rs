@@ -219,11 +219,12 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>, metrics: Ar
             anchor_audit(&store, "daily").await;
             anchored_on = today;
         }
-        match store::jobs::run_daily(&store.db, &holder, audit_retention_days).await {
+        match store::jobs::run_daily(&store.db, &store.keys, &holder, audit_retention_days).await {
             Ok(Some(run)) => {
                 metrics.job("reminders", run.reminders.is_ok());
                 metrics.job("dues_month", run.dues.is_ok());
                 metrics.job("warnings_day", run.warnings.is_ok());
+                metrics.job("quality", run.quality.is_ok());
                 metrics.job("login_failures", run.login_failures.is_ok());
                 if let Some(pruned) = &run.audit_pruned {
                     metrics.job("audit_retention", pruned.is_ok());
@@ -236,6 +237,15 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>, metrics: Ar
                     Ok(Some(rows)) => tracing::info!(rows, "this month's dues written"),
                     Ok(None) => {}
                     Err(e) => tracing::error!(error = %e, "writing this month's dues failed"),
+                }
+                match &run.quality {
+                    Ok(r) => tracing::info!(
+                        checked = r.checked,
+                        failures = r.failures,
+                        duplicates = r.duplicates,
+                        "records checked"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "checking the records failed"),
                 }
                 match run.warnings {
                     Ok(orgs) => tracing::info!(orgs, "warnings evaluated for the day"),

@@ -607,6 +607,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (32, include_str!("../migrations/sqlite/0032_attempt_questions_room.sql")),
     (33, include_str!("../migrations/sqlite/0033_figures.sql")),
     (34, include_str!("../migrations/sqlite/0034_displays.sql")),
+    (35, include_str!("../migrations/sqlite/0035_quality.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -649,6 +650,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (33, include_str!("../migrations/postgres/0033_figures.sql")),
     (34, include_str!("../migrations/postgres/0034_displays.sql")),
+    (35, include_str!("../migrations/postgres/0035_quality.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

@@ -136,12 +136,39 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     };
     let list = |sql: &str| among(sql, Vec::new());
 
-    // The organizations themselves, by kind.
-    let rows: Vec<(i64, String)> = tx
-        .all(list("SELECT id, kind FROM orgs WHERE dissolved_on IS NULL AND id IN ("))
+    // The organizations themselves, by kind; those with a term, and those whose term is not recorded.
+    let rows: Vec<(i64, String, i64, i64)> = tx
+        .all(list(&format!(
+            "SELECT o.id, o.kind, CASE WHEN {termed} THEN 1 ELSE 0 END, CASE WHEN o.term_end IS NULL THEN 1 ELSE 0 END
+             FROM orgs o WHERE o.dissolved_on IS NULL AND o.id IN (",
+            termed = crate::quality::TERMED
+        )))
         .await?;
-    for (org, kind) in rows {
+    for (org, kind, termed, no_term) in rows {
         add(org, format!("orgs:{kind}"), 1);
+        add(org, "dq:terms_checked".into(), termed);
+        add(org, "dq:terms_missing".into(), termed * no_term);
+    }
+    // Data quality: the failures `quality` keeps, at the member's organization (a duplicate at the
+    // one above both records).
+    for (sql, group) in [
+        (
+            "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
+             WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_id IN (",
+            ") GROUP BY m.org_id, q.check_name",
+        ),
+        (
+            "SELECT q.org_id, q.check_name, COUNT(*) FROM quality_failures q
+             WHERE q.check_name = 'duplicate' AND q.org_id IN (",
+            ") GROUP BY q.org_id, q.check_name",
+        ),
+    ] {
+        let mut q = Q::new(sql);
+        q.push_list(ids.iter().copied()).push(group);
+        let rows: Vec<(i64, String, i64)> = tx.all(q).await?;
+        for (org, check, n) in rows {
+            add(org, format!("dq:{check}"), n);
+        }
     }
 
     // Members as the roster counts them (active), by category, sex, education, ethnicity, age and

@@ -46,6 +46,7 @@ pub mod notices;
 pub mod orgs;
 pub mod pick;
 pub mod private;
+pub mod quality;
 pub mod reviews;
 pub mod scope;
 pub mod search;

@@ -30,6 +30,7 @@ pub mod mobile;
 pub mod notices;
 pub mod orgs;
 pub mod pick;
+pub mod quality;
 pub mod reviews;
 pub mod search;
 pub mod security;
@@ -66,6 +67,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(warnings::routes())
         .merge(dashboard::routes())
         .merge(displays::routes())
+        .merge(quality::routes())
 }
 
 pub fn routes() -> Router<AppState> {

@@ -15,6 +15,7 @@ mod mobile;
 mod notices;
 mod orgs;
 mod pick;
+mod quality;
 mod reviews;
 mod search;
 mod study;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .merge(warnings::routes())
         .merge(dashboard::routes())
         .merge(displays::routes())
+        .merge(quality::routes())
 }
 
 /// Menu entries the signed-in user may use.

@@ -28,7 +28,7 @@ struct WarningsPage {
     kind: String,
     pages: i64,
     states: [&'static str; 4],
-    kinds: [&'static str; 13],
+    kinds: [&'static str; 14],
     errors: Vec<(String, String)>,
 }
 

@@ -41,6 +41,9 @@ pub struct DailyRun {
     pub login_failures: Result<u64>,
     /// Audit entries removed by the retention, when one is configured.
     pub audit_pruned: Option<Result<i64>>,
+    /// Every active member's record checked by the platform's validators (数据质量), before the
+    /// warnings, which count what it finds.
+    pub quality: Result<crate::quality::Run>,
     /// Organizations whose warnings were evaluated for the new day (after the month's ledger), so
     /// that no home waits for it.
     pub warnings: Result<usize>,
@@ -48,16 +51,23 @@ pub struct DailyRun {
 
 /// Runs today's jobs if this server takes the lease; `None` when another run has them.
 /// `audit_retention_days`: remove audit entries older than this (at least 184 days).
-pub async fn run_daily(db: &Db, holder: &str, audit_retention_days: Option<i64>) -> Result<Option<DailyRun>> {
+pub async fn run_daily(
+    db: &Db,
+    keys: &crate::Keys,
+    holder: &str,
+    audit_retention_days: Option<i64>,
+) -> Result<Option<DailyRun>> {
     let today = clock::today();
     if !take_daily_lease(db, "daily_reminders", holder, today).await? {
         return Ok(None);
     }
     let reminders = reminders::send(db, today).await;
     let dues = crate::dues::ledger::generate_if_new_month(db, today).await;
+    let quality = crate::quality::run(db, keys).await;
     Ok(Some(DailyRun {
         reminders,
         dues,
+        quality,
         warnings: crate::warnings::refresh(db, "/").await,
         login_failures: crate::accounts::forget_unknown_failures(db).await,
         audit_pruned: match audit_retention_days {

@@ -70,6 +70,12 @@ impl Org {
             .collect()
     }
 
+    /// Whether its committee serves a term (as `quality::TERMED` says in SQL).
+    pub fn has_term(&self) -> bool {
+        matches!(self.kind(), OrgKind::Committee | OrgKind::GeneralBranch)
+            || (self.kind() == OrgKind::Branch && self.direct_full >= 7)
+    }
+
     /// The structure warnings that need the organization to act (advice left out).
     pub fn structure_actions(&self) -> Vec<&'static str> {
         if self.dissolved_on.is_some() {

@@ -31,7 +31,7 @@ const PENDING_KINDS: [&str; 6] = [
     STUDY_BELOW,
 ];
 /// Warnings past a deadline the regulations set.
-const FIRING_KINDS: [&str; 7] = [
+const FIRING_KINDS: [&str; 8] = [
     MEETINGS_OVERDUE,
     TERMS_OVERDUE,
     DUES_FLAG,
@@ -39,6 +39,7 @@ const FIRING_KINDS: [&str; 7] = [
     LETTERS_EXPIRED,
     WITHOUT_BASE,
     STRUCTURE,
+    QUALITY,
 ];
 
 /// What a reader must be allowed at the owner's organization to see (and, to acknowledge, act on)
@@ -74,6 +75,7 @@ fn link(kind: &str, subject: &str, owner: i64) -> String {
         LETTERS_EXPIRING => format!("/transfers?org_id={owner}&status=sent"),
         WITHOUT_BASE => format!("/orgs/{owner}/dues?show=no_base#book"),
         STUDY_BELOW => format!("/study/report?org_id={owner}"),
+        QUALITY => format!("/orgs/{owner}/data-quality"),
         STRUCTURE => format!("/orgs/{owner}"),
         _ => format!("/orgs/{owner}/development"),
     }
@@ -88,7 +90,7 @@ pub struct WarningFilter {
     pub state: Option<String>,
     /// One kind: `meetings_overdue`, `meetings_due_soon`, `terms_overdue`, `terms_due`,
     /// `dues_flag`, `dues_warning`, `development_late`, `development_due`, `letters_expired`,
-    /// `letters_expiring`, `without_base`, `study_below`, `structure`.
+    /// `letters_expiring`, `without_base`, `study_below`, `structure`, `quality`.
     #[param(schema_with = kind_schema)]
     pub kind: Option<String>,
     #[serde(deserialize_with = "crate::empty_as_none")]
@@ -97,7 +99,7 @@ pub struct WarningFilter {
 }
 
 pub const STATES: [&str; 4] = ["open", "pending", "firing", "resolved"];
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     MEETINGS_OVERDUE,
     MEETINGS_DUE_SOON,
     TERMS_OVERDUE,
@@ -111,6 +113,7 @@ pub const KINDS: [&str; 13] = [
     WITHOUT_BASE,
     STUDY_BELOW,
     STRUCTURE,
+    QUALITY,
 ];
 
 fn state_schema() -> utoipa::openapi::schema::Schema {

@@ -67,6 +67,10 @@ pub const STUDY_WARNING_FROM_MONTH: u32 = 10;
 /// members, too many members, a committee required or too large); advice is not a warning.
 pub const STRUCTURE: &str = "structure";
 
+/// An organization whose records fail a data-quality check more often than the threshold allows
+/// (`quality`), or whose committee's term is not recorded.
+pub const QUALITY: &str = "quality";
+
 /// One warning as the rules find it.
 struct Found {
     kind: &'static str,
@@ -220,10 +224,41 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
     .bind(year as i64);
     q.push_list(ids.iter().copied()).push(") GROUP BY m.org_id");
     let without: Vec<(i64, i64)> = db.all(q).await?;
-    let names: HashMap<i64, String> = crate::orgs::among(db, &ids)
-        .await?
+    // Data quality: each member check failed beyond the threshold among the organization's own members.
+    let mut q = Q::new(
+        "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
+         WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_id IN (",
+    );
+    q.push_list(ids.iter().copied())
+        .push(") GROUP BY m.org_id, q.check_name");
+    let failing: Vec<(i64, String, i64)> = db.all(q).await?;
+    let orgs_found = crate::orgs::among(db, &ids).await?;
+    let size: HashMap<i64, i64> = orgs_found.iter().map(|o| (o.id, o.direct_members)).collect();
+    for (org_id, check, n) in failing {
+        if !domain::quality::passes(n, size.get(&org_id).copied().unwrap_or(0)) {
+            if let Some(o) = orgs_found.iter().find(|o| o.id == org_id) {
+                found.push(Found {
+                    kind: QUALITY,
+                    subject: format!("o{org_id}|{check}"),
+                    org_id,
+                    org_path: o.path.clone(),
+                    label: o.name.clone(),
+                });
+            }
+        }
+    }
+    let names: HashMap<i64, String> = orgs_found
         .into_iter()
         .map(|o| {
+            if o.dissolved_on.is_none() && o.term_end.is_none() && o.has_term() {
+                found.push(Found {
+                    kind: QUALITY,
+                    subject: format!("o{}|terms_missing", o.id),
+                    org_id: o.id,
+                    org_path: o.path.clone(),
+                    label: o.name.clone(),
+                });
+            }
             for code in o.structure_actions() {
                 found.push(Found {
                     kind: STRUCTURE,
