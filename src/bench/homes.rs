@@ -41,6 +41,15 @@ pub(super) async fn homes_speed(store: &Store) -> Result<()> {
         .db
         .one(Q::new("SELECT COUNT(*) FROM orgs WHERE dissolved_on IS NULL"))
         .await?;
+    // The daily data-quality run over every active member (each ID number opened in memory).
+    let run = timed("data-quality run over every active member", 1, || async {
+        Ok(store::quality::run(&store.db, &store.keys).await?)
+    })
+    .await?;
+    println!(
+        "  ({} checked, {} failures, {} duplicates)",
+        run.checked, run.failures, run.duplicates
+    );
     // A new day: what the daily job does before anyone opens a home.
     store
         .db

@@ -139,7 +139,8 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     // The organizations themselves, by kind; those with a term, and those whose term is not recorded.
     let rows: Vec<(i64, String, i64, i64)> = tx
         .all(list(&format!(
-            "SELECT o.id, o.kind, CASE WHEN {termed} THEN 1 ELSE 0 END, CASE WHEN o.term_end IS NULL THEN 1 ELSE 0 END
+            "SELECT o.id, o.kind, CAST(CASE WHEN {termed} THEN 1 ELSE 0 END AS BIGINT),
+             CAST(CASE WHEN o.term_end IS NULL THEN 1 ELSE 0 END AS BIGINT)
              FROM orgs o WHERE o.dissolved_on IS NULL AND o.id IN (",
             termed = crate::quality::TERMED
         )))
