@@ -227,6 +227,12 @@ impl Keys {
     }
 }
 
+/// The associated data sealing a member's encrypted field to its record: a value copied to another
+/// record or field does not open there.
+pub fn member_context(field: &str, id: i64) -> String {
+    format!("members.{field}:{id}")
+}
+
 /// SM3 of a secret token; tokens are stored only as this hash.
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sm3::digest(token.as_bytes()).to_vec()

@@ -15,6 +15,12 @@ use domain::org::path_ids;
 use crate::db::{Arg, Tx, Q};
 use crate::error::Result;
 
+/// The organizations whose committees serve a term (关于党的基层组织任期的意见): committees, general
+/// branches and branches with a committee (7 or more full members), as SQL over `orgs o`
+/// (`Org::has_term` says the same of one organization).
+pub(crate) const TERMED: &str =
+    "(o.kind IN ('committee', 'general_branch') OR (o.kind = 'branch' AND o.direct_full >= 7))";
+
 /// How many organizations are counted in one statement (a bound on its parameters).
 const CHUNK: usize = 500;
 
@@ -135,6 +141,16 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
         q
     };
     let list = |sql: &str| among(sql, Vec::new());
+    // The same ending in `org_path IN (` with the organizations' paths: members, files and letters
+    // are found by the path index (there is none on their organization's id).
+    let among_paths = |sql: &str, args: Vec<Arg>| {
+        let mut q = Q::new(sql);
+        for a in args {
+            q = q.bind(a);
+        }
+        q.push_list(orgs.iter().map(|(_, p)| p.to_string())).push(")");
+        q
+    };
 
     // The organizations themselves, by kind; those with a term, and those whose term is not recorded.
     let rows: Vec<(i64, String, i64, i64)> = tx
@@ -142,7 +158,7 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
             "SELECT o.id, o.kind, CAST(CASE WHEN {termed} THEN 1 ELSE 0 END AS BIGINT),
              CAST(CASE WHEN o.term_end IS NULL THEN 1 ELSE 0 END AS BIGINT)
              FROM orgs o WHERE o.dissolved_on IS NULL AND o.id IN (",
-            termed = crate::quality::TERMED
+            termed = TERMED
         )))
         .await?;
     for (org, kind, termed, no_term) in rows {
@@ -152,20 +168,27 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     }
     // Data quality: the failures `quality` keeps, at the member's organization (a duplicate at the
     // one above both records).
-    for (sql, group) in [
+    for (sql, group, by_path) in [
         (
             "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
-             WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_id IN (",
+             WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_path IN (",
             ") GROUP BY m.org_id, q.check_name",
+            true,
         ),
         (
             "SELECT q.org_id, q.check_name, COUNT(*) FROM quality_failures q
              WHERE q.check_name = 'duplicate' AND q.org_id IN (",
             ") GROUP BY q.org_id, q.check_name",
+            false,
         ),
     ] {
         let mut q = Q::new(sql);
-        q.push_list(ids.iter().copied()).push(group);
+        if by_path {
+            q.push_list(orgs.iter().map(|(_, p)| p.to_string()));
+        } else {
+            q.push_list(ids.iter().copied());
+        }
+        q.push(group);
         let rows: Vec<(i64, String, i64)> = tx.all(q).await?;
         for (org, check, n) in rows {
             add(org, format!("dq:{check}"), n);
@@ -175,9 +198,10 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     // Members as the roster counts them (active), by category, sex, education, ethnicity, age and
     // Party standing on the day.
     let rows: Vec<(i64, String, String, Option<String>, String, NaiveDate, NaiveDate)> = tx
-        .all(list(
+        .all(among_paths(
             "SELECT org_id, category, gender, education, ethnicity, birth_date, joined_on FROM members
-             WHERE status = 'active' AND org_id IN (",
+             WHERE status = 'active' AND org_path IN (",
+            Vec::new(),
         ))
         .await?;
     for (org, category, gender, education, ethnicity, birth, joined) in rows {
@@ -191,9 +215,9 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     }
 
     // The flows of the window, by the month of their date, at the member's organization today.
-    let q = among(
+    let q = among_paths(
         "SELECT org_id, joined_on, full_member_on FROM members
-         WHERE (joined_on >= $1 OR full_member_on >= $1) AND org_id IN (",
+         WHERE (joined_on >= $1 OR full_member_on >= $1) AND org_path IN (",
         vec![start.into()],
     );
     let rows: Vec<(i64, NaiveDate, Option<NaiveDate>)> = tx.all(q).await?;
@@ -208,19 +232,19 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     let dated: [(&str, &str); 3] = [
         (
             "transferred_out",
-            "SELECT from_org_id, issued_on FROM transfers WHERE status IN ('sent', 'accepted') AND issued_on >= $1 AND from_org_id IN (",
+            "SELECT from_org_id, issued_on FROM transfers WHERE status IN ('sent', 'accepted') AND issued_on >= $1 AND from_path IN (",
         ),
         (
             "transferred_in",
-            "SELECT to_org_id, receipt_on FROM transfers WHERE status = 'accepted' AND receipt_on >= $1 AND to_org_id IN (",
+            "SELECT to_org_id, receipt_on FROM transfers WHERE status = 'accepted' AND receipt_on >= $1 AND to_path IN (",
         ),
         (
             "transferred_in",
-            "SELECT org_id, received_on FROM transfers_in WHERE received_on >= $1 AND org_id IN (",
+            "SELECT org_id, received_on FROM transfers_in WHERE received_on >= $1 AND org_path IN (",
         ),
     ];
     for (series, sql) in dated {
-        let rows: Vec<(i64, NaiveDate)> = tx.all(among(sql, vec![start.into()])).await?;
+        let rows: Vec<(i64, NaiveDate)> = tx.all(among_paths(sql, vec![start.into()])).await?;
         for (org, on) in rows.into_iter().filter(|(_, on)| in_window(*on)) {
             add(org, monthly(series, Month::of(on)), 1);
         }
@@ -228,9 +252,9 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     // The platform keeps no date of death: the month the record was changed to deceased stands for
     // it (the history's change to the status, `"status":[…,"deceased"]`).
     let since = start.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8);
-    let q = among(
+    let q = among_paths(
         "SELECT m.org_id, h.at FROM members m JOIN member_history h ON h.member_id = m.id
-         WHERE m.status = 'deceased' AND h.changes LIKE '%\"deceased\"]%' AND h.at >= $1 AND m.org_id IN (",
+         WHERE m.status = 'deceased' AND h.changes LIKE '%\"deceased\"]%' AND h.at >= $1 AND m.org_path IN (",
         vec![crate::db::instant_text(since).into()],
     );
     let rows: Vec<(i64, String)> = tx.all(q).await?;
@@ -293,8 +317,9 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
 
     // Development: the files open, by the stage of their last step (as `development::stages`).
     let rows: Vec<(i64, i64)> = tx
-        .all(list(
-            "SELECT org_id, last_step FROM development_files WHERE status IN ('open', 'member', 'full') AND org_id IN (",
+        .all(among_paths(
+            "SELECT org_id, last_step FROM development_files WHERE status IN ('open', 'member', 'full') AND org_path IN (",
+            Vec::new(),
         ))
         .await?;
     for (org, last) in rows {

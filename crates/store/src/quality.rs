@@ -24,11 +24,6 @@ const SAMPLE: i64 = 5;
 /// Days of trend a report shows.
 const TREND_DAYS: i64 = 30;
 
-/// The organizations whose committees have a term (关于党的基层组织任期的意见): committees, general
-/// branches and branches with a committee (7 or more full members), as SQL over `orgs o`.
-pub(crate) const TERMED: &str =
-    "(o.kind IN ('committee', 'general_branch') OR (o.kind = 'branch' AND o.direct_full >= 7))";
-
 #[derive(sqlx::FromRow)]
 struct Stored {
     id: i64,
@@ -74,7 +69,7 @@ pub async fn run(db: &Db, keys: &Keys) -> Result<Run> {
             .flat_map(|r| {
                 // A number that cannot be opened is as wrong as one with a bad check digit.
                 let id_number = keys
-                    .decrypt(&crate::members::ctx("id_number", r.id), &r.id_number_enc)
+                    .decrypt(&crate::crypto::member_context("id_number", r.id), &r.id_number_enc)
                     .unwrap_or_default();
                 let failed = member_failures(&StoredMember {
                     id_number: &id_number,
@@ -261,7 +256,8 @@ pub async fn report(db: &Db, caller: &Caller, org_id: i64) -> Result<QualityRepo
                 Q::new(&format!(
                     "SELECT o.name, NULL AS id_number_masked, o.name AS org_name, '/orgs/' || CAST(o.id AS TEXT) AS link
                      FROM orgs o WHERE o.path >= $1 AND o.path < $2 AND o.dissolved_on IS NULL AND o.term_end IS NULL
-                     AND {TERMED} ORDER BY o.path LIMIT $3"
+                     AND {termed} ORDER BY o.path LIMIT $3",
+                    termed = crate::figures::TERMED
                 ))
                 .bind(path.clone())
                 .bind(end.clone())

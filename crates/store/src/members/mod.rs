@@ -103,8 +103,8 @@ struct Secrets {
     address_enc: Option<Vec<u8>>,
 }
 
-pub(crate) fn ctx(field: &str, id: i64) -> String {
-    format!("members.{field}:{id}")
+fn ctx(field: &str, id: i64) -> String {
+    crate::crypto::member_context(field, id)
 }
 
 impl Secrets {

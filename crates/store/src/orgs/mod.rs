@@ -70,7 +70,7 @@ impl Org {
             .collect()
     }
 
-    /// Whether its committee serves a term (as `quality::TERMED` says in SQL).
+    /// Whether its committee serves a term (as `figures::TERMED` says in SQL).
     pub fn has_term(&self) -> bool {
         matches!(self.kind(), OrgKind::Committee | OrgKind::GeneralBranch)
             || (self.kind() == OrgKind::Branch && self.direct_full >= 7)

@@ -202,10 +202,10 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
     // Letters sent and still out, expired or expiring: the sender's.
     let mut q = Q::new(
         "SELECT t.id, t.from_org_id, t.expires_on, m.name FROM transfers t JOIN members m ON m.id = t.member_id
-         WHERE t.status = 'sent' AND t.expires_on < $1 AND t.from_org_id IN (",
+         WHERE t.status = 'sent' AND t.expires_on < $1 AND t.from_path IN (",
     )
     .bind(today + chrono::Days::new(LETTER_EXPIRING_DAYS + 1));
-    q.push_list(ids.iter().copied()).push(")");
+    q.push_list(paths.iter().cloned()).push(")");
     let letters: Vec<(i64, i64, chrono::NaiveDate, String)> = db.all(q).await?;
     for (id, org_id, expires, name) in letters {
         let kind = if expires < today {
@@ -219,17 +219,17 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
     // Members without this year's base, per branch (as the dues book lists them).
     let mut q = Q::new(
         "SELECT m.org_id, COUNT(*) FROM members m WHERE m.status = 'active'
-         AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $1) AND m.org_id IN (",
+         AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $1) AND m.org_path IN (",
     )
     .bind(year as i64);
-    q.push_list(ids.iter().copied()).push(") GROUP BY m.org_id");
+    q.push_list(paths.iter().cloned()).push(") GROUP BY m.org_id");
     let without: Vec<(i64, i64)> = db.all(q).await?;
     // Data quality: each member check failed beyond the threshold among the organization's own members.
     let mut q = Q::new(
         "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
-         WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_id IN (",
+         WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_path IN (",
     );
-    q.push_list(ids.iter().copied())
+    q.push_list(paths.iter().cloned())
         .push(") GROUP BY m.org_id, q.check_name");
     let failing: Vec<(i64, String, i64)> = db.all(q).await?;
     let orgs_found = crate::orgs::among(db, &ids).await?;
@@ -288,14 +288,16 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
     // Study below the minimum, late in the year: the organizations where members are below it.
     if today.month() >= STUDY_WARNING_FROM_MONTH {
         let mut q = Q::new(
-            "SELECT DISTINCT m.org_id FROM study_years y JOIN members m ON m.id = y.member_id
-             WHERE y.year = $1 AND y.counted AND y.credited_tenths < y.required_tenths AND m.org_id IN (",
+            "SELECT DISTINCT y.org_path FROM study_years y
+             WHERE y.year = $1 AND y.counted AND y.credited_tenths < y.required_tenths AND y.org_path IN (",
         )
         .bind(year as i64);
-        q.push_list(ids.iter().copied()).push(")");
-        let below: Vec<(i64,)> = db.all(q).await?;
-        for (org_id,) in below {
-            push(STUDY_BELOW, format!("o{org_id}|{year}"), org_id);
+        q.push_list(paths.iter().cloned()).push(")");
+        let below: Vec<(String,)> = db.all(q).await?;
+        for (path,) in below {
+            if let Some(org_id) = id_of.get(path.as_str()) {
+                push(STUDY_BELOW, format!("o{org_id}|{year}"), *org_id);
+            }
         }
     }
     Ok(found)
