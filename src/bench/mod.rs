@@ -61,7 +61,15 @@ fn ms(d: Duration) -> f64 {
 pub async fn run(args: BenchArgs) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("hongji-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (sqlite_url, keys, checkpoints) = store::data_dir_defaults(&dir);
+    let (sqlite_url, mut keys, checkpoints) = store::data_dir_defaults(&dir);
+    // A database given by URL is measured again in later runs: its records stay readable with
+    // the same keys (a new key would make every ID number unreadable to the data-quality run).
+    if let Some(url) = &args.database_url {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        url.hash(&mut h);
+        keys = std::env::temp_dir().join(format!("hongji-bench-{:016x}.keys", h.finish()));
+    }
     let url = args.database_url.clone().unwrap_or(sqlite_url);
     let store = Store::open(&url, &keys, &checkpoints).await?;
     println!(

@@ -105,11 +105,19 @@ pub async fn refresh(db: &Db, path: &str) -> Result<usize> {
         keep(db, chunk, found).await?;
         if large && i == 0 {
             db.exec(Q::new("ANALYZE warnings")).await?;
+            db.exec(Q::new("ANALYZE figure_counts")).await?;
         }
     }
     if large {
-        db.exec(Q::new("ANALYZE warnings")).await?;
-        db.exec(Q::new("ANALYZE warning_counts")).await?;
+        for table in [
+            "warnings",
+            "warning_counts",
+            "figure_counts",
+            "figure_totals",
+            "figure_history",
+        ] {
+            db.exec(Q::new(&format!("ANALYZE {table}"))).await?;
+        }
     }
     Ok(stale.len())
 }
