@@ -44,7 +44,7 @@ pub struct Dashboard {
     pub kept_since: Option<NaiveDate>,
     pub tiles: Vec<Tile>,
     /// The organizations directly below, each with the same indicators (`INDICATORS`), in tree order.
-    pub below: Vec<Below>,
+    pub below: Vec<UnitBelow>,
     /// Whether the reader may create and revoke the organization's big screens.
     pub can_manage_displays: bool,
 }
@@ -82,7 +82,7 @@ impl Tile {
 
 /// An organization below with the dashboard's indicators.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Below {
+pub struct UnitBelow {
     pub org_id: i64,
     pub name: String,
     pub kind: String,
@@ -367,7 +367,7 @@ async fn past(db: &Db, orgs: &[i64], figures: &[String], day: NaiveDate) -> Resu
 }
 
 /// The organizations directly below, live on `day`, with the indicators.
-async fn below(db: &Db, org_id: i64, day: NaiveDate, today: NaiveDate) -> Result<Vec<Below>> {
+async fn below(db: &Db, org_id: i64, day: NaiveDate, today: NaiveDate) -> Result<Vec<UnitBelow>> {
     let children: Vec<(i64, String, String)> = db
         .all(
             Q::new(
@@ -408,7 +408,7 @@ async fn below(db: &Db, org_id: i64, day: NaiveDate, today: NaiveDate) -> Result
             if let Some(p) = domain::dashboard::percent(of("study_met"), of("study_counted")) {
                 shown.insert("study_met_percent".into(), p);
             }
-            Below {
+            UnitBelow {
                 org_id: id,
                 name,
                 kind,

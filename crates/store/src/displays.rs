@@ -30,8 +30,8 @@ pub struct Display {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DisplayInput {
-    /// Where it hangs (`三楼会议室`), up to 50 characters.
-    #[schema(max_length = 50)]
+    /// Where it hangs (`三楼会议室`), 1 to 50 characters.
+    #[schema(schema_with = domain::schema::required_text::<50>, required = true)]
     pub name: Option<String>,
 }
 
