@@ -291,6 +291,16 @@ both!(
         assert!(structures
             .iter()
             .all(|r| r["state"] == "firing" && r["link"].as_str().unwrap().starts_with("/orgs/")));
+        // The committee's home lists them, counted as the list counts them.
+        let (_, todo) = app.get(&c, "/api/v1/me/todo").await;
+        let item = todo["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["what"] == "structure")
+            .unwrap_or_else(|| panic!("{todo}"))
+            .clone();
+        assert_eq!(item["count"].as_i64(), Some(structures.len() as i64));
 
         // A letter sent and not received: expiring within seven days, then expired, the sender's.
         let letter: Option<(i64, i64)> = db

@@ -43,7 +43,7 @@ pub struct TodoItem {
     /// What is to be done: `meetings_overdue`, `meetings_to_record`, `dues_flag`, `dues_warning`,
     /// `without_base`, `letters_to_accept`, `letters_expired`, `letters_expiring`,
     /// `development_late`, `development_due`, `reviews`, `terms_overdue`, `terms_due`,
-    /// `my_dues`, `my_meetings`, `my_notices`.
+    /// `structure`, `quality`, `study_below`, `my_dues`, `my_meetings`, `my_notices`.
     pub what: &'static str,
     pub urgency: Urgency,
     /// The organization it concerns (none for the caller's own items and reviews).
@@ -171,6 +171,16 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
         let link = format!("/orgs/{}/development", org.id);
         push(warned(db, org, warnings::DEVELOPMENT_LATE, Urgency::Late, link.clone()).await?);
         push(warned(db, org, warnings::DEVELOPMENT_DUE, Urgency::Due, link).await?);
+        let link = format!("/orgs/{}/data-quality", org.id);
+        push(warned(db, org, warnings::QUALITY, Urgency::Due, link).await?);
+    }
+    if caller.can_at(Perm::ManageOrgs, &org.path) {
+        let link = format!("/orgs/{}/warnings?kind={}", org.id, warnings::STRUCTURE);
+        push(warned(db, org, warnings::STRUCTURE, Urgency::Due, link).await?);
+    }
+    if caller.can_at(Perm::ManageStudy, &org.path) {
+        let link = format!("/study/report?org_id={}", org.id);
+        push(warned(db, org, warnings::STUDY_BELOW, Urgency::Soon, link).await?);
     }
     Ok(())
 }
