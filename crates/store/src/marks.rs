@@ -118,3 +118,20 @@ pub(crate) async fn moved(tx: &mut Tx, org_id: i64, old_path: &str, new_path: &s
     add_totals(tx, totals).await?;
     crate::figures::moved(tx, org_id, old_path, new_path, crate::clock::today()).await
 }
+
+/// A member was written through a form, the API or an import, all of which validate the record:
+/// it now fails only the data-quality checks they leave optional (education; see `quality`).
+pub(crate) async fn member_written(tx: &mut Tx, member_id: i64) -> Result<()> {
+    tx.exec(Q::new("DELETE FROM quality_failures WHERE member_id = $1 AND check_name <> 'duplicate'").bind(member_id))
+        .await?;
+    tx.exec(
+        Q::new(
+            "INSERT INTO quality_failures (member_id, check_name, org_id)
+             SELECT id, 'education_missing', org_id FROM members
+             WHERE id = $1 AND status = 'active' AND (education IS NULL OR education = '')",
+        )
+        .bind(member_id),
+    )
+    .await?;
+    Ok(())
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::clock::today;
 use crate::crypto::Keys;
-use crate::db::{Db, Tx, Q};
+use crate::db::{Db, Q};
 use crate::error::{Error, Result};
 use crate::orgs;
 use crate::scope::{Caller, Perm};
@@ -169,23 +169,6 @@ async fn duplicates(db: &Db) -> Result<usize> {
         keep(db, chunk, &part, true).await?;
     }
     Ok(found.len())
-}
-
-/// A member was written through a form, the API or an import, all of which validate the record:
-/// it now fails only what they leave optional (education).
-pub(crate) async fn written(tx: &mut Tx, member_id: i64) -> Result<()> {
-    tx.exec(Q::new("DELETE FROM quality_failures WHERE member_id = $1 AND check_name <> 'duplicate'").bind(member_id))
-        .await?;
-    tx.exec(
-        Q::new(
-            "INSERT INTO quality_failures (member_id, check_name, org_id)
-             SELECT id, 'education_missing', org_id FROM members
-             WHERE id = $1 AND status = 'active' AND (education IS NULL OR education = '')",
-        )
-        .bind(member_id),
-    )
-    .await?;
-    Ok(())
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -257,7 +257,7 @@ pub(crate) async fn add(tx: &mut Tx, keys: &Keys, caller: &Caller, mut row: NewR
     adjust_counts(tx, row.org_id, &row.org_path, d, f).await?;
     record_history(tx, caller, row.id, &serde_json::json!({"created": true})).await?;
     crate::marks::stale(tx, crate::marks::Of::Member(row.id)).await?;
-    crate::quality::written(tx, row.id).await?;
+    crate::marks::member_written(tx, row.id).await?;
     audit::append(tx, caller, Event::ok("member.create", "member", row.id)).await?;
     Ok(row.id)
 }
@@ -742,7 +742,7 @@ pub async fn update(db: &Db, keys: &Keys, caller: &Caller, id: i64, patch: &Memb
     let fields: Vec<String> = changes.keys().cloned().collect();
     record_history(&mut tx, caller, id, &serde_json::Value::Object(changes)).await?;
     crate::marks::stale(&mut tx, crate::marks::Of::Member(id)).await?;
-    crate::quality::written(&mut tx, id).await?;
+    crate::marks::member_written(&mut tx, id).await?;
     audit::append(
         &mut tx,
         caller,

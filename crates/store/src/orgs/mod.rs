@@ -53,7 +53,7 @@ impl Org {
     }
 
     /// The structure warnings of 支部工作条例 that apply now (none for dissolved organizations).
-    pub fn warnings(&self) -> Vec<&'static str> {
+    fn structure(&self) -> Vec<domain::org::StructureWarning> {
         if self.dissolved_on.is_some() {
             return Vec::new();
         }
@@ -65,7 +65,18 @@ impl Org {
         };
         let branch_type = BranchType::parse(&self.branch_type).unwrap_or(BranchType::Regular);
         structure_warnings(self.kind(), branch_type, size, !self.has_child_committee)
+    }
+
+    /// The codes of the structure warnings that apply now, advice included.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        self.structure().into_iter().map(|w| w.code()).collect()
+    }
+
+    /// The structure warnings that need the organization to act (advice left out).
+    pub fn structure_actions(&self) -> Vec<&'static str> {
+        self.structure()
             .into_iter()
+            .filter(|w| w.needs_action())
             .map(|w| w.code())
             .collect()
     }
@@ -74,25 +85,6 @@ impl Org {
     pub fn has_term(&self) -> bool {
         matches!(self.kind(), OrgKind::Committee | OrgKind::GeneralBranch)
             || (self.kind() == OrgKind::Branch && self.direct_full >= 7)
-    }
-
-    /// The structure warnings that need the organization to act (advice left out).
-    pub fn structure_actions(&self) -> Vec<&'static str> {
-        if self.dissolved_on.is_some() {
-            return Vec::new();
-        }
-        let size = OrgSize {
-            direct_full: self.direct_full,
-            direct_members: self.direct_members,
-            subtree_members: self.subtree_members,
-            committee_size: self.committee_size,
-        };
-        let branch_type = BranchType::parse(&self.branch_type).unwrap_or(BranchType::Regular);
-        structure_warnings(self.kind(), branch_type, size, !self.has_child_committee)
-            .into_iter()
-            .filter(|w| w.needs_action())
-            .map(|w| w.code())
-            .collect()
     }
 
     /// The ancestors' ids, root first, without this organization.
