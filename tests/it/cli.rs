@@ -1,4 +1,4 @@
-//! The command line: import, export, audit verify, create-user, backup and restore, run as a
+//! The command line: import, export, data quality, audit verify, create-user, backup and restore, run as a
 //! user would.
 
 use crate::support::{id_number, App, Backend};
@@ -65,6 +65,31 @@ async fn cli_round_trip(backend: Backend) {
     let out = hongji(&app, &["export", "members", xlsx.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::metadata(&xlsx).unwrap().len() > 10_000);
+
+    // Data quality by hand: a member without education is found, the run is on record.
+    app.store
+        .db
+        .exec(Q::new("UPDATE members SET education = NULL WHERE name = '吴刚'"))
+        .await
+        .unwrap();
+    let out = hongji(&app, &["quality", "run"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("active members") && !said.contains(" 0 failures"),
+        "{said}"
+    );
+    let (found, runs): (i64, i64) = app
+        .store
+        .db
+        .one(Q::new(
+            "SELECT (SELECT COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
+                     WHERE m.name = '吴刚' AND q.check_name = 'education_missing'),
+                    (SELECT COUNT(*) FROM audit_log WHERE action = 'quality.run')",
+        ))
+        .await
+        .unwrap();
+    assert_eq!((found, runs), (1, 1));
 
     let out = hongji_with(&app, &CREATE_ADMIN, &[("HONGJI_NEW_PASSWORD", "weak")]);
     assert!(!out.status.success(), "the password policy applies");

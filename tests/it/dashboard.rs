@@ -155,6 +155,70 @@ both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
         );
     }
 
+    // Organizational life: by kind, the compliance list's periods of this year that have ended, and
+    // those of them held; held and overdue add up to the periods ended.
+    let (status, items) = app
+        .get(&c, &format!("/api/v1/orgs/{root}/compliance?year={}", &today[..4]))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{items}");
+    let day = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap();
+    let mut ended: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for item in items["items"].as_array().unwrap() {
+        let label = item["period"].as_str().unwrap();
+        let year: i32 = label[..4].parse().unwrap();
+        let start_month = match &label[4..] {
+            "" => 1,
+            q if q.starts_with("-Q") => 1 + 3 * (q[2..].parse::<u32>().unwrap() - 1),
+            m => m[1..].parse().unwrap(),
+        };
+        let months = match &label[4..] {
+            "" => 12,
+            q if q.starts_with("-Q") => 3,
+            _ => 1,
+        };
+        let start = chrono::NaiveDate::from_ymd_opt(year, start_month, 1).unwrap();
+        let end = start + chrono::Months::new(months);
+        if end <= day {
+            let e = ended.entry(item["kind"].as_str().unwrap().to_string()).or_default();
+            e.0 += 1;
+            e.1 += i64::from(item["held"].as_i64().unwrap() > 0);
+        }
+    }
+    assert!(!ended.is_empty(), "the demo's year has periods ended");
+    for kind in [
+        "branch_general_meeting",
+        "branch_committee_meeting",
+        "party_lecture",
+        "theme_day",
+    ] {
+        let (due, held) = ended.get(kind).copied().unwrap_or_default();
+        assert_eq!(value(&d, "life_kinds", "due", kind), due, "{kind} periods ended");
+        assert_eq!(value(&d, "life_kinds", "met", kind), held, "{kind} periods held");
+        assert_eq!(
+            value(&d, "life_kinds", "overdue", kind),
+            due - held,
+            "{kind}: the periods ended unheld are the overdue ones"
+        );
+    }
+    assert!(
+        ended.values().any(|(due, held)| held > &0 && held < due),
+        "the demo holds some periods and misses others: {ended:?}"
+    );
+
+    // Structure and terms: the warnings list's counts, and the data-quality report's missing terms.
+    for kind in ["structure", "terms_due", "terms_overdue"] {
+        let listed = total(&app, &c, &format!("/api/v1/orgs/{root}/warnings?kind={kind}")).await;
+        assert_eq!(value(&d, "orgs_attention", "count", kind), listed, "{kind}");
+    }
+    let (_, quality) = app.get(&c, &format!("/api/v1/orgs/{root}/data-quality")).await;
+    let terms_missing = quality["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ch| ch["check"] == "terms_missing")
+        .map_or(0, |ch| ch["failed"].as_i64().unwrap());
+    assert_eq!(value(&d, "orgs_attention", "count", "terms_missing"), terms_missing);
+
     // The organizations below: each one's members are its own dashboard's, and they add up.
     let below = d["below"].as_array().unwrap();
     assert!(!below.is_empty());
@@ -208,7 +272,6 @@ both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
     );
 
     // A past day reads what was kept for it; a day before anything was kept, or tomorrow, is refused.
-    let day = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap();
     let yesterday = (day - chrono::Duration::days(1)).to_string();
     let (status, e) = app
         .get(&c, &format!("/api/v1/orgs/{root}/dashboard?as_of={yesterday}"))
@@ -379,6 +442,10 @@ both!(
         assert_eq!(screen.headers()["cache-control"], "no-store");
         let html = screen.text().await.unwrap();
         assert!(html.contains("http-equiv=\"refresh\""), "it reloads itself");
+        assert!(
+            html.contains("300;url=?page=1"),
+            "one page of units below: the same again"
+        );
         let small: Vec<i64> = d["tiles"]
             .as_array()
             .unwrap()

@@ -36,7 +36,7 @@ both!(
             .unwrap();
         store::quality::run(db, keys).await.unwrap();
         let before = failed(&report(&app, &t, branch).await);
-        assert_eq!(before.len(), 7, "{before:?}");
+        assert_eq!(before.len(), 8, "{before:?}");
 
         // Records changed behind the forms' back, as a bulk load or a migration would leave them.
         let ids: Vec<(i64, String)> = db
@@ -170,6 +170,40 @@ both!(
             failed(&report(&app, &t, branch).await)["duplicate"],
             0,
             "not shown to one side"
+        );
+
+        // Members left in a dissolved organization (as a load from an older system leaves them):
+        // each is found, and a save after the organization is restored clears it at once.
+        let (active,): (i64,) = db
+            .one(Q::new("SELECT COUNT(*) FROM members WHERE org_id = $1 AND status = 'active'").bind(branch))
+            .await
+            .unwrap();
+        let dissolve = |on: Option<&'static str>| {
+            Q::new("UPDATE orgs SET dissolved_on = $1 WHERE id = $2")
+                .bind(on.map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()))
+                .bind(branch)
+        };
+        let whole = failed(&report(&app, &c, root).await);
+        db.exec(dissolve(Some("2026-01-01"))).await.unwrap();
+        store::quality::run(db, keys).await.unwrap();
+        let dissolved = failed(&report(&app, &c, root).await);
+        assert_eq!(
+            dissolved["dissolved_org"],
+            whole["dissolved_org"] + active,
+            "{dissolved:?}"
+        );
+        db.exec(dissolve(None)).await.unwrap();
+        let (status, m) = app
+            .patch(
+                &t,
+                &format!("/api/v1/members/{missing_id}"),
+                json!({"education": "master"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{m}");
+        assert_eq!(
+            failed(&report(&app, &c, root).await)["dissolved_org"],
+            dissolved["dissolved_org"] - 1
         );
 
         // The page; a member has none.

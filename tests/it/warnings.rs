@@ -176,6 +176,32 @@ both!(
         for r in rows(&page) {
             assert_eq!(r["escalated"], r["ack_note"].is_null(), "{r}");
         }
+        // The committee's home counts those escalated to it: its direct units' own, unacknowledged.
+        let (expected,): (i64,) = app
+            .store
+            .db
+            .one(
+                store::db::Q::new(
+                    "SELECT COUNT(*) FROM warnings w JOIN orgs o ON o.id = w.org_id
+                     WHERE o.parent_id = $1 AND w.resolved_on IS NULL AND w.acked_at IS NULL",
+                )
+                .bind(root),
+            )
+            .await
+            .unwrap();
+        assert!(
+            expected > 0,
+            "the demo's units below the committee have warnings of their own"
+        );
+        let (_, todo) = app.get(&c, "/api/v1/me/todo").await;
+        let escalated = todo["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["what"] == "escalated")
+            .unwrap_or_else(|| panic!("{todo}"));
+        assert_eq!(escalated["count"].as_i64(), Some(expected), "{escalated}");
+        assert_eq!(escalated["link"], format!("/orgs/{root}/warnings"));
 
         // The data resolves a warning: the flagged member pays all they owe.
         let flagged = arrears["items"]

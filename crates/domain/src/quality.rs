@@ -9,12 +9,13 @@ use crate::member::{years_between, Category, Gender};
 use crate::IdNumber;
 
 /// The checks, in the order reports list them.
-pub const CHECKS: [&str; 7] = [
+pub const CHECKS: [&str; 8] = [
     "id_checksum",
     "id_agrees",
     "joined_18",
     "full_after_year",
     "education_missing",
+    "dissolved_org",
     "duplicate",
     "terms_missing",
 ];
@@ -31,11 +32,15 @@ pub struct StoredMember<'a> {
     pub full_member_on: Option<NaiveDate>,
     pub category: &'a str,
     pub education: Option<&'a str>,
+    /// The member's organization has been dissolved (撤销): the member must be moved.
+    pub org_dissolved: bool,
 }
 
 /// The checks a stored record fails: the ID number's GB 11643 check digit; birth date and sex as
 /// the number states them; 18 or older when joining (党章 Art. 1); full membership a year or more
-/// after joining (党章 Art. 7), and a date for it when full; education recorded.
+/// after joining (党章 Art. 7), and a date for it when full; education recorded; an organization
+/// that still exists (a dissolved one's members belong elsewhere: its records were moved before
+/// the rule that refuses dissolving it with members, or came in by a bulk load).
 pub fn member_failures(m: &StoredMember) -> Vec<&'static str> {
     let mut failed = Vec::new();
     match IdNumber::parse(m.id_number) {
@@ -58,6 +63,9 @@ pub fn member_failures(m: &StoredMember) -> Vec<&'static str> {
     }
     if m.education.is_none_or(|e| e.trim().is_empty()) {
         failed.push("education_missing");
+    }
+    if m.org_dissolved {
+        failed.push("dissolved_org");
     }
     failed
 }
@@ -109,12 +117,13 @@ mod tests {
             full_member_on: Some(d(2011, 7, 1)),
             category: "full",
             education: Some("bachelor"),
+            org_dissolved: false,
         };
         assert!(member_failures(&good).is_empty());
         let mut wrong_digit = id.as_str().to_string();
         let last = wrong_digit.pop().unwrap();
         wrong_digit.push(if last == '0' { '1' } else { '0' });
-        let cases: [(StoredMember, &str); 6] = [
+        let cases: [(StoredMember, &str); 7] = [
             (
                 StoredMember {
                     id_number: &wrong_digit,
@@ -158,6 +167,13 @@ mod tests {
                     ..good
                 },
                 "education_missing",
+            ),
+            (
+                StoredMember {
+                    org_dissolved: true,
+                    ..good
+                },
+                "dissolved_org",
             ),
         ];
         for (m, check) in cases {

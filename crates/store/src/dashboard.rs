@@ -54,9 +54,10 @@ pub struct Dashboard {
 pub struct Tile {
     /// What it shows (`members_category`, `dues_months`…): its title and formula are named by it.
     pub id: &'static str,
-    /// `donut`, `bar`, `line` or `stacked`.
+    /// `donut`, `bar`, `stacked_bar` (horizontal), `line` or `stacked` (columns by month).
     pub chart: &'static str,
-    /// `people`, `organizations`, `meetings`, `warnings`, `files` or `fen`.
+    /// `people`, `organizations`, `periods` (of a meeting kind's frequency), `meetings`,
+    /// `warnings`, `files` or `fen`.
     pub unit: &'static str,
     /// The categories' codes (`full`, `u30`, `2026-03`…), in order.
     pub categories: Vec<String>,
@@ -162,11 +163,23 @@ fn tile_specs(day: NaiveDate) -> Vec<(&'static str, &'static str, &'static str, 
         ("members_flows", "line", "people", flatten(by_month(&FLOWS))),
         ("orgs_kind", "bar", "organizations", flatten(one(codes("orgs", &kinds)))),
         (
-            "life_kinds",
+            "orgs_attention",
             "bar",
-            "meetings",
+            "organizations",
+            flatten(one(vec![
+                "warnings:structure".into(),
+                "warnings:terms_due".into(),
+                "warnings:terms_overdue".into(),
+                "dq:terms_missing".into(),
+            ])),
+        ),
+        (
+            "life_kinds",
+            "stacked_bar",
+            "periods",
             flatten(vec![
-                ("held", codes("held", &meeting_kinds)),
+                ("due", codes("life_due", &meeting_kinds)),
+                ("met", codes("life_met", &meeting_kinds)),
                 ("overdue", codes("overdue", &meeting_kinds)),
             ]),
         ),
@@ -328,6 +341,7 @@ fn link(tile: &str, org: i64) -> String {
         "members_category" | "members_gender" | "members_age" | "members_party_age" | "members_education"
         | "members_ethnicity" | "members_flows" => format!("/members?org_id={org}"),
         "orgs_kind" => format!("/orgs/{org}"),
+        "orgs_attention" => format!("/orgs/{org}/warnings"),
         "life_kinds" | "life_months" => format!("/orgs/{org}/compliance"),
         "dues_months" => format!("/orgs/{org}/dues"),
         "development_stages" => format!("/orgs/{org}/development"),

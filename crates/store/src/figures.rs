@@ -25,15 +25,27 @@ pub(crate) const TERMED: &str =
 const CHUNK: usize = 500;
 
 /// The counts of each figure, by (organization, figure).
-type Counts = BTreeMap<(i64, String), i64>;
+pub(crate) type Counts = BTreeMap<(i64, String), i64>;
 
-/// Counts these organizations' (id, path) own figures on `day` and keeps them (see the module).
-pub(crate) async fn keep(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate) -> Result<()> {
+/// Counts these organizations' (id, path) own figures on `day` and keeps them (see the module),
+/// with those the warnings' rules counted on the way (`read`: the compliance rate's terms).
+pub(crate) async fn keep(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate, mut read: Counts) -> Result<()> {
     let paths: HashMap<i64, &str> = orgs.iter().copied().collect();
     let mut deltas = Counts::new();
     for chunk in orgs.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
-        let counted = count(tx, &ids, chunk, day).await?;
+        let mut counted = count(tx, &ids, chunk, day).await?;
+        for id in &ids {
+            let theirs: Vec<(i64, String)> = read
+                .range((*id, String::new())..(*id + 1, String::new()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in theirs {
+                if let Some(n) = read.remove(&key).filter(|n| *n != 0) {
+                    counted.insert(key, n);
+                }
+            }
+        }
         let mut q = Q::new("SELECT org_id, figure, n FROM figure_counts WHERE org_id IN (");
         q.push_list(ids.iter().copied()).push(")");
         let kept: Counts = tx
@@ -130,7 +142,6 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
     let first = months[0];
     let start = NaiveDate::from_ymd_opt(first.year, first.month, 1).expect("a month's first day");
     let in_window = |d: NaiveDate| d >= start && d <= day;
-    let year_start = NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("a year's first day");
     // A statement ending in `org_id IN (`, its own arguments (`$1`, `$2`) bound before the ids.
     let among = |sql: &str, args: Vec<Arg>| {
         let mut q = Q::new(sql);
@@ -266,20 +277,16 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
         }
     }
 
-    // Organizational life: meetings held this year by kind, meetings held by month, and the
-    // periods overdue by kind (from the warnings just evaluated).
+    // Organizational life: meetings held by month, and the periods overdue by kind (from the
+    // warnings just evaluated; the periods due and held come with them, `keep`'s `read`).
     let q = among(
-        "SELECT m.id, m.org_id, m.local_date, k.kind FROM meetings m JOIN meeting_kinds k ON k.meeting_id = m.id
+        "SELECT m.org_id, m.local_date FROM meetings m
          WHERE m.status IN ('held', 'archived') AND m.local_date >= $1 AND m.org_id IN (",
-        vec![start.min(year_start).into()],
+        vec![start.into()],
     );
-    let rows: Vec<(i64, i64, NaiveDate, String)> = tx.all(q).await?;
-    let mut meetings = std::collections::HashSet::new();
-    for (meeting, org, on, kind) in rows.into_iter().filter(|r| r.2 <= day) {
-        if on >= year_start {
-            add(org, format!("held:{kind}"), 1);
-        }
-        if in_window(on) && meetings.insert(meeting) {
+    let rows: Vec<(i64, NaiveDate)> = tx.all(q).await?;
+    for (org, on) in rows {
+        if in_window(on) {
             add(org, monthly("meetings", Month::of(on)), 1);
         }
     }

@@ -120,7 +120,8 @@ pub(crate) async fn moved(tx: &mut Tx, org_id: i64, old_path: &str, new_path: &s
 }
 
 /// A member was written through a form, the API or an import, all of which validate the record:
-/// it now fails only the data-quality checks they leave optional (education; see `quality`).
+/// it now fails only the data-quality checks they leave optional (education; see `quality`) and
+/// an organization dissolved under it.
 pub(crate) async fn member_written(tx: &mut Tx, member_id: i64) -> Result<()> {
     tx.exec(Q::new("DELETE FROM quality_failures WHERE member_id = $1 AND check_name <> 'duplicate'").bind(member_id))
         .await?;
@@ -128,7 +129,10 @@ pub(crate) async fn member_written(tx: &mut Tx, member_id: i64) -> Result<()> {
         Q::new(
             "INSERT INTO quality_failures (member_id, check_name, org_id)
              SELECT id, 'education_missing', org_id FROM members
-             WHERE id = $1 AND status = 'active' AND (education IS NULL OR education = '')",
+             WHERE id = $1 AND status = 'active' AND (education IS NULL OR education = '')
+             UNION ALL
+             SELECT m.id, 'dissolved_org', m.org_id FROM members m JOIN orgs o ON o.id = m.org_id
+             WHERE m.id = $1 AND m.status = 'active' AND o.dissolved_on IS NOT NULL",
         )
         .bind(member_id),
     )

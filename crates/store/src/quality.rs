@@ -35,6 +35,7 @@ struct Stored {
     category: String,
     education: Option<String>,
     id_number_enc: Vec<u8>,
+    org_dissolved: bool,
 }
 
 /// What a full run found.
@@ -54,8 +55,9 @@ pub async fn run(db: &Db, keys: &Keys) -> Result<Run> {
         let rows: Vec<Stored> = db
             .all(
                 Q::new(
-                    "SELECT id, org_id, gender, birth_date, joined_on, full_member_on, category, education, id_number_enc
-                     FROM members WHERE status = 'active' AND id > $1 ORDER BY id LIMIT $2",
+                    "SELECT m.id, m.org_id, m.gender, m.birth_date, m.joined_on, m.full_member_on, m.category, m.education,
+                       m.id_number_enc, o.dissolved_on IS NOT NULL AS org_dissolved
+                     FROM members m JOIN orgs o ON o.id = m.org_id WHERE m.status = 'active' AND m.id > $1 ORDER BY m.id LIMIT $2",
                 )
                 .bind(after)
                 .bind(CHUNK as i64),
@@ -79,6 +81,7 @@ pub async fn run(db: &Db, keys: &Keys) -> Result<Run> {
                     full_member_on: r.full_member_on,
                     category: &r.category,
                     education: r.education.as_deref(),
+                    org_dissolved: r.org_dissolved,
                 });
                 failed.into_iter().map(move |c| (r.id, r.org_id, c))
             })
@@ -184,7 +187,7 @@ pub struct QualityReport {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QualityCheck {
-    /// `id_checksum`, `id_agrees`, `joined_18`, `full_after_year`, `education_missing`,
+    /// `id_checksum`, `id_agrees`, `joined_18`, `full_after_year`, `education_missing`, `dissolved_org`,
     /// `duplicate` or `terms_missing`.
     pub check: &'static str,
     /// Records checked: active members, or for `terms_missing` the organizations with a term.

@@ -43,7 +43,7 @@ pub struct TodoItem {
     /// What is to be done: `meetings_overdue`, `meetings_to_record`, `dues_flag`, `dues_warning`,
     /// `without_base`, `letters_to_accept`, `letters_expired`, `letters_expiring`,
     /// `development_late`, `development_due`, `reviews`, `terms_overdue`, `terms_due`,
-    /// `structure`, `quality`, `study_below`, `my_dues`, `my_meetings`, `my_notices`.
+    /// `structure`, `quality`, `study_below`, `escalated`, `my_dues`, `my_meetings`, `my_notices`.
     pub what: &'static str,
     pub urgency: Urgency,
     /// The organization it concerns (none for the caller's own items and reviews).
@@ -166,6 +166,15 @@ async fn of_org(db: &Db, caller: &Caller, org: &Org, items: &mut Vec<TodoItem>) 
     }
     if caller.can_at(Perm::ReadMembers, &org.path) {
         letters(db, org, &mut push).await?;
+        // Warnings the organizations directly below left unacknowledged too long come up here.
+        let (count, owners) = warnings::acks::escalated_to(db, caller, org).await?;
+        push(item(
+            "escalated",
+            Urgency::Late,
+            count as usize,
+            format!("/orgs/{}/warnings", org.id),
+            owners.into_iter().take(EXAMPLES).collect(),
+        ));
     }
     if caller.can_at(Perm::WriteMembers, &org.path) {
         let link = format!("/orgs/{}/development", org.id);

@@ -1,5 +1,5 @@
 //! Charts drawn on the server as SVG (DESIGN: no front-end files copied in): a donut, horizontal
-//! bars, lines by month and stacked columns. Each is decoration beside a table holding the same
+//! bars (one or several series, or stacked), lines by month and stacked columns. Each is decoration beside a table holding the same
 //! numbers (hidden from sight, read by screen readers and printed), so it is `aria-hidden`. Every
 //! text drawn is escaped here.
 
@@ -86,14 +86,7 @@ pub fn bars(d: &ChartData) -> String {
     let row_height = 8 + 10 * n;
     let legend = if n > 1 { 18 } else { 0 };
     let height = rows * row_height + 4 + legend;
-    let max = d
-        .series
-        .iter()
-        .flat_map(|(_, v)| v.iter())
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let max = largest(d);
     let mut s = open(320, height);
     for (i, label) in d.categories.iter().enumerate() {
         let top = i as u32 * row_height + 4;
@@ -124,16 +117,49 @@ pub fn bars(d: &ChartData) -> String {
     s
 }
 
+/// A horizontal bar per category, the series as segments along it (the first from the left), and
+/// their sum after it.
+pub fn stacked_bars(d: &ChartData) -> String {
+    let row_height = 18;
+    let height = d.categories.len().max(1) as u32 * row_height + 4 + 18;
+    let sums = sums(d);
+    let max = sums.iter().copied().max().unwrap_or(0).max(1);
+    let mut s = open(320, height);
+    for (i, label) in d.categories.iter().enumerate() {
+        let top = i as u32 * row_height + 4;
+        let _ = write!(
+            s,
+            r#"<text x="104" y="{}" text-anchor="end">{}</text>"#,
+            top + 12,
+            esc(&truncate(label, 9))
+        );
+        let mut x = 110.0;
+        for (j, (_, values)) in d.series.iter().enumerate() {
+            let w = 170.0 * values.get(i).copied().unwrap_or(0).max(0) as f64 / max as f64;
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{}" width="{w:.1}" height="12" fill="{}"/>"#,
+                top + 2,
+                COLOURS[j % COLOURS.len()]
+            );
+            x += w;
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{}">{}</text>"#,
+            x + 4.0,
+            top + 12,
+            esc(&(d.value_text)(sums[i]))
+        );
+    }
+    legend_row(&mut s, d, height - 6);
+    s.push_str("</svg>");
+    s
+}
+
 /// A line per series over the months.
 pub fn lines(d: &ChartData) -> String {
-    let max = d
-        .series
-        .iter()
-        .flat_map(|(_, v)| v.iter())
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let max = largest(d);
     let mut s = open(320, 176);
     axis(&mut s, d, max);
     let step = 270.0 / (d.categories.len().max(2) - 1) as f64;
@@ -164,15 +190,7 @@ pub fn lines(d: &ChartData) -> String {
 /// A column per month, the series stacked (the first at the bottom).
 pub fn stacked(d: &ChartData) -> String {
     let count = d.categories.len();
-    let sums: Vec<i64> = (0..count)
-        .map(|i| {
-            d.series
-                .iter()
-                .map(|(_, v)| v.get(i).copied().unwrap_or(0).max(0))
-                .sum()
-        })
-        .collect();
-    let max = sums.iter().copied().max().unwrap_or(0).max(1);
+    let max = sums(d).into_iter().max().unwrap_or(0).max(1);
     let mut s = open(320, 176);
     axis(&mut s, d, max);
     let step = 270.0 / count.max(1) as f64;
@@ -194,6 +212,29 @@ pub fn stacked(d: &ChartData) -> String {
     legend_row(&mut s, d, 170);
     s.push_str("</svg>");
     s
+}
+
+/// The largest value of any series: the scale's top (at least 1).
+fn largest(d: &ChartData) -> i64 {
+    d.series
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// Each category's values summed over the series (negative ones as none).
+fn sums(d: &ChartData) -> Vec<i64> {
+    (0..d.categories.len())
+        .map(|i| {
+            d.series
+                .iter()
+                .map(|(_, v)| v.get(i).copied().unwrap_or(0).max(0))
+                .sum()
+        })
+        .collect()
 }
 
 /// The largest value at the top, and every other category's label along the bottom.
@@ -261,13 +302,18 @@ mod tests {
             series: &series,
             value_text: &count,
         };
-        for svg in [donut(&d), bars(&d), lines(&d), stacked(&d)] {
+        for svg in [donut(&d), bars(&d), lines(&d), stacked(&d), stacked_bars(&d)] {
             assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
             assert!(!svg.contains("<script>"), "{svg}");
             assert!(svg.contains("aria-hidden=\"true\""));
         }
         assert!(donut(&d).contains(">10<"), "the total in the middle");
         assert!(bars(&d).contains("&lt;script&gt;"));
+        // Two series stacked: each bar's segments end at its sum, written after it.
+        let more = [1, 3];
+        let series = vec![("人数".to_string(), &values[..]), ("其他".to_string(), &more[..])];
+        let svg = stacked_bars(&ChartData { series: &series, ..d });
+        assert!(svg.contains(">4<") && svg.contains(">10<"), "{svg}");
     }
 
     #[test]
@@ -279,7 +325,7 @@ mod tests {
             series: &series,
             value_text: &count,
         };
-        for svg in [donut(&d), bars(&d), lines(&d), stacked(&d)] {
+        for svg in [donut(&d), bars(&d), lines(&d), stacked(&d), stacked_bars(&d)] {
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         }
     }

@@ -150,12 +150,31 @@ pub(super) fn category_prefix(tile: &str) -> &'static str {
         "members_party_age" => "dashboard.party_age.",
         "members_education" => "education.",
         "orgs_kind" => "kind.",
+        "orgs_attention" => "dashboard.attention.",
         "life_kinds" => "meeting_kind.",
         "development_stages" => "development.stage.",
         "study_year" => "dashboard.study.",
         "warnings" => "todo.",
         // Months and ethnic groups are shown as they are.
         _ => "dashboard.raw.",
+    }
+}
+
+/// A tile's chart. Stacked columns and bars stack the series after the first, which is their sum
+/// (what was due: dues paid and outstanding, periods held and overdue); the table shows all three.
+pub(super) fn svg(chart: &str, data: &ChartData) -> String {
+    match chart {
+        "donut" => charts::donut(data),
+        "line" => charts::lines(data),
+        "stacked" => charts::stacked(&ChartData {
+            series: data.series.get(1..).unwrap_or_default(),
+            ..*data
+        }),
+        "stacked_bar" => charts::stacked_bars(&ChartData {
+            series: data.series.get(1..).unwrap_or_default(),
+            ..*data
+        }),
+        _ => charts::bars(data),
     }
 }
 
@@ -178,19 +197,7 @@ fn tile_view(c: &Chrome, t: &Tile) -> TileView {
         series: &series,
         value_text: &value_text,
     };
-    let svg = match t.chart {
-        "donut" => charts::donut(&data),
-        "line" => charts::lines(&data),
-        "stacked" => {
-            // The columns stack what was paid and what is outstanding; the table also shows what was due.
-            let paid_outstanding: Vec<(String, &[i64])> = series.iter().skip(1).cloned().collect();
-            charts::stacked(&ChartData {
-                series: &paid_outstanding,
-                ..data
-            })
-        }
-        _ => charts::bars(&data),
-    };
+    let svg = svg(t.chart, &data);
     let rows = categories
         .iter()
         .enumerate()
@@ -203,6 +210,16 @@ fn tile_view(c: &Chrome, t: &Tile) -> TileView {
             (label.clone(), values)
         })
         .collect();
+    let mut head = names;
+    let mut rows: Vec<(String, Vec<String>)> = rows;
+    if t.id == "life_kinds" {
+        // The compliance rate: of the periods ended, those in which the kind was held.
+        head.push(c.t("dashboard.series.rate"));
+        for (i, (_, values)) in rows.iter_mut().enumerate() {
+            let of = |s: usize| t.series.get(s).and_then(|s| s.values.get(i)).copied().unwrap_or(0);
+            values.push(domain::dashboard::percent(of(1), of(0)).map_or("—".into(), |p| format!("{p}%")));
+        }
+    }
     let total = match t.id {
         "members_flows" | "life_kinds" | "dues_months" => String::new(),
         _ => value_text(t.total(0)),
@@ -210,7 +227,7 @@ fn tile_view(c: &Chrome, t: &Tile) -> TileView {
     TileView {
         id: t.id,
         svg,
-        head: names,
+        head,
         rows,
         total,
         link: t.link.clone(),

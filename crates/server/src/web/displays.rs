@@ -3,7 +3,7 @@
 //! its token alone (no session), aggregates only.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use axum::Router;
 use store::dashboard::Dashboard;
 use store::displays::{self, Created, Display, DisplayInput};
 
-use super::charts::{self, ChartData};
+use super::charts::ChartData;
 use super::{error_page, form_errors, form_urlencoded_pairs, posted, render, see_other, Chrome};
 use crate::auth::{Prefs, WebCaller};
 use crate::AppState;
@@ -94,16 +94,32 @@ struct Screen {
     /// (label, value as shown).
     headline: Vec<(String, String)>,
     tiles: Vec<ScreenTile>,
-    /// (organization, members as shown, meetings overdue as shown).
+    /// (organization, members as shown, meetings overdue as shown): one page of the units below.
     below: Vec<(String, String, String)>,
+    /// This page of the units below and how many there are; the next reload shows `next`.
+    page: usize,
+    pages: usize,
+    next: usize,
     at: String,
 }
 
-/// Units below listed on a screen.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ScreenQuery {
+    page: Option<usize>,
+}
+
+/// Units below listed on a screen at once; each reload shows the next ten.
 const SCREEN_ROWS: usize = 10;
 
 /// The screen: the token is the only key. A wrong or revoked one is a plain 404 page.
-async fn screen(State(s): State<AppState>, prefs: Prefs, parts: Parts, Path(token): Path<String>) -> Response {
+async fn screen(
+    State(s): State<AppState>,
+    prefs: Prefs,
+    parts: Parts,
+    Path(token): Path<String>,
+    Query(q): Query<ScreenQuery>,
+) -> Response {
     let ip = crate::auth::client_ip(&parts);
     let c = Chrome::new(prefs, None, "/", "displays.screen");
     let (_, d) = match displays::show(&s.store.db, &token, &ip).await {
@@ -165,18 +181,20 @@ async fn screen(State(s): State<AppState>, prefs: Prefs, parts: Parts, Path(toke
             series: &series,
             value_text: &text,
         };
-        let svg = match t.chart {
-            "donut" => charts::donut(&data),
-            "line" => charts::lines(&data),
-            _ => charts::bars(&data),
-        };
-        ScreenTile { id: t.id, svg }
+        ScreenTile {
+            id: t.id,
+            svg: super::dashboard::svg(t.chart, &data),
+        }
     })
     .collect();
-    // As many units below as a screen holds, in tree order (the manager's dashboard has them all).
+    // As many units below as a screen holds, in tree order, the next ones at each reload (the
+    // manager's dashboard has them all).
+    let pages = d.below.len().div_ceil(SCREEN_ROWS).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
     let below = d
         .below
         .iter()
+        .skip((page - 1) * SCREEN_ROWS)
         .take(SCREEN_ROWS)
         .map(|b| {
             let of = |k: &str| text(b.figures.get(k).copied().unwrap_or(0));
@@ -192,6 +210,9 @@ async fn screen(State(s): State<AppState>, prefs: Prefs, parts: Parts, Path(toke
         headline,
         tiles,
         below,
+        page,
+        pages,
+        next: page % pages + 1,
         at,
     });
     // Not kept by the browser or a proxy: a revoked display must not go on showing a copy.

@@ -220,15 +220,33 @@ pub async fn overdue(
     Ok((items.into_iter().map(|(_, i)| i).collect(), total))
 }
 
-/// The items of chosen organizations this year that are overdue or due soon, for the warnings.
-pub(crate) async fn flagged_among(db: &Db, org_ids: &[i64]) -> Result<Vec<ComplianceItem>> {
+/// What the warnings and the dashboards read of chosen organizations' year so far.
+pub(crate) struct YearSoFar {
+    /// The items overdue or due soon.
+    pub flagged: Vec<ComplianceItem>,
+    /// Per organization and kind: the periods of the year that have ended, and how many of them
+    /// were held (the compliance rate's two terms).
+    pub ended: Vec<(i64, &'static str, i64, i64)>,
+}
+
+/// The year so far of chosen organizations, for the warnings and the dashboards' figures.
+pub(crate) async fn year_among(db: &Db, org_ids: &[i64]) -> Result<YearSoFar> {
     let today = today();
     let data = read_year(db, Among::Orgs(org_ids), today.year()).await?;
-    let mut out = Vec::new();
+    let mut flagged = Vec::new();
+    let mut ended: std::collections::BTreeMap<(i64, &'static str), (i64, i64)> = Default::default();
     data.each(today, |org, kind, p, held, status| {
         if matches!(status, ComplianceStatus::Overdue | ComplianceStatus::DueSoon) {
-            out.push(data.item(org, kind, p, held, status));
+            flagged.push(data.item(org, kind, p, held, status));
+        }
+        if p.end <= today {
+            let e = ended.entry((data.orgs[org].0, kind.as_str())).or_default();
+            e.0 += 1;
+            e.1 += i64::from(held > 0);
         }
     });
-    Ok(out)
+    Ok(YearSoFar {
+        flagged,
+        ended: ended.into_iter().map(|((o, k), (n, held))| (o, k, n, held)).collect(),
+    })
 }

@@ -227,6 +227,34 @@ impl Escalation {
     }
 }
 
+/// The warnings escalated to an organization that the caller may see: its direct children's own,
+/// open and unacknowledged past their escalation days, oldest first; how many, and the owners'
+/// names (for the home's to-do).
+pub(crate) async fn escalated_to(db: &Db, caller: &Caller, org: &Org) -> Result<(i64, Vec<String>)> {
+    let escalation = Escalation::load(db, &org.path).await?;
+    let rows: Vec<(String, String, NaiveDate, String)> = db
+        .all(
+            Q::new(
+                "SELECT w.kind, w.org_path, w.since, o.name FROM orgs o JOIN warnings w ON w.org_id = o.id
+                 WHERE o.parent_id = $1 AND w.resolved_on IS NULL AND w.acked_at IS NULL ORDER BY w.since, w.id",
+            )
+            .bind(org.id),
+        )
+        .await?;
+    let today = today();
+    let mut owners = Vec::new();
+    let mut count = 0;
+    for (kind, path, since, owner) in rows {
+        if (today - since).num_days() >= escalation.days_at(&path) && caller.can_at(perm_of(&kind), &path) {
+            count += 1;
+            if !owners.contains(&owner) {
+                owners.push(owner);
+            }
+        }
+    }
+    Ok((count, owners))
+}
+
 /// The warnings of an organization's subtree the caller may see (those of the lists their
 /// permissions open there), evaluated again first for the organizations whose records changed.
 pub async fn list(db: &Db, caller: &Caller, org_id: i64, f: &WarningFilter) -> Result<WarningPage> {

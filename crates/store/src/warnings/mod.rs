@@ -150,8 +150,9 @@ async fn new_day(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// What the rules find today for these organizations (id, seq, path), each owned by one of them.
-async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
+/// What the rules find today for these organizations (id, seq, path), each owned by one of them;
+/// and the figures read on the way that the dashboards keep (`figures::Counts`).
+async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, crate::figures::Counts)> {
     let ids: Vec<i64> = orgs.iter().map(|(id, _, _)| *id).collect();
     let paths: Vec<String> = orgs.iter().map(|(_, _, p)| p.clone()).collect();
     let path_of: HashMap<i64, &str> = orgs.iter().map(|(id, _, p)| (*id, p.as_str())).collect();
@@ -168,7 +169,14 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
             });
         }
     };
-    for item in crate::life::compliance::flagged_among(db, &ids).await? {
+    let year_so_far = crate::life::compliance::year_among(db, &ids).await?;
+    // The compliance rate's terms by kind: periods ended this year, and those held.
+    let mut figures = crate::figures::Counts::new();
+    for (org_id, kind, ended, held) in year_so_far.ended {
+        figures.insert((org_id, format!("life_due:{kind}")), ended);
+        figures.insert((org_id, format!("life_met:{kind}")), held);
+    }
+    for item in year_so_far.flagged {
         let kind = if item.status == "overdue" {
             MEETINGS_OVERDUE
         } else {
@@ -308,7 +316,7 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
             }
         }
     }
-    Ok(found)
+    Ok((found, figures))
 }
 
 /// Stores what was found for these organizations: new warnings open today, those no longer found
@@ -318,7 +326,7 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<Vec<Found>> {
 /// One keeper at a time (a row lock; SQLite has one writer anyway), and only for the marks this
 /// evaluation started from: a mark another keeper took, or a write renewed, is left to the next
 /// evaluation, so no change is counted twice and none is counted from older data.
-async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result<()> {
+async fn keep(db: &Db, orgs: &[(i64, i64, String)], (found, read): (Vec<Found>, crate::figures::Counts)) -> Result<()> {
     let today = today();
     let mut tx = db.begin().await?;
     tx.exec(Q::new(
@@ -472,7 +480,7 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], found: Vec<Found>) -> Result
     // The dashboards' figures of the same organizations, counted from the same records.
     let mut counted: Vec<(i64, &str)> = paths.into_iter().collect();
     counted.sort_unstable();
-    crate::figures::keep(&mut tx, &counted, today).await?;
+    crate::figures::keep(&mut tx, &counted, today, read).await?;
     tx.commit().await?;
     Ok(())
 }
