@@ -63,16 +63,7 @@ async fn dues_setup(store: &Store, caller: &Caller, month: domain::dues::Month) 
     let start = Instant::now();
     let written = dues::ledger::generate_month(&store.db, month).await?;
     let ours = start.elapsed();
-    store
-        .db
-        .script(
-            "CREATE TABLE bench_ledger (member_id BIGINT NOT NULL REFERENCES members(id), month BIGINT NOT NULL,
-             org_id BIGINT NOT NULL REFERENCES orgs(id),
-             org_path TEXT NOT NULL, due_fen BIGINT NOT NULL, paid_fen BIGINT NOT NULL DEFAULT 0, unpaid_reason TEXT,
-             PRIMARY KEY (member_id, month));
-             CREATE INDEX bench_ledger_month_path ON bench_ledger(month, org_path, due_fen, paid_fen)",
-        )
-        .await?;
+    super::copy_table(store, "dues_ledger", "bench_ledger").await?;
     let start = Instant::now();
     store
         .db

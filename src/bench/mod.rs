@@ -128,47 +128,53 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// The floor our path is compared with: the same number of member rows, sealed beforehand, in the
-/// generator's branches, inserted with the same batch size into a copy of the members table — its
-/// keys, references and every one of its indexes, read from the catalog — with no validation,
-/// sealing, history, counts or audit while the clock runs.
-async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
-    store.db.exec(Q::new("DROP TABLE IF EXISTS bench_members")).await?;
-    let copy = |sql: &str| {
-        sql.replacen("INDEX ", "INDEX bench_", 1)
-            .replacen("CREATE TABLE members", "CREATE TABLE bench_members", 1)
-            .replace(" ON public.members ", " ON bench_members ")
-            .replace(" ON members", " ON bench_members")
-    };
+/// Creates `copy` as `table` is defined in the catalog — its columns, keys, references and every
+/// index — for a bare write to be timed against ours (dropped first if a run left one).
+pub(super) async fn copy_table(store: &Store, table: &str, copy: &str) -> Result<()> {
+    store.db.exec(Q::new(&format!("DROP TABLE IF EXISTS {copy}"))).await?;
     if store.db.is_postgres() {
         // LIKE copies the keys and indexes, not the references: those are added from the catalog.
         store
             .db
-            .exec(Q::new("CREATE TABLE bench_members (LIKE members INCLUDING ALL)"))
+            .exec(Q::new(&format!("CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")))
             .await?;
         let references: Vec<(String,)> = store
             .db
-            .all(Q::new(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'members'::regclass AND contype = 'f'",
-            ))
+            .all(Q::new(&format!(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype = 'f'"
+            )))
             .await?;
         for (definition,) in references {
             store
                 .db
-                .exec(Q::new(&format!("ALTER TABLE bench_members ADD {definition}")))
+                .exec(Q::new(&format!("ALTER TABLE {copy} ADD {definition}")))
                 .await?;
         }
     } else {
         let ddl: Vec<(String,)> = store
             .db
-            .all(Q::new(
-                "SELECT sql FROM sqlite_master WHERE tbl_name = 'members' AND sql IS NOT NULL ORDER BY type DESC",
-            ))
+            .all(
+                Q::new("SELECT sql FROM sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL ORDER BY type DESC")
+                    .bind(table),
+            )
             .await?;
         for (sql,) in ddl {
-            store.db.exec(Q::new(&copy(&sql))).await?;
+            let sql = sql
+                .replacen("INDEX ", &format!("INDEX {copy}_"), 1)
+                .replacen(&format!("CREATE TABLE {table}"), &format!("CREATE TABLE {copy}"), 1)
+                .replace(&format!(" ON {table}"), &format!(" ON {copy}"));
+            store.db.exec(Q::new(&sql)).await?;
         }
     }
+    Ok(())
+}
+
+/// The floor our path is compared with: the same number of member rows, sealed beforehand, in the
+/// generator's branches, inserted with the same batch size into a copy of the members table — its
+/// keys, references and every one of its indexes, read from the catalog — with no validation,
+/// sealing, history, counts or audit while the clock runs.
+async fn bare_insert(store: &Store, n: usize) -> Result<Duration> {
+    copy_table(store, "members", "bench_members").await?;
     let branches: Vec<(i64, String)> = store
         .db
         .all(Q::new("SELECT id, path FROM orgs WHERE kind = 'branch' ORDER BY id"))

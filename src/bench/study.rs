@@ -175,8 +175,8 @@ async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
 }
 
 /// An exam day: `attempts` members each submit an attempt of 20 questions, graded on the server;
-/// against a bare insert of the same rows (each attempt's 20 answered questions and its row) into
-/// copies of the two tables.
+/// against a bare insert of the same rows (each attempt's row with its answers, and its 20
+/// questions) into copies of the two tables.
 async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) -> Result<()> {
     use store::study::{exams, questions};
     let rows: Vec<questions::ImportRow> = (0..200)
@@ -260,24 +260,26 @@ async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) ->
             .await?;
     }
     let now = now_text();
+    let answers = serde_json::to_string(&vec![("A", 1000); 20])?;
     let start = Instant::now();
     for (who, _, _) in &started {
         let attempt = new_id();
         let mut tx = store.db.begin().await?;
         tx.exec(
             Q::new(
-                "INSERT INTO bench_attempts (id, exam_id, member_id, org_path, number, started_at, deadline_at, submitted_at, status, score_permille)
-                 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, 'graded', 1000)",
+                "INSERT INTO bench_attempts (id, exam_id, member_id, org_path, number, started_at, deadline_at, submitted_at, status, score_permille, answers)
+                 VALUES ($1, $2, $3, $4, 1, $5, $5, $5, 'graded', 1000, $6)",
             )
             .bind(attempt)
             .bind(exam.id)
             .bind(who.member_id.unwrap_or(0))
             .bind(who.member_org_path.clone().unwrap_or_default())
-            .bind(now.clone()),
+            .bind(now.clone())
+            .bind(answers.clone()),
         )
         .await?;
         let mut q = Q::new(
-            "INSERT INTO bench_attempt_questions (attempt_id, position, question_id, version, kind, stem, options, answer, explanation, given, credit_permille) VALUES ",
+            "INSERT INTO bench_attempt_questions (attempt_id, position, question_id, version, kind, stem, options, answer, explanation) VALUES ",
         );
         for p in 1..=20i64 {
             q.push_row(
@@ -292,8 +294,6 @@ async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) ->
                     r#"["民主集中制","集体领导","个人负责","少数服从多数"]"#.into(),
                     "A".into(),
                     "".into(),
-                    "A".into(),
-                    1000i64.into(),
                 ],
             );
         }

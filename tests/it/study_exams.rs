@@ -413,6 +413,64 @@ both!(
             !serde_json::to_string(&again).unwrap().contains("修订"),
             "the attempt keeps its copy"
         );
+        assert_eq!(
+            again["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|q| q["credit_permille"] == 1000 && q["given"].is_string())
+                .count(),
+            5,
+            "each answer and its credit are kept: {again}"
+        );
+
+        // The average of the graded attempts, rounded down: all right, then four of ten.
+        let id = exam(
+            &app,
+            &c,
+            json!({"org_id": root, "title": "党史平均分测试", "rules": [{"category": "history", "kind": "single", "difficulty": 5, "count": 10}],
+                   "attempts_allowed": 2, "grade_policy": "average", "pass_percent": 70, "closes_on": today.to_string()}),
+        )
+        .await;
+        for right in [10, 4] {
+            let (_, a) = app
+                .post(&m, &format!("/api/v1/study/exams/{id}/attempts"), json!({}))
+                .await;
+            let answers: serde_json::Map<String, Value> = a["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, q)| {
+                    let letter = right_letter(q);
+                    let wrong = if letter == "A" { "B" } else { "A" };
+                    (
+                        q["position"].to_string(),
+                        json!(if i < right { letter.as_str() } else { wrong }),
+                    )
+                })
+                .collect();
+            let (status, graded) = app
+                .post(
+                    &m,
+                    &format!("/api/v1/study/attempts/{}/submit", a["id"]),
+                    json!({"answers": answers}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{graded}");
+        }
+        let (_, mine) = app.get(&m, "/api/v1/study/exams").await;
+        let standing = &mine["mine"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["exam"]["id"] == id)
+            .unwrap()["standing"];
+        assert_eq!(
+            (standing["grade_permille"].as_i64(), standing["passed"].as_bool()),
+            (Some(700), Some(true)),
+            "(1000 + 400) / 2 against a pass mark of 70: {standing}"
+        );
     }
 );
 

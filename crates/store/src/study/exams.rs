@@ -552,9 +552,16 @@ struct AttemptRow {
     submitted_at: Option<String>,
     status: String,
     score_permille: Option<i64>,
+    /// Whether a study task includes the exam (a graded attempt may then complete it).
+    in_tasks: bool,
+    /// The questions, packed (`QUESTION_FIELDS`).
+    questions: Option<String>,
+    /// What was given and earned, by position (`Answers`); none before submission.
+    answers: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
+/// A question of an attempt: the copy drawn, and what the member gave and earned.
+#[derive(Deserialize)]
 struct QuestionRow {
     position: i64,
     kind: String,
@@ -562,36 +569,81 @@ struct QuestionRow {
     options: String,
     answer: String,
     explanation: String,
+    #[serde(skip)]
     given: Option<String>,
+    #[serde(skip)]
     credit_permille: Option<i64>,
 }
 
-async fn attempt_row(db: &Db, id: i64) -> Result<Option<AttemptRow>> {
-    Ok(db
-        .opt(
-            Q::new(
-                "SELECT a.id, a.exam_id, a.member_id, m.name AS member_name, a.org_path, a.number, a.started_at,
-                 a.deadline_at, a.submitted_at, a.status, a.score_permille
-                 FROM study_attempts a JOIN members m ON m.id = a.member_id WHERE a.id = $1",
+/// An attempt's answers as stored on its row: for each position in order, the answer given and the
+/// credit it earned (none while a person has yet to mark it). One row written at submission, not
+/// one per question: an exam day's writes stay one per attempt.
+type Answers = Vec<(Option<String>, Option<i64>)>;
+
+/// A question's columns as `attempt_row` packs them (`q` is `study_attempt_questions`).
+const QUESTION_FIELDS: &crate::db::Fields = &[
+    ("position", "q.position"),
+    ("kind", "q.kind"),
+    ("stem", "q.stem"),
+    ("options", "q.options"),
+    ("answer", "q.answer"),
+    ("explanation", "q.explanation"),
+];
+
+/// An attempt with its member's name and its questions in position order, in one statement.
+async fn attempt_row(db: &Db, id: i64) -> Result<Option<(AttemptRow, Vec<QuestionRow>)>> {
+    let sql = format!(
+        "SELECT a.id, a.exam_id, a.member_id, m.name AS member_name, a.org_path, a.number, a.started_at,
+         a.deadline_at, a.submitted_at, a.status, a.score_permille, a.answers,
+         EXISTS (SELECT 1 FROM study_tasks t WHERE t.exam_id = a.exam_id) AS in_tasks,
+         ({} FROM study_attempt_questions q WHERE q.attempt_id = a.id) AS questions
+         FROM study_attempts a JOIN members m ON m.id = a.member_id WHERE a.id = $1",
+        db.packing(QUESTION_FIELDS, " ORDER BY q.position")
+    );
+    let Some(mut row) = db.opt::<AttemptRow>(Q::new(&sql).bind(id)).await? else {
+        return Ok(None);
+    };
+    let decode = |e: serde_json::Error| Error::Db(sqlx::Error::Decode(Box::new(e)));
+    let mut questions: Vec<QuestionRow> = match row.questions.take() {
+        Some(json) => serde_json::from_str(&json).map_err(decode)?,
+        None => Vec::new(),
+    };
+    if let Some(json) = &row.answers {
+        let answers: Answers = serde_json::from_str(json).map_err(decode)?;
+        for (q, (given, credit)) in questions.iter_mut().zip(answers) {
+            q.given = given;
+            q.credit_permille = credit;
+        }
+    }
+    Ok(Some((row, questions)))
+}
+
+/// The answers of these questions as `study_attempts.answers` keeps them.
+fn answers_json(questions: &[QuestionRow]) -> String {
+    let answers: Answers = questions.iter().map(|q| (q.given.clone(), q.credit_permille)).collect();
+    serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into())
+}
+
+/// An attempt and its exam, read side by side.
+async fn attempt_and_exam(db: &Db, id: i64) -> Result<Option<(AttemptRow, Vec<QuestionRow>, Exam)>> {
+    let exam = async {
+        let row: Option<ExamRow> = db
+            .opt(
+                Q::new(&format!(
+                    "{SELECT} WHERE e.id = (SELECT exam_id FROM study_attempts WHERE id = $1)"
+                ))
+                .bind(id),
             )
-            .bind(id),
-        )
-        .await?)
+            .await?;
+        Ok::<_, Error>(row.map(Exam::from))
+    };
+    let (attempt, exam) = tokio::try_join!(attempt_row(db, id), exam)?;
+    Ok(attempt.zip(exam).map(|((row, questions), exam)| (row, questions, exam)))
 }
 
 fn deadline(row: &AttemptRow) -> DateTime<Utc> {
     parse_instant(&row.deadline_at).unwrap_or_else(crate::clock::now)
 }
-
-/// The attempt as `caller` may see it: its member, or who keeps study for that member.
-async fn view(db: &Db, caller: &Caller, exam: &Exam, row: AttemptRow) -> Result<Attempt> {
-    let questions: Vec<QuestionRow> = db.all(Q::new(QUESTIONS).bind(row.id)).await?;
-    Ok(shown(caller, exam, row, questions))
-}
-
-/// An attempt's questions, by position (`$1` is the attempt).
-const QUESTIONS: &str = "SELECT position, kind, stem, options, answer, explanation, given, credit_permille
-    FROM study_attempt_questions WHERE attempt_id = $1 ORDER BY position";
 
 /// The attempt as `caller` may see it, from its row and questions.
 fn shown(caller: &Caller, exam: &Exam, row: AttemptRow, questions: Vec<QuestionRow>) -> Attempt {
@@ -636,19 +688,18 @@ fn shown(caller: &Caller, exam: &Exam, row: AttemptRow, questions: Vec<QuestionR
 
 /// One attempt: to its member, and to those who manage study for its member's organization.
 pub async fn attempt(db: &Db, caller: &Caller, id: i64) -> Result<Attempt> {
-    let row = attempt_row(db, id)
+    let found = attempt_and_exam(db, id)
         .await?
-        .filter(|r| caller.member_id == Some(r.member_id) || manages(caller, &r.org_path));
-    let row = caller
-        .found(db, row, "study.attempt.read", ("study_attempt", &id))
+        .filter(|(r, ..)| caller.member_id == Some(r.member_id) || manages(caller, &r.org_path));
+    let (row, questions, exam) = caller
+        .found(db, found, "study.attempt.read", ("study_attempt", &id))
         .await?;
-    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status == "open" && crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
         close_expired(db, std::slice::from_ref(&exam), row.member_id).await?;
-        let row = attempt_row(db, id).await?.ok_or(Error::NotFound)?;
-        return view(db, caller, &exam, row).await;
+        let (row, questions) = attempt_row(db, id).await?.ok_or(Error::NotFound)?;
+        return Ok(shown(caller, &exam, row, questions));
     }
-    view(db, caller, &exam, row).await
+    Ok(shown(caller, &exam, row, questions))
 }
 
 /// Starts an attempt for the caller as a member, or returns the one still open: its own questions
@@ -825,24 +876,17 @@ fn answer_text(v: &serde_json::Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Grades an attempt's questions against the answers given, on the server, and writes every
-/// answer and credit in one statement. Returns the score, or None while a short answer waits for
-/// a person (when `timed_out`, nothing waits: what was not given earns nothing).
-async fn grade_questions(
-    tx: &mut Tx,
-    attempt_id: i64,
+/// Grades an attempt's questions against the answers given, on the server (a score or correctness
+/// a client sends is never read), recording each answer and its credit on the question. Returns
+/// the score, or None while a short answer waits for a person (when `timed_out`, nothing waits:
+/// what was not given earns nothing).
+fn grade_questions(
     questions: &mut [QuestionRow],
     partial: bool,
     given: &HashMap<i64, String>,
     timed_out: bool,
-) -> Result<Option<i64>> {
-    if questions.is_empty() {
-        return Ok(Some(0));
-    }
-    // Each position beside its answer and credit: `VALUES` names its columns column1… on both databases.
-    let mut q =
-        Q::new("UPDATE study_attempt_questions SET given = v.column2, credit_permille = v.column3 FROM (VALUES ");
-    for (i, question) in questions.iter_mut().enumerate() {
+) -> Option<i64> {
+    for question in questions.iter_mut() {
         let answer = given.get(&question.position).cloned();
         let kind = QuestionKind::parse(&question.kind).unwrap_or(QuestionKind::Short);
         let credit = match &answer {
@@ -850,46 +894,48 @@ async fn grade_questions(
             None => Some(0),
             Some(a) => rules::grade(kind, &question.answer, a, partial),
         };
-        let credit = credit.or(if timed_out { Some(0) } else { None });
-        q.push_row(i == 0, [question.position.into(), answer.clone().into(), credit.into()]);
         question.given = answer;
-        question.credit_permille = credit;
+        question.credit_permille = credit.or(if timed_out { Some(0) } else { None });
     }
-    q.push(") AS v WHERE study_attempt_questions.attempt_id = ")
-        .push_bind(attempt_id)
-        .push(" AND study_attempt_questions.position = v.column1");
-    tx.exec(q).await?;
-    Ok(questions
+    score_of(questions)
+}
+
+/// The score of questions all credited; None while one waits for a person.
+fn score_of(questions: &[QuestionRow]) -> Option<i64> {
+    questions
         .iter()
         .map(|q| q.credit_permille)
         .collect::<Option<Vec<i64>>>()
-        .map(|c| rules::score(&c)))
+        .map(|c| rules::score(&c))
 }
 
-/// Moves the attempt on from `from` (`open`, or `marking` once marked): graded with its score,
-/// rewriting the member's kept grade, or, while a short answer waits for a person (`score` None),
-/// to marking; `submitted_at` when the member submitted it. Only an attempt still in `from`
-/// moves: a second submission racing this one finds it moved, and its transaction writes nothing.
+/// Moves the attempt on from `from` (`open`, or `marking` once marked) with its answers: graded
+/// with its score, rewriting the member's kept grade, or, while a short answer waits for a person
+/// (no score), to marking; `submitted_at` when the member submitted it. Only an attempt still in
+/// `from` moves: a second submission racing this one finds it moved, and its transaction writes
+/// nothing.
 async fn settle(
     tx: &mut Tx,
     exam: &Exam,
     row: &mut AttemptRow,
-    score: Option<i64>,
+    questions: &[QuestionRow],
     from: &str,
     submitted_at: Option<String>,
 ) -> Result<()> {
+    let score = score_of(questions);
     let status = if score.is_some() { "graded" } else { "marking" };
     let moved = tx
         .exec(
             Q::new(
-                "UPDATE study_attempts SET status = $2, score_permille = $3, submitted_at = COALESCE($4, submitted_at)
-                 WHERE id = $1 AND status = $5",
+                "UPDATE study_attempts SET status = $2, score_permille = $3, submitted_at = COALESCE($4, submitted_at),
+                 answers = $6 WHERE id = $1 AND status = $5",
             )
             .bind(row.id)
             .bind(status)
             .bind(score)
             .bind(submitted_at.clone())
-            .bind(from),
+            .bind(from)
+            .bind(answers_json(questions)),
         )
         .await?;
     if moved == 0 {
@@ -899,56 +945,52 @@ async fn settle(
     row.score_permille = score;
     row.submitted_at = submitted_at.or(row.submitted_at.take());
     if score.is_some() {
-        keep_grade(tx, exam, row.member_id).await?;
+        keep_grade(tx, exam, row).await?;
     }
     Ok(())
 }
 
-/// Rewrites a member's kept grade on an exam from their graded attempts, by the exam's policy.
-async fn keep_grade(tx: &mut Tx, exam: &Exam, member_id: i64) -> Result<()> {
-    // Every attempt counts as used; the graded ones give the grade. Whether a task includes the
-    // exam comes along, so an exam day's submissions spend no statement on tasks that are not there.
-    let all: Vec<(Option<i64>, String, String, bool)> = tx
-        .all(
-            Q::new(
-                "SELECT score_permille, status, org_path, EXISTS (SELECT 1 FROM study_tasks t WHERE t.exam_id = $1)
-                 FROM study_attempts WHERE exam_id = $1 AND member_id = $2 ORDER BY number",
-            )
-            .bind(exam.id)
-            .bind(member_id),
-        )
-        .await?;
-    let attempts = all.len() as i64;
-    let in_tasks = all.first().is_some_and(|a| a.3);
-    let graded: Vec<(i64, String)> = all
-        .into_iter()
-        .filter(|a| a.1 == "graded")
-        .map(|(score, _, path, _)| (score.unwrap_or(0), path))
-        .collect();
-    let Some(grade) = rules::keep(exam.policy(), &graded.iter().map(|s| s.0).collect::<Vec<_>>()) else {
-        return Ok(());
+/// Rewrites the member's kept grade on the exam from their graded attempts, by the exam's policy
+/// (highest, last, average rounded down), in one statement; every attempt counts as used, and the
+/// organization is the latest graded attempt's.
+async fn keep_grade(tx: &mut Tx, exam: &Exam, row: &AttemptRow) -> Result<()> {
+    let grade = match exam.policy() {
+        GradePolicy::Highest => "MAX(CASE WHEN a.status = 'graded' THEN a.score_permille END)".to_string(),
+        GradePolicy::Average => "CAST(SUM(CASE WHEN a.status = 'graded' THEN a.score_permille END) AS BIGINT)
+             / CAST(SUM(CASE WHEN a.status = 'graded' THEN 1 END) AS BIGINT)"
+            .to_string(),
+        GradePolicy::Last => latest_graded("score_permille"),
     };
-    let path = graded.last().map(|s| s.1.clone()).unwrap_or_default();
+    let org_path = latest_graded("org_path");
+    // `WHERE` after the `SELECT` also tells SQLite the `ON CONFLICT` is the insert's.
     tx.exec(
-        Q::new(
+        Q::new(&format!(
             "INSERT INTO study_exam_results (exam_id, member_id, org_path, attempts, grade_permille, passed, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT $1, $2, k.org_path, k.attempts, k.grade, k.grade >= $3, $4 FROM (
+               SELECT COUNT(*) AS attempts, {grade} AS grade, {org_path} AS org_path
+               FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = $2) k
+             WHERE k.grade IS NOT NULL
              ON CONFLICT (exam_id, member_id) DO UPDATE SET org_path = excluded.org_path, attempts = excluded.attempts,
-             grade_permille = excluded.grade_permille, passed = excluded.passed, updated_at = excluded.updated_at",
-        )
+             grade_permille = excluded.grade_permille, passed = excluded.passed, updated_at = excluded.updated_at"
+        ))
         .bind(exam.id)
-        .bind(member_id)
-        .bind(path)
-        .bind(attempts)
-        .bind(grade)
-        .bind(grade >= exam.pass_percent * 10)
+        .bind(row.member_id)
+        .bind(exam.pass_percent * 10)
         .bind(now_text()),
     )
     .await?;
-    if in_tasks {
-        crate::study::totals::exam_settled(tx, exam.id, member_id).await?;
+    if row.in_tasks {
+        crate::study::totals::exam_settled(tx, exam.id, row.member_id).await?;
     }
     Ok(())
+}
+
+/// A column of the member's (`$2`) latest graded attempt on the exam (`$1`), as a subquery.
+fn latest_graded(column: &str) -> String {
+    format!(
+        "(SELECT g.{column} FROM study_attempts g WHERE g.exam_id = $1 AND g.member_id = $2 AND g.status = 'graded'
+         ORDER BY g.number DESC LIMIT 1)"
+    )
 }
 
 /// Closes the member's attempts on these exams left open past their deadline: what was never
@@ -967,16 +1009,15 @@ async fn close_expired(db: &Db, exams: &[Exam], member_id: i64) -> Result<()> {
         .push(")");
     let expired: Vec<(i64,)> = db.all(q).await?;
     for (id,) in expired {
-        let Some(mut row) = attempt_row(db, id).await? else {
+        let Some((mut row, mut questions)) = attempt_row(db, id).await? else {
             continue;
         };
         let Some(exam) = exams.iter().find(|e| e.id == row.exam_id) else {
             continue;
         };
+        grade_questions(&mut questions, exam.partial_credit, &HashMap::new(), true);
         let mut tx = db.begin().await?;
-        let mut questions: Vec<QuestionRow> = tx.all(Q::new(QUESTIONS).bind(id)).await?;
-        let score = grade_questions(&mut tx, id, &mut questions, exam.partial_credit, &HashMap::new(), true).await?;
-        match settle(&mut tx, exam, &mut row, score, "open", None).await {
+        match settle(&mut tx, exam, &mut row, &questions, "open", None).await {
             // Submitted meanwhile: nothing to close.
             Err(Error::Refused(_)) => continue,
             other => other?,
@@ -989,13 +1030,12 @@ async fn close_expired(db: &Db, exams: &[Exam], member_id: i64) -> Result<()> {
 /// Submits the caller's answers and grades them on the server. Past the deadline (and its grace)
 /// the answers are refused and the attempt closes with what it had: nothing.
 pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> Result<Attempt> {
-    let row = attempt_row(db, id)
+    let found = attempt_and_exam(db, id)
         .await?
-        .filter(|r| caller.member_id == Some(r.member_id));
-    let row = caller
-        .found(db, row, "study.attempt.submit", ("study_attempt", &id))
+        .filter(|(r, ..)| caller.member_id == Some(r.member_id));
+    let (mut row, mut questions, exam) = caller
+        .found(db, found, "study.attempt.submit", ("study_attempt", &id))
         .await?;
-    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status != "open" {
         return Err(Error::Refused("study.attempt.submitted"));
     }
@@ -1003,9 +1043,6 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
         close_expired(db, std::slice::from_ref(&exam), row.member_id).await?;
         return Err(Error::Refused("study.attempt.time_up"));
     }
-    let mut row = row;
-    let mut tx = db.begin().await?;
-    let mut questions: Vec<QuestionRow> = tx.all(Q::new(QUESTIONS).bind(id)).await?;
     let count = questions.len() as i64;
     let mut given = HashMap::new();
     let mut e = Vec::new();
@@ -1021,10 +1058,11 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
             _ => e.push(FieldError::new("answers", "invalid_position")),
         }
     }
-    // Bad answers leave the attempt open, as it was (the transaction is not committed).
+    // Bad answers leave the attempt open, as it was.
     domain::error::check(e)?;
-    let score = grade_questions(&mut tx, id, &mut questions, exam.partial_credit, &given, false).await?;
-    settle(&mut tx, &exam, &mut row, score, "open", Some(now_text())).await?;
+    grade_questions(&mut questions, exam.partial_credit, &given, false);
+    let mut tx = db.begin().await?;
+    settle(&mut tx, &exam, &mut row, &questions, "open", Some(now_text())).await?;
     audit::append(
         &mut tx,
         caller,
@@ -1046,27 +1084,23 @@ pub struct MarkInput {
 /// Marks an attempt's short answers (阅卷), by those who manage study for its member: every short
 /// answer waiting must be marked, then the attempt is graded.
 pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Result<Attempt> {
-    let row = attempt_row(db, id).await?.filter(|r| manages(caller, &r.org_path));
-    let row = caller
-        .found(db, row, "study.attempt.mark", ("study_attempt", &id))
+    let found = attempt_and_exam(db, id)
+        .await?
+        .filter(|(r, ..)| manages(caller, &r.org_path));
+    let (mut row, mut questions, exam) = caller
+        .found(db, found, "study.attempt.mark", ("study_attempt", &id))
         .await?;
-    let exam = by_id(db, row.exam_id).await?.ok_or(Error::NotFound)?;
     if row.status != "marking" {
         return Err(Error::Refused("study.attempt.not_marking"));
     }
-    let waiting: Vec<(i64,)> = db
-        .all(
-            Q::new("SELECT position FROM study_attempt_questions WHERE attempt_id = $1 AND credit_permille IS NULL")
-                .bind(id),
-        )
-        .await?;
+    let waiting: Vec<i64> = questions
+        .iter()
+        .filter(|q| q.credit_permille.is_none())
+        .map(|q| q.position)
+        .collect();
     let mut marks = HashMap::new();
     for (position, mark) in &input.marks {
-        let p = position
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|p| waiting.iter().any(|w| w.0 == *p));
+        let p = position.trim().parse::<i64>().ok().filter(|p| waiting.contains(p));
         match p {
             Some(p) if (0..=100).contains(mark) => {
                 marks.insert(p, mark * 10);
@@ -1077,25 +1111,16 @@ pub async fn mark(db: &Db, caller: &Caller, id: i64, input: &MarkInput) -> Resul
     if marks.len() != waiting.len() {
         return Err(Invalid::one("marks", "required").into());
     }
-    let mut tx = db.begin().await?;
-    for (p, credit) in &marks {
-        tx.exec(
-            Q::new("UPDATE study_attempt_questions SET credit_permille = $3 WHERE attempt_id = $1 AND position = $2")
-                .bind(id)
-                .bind(*p)
-                .bind(*credit),
-        )
-        .await?;
+    for q in questions.iter_mut() {
+        if let Some(credit) = marks.get(&q.position) {
+            q.credit_permille = Some(*credit);
+        }
     }
-    let credits: Vec<(Option<i64>,)> = tx
-        .all(Q::new("SELECT credit_permille FROM study_attempt_questions WHERE attempt_id = $1").bind(id))
-        .await?;
-    let credits: Vec<i64> = credits.into_iter().map(|(c,)| c.unwrap_or(0)).collect();
-    let mut row = row;
-    settle(&mut tx, &exam, &mut row, Some(rules::score(&credits)), "marking", None).await?;
+    let mut tx = db.begin().await?;
+    settle(&mut tx, &exam, &mut row, &questions, "marking", None).await?;
     audit::append(&mut tx, caller, Event::ok("study.attempt.mark", "study_attempt", id)).await?;
     tx.commit().await?;
-    attempt(db, caller, id).await
+    Ok(shown(caller, &exam, row, questions))
 }
 
 /// A member's line in an exam's results: never ordered by grade (no ranking).
