@@ -178,7 +178,7 @@ async fn load_credits(store: &Store, root: i64, year: i64) -> Result<()> {
 /// against a bare insert of the same rows (each attempt's row with its answers, and its 20
 /// questions) into copies of the two tables.
 async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) -> Result<()> {
-    use store::study::{exams, questions};
+    use store::study::{attempts, exams, questions};
     let rows: Vec<questions::ImportRow> = (0..200)
         .map(|i| questions::ImportRow {
             line: i + 2,
@@ -229,19 +229,19 @@ async fn exam_day(store: &Store, caller: &Caller, root: i64, attempts: usize) ->
     let mut started = Vec::with_capacity(members.len());
     for (id, path) in &members {
         let who = member(*id, path);
-        let a = exams::start(&store.db, &who, exam.id).await?;
+        let a = attempts::start(&store.db, &who, exam.id).await?;
         let answers = a
             .questions
             .iter()
             .map(|q| (q.position.to_string(), serde_json::Value::String("A".into())))
             .collect();
-        started.push((who, a.id, exams::SubmitInput { answers }));
+        started.push((who, a.id, attempts::SubmitInput { answers }));
     }
     let start = Instant::now();
     let mut times = Vec::with_capacity(started.len());
     for (who, id, input) in &started {
         let s = Instant::now();
-        exams::submit(&store.db, who, *id, input).await?;
+        attempts::submit(&store.db, who, *id, input).await?;
         times.push(s.elapsed());
     }
     let ours = start.elapsed();

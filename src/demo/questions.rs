@@ -5,7 +5,8 @@
 //! vary, one short answer waiting to be marked.
 
 use super::*;
-use store::study::exams::{self, ExamInput, Rule, SubmitInput};
+use store::study::attempts::{self, SubmitInput};
+use store::study::exams::{self, ExamInput, Rule};
 use store::study::questions::{self, QuestionInput};
 
 /// The national congresses: year and, for the early ones, where they met.
@@ -674,7 +675,7 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
         .await?;
     for (i, (member_id, path)) in takers.iter().enumerate() {
         let who = as_member(*member_id, path);
-        let a = exams::start(&store.db, &who, committee_exam.id).await?;
+        let a = attempts::start(&store.db, &who, committee_exam.id).await?;
         // The demo reads its own keys from the bank to answer: most right, some wrong.
         let keys: Vec<(i64, String)> = store
             .db
@@ -688,7 +689,7 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
                 (position.to_string(), serde_json::Value::String(given))
             })
             .collect();
-        exams::submit(&store.db, &who, a.id, &SubmitInput { answers }).await?;
+        attempts::submit(&store.db, &who, a.id, &SubmitInput { answers }).await?;
     }
     let quiz_taker: Option<(i64, String)> = store
         .db
@@ -699,7 +700,7 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
         .await?;
     if let Some((member_id, path)) = quiz_taker {
         let who = as_member(member_id, &path);
-        let a = exams::start(&store.db, &who, branch_quiz.id).await?;
+        let a = attempts::start(&store.db, &who, branch_quiz.id).await?;
         let answers = a
             .questions
             .iter()
@@ -712,7 +713,7 @@ pub(super) async fn seed(store: &Store, caller: &Caller, plans: &[Plan], root: i
                 (q.position.to_string(), serde_json::Value::String(given.into()))
             })
             .collect();
-        exams::submit(&store.db, &who, a.id, &SubmitInput { answers }).await?;
+        attempts::submit(&store.db, &who, a.id, &SubmitInput { answers }).await?;
     }
     Ok(())
 }

@@ -41,6 +41,18 @@ fn right_letter(q: &Value) -> String {
     ((b'A' + at as u8) as char).to_string()
 }
 
+/// A member's standing on an exam, as their exam list shows it.
+async fn standing_on(app: &App, member: &str, exam: i64) -> Value {
+    let (_, mine) = app.get(member, "/api/v1/study/exams").await;
+    mine["mine"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["exam"]["id"] == exam)
+        .unwrap_or_else(|| panic!("{mine}"))["standing"]
+        .clone()
+}
+
 async fn exam(app: &App, token: &str, body: Value) -> i64 {
     let (status, e) = app.post(token, "/api/v1/study/exams", body).await;
     assert_eq!(status, StatusCode::CREATED, "{e}");
@@ -363,13 +375,7 @@ both!(
             (status, e["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("study.exam.no_attempts_left"))
         );
-        let (_, mine) = app.get(&m, "/api/v1/study/exams").await;
-        let standing = &mine["mine"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["exam"]["id"] == id)
-            .unwrap()["standing"];
+        let standing = standing_on(&app, &m, id).await;
         assert_eq!(
             (
                 standing["attempts"].as_i64(),
@@ -459,13 +465,7 @@ both!(
                 .await;
             assert_eq!(status, StatusCode::OK, "{graded}");
         }
-        let (_, mine) = app.get(&m, "/api/v1/study/exams").await;
-        let standing = &mine["mine"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["exam"]["id"] == id)
-            .unwrap()["standing"];
+        let standing = standing_on(&app, &m, id).await;
         assert_eq!(
             (standing["grade_permille"].as_i64(), standing["passed"].as_bool()),
             (Some(700), Some(true)),

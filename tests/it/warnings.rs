@@ -14,6 +14,18 @@ async fn warnings(app: &App, token: &str, org: i64, query: &str) -> Value {
     page
 }
 
+/// The caller's to-do item of one kind (it must be there).
+async fn todo_item(app: &App, token: &str, what: &str) -> Value {
+    let (_, todo) = app.get(token, "/api/v1/me/todo").await;
+    todo["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["what"] == what)
+        .unwrap_or_else(|| panic!("no {what} in {todo}"))
+        .clone()
+}
+
 fn rows(page: &Value) -> Vec<Value> {
     page["rows"].as_array().unwrap().clone()
 }
@@ -193,13 +205,7 @@ both!(
             expected > 0,
             "the demo's units below the committee have warnings of their own"
         );
-        let (_, todo) = app.get(&c, "/api/v1/me/todo").await;
-        let escalated = todo["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["what"] == "escalated")
-            .unwrap_or_else(|| panic!("{todo}"));
+        let escalated = todo_item(&app, &c, "escalated").await;
         assert_eq!(escalated["count"].as_i64(), Some(expected), "{escalated}");
         assert_eq!(escalated["link"], format!("/orgs/{root}/warnings"));
 
@@ -318,14 +324,7 @@ both!(
             .iter()
             .all(|r| r["state"] == "firing" && r["link"].as_str().unwrap().starts_with("/orgs/")));
         // The committee's home lists them, counted as the list counts them.
-        let (_, todo) = app.get(&c, "/api/v1/me/todo").await;
-        let item = todo["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["what"] == "structure")
-            .unwrap_or_else(|| panic!("{todo}"))
-            .clone();
+        let item = todo_item(&app, &c, "structure").await;
         assert_eq!(item["count"].as_i64(), Some(structures.len() as i64));
 
         // A letter sent and not received: expiring within seven days, then expired, the sender's.

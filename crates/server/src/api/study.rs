@@ -7,9 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use store::study::attempts::{self, Attempt, MarkInput, MyExam, SubmitInput};
 use store::study::classes::{self, Class, ClassInput, RollInput, RollLine};
 use store::study::credits::{self, ExemptionInput};
-use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, SubmitInput};
+use store::study::exams::{self, Exam, ExamInput, ExamResults};
 use store::study::item_import::{self, Attachment};
 use store::study::items::{self, Item, ItemFilter, ItemInput};
 use store::study::media::{self, ProgressInput, StudyFile, Watched};
@@ -538,7 +539,7 @@ pub struct ExamLists {
 #[utoipa::path(get, path = "/api/v1/study/exams", responses((status = 200, body = ExamLists)))]
 pub async fn list_exams(State(s): State<AppState>, a: ApiCaller) -> ApiResult<Json<ExamLists>> {
     Ok(Json(ExamLists {
-        mine: exams::mine(&s.store.db, &a.caller).await?,
+        mine: attempts::mine(&s.store.db, &a.caller).await?,
         managed: exams::managed(&s.store.db, &a.caller).await?,
     }))
 }
@@ -599,14 +600,14 @@ pub async fn get_exam(
 #[utoipa::path(post, path = "/api/v1/study/exams/{id}/attempts", params(("id" = i64, Path, description = "the record's id")),
     responses((status = 201, body = Attempt, description = "a new attempt (or the one still open) with its own drawn questions, options shuffled, without the key")))]
 pub async fn start_attempt(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Response> {
-    let attempt = exams::start(&s.store.db, &a.caller, id).await?;
+    let attempt = attempts::start(&s.store.db, &a.caller, id).await?;
     Ok((StatusCode::CREATED, Json(attempt)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/study/attempts/{id}", params(("id" = i64, Path, description = "the record's id")),
     responses((status = 200, body = Attempt, description = "to its member (the key once graded, by the exam's setting) and to those who mark it")))]
 pub async fn get_attempt(State(s): State<AppState>, a: ApiCaller, Id(id): Id) -> ApiResult<Json<Attempt>> {
-    Ok(Json(exams::attempt(&s.store.db, &a.caller, id).await?))
+    Ok(Json(attempts::attempt(&s.store.db, &a.caller, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/study/attempts/{id}/submit", params(("id" = i64, Path, description = "the record's id")), request_body = SubmitInput,
@@ -617,7 +618,7 @@ pub async fn submit_attempt(
     Id(id): Id,
     ApiJson(input): ApiJson<SubmitInput>,
 ) -> ApiResult<Json<Attempt>> {
-    Ok(Json(exams::submit(&s.store.db, &a.caller, id, &input).await?))
+    Ok(Json(attempts::submit(&s.store.db, &a.caller, id, &input).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/study/attempts/{id}/mark", params(("id" = i64, Path, description = "the record's id")), request_body = MarkInput,
@@ -628,7 +629,7 @@ pub async fn mark_attempt(
     Id(id): Id,
     ApiJson(input): ApiJson<MarkInput>,
 ) -> ApiResult<Json<Attempt>> {
-    Ok(Json(exams::mark(&s.store.db, &a.caller, id, &input).await?))
+    Ok(Json(attempts::mark(&s.store.db, &a.caller, id, &input).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/study/files", params(super::files::FileNameQuery),

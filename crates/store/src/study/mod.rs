@@ -7,6 +7,7 @@
 //! Credit comes from content and records, never from time online or logins, and no member is
 //! ranked against another (党员教育管理工作条例 2019 Art. 20; 国办函〔2026〕12号).
 
+pub mod attempts;
 pub mod classes;
 pub mod credits;
 pub mod exams;

@@ -333,7 +333,7 @@ pub struct MyTask {
     pub task: Task,
     pub items: Vec<TaskItem>,
     /// The member's standing on the task's exam, if it has one.
-    pub exam: Option<super::exams::Standing>,
+    pub exam: Option<super::attempts::Standing>,
     pub progress: Progress,
 }
 
@@ -359,7 +359,7 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyTask>> {
     let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
     let mut all_items = items_of_tasks(db, &ids, Some(member_id)).await?;
     let exam_ids: Vec<i64> = tasks.iter().filter_map(|t| t.exam_id).collect();
-    let standings = super::exams::standings(db, member_id, &exam_ids).await?;
+    let standings = super::attempts::standings(db, member_id, &exam_ids).await?;
     let mut out = Vec::new();
     for task in tasks {
         let items: Vec<TaskItem> = all_items.extract_if(.., |i| i.task_id == task.id).collect();

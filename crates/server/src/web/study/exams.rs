@@ -11,7 +11,8 @@ use domain::study::exam::{letter, Explain, GradePolicy, QuestionKind, MAX_OPTION
 use serde::Deserialize;
 use std::collections::HashMap;
 use store::orgs::Org;
-use store::study::exams::{self, Attempt, Exam, ExamInput, ExamResults, MarkInput, MyExam, Rule, SubmitInput};
+use store::study::attempts::{self, Attempt, MarkInput, MyExam, SubmitInput};
+use store::study::exams::{self, Exam, ExamInput, ExamResults, Rule};
 use store::study::questions::{self, QuestionFilter, QuestionInput, QuestionPage};
 
 use super::{categories, study_orgs};
@@ -305,7 +306,7 @@ struct ExamListPage {
 
 async fn exam_list(State(s): State<AppState>, w: WebCaller) -> Response {
     let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
-    let mine = crate::or_error_page!(c, exams::mine(&s.store.db, &w.caller).await);
+    let mine = crate::or_error_page!(c, attempts::mine(&s.store.db, &w.caller).await);
     let managed = crate::or_error_page!(c, exams::managed(&s.store.db, &w.caller).await);
     render(&ExamListPage {
         c,
@@ -495,7 +496,7 @@ async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Quer
     let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
     let db = &s.store.db;
     let exam = crate::or_error_page!(c, exams::get(db, &w.caller, id).await);
-    let mine = crate::or_error_page!(c, exams::mine(db, &w.caller).await)
+    let mine = crate::or_error_page!(c, attempts::mine(db, &w.caller).await)
         .into_iter()
         .find(|m| m.exam.id == id);
     let results = if exams::oversees(&w.caller, &exam) {
@@ -524,7 +525,7 @@ async fn exam(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, Quer
 }
 
 async fn start(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>) -> Response {
-    match exams::start(&s.store.db, &w.caller, id).await {
+    match attempts::start(&s.store.db, &w.caller, id).await {
         Ok(a) => see_other(&format!("/study/attempts/{}", a.id)),
         Err(e) => error_page(Chrome::for_caller(&w, "/study/exams", "study.exams"), e.into()),
     }
@@ -573,7 +574,7 @@ impl AttemptPage {
 
 async fn draw_attempt(s: &AppState, w: &WebCaller, id: i64, errors: Vec<(String, String)>) -> Response {
     let c = Chrome::for_caller(w, "/study/exams", "study.exams");
-    let a = crate::or_error_page!(c, exams::attempt(&s.store.db, &w.caller, id).await);
+    let a = crate::or_error_page!(c, attempts::attempt(&s.store.db, &w.caller, id).await);
     let own = w.caller.member_id == Some(a.member_id);
     let answering = own && a.status == "open";
     let marking = !own && a.status == "marking";
@@ -609,7 +610,7 @@ async fn submit(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     let input = SubmitInput {
         answers: answers(&form_urlencoded_pairs(&body)),
     };
-    match exams::submit(&s.store.db, &w.caller, id, &input).await {
+    match attempts::submit(&s.store.db, &w.caller, id, &input).await {
         Ok(_) => see_other(&format!("/study/attempts/{id}?saved=1")),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
@@ -627,7 +628,7 @@ async fn mark(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, body
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("mark")?.to_string(), v.trim().parse().unwrap_or(-1))))
         .collect();
-    match exams::mark(&s.store.db, &w.caller, id, &MarkInput { marks }).await {
+    match attempts::mark(&s.store.db, &w.caller, id, &MarkInput { marks }).await {
         Ok(a) => see_other(&format!("/study/exams/{}?saved=1", a.exam_id)),
         Err(e) => {
             let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
