@@ -55,11 +55,13 @@ pub struct MemberPage {
 }
 
 /// The WHERE clause over `members m` shared by the list, its count and exports, appended to `q`.
-/// With `walk_names`, the organization path is kept out of SQLite's index choice (`+col`), so that
-/// a page of a large subtree sorted by name walks the name index instead of sorting the whole
-/// subtree (PostgreSQL's statistics choose this by themselves).
-fn filter(q: &mut Q, db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, org: Option<&Org>, walk_names: bool) {
-    let path_col = if walk_names && !db.is_postgres() {
+/// With `path_off_index`, these conditions on the organization path are kept out of SQLite's
+/// index choice (`+col`): so that a page of a large subtree sorted by name walks the name index
+/// instead of sorting the whole subtree, and so that a deep page's range is the one its caller
+/// adds (SQLite plans without the bound values, so it cannot tell which of two lower bounds on the
+/// path is the higher; PostgreSQL's plans see the values and choose by themselves).
+fn filter(q: &mut Q, db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter, org: Option<&Org>, path_off_index: bool) {
+    let path_col = if path_off_index && !db.is_postgres() {
         "+m.org_path"
     } else {
         "m.org_path"
@@ -241,9 +243,19 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
         }
     }
     q.push(") FROM (SELECT m.id FROM members m");
-    filter(&mut q, db, keys, caller, f, org.as_ref(), walk_names);
+    filter(&mut q, db, keys, caller, f, org.as_ref(), walk_names || start_path.is_some());
     if let Some(path) = start_path {
+        // From the page's first organization to the end of the subtree that holds it.
+        let end = subtree_end(match org.as_ref() {
+            Some(o) => o.path.as_str(),
+            None => caller
+                .roots(Perm::ReadMembers)
+                .into_iter()
+                .find(|root| path.starts_with(root))
+                .unwrap_or("/"),
+        });
         q.push(" AND m.org_path >= ").push_bind(path);
+        q.push(" AND m.org_path < ").push_bind(end);
     }
     q.push(order);
     q.push(" LIMIT ")
