@@ -47,6 +47,7 @@ arg_from!(Option<NaiveDate>, v, Arg::Date(v));
 pub struct Q {
     sql: String,
     args: Vec<Arg>,
+    one_plan: bool,
 }
 
 impl Q {
@@ -54,7 +55,17 @@ impl Q {
         Q {
             sql: sql.to_string(),
             args: Vec::new(),
+            one_plan: false,
         }
+    }
+
+    /// Marks a read whose best plan is the same whatever values are bound (a lookup by key, a page
+    /// walked along the index it is ordered by): PostgreSQL then plans it once per connection
+    /// instead of at every execution, as every other statement is (see `Backend::Pg`). SQLite plans
+    /// every statement once anyway (`stable_plans`).
+    pub fn one_plan(mut self) -> Self {
+        self.one_plan = true;
+        self
     }
 
     /// Binds the next `$n` written in the SQL.
@@ -174,7 +185,11 @@ enum Backend {
         read: SqlitePool,
         write: SqlitePool,
     },
-    Pg(PgPool),
+    /// `planned` plans each execution for its values (a subtree is a path range, and one
+    /// statement serves a branch of 30 members and a province of millions); `generic` keeps one
+    /// plan per statement, for the reads marked `Q::one_plan` (planning the member list's page cost
+    /// PostgreSQL 0.5 ms at each execution, longer than running it).
+    Pg { planned: PgPool, generic: PgPool },
 }
 
 pub struct Tx {
@@ -314,17 +329,18 @@ impl Db {
     pub async fn connect(url: &str, anchor: crate::audit::Anchor) -> Result<Db, sqlx::Error> {
         let anchor = std::sync::Arc::new(anchor);
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // A subtree is a path range, and one prepared statement serves a branch of 30 members
-            // and a province of millions: a generic plan fits neither, so plan for the values.
-            let opts =
-                sqlx::postgres::PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
-                .await?;
+            // Two pools by how statements are planned (see `Backend::Pg`).
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            let pool = |max, mode| {
+                PgPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts.clone().options([("plan_cache_mode", mode)]))
+            };
+            let planned = pool(16, "force_custom_plan").await?;
+            let generic = pool(8, "force_generic_plan").await?;
             Ok(Db {
-                backend: Backend::Pg(pool),
+                backend: Backend::Pg { planned, generic },
                 anchor,
                 callers: Default::default(),
             })
@@ -369,16 +385,16 @@ impl Db {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.backend, Backend::Pg(_))
+        matches!(self.backend, Backend::Pg { .. })
     }
 
     /// The connections the pool holds and how many are idle (SQLite: the readers and the writer).
     pub fn pool_use(&self) -> PoolUse {
         match &self.backend {
-            Backend::Pg(p) => PoolUse {
-                size: p.size(),
-                idle: p.num_idle() as u32,
-                max: p.options().get_max_connections(),
+            Backend::Pg { planned, generic } => PoolUse {
+                size: planned.size() + generic.size(),
+                idle: (planned.num_idle() + generic.num_idle()) as u32,
+                max: planned.options().get_max_connections() + generic.options().get_max_connections(),
             },
             Backend::Sqlite { read, write } => PoolUse {
                 size: read.size() + write.size(),
@@ -396,8 +412,8 @@ impl Db {
                 callers: self.callers.clone(),
                 changes_callers: false,
             },
-            Backend::Pg(p) => Tx {
-                conn: TxConn::Pg(p.begin().await?),
+            Backend::Pg { planned, .. } => Tx {
+                conn: TxConn::Pg(planned.begin().await?),
                 anchor: self.anchor.clone(),
                 callers: self.callers.clone(),
                 changes_callers: false,
@@ -408,14 +424,20 @@ impl Db {
     pub async fn all<T: Row>(&self, q: Q) -> Result<Vec<T>, sqlx::Error> {
         match &self.backend {
             Backend::Sqlite { read, .. } => run!(fetch_all, read, sqlite_sql(&q.sql), q, T),
-            Backend::Pg(p) => run!(fetch_all, p, q.sql.clone(), q, T),
+            Backend::Pg { planned, generic } => {
+                let p = if q.one_plan { generic } else { planned };
+                run!(fetch_all, p, q.sql.clone(), q, T)
+            }
         }
     }
 
     pub async fn opt<T: Row>(&self, q: Q) -> Result<Option<T>, sqlx::Error> {
         match &self.backend {
             Backend::Sqlite { read, .. } => run!(fetch_first, read, sqlite_sql(&q.sql), q, T),
-            Backend::Pg(p) => run!(fetch_optional, p, q.sql.clone(), q, T),
+            Backend::Pg { planned, generic } => {
+                let p = if q.one_plan { generic } else { planned };
+                run!(fetch_optional, p, q.sql.clone(), q, T)
+            }
         }
     }
 
@@ -453,7 +475,7 @@ impl Db {
     pub async fn exec(&self, q: Q) -> Result<u64, sqlx::Error> {
         match &self.backend {
             Backend::Sqlite { write, .. } => run!(execute, write, sqlite_sql(&q.sql), q),
-            Backend::Pg(p) => run!(execute, p, q.sql.clone(), q),
+            Backend::Pg { planned, .. } => run!(execute, planned, q.sql.clone(), q),
         }
     }
 
@@ -461,7 +483,7 @@ impl Db {
     pub async fn script(&self, sql: &str) -> Result<(), sqlx::Error> {
         match &self.backend {
             Backend::Sqlite { write, .. } => sqlx::raw_sql(sql).execute(write).await.map(|_| ()),
-            Backend::Pg(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+            Backend::Pg { planned, .. } => sqlx::raw_sql(sql).execute(planned).await.map(|_| ()),
         }
     }
 
@@ -483,7 +505,7 @@ impl Db {
     pub async fn analyze(&self) -> Result<(), sqlx::Error> {
         match &self.backend {
             Backend::Sqlite { .. } => self.script("ANALYZE").await,
-            Backend::Pg(_) => self.script("VACUUM ANALYZE").await,
+            Backend::Pg { .. } => self.script("VACUUM ANALYZE").await,
         }
     }
 
@@ -493,7 +515,10 @@ impl Db {
                 read.close().await;
                 write.close().await;
             }
-            Backend::Pg(p) => p.close().await,
+            Backend::Pg { planned, generic } => {
+                planned.close().await;
+                generic.close().await;
+            }
         }
     }
 }

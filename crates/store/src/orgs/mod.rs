@@ -256,7 +256,10 @@ pub async fn get(db: &Db, caller: &Caller, id: i64) -> Result<Org> {
 /// One organization if the caller may see it, else none, without an audit entry: for what a page
 /// shows around the record that was asked for (the parent of a branch, say).
 pub async fn find(db: &Db, caller: &Caller, id: i64) -> Result<Option<Org>> {
-    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND ")).bind(id);
+    // By its key: the scope only filters the one row found.
+    let mut q = Q::new(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND "))
+        .bind(id)
+        .one_plan();
     caller.filter(&mut q, Perm::ReadOrgs, "o.path", Own::BranchPath("o.path"));
     Ok(db.opt(q).await?)
 }
