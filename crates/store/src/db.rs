@@ -181,10 +181,7 @@ pub struct Db {
 enum Backend {
     /// SQLite allows one writer: writes go through a one-connection pool so that transactions
     /// queue instead of failing with SQLITE_BUSY; reads use their own pool (WAL).
-    Sqlite {
-        read: SqlitePool,
-        write: SqlitePool,
-    },
+    Sqlite { read: SqlitePool, write: SqlitePool },
     /// `planned` plans each execution for its values (a subtree is a path range, and one
     /// statement serves a branch of 30 members and a province of millions); `generic` keeps one
     /// plan per statement, for the reads marked `Q::one_plan` (planning the member list's page cost
@@ -320,7 +317,9 @@ async fn stable_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Err
         )
     };
     if rc != libsqlite3_sys::SQLITE_OK {
-        return Err(sqlx::Error::Configuration(format!("SQLite refused stable plans ({rc})").into()));
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite refused stable plans ({rc})").into(),
+        ));
     }
     Ok(())
 }

@@ -243,7 +243,15 @@ pub async fn list(db: &Db, keys: &Keys, caller: &Caller, f: &MemberFilter) -> Re
         }
     }
     q.push(") FROM (SELECT m.id FROM members m");
-    filter(&mut q, db, keys, caller, f, org.as_ref(), walk_names || start_path.is_some());
+    filter(
+        &mut q,
+        db,
+        keys,
+        caller,
+        f,
+        org.as_ref(),
+        walk_names || start_path.is_some(),
+    );
     if let Some(path) = start_path {
         // From the page's first organization to the end of the subtree that holds it.
         let end = subtree_end(match org.as_ref() {
@@ -313,7 +321,11 @@ async fn page_start(db: &Db, caller: &Caller, org: Option<&Org>, mut skip: i64) 
             let below = subtree - direct;
             if skip < below {
                 level = db
-                    .all(Q::new(&format!("{COLUMNS} WHERE parent_id = $1 ORDER BY path")).bind(id).one_plan())
+                    .all(
+                        Q::new(&format!("{COLUMNS} WHERE parent_id = $1 ORDER BY path"))
+                            .bind(id)
+                            .one_plan(),
+                    )
                     .await?;
                 continue 'down;
             }
