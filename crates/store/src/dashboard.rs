@@ -351,7 +351,7 @@ fn link(tile: &str, org: i64) -> String {
 }
 
 /// Today's subtree totals of these figures.
-async fn current(db: &Db, orgs: &[i64], figures: &[String]) -> Result<BTreeMap<(i64, String), i64>> {
+pub(crate) async fn current(db: &Db, orgs: &[i64], figures: &[String]) -> Result<BTreeMap<(i64, String), i64>> {
     let mut q = Q::new("SELECT org_id, figure, n FROM figure_totals WHERE org_id IN (");
     q.push_list(orgs.iter().copied()).push(") AND figure IN (");
     q.push_list(figures.iter().cloned()).push(")");

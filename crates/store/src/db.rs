@@ -668,6 +668,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (34, include_str!("../migrations/sqlite/0034_displays.sql")),
     (35, include_str!("../migrations/sqlite/0035_quality.sql")),
     (36, include_str!("../migrations/sqlite/0036_attempt_answers.sql")),
+    (37, include_str!("../migrations/sqlite/0037_worst_first.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -712,6 +713,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (34, include_str!("../migrations/postgres/0034_displays.sql")),
     (35, include_str!("../migrations/postgres/0035_quality.sql")),
     (36, include_str!("../migrations/postgres/0036_attempt_answers.sql")),
+    (37, include_str!("../migrations/postgres/0037_worst_first.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

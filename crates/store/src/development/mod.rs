@@ -272,11 +272,25 @@ async fn with_steps(db: &Db, files: Vec<FileRow>) -> Result<Vec<DevelopmentFile>
     Ok(out)
 }
 
+/// Above this many members, a subtree's stages are read from the dashboards' counts (`stages`).
+const STAGES_KEPT_ABOVE: i64 = 20_000;
+
 /// How many people of an organization's subtree are at each of the five stages (by their last step
 /// done), all of them, not only the board's first 2,000; files archived (step 25) or cancelled are
 /// left out.
 pub async fn stages(db: &Db, caller: &Caller, org_id: i64) -> Result<[i64; 5]> {
     let org = orgs::get(db, caller, org_id).await?;
+    // A large subtree the caller reads whole is counted already: the dashboards keep these counts
+    // (`figures`, the same rule), read after its stale organizations are counted again. Counting the
+    // files took 80 ms at a million members (100,000 files).
+    if org.subtree_members > STAGES_KEPT_ABOVE && caller.can_at(Perm::ReadMembers, &org.path) {
+        crate::warnings::refresh(db, &org.path).await?;
+        let figures: Vec<String> = (1..=5).map(|stage| format!("stage:{stage}")).collect();
+        let kept = crate::dashboard::current(db, &[org.id], &figures).await?;
+        return Ok(std::array::from_fn(|i| {
+            kept.get(&(org.id, figures[i].clone())).copied().unwrap_or(0)
+        }));
+    }
     let mut q = Q::new(
         "SELECT f.last_step, COUNT(*) FROM development_files f
          WHERE f.org_path >= $1 AND f.org_path < $2 AND f.status IN ('open', 'member', 'full') AND ",

@@ -2,6 +2,8 @@
 //! the secretaries and committee staff of the organization that must act; study tasks about to
 //! fall due, to the members who have not finished them.
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate};
 
 use crate::db::{Db, Tx, Q};
@@ -10,15 +12,19 @@ use crate::inbox;
 use crate::life;
 use crate::scope::Caller;
 
-/// Users holding a secretary or committee-staff grant on exactly this organization.
-async fn responsible(tx: &mut Tx, org_id: i64) -> Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .all(
-            Q::new("SELECT DISTINCT user_id FROM grants WHERE org_id = $1 AND role IN ('secretary', 'org_admin')")
-                .bind(org_id),
-        )
+/// The users holding a secretary or committee-staff grant, by the organization they hold it on:
+/// read once for the day, not once per organization (52,000 reads at a million members).
+async fn responsible(tx: &mut Tx) -> Result<HashMap<i64, Vec<i64>>> {
+    let rows: Vec<(i64, i64)> = tx
+        .all(Q::new(
+            "SELECT DISTINCT org_id, user_id FROM grants WHERE org_id IS NOT NULL AND role IN ('secretary', 'org_admin')",
+        ))
         .await?;
-    Ok(rows.into_iter().map(|(u,)| u).collect())
+    let mut by_org: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (org, user) in rows {
+        by_org.entry(org).or_default().push(user);
+    }
+    Ok(by_org)
 }
 
 /// One day's reminders; returns how many notices were new. Runs as the system.
@@ -55,6 +61,8 @@ pub async fn send(db: &Db, today: NaiveDate) -> Result<usize> {
         .await?;
     let mut added = 0;
     let mut tx = db.begin().await?;
+    let responsible = responsible(&mut tx).await?;
+    let users_of = |org: i64| responsible.get(&org).map_or(&[][..], Vec::as_slice);
     for i in &items {
         let title = format!(
             "{} · {} · {}",
@@ -66,7 +74,7 @@ pub async fn send(db: &Db, today: NaiveDate) -> Result<usize> {
                 "即将到期"
             }
         );
-        for user in responsible(&mut tx, i.org_id).await? {
+        for &user in users_of(i.org_id) {
             let key = format!("life:{}:{}:{}:{}", i.org_id, i.kind, i.period, i.status);
             added += usize::from(
                 inbox::notify(
@@ -84,7 +92,7 @@ pub async fn send(db: &Db, today: NaiveDate) -> Result<usize> {
     for t in &terms {
         let end = t.term_end.map(|d| d.to_string()).unwrap_or_default();
         let title = format!("{} · 任期届满 {end} · 请做好换届准备", t.org_name);
-        for user in responsible(&mut tx, t.org_id).await? {
+        for &user in users_of(t.org_id) {
             let key = format!("term:{}:{}:{end}", t.org_id, t.status);
             added +=
                 usize::from(inbox::notify(&mut tx, user, "term", &key, &title, &format!("/orgs/{}", t.org_id)).await?);
@@ -120,7 +128,7 @@ pub async fn send(db: &Db, today: NaiveDate) -> Result<usize> {
     for (id, from, to, letter_no) in &expired {
         let title = format!("组织关系介绍信 {letter_no} 已过有效期，尚未接收");
         for org in std::iter::once(*from).chain(*to) {
-            for user in responsible(&mut tx, org).await? {
+            for &user in users_of(org) {
                 let key = format!("transfer:{id}:expired");
                 added += usize::from(
                     inbox::notify(

@@ -538,6 +538,9 @@ fn meeting_item(org_id: i64, org_name: String, subject: &str, status: &str) -> O
     })
 }
 
+/// Above this many items, the compliance lists walk the counts from the most (`meetings`).
+const WALK_WORST_ABOVE: i64 = 2_000;
+
 /// The subtree's meetings overdue this year (or due soon: `status`), the organizations with the
 /// most first, at most `limit` items (whole organizations), and how many there are in all: the
 /// compliance pages' lists, from the warnings. Another year's overdue list is computed from the
@@ -564,11 +567,18 @@ pub async fn meetings(
     let org = crate::life::compliance::readable(db, caller, org_id).await?;
     refresh(db, &org.path).await?;
     let total = counted(db, kind, org.id).await?;
-    // Whole organizations, the most first (then in tree order), until the limit is reached.
-    let q = Q::new(
-        "SELECT org_id, n FROM warning_counts WHERE kind = $1 AND org_path >= $2 AND org_path < $3
-         ORDER BY n DESC, org_path LIMIT $4",
-    )
+    // Whole organizations, the most first (then in tree order), until the limit is reached. Many
+    // are read by walking the counts in that order, a few by their subtree and then sorted;
+    // SQLite plans without the bound values (`db::stable_plans`), so `+col` tells it which.
+    let path_col = if total > WALK_WORST_ABOVE && !db.is_postgres() {
+        "+org_path"
+    } else {
+        "org_path"
+    };
+    let q = Q::new(&format!(
+        "SELECT org_id, n FROM warning_counts WHERE kind = $1 AND {path_col} >= $2 AND {path_col} < $3
+         ORDER BY n DESC, org_path LIMIT $4"
+    ))
     .bind(kind)
     .bind(org.path.clone())
     .bind(subtree_end(&org.path))
