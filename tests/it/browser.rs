@@ -1090,7 +1090,7 @@ async fn committee_staff_read_the_dashboard_on_a_desktop_and_a_secretary_on_a_ph
     let tiles = b
         .script("return document.querySelectorAll('section.tile svg.chart').length")
         .await;
-    assert_eq!(tiles.as_i64(), Some(15), "every tile drawn");
+    assert_eq!(tiles.as_i64(), Some(16), "every tile drawn");
     let as_of = b.text("#as-of").await;
     assert!(
         as_of.contains("数据截至") && as_of.contains(&store::clock::today().to_string()),

@@ -32,6 +32,23 @@ fn value(d: &Value, tile: &str, series: &str, category: &str) -> i64 {
     i.map_or(0, |i| s["values"][i].as_i64().unwrap())
 }
 
+/// The members reached and those done, summed over the required tasks of a study report (which
+/// must list every task).
+pub fn required_tasks(report: &Value) -> (i64, i64) {
+    let tasks = report["tasks"].as_array().unwrap();
+    assert_eq!(
+        report["tasks_total"].as_u64(),
+        Some(tasks.len() as u64),
+        "every task listed"
+    );
+    tasks
+        .iter()
+        .filter(|t| t["required"] == true)
+        .fold((0, 0), |(r, d), t| {
+            (r + t["counted"].as_i64().unwrap(), d + t["completed"].as_i64().unwrap())
+        })
+}
+
 async fn total(app: &App, token: &str, path: &str) -> i64 {
     let (status, page) = app.get(token, path).await;
     assert_eq!(status, StatusCode::OK, "{path}: {page}");
@@ -218,6 +235,16 @@ both!(dashboard_figures_equal_the_lists_behind_them, |app: App| async move {
         .find(|ch| ch["check"] == "terms_missing")
         .map_or(0, |ch| ch["failed"].as_i64().unwrap());
     assert_eq!(value(&d, "orgs_attention", "count", "terms_missing"), terms_missing);
+
+    // Required study tasks: the study report's rates of this year's required tasks, summed.
+    let (_, study) = app.get(&c, &format!("/api/v1/orgs/{root}/study")).await;
+    let (reached, done) = required_tasks(&study);
+    assert!(
+        reached > 0 && done >= 3,
+        "the demo's year task and its offline completions: {study}"
+    );
+    assert_eq!(value(&d, "study_tasks", "count", "done"), done);
+    assert_eq!(value(&d, "study_tasks", "count", "not_done"), reached - done);
 
     // The organizations below: each one's members are its own dashboard's, and they add up.
     let below = d["below"].as_array().unwrap();

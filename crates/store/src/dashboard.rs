@@ -57,7 +57,7 @@ pub struct Tile {
     /// `donut`, `bar`, `stacked_bar` (horizontal), `line` or `stacked` (columns by month).
     pub chart: &'static str,
     /// `people`, `organizations`, `periods` (of a meeting kind's frequency), `meetings`,
-    /// `warnings`, `files` or `fen`.
+    /// `warnings`, `files`, `assignments` (a member's part in a study task: 人次) or `fen`.
     pub unit: &'static str,
     /// The categories' codes (`full`, `u30`, `2026-03`…), in order.
     pub categories: Vec<String>,
@@ -198,6 +198,12 @@ fn tile_specs(day: NaiveDate) -> Vec<(&'static str, &'static str, &'static str, 
             flatten(one(vec!["study_met".into(), "study_counted".into()])),
         ),
         (
+            "study_tasks",
+            "donut",
+            "assignments",
+            flatten(one(vec!["tasks_done".into(), "tasks_reached".into()])),
+        ),
+        (
             "warnings",
             "bar",
             "warnings",
@@ -311,6 +317,11 @@ fn shown(mut tile: Tile) -> Tile {
             values[1] -= values[0];
             tile.categories = vec!["met".into(), "below".into()];
         }
+        "study_tasks" => {
+            let values = &mut tile.series[0].values;
+            values[1] -= values[0];
+            tile.categories = vec!["done".into(), "not_done".into()];
+        }
         "members_ethnicity" => {
             // The largest groups by name, the rest together: 56 bars would say less.
             let values = &tile.series[0].values;
@@ -345,7 +356,7 @@ fn link(tile: &str, org: i64) -> String {
         "life_kinds" | "life_months" => format!("/orgs/{org}/compliance"),
         "dues_months" => format!("/orgs/{org}/dues"),
         "development_stages" => format!("/orgs/{org}/development"),
-        "study_year" => format!("/study/report?org_id={org}"),
+        "study_year" | "study_tasks" => format!("/study/report?org_id={org}"),
         _ => format!("/orgs/{org}/warnings"),
     }
 }

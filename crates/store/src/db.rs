@@ -669,6 +669,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (35, include_str!("../migrations/sqlite/0035_quality.sql")),
     (36, include_str!("../migrations/sqlite/0036_attempt_answers.sql")),
     (37, include_str!("../migrations/sqlite/0037_worst_first.sql")),
+    (38, include_str!("../migrations/sqlite/0038_task_done_by_place.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -714,6 +715,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (35, include_str!("../migrations/postgres/0035_quality.sql")),
     (36, include_str!("../migrations/postgres/0036_attempt_answers.sql")),
     (37, include_str!("../migrations/postgres/0037_worst_first.sql")),
+    (38, include_str!("../migrations/postgres/0038_task_done_by_place.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

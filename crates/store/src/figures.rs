@@ -5,12 +5,12 @@
 //! organization (`marks`), the first reader of a day marks all (ages and months move with the
 //! date), so the totals are the records' counts whenever a reader has refreshed its subtree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use domain::dashboard::{age_band, monthly, party_age_band, window};
 use domain::dues::Month;
-use domain::org::path_ids;
+use domain::org::{lineage, path_ids};
 
 use crate::db::{Arg, Tx, Q};
 use crate::error::Result;
@@ -355,5 +355,174 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
             add(*org, "study_met".into(), met);
         }
     }
+    for (key, n) in study_tasks(tx, orgs, day, None).await? {
+        add(key.0, key.1, n);
+    }
     Ok(c)
+}
+
+/// The required study tasks (必学) due in the day's year, at each of these organizations: the
+/// members each task reaches there (`tasks_reached`: active, not exempt that year — the study
+/// report's audience of a task) and those of them who have completed it (`tasks_done`), a member
+/// counted once per task. A task reaches an organization through a target at it or above it; a
+/// member named by a task counts where they are unless a target already reaches them there.
+/// `only`: one task's part alone (when it is assigned, `task_assigned`).
+async fn study_tasks(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate, only: Option<i64>) -> Result<Counts> {
+    let mut c = Counts::new();
+    let year = i64::from(day.year());
+    let (first, last) = crate::study::reports::year_bounds(year);
+    // The tasks counted, over `study_tasks t`.
+    let due = |q: &mut Q| {
+        q.push(" AND t.required AND t.due_on >= ")
+            .push_bind(first)
+            .push(" AND t.due_on <= ")
+            .push_bind(last);
+        if let Some(task) = only {
+            q.push(" AND t.id = ").push_bind(task);
+        }
+    };
+    // The members counted, over `members m`.
+    let counted = |q: &mut Q| {
+        q.push(" AND m.status = 'active' AND NOT EXISTS (SELECT 1 FROM study_exemptions e WHERE e.member_id = m.id AND e.year = ")
+            .push_bind(year)
+            .push(")");
+    };
+    let by_path: HashMap<&str, i64> = orgs.iter().map(|(id, p)| (*p, *id)).collect();
+    let paths = || orgs.iter().map(|(_, p)| p.to_string());
+
+    // Which tasks reach each organization through its targets.
+    let lineages: std::collections::BTreeSet<String> = orgs.iter().flat_map(|(_, p)| lineage(p)).collect();
+    let mut q = Q::new(
+        "SELECT tt.org_path, tt.task_id FROM study_task_targets tt JOIN study_tasks t ON t.id = tt.task_id WHERE 1=1",
+    );
+    due(&mut q);
+    q.push(" AND tt.org_path IN (").push_list(lineages).push(")");
+    let mut at: HashMap<String, Vec<i64>> = HashMap::new();
+    for (path, task) in tx.all::<(String, i64)>(q).await? {
+        at.entry(path).or_default().push(task);
+    }
+    let reach: HashMap<&str, BTreeSet<i64>> = orgs
+        .iter()
+        .map(|(_, p)| {
+            let tasks = lineage(p)
+                .iter()
+                .flat_map(|l| at.get(l).into_iter().flatten().copied())
+                .collect();
+            (*p, tasks)
+        })
+        .collect();
+    let reaches = |path: &str, task: i64| reach.get(path).is_some_and(|r| r.contains(&task));
+
+    // Every task reaching an organization reaches its counted members.
+    let reached: Vec<String> = reach
+        .iter()
+        .filter(|(_, r)| !r.is_empty())
+        .map(|(p, _)| p.to_string())
+        .collect();
+    if !reached.is_empty() {
+        let mut q = Q::new("SELECT m.org_path, COUNT(*) FROM members m WHERE 1=1");
+        counted(&mut q);
+        q.push(" AND m.org_path IN (")
+            .push_list(reached)
+            .push(") GROUP BY m.org_path");
+        for (path, members) in tx.all::<(String, i64)>(q).await? {
+            if let (Some(org), Some(r)) = (by_path.get(path.as_str()), reach.get(path.as_str())) {
+                *c.entry((*org, "tasks_reached".into())).or_default() += members * r.len() as i64;
+            }
+        }
+    }
+    // Members named by a task that no target reaches there.
+    let mut q = Q::new(
+        "SELECT m.org_path, tm.task_id FROM study_task_members tm JOIN study_tasks t ON t.id = tm.task_id
+         JOIN members m ON m.id = tm.member_id WHERE 1=1",
+    );
+    due(&mut q);
+    counted(&mut q);
+    q.push(" AND m.org_path IN (").push_list(paths()).push(")");
+    for (path, task) in tx.all::<(String, i64)>(q).await? {
+        if let Some(org) = by_path.get(path.as_str()).filter(|_| !reaches(&path, task)) {
+            *c.entry((*org, "tasks_reached".into())).or_default() += 1;
+        }
+    }
+    // Completions: of a task reaching the organization, and of a member named outside its targets.
+    let named = " JOIN study_task_members tm ON tm.task_id = d.task_id AND tm.member_id = d.member_id";
+    for (join, reached) in [("", true), (named, false)] {
+        let mut q = Q::new(&format!(
+            "SELECT d.org_path, d.task_id, COUNT(*) FROM study_task_done d JOIN study_tasks t ON t.id = d.task_id{join}
+             WHERE d.counted"
+        ));
+        due(&mut q);
+        q.push(" AND d.org_path IN (")
+            .push_list(paths())
+            .push(") GROUP BY d.org_path, d.task_id");
+        for (path, task, n) in tx.all::<(String, i64, i64)>(q).await? {
+            if let Some(org) = by_path.get(path.as_str()).filter(|_| reaches(&path, task) == reached) {
+                *c.entry((*org, "tasks_done".into())).or_default() += n;
+            }
+        }
+    }
+    c.retain(|_, n| *n != 0);
+    Ok(c)
+}
+
+/// A task was just assigned (after its completions were settled, in the same transaction): its part
+/// of the study-task figures is added to every organization it reaches and their ancestors. Not
+/// by marking them to be counted again: a province's task would make the next reader count every
+/// organization of the province.
+pub(crate) async fn task_assigned(tx: &mut Tx, task_id: i64, day: NaiveDate) -> Result<()> {
+    let (required, due_on): (bool, NaiveDate) = tx
+        .one(Q::new("SELECT required, due_on FROM study_tasks WHERE id = $1").bind(task_id))
+        .await?;
+    if !required || due_on.year() != day.year() {
+        return Ok(());
+    }
+    let targets: Vec<(String,)> = tx
+        .all(Q::new("SELECT org_path FROM study_task_targets WHERE task_id = $1").bind(task_id))
+        .await?;
+    let mut reached: BTreeMap<String, i64> = BTreeMap::new();
+    for (path,) in targets {
+        let below: Vec<(String, i64)> = tx
+            .all(
+                Q::new("SELECT path, id FROM orgs WHERE path >= $1 AND path < $2")
+                    .bind(path.clone())
+                    .bind(domain::org::subtree_end(&path)),
+            )
+            .await?;
+        reached.extend(below);
+    }
+    let named: Vec<(String, i64)> = tx
+        .all(
+            Q::new("SELECT m.org_path, m.org_id FROM study_task_members tm JOIN members m ON m.id = tm.member_id WHERE tm.task_id = $1")
+                .bind(task_id),
+        )
+        .await?;
+    reached.extend(named);
+    let reached: Vec<(i64, String)> = reached.into_iter().map(|(path, id)| (id, path)).collect();
+    let mut deltas = Counts::new();
+    for chunk in reached.chunks(CHUNK) {
+        let orgs: Vec<(i64, &str)> = chunk.iter().map(|(id, p)| (*id, p.as_str())).collect();
+        let own = study_tasks(tx, &orgs, day, Some(task_id)).await?;
+        add_own(tx, &own).await?;
+        let paths: HashMap<i64, &str> = orgs.iter().copied().collect();
+        for ((org, figure), n) in own {
+            for id in path_ids(paths[&org]) {
+                *deltas.entry((id, figure.clone())).or_default() += n;
+            }
+        }
+    }
+    add_totals(tx, deltas, day).await
+}
+
+/// Adds to organizations' own figures.
+async fn add_own(tx: &mut Tx, own: &Counts) -> Result<()> {
+    let rows: Vec<_> = own.iter().collect();
+    for part in rows.chunks(CHUNK) {
+        let mut q = Q::new("INSERT INTO figure_counts (org_id, figure, n) VALUES ");
+        for (i, ((org, figure), n)) in part.iter().enumerate() {
+            q.push_row(i == 0, [(*org).into(), figure.clone().into(), (**n).into()]);
+        }
+        q.push(" ON CONFLICT (org_id, figure) DO UPDATE SET n = figure_counts.n + excluded.n");
+        tx.exec(q).await?;
+    }
+    Ok(())
 }

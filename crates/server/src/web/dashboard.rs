@@ -153,7 +153,7 @@ pub(super) fn category_prefix(tile: &str) -> &'static str {
         "orgs_attention" => "dashboard.attention.",
         "life_kinds" => "meeting_kind.",
         "development_stages" => "development.stage.",
-        "study_year" => "dashboard.study.",
+        "study_year" | "study_tasks" => "dashboard.study.",
         "warnings" => "todo.",
         // Months and ethnic groups are shown as they are.
         _ => "dashboard.raw.",

@@ -186,6 +186,7 @@ pub async fn create(db: &Db, caller: &Caller, input: &TaskInput) -> Result<Task>
     }
     // Members who had already completed its items (and passed its exam) have completed it.
     crate::study::totals::task_assigned(&mut tx, id).await?;
+    crate::figures::task_assigned(&mut tx, id, today).await?;
     audit::append(&mut tx, caller, Event::ok("study.task.create", "study_task", id)).await?;
     tx.commit().await?;
     get(db, caller, id).await

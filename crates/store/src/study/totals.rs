@@ -96,7 +96,9 @@ pub(crate) async fn exam_settled(tx: &mut Tx, exam_id: i64, member_id: i64) -> R
     let tasks: Vec<(i64,)> = tx
         .all(Q::new("SELECT id FROM study_tasks WHERE exam_id = $1").bind(exam_id))
         .await?;
-    settle_tasks(tx, &tasks.into_iter().map(|(t,)| t).collect::<Vec<_>>(), &[member_id]).await
+    settle_tasks(tx, &tasks.into_iter().map(|(t,)| t).collect::<Vec<_>>(), &[member_id]).await?;
+    // The dashboards count who has completed a task.
+    crate::marks::stale_members(tx, &[member_id]).await
 }
 
 /// After a study meeting's roll, status, hours or date changed: the years of everyone on its roll,
