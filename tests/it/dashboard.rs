@@ -32,6 +32,15 @@ fn value(d: &Value, tile: &str, series: &str, category: &str) -> i64 {
     i.map_or(0, |i| s["values"][i].as_i64().unwrap())
 }
 
+/// The required study tasks' tile of an organization's dashboard today: (done, not done).
+pub async fn tasks_tile(app: &App, token: &str, org: i64) -> (i64, i64) {
+    let d = dashboard(app, token, org, "").await;
+    (
+        value(&d, "study_tasks", "count", "done"),
+        value(&d, "study_tasks", "count", "not_done"),
+    )
+}
+
 /// The members reached and those done, summed over the required tasks of a study report (which
 /// must list every task).
 pub fn required_tasks(report: &Value) -> (i64, i64) {

@@ -383,25 +383,9 @@ both!(a_task_to_members_by_name_reaches_them_alone, |app: App| async move {
 
     // Named beside an organization: the committee's required task to the law branch and one member here.
     let committee_org = me(&app, &c).await["grants"][0]["org_id"].as_i64().unwrap();
-    let tile = |d: Value| {
-        let t = d["tiles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["id"] == "study_tasks")
-            .unwrap()
-            .clone();
-        (
-            t["series"][0]["values"][0].as_i64().unwrap(),
-            t["series"][0]["values"][1].as_i64().unwrap(),
-        )
-    };
-    let dashboard = |org: i64| {
-        let (app, c) = (&app, &c);
-        async move { app.get(c, &format!("/api/v1/orgs/{org}/dashboard")).await.1 }
-    };
-    let (done_before, not_done_before) = tile(dashboard(committee_org).await);
-    let (branch_done, branch_not_done) = tile(dashboard(branch).await);
+    let tile = |org: i64| crate::dashboard::tasks_tile(&app, &c, org);
+    let (done_before, not_done_before) = tile(committee_org).await;
+    let (branch_done, branch_not_done) = tile(branch).await;
     let (status, both) = app
             .post(
                 &c,
@@ -414,22 +398,18 @@ both!(a_task_to_members_by_name_reaches_them_alone, |app: App| async move {
     let (_, law_org) = app.get(&c, &format!("/api/v1/orgs/{law}")).await;
     let law_members = law_org["member_count"].as_i64().unwrap();
     assert_eq!(
-        tile(dashboard(committee_org).await),
+        tile(committee_org).await,
         (done_before, not_done_before + law_members + 1),
         "the law branch and the one named, none done yet"
     );
     assert_eq!(
-        tile(dashboard(branch).await),
+        tile(branch).await,
         (branch_done, branch_not_done + 1),
         "the one named here"
     );
     let (_, law_study) = app.get(&c, &format!("/api/v1/orgs/{law}/study")).await;
     let (reached, done) = crate::dashboard::required_tasks(&law_study);
-    assert_eq!(
-        tile(dashboard(law).await),
-        (done, reached - done),
-        "the law branch's report"
-    );
+    assert_eq!(tile(law).await, (done, reached - done), "the law branch's report");
     let both_id = both["id"].as_i64().unwrap();
     let (_, tasks) = app.get(&m, "/api/v1/study/tasks").await;
     assert!(
@@ -468,16 +448,16 @@ both!(a_task_to_members_by_name_reaches_them_alone, |app: App| async move {
         )
         .await;
     assert_eq!((status, r["credited"].as_i64()), (StatusCode::OK, Some(1)), "{r}");
-    assert_eq!(tile(dashboard(branch).await), (branch_done + 1, branch_not_done));
+    assert_eq!(tile(branch).await, (branch_done + 1, branch_not_done));
     let (_, report) = app.get(&c, &format!("/api/v1/orgs/{committee_org}/study")).await;
     let (reached, done) = crate::dashboard::required_tasks(&report);
     assert_eq!(
-        tile(dashboard(committee_org).await),
+        tile(committee_org).await,
         (done, reached - done),
         "the committee's report"
     );
     assert_eq!(
-        tile(dashboard(committee_org).await),
+        tile(committee_org).await,
         (done_before + 1, not_done_before + law_members)
     );
     // The browser form offers the members' picker.

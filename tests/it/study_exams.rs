@@ -538,6 +538,7 @@ both!(
             .await;
         assert_eq!(status, StatusCode::CREATED, "a task may be an exam alone: {task}");
         let task_id = task["id"].as_i64().unwrap();
+        let (done, not_done) = crate::dashboard::tasks_tile(&app, &t, branch).await;
 
         let (_, a) = app
             .post(&m, &format!("/api/v1/study/exams/{id}/attempts"), json!({}))
@@ -649,6 +650,11 @@ both!(
             crate::study::totals_agree(&app).await > 0,
             "the task's completion is kept"
         );
+        assert_eq!(
+            crate::dashboard::tasks_tile(&app, &t, branch).await,
+            (done + 1, not_done - 1),
+            "the branch's dashboard counts it"
+        );
 
         // Past the time limit (and its grace) answers are refused and the attempt closes with nothing.
         let (_, late) = app
@@ -693,5 +699,6 @@ both!(
             .unwrap();
         assert_eq!(line["progress"], "started", "{line}");
         crate::study::totals_agree(&app).await;
+        assert_eq!(crate::dashboard::tasks_tile(&app, &t, branch).await, (done, not_done));
     }
 );

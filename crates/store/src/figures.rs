@@ -390,29 +390,46 @@ async fn study_tasks(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate, only: Op
     let by_path: HashMap<&str, i64> = orgs.iter().map(|(id, p)| (*p, *id)).collect();
     let paths = || orgs.iter().map(|(_, p)| p.to_string());
 
-    // Which tasks reach each organization through its targets.
-    let lineages: std::collections::BTreeSet<String> = orgs.iter().flat_map(|(_, p)| lineage(p)).collect();
+    // The tasks' targets at or above these organizations, and the counted members they name here:
+    // one statement, as an organization is evaluated again after every write in it.
+    let lineages: BTreeSet<String> = orgs.iter().flat_map(|(_, p)| lineage(p)).collect();
     let mut q = Q::new(
-        "SELECT tt.org_path, tt.task_id FROM study_task_targets tt JOIN study_tasks t ON t.id = tt.task_id WHERE 1=1",
+        "SELECT 1, tt.org_path, tt.task_id FROM study_task_targets tt JOIN study_tasks t ON t.id = tt.task_id WHERE 1=1",
     );
     due(&mut q);
     q.push(" AND tt.org_path IN (").push_list(lineages).push(")");
-    let mut at: HashMap<String, Vec<i64>> = HashMap::new();
-    for (path, task) in tx.all::<(String, i64)>(q).await? {
-        at.entry(path).or_default().push(task);
+    q.push(
+        " UNION ALL SELECT 0, m.org_path, tm.task_id FROM study_task_members tm JOIN study_tasks t ON t.id = tm.task_id
+         JOIN members m ON m.id = tm.member_id WHERE 1=1",
+    );
+    due(&mut q);
+    counted(&mut q);
+    q.push(" AND m.org_path IN (").push_list(paths()).push(")");
+    let rows: Vec<(i32, String, i64)> = tx.all(q).await?;
+    if rows.is_empty() {
+        return Ok(c);
+    }
+    let mut at: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (_, path, task) in rows.iter().filter(|r| r.0 == 1) {
+        at.entry(path.as_str()).or_default().push(*task);
     }
     let reach: HashMap<&str, BTreeSet<i64>> = orgs
         .iter()
         .map(|(_, p)| {
             let tasks = lineage(p)
                 .iter()
-                .flat_map(|l| at.get(l).into_iter().flatten().copied())
+                .flat_map(|l| at.get(l.as_str()).into_iter().flatten().copied())
                 .collect();
             (*p, tasks)
         })
         .collect();
     let reaches = |path: &str, task: i64| reach.get(path).is_some_and(|r| r.contains(&task));
-
+    // A named member counts where they are unless a target already reaches them there.
+    for (_, path, task) in rows.iter().filter(|r| r.0 == 0) {
+        if let Some(org) = by_path.get(path.as_str()).filter(|_| !reaches(path, *task)) {
+            *c.entry((*org, "tasks_reached".into())).or_default() += 1;
+        }
+    }
     // Every task reaching an organization reaches its counted members.
     let reached: Vec<String> = reach
         .iter()
@@ -431,34 +448,22 @@ async fn study_tasks(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate, only: Op
             }
         }
     }
-    // Members named by a task that no target reaches there.
+    // Completions: of a task reaching the organization, or of a member it names.
     let mut q = Q::new(
-        "SELECT m.org_path, tm.task_id FROM study_task_members tm JOIN study_tasks t ON t.id = tm.task_id
-         JOIN members m ON m.id = tm.member_id WHERE 1=1",
+        "SELECT d.org_path, d.task_id, CASE WHEN EXISTS (SELECT 1 FROM study_task_members tm
+           WHERE tm.task_id = d.task_id AND tm.member_id = d.member_id) THEN 1 ELSE 0 END, COUNT(*)
+         FROM study_task_done d JOIN study_tasks t ON t.id = d.task_id WHERE d.counted",
     );
     due(&mut q);
-    counted(&mut q);
-    q.push(" AND m.org_path IN (").push_list(paths()).push(")");
-    for (path, task) in tx.all::<(String, i64)>(q).await? {
-        if let Some(org) = by_path.get(path.as_str()).filter(|_| !reaches(&path, task)) {
-            *c.entry((*org, "tasks_reached".into())).or_default() += 1;
-        }
-    }
-    // Completions: of a task reaching the organization, and of a member named outside its targets.
-    let named = " JOIN study_task_members tm ON tm.task_id = d.task_id AND tm.member_id = d.member_id";
-    for (join, reached) in [("", true), (named, false)] {
-        let mut q = Q::new(&format!(
-            "SELECT d.org_path, d.task_id, COUNT(*) FROM study_task_done d JOIN study_tasks t ON t.id = d.task_id{join}
-             WHERE d.counted"
-        ));
-        due(&mut q);
-        q.push(" AND d.org_path IN (")
-            .push_list(paths())
-            .push(") GROUP BY d.org_path, d.task_id");
-        for (path, task, n) in tx.all::<(String, i64, i64)>(q).await? {
-            if let Some(org) = by_path.get(path.as_str()).filter(|_| reaches(&path, task) == reached) {
-                *c.entry((*org, "tasks_done".into())).or_default() += n;
-            }
+    q.push(" AND d.org_path IN (")
+        .push_list(paths())
+        .push(") GROUP BY 1, 2, 3");
+    for (path, task, named, n) in tx.all::<(String, i64, i32, i64)>(q).await? {
+        if let Some(org) = by_path
+            .get(path.as_str())
+            .filter(|_| named == 1 || reaches(&path, task))
+        {
+            *c.entry((*org, "tasks_done".into())).or_default() += n;
         }
     }
     c.retain(|_, n| *n != 0);
