@@ -28,7 +28,8 @@ const CHUNK: usize = 500;
 pub(crate) type Counts = BTreeMap<(i64, String), i64>;
 
 /// Counts these organizations' (id, path) own figures on `day` and keeps them (see the module),
-/// with those the warnings' rules counted on the way (`read`: the compliance rate's terms).
+/// with those the warnings' rules counted on the way (`read`: the compliance rate's terms, the
+/// members' data-quality failures, the open warnings by kind).
 pub(crate) async fn keep(tx: &mut Tx, orgs: &[(i64, &str)], day: NaiveDate, mut read: Counts) -> Result<()> {
     let paths: HashMap<i64, &str> = orgs.iter().copied().collect();
     let mut deltas = Counts::new();
@@ -177,33 +178,15 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
         add(org, "dq:terms_checked".into(), termed);
         add(org, "dq:terms_missing".into(), termed * no_term);
     }
-    // Data quality: the failures `quality` keeps, at the member's organization (a duplicate at the
-    // one above both records).
-    for (sql, group, by_path) in [
-        (
-            "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
-             WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_path IN (",
-            ") GROUP BY m.org_id, q.check_name",
-            true,
-        ),
-        (
-            "SELECT q.org_id, q.check_name, COUNT(*) FROM quality_failures q
-             WHERE q.check_name = 'duplicate' AND q.org_id IN (",
-            ") GROUP BY q.org_id, q.check_name",
-            false,
-        ),
-    ] {
-        let mut q = Q::new(sql);
-        if by_path {
-            q.push_list(orgs.iter().map(|(_, p)| p.to_string()));
-        } else {
-            q.push_list(ids.iter().copied());
-        }
-        q.push(group);
-        let rows: Vec<(i64, String, i64)> = tx.all(q).await?;
-        for (org, check, n) in rows {
-            add(org, format!("dq:{check}"), n);
-        }
+    // Data quality: the duplicates `quality` keeps, at the organization above both records (the
+    // other failures, at the member's organization, are read by the warnings' rules: `read`).
+    let mut q = list(
+        "SELECT q.org_id, q.check_name, COUNT(*) FROM quality_failures q WHERE q.check_name = 'duplicate' AND q.org_id IN (",
+    );
+    q.push(" GROUP BY q.org_id, q.check_name");
+    let rows: Vec<(i64, String, i64)> = tx.all(q).await?;
+    for (org, check, n) in rows {
+        add(org, format!("dq:{check}"), n);
     }
 
     // Members as the roster counts them (active), by category, sex, education, ethnicity, age and
@@ -240,25 +223,23 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
             add(org, monthly("converted", Month::of(full)), 1);
         }
     }
-    let dated: [(&str, &str); 3] = [
-        (
-            "transferred_out",
-            "SELECT from_org_id, issued_on FROM transfers WHERE status IN ('sent', 'accepted') AND issued_on >= $1 AND from_path IN (",
-        ),
-        (
-            "transferred_in",
-            "SELECT to_org_id, receipt_on FROM transfers WHERE status = 'accepted' AND receipt_on >= $1 AND to_path IN (",
-        ),
-        (
-            "transferred_in",
-            "SELECT org_id, received_on FROM transfers_in WHERE received_on >= $1 AND org_path IN (",
-        ),
-    ];
-    for (series, sql) in dated {
-        let rows: Vec<(i64, NaiveDate)> = tx.all(among_paths(sql, vec![start.into()])).await?;
-        for (org, on) in rows.into_iter().filter(|(_, on)| in_window(*on)) {
-            add(org, monthly(series, Month::of(on)), 1);
-        }
+    // Letters issued and received (and transfers in recorded without a letter), one statement.
+    let mut q = Q::new(
+        "SELECT 'transferred_out', from_org_id, issued_on FROM transfers
+         WHERE status IN ('sent', 'accepted') AND issued_on >= $1 AND from_path IN (",
+    )
+    .bind(start);
+    q.push_list(orgs.iter().map(|(_, p)| p.to_string()));
+    q.push(
+        ") UNION ALL SELECT 'transferred_in', to_org_id, receipt_on FROM transfers
+         WHERE status = 'accepted' AND receipt_on >= $1 AND to_path IN (",
+    );
+    q.push_list(orgs.iter().map(|(_, p)| p.to_string()));
+    q.push(") UNION ALL SELECT 'transferred_in', org_id, received_on FROM transfers_in WHERE received_on >= $1 AND org_path IN (");
+    q.push_list(orgs.iter().map(|(_, p)| p.to_string())).push(")");
+    let rows: Vec<(String, i64, NaiveDate)> = tx.all(q).await?;
+    for (series, org, on) in rows.into_iter().filter(|(_, _, on)| in_window(*on)) {
+        add(org, monthly(&series, Month::of(on)), 1);
     }
     // The platform keeps no date of death: the month the record was changed to deceased stands for
     // it (the history's change to the status, `"status":[…,"deceased"]`).
@@ -299,12 +280,6 @@ async fn count(tx: &mut Tx, ids: &[i64], orgs: &[(i64, &str)], day: NaiveDate) -
         if let Some(kind) = subject.split('|').nth(1) {
             add(org, format!("overdue:{kind}"), 1);
         }
-    }
-    let rows: Vec<(i64, String, i64)> = tx
-        .all(list("SELECT org_id, kind, n FROM warning_counts WHERE org_id IN ("))
-        .await?;
-    for (org, kind, n) in rows {
-        add(org, format!("warnings:{kind}"), n);
     }
 
     // Dues by month, from the totals kept beside the ledger.

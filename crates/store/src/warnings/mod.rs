@@ -251,6 +251,8 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
     let orgs_found = crate::orgs::among(db, &ids).await?;
     let size: HashMap<i64, i64> = orgs_found.iter().map(|o| (o.id, o.direct_members)).collect();
     for (org_id, check, n) in failing {
+        // The dashboards count the same failures (`figures`).
+        figures.insert((org_id, format!("dq:{check}")), n);
         if !domain::quality::passes(n, size.get(&org_id).copied().unwrap_or(0)) {
             if let Some(o) = orgs_found.iter().find(|o| o.id == org_id) {
                 found.push(Found {
@@ -326,7 +328,11 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
 /// One keeper at a time (a row lock; SQLite has one writer anyway), and only for the marks this
 /// evaluation started from: a mark another keeper took, or a write renewed, is left to the next
 /// evaluation, so no change is counted twice and none is counted from older data.
-async fn keep(db: &Db, orgs: &[(i64, i64, String)], (found, read): (Vec<Found>, crate::figures::Counts)) -> Result<()> {
+async fn keep(
+    db: &Db,
+    orgs: &[(i64, i64, String)],
+    (found, mut read): (Vec<Found>, crate::figures::Counts),
+) -> Result<()> {
     let today = today();
     let mut tx = db.begin().await?;
     tx.exec(Q::new(
@@ -458,6 +464,8 @@ async fn keep(db: &Db, orgs: &[(i64, i64, String)], (found, read): (Vec<Found>, 
     }
     for ((org, kind), n) in &counts {
         *deltas.entry((*org, kind.clone())).or_default() += n;
+        // The dashboards count the open warnings by kind too (`figures`).
+        read.insert((*org, format!("warnings:{kind}")), *n);
     }
     let counts: Vec<_> = counts.into_iter().collect();
     for chunk in counts.chunks(CHUNK) {
