@@ -150,6 +150,11 @@ async fn new_day(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// A read's rows, with the store's errors (for reads joined with the rules' own).
+async fn rows<T: crate::db::Row>(db: &Db, q: Q) -> Result<Vec<T>> {
+    Ok(db.all(q).await?)
+}
+
 /// What the rules find today for these organizations (id, seq, path), each owned by one of them;
 /// and the figures read on the way that the dashboards keep (`figures::Counts`).
 async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, crate::figures::Counts)> {
@@ -169,7 +174,57 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
             });
         }
     };
-    let year_so_far = crate::life::compliance::year_among(db, &ids).await?;
+    let today = today();
+    let year = today.year();
+    // Letters sent and still out, expired or expiring: the sender's.
+    let mut letters_q = Q::new(
+        "SELECT t.id, t.from_org_id, t.expires_on, m.name FROM transfers t JOIN members m ON m.id = t.member_id
+         WHERE t.status = 'sent' AND t.expires_on < $1 AND t.from_path IN (",
+    )
+    .bind(today + chrono::Days::new(LETTER_EXPIRING_DAYS + 1));
+    letters_q.push_list(paths.iter().cloned()).push(")");
+    // Members without this year's base, per branch (as the dues book lists them).
+    let mut without_q = Q::new(
+        "SELECT m.org_id, COUNT(*) FROM members m WHERE m.status = 'active'
+         AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $1) AND m.org_path IN (",
+    )
+    .bind(year as i64);
+    without_q.push_list(paths.iter().cloned()).push(") GROUP BY m.org_id");
+    // Data quality: each member check failed among the organization's own members.
+    let mut failing_q = Q::new(
+        "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
+         WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_path IN (",
+    );
+    failing_q
+        .push_list(paths.iter().cloned())
+        .push(") GROUP BY m.org_id, q.check_name");
+    // Study below the minimum, late in the year: the organizations where members are below it.
+    let mut below_q = Q::new(
+        "SELECT DISTINCT y.org_path FROM study_years y
+         WHERE y.year = $1 AND y.counted AND y.credited_tenths < y.required_tenths AND y.org_path IN (",
+    )
+    .bind(year as i64);
+    below_q.push_list(paths.iter().cloned()).push(")");
+    let study_late = today.month() >= STUDY_WARNING_FROM_MONTH;
+    // The rules read independently of one another: at once, so that the reader who evaluates an
+    // organization after a write waits for the slowest read, not for their sum.
+    let (year_so_far, terms, arrears, board, letters, without, failing, orgs_found, below) = tokio::try_join!(
+        crate::life::compliance::year_among(db, &ids),
+        crate::life::terms::due_among(db, &ids),
+        crate::dues::reports::arrears_among(db, &paths),
+        crate::development::board_among(db, &paths),
+        rows::<(i64, i64, chrono::NaiveDate, String)>(db, letters_q),
+        rows::<(i64, i64)>(db, without_q),
+        rows::<(i64, String, i64)>(db, failing_q),
+        crate::orgs::among(db, &ids),
+        async {
+            if study_late {
+                rows::<(String,)>(db, below_q).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    )?;
     // The compliance rate's terms by kind: periods ended this year, and those held.
     let mut figures = crate::figures::Counts::new();
     for (org_id, kind, ended, held) in year_so_far.ended {
@@ -184,7 +239,7 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
         };
         push(kind, meeting_subject(&item), item.org_id, item.org_name);
     }
-    for term in crate::life::terms::due_among(db, &ids).await? {
+    for term in terms {
         let kind = match term.status.as_str() {
             "overdue" => TERMS_OVERDUE,
             "due_in3_months" => TERMS_DUE,
@@ -193,7 +248,7 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
         push(kind, format!("o{}", term.org_id), term.org_id, term.org_name);
     }
     // Arrears belong to the branch whose ledger line shows them, as the dues page lists them.
-    for (path, a) in crate::dues::reports::arrears_among(db, &paths).await? {
+    for (path, a) in arrears {
         let kind = match a.level.as_str() {
             "flag" => DUES_FLAG,
             "warning" => DUES_WARNING,
@@ -203,7 +258,7 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
             push(kind, format!("m{}", a.member_id), *org_id, a.name);
         }
     }
-    for f in crate::development::board_among(db, &paths).await? {
+    for f in board {
         let has = |alerts: &[&str]| f.alerts.iter().any(|a| alerts.contains(&a.as_str()));
         for (kind, alerts) in [
             (DEVELOPMENT_LATE, &["talk_overdue", "approval_overdue"][..]),
@@ -214,15 +269,6 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
             }
         }
     }
-    let today = today();
-    // Letters sent and still out, expired or expiring: the sender's.
-    let mut q = Q::new(
-        "SELECT t.id, t.from_org_id, t.expires_on, m.name FROM transfers t JOIN members m ON m.id = t.member_id
-         WHERE t.status = 'sent' AND t.expires_on < $1 AND t.from_path IN (",
-    )
-    .bind(today + chrono::Days::new(LETTER_EXPIRING_DAYS + 1));
-    q.push_list(paths.iter().cloned()).push(")");
-    let letters: Vec<(i64, i64, chrono::NaiveDate, String)> = db.all(q).await?;
     for (id, org_id, expires, name) in letters {
         let kind = if expires < today {
             LETTERS_EXPIRED
@@ -231,24 +277,6 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
         };
         push(kind, format!("t{id}"), org_id, name);
     }
-    let year = today.year();
-    // Members without this year's base, per branch (as the dues book lists them).
-    let mut q = Q::new(
-        "SELECT m.org_id, COUNT(*) FROM members m WHERE m.status = 'active'
-         AND NOT EXISTS (SELECT 1 FROM dues_profiles p WHERE p.member_id = m.id AND p.year = $1) AND m.org_path IN (",
-    )
-    .bind(year as i64);
-    q.push_list(paths.iter().cloned()).push(") GROUP BY m.org_id");
-    let without: Vec<(i64, i64)> = db.all(q).await?;
-    // Data quality: each member check failed beyond the threshold among the organization's own members.
-    let mut q = Q::new(
-        "SELECT m.org_id, q.check_name, COUNT(*) FROM quality_failures q JOIN members m ON m.id = q.member_id
-         WHERE q.check_name <> 'duplicate' AND m.status = 'active' AND m.org_path IN (",
-    );
-    q.push_list(paths.iter().cloned())
-        .push(") GROUP BY m.org_id, q.check_name");
-    let failing: Vec<(i64, String, i64)> = db.all(q).await?;
-    let orgs_found = crate::orgs::among(db, &ids).await?;
     let size: HashMap<i64, i64> = orgs_found.iter().map(|o| (o.id, o.direct_members)).collect();
     for (org_id, check, n) in failing {
         // The dashboards count the same failures (`figures`).
@@ -303,19 +331,9 @@ async fn evaluate(db: &Db, orgs: &[(i64, i64, String)]) -> Result<(Vec<Found>, c
     for (org_id, _) in without.into_iter().filter(|(_, n)| *n > 0) {
         push(WITHOUT_BASE, format!("o{org_id}|{year}"), org_id);
     }
-    // Study below the minimum, late in the year: the organizations where members are below it.
-    if today.month() >= STUDY_WARNING_FROM_MONTH {
-        let mut q = Q::new(
-            "SELECT DISTINCT y.org_path FROM study_years y
-             WHERE y.year = $1 AND y.counted AND y.credited_tenths < y.required_tenths AND y.org_path IN (",
-        )
-        .bind(year as i64);
-        q.push_list(paths.iter().cloned()).push(")");
-        let below: Vec<(String,)> = db.all(q).await?;
-        for (path,) in below {
-            if let Some(org_id) = id_of.get(path.as_str()) {
-                push(STUDY_BELOW, format!("o{org_id}|{year}"), *org_id);
-            }
+    for (path,) in below {
+        if let Some(org_id) = id_of.get(path.as_str()) {
+            push(STUDY_BELOW, format!("o{org_id}|{year}"), *org_id);
         }
     }
     Ok((found, figures))
