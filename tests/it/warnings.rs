@@ -395,3 +395,44 @@ both!(
         assert_eq!(of_branch(listed("without_base").await), 0, "resolved by the data");
     }
 );
+
+both!(
+    what_writes_mark_is_settled_in_the_background_once_the_day_has_begun,
+    |app: App| async move {
+        let c = app.login("committee").await;
+        let root = app.org_id(&c, "浙江开放大学委员会").await;
+        let db = &app.store.db;
+        let stale = || async {
+            let (n,): (i64,) = db.one(Q::new("SELECT COUNT(*) FROM warnings_stale")).await.unwrap();
+            n
+        };
+        let before = warnings(&app, &c, root, "").await;
+        assert_eq!(stale().await, 0, "the reader evaluated its subtree");
+        let mut tx = db.begin().await.unwrap();
+        store::marks::all_stale(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let marked = stale().await;
+        assert!(marked > 30, "every organization of the demo is marked: {marked}");
+
+        // Before the day's evaluation the background leaves the marks to it.
+        db.exec(Q::new(
+            "UPDATE job_leases SET last_run_on = NULL WHERE name = 'warnings_day'",
+        ))
+        .await
+        .unwrap();
+        assert_eq!(store::warnings::settle(db).await.unwrap(), 0);
+        assert_eq!(stale().await, marked);
+
+        // Once the day has begun, it evaluates every mark, and what it keeps is what a reader sees.
+        assert_eq!(store::warnings::refresh(db, "/").await.unwrap() as i64, marked);
+        let mut tx = db.begin().await.unwrap();
+        store::marks::all_stale(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store::warnings::settle(db).await.unwrap() as i64, marked);
+        assert_eq!(stale().await, 0);
+        assert_eq!(store::warnings::settle(db).await.unwrap(), 0, "nothing left");
+        let after = warnings(&app, &c, root, "").await;
+        assert_eq!(after["total"], before["total"]);
+        assert_eq!(rows(&after).len(), rows(&before).len());
+    }
+);

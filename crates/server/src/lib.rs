@@ -186,6 +186,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
             state.audit_retention_days,
             state.metrics.clone(),
         ));
+        tokio::spawn(settle_marks(state.store.clone(), state.metrics.clone()));
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
@@ -278,6 +279,28 @@ async fn daily_jobs(store: Store, audit_retention_days: Option<i64>, metrics: Ar
             }
         }
         tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
+}
+
+/// How often the server evaluates again what writes marked stale (`store::warnings::settle`).
+const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Keeps the warnings and the dashboards' figures counted in the background, a few seconds behind
+/// the writes, so that readers rarely count them first.
+async fn settle_marks(store: Store, metrics: Arc<metrics::Metrics>) {
+    loop {
+        tokio::time::sleep(SETTLE_EVERY).await;
+        match store::warnings::settle(&store.db).await {
+            Ok(0) => {}
+            Ok(orgs) => {
+                metrics.job("warnings_settle", true);
+                tracing::info!(orgs, "marked organizations evaluated again")
+            }
+            Err(e) => {
+                metrics.job("warnings_settle", false);
+                tracing::error!(error = %e, "evaluating marked organizations failed")
+            }
+        }
     }
 }
 

@@ -670,6 +670,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (36, include_str!("../migrations/sqlite/0036_attempt_answers.sql")),
     (37, include_str!("../migrations/sqlite/0037_worst_first.sql")),
     (38, include_str!("../migrations/sqlite/0038_task_done_by_place.sql")),
+    (39, include_str!("../migrations/sqlite/0039_attempts_by_member.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_core.sql")),
@@ -716,6 +717,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (36, include_str!("../migrations/postgres/0036_attempt_answers.sql")),
     (37, include_str!("../migrations/postgres/0037_worst_first.sql")),
     (38, include_str!("../migrations/postgres/0038_task_done_by_place.sql")),
+    (39, include_str!("../migrations/postgres/0039_attempts_by_member.sql")),
 ];
 
 /// Applies the migrations this database has not seen yet, each in its own transaction; returns

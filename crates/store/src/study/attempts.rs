@@ -574,13 +574,18 @@ async fn keep_grade(tx: &mut Tx, exam: &Exam, row: &AttemptRow) -> Result<()> {
         GradePolicy::Last => latest_graded("score_permille"),
     };
     let org_path = latest_graded("org_path");
+    // The member's attempts are read once, by the member's index (`mine`): asked for the latest
+    // graded one by exam and status, the planners walked every graded attempt of the exam, whose
+    // statistics still said none — each submission of an exam day slower than the last (3.6 ms
+    // after 7,000 of them at a million members, and growing).
     // `WHERE` after the `SELECT` also tells SQLite the `ON CONFLICT` is the insert's.
     tx.exec(
         Q::new(&format!(
-            "INSERT INTO study_exam_results (exam_id, member_id, org_path, attempts, grade_permille, passed, updated_at)
+            "WITH mine AS (SELECT number, status, score_permille, org_path FROM study_attempts
+               WHERE member_id = $2 AND exam_id = $1)
+             INSERT INTO study_exam_results (exam_id, member_id, org_path, attempts, grade_permille, passed, updated_at)
              SELECT $1, $2, k.org_path, k.attempts, k.grade, k.grade >= $3, $4 FROM (
-               SELECT COUNT(*) AS attempts, {grade} AS grade, {org_path} AS org_path
-               FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = $2) k
+               SELECT COUNT(*) AS attempts, {grade} AS grade, {org_path} AS org_path FROM mine a) k
              WHERE k.grade IS NOT NULL
              ON CONFLICT (exam_id, member_id) DO UPDATE SET org_path = excluded.org_path, attempts = excluded.attempts,
              grade_permille = excluded.grade_permille, passed = excluded.passed, updated_at = excluded.updated_at"
@@ -597,12 +602,9 @@ async fn keep_grade(tx: &mut Tx, exam: &Exam, row: &AttemptRow) -> Result<()> {
     Ok(())
 }
 
-/// A column of the member's (`$2`) latest graded attempt on the exam (`$1`), as a subquery.
+/// A column of the member's latest graded attempt among `mine`, as a subquery.
 fn latest_graded(column: &str) -> String {
-    format!(
-        "(SELECT g.{column} FROM study_attempts g WHERE g.exam_id = $1 AND g.member_id = $2 AND g.status = 'graded'
-         ORDER BY g.number DESC LIMIT 1)"
-    )
+    format!("(SELECT g.{column} FROM mine g WHERE g.status = 'graded' ORDER BY g.number DESC LIMIT 1)")
 }
 
 /// Closes the member's attempts on these exams left open past their deadline: what was never
