@@ -169,6 +169,75 @@ pub(super) async fn copy_table(store: &Store, table: &str, copy: &str) -> Result
     Ok(())
 }
 
+/// Runs `load` with the tables' secondary indexes dropped (and, on PostgreSQL, their references),
+/// and puts them back after: a bulk load of tens of millions of rows then writes each index once,
+/// sorted, and checks each reference in one join, instead of a random insertion per row and index
+/// and a locking lookup per row and reference (a hundred million of them for the totals at a
+/// million members). The keys and unique constraints stay; what was dropped comes back as the
+/// catalog defined it.
+pub(super) async fn without_secondary_indexes<F, Fut, T>(store: &Store, tables: &[&str], load: F) -> Result<T>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    // (the statement that drops it, the one that makes it again)
+    let mut dropped: Vec<(String, String)> = Vec::new();
+    for table in tables {
+        if store.db.is_postgres() {
+            let indexes: Vec<(String, String)> = store
+                .db
+                .all(
+                    Q::new(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1
+                         AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+                    )
+                    .bind(table.to_string()),
+                )
+                .await?;
+            dropped.extend(
+                indexes
+                    .into_iter()
+                    .map(|(name, def)| (format!("DROP INDEX {name}"), def)),
+            );
+            let references: Vec<(String, String)> = store
+                .db
+                .all(Q::new(&format!(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '{table}'::regclass AND contype = 'f'"
+                )))
+                .await?;
+            dropped.extend(references.into_iter().map(|(name, def)| {
+                (
+                    format!("ALTER TABLE {table} DROP CONSTRAINT {name}"),
+                    format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"),
+                )
+            }));
+        } else {
+            // Constraints' own indexes have no SQL of their own.
+            let indexes: Vec<(String, String)> = store
+                .db
+                .all(
+                    Q::new("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL")
+                        .bind(table.to_string()),
+                )
+                .await?;
+            dropped.extend(
+                indexes
+                    .into_iter()
+                    .map(|(name, def)| (format!("DROP INDEX {name}"), def)),
+            );
+        }
+    }
+    for (drop, _) in &dropped {
+        store.db.exec(Q::new(drop)).await?;
+    }
+    let loaded = load().await;
+    // Put back whether the load succeeded or not: a failed run leaves the schema whole.
+    for (_, make) in &dropped {
+        store.db.exec(Q::new(make)).await?;
+    }
+    loaded
+}
+
 /// The floor our path is compared with: the same number of member rows, sealed beforehand, in the
 /// generator's branches, inserted with the same batch size into a copy of the members table — its
 /// keys, references and every one of its indexes, read from the catalog — with no validation,
