@@ -183,22 +183,20 @@ where
     // (the statement that drops it, the one that makes it again)
     let mut dropped: Vec<(String, String)> = Vec::new();
     for table in tables {
+        let indexes = if store.db.is_postgres() {
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1
+             AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        } else {
+            // Constraints' own indexes have no SQL of their own.
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL"
+        };
+        let indexes: Vec<(String, String)> = store.db.all(Q::new(indexes).bind(table.to_string())).await?;
+        dropped.extend(
+            indexes
+                .into_iter()
+                .map(|(name, def)| (format!("DROP INDEX {name}"), def)),
+        );
         if store.db.is_postgres() {
-            let indexes: Vec<(String, String)> = store
-                .db
-                .all(
-                    Q::new(
-                        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1
-                         AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-                    )
-                    .bind(table.to_string()),
-                )
-                .await?;
-            dropped.extend(
-                indexes
-                    .into_iter()
-                    .map(|(name, def)| (format!("DROP INDEX {name}"), def)),
-            );
             let references: Vec<(String, String)> = store
                 .db
                 .all(Q::new(&format!(
@@ -211,20 +209,6 @@ where
                     format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}"),
                 )
             }));
-        } else {
-            // Constraints' own indexes have no SQL of their own.
-            let indexes: Vec<(String, String)> = store
-                .db
-                .all(
-                    Q::new("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL")
-                        .bind(table.to_string()),
-                )
-                .await?;
-            dropped.extend(
-                indexes
-                    .into_iter()
-                    .map(|(name, def)| (format!("DROP INDEX {name}"), def)),
-            );
         }
     }
     for (drop, _) in &dropped {
