@@ -95,10 +95,32 @@ impl Entry {
 }
 
 /// The audit key and where checkpoints are appended; both outside the database.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Anchor {
     pub key: AuditKey,
     pub checkpoints: PathBuf,
+    /// The head (number and seal) this server's last append on PostgreSQL left: the next entry
+    /// is sealed on it and written in one statement, which holds only while the head is still
+    /// there (see `append`).
+    last_head: std::sync::Mutex<Option<(i64, String)>>,
+}
+
+impl Anchor {
+    pub fn new(key: AuditKey, checkpoints: PathBuf) -> Anchor {
+        Anchor {
+            key,
+            checkpoints,
+            last_head: Default::default(),
+        }
+    }
+
+    fn last_head(&self) -> Option<(i64, String)> {
+        self.last_head.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn remember_head(&self, seq: i64, hash: &str) {
+        *self.last_head.lock().unwrap_or_else(|e| e.into_inner()) = Some((seq, hash.to_string()));
+    }
 }
 
 /// One line of the checkpoint file: at `at`, the log held `seq` entries ending in `hash`.
@@ -239,14 +261,8 @@ pub async fn seal_unkeyed(db: &Db) -> anyhow::Result<()> {
 
 /// Appends within the caller's transaction, so the record and its audit entry commit together.
 pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
-    // Taking the head row's lock serializes appenders on PostgreSQL; SQLite has one writer anyway.
-    let (seq, prev_hash): (i64, String) = tx
-        .one(Q::new(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-        ))
-        .await?;
     let mut entry = Entry {
-        seq,
+        seq: 0,
         at: now_text(),
         actor_id: (caller.user_id != 0).then_some(caller.user_id),
         actor: caller.username.clone(),
@@ -256,41 +272,77 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
         target_id: event.target_id,
         result: event.result.to_string(),
         detail: event.detail,
-        prev_hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    entry.hash = entry.seal(&tx.anchor().key);
-    // Every audited write pays for this: on PostgreSQL the entry and the head's new hash go in one
-    // statement (one round trip fewer); SQLite runs in process and takes no data-changing CTE.
-    let insert = "INSERT INTO audit_log (seq, at, actor_id, actor, ip, action, target_type, target_id, result, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-    let both = tx.is_postgres();
-    let sql = if both {
-        format!("WITH entry AS ({insert}) UPDATE audit_head SET hash = $12 WHERE id = 1")
-    } else {
-        insert.to_string()
-    };
-    tx.exec(
-        Q::new(&sql)
-            .bind(entry.seq)
-            .bind(entry.at)
-            .bind(entry.actor_id)
-            .bind(entry.actor)
-            .bind(entry.ip)
-            .bind(entry.action)
-            .bind(entry.target_type)
-            .bind(entry.target_id)
-            .bind(entry.result)
-            .bind(entry.detail)
-            .bind(entry.prev_hash)
-            .bind(entry.hash.clone()),
-    )
-    .await?;
-    if !both {
+    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, ip, action, target_type, target_id, result, detail, prev_hash, hash)";
+    if !tx.is_postgres() {
+        // SQLite has one writer: the head is read and moved in process, statement by statement.
+        let (seq, prev_hash): (i64, String) = tx
+            .one(Q::new(
+                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            ))
+            .await?;
+        seal(tx, &mut entry, seq, prev_hash);
+        let values = " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        tx.exec(bound(Q::new(&format!("{INSERT}{values}")), &entry)).await?;
         tx.exec(Q::new("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(entry.hash))
             .await?;
+        return Ok(());
     }
+    // PostgreSQL: every audited write pays for this, so it is one round trip where it can be.
+    // Sealed on the head this server's last append left, the entry and the head's move go in one
+    // statement that moves the head only if it is still that one (another server, or a
+    // transaction of this one that committed first or rolled back, makes it miss: nothing is
+    // written, and the head is then taken as below). Waiting for the head row's lock serializes
+    // appenders either way.
+    if let Some((seq, prev_hash)) = tx.anchor().last_head() {
+        seal(tx, &mut entry, seq + 1, prev_hash);
+        let sql = format!(
+            "WITH head AS (UPDATE audit_head SET seq = $1, hash = $12 WHERE id = 1 AND seq = $1 - 1 AND hash = $11 RETURNING id)
+             {INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM head"
+        );
+        if tx.exec(bound(Q::new(&sql), &entry)).await? == 1 {
+            tx.anchor().remember_head(entry.seq, &entry.hash);
+            return Ok(());
+        }
+    }
+    let (seq, prev_hash): (i64, String) = tx
+        .one(Q::new(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        ))
+        .await?;
+    seal(tx, &mut entry, seq, prev_hash);
+    let sql = format!(
+        "WITH entry AS ({INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))
+         UPDATE audit_head SET hash = $12 WHERE id = 1"
+    );
+    tx.exec(bound(Q::new(&sql), &entry)).await?;
+    tx.anchor().remember_head(entry.seq, &entry.hash);
     Ok(())
+}
+
+/// Places the entry after the head `(seq, prev_hash)` and seals it.
+fn seal(tx: &Tx, entry: &mut Entry, seq: i64, prev_hash: String) {
+    entry.seq = seq;
+    entry.prev_hash = prev_hash;
+    entry.hash = entry.seal(&tx.anchor().key);
+}
+
+/// Binds the entry's fields as `$1`…`$12`, in `audit_log`'s column order.
+fn bound(q: Q, e: &Entry) -> Q {
+    q.bind(e.seq)
+        .bind(e.at.clone())
+        .bind(e.actor_id)
+        .bind(e.actor.clone())
+        .bind(e.ip.clone())
+        .bind(e.action.clone())
+        .bind(e.target_type.clone())
+        .bind(e.target_id.clone())
+        .bind(e.result.clone())
+        .bind(e.detail.clone())
+        .bind(e.prev_hash.clone())
+        .bind(e.hash.clone())
 }
 
 /// Audit entries are kept at least this long (网络安全法 Art. 21: network logs kept no less than

@@ -328,10 +328,7 @@ pub async fn restore(backup: &Path, to: Target<'_>) -> Result<Restored> {
     }
 
     // The counts before any migration of this version touches the tables.
-    let anchor = audit::Anchor {
-        key: keys.audit_key(),
-        checkpoints: to.checkpoints.to_path_buf(),
-    };
+    let anchor = audit::Anchor::new(keys.audit_key(), to.checkpoints.to_path_buf());
     let db = Db::connect(to.database_url, anchor).await?;
     let mut tx = db.begin().await?;
     let tables = tx.table_counts().await?;

@@ -404,6 +404,18 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_planned(false).await
+    }
+
+    /// A transaction whose every statement finds its rows by key, so that its best plans are the
+    /// same whatever values are bound: on PostgreSQL it runs on a connection that plans each
+    /// statement once (see `Q::one_plan`). Planning an exam attempt's writes at every submission
+    /// cost more than running them.
+    pub async fn begin_one_plan(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_planned(true).await
+    }
+
+    async fn begin_planned(&self, one_plan: bool) -> Result<Tx, sqlx::Error> {
         Ok(match &self.backend {
             Backend::Sqlite { write, .. } => Tx {
                 conn: TxConn::Sqlite(write.begin().await?),
@@ -411,8 +423,8 @@ impl Db {
                 callers: self.callers.clone(),
                 changes_callers: false,
             },
-            Backend::Pg { planned, .. } => Tx {
-                conn: TxConn::Pg(planned.begin().await?),
+            Backend::Pg { planned, generic } => Tx {
+                conn: TxConn::Pg(if one_plan { generic } else { planned }.begin().await?),
                 anchor: self.anchor.clone(),
                 callers: self.callers.clone(),
                 changes_callers: false,

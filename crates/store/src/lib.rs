@@ -77,10 +77,7 @@ impl Store {
     /// an audit log written before the key. `checkpoints` is the audit checkpoint file.
     pub async fn open(database_url: &str, key_file: &Path, checkpoints: &Path) -> anyhow::Result<Store> {
         let keys = Keys::load_or_create(key_file)?;
-        let anchor = audit::Anchor {
-            key: keys.audit_key(),
-            checkpoints: checkpoints.to_path_buf(),
-        };
+        let anchor = audit::Anchor::new(keys.audit_key(), checkpoints.to_path_buf());
         let db = Db::connect(database_url, anchor).await?;
         let applied = db::migrate(&db).await?;
         if applied.contains(&study::totals::SINCE_MIGRATION) {
