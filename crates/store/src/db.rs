@@ -334,6 +334,20 @@ impl Db {
                 PgPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(Duration::from_secs(10))
+                    // sqlx pings every connection before lending it: a round trip before each
+                    // statement outside a transaction and each transaction (an exam submission made
+                    // three). Only a connection left idle for a while is pinged now, in case the
+                    // server restarted or the network dropped it meanwhile; a broken one is closed
+                    // and another lent.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > Duration::from_secs(10) {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(opts.clone().options([("plan_cache_mode", mode)]))
             };
             let planned = pool(16, "force_custom_plan").await?;
