@@ -8,6 +8,7 @@ use crate::support::App;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use store::db::Q;
 
 async fn me(app: &App, token: &str) -> Value {
     app.get(token, "/api/v1/me").await.1
@@ -326,6 +327,19 @@ both!(
             (status, e["error"]["code"].as_str()),
             (StatusCode::CONFLICT, Some("study.attempt.submitted"))
         );
+        let (refused,): (String,) = app
+            .store
+            .db
+            .one(
+                Q::new("SELECT detail FROM audit_log WHERE action = 'study.attempt.submit' AND result = 'denied' AND target_id = $1")
+                    .bind(attempt.to_string()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            refused, "study.attempt.submitted",
+            "the second submission is audited as refused"
+        );
 
         // The second attempt draws differently; all right this time, the highest grade is kept.
         let (_, second) = app
@@ -588,17 +602,24 @@ both!(
                 .all(|q| q["answer"].is_null()),
             "explanations after the exam closes: none yet"
         );
-        let multiple_credit = sent["questions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|q| q["kind"] == "multiple")
-            .unwrap()["credit_permille"]
-            .clone();
-        assert_eq!(multiple_credit, 666);
+        let multiple_credit = |attempt: &serde_json::Value| {
+            attempt["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["kind"] == "multiple")
+                .unwrap()["credit_permille"]
+                .clone()
+        };
+        assert!(
+            multiple_credit(&sent).is_null(),
+            "nor which answers were right, while the exam is open: {sent}"
+        );
 
-        // The secretary finds it among those to mark.
+        // The secretary sees the partial credit, and finds the attempt among those to mark.
         let attempt = a["id"].as_i64().unwrap();
+        let (_, seen) = app.get(&t, &format!("/api/v1/study/attempts/{attempt}")).await;
+        assert_eq!(multiple_credit(&seen), 666);
         let (_, view) = app.get(&t, &format!("/api/v1/study/exams/{id}?show=marking")).await;
         let rows = view["results"]["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 1, "{view}");

@@ -112,8 +112,8 @@ pub async fn mine(db: &Db, caller: &Caller) -> Result<Vec<MyExam>> {
         .collect())
 }
 
-/// One question of an attempt as its member sees it. The key and explanation are present only
-/// once the attempt is graded and the exam's setting lets them show.
+/// One question of an attempt as its member sees it. The key, the explanation and what each
+/// answer earned are present only once the attempt is graded and the exam's setting lets them show.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AttemptQuestion {
     pub position: i64,
@@ -123,7 +123,8 @@ pub struct AttemptQuestion {
     pub options: Vec<String>,
     /// What the member answered.
     pub given: Option<String>,
-    /// What it earned, in permille (none before grading, or while a short answer waits).
+    /// What it earned, in permille (none before grading, while a short answer waits, or while
+    /// the key is not shown).
     pub credit_permille: Option<i64>,
     pub answer: Option<String>,
     pub explanation: Option<String>,
@@ -291,7 +292,8 @@ fn shown(caller: &Caller, exam: &Exam, row: AttemptRow, questions: Vec<QuestionR
                 stem: q.stem,
                 options: serde_json::from_str(&q.options).unwrap_or_default(),
                 given: q.given,
-                credit_permille: q.credit_permille,
+                // Which answers were right tells the key as surely as the key itself.
+                credit_permille: q.credit_permille.filter(|_| revealed),
                 answer: revealed.then_some(q.answer),
                 explanation: revealed.then_some(q.explanation),
             })
@@ -687,12 +689,16 @@ pub async fn submit(db: &Db, caller: &Caller, id: i64, input: &SubmitInput) -> R
     let (mut row, mut questions, exam) = caller
         .found(db, found, "study.attempt.submit", ("study_attempt", &id))
         .await?;
+    // A second submission (another tab, a replayed form) and a late one are refusals: audited.
+    let target: crate::gate::Target = ("study_attempt", &id);
     if row.status != "open" {
-        return Err(Error::Refused("study.attempt.submitted"));
+        let why = Error::Refused("study.attempt.submitted");
+        return caller.refuse(db, why, "study.attempt.submit", target).await;
     }
     if crate::clock::now() > deadline(&row) + chrono::Duration::seconds(GRACE_SECONDS) {
         close_expired(db, std::slice::from_ref(&exam), row.member_id).await?;
-        return Err(Error::Refused("study.attempt.time_up"));
+        let why = Error::Refused("study.attempt.time_up");
+        return caller.refuse(db, why, "study.attempt.submit", target).await;
     }
     let count = questions.len() as i64;
     let mut given = HashMap::new();
