@@ -623,6 +623,13 @@ both!(
         let (_, view) = app.get(&t, &format!("/api/v1/study/exams/{id}?show=marking")).await;
         let rows = view["results"]["rows"].as_array().unwrap();
         assert_eq!(rows.len(), 1, "{view}");
+        let (_, took) = app.get(&t, &format!("/api/v1/study/exams/{id}?show=took")).await;
+        let r = &took["results"];
+        assert_eq!(
+            (r["took"].as_i64(), r["shown"].as_i64(), r["pass_rate"].as_i64()),
+            (Some(1), Some(1), None),
+            "waiting to be marked, the exam has been taken, with no grade yet: {r}"
+        );
         assert_eq!(
             (rows[0]["member_id"].as_i64(), rows[0]["marking_attempt"].as_i64()),
             (Some(member_id), Some(attempt))

@@ -422,11 +422,12 @@ pub struct ExamResults {
     pub exam: Exam,
     /// Members the exam reaches that the caller oversees.
     pub members: i64,
+    /// Members who submitted an attempt: graded, or waiting for a short answer to be marked.
     pub took: i64,
     /// Took it over members reached, in whole percent.
     pub took_rate: Option<i64>,
     pub passed: i64,
-    /// Passed over those who took it, in whole percent.
+    /// Passed over those with a grade, in whole percent.
     pub pass_rate: Option<i64>,
     pub marking: i64,
     /// Which members the rows are: `all`, `took`, `not_taken` or `marking`.
@@ -463,22 +464,29 @@ pub async fn results(db: &Db, caller: &Caller, id: i64, show: &str, page: i64) -
             .push(" AND ");
         caller.filter(q, Perm::ManageStudy, "m.org_path", crate::scope::Own::Nothing);
     };
-    let mut counts = Q::new(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.member_id IS NOT NULL THEN 1 ELSE 0 END), 0),
+    // A member waiting for a short answer to be marked has taken the exam, with no grade yet.
+    const MARKING: &str =
+        "EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking')";
+    let mut counts = Q::new(&format!(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.member_id IS NOT NULL OR {MARKING} THEN 1 ELSE 0 END), 0),
+         COALESCE(SUM(CASE WHEN r.member_id IS NOT NULL THEN 1 ELSE 0 END), 0),
          COALESCE(SUM(CASE WHEN r.passed THEN 1 ELSE 0 END), 0),
-         COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking') THEN 1 ELSE 0 END), 0)
+         COALESCE(SUM(CASE WHEN {MARKING} THEN 1 ELSE 0 END), 0)
          FROM members m LEFT JOIN study_exam_results r ON r.exam_id = $1 AND r.member_id = m.id",
-    )
+    ))
     .bind(id);
     reached(&mut counts);
-    let (members, took, passed, marking): (i64, i64, i64, i64) = db.one(counts).await?;
+    let (members, took, graded, passed, marking): (i64, i64, i64, i64, i64) = db.one(counts).await?;
     let page = page.clamp(1, 100_000);
     let narrow = |q: &mut Q| {
-        q.push(match show {
-            "took" => " AND r.member_id IS NOT NULL",
-            "not_taken" => " AND NOT EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id)",
-            "marking" => " AND EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id AND a.status = 'marking')",
-            _ => "",
+        q.push(&match show {
+            "took" => format!(" AND (r.member_id IS NOT NULL OR {MARKING})"),
+            "not_taken" => {
+                " AND NOT EXISTS (SELECT 1 FROM study_attempts a WHERE a.exam_id = $1 AND a.member_id = m.id)"
+                    .to_string()
+            }
+            "marking" => format!(" AND {MARKING}"),
+            _ => String::new(),
         });
     };
     let mut count = Q::new(
@@ -509,7 +517,7 @@ pub async fn results(db: &Db, caller: &Caller, id: i64, show: &str, page: i64) -
         took,
         took_rate: domain::study::rate(took, members),
         passed,
-        pass_rate: domain::study::rate(passed, took),
+        pass_rate: domain::study::rate(passed, graded),
         marking,
         show: show.to_string(),
         shown,
