@@ -340,6 +340,21 @@ both!(
             refused, "study.attempt.submitted",
             "the second submission is audited as refused"
         );
+        // In the browser, a stale tab's form lands on the result, saying why the answers were not taken.
+        let browser = app.browser("member").await;
+        let res = browser
+            .post(format!("{}/study/attempts/{attempt}/submit", app.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("q1", "A")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("id=\"form-errors\"") && page.contains("该试卷已交卷") && page.contains("id=\"score\""),
+            "{page}"
+        );
 
         // The second attempt draws differently; all right this time, the highest grade is kept.
         let (_, second) = app

@@ -612,6 +612,17 @@ async fn submit(State(s): State<AppState>, w: WebCaller, Path(id): Path<i64>, bo
     };
     match attempts::submit(&s.store.db, &w.caller, id, &input).await {
         Ok(_) => see_other(&format!("/study/attempts/{id}?saved=1")),
+        // A second hand-in (a stale tab, a replayed form) or a late one: the attempt as it stands
+        // now, its result, headed by why the answers were not taken.
+        Err(e @ store::Error::Refused("study.attempt.submitted" | "study.attempt.time_up")) => {
+            let failure: crate::error::Failure = e.into();
+            let message = failure.message(w.prefs.lang);
+            let mut page = draw_attempt(&s, &w, id, vec![("answers".into(), message)]).await;
+            if page.status().is_success() {
+                *page.status_mut() = failure.status;
+            }
+            page
+        }
         Err(e) => {
             let c = Chrome::for_caller(&w, "/study/exams", "study.exams");
             match form_errors(&c, &e) {
