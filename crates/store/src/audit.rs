@@ -278,12 +278,7 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
     const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_id, actor, ip, action, target_type, target_id, result, detail, prev_hash, hash)";
     if !tx.is_postgres() {
         // SQLite has one writer: the head is read and moved in process, statement by statement.
-        let (seq, prev_hash): (i64, String) = tx
-            .one(Q::new(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            ))
-            .await?;
-        seal(tx, &mut entry, seq, prev_hash);
+        take_head(tx, &mut entry).await?;
         let values = " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         tx.exec(bound(Q::new(&format!("{INSERT}{values}")), &entry)).await?;
         tx.exec(Q::new("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(entry.hash))
@@ -307,18 +302,25 @@ pub async fn append(tx: &mut Tx, caller: &Caller, event: Event) -> Result<()> {
             return Ok(());
         }
     }
-    let (seq, prev_hash): (i64, String) = tx
-        .one(Q::new(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-        ))
-        .await?;
-    seal(tx, &mut entry, seq, prev_hash);
+    take_head(tx, &mut entry).await?;
     let sql = format!(
         "WITH entry AS ({INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))
          UPDATE audit_head SET hash = $12 WHERE id = 1"
     );
     tx.exec(bound(Q::new(&sql), &entry)).await?;
     tx.anchor().remember_head(entry.seq, &entry.hash);
+    Ok(())
+}
+
+/// Moves the head on by one (its row stays locked until the transaction ends) and seals the
+/// entry after it.
+async fn take_head(tx: &mut Tx, entry: &mut Entry) -> Result<()> {
+    let (seq, prev_hash): (i64, String) = tx
+        .one(Q::new(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        ))
+        .await?;
+    seal(tx, entry, seq, prev_hash);
     Ok(())
 }
 
